@@ -1,0 +1,717 @@
+//! Configuration: one user pool, validated once when built.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::error::ConfigError;
+
+/// Default leeway applied to `exp`, `nbf` and `iat`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+/// Default interval between two scheduled JWKS refreshes.
+pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(15 * 60);
+/// Default minimum time between two refetches caused by unknown `kid`s.
+pub const DEFAULT_UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(10);
+/// Default time limit of one JWKS fetch (connect, headers and body).
+pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) waits for the first key set.
+pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default cap on the size of a JWKS body.
+pub const DEFAULT_MAX_JWKS_SIZE: usize = 64 * 1024;
+/// Default cap on the size of a token, checked before anything is decoded.
+pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
+/// Default realm of the `WWW-Authenticate` challenge.
+pub const DEFAULT_REALM: &str = "api";
+/// Default domain of Cognito issuers (China regions use `amazonaws.com.cn`).
+pub const DEFAULT_ISSUER_DOMAIN: &str = "amazonaws.com";
+
+const MAX_POOL_ID_LEN: usize = 55;
+const MAX_CLIENT_ID_LEN: usize = 128;
+
+/// Which kinds of token a layer accepts. There is no default: the caller must choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AcceptTokenUse {
+    /// Only access tokens (`token_use` = `access`); the usual choice for APIs.
+    Access,
+    /// Only ID tokens (`token_use` = `id`).
+    Id,
+    /// Either kind.
+    Any,
+}
+
+impl AcceptTokenUse {
+    /// Parses `access`, `id` or `any` (as used by the quick start's `COGNITO_TOKEN_USE`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "access" => Some(Self::Access),
+            "id" => Some(Self::Id),
+            "any" => Some(Self::Any),
+            _ => None,
+        }
+    }
+}
+
+/// A source of the current time, in whole seconds since the Unix epoch.
+///
+/// The verifier reads time only through this trait, so tests can use a [`FixedClock`].
+pub trait Clock: Send + Sync + fmt::Debug + 'static {
+    /// Seconds since the Unix epoch.
+    fn now(&self) -> u64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+}
+
+/// A clock that says what it is told: for tests.
+#[derive(Debug, Default)]
+pub struct FixedClock(AtomicU64);
+
+impl FixedClock {
+    /// A clock stopped at `now` (seconds since the Unix epoch).
+    pub fn new(now: u64) -> Self {
+        Self(AtomicU64::new(now))
+    }
+    /// Sets the time.
+    pub fn set(&self, now: u64) {
+        self.0.store(now, Ordering::Relaxed);
+    }
+    /// Moves the time forward by `secs`.
+    pub fn advance(&self, secs: u64) {
+        self.0.fetch_add(secs, Ordering::Relaxed);
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl<C: Clock + ?Sized> Clock for Arc<C> {
+    fn now(&self) -> u64 {
+        (**self).now()
+    }
+}
+
+/// Which app clients may present tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ClientPolicy {
+    Any,
+    OneOf(Box<[Box<str>]>),
+}
+
+impl ClientPolicy {
+    #[inline]
+    pub(crate) fn allows(&self, client_id: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::OneOf(ids) => ids.iter().any(|id| &**id == client_id),
+        }
+    }
+}
+
+/// A validated configuration for one Cognito user pool.
+///
+/// Built with [`CognitoConfig::builder`]; every check happens in [`CognitoConfigBuilder::build`],
+/// none on the request path.
+///
+/// ```
+/// use tower_cognito::{AcceptTokenUse, CognitoConfig};
+///
+/// let config = CognitoConfig::builder("eu-west-1_AbCdEf123")
+///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
+///     .token_use(AcceptTokenUse::Access)
+///     .build()?;
+/// assert_eq!(config.issuer(), "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123");
+/// assert_eq!(
+///     config.jwks_url(),
+///     "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json"
+/// );
+/// # Ok::<(), tower_cognito::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct CognitoConfig {
+    pub(crate) user_pool_id: String,
+    pub(crate) region: String,
+    pub(crate) issuer: String,
+    pub(crate) updated_issuer: Option<String>,
+    pub(crate) jwks_url: Url,
+    pub(crate) clients: ClientPolicy,
+    pub(crate) token_use: AcceptTokenUse,
+    pub(crate) leeway: u64,
+    pub(crate) refresh_interval: Duration,
+    pub(crate) unknown_kid_cooldown: Duration,
+    pub(crate) fetch_timeout: Duration,
+    pub(crate) startup_timeout: Duration,
+    pub(crate) max_jwks_size: usize,
+    pub(crate) max_token_size: usize,
+    pub(crate) realm: String,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for CognitoConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CognitoConfig")
+            .field("user_pool_id", &self.user_pool_id)
+            .field("region", &self.region)
+            .field("issuer", &self.issuer)
+            .field("updated_issuer", &self.updated_issuer)
+            .field("jwks_url", &self.jwks_url.as_str())
+            .field("clients", &self.clients)
+            .field("token_use", &self.token_use)
+            .field("leeway", &self.leeway)
+            .field("refresh_interval", &self.refresh_interval)
+            .field("unknown_kid_cooldown", &self.unknown_kid_cooldown)
+            .field("fetch_timeout", &self.fetch_timeout)
+            .field("startup_timeout", &self.startup_timeout)
+            .field("max_jwks_size", &self.max_jwks_size)
+            .field("max_token_size", &self.max_token_size)
+            .field("realm", &self.realm)
+            .field("clock", &self.clock)
+            .finish()
+    }
+}
+
+impl CognitoConfig {
+    /// Starts a configuration for the user pool `user_pool_id` (e.g. `us-east-1_AbC123xyz`).
+    pub fn builder(user_pool_id: impl Into<String>) -> CognitoConfigBuilder {
+        CognitoConfigBuilder {
+            user_pool_id: user_pool_id.into(),
+            region: None,
+            issuer_domain: DEFAULT_ISSUER_DOMAIN.to_owned(),
+            accept_updated_issuer: false,
+            jwks_url: None,
+            client_ids: Vec::new(),
+            any_client: false,
+            token_use: None,
+            leeway: DEFAULT_LEEWAY,
+            refresh_interval: DEFAULT_REFRESH_INTERVAL,
+            unknown_kid_cooldown: DEFAULT_UNKNOWN_KID_COOLDOWN,
+            fetch_timeout: DEFAULT_FETCH_TIMEOUT,
+            startup_timeout: DEFAULT_STARTUP_TIMEOUT,
+            max_jwks_size: DEFAULT_MAX_JWKS_SIZE,
+            max_token_size: DEFAULT_MAX_TOKEN_SIZE,
+            realm: DEFAULT_REALM.to_owned(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The user pool id.
+    pub fn user_pool_id(&self) -> &str {
+        &self.user_pool_id
+    }
+    /// The region (derived from the pool id unless given).
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+    /// The issuer tokens must carry, original form: `https://cognito-idp.{region}.{domain}/{pool}`.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    /// The updated issuer form (`https://issuer-cognito-idp...`), when accepted.
+    pub fn updated_issuer(&self) -> Option<&str> {
+        self.updated_issuer.as_deref()
+    }
+    /// The URL the key set is fetched from.
+    pub fn jwks_url(&self) -> &str {
+        self.jwks_url.as_str()
+    }
+    /// Which token kinds are accepted.
+    pub fn token_use(&self) -> AcceptTokenUse {
+        self.token_use
+    }
+    /// The allowed app client ids; `None` when any client is allowed.
+    pub fn client_ids(&self) -> Option<impl Iterator<Item = &str>> {
+        match &self.clients {
+            ClientPolicy::Any => None,
+            ClientPolicy::OneOf(ids) => Some(ids.iter().map(|s| &**s)),
+        }
+    }
+    /// Leeway on time claims.
+    pub fn leeway(&self) -> Duration {
+        Duration::from_secs(self.leeway)
+    }
+    /// Interval between scheduled refreshes.
+    pub fn refresh_interval(&self) -> Duration {
+        self.refresh_interval
+    }
+    /// Minimum time between refetches caused by unknown `kid`s.
+    pub fn unknown_kid_cooldown(&self) -> Duration {
+        self.unknown_kid_cooldown
+    }
+    /// Time limit of one fetch.
+    pub fn fetch_timeout(&self) -> Duration {
+        self.fetch_timeout
+    }
+    /// How long [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) waits for the first key set.
+    pub fn startup_timeout(&self) -> Duration {
+        self.startup_timeout
+    }
+    /// Cap on the JWKS body size, in bytes.
+    pub fn max_jwks_size(&self) -> usize {
+        self.max_jwks_size
+    }
+    /// Cap on the token size, in bytes.
+    pub fn max_token_size(&self) -> usize {
+        self.max_token_size
+    }
+    /// The `WWW-Authenticate` realm.
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// Whether `iss` is one of this pool's accepted issuers.
+    #[inline]
+    pub(crate) fn issuer_matches(&self, iss: &str) -> bool {
+        iss == self.issuer || self.updated_issuer.as_deref() == Some(iss)
+    }
+}
+
+/// Builder of a [`CognitoConfig`]; see [`CognitoConfig::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct CognitoConfigBuilder {
+    user_pool_id: String,
+    region: Option<String>,
+    issuer_domain: String,
+    accept_updated_issuer: bool,
+    jwks_url: Option<String>,
+    client_ids: Vec<String>,
+    any_client: bool,
+    token_use: Option<AcceptTokenUse>,
+    leeway: Duration,
+    refresh_interval: Duration,
+    unknown_kid_cooldown: Duration,
+    fetch_timeout: Duration,
+    startup_timeout: Duration,
+    max_jwks_size: usize,
+    max_token_size: usize,
+    realm: String,
+    clock: Arc<dyn Clock>,
+}
+
+impl CognitoConfigBuilder {
+    /// Allows tokens of this app client (call once per client). Required unless
+    /// [`allow_any_client`](Self::allow_any_client) is chosen.
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_ids.push(client_id.into());
+        self
+    }
+    /// Allows tokens of each of these app clients.
+    pub fn client_ids<I, S>(mut self, client_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.client_ids
+            .extend(client_ids.into_iter().map(Into::into));
+        self
+    }
+    /// Accepts tokens of any app client of the pool. Deliberate opt-out of the client check.
+    pub fn allow_any_client(mut self) -> Self {
+        self.any_client = true;
+        self
+    }
+    /// Which token kinds to accept. Required.
+    pub fn token_use(mut self, token_use: AcceptTokenUse) -> Self {
+        self.token_use = Some(token_use);
+        self
+    }
+    /// The region, when it is not the pool id's prefix.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+    /// The issuer's domain (default `amazonaws.com`; `amazonaws.com.cn` in China regions).
+    pub fn issuer_domain(mut self, domain: impl Into<String>) -> Self {
+        self.issuer_domain = domain.into();
+        self
+    }
+    /// Also accepts the updated issuer form `https://issuer-cognito-idp.{region}.{domain}/{pool}`
+    /// (multi-region user pools). Off by default.
+    pub fn accept_updated_issuer(mut self, accept: bool) -> Self {
+        self.accept_updated_issuer = accept;
+        self
+    }
+    /// Fetches the key set from this URL instead of `{issuer}/.well-known/jwks.json`.
+    ///
+    /// Must be `https`, or plain `http` to a loopback host (`127.0.0.0/8`, `::1`, `localhost`).
+    pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
+        self.jwks_url = Some(url.into());
+        self
+    }
+    /// Leeway on `exp`, `nbf` and `iat` (default 60 s, at most 10 min; whole seconds).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+    /// Interval between scheduled refreshes (default 15 min, at least 1 s).
+    pub fn refresh_interval(mut self, interval: Duration) -> Self {
+        self.refresh_interval = interval;
+        self
+    }
+    /// Minimum time between two refetches caused by unknown `kid`s (default 10 s).
+    pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
+        self.unknown_kid_cooldown = cooldown;
+        self
+    }
+    /// Time limit of one fetch (default 5 s, more than zero).
+    pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
+        self.fetch_timeout = timeout;
+        self
+    }
+    /// How long [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) waits for the first key set
+    /// (default 10 s).
+    pub fn startup_timeout(mut self, timeout: Duration) -> Self {
+        self.startup_timeout = timeout;
+        self
+    }
+    /// Cap on the JWKS body (default 64 KiB, from 1 KiB to 16 MiB).
+    pub fn max_jwks_size(mut self, bytes: usize) -> Self {
+        self.max_jwks_size = bytes;
+        self
+    }
+    /// Cap on the token size (default 8 KiB, from 256 bytes to 1 MiB).
+    pub fn max_token_size(mut self, bytes: usize) -> Self {
+        self.max_token_size = bytes;
+        self
+    }
+    /// The realm of the `WWW-Authenticate` challenge (default `api`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+    /// The clock time claims are checked against (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Validates everything and builds the configuration.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first setting that is refused.
+    pub fn build(self) -> Result<CognitoConfig, ConfigError> {
+        let pool = self.user_pool_id;
+        let prefix = validate_pool_id(&pool)?;
+        let region = self.region.unwrap_or_else(|| prefix.to_owned());
+        if region.is_empty()
+            || !region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(ConfigError::InvalidRegion(region));
+        }
+        let domain = self.issuer_domain;
+        if domain.is_empty()
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || !domain
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        {
+            return Err(ConfigError::InvalidIssuerDomain(domain));
+        }
+        let issuer = format!("https://cognito-idp.{region}.{domain}/{pool}");
+        let updated_issuer = self
+            .accept_updated_issuer
+            .then(|| format!("https://issuer-cognito-idp.{region}.{domain}/{pool}"));
+        let jwks_url = match self.jwks_url {
+            Some(url) => parse_jwks_url(&url)?,
+            None => parse_jwks_url(&format!("{issuer}/.well-known/jwks.json"))?,
+        };
+
+        let clients = if self.any_client {
+            ClientPolicy::Any
+        } else if self.client_ids.is_empty() {
+            return Err(ConfigError::MissingClientId);
+        } else {
+            let mut ids: Vec<Box<str>> = Vec::with_capacity(self.client_ids.len());
+            for id in self.client_ids {
+                if id.is_empty()
+                    || id.len() > MAX_CLIENT_ID_LEN
+                    || !id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
+                {
+                    return Err(ConfigError::InvalidClientId(id));
+                }
+                if !ids.iter().any(|known| &**known == id.as_str()) {
+                    ids.push(id.into_boxed_str());
+                }
+            }
+            ClientPolicy::OneOf(ids.into_boxed_slice())
+        };
+        let token_use = self.token_use.ok_or(ConfigError::MissingTokenUse)?;
+
+        if self.leeway > Duration::from_secs(600) {
+            return Err(ConfigError::OutOfRange {
+                name: "leeway",
+                reason: "at most 600 s",
+            });
+        }
+        if self.refresh_interval < Duration::from_secs(1) {
+            return Err(ConfigError::OutOfRange {
+                name: "refresh_interval",
+                reason: "at least 1 s",
+            });
+        }
+        if self.fetch_timeout.is_zero() {
+            return Err(ConfigError::OutOfRange {
+                name: "fetch_timeout",
+                reason: "more than zero",
+            });
+        }
+        if !(1024..=16 * 1024 * 1024).contains(&self.max_jwks_size) {
+            return Err(ConfigError::OutOfRange {
+                name: "max_jwks_size",
+                reason: "from 1 KiB to 16 MiB",
+            });
+        }
+        if !(256..=1024 * 1024).contains(&self.max_token_size) {
+            return Err(ConfigError::OutOfRange {
+                name: "max_token_size",
+                reason: "from 256 bytes to 1 MiB",
+            });
+        }
+        if self.realm.is_empty() || !self.realm.bytes().all(is_qdtext) {
+            return Err(ConfigError::InvalidRealm(self.realm));
+        }
+
+        Ok(CognitoConfig {
+            user_pool_id: pool,
+            region,
+            issuer,
+            updated_issuer,
+            jwks_url,
+            clients,
+            token_use,
+            leeway: self.leeway.as_secs(),
+            refresh_interval: self.refresh_interval,
+            unknown_kid_cooldown: self.unknown_kid_cooldown,
+            fetch_timeout: self.fetch_timeout,
+            startup_timeout: self.startup_timeout,
+            max_jwks_size: self.max_jwks_size,
+            max_token_size: self.max_token_size,
+            realm: self.realm,
+            clock: self.clock,
+        })
+    }
+}
+
+/// Characters allowed in a quoted `WWW-Authenticate` parameter value (RFC 6750 §3).
+pub(crate) fn is_qdtext(b: u8) -> bool {
+    b == 0x20 || b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b)
+}
+
+/// Checks `[\w-]+_[0-9a-zA-Z]+` (ASCII), at most 55 characters; returns the region prefix.
+fn validate_pool_id(pool: &str) -> Result<&str, ConfigError> {
+    let invalid = || ConfigError::InvalidUserPoolId(pool.to_owned());
+    if pool.is_empty() || pool.len() > MAX_POOL_ID_LEN {
+        return Err(invalid());
+    }
+    // `\w` contains `_`, so the regex's split point is the last `_`.
+    let (prefix, suffix) = pool.rsplit_once('_').ok_or_else(invalid)?;
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    if prefix.is_empty()
+        || suffix.is_empty()
+        || !prefix.bytes().all(word)
+        || !suffix.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(invalid());
+    }
+    Ok(prefix)
+}
+
+/// https only, except plain http to a loopback host.
+fn parse_jwks_url(raw: &str) -> Result<Url, ConfigError> {
+    let refuse = |reason| ConfigError::InvalidJwksUrl {
+        url: raw.to_owned(),
+        reason,
+    };
+    let url = Url::parse(raw).map_err(|_| refuse("not a valid absolute URL"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse("credentials in the URL are not allowed"));
+    }
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(url),
+        "http" if url.host().as_ref().is_some_and(is_loopback) => Ok(url),
+        "http" => Err(refuse("plain http is allowed only to a loopback host")),
+        _ => Err(refuse("the scheme must be https")),
+    }
+}
+
+pub(crate) fn is_loopback<S: AsRef<str>>(host: &url::Host<S>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.as_ref().eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> CognitoConfigBuilder {
+        CognitoConfig::builder("us-east-1_AbC123")
+            .client_id("client1")
+            .token_use(AcceptTokenUse::Access)
+    }
+
+    #[test]
+    fn derives_issuer_region_and_jwks_url() {
+        let c = base().build().unwrap();
+        assert_eq!(c.region(), "us-east-1");
+        assert_eq!(
+            c.issuer(),
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123"
+        );
+        assert_eq!(
+            c.jwks_url(),
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123/.well-known/jwks.json"
+        );
+        assert!(c.updated_issuer().is_none());
+        assert!(c.issuer_matches("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123"));
+        assert!(!c.issuer_matches("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123/"));
+    }
+
+    #[test]
+    fn updated_issuer_and_other_partitions() {
+        let c = CognitoConfig::builder("cn-north-1_X1")
+            .allow_any_client()
+            .token_use(AcceptTokenUse::Any)
+            .issuer_domain("amazonaws.com.cn")
+            .accept_updated_issuer(true)
+            .build()
+            .unwrap();
+        assert_eq!(
+            c.issuer(),
+            "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_X1"
+        );
+        assert_eq!(
+            c.updated_issuer(),
+            Some("https://issuer-cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_X1")
+        );
+        assert!(c.issuer_matches(
+            "https://issuer-cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_X1"
+        ));
+        assert!(c.client_ids().is_none());
+    }
+
+    #[test]
+    fn pool_ids() {
+        for ok in [
+            "us-east-1_AbC123",
+            "eusc-de-east-1_x",
+            "a_b",
+            "local_12345678",
+            "x_y_Z9",
+        ] {
+            assert!(validate_pool_id(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(
+            validate_pool_id("eusc-de-east-1_Ab").unwrap(),
+            "eusc-de-east-1"
+        );
+        let long = format!("us-east-1_{}", "a".repeat(46));
+        for bad in [
+            "",
+            "nounderscore",
+            "_abc",
+            "us-east-1_",
+            "us-east-1_ab-c",
+            "us east_1",
+            "é_1",
+            long.as_str(),
+        ] {
+            assert!(validate_pool_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn required_choices() {
+        let e = CognitoConfig::builder("us-east-1_A")
+            .token_use(AcceptTokenUse::Id)
+            .build()
+            .unwrap_err();
+        assert_eq!(e, ConfigError::MissingClientId);
+        let e = CognitoConfig::builder("us-east-1_A")
+            .client_id("c")
+            .build()
+            .unwrap_err();
+        assert_eq!(e, ConfigError::MissingTokenUse);
+        assert!(matches!(
+            base().client_id("bad id").build(),
+            Err(ConfigError::InvalidClientId(_))
+        ));
+    }
+
+    #[test]
+    fn jwks_url_rules() {
+        for ok in [
+            "https://example.com/jwks.json",
+            "http://127.0.0.1:9/x",
+            "http://localhost:1/x",
+            "http://[::1]:2/x",
+            "http://127.5.6.7/x",
+        ] {
+            assert!(base().jwks_url(ok).build().is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://example.com/jwks",
+            "ftp://127.0.0.1/x",
+            "not a url",
+            "https://user:pw@example.com/x",
+            "http://10.0.0.1/x",
+            "http://localhost.evil.com/x",
+        ] {
+            assert!(
+                matches!(
+                    base().jwks_url(bad).build(),
+                    Err(ConfigError::InvalidJwksUrl { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn ranges_and_realm() {
+        assert!(base().leeway(Duration::from_secs(601)).build().is_err());
+        assert!(base().fetch_timeout(Duration::ZERO).build().is_err());
+        assert!(base().max_token_size(10).build().is_err());
+        assert!(base().max_jwks_size(10).build().is_err());
+        assert!(
+            base()
+                .refresh_interval(Duration::from_millis(10))
+                .build()
+                .is_err()
+        );
+        assert!(matches!(
+            base().realm("a\"b").build(),
+            Err(ConfigError::InvalidRealm(_))
+        ));
+        assert!(matches!(
+            base().region("US_EAST").build(),
+            Err(ConfigError::InvalidRegion(_))
+        ));
+        assert!(matches!(
+            base().issuer_domain("evil.com/x").build(),
+            Err(ConfigError::InvalidIssuerDomain(_))
+        ));
+    }
+}

@@ -1,0 +1,357 @@
+//! Errors: why a request was rejected, and why a configuration was refused.
+//!
+//! A rejection is never an `Err` of the service: the layer answers with a response and attaches the
+//! [`Error`] to that response's extensions, so an outer layer can log or count it without parsing
+//! bodies. [`Error::status`] is the single place where an error kind becomes an HTTP status.
+//!
+//! No message here ever contains token content (no claim value, no `kid`, no issuer from a token).
+
+use std::fmt;
+
+use http::StatusCode;
+
+/// Why a request was not authenticated.
+///
+/// Cheap to clone; the layer puts a copy in the extensions of every rejection response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+}
+
+impl Error {
+    pub(crate) const fn new(kind: ErrorKind) -> Self {
+        Self { kind }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The HTTP status the layer answers with (RFC 6750 §3.1).
+    pub fn status(&self) -> StatusCode {
+        match self.kind.challenge() {
+            Challenge::None => StatusCode::UNAUTHORIZED,
+            Challenge::InvalidRequest => StatusCode::BAD_REQUEST,
+            Challenge::InvalidToken => StatusCode::UNAUTHORIZED,
+            Challenge::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The RFC 6750 `error` code of the `WWW-Authenticate` challenge, if the answer carries one.
+    pub fn error_code(&self) -> Option<&'static str> {
+        match self.kind.challenge() {
+            Challenge::None | Challenge::Unavailable => None,
+            Challenge::InvalidRequest => Some("invalid_request"),
+            Challenge::InvalidToken => Some("invalid_token"),
+        }
+    }
+
+    /// A fixed, human-readable description of the error kind (sent as `error_description`).
+    ///
+    /// It never contains anything taken from the request.
+    pub fn description(&self) -> &'static str {
+        self.kind.description()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.description())?;
+        match self.kind {
+            ErrorKind::Expired { exp, now } => write!(f, " (exp {exp}, now {now})"),
+            ErrorKind::NotYetValid { nbf, now } => write!(f, " (nbf {nbf}, now {now})"),
+            ErrorKind::IssuedInFuture { iat, now } => write!(f, " (iat {iat}, now {now})"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Self::new(kind)
+    }
+}
+
+/// The kind of an [`Error`].
+///
+/// The variants are grouped by the answer they produce:
+/// - no credentials: `401` with a bare `Bearer` challenge;
+/// - malformed request: `400`, `error="invalid_request"`;
+/// - token failures: `401`, `error="invalid_token"`;
+/// - no usable keys: `503` with `Retry-After`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// No `Authorization` header, or one with another scheme (such as `Basic`).
+    MissingCredentials,
+    /// The `Authorization` header is malformed (see [`RequestError`]).
+    InvalidRequest(RequestError),
+    /// The token is longer than the configured cap; it was not decoded.
+    TokenTooLarge,
+    /// The token is not a compact JWS: three canonical base64url segments.
+    Malformed,
+    /// The JOSE header is not a JSON object, or has duplicate members.
+    InvalidHeader,
+    /// The header's `alg` is not `RS256` (including `none`, HMAC, other RSA or EC algorithms).
+    UnsupportedAlgorithm,
+    /// The header has no usable `kid`.
+    MissingKeyId,
+    /// The header carries a non-empty `crit`.
+    CriticalHeader,
+    /// The header's `typ` is present and is not `JWT`.
+    InvalidType,
+    /// No key of the pool's key set has the token's `kid` (a refetch was requested).
+    UnknownKeyId,
+    /// The signature does not verify under the key named by `kid`.
+    InvalidSignature,
+    /// The payload is not a JSON object, has duplicate members, or a claim has the wrong type.
+    InvalidClaims,
+    /// `iss` is missing or is not the pool's issuer.
+    InvalidIssuer,
+    /// `token_use` is missing or is not `access` or `id`.
+    InvalidTokenUse,
+    /// `token_use` is valid but this layer does not accept that kind of token.
+    TokenUseNotAccepted,
+    /// The token's app client (`client_id` of an access token, `aud` of an ID token) is missing or
+    /// not allowed.
+    InvalidClient,
+    /// `exp` is missing.
+    MissingExpiry,
+    /// The token expired: `now > exp + leeway`.
+    Expired {
+        /// The token's `exp` (seconds since the Unix epoch).
+        exp: u64,
+        /// The verifier's clock.
+        now: u64,
+    },
+    /// `nbf` is later than `now + leeway`.
+    NotYetValid {
+        /// The token's `nbf`.
+        nbf: u64,
+        /// The verifier's clock.
+        now: u64,
+    },
+    /// `iat` is later than `now + leeway`.
+    IssuedInFuture {
+        /// The token's `iat`.
+        iat: u64,
+        /// The verifier's clock.
+        now: u64,
+    },
+    /// The application's own claims type could not be deserialized from the verified payload.
+    CustomClaims,
+    /// No usable key set yet: the first JWKS fetch has not succeeded.
+    KeysUnavailable,
+}
+
+/// How the `Authorization` header was malformed (answered with `400 invalid_request`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// More than one `Authorization` header.
+    MultipleHeaders,
+    /// `Bearer` with no token after it.
+    EmptyToken,
+    /// More than one token after `Bearer`.
+    MultipleTokens,
+    /// Bytes outside the RFC 6750 `b64token` grammar, control characters or non-ASCII.
+    InvalidCharacters,
+}
+
+/// The `WWW-Authenticate` challenge family of an error kind (RFC 6750 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Challenge {
+    None,
+    InvalidRequest,
+    InvalidToken,
+    Unavailable,
+}
+
+impl ErrorKind {
+    pub(crate) fn challenge(&self) -> Challenge {
+        match self {
+            Self::MissingCredentials => Challenge::None,
+            Self::InvalidRequest(_) => Challenge::InvalidRequest,
+            Self::KeysUnavailable => Challenge::Unavailable,
+            _ => Challenge::InvalidToken,
+        }
+    }
+
+    /// A fixed description; the only text a response may carry about the error.
+    pub(crate) fn description(&self) -> &'static str {
+        match self {
+            Self::MissingCredentials => "no bearer token",
+            Self::InvalidRequest(RequestError::MultipleHeaders) => {
+                "more than one Authorization header"
+            }
+            Self::InvalidRequest(RequestError::EmptyToken) => "empty bearer token",
+            Self::InvalidRequest(RequestError::MultipleTokens) => "more than one bearer token",
+            Self::InvalidRequest(RequestError::InvalidCharacters) => {
+                "invalid characters in the bearer token"
+            }
+            Self::TokenTooLarge => "the token is too large",
+            Self::Malformed => "the token is not a compact JWS",
+            Self::InvalidHeader => "invalid token header",
+            Self::UnsupportedAlgorithm => "unsupported signing algorithm",
+            Self::MissingKeyId => "the token names no key",
+            Self::CriticalHeader => "unsupported critical header",
+            Self::InvalidType => "unsupported token type",
+            Self::UnknownKeyId => "unknown signing key",
+            Self::InvalidSignature => "invalid signature",
+            Self::InvalidClaims => "invalid claims",
+            Self::InvalidIssuer => "invalid issuer",
+            Self::InvalidTokenUse => "invalid token use",
+            Self::TokenUseNotAccepted => "token use not accepted",
+            Self::InvalidClient => "app client not allowed",
+            Self::MissingExpiry => "the token has no expiry",
+            Self::Expired { .. } => "the token expired",
+            Self::NotYetValid { .. } => "the token is not valid yet",
+            Self::IssuedInFuture { .. } => "the token was issued in the future",
+            Self::CustomClaims => "invalid application claims",
+            Self::KeysUnavailable => "signing keys are not available",
+        }
+    }
+}
+
+/// Why a configuration was refused (raised when the layer is built, never per request).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The user pool id does not match `[\w-]+_[0-9a-zA-Z]+` (ASCII, at most 55 characters).
+    #[error("invalid user pool id {0:?}: expected REGION_ID, e.g. us-east-1_AbC123xyz")]
+    InvalidUserPoolId(String),
+    /// The region is empty or has characters other than ASCII letters, digits and `-`.
+    #[error("invalid region {0:?}")]
+    InvalidRegion(String),
+    /// The issuer domain is empty or not a plain host name.
+    #[error("invalid issuer domain {0:?}")]
+    InvalidIssuerDomain(String),
+    /// No app client id was given and `allow_any_client` was not chosen.
+    #[error("no app client id: call client_id(..) or, deliberately, allow_any_client()")]
+    MissingClientId,
+    /// An app client id is empty or has characters outside ASCII letters and digits.
+    #[error("invalid app client id {0:?}")]
+    InvalidClientId(String),
+    /// The accepted token use (access, id or any) was not chosen.
+    #[error("the accepted token use was not chosen: call token_use(..)")]
+    MissingTokenUse,
+    /// The JWKS URL is not a valid URL, is not https, or is plain http to a non-loopback host.
+    #[error("invalid JWKS URL {url:?}: {reason}")]
+    InvalidJwksUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A duration or size is out of its allowed range.
+    #[error("{name} is out of range: {reason}")]
+    OutOfRange {
+        /// The setting's name.
+        name: &'static str,
+        /// The allowed range.
+        reason: &'static str,
+    },
+    /// The realm has characters that cannot appear in a quoted `WWW-Authenticate` parameter.
+    #[error("invalid realm {0:?}: use printable ASCII without '\"' or '\\'")]
+    InvalidRealm(String),
+    /// A static key set with no usable key was given.
+    #[error("the key set has no usable key")]
+    EmptyKeySet,
+    /// The layer needs a tokio runtime to run its key refresher, and none is running.
+    #[error("no tokio runtime: build the layer from within a tokio runtime")]
+    NoRuntime,
+    /// The HTTP client could not be built.
+    #[error("the HTTP client could not be built: {0}")]
+    HttpClient(String),
+}
+
+/// Why [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) returned no layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The configuration was refused.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No usable key set could be fetched within the startup timeout.
+    #[error("no usable key set within {timeout_ms} ms; last error: {last_error}")]
+    NoKeys {
+        /// The startup timeout, in milliseconds.
+        timeout_ms: u128,
+        /// The last fetch error.
+        last_error: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_mapping() {
+        let cases = [
+            (ErrorKind::MissingCredentials, 401, None),
+            (
+                ErrorKind::InvalidRequest(RequestError::EmptyToken),
+                400,
+                Some("invalid_request"),
+            ),
+            (ErrorKind::InvalidSignature, 401, Some("invalid_token")),
+            (
+                ErrorKind::Expired { exp: 1, now: 2 },
+                401,
+                Some("invalid_token"),
+            ),
+            (ErrorKind::KeysUnavailable, 503, None),
+        ];
+        for (kind, status, code) in cases {
+            let e = Error::new(kind);
+            assert_eq!(e.status().as_u16(), status, "{e:?}");
+            assert_eq!(e.error_code(), code, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn descriptions_are_header_safe() {
+        let all = [
+            ErrorKind::MissingCredentials,
+            ErrorKind::InvalidRequest(RequestError::MultipleHeaders),
+            ErrorKind::InvalidRequest(RequestError::EmptyToken),
+            ErrorKind::InvalidRequest(RequestError::MultipleTokens),
+            ErrorKind::InvalidRequest(RequestError::InvalidCharacters),
+            ErrorKind::TokenTooLarge,
+            ErrorKind::Malformed,
+            ErrorKind::InvalidHeader,
+            ErrorKind::UnsupportedAlgorithm,
+            ErrorKind::MissingKeyId,
+            ErrorKind::CriticalHeader,
+            ErrorKind::InvalidType,
+            ErrorKind::UnknownKeyId,
+            ErrorKind::InvalidSignature,
+            ErrorKind::InvalidClaims,
+            ErrorKind::InvalidIssuer,
+            ErrorKind::InvalidTokenUse,
+            ErrorKind::TokenUseNotAccepted,
+            ErrorKind::InvalidClient,
+            ErrorKind::MissingExpiry,
+            ErrorKind::Expired { exp: 0, now: 0 },
+            ErrorKind::NotYetValid { nbf: 0, now: 0 },
+            ErrorKind::IssuedInFuture { iat: 0, now: 0 },
+            ErrorKind::CustomClaims,
+            ErrorKind::KeysUnavailable,
+        ];
+        for kind in all {
+            let d = kind.description();
+            assert!(!d.is_empty());
+            assert!(
+                d.bytes().all(|b| b == 0x20
+                    || b == 0x21
+                    || (0x23..=0x5b).contains(&b)
+                    || (0x5d..=0x7e).contains(&b)),
+                "{d}"
+            );
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The verified claims in the request, and the axum extractor that reads them.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::claims::CognitoClaims;
+
+/// The verified claims of the request, as the layer put them into the request extensions.
+///
+/// `T` is [`CognitoClaims`] unless the layer was given an application claims type with
+/// [`CognitoAuthLayer::with_claims`](crate::CognitoAuthLayer::with_claims); `Claims<CognitoClaims>`
+/// is always there too. Cloning is cheap (an `Arc`).
+///
+/// With the `axum` feature (on by default) it is an extractor, and so is `Option<Claims<T>>`. A
+/// handler that asks for `Claims` on a route the layer does not cover answers `500`: that is a
+/// server misconfiguration, not a client error.
+///
+/// With hyper or tonic, read it from the extensions:
+///
+/// ```
+/// # use tower_cognito::Claims;
+/// fn user_of<B>(req: &http::Request<B>) -> Option<&str> {
+///     req.extensions().get::<Claims>().map(|c| c.sub.as_str())
+/// }
+/// # assert_eq!(user_of(&http::Request::new(())), None);
+/// ```
+#[derive(Debug)]
+pub struct Claims<T = CognitoClaims>(pub Arc<T>);
+
+impl<T> Clone for Claims<T> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<T> Deref for Claims<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+#[cfg(feature = "axum")]
+mod axum_impl {
+    use std::convert::Infallible;
+
+    use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
+    use axum_core::response::{IntoResponse, Response};
+    use http::StatusCode;
+    use http::request::Parts;
+
+    use super::Claims;
+
+    /// Rejection of the [`Claims`] extractor: no layer verified this request. Answers `500`.
+    #[derive(Debug, Clone, Copy, Default)]
+    #[non_exhaustive]
+    pub struct MissingClaims;
+
+    impl std::fmt::Display for MissingClaims {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(
+                "no verified claims in the request: is CognitoAuthLayer installed on this route?",
+            )
+        }
+    }
+
+    impl std::error::Error for MissingClaims {}
+
+    impl IntoResponse for MissingClaims {
+        fn into_response(self) -> Response {
+            tracing::error!("{self}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "server misconfiguration").into_response()
+        }
+    }
+
+    impl<S, T> FromRequestParts<S> for Claims<T>
+    where
+        S: Send + Sync,
+        T: Send + Sync + 'static,
+    {
+        type Rejection = MissingClaims;
+
+        async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+            parts.extensions.get::<Self>().cloned().ok_or(MissingClaims)
+        }
+    }
+
+    impl<S, T> OptionalFromRequestParts<S> for Claims<T>
+    where
+        S: Send + Sync,
+        T: Send + Sync + 'static,
+    {
+        type Rejection = Infallible;
+
+        async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Infallible> {
+            Ok(parts.extensions.get::<Self>().cloned())
+        }
+    }
+}
+
+#[cfg(feature = "axum")]
+pub use axum_impl::MissingClaims;

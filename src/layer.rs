@@ -1,0 +1,267 @@
+//! [`CognitoAuthLayer`]: the tower layer, its key set and its refresher.
+
+use std::any::TypeId;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use http::{Extensions, HeaderMap};
+use serde::de::DeserializeOwned;
+use tokio::task::AbortHandle;
+use tower_layer::Layer;
+
+use crate::bearer::bearer_token;
+use crate::claims::CognitoClaims;
+use crate::config::CognitoConfig;
+use crate::error::{ConfigError, Error, ErrorKind, StartError};
+use crate::extract::Claims;
+use crate::keys::KeySet;
+use crate::refresh::{self, Fetcher, IssuerKeys, RefreshStats, Schedule};
+use crate::rejection::Rejector;
+use crate::service::CognitoAuth;
+use crate::verifier::Verifier;
+
+/// A tower layer that verifies the Cognito bearer token of every request.
+///
+/// On success the verified [`Claims`] go into the request extensions and the inner service is
+/// called; otherwise the layer answers itself (`400`, `401` or `503`, with an RFC 6750
+/// `WWW-Authenticate` challenge) and attaches the [`Error`] to the response extensions.
+///
+/// The pool's key set is fetched by a background task that the layer owns: every
+/// [`refresh_interval`](crate::CognitoConfigBuilder::refresh_interval), at once (single-flight, at
+/// most once per cooldown) when a token names an unknown `kid`, and with backoff after a failure,
+/// always keeping the last good set. The task ends when the last clone of the layer and of its
+/// services is dropped. The request path never awaits, never locks and never fetches.
+///
+/// `T` is an application claims type deserialized from the same verified payload (see
+/// [`with_claims`](Self::with_claims)); by default only [`CognitoClaims`] are produced.
+///
+/// ```
+/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = CognitoConfig::builder("us-east-1_AbC123xyz")
+///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
+///     .token_use(AcceptTokenUse::Access)
+///     .build()?;
+/// // Waits (at most `startup_timeout`) for the first key set.
+/// let auth = CognitoAuthLayer::new(config).await?;
+/// let app = axum::Router::new()
+///     .route("/me", axum::routing::get(|claims: tower_cognito::Claims| async move { claims.sub.clone() }))
+///     .layer(auth);
+/// # let _ = app; Ok(()) }
+/// ```
+pub struct CognitoAuthLayer<T = CognitoClaims> {
+    shared: Arc<Shared>,
+    _claims: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for CognitoAuthLayer<T> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for CognitoAuthLayer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CognitoAuthLayer")
+            .field("shared", &self.shared)
+            .field("claims", &std::any::type_name::<T>())
+            .finish()
+    }
+}
+
+/// What every clone of the layer and of its services shares.
+pub(crate) struct Shared {
+    verifier: Verifier,
+    issuer: Arc<IssuerKeys>,
+    rejector: Rejector,
+    _refresher: Option<AbortOnDrop>,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("verifier", &self.verifier)
+            .field("issuer", &self.issuer)
+            .field("refreshing", &self._refresher.is_some())
+            .finish()
+    }
+}
+
+/// Stops the refresher when the last clone of the layer goes.
+#[derive(Debug)]
+struct AbortOnDrop(AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl CognitoAuthLayer {
+    /// Builds the layer and waits, at most the configured
+    /// [`startup_timeout`](crate::CognitoConfigBuilder::startup_timeout), for the first key set.
+    ///
+    /// # Errors
+    /// [`StartError::NoKeys`] when no usable key set arrived in time (the refresher is stopped),
+    /// [`StartError::Config`] when the HTTP client cannot be built.
+    pub async fn new(config: CognitoConfig) -> Result<Self, StartError> {
+        let timeout = config.startup_timeout;
+        let layer = Self::lazy(config)?;
+        let mut swaps = layer.shared.issuer.subscribe();
+        let loaded = tokio::time::timeout(timeout, swaps.wait_for(|&n| n > 0)).await;
+        match loaded {
+            Ok(Ok(_)) => Ok(layer),
+            _ => Err(StartError::NoKeys {
+                timeout_ms: timeout.as_millis(),
+                last_error: layer
+                    .shared
+                    .issuer
+                    .last_error()
+                    .unwrap_or_else(|| "no fetch completed".to_owned()),
+            }),
+        }
+    }
+
+    /// Builds the layer without waiting: requests are answered `503` (with `Retry-After`) until
+    /// the first key set arrives. Must be called within a tokio runtime.
+    ///
+    /// # Errors
+    /// [`ConfigError::NoRuntime`] outside a tokio runtime; [`ConfigError::HttpClient`] when the
+    /// HTTP client cannot be built.
+    pub fn lazy(config: CognitoConfig) -> Result<Self, ConfigError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| ConfigError::NoRuntime)?;
+        let fetcher = Fetcher::new(&config)?;
+        let issuer = Arc::new(IssuerKeys::new(KeySet::empty(), true));
+        let task = runtime.spawn(refresh::run(
+            Arc::clone(&issuer),
+            fetcher,
+            Schedule::from_config(&config),
+        ));
+        Ok(Self::from_parts(
+            &config,
+            issuer,
+            Some(AbortOnDrop(task.abort_handle())),
+        ))
+    }
+
+    /// Builds the layer over a fixed key set: nothing is fetched, ever (pinned keys, or tests).
+    ///
+    /// # Errors
+    /// [`ConfigError::EmptyKeySet`] when `keys` has no key.
+    pub fn with_key_set(config: CognitoConfig, keys: KeySet) -> Result<Self, ConfigError> {
+        if keys.is_empty() {
+            return Err(ConfigError::EmptyKeySet);
+        }
+        Ok(Self::from_parts(
+            &config,
+            Arc::new(IssuerKeys::new(keys, false)),
+            None,
+        ))
+    }
+
+    fn from_parts(
+        config: &CognitoConfig,
+        issuer: Arc<IssuerKeys>,
+        refresher: Option<AbortOnDrop>,
+    ) -> Self {
+        let shared = Shared {
+            verifier: Verifier::new(config),
+            issuer,
+            rejector: Rejector::new(&config.realm),
+            _refresher: refresher,
+        };
+        Self {
+            shared: Arc::new(shared),
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<T> CognitoAuthLayer<T> {
+    /// Also deserializes the application's own claims type `U` from the verified payload, and
+    /// puts `Claims<U>` into the request extensions next to `Claims<CognitoClaims>`. A token whose
+    /// payload does not deserialize into `U` is rejected (`401`, [`ErrorKind::CustomClaims`]).
+    ///
+    /// This costs a second JSON parse of the payload per request; `CognitoClaims` already carries
+    /// every claim (unknown ones in [`other`](CognitoClaims::other)).
+    pub fn with_claims<U>(self) -> CognitoAuthLayer<U>
+    where
+        U: DeserializeOwned + Send + Sync + 'static,
+    {
+        CognitoAuthLayer {
+            shared: self.shared,
+            _claims: PhantomData,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &CognitoConfig {
+        self.shared.verifier.config()
+    }
+
+    /// The verifier the layer runs.
+    pub fn verifier(&self) -> &Verifier {
+        &self.shared.verifier
+    }
+
+    /// The current key set (empty until the first fetch succeeds).
+    pub fn key_set(&self) -> Arc<KeySet> {
+        self.shared.issuer.keys.load_full()
+    }
+
+    /// Counters of the key refresher.
+    pub fn refresh_stats(&self) -> RefreshStats {
+        self.shared.issuer.stats()
+    }
+}
+
+impl<S, T> Layer<S> for CognitoAuthLayer<T> {
+    type Service = CognitoAuth<S, T>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CognitoAuth::new(inner, Arc::clone(&self.shared))
+    }
+}
+
+impl Shared {
+    /// The request path: extract, load the key set (lock-free), verify, and store the claims.
+    #[inline]
+    pub(crate) fn authenticate<T>(
+        &self,
+        headers: &HeaderMap,
+        extensions: &mut Extensions,
+    ) -> Result<(), Error>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let config = self.verifier.config();
+        let token = bearer_token(headers, config.max_token_size)?;
+        let keys = self.issuer.keys.load();
+        let now = config.clock.now();
+        let (claims, payload) = match self.verifier.verify_parts(token, &keys, now) {
+            Ok(verified) => verified,
+            Err(ErrorKind::UnknownKeyId) => {
+                self.issuer.request_refetch();
+                return Err(Error::new(ErrorKind::UnknownKeyId));
+            }
+            Err(kind) => return Err(Error::new(kind)),
+        };
+        let claims = Arc::new(claims);
+        if TypeId::of::<T>() != TypeId::of::<CognitoClaims>() {
+            let custom: T = serde_json::from_slice(&payload)
+                .map_err(|_| Error::new(ErrorKind::CustomClaims))?;
+            extensions.insert(Claims(Arc::new(custom)));
+        }
+        extensions.insert(Claims(claims));
+        Ok(())
+    }
+
+    pub(crate) fn rejector(&self) -> &Rejector {
+        &self.rejector
+    }
+}

@@ -1,0 +1,70 @@
+//! # tower-cognito
+//!
+//! Tower middleware that verifies Amazon Cognito user-pool tokens, for axum, hyper and tonic.
+//!
+//! [`CognitoAuthLayer`] keeps the pool's JWKS in a lock-free key set refreshed by a background
+//! task, verifies the bearer token of every request with every Cognito rule (RS256 only, `kid`,
+//! signature, exact `iss`, `token_use`, `client_id`/`aud`, `exp`/`nbf`/`iat`), and puts the typed
+//! [`CognitoClaims`] into the request, where handlers take them with the [`Claims`] extractor.
+//! Failures are answered per RFC 6750 (`401`/`400`/`503` with `WWW-Authenticate`).
+//!
+//! ```
+//! use axum::{Router, routing::get};
+//! use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, CognitoConfig};
+//!
+//! async fn me(claims: Claims) -> String {
+//!     format!("hello {}", claims.username().unwrap_or(&claims.sub))
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = CognitoConfig::builder("us-east-1_AbC123xyz")
+//!     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
+//!     .token_use(AcceptTokenUse::Access)
+//!     .build()?;
+//! let app: Router = Router::new()
+//!     .route("/me", get(me))
+//!     .layer(CognitoAuthLayer::new(config).await?);
+//! # let _ = app; Ok(()) }
+//! ```
+//!
+//! ## Cargo features
+//! - `axum` (default): the [`Claims`] extractor (`FromRequestParts`, and `Option<Claims>`).
+//! - `test-util`: [`test_util::LocalIssuer`], which mints Cognito-shaped tokens and serves their
+//!   JWKS on loopback, for your own tests.
+
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod bearer;
+mod claims;
+mod config;
+mod error;
+mod extract;
+mod future;
+mod json;
+mod keys;
+mod layer;
+mod refresh;
+mod rejection;
+mod service;
+mod verifier;
+
+#[cfg(feature = "test-util")]
+pub mod test_util;
+
+pub use claims::{Audience, CognitoClaims, Scopes, TokenUse};
+pub use config::{
+    AcceptTokenUse, Clock, CognitoConfig, CognitoConfigBuilder, DEFAULT_FETCH_TIMEOUT,
+    DEFAULT_ISSUER_DOMAIN, DEFAULT_LEEWAY, DEFAULT_MAX_JWKS_SIZE, DEFAULT_MAX_TOKEN_SIZE,
+    DEFAULT_REALM, DEFAULT_REFRESH_INTERVAL, DEFAULT_STARTUP_TIMEOUT, DEFAULT_UNKNOWN_KID_COOLDOWN,
+    FixedClock, SystemClock,
+};
+pub use error::{ConfigError, Error, ErrorKind, RequestError, StartError};
+pub use extract::Claims;
+#[cfg(feature = "axum")]
+pub use extract::MissingClaims;
+pub use future::ResponseFuture;
+pub use keys::{JwksError, KeySet};
+pub use layer::CognitoAuthLayer;
+pub use refresh::RefreshStats;
+pub use service::CognitoAuth;
+pub use verifier::Verifier;

@@ -1,0 +1,284 @@
+//! The key refresher: the only code that does I/O. One tokio task per issuer fetches the JWKS,
+//! prepares a [`KeySet`] and swaps it in; the request path only loads the current set.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use reqwest::Url;
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+
+use crate::config::{CognitoConfig, is_loopback};
+use crate::error::ConfigError;
+use crate::keys::{JwksError, KeySet};
+
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
+const BACKOFF_CAP: Duration = Duration::from_secs(30);
+const MAX_REDIRECTS: usize = 3;
+
+/// The key set of one issuer, shared by the request path and its refresher.
+pub(crate) struct IssuerKeys {
+    pub(crate) keys: ArcSwap<KeySet>,
+    /// A refetch was asked for and not started yet (single-flight).
+    refetch_wanted: AtomicBool,
+    /// Milliseconds since `epoch` before which no unknown-`kid` refetch is asked for.
+    quiet_until_ms: AtomicU64,
+    epoch: Instant,
+    nudge: Notify,
+    /// Counts successful swaps; `CognitoAuthLayer::new` waits on it.
+    swaps: watch::Sender<u64>,
+    fetches: AtomicU64,
+    failures: AtomicU64,
+    last_error: Mutex<Option<String>>,
+    /// Whether a refresher runs; a static key set is never refetched.
+    refreshing: bool,
+}
+
+impl std::fmt::Debug for IssuerKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuerKeys")
+            .field("keys", &self.keys.load())
+            .field("fetches", &self.fetches)
+            .field("failures", &self.failures)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IssuerKeys {
+    pub(crate) fn new(initial: KeySet, refreshing: bool) -> Self {
+        Self {
+            keys: ArcSwap::from_pointee(initial),
+            refetch_wanted: AtomicBool::new(false),
+            quiet_until_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+            nudge: Notify::new(),
+            swaps: watch::Sender::new(0),
+            fetches: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+            refreshing,
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Called on the request path for an unknown `kid`: two atomic loads in the common case, and
+    /// at most one wake-up of the refresher per cooldown. Never blocks, never awaits.
+    pub(crate) fn request_refetch(&self) {
+        if !self.refreshing || self.now_ms() < self.quiet_until_ms.load(Ordering::Acquire) {
+            return;
+        }
+        if !self.refetch_wanted.swap(true, Ordering::AcqRel) {
+            self.nudge.notify_one();
+        }
+    }
+
+    pub(crate) fn stats(&self) -> RefreshStats {
+        RefreshStats {
+            fetches: self.fetches.load(Ordering::Relaxed),
+            failures: self.failures.load(Ordering::Relaxed),
+            swaps: *self.swaps.borrow(),
+        }
+    }
+
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.swaps.subscribe()
+    }
+
+    pub(crate) fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+}
+
+/// Counters of a layer's key refresher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct RefreshStats {
+    /// JWKS fetches started.
+    pub fetches: u64,
+    /// Fetches that failed (the previous key set was kept).
+    pub failures: u64,
+    /// Key sets swapped in.
+    pub swaps: u64,
+}
+
+/// Why one fetch gave no key set.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FetchError {
+    #[error("request failed: {0}")]
+    Http(#[source] reqwest::Error),
+    #[error("HTTP status {0}")]
+    Status(u16),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("body larger than {0} bytes")]
+    TooLarge(usize),
+    #[error(transparent)]
+    Jwks(#[from] JwksError),
+}
+
+/// Fetches and prepares the JWKS of one issuer.
+#[derive(Debug, Clone)]
+pub(crate) struct Fetcher {
+    client: reqwest::Client,
+    url: Url,
+    max_size: usize,
+    timeout: Duration,
+}
+
+impl Fetcher {
+    pub(crate) fn new(config: &CognitoConfig) -> Result<Self, ConfigError> {
+        let url = config.jwks_url.clone();
+        let origin = url.origin();
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error("too many redirects")
+            } else if attempt.url().origin() == origin {
+                attempt.follow()
+            } else {
+                // Another host (or scheme, or port): not followed; the 3xx is a failed fetch.
+                attempt.stop()
+            }
+        });
+        let mut builder = reqwest::Client::builder()
+            .redirect(policy)
+            .user_agent(concat!("tower-cognito/", env!("CARGO_PKG_VERSION")))
+            // One request every few minutes: a pooled connection would only hold a socket open.
+            .pool_max_idle_per_host(0);
+        if url.host().as_ref().is_some_and(is_loopback) {
+            builder = builder.no_proxy();
+        }
+        let client = builder
+            .build()
+            .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
+        Ok(Self {
+            client,
+            url,
+            max_size: config.max_jwks_size,
+            timeout: config.fetch_timeout,
+        })
+    }
+
+    pub(crate) async fn fetch(&self) -> Result<KeySet, FetchError> {
+        match tokio::time::timeout(self.timeout, self.fetch_body()).await {
+            Ok(body) => Ok(KeySet::from_jwks(&body?)?),
+            Err(_) => Err(FetchError::Timeout(self.timeout)),
+        }
+    }
+
+    async fn fetch_body(&self) -> Result<Vec<u8>, FetchError> {
+        let mut response = self
+            .client
+            .get(self.url.clone())
+            .header(http::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(FetchError::Http)?;
+        if !response.status().is_success() {
+            return Err(FetchError::Status(response.status().as_u16()));
+        }
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.max_size as u64)
+        {
+            return Err(FetchError::TooLarge(self.max_size));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(FetchError::Http)? {
+            if body.len() + chunk.len() > self.max_size {
+                return Err(FetchError::TooLarge(self.max_size));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// Timing of one refresher.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Schedule {
+    pub(crate) interval: Duration,
+    pub(crate) cooldown: Duration,
+}
+
+impl Schedule {
+    pub(crate) fn from_config(config: &CognitoConfig) -> Self {
+        Self {
+            interval: config.refresh_interval,
+            cooldown: config.unknown_kid_cooldown,
+        }
+    }
+}
+
+/// The refresher task: fetch, swap, wait (interval, backoff or nudge), repeat. It ends when the
+/// layer aborts it (the last clone of the layer dropped).
+pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Schedule) {
+    let mut failures: u32 = 0;
+    loop {
+        keys.refetch_wanted.store(false, Ordering::Release);
+        let cooldown_ms = u64::try_from(schedule.cooldown.as_millis()).unwrap_or(u64::MAX);
+        keys.quiet_until_ms
+            .store(keys.now_ms().saturating_add(cooldown_ms), Ordering::Release);
+        keys.fetches.fetch_add(1, Ordering::Relaxed);
+
+        let wait = match fetcher.fetch().await {
+            Ok(set) => {
+                tracing::debug!(keys = set.len(), skipped = set.skipped(), "JWKS loaded");
+                keys.keys.store(Arc::new(set));
+                keys.swaps.send_modify(|n| *n += 1);
+                failures = 0;
+                schedule.interval
+            }
+            Err(error) => {
+                // The previous key set stays in place.
+                keys.failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%error, "JWKS fetch failed; keeping the previous key set");
+                if let Ok(mut last) = keys.last_error.lock() {
+                    *last = Some(error.to_string());
+                }
+                failures = failures.saturating_add(1);
+                backoff(failures).min(schedule.interval)
+            }
+        };
+        // A nudge (unknown `kid`) ends the wait early; a timeout is the scheduled refresh.
+        let _ = tokio::time::timeout(wait, keys.nudge.notified()).await;
+    }
+}
+
+/// Exponential backoff with "equal jitter": half the delay fixed, half random.
+fn backoff(failures: u32) -> Duration {
+    let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+    let delay = exp.min(BACKOFF_CAP);
+    let half = delay / 2;
+    half + half.mul_f64(random_unit())
+}
+
+fn random_unit() -> f64 {
+    let mut bytes = [0u8; 8];
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        return 0.5;
+    }
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for failures in 1..40 {
+            let d = backoff(failures);
+            let full = BACKOFF_BASE
+                .saturating_mul(1 << (failures - 1).min(16))
+                .min(BACKOFF_CAP);
+            assert!(d >= full / 2 && d <= full, "{failures}: {d:?}");
+        }
+        assert!(backoff(1) <= Duration::from_millis(500));
+        assert!(backoff(30) >= Duration::from_secs(15));
+    }
+}
