@@ -53,6 +53,21 @@ impl AcceptTokenUse {
             _ => None,
         }
     }
+
+    /// `access`, `id` or `any`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Id => "id",
+            Self::Any => "any",
+        }
+    }
+}
+
+impl fmt::Display for AcceptTokenUse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A source of the current time, in whole seconds since the Unix epoch.

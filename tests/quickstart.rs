@@ -1,0 +1,589 @@
+//! The quick start (`examples/quickstart.rs`): its functions in process, and the compiled example
+//! as a child process, exactly as the README runs it.
+
+#![cfg(all(feature = "test-util", feature = "axum"))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "../examples/quickstart.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod quickstart;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::process::Command;
+use tower_cognito::AcceptTokenUse;
+use tower_cognito::test_util::{JwksResponse, LocalIssuer};
+
+use quickstart::{Banner, Settings};
+
+/// Limit of any single HTTP exchange with a local server.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Limit of building the example (a cold build of the example on a small machine).
+const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
+/// Limit of the example's start-up, until it prints `listening on`.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// The example prints fewer lines than this before `listening on`.
+const MAX_BANNER_LINES: usize = 50;
+
+/// Variables of a fake environment.
+type Vars<'a> = &'a [(&'a str, &'a str)];
+
+/// A fake environment.
+fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(HTTP_TIMEOUT)
+        .build()
+        .unwrap()
+}
+
+/// The value of the banner line starting with `prefix`.
+fn line_value<'a>(lines: &'a [String], prefix: &str) -> Option<&'a str> {
+    lines.iter().find_map(|l| l.strip_prefix(prefix))
+}
+
+/// Builds the app for `settings`, serves it on a free loopback port, and returns the address,
+/// the banner (which must outlive the test) and the server task.
+async fn start(settings: &Settings) -> (SocketAddr, Banner, tokio::task::JoinHandle<()>) {
+    let (router, banner) = quickstart::build(settings).await.unwrap();
+    let listener = TcpListener::bind(settings.bind_addr).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    (addr, banner, server)
+}
+
+fn challenge(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("www-authenticate")
+        .expect("a WWW-Authenticate header")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn offline_mode_serves_and_verifies_its_printed_tokens() {
+    let settings = quickstart::settings_from_env(env(&[("BIND_ADDR", "127.0.0.1:0")])).unwrap();
+    assert!(settings.cognito.is_none(), "no COGNITO_* variable: offline");
+    let (addr, banner, server) = start(&settings).await;
+    assert!(matches!(banner, Banner::Offline(_)));
+
+    let lines = banner.lines(addr);
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some(format!("listening on http://{addr}").as_str())
+    );
+    let access = line_value(&lines, "access token: ").expect("an access token line");
+    let id = line_value(&lines, "id token: ").expect("an id token line");
+    let curl = format!("curl -H \"Authorization: Bearer {access}\" http://{addr}/me");
+    assert!(lines.contains(&curl), "a ready curl command: {lines:#?}");
+    assert!(lines.iter().all(|l| !l.contains('\n')));
+
+    let http = client();
+    let base = format!("http://{addr}");
+
+    let resp = http.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.text().await.unwrap(), "ok");
+
+    let resp = http
+        .get(format!("{base}/me"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let me: Value = resp.json().await.unwrap();
+    assert_eq!(me["sub"], "a1b2c3d4-0000-4000-8000-000000000001");
+    assert_eq!(me["token_use"], "access");
+    assert_eq!(me["username"], "alice");
+    assert_eq!(me["client_id"], tower_cognito::test_util::LOCAL_CLIENT_ID);
+    assert_eq!(me["groups"], serde_json::json!(["users"]));
+    assert_eq!(
+        me["scopes"],
+        serde_json::json!(["aws.cognito.signin.user.admin"])
+    );
+    assert!(me["exp"].as_u64().unwrap() > 0);
+
+    // Token use `any`: the ID token works too.
+    let resp = http
+        .get(format!("{base}/me"))
+        .bearer_auth(id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let me: Value = resp.json().await.unwrap();
+    assert_eq!(me["token_use"], "id");
+    assert_eq!(me["username"], "alice");
+    assert_eq!(me["client_id"], tower_cognito::test_util::LOCAL_CLIENT_ID);
+    assert_eq!(me["email"], "alice@example.com");
+    assert_eq!(me["scopes"], serde_json::json!([]));
+
+    let resp = http.get(format!("{base}/me")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(&resp), "Bearer realm=\"api\"");
+
+    let resp = http
+        .get(format!("{base}/me"))
+        .bearer_auth("not.a-real.token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        challenge(&resp).starts_with("Bearer realm=\"api\", error=\"invalid_token\""),
+        "{}",
+        challenge(&resp)
+    );
+
+    // Only `/me` is behind the layer: an unknown path is a plain 404, not a 401.
+    let resp = http.get(format!("{base}/nope")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+
+    server.abort();
+}
+
+#[tokio::test]
+async fn real_mode_verifies_the_configured_pool() {
+    let issuer = LocalIssuer::builder()
+        .user_pool_id("eu-west-1_Quick42")
+        .client_id("quickclient")
+        .build()
+        .unwrap();
+    let jwks = issuer.serve().await.unwrap();
+    let clients = format!("other, {}", issuer.client_id());
+    let settings = quickstart::settings_from_env(env(&[
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("COGNITO_USER_POOL_ID", issuer.user_pool_id()),
+        ("COGNITO_CLIENT_ID", &clients),
+        ("COGNITO_JWKS_URL", jwks.jwks_url()),
+        ("COGNITO_TOKEN_USE", "access"),
+    ]))
+    .unwrap();
+    let config = settings.cognito.as_ref().expect("real mode");
+    assert_eq!(config.issuer(), issuer.issuer());
+    assert_eq!(config.jwks_url(), jwks.jwks_url());
+    assert_eq!(config.token_use(), AcceptTokenUse::Access);
+
+    let (addr, banner, server) = start(&settings).await;
+    let lines = banner.lines(addr);
+    let mode = lines.first().unwrap();
+    assert!(
+        mode.starts_with("real mode: user pool eu-west-1_Quick42"),
+        "{mode}"
+    );
+    assert!(mode.contains(issuer.issuer()), "{mode}");
+    assert!(mode.contains(jwks.jwks_url()), "{mode}");
+    assert!(line_value(&lines, "access token: ").is_none());
+    assert_eq!(
+        lines.last().unwrap(),
+        &format!("listening on http://{addr}")
+    );
+
+    let http = client();
+    let me = format!("http://{addr}/me");
+    let get = |token: String| http.get(&me).bearer_auth(token).send();
+
+    let resp = get(issuer.access_token()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["client_id"], "quickclient");
+    assert_eq!(body["token_use"], "access");
+
+    // Every client of the comma-separated list is allowed, and only those.
+    let mut claims = issuer.access_claims();
+    claims.insert("client_id".into(), "other".into());
+    let resp = get(issuer.sign(&claims)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    claims.insert("client_id".into(), "stranger".into());
+    let resp = get(issuer.sign(&claims)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(challenge(&resp).contains("error=\"invalid_token\""));
+
+    // COGNITO_TOKEN_USE=access: the ID token is refused.
+    let resp = get(issuer.id_token()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let challenge = challenge(&resp);
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+    assert!(challenge.contains("token use not accepted"), "{challenge}");
+
+    // A token of another issuer (another key, same pool id) is refused.
+    let impostor = LocalIssuer::builder()
+        .user_pool_id("eu-west-1_Quick42")
+        .client_id("quickclient")
+        .kid("impostor")
+        .build()
+        .unwrap();
+    let resp = get(impostor.access_token()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+
+    let resp = http
+        .get(format!("http://{addr}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    server.abort();
+}
+
+#[test]
+fn settings_defaults_and_choices() {
+    let s = quickstart::settings_from_env(env(&[])).unwrap();
+    assert_eq!(s.bind_addr, "127.0.0.1:3000".parse().unwrap());
+    assert!(s.cognito.is_none());
+
+    // Blank values count as unset.
+    let s =
+        quickstart::settings_from_env(env(&[("BIND_ADDR", " "), ("COGNITO_REGION", "")])).unwrap();
+    assert_eq!(s.bind_addr, "127.0.0.1:3000".parse().unwrap());
+    assert!(s.cognito.is_none());
+
+    let real = [
+        ("COGNITO_USER_POOL_ID", "us-east-1_AbC123xyz"),
+        ("COGNITO_CLIENT_ID", "c1"),
+    ];
+    let config = quickstart::settings_from_env(env(&real))
+        .unwrap()
+        .cognito
+        .unwrap();
+    assert_eq!(
+        config.token_use(),
+        AcceptTokenUse::Access,
+        "default: access"
+    );
+    assert_eq!(
+        config.jwks_url(),
+        "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123xyz/.well-known/jwks.json"
+    );
+    assert_eq!(config.client_ids().unwrap().collect::<Vec<_>>(), ["c1"]);
+
+    for (raw, expected) in [("id", AcceptTokenUse::Id), ("any", AcceptTokenUse::Any)] {
+        let mut vars = real.to_vec();
+        vars.push(("COGNITO_TOKEN_USE", raw));
+        let config = quickstart::settings_from_env(env(&vars))
+            .unwrap()
+            .cognito
+            .unwrap();
+        assert_eq!(config.token_use(), expected);
+    }
+
+    let mut vars = real.to_vec();
+    vars.push(("COGNITO_REGION", "eu-central-1"));
+    vars.push(("COGNITO_CLIENT_ID", "a, b,,c"));
+    let config = quickstart::settings_from_env(env(&vars))
+        .unwrap()
+        .cognito
+        .unwrap();
+    assert_eq!(config.region(), "eu-central-1");
+    assert_eq!(
+        config.issuer(),
+        "https://cognito-idp.eu-central-1.amazonaws.com/us-east-1_AbC123xyz"
+    );
+    assert_eq!(
+        config.client_ids().unwrap().collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+}
+
+#[test]
+fn configuration_errors_are_one_line_messages() {
+    let pool = ("COGNITO_USER_POOL_ID", "us-east-1_AbC123xyz");
+    let client = ("COGNITO_CLIENT_ID", "c1");
+    let cases: &[(Vars<'_>, &[&str])] = &[
+        (
+            &[pool, client, ("COGNITO_TOKEN_USE", "bogus")],
+            &["COGNITO_TOKEN_USE", "bogus", "access, id or any"],
+        ),
+        (
+            &[("COGNITO_USER_POOL_ID", "bad id"), client],
+            &["COGNITO_USER_POOL_ID", "bad id"],
+        ),
+        (&[pool], &["COGNITO_CLIENT_ID is required"]),
+        (
+            &[pool, ("COGNITO_CLIENT_ID", " , ")],
+            &["COGNITO_CLIENT_ID is required"],
+        ),
+        (
+            &[pool, ("COGNITO_CLIENT_ID", "bad client")],
+            &["COGNITO_CLIENT_ID", "bad client"],
+        ),
+        (
+            &[
+                pool,
+                client,
+                ("COGNITO_JWKS_URL", "http://example.com/jwks"),
+            ],
+            &["COGNITO_JWKS_URL", "loopback"],
+        ),
+        (
+            &[pool, client, ("COGNITO_REGION", "US_EAST")],
+            &["COGNITO_REGION"],
+        ),
+        (&[("BIND_ADDR", "nonsense")], &["BIND_ADDR", "nonsense"]),
+        (&[("BIND_ADDR", "localhost:3000")], &["BIND_ADDR"]),
+        // Half a real configuration never falls back to offline mode.
+        (
+            &[client],
+            &["COGNITO_CLIENT_ID is set", "COGNITO_USER_POOL_ID"],
+        ),
+        (
+            &[("COGNITO_JWKS_URL", "https://example.com/jwks")],
+            &["COGNITO_JWKS_URL is set"],
+        ),
+    ];
+    for (vars, needles) in cases {
+        let err = quickstart::settings_from_env(env(vars)).expect_err(&format!("{vars:?}"));
+        assert!(!err.contains('\n'), "one line: {err:?}");
+        for needle in *needles {
+            assert!(err.contains(needle), "{vars:?}: {err:?} lacks {needle:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn unreachable_keys_fail_the_start_with_a_message() {
+    let issuer = LocalIssuer::new().unwrap();
+    let _jwks = issuer.serve().await.unwrap();
+    issuer.respond_with(JwksResponse::Status(500));
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .startup_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let settings = Settings {
+        bind_addr: "127.0.0.1:0".parse().unwrap(),
+        cognito: Some(config),
+    };
+    let err = quickstart::build(&settings).await.err().unwrap();
+    assert!(
+        err.starts_with("could not load the signing keys from http://127.0.0.1:"),
+        "{err}"
+    );
+    assert!(!err.contains('\n'), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_address_in_use_fails_the_start_with_a_message() {
+    let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = taken.local_addr().unwrap();
+    let settings = Settings {
+        bind_addr: addr,
+        cognito: None,
+    };
+    let run = tokio::time::timeout(START_TIMEOUT, quickstart::run(settings));
+    let err = run.await.expect("run returns at once").unwrap_err();
+    assert!(
+        err.starts_with(&format!("cannot listen on {addr}")),
+        "{err}"
+    );
+}
+
+// --- The compiled example, as a child process -------------------------------------------------
+
+/// Builds the example with cargo (as `cargo run --example quickstart --features test-util` would)
+/// and returns the path of its executable. Built once per test binary.
+async fn example_binary() -> PathBuf {
+    static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+    BIN.get_or_init(|| async {
+        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let build = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--example",
+                "quickstart",
+                "--features",
+                "test-util",
+            ])
+            .args(["--message-format=json", "--manifest-path", manifest])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(BUILD_TIMEOUT, build)
+            .await
+            .expect("the example builds in time")
+            .expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "cargo build --example quickstart failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|msg| {
+                msg["reason"] == "compiler-artifact"
+                    && msg["target"]["name"] == "quickstart"
+                    && msg["target"]["kind"]
+                        .as_array()
+                        .is_some_and(|k| k.iter().any(|k| k == "example"))
+            })
+            .and_then(|msg| msg["executable"].as_str().map(PathBuf::from))
+            .expect("cargo reports the example's executable")
+    })
+    .await
+    .clone()
+}
+
+/// The example's command with a clean environment for the variables it reads.
+async fn example() -> Command {
+    let mut cmd = Command::new(example_binary().await);
+    cmd.env_remove("BIND_ADDR");
+    for var in quickstart::COGNITO_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.stdin(Stdio::null()).kill_on_drop(true);
+    cmd
+}
+
+#[tokio::test]
+async fn the_example_binary_prints_a_working_token() {
+    let mut child = example()
+        .await
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+
+    // Read the banner: bounded in lines and in time.
+    let banner = tokio::time::timeout(START_TIMEOUT, async {
+        let mut lines = Vec::new();
+        while lines.len() < MAX_BANNER_LINES {
+            let Some(line) = stdout.next_line().await.unwrap() else {
+                break; // the child exited
+            };
+            let done = line.starts_with("listening on http://");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    })
+    .await;
+    let lines = match banner {
+        Ok(lines) => lines,
+        Err(_) => {
+            child.kill().await.unwrap();
+            panic!("the example printed no `listening on` line in time");
+        }
+    };
+    let Some(addr) = line_value(&lines, "listening on http://") else {
+        child.kill().await.unwrap();
+        let out = child.wait_with_output().await.unwrap();
+        panic!(
+            "no `listening on` line in {lines:#?}; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let addr: SocketAddr = addr.parse().unwrap();
+    assert!(addr.ip().is_loopback() && addr.port() != 0, "{addr}");
+    assert_eq!(
+        lines.first().unwrap(),
+        "offline mode: no COGNITO_* variable set, tokens come from an embedded local issuer"
+    );
+    let access = line_value(&lines, "access token: ").unwrap().to_owned();
+    let id = line_value(&lines, "id token: ").unwrap().to_owned();
+    assert!(lines.contains(&format!(
+        "curl -H \"Authorization: Bearer {access}\" http://{addr}/me"
+    )));
+
+    // What the printed curl command does.
+    let http = client();
+    let resp = http
+        .get(format!("http://{addr}/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let me: Value = resp.json().await.unwrap();
+    assert_eq!(me["username"], "alice");
+    assert_eq!(me["token_use"], "access");
+
+    let resp = http
+        .get(format!("http://{addr}/me"))
+        .bearer_auth(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let resp = http.get(format!("http://{addr}/me")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_example_binary_exits_cleanly_on_bad_configuration() {
+    let cases: &[(Vars<'_>, &str)] = &[
+        (
+            &[
+                ("COGNITO_USER_POOL_ID", "bad id"),
+                ("COGNITO_CLIENT_ID", "c1"),
+            ],
+            "COGNITO_USER_POOL_ID",
+        ),
+        (
+            &[("COGNITO_USER_POOL_ID", "us-east-1_AbC123xyz")],
+            "COGNITO_CLIENT_ID is required",
+        ),
+        (
+            &[
+                ("COGNITO_USER_POOL_ID", "us-east-1_AbC123xyz"),
+                ("COGNITO_CLIENT_ID", "c1"),
+                ("COGNITO_TOKEN_USE", "bogus"),
+            ],
+            "COGNITO_TOKEN_USE",
+        ),
+        (&[("BIND_ADDR", "nonsense")], "BIND_ADDR"),
+    ];
+    for (vars, needle) in cases {
+        let mut cmd = example().await;
+        cmd.envs(vars.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let out = tokio::time::timeout(START_TIMEOUT, cmd.output())
+            .await
+            .expect("the example exits in time")
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{vars:?} must fail");
+        assert_eq!(out.status.code(), Some(1), "{vars:?}");
+        assert!(!stderr.contains("panicked"), "{vars:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.starts_with("quickstart: error: "), "{stderr}");
+        assert!(stderr.contains(needle), "{vars:?}: {stderr}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("listening on"));
+    }
+}
