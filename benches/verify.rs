@@ -3,7 +3,12 @@
 //!
 //! `cargo bench --bench verify --features test-util`, then `python3 benches/ratios.py`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -30,7 +35,11 @@ fn ready<F: Future>(f: F) -> F::Output {
 
 fn bench(c: &mut Criterion) {
     let issuer = LocalIssuer::new().unwrap();
-    let config = issuer.config().token_use(AcceptTokenUse::Any).build().unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Any)
+        .build()
+        .unwrap();
     let keys = issuer.key_set();
     let verifier = Verifier::new(&config);
     let now = issuer.now();
@@ -40,8 +49,13 @@ fn bench(c: &mut Criterion) {
     let jwk = &issuer.jwks()["keys"][0];
     let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
     let e = URL_SAFE_NO_PAD.decode(jwk["e"].as_str().unwrap()).unwrap();
-    let components = RsaPublicKeyComponents { n: n.clone(), e: e.clone() };
-    let parsed = components.to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256).unwrap();
+    let components = RsaPublicKeyComponents {
+        n: n.clone(),
+        e: e.clone(),
+    };
+    let parsed = components
+        .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+        .unwrap();
     let (signing_input, sig) = access.rsplit_once('.').unwrap();
     let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
 
@@ -53,11 +67,16 @@ fn bench(c: &mut Criterion) {
     let unknown_kid = issuer.sign_with_kid(
         &issuer.kid(),
         br#"{"kid":"no-such-key","alg":"RS256"}"#,
-        serde_json::Value::Object(issuer.access_claims()).to_string().as_bytes(),
+        serde_json::Value::Object(issuer.access_claims())
+            .to_string()
+            .as_bytes(),
     );
     let wrong_alg = {
         let (_, rest) = access.split_once('.').unwrap();
-        format!("{}.{rest}", URL_SAFE_NO_PAD.encode(format!(r#"{{"kid":"{}","alg":"HS256"}}"#, issuer.kid())))
+        format!(
+            "{}.{rest}",
+            URL_SAFE_NO_PAD.encode(format!(r#"{{"kid":"{}","alg":"HS256"}}"#, issuer.kid()))
+        )
     };
 
     let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
@@ -69,7 +88,8 @@ fn bench(c: &mut Criterion) {
     let header = http::HeaderValue::from_str(&format!("Bearer {access}")).unwrap();
     let request = || {
         let mut req = http::Request::new(());
-        req.headers_mut().insert(http::header::AUTHORIZATION, header.clone());
+        req.headers_mut()
+            .insert(http::header::AUTHORIZATION, header.clone());
         req
     };
     ready(with_layer.ready()).unwrap();
@@ -78,30 +98,55 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("verify");
     g.bench_function("floor_rsa_verify", |b| {
-        b.iter(|| parsed.verify_sig(black_box(signing_input.as_bytes()), black_box(&sig)).unwrap())
+        b.iter(|| {
+            parsed
+                .verify_sig(black_box(signing_input.as_bytes()), black_box(&sig))
+                .unwrap()
+        })
     });
     g.bench_function("rsa_verify_rebuilt_key", |b| {
         b.iter(|| {
             components
-                .verify(&RSA_PKCS1_2048_8192_SHA256, black_box(signing_input.as_bytes()), black_box(&sig))
+                .verify(
+                    &RSA_PKCS1_2048_8192_SHA256,
+                    black_box(signing_input.as_bytes()),
+                    black_box(&sig),
+                )
                 .unwrap()
         })
     });
     g.bench_function("jsonwebtoken_decode", |b| {
         b.iter(|| {
-            jsonwebtoken::decode::<serde_json::Value>(black_box(&access), &decoding, &validation).unwrap()
+            jsonwebtoken::decode::<serde_json::Value>(black_box(&access), &decoding, &validation)
+                .unwrap()
         })
     });
-    g.bench_function("verify_access", |b| b.iter(|| verifier.verify(black_box(&access), &keys, now).unwrap()));
-    g.bench_function("verify_id", |b| b.iter(|| verifier.verify(black_box(&id), &keys, now).unwrap()));
+    g.bench_function("verify_access", |b| {
+        b.iter(|| verifier.verify(black_box(&access), &keys, now).unwrap())
+    });
+    g.bench_function("verify_id", |b| {
+        b.iter(|| verifier.verify(black_box(&id), &keys, now).unwrap())
+    });
     g.bench_function("reject_malformed", |b| {
-        b.iter(|| verifier.verify(black_box("not-a-token"), &keys, now).unwrap_err())
+        b.iter(|| {
+            verifier
+                .verify(black_box("not-a-token"), &keys, now)
+                .unwrap_err()
+        })
     });
     g.bench_function("reject_unknown_kid", |b| {
-        b.iter(|| verifier.verify(black_box(&unknown_kid), &keys, now).unwrap_err())
+        b.iter(|| {
+            verifier
+                .verify(black_box(&unknown_kid), &keys, now)
+                .unwrap_err()
+        })
     });
     g.bench_function("reject_wrong_alg", |b| {
-        b.iter(|| verifier.verify(black_box(&wrong_alg), &keys, now).unwrap_err())
+        b.iter(|| {
+            verifier
+                .verify(black_box(&wrong_alg), &keys, now)
+                .unwrap_err()
+        })
     });
     g.bench_function("oneshot_with_layer", |b| {
         b.iter(|| ready(with_layer.call(request())).unwrap())
