@@ -90,17 +90,20 @@ impl Verifier {
 
         let header = decode(parts.header)?;
         let header = Header::parse(&header)?;
-        if keys.is_empty() {
-            return Err(ErrorKind::KeysUnavailable);
-        }
-        let key = keys.get(&header.kid).ok_or(ErrorKind::UnknownKeyId)?;
-
+        // With keys loaded, an unknown `kid` is refused before anything else is decoded.
+        let key = match keys.is_empty() {
+            true => None,
+            false => Some(keys.get(&header.kid).ok_or(ErrorKind::UnknownKeyId)?),
+        };
         let mut signature = [0u8; MAX_SIGNATURE_LEN];
         let len = URL_SAFE_NO_PAD
             .decode_slice(parts.signature, &mut signature)
             .map_err(|_| ErrorKind::Malformed)?;
         let signature = signature.get(..len).ok_or(ErrorKind::Malformed)?;
         let payload = decode(parts.payload)?;
+
+        // Only a well-formed token waits for keys (503); a malformed one could never verify (401).
+        let key = key.ok_or(ErrorKind::KeysUnavailable)?;
         if !key.verify(parts.signing_input, signature) {
             return Err(ErrorKind::InvalidSignature);
         }
@@ -111,7 +114,7 @@ impl Verifier {
     }
 
     /// The claim rules, on a payload whose signature verified.
-    fn check(&self, c: &CognitoClaims, now: u64) -> Result<(), ErrorKind> {
+    pub(crate) fn check(&self, c: &CognitoClaims, now: u64) -> Result<(), ErrorKind> {
         let cfg = &self.config;
         if !cfg.issuer_matches(&c.iss) {
             return Err(ErrorKind::InvalidIssuer);

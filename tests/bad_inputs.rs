@@ -1,0 +1,2058 @@
+//! The bad-input corpus of SECURITY.md ("Bad inputs to test"), run THROUGH THE REAL LAYER.
+//!
+//! Every row is one named request: its `Authorization` header values, the layer it meets, and the
+//! exact answer expected: HTTP status, the exact `WWW-Authenticate` header (or its absence),
+//! `Retry-After`, and the `ErrorKind` of the `tower_cognito::Error` in the response extensions.
+//! The layer wraps a `tower::service_fn` that answers `200` with `ok {sub}` when the claims reached
+//! it, and is driven with `ServiceExt::oneshot`.
+//!
+//! Hostile tokens are built byte by byte where no JWT library would produce them (`alg: none`,
+//! HS256 keyed with the RSA public key, duplicate members, padding, deep nesting, trailing bytes,
+//! numbers beyond `i64`...). Every issuer's clock, and so every layer's clock, is fixed at `NOW`.
+//!
+//! One test per group runs its table and reports every mismatching row at once; `corpus_size`
+//! keeps the counts (`CASES`, `GROUPS`) quoted in the README true.
+
+#![cfg(feature = "test-util")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::sync::OnceLock;
+
+use aws_lc_rs::hmac;
+use aws_lc_rs::signature::{
+    RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, RSA_PKCS1_2048_8192_SHA256,
+    RsaPublicKeyComponents, UnparsedPublicKey,
+};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
+use http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderValue, Request, Response};
+use serde_json::{Map, Value, json};
+use tower::util::BoxCloneService;
+use tower::{ServiceBuilder, ServiceExt};
+use tower_cognito::test_util::{JwksServer, LOCAL_CLIENT_ID, LOCAL_POOL_ID, LocalIssuer};
+use tower_cognito::{
+    AcceptTokenUse, Claims, CognitoAuthLayer, Error, ErrorKind, FixedClock, KeySet, RequestError,
+};
+
+/// The clock of every issuer and every layer.
+const NOW: u64 = 1_700_000_000;
+/// The default leeway (`DEFAULT_LEEWAY`), in seconds.
+const LEEWAY: u64 = 60;
+/// The `kid` of pool A's key AND of pool B's key (they collide on purpose).
+const KID: &str = "local-key-1";
+/// A second user pool.
+const POOL_B: &str = "us-east-1_PoolB2";
+/// The first key of the withdrawal issuer, withdrawn from its JWKS.
+const WITHDRAWN_KID: &str = "w-key-1";
+/// The token cap of the `BigCap` layer (the largest allowed), to reach the checks behind the cap.
+const BIG_CAP: usize = 1024 * 1024;
+/// 9999-12-31T23:59:59Z, the latest time claim accepted.
+const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
+/// The header of tokens signed by pool A's key.
+const STD_HEADER: &str = r#"{"kid":"local-key-1","alg":"RS256"}"#;
+/// The bare challenge (no credentials).
+const BARE: &str = r#"Bearer realm="api""#;
+/// The secret of the `kty: oct` key put in a JWKS.
+const HMAC_SECRET: &[u8] = b"a shared secret that must never verify anything";
+
+/// A 1024-bit RSA public key (generated once with Python `cryptography`; aws-lc-rs cannot generate
+/// keys this small). Its modulus is below the 2048-bit minimum, so the key set must skip it.
+const WEAK_JWK: &str = r#"{"alg":"RS256","e":"AQAB","kid":"weak-1024","kty":"RSA","n":"tjYuU7_GkNXD9vJVN4eYoMnio4PhXnPCSrF3-S5M-JWnHVywoMdH9blfj4PtOSnp0Wu4VLbmc-z3ZWpfu3Q9a2aTcjeAqUcZG_t42VYtWQ1xpeAKIrvdreUVLYZDNCZauRlB_4OWj1wVr3eHrDuoaatJAeCT8jodn2tEb7uR9JE","use":"sig"}"#;
+/// An access token of pool A minted at `NOW` (valid for an hour), signed by the 1024-bit key of
+/// `WEAK_JWK` (checked genuine in `fixtures_are_genuine`): it would verify if the key were used.
+const WEAK_TOKEN: &str = "eyJraWQiOiJ3ZWFrLTEwMjQiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhMWIyYzNkNC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDEiLCJpc3MiOiJodHRwczovL2NvZ25pdG8taWRwLnVzLWVhc3QtMS5hbWF6b25hd3MuY29tL3VzLWVhc3QtMV9Mb2NhbFBvb2wxIiwiY2xpZW50X2lkIjoibG9jYWxjbGllbnQxIiwidG9rZW5fdXNlIjoiYWNjZXNzIiwic2NvcGUiOiJhd3MuY29nbml0by5zaWduaW4udXNlci5hZG1pbiIsInVzZXJuYW1lIjoiYWxpY2UiLCJhdXRoX3RpbWUiOjE3MDAwMDAwMDAsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAzNjAwfQ.JooKWO-bEI96eOLFHq6T1vnAfBEryMfaOopHPEZVDaSobl7OVAGskTwmt1Cr0dgSafzsaFjdEz53LywnfvneOa6fU-UvOfQ_rHGmto_zPevrjPAeL4U8uImDT3TROXePuJ9brFiiqzM10kE2RpqvDjxksEGF4H4dOIA5hyMm1cw";
+
+// ---------------------------------------------------------------------------------------------
+// The corpus size (quoted in the README's "What we reject").
+// ---------------------------------------------------------------------------------------------
+
+/// The groups of SECURITY.md's "Bad inputs to test".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Group {
+    Extraction,
+    Structure,
+    Algorithm,
+    Signature,
+    Time,
+    Issuer,
+    KeySet,
+}
+
+/// Rows per group.
+const GROUPS: [(Group, usize); 7] = [
+    (Group::Extraction, 35),
+    (Group::Structure, 60),
+    (Group::Algorithm, 49),
+    (Group::Signature, 19),
+    (Group::Time, 42),
+    (Group::Issuer, 34),
+    (Group::KeySet, 32),
+];
+
+/// Rows in all.
+const CASES: usize = 271;
+
+// ---------------------------------------------------------------------------------------------
+// Fixture: four RSA keys in all, shared by every test of this file.
+// ---------------------------------------------------------------------------------------------
+
+struct Fx {
+    /// Pool A (`LOCAL_POOL_ID`), key `local-key-1`.
+    a: LocalIssuer,
+    /// Pool B, whose key has the same `kid` as pool A's.
+    b: LocalIssuer,
+    /// Pool A again: its first key `w-key-1` was withdrawn, `local-key-2` signs.
+    w: LocalIssuer,
+}
+
+fn fx() -> &'static Fx {
+    static FX: OnceLock<Fx> = OnceLock::new();
+    FX.get_or_init(|| {
+        let clocked = || LocalIssuer::builder().clock(FixedClock::new(NOW));
+        let a = clocked().build().unwrap();
+        let b = clocked().user_pool_id(POOL_B).kid(KID).build().unwrap();
+        let w = clocked().kid(WITHDRAWN_KID).build().unwrap();
+        let active = w.rotate().unwrap();
+        assert!(w.withdraw(WITHDRAWN_KID));
+        assert_eq!(w.kids(), vec![active]);
+        assert_eq!((a.kid(), b.kid()), (KID.to_owned(), KID.to_owned()));
+        assert_eq!((a.now(), a.user_pool_id()), (NOW, LOCAL_POOL_ID));
+        Fx { a, b, w }
+    })
+}
+
+impl Fx {
+    /// Access-token claims of pool A, minted at `NOW`.
+    fn access(&self) -> Map<String, Value> {
+        self.a.access_claims()
+    }
+    /// ID-token claims of pool A, minted at `NOW`.
+    fn id(&self) -> Map<String, Value> {
+        self.a.id_claims()
+    }
+    /// Signed by pool A's key, standard header.
+    fn sign(&self, claims: &Map<String, Value>) -> String {
+        self.a.sign(claims)
+    }
+    /// Raw header and payload bytes, signed by pool A's key.
+    fn raw(&self, header: &[u8], payload: &[u8]) -> String {
+        self.a.sign_raw(header, payload)
+    }
+    /// A raw header over valid access claims, signed by pool A's key.
+    fn header(&self, header: &str) -> String {
+        self.raw(header.as_bytes(), claims_text(self.access()).as_bytes())
+    }
+    /// A header given as JSON over valid access claims, signed by pool A's key.
+    fn hdr(&self, header: Value) -> String {
+        self.header(&header.to_string())
+    }
+    /// The standard header over a raw payload, signed by pool A's key.
+    fn payload(&self, payload: &str) -> String {
+        self.raw(STD_HEADER.as_bytes(), payload.as_bytes())
+    }
+    /// Pool A's published JWK.
+    fn jwk_a(&self) -> Value {
+        self.a.jwks()["keys"][0].clone()
+    }
+    /// Pool B's published JWK (same `kid` as pool A's).
+    fn jwk_b(&self) -> Value {
+        self.b.jwks()["keys"][0].clone()
+    }
+    /// Valid access claims signed by pool A's key under a header naming `kid`.
+    fn with_kid(&self, kid: &str) -> String {
+        self.hdr(json!({ "kid": kid, "alg": "RS256" }))
+    }
+}
+
+fn claims_text(claims: Map<String, Value>) -> String {
+    Value::Object(claims).to_string()
+}
+
+fn with(mut claims: Map<String, Value>, key: &str, value: Value) -> Map<String, Value> {
+    claims.insert(key.to_owned(), value);
+    claims
+}
+
+fn without(mut claims: Map<String, Value>, key: &str) -> Map<String, Value> {
+    assert!(claims.remove(key).is_some(), "{key} was not there");
+    claims
+}
+
+/// The JSON text of `claims` without `key`, with `member` (raw JSON text, e.g. `"exp":1e300`)
+/// first: for what `serde_json` would never write (duplicates, huge numbers, escapes).
+fn raw_member(claims: Map<String, Value>, key: &str, member: &str) -> String {
+    let mut claims = claims;
+    claims.remove(key);
+    let text = claims_text(claims);
+    format!("{{{member},{}", text.strip_prefix('{').unwrap())
+}
+
+fn b64(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn parts(token: &str) -> (String, String, String) {
+    let v: Vec<&str> = token.split('.').collect();
+    assert_eq!(v.len(), 3, "{token}");
+    (v[0].to_owned(), v[1].to_owned(), v[2].to_owned())
+}
+
+fn with_sig(token: &str, sig: &[u8]) -> String {
+    let (h, p, _) = parts(token);
+    format!("{h}.{p}.{}", b64(sig))
+}
+
+/// The segment with its last character swapped for one that differs only in padding bits (a
+/// non-canonical encoding of the same bytes).
+fn non_canonical_last(segment: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    assert!(!segment.len().is_multiple_of(4), "no padding bits");
+    let (head, last) = segment.split_at(segment.len() - 1);
+    let i = ALPHABET
+        .iter()
+        .position(|&c| c == last.as_bytes()[0])
+        .unwrap();
+    format!("{head}{}", ALPHABET[i ^ 1] as char)
+}
+
+/// JSON text whose length is not a multiple of 3 (JSON whitespace appended), so that its
+/// base64 has padding bits and, padded, a `=`.
+fn unaligned(mut text: String) -> String {
+    while text.len().is_multiple_of(3) {
+        text.push(' ');
+    }
+    text
+}
+
+fn deep_array(n: usize) -> String {
+    format!("{}{}", "[".repeat(n), "]".repeat(n))
+}
+
+fn deep_object(n: usize) -> String {
+    format!("{}1{}", r#"{"a":"#.repeat(n), "}".repeat(n))
+}
+
+// DER, to key HMAC with the RSA public key exactly as it is usually stored.
+
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+fn der_uint(bytes: &[u8]) -> Vec<u8> {
+    let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|&b| b == 0).collect();
+    if trimmed.first().is_some_and(|&b| b & 0x80 != 0) {
+        der(0x02, &[&[0u8][..], &trimmed].concat())
+    } else {
+        der(0x02, &trimmed)
+    }
+}
+
+/// The RSA public key of a JWK in its usual encodings: raw modulus, PKCS#1 DER, SPKI PEM text.
+struct PublicEncodings {
+    modulus: Vec<u8>,
+    pkcs1: Vec<u8>,
+    pem: String,
+}
+
+fn encodings(jwk: &Value) -> PublicEncodings {
+    let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
+    let e = URL_SAFE_NO_PAD.decode(jwk["e"].as_str().unwrap()).unwrap();
+    let pkcs1 = der(0x30, &[der_uint(&n), der_uint(&e)].concat());
+    // rsaEncryption (1.2.840.113549.1.1.1), NULL parameters.
+    let algorithm = der(
+        0x30,
+        &[
+            der(
+                0x06,
+                &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
+            ),
+            vec![0x05, 0x00],
+        ]
+        .concat(),
+    );
+    let spki = der(
+        0x30,
+        &[algorithm, der(0x03, &[&[0u8][..], &pkcs1].concat())].concat(),
+    );
+    let body = STANDARD.encode(spki);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        lines.join("\n")
+    );
+    PublicEncodings {
+        modulus: n,
+        pkcs1,
+        pem,
+    }
+}
+
+/// HS256 over valid access claims of pool A, keyed with `secret`, header naming `kid`.
+fn hs256(f: &Fx, kid: &str, secret: &[u8]) -> String {
+    let input = format!(
+        "{}.{}",
+        b64(json!({ "kid": kid, "alg": "HS256" }).to_string()),
+        b64(claims_text(f.access()))
+    );
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), input.as_bytes());
+    format!("{input}.{}", b64(tag.as_ref()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layers.
+// ---------------------------------------------------------------------------------------------
+
+/// Which layer a row meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum L {
+    /// Pool A, access tokens only, pool A's keys.
+    Access,
+    /// Pool A, ID tokens only.
+    Id,
+    /// Pool A, access tokens, the updated issuer form accepted too.
+    Updated,
+    /// Pool A, access tokens, a 1 MiB token cap.
+    BigCap,
+    /// Pool B, access tokens, pool B's keys.
+    PoolB,
+    /// Pool A's configuration over pool B's JWKS (same `kid`).
+    AWithBKeys,
+    /// Pool A, a JWKS of unusable keys (enc, RS512, e=1, even e, 1024 bits, oct) and two usable
+    /// ones (`bare-key`: pool A's key without `alg` or `use`; `filler-key`).
+    Unusable,
+    /// Pool A, JWKS `[A's key, B's key]`, both `local-key-1`.
+    DupAFirst,
+    /// Pool A, JWKS `[B's key, A's key]`, both `local-key-1`.
+    DupBFirst,
+    /// Pool A, the static key set of the withdrawal issuer (`w-key-1` withdrawn).
+    Withdrawn,
+    /// Pool A, the withdrawal issuer's JWKS served on loopback and fetched by
+    /// `CognitoAuthLayer::new` (a refreshing layer).
+    WithdrawnServed,
+    /// Pool A, `CognitoAuthLayer::lazy` whose JWKS endpoint never answers: no key set yet.
+    NoKeys,
+}
+
+type Svc = BoxCloneService<Request<()>, Response<String>, Infallible>;
+
+/// What must outlive the table run: JWKS servers and the silent listener.
+#[derive(Default)]
+struct Keep {
+    servers: Vec<JwksServer>,
+    listeners: Vec<std::net::TcpListener>,
+}
+
+async fn handler(req: Request<()>) -> Result<Response<String>, Infallible> {
+    let body = req
+        .extensions()
+        .get::<Claims>()
+        .map_or_else(|| "no claims".to_owned(), |c| format!("ok {}", c.sub));
+    Ok(Response::new(body))
+}
+
+fn service(layer: CognitoAuthLayer) -> Svc {
+    BoxCloneService::new(ServiceBuilder::new().layer(layer).service_fn(handler))
+}
+
+fn jwks(keys: Vec<Value>) -> KeySet {
+    KeySet::from_jwks(json!({ "keys": keys }).to_string().as_bytes()).unwrap()
+}
+
+/// Pool A's key (or B's) under another `kid`, edited.
+fn rekeyed(jwk: &Value, kid: &str, edit: impl FnOnce(&mut Map<String, Value>)) -> Value {
+    let mut jwk = jwk.clone();
+    let map = jwk.as_object_mut().unwrap();
+    map.insert("kid".into(), json!(kid));
+    edit(map);
+    jwk
+}
+
+fn unusable_jwks(f: &Fx) -> Vec<Value> {
+    let a = f.jwk_a();
+    vec![
+        rekeyed(&a, "enc-key", |k| {
+            k.insert("use".into(), json!("enc"));
+        }),
+        rekeyed(&a, "rs512-key", |k| {
+            k.insert("alg".into(), json!("RS512"));
+        }),
+        rekeyed(&a, "e-one-key", |k| {
+            k.insert("e".into(), json!("AQ"));
+        }),
+        rekeyed(&a, "e-even-key", |k| {
+            k.insert("e".into(), json!("AQAA"));
+        }),
+        serde_json::from_str(WEAK_JWK).unwrap(),
+        json!({ "kty": "oct", "kid": "hmac-key", "alg": "HS256", "k": b64(HMAC_SECRET) }),
+        rekeyed(&a, "bare-key", |k| {
+            k.remove("alg");
+            k.remove("use");
+        }),
+        rekeyed(&f.jwk_b(), "filler-key", |_| {}),
+    ]
+}
+
+async fn build(f: &Fx, l: L, keep: &mut Keep) -> Svc {
+    let access = |issuer: &LocalIssuer| issuer.config().token_use(AcceptTokenUse::Access);
+    let fixed = |builder: tower_cognito::CognitoConfigBuilder, keys: KeySet| {
+        CognitoAuthLayer::with_key_set(builder.build().unwrap(), keys).unwrap()
+    };
+    let layer = match l {
+        L::Access => fixed(access(&f.a), f.a.key_set()),
+        L::Id => fixed(f.a.config().token_use(AcceptTokenUse::Id), f.a.key_set()),
+        L::Updated => fixed(access(&f.a).accept_updated_issuer(true), f.a.key_set()),
+        L::BigCap => fixed(access(&f.a).max_token_size(BIG_CAP), f.a.key_set()),
+        L::PoolB => fixed(access(&f.b), f.b.key_set()),
+        L::AWithBKeys => fixed(access(&f.a), f.b.key_set()),
+        L::Unusable => {
+            let keys = jwks(unusable_jwks(f));
+            let mut kids: Vec<&str> = keys.kids().collect();
+            kids.sort_unstable();
+            assert_eq!((kids, keys.skipped()), (vec!["bare-key", "filler-key"], 6));
+            fixed(access(&f.a), keys)
+        }
+        L::DupAFirst | L::DupBFirst => {
+            let mut list = vec![f.jwk_a(), f.jwk_b()];
+            if l == L::DupBFirst {
+                list.reverse();
+            }
+            let keys = jwks(list);
+            assert_eq!((keys.len(), keys.skipped()), (1, 1));
+            fixed(access(&f.a), keys)
+        }
+        L::Withdrawn => fixed(access(&f.w), f.w.key_set()),
+        L::WithdrawnServed => {
+            let server = f.w.serve().await.unwrap();
+            let layer = CognitoAuthLayer::new(access(&f.w).build().unwrap())
+                .await
+                .unwrap();
+            assert!(!layer.key_set().contains(WITHDRAWN_KID));
+            keep.servers.push(server);
+            layer
+        }
+        L::NoKeys => {
+            // Accepts connections (the kernel's backlog) but never answers: the first fetch is
+            // still pending (until the 5 s fetch timeout, then it retries the same way).
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+            keep.listeners.push(listener);
+            let layer =
+                CognitoAuthLayer::lazy(access(&f.a).jwks_url(url).build().unwrap()).unwrap();
+            assert!(layer.key_set().is_empty());
+            layer
+        }
+    };
+    service(layer)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows and expected answers.
+// ---------------------------------------------------------------------------------------------
+
+/// The expected answer of a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Expect {
+    /// 200 from the inner service, with the claims.
+    Pass,
+    /// 401 with the bare challenge: no bearer credentials.
+    NoCredentials,
+    /// 400 `invalid_request`.
+    BadRequest(RequestError),
+    /// 401 `invalid_token`.
+    Reject(ErrorKind),
+    /// 503, no challenge, `Retry-After: 5`.
+    Unavailable,
+}
+
+use Expect::{BadRequest, NoCredentials, Pass, Reject, Unavailable};
+
+/// The fixed `error_description` of each token error, spelled out independently of the crate.
+fn token_description(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::TokenTooLarge => "the token is too large",
+        ErrorKind::Malformed => "the token is not a compact JWS",
+        ErrorKind::InvalidHeader => "invalid token header",
+        ErrorKind::UnsupportedAlgorithm => "unsupported signing algorithm",
+        ErrorKind::MissingKeyId => "the token names no key",
+        ErrorKind::CriticalHeader => "unsupported critical header",
+        ErrorKind::InvalidType => "unsupported token type",
+        ErrorKind::UnknownKeyId => "unknown signing key",
+        ErrorKind::InvalidSignature => "invalid signature",
+        ErrorKind::InvalidClaims => "invalid claims",
+        ErrorKind::InvalidIssuer => "invalid issuer",
+        ErrorKind::InvalidTokenUse => "invalid token use",
+        ErrorKind::TokenUseNotAccepted => "token use not accepted",
+        ErrorKind::InvalidClient => "app client not allowed",
+        ErrorKind::MissingExpiry => "the token has no expiry",
+        ErrorKind::Expired { .. } => "the token expired",
+        ErrorKind::NotYetValid { .. } => "the token is not valid yet",
+        ErrorKind::IssuedInFuture { .. } => "the token was issued in the future",
+        _ => "(not a token error)",
+    }
+}
+
+fn request_description(error: RequestError) -> &'static str {
+    match error {
+        RequestError::MultipleHeaders => "more than one Authorization header",
+        RequestError::EmptyToken => "empty bearer token",
+        RequestError::MultipleTokens => "more than one bearer token",
+        RequestError::InvalidCharacters => "invalid characters in the bearer token",
+        _ => "(unknown request error)",
+    }
+}
+
+/// What came back (or must come back).
+#[derive(Debug, PartialEq, Eq)]
+struct Answer {
+    status: u16,
+    challenge: Option<String>,
+    retry_after: Option<String>,
+    kind: Option<ErrorKind>,
+    /// For a pass: whether the claims reached the inner service. For a rejection: the body.
+    body: String,
+}
+
+impl Expect {
+    fn answer(&self) -> Answer {
+        let challenge = |code: &str, description: &str| {
+            Some(format!(
+                r#"Bearer realm="api", error="{code}", error_description="{description}""#
+            ))
+        };
+        let (status, challenge, retry_after, kind) = match self {
+            Pass => (200, None, None, None),
+            NoCredentials => (
+                401,
+                Some(BARE.to_owned()),
+                None,
+                Some(ErrorKind::MissingCredentials),
+            ),
+            BadRequest(e) => (
+                400,
+                challenge("invalid_request", request_description(*e)),
+                None,
+                Some(ErrorKind::InvalidRequest(*e)),
+            ),
+            Reject(kind) => (
+                401,
+                challenge("invalid_token", token_description(kind)),
+                None,
+                Some(kind.clone()),
+            ),
+            Unavailable => (
+                503,
+                None,
+                Some("5".to_owned()),
+                Some(ErrorKind::KeysUnavailable),
+            ),
+        };
+        let body = if *self == Pass { "ok <sub>" } else { "" };
+        Answer {
+            status,
+            challenge,
+            retry_after,
+            kind,
+            body: body.to_owned(),
+        }
+    }
+}
+
+struct Case {
+    name: String,
+    layer: L,
+    /// The raw `Authorization` header values, one per header line.
+    authorization: Vec<Vec<u8>>,
+    expect: Expect,
+}
+
+/// `Authorization: Bearer {token}` at the `Access` layer.
+fn tok(name: impl Into<String>, token: impl AsRef<str>, expect: Expect) -> Case {
+    raw_auth(
+        name,
+        vec![format!("Bearer {}", token.as_ref()).into_bytes()],
+        expect,
+    )
+}
+
+/// These raw `Authorization` values at the `Access` layer.
+fn raw_auth(name: impl Into<String>, authorization: Vec<Vec<u8>>, expect: Expect) -> Case {
+    Case {
+        name: name.into(),
+        layer: L::Access,
+        authorization,
+        expect,
+    }
+}
+
+impl Case {
+    fn on(mut self, layer: L) -> Self {
+        self.layer = layer;
+        self
+    }
+}
+
+fn rows(f: &Fx, group: Group) -> Vec<Case> {
+    match group {
+        Group::Extraction => extraction(f),
+        Group::Structure => structure(f),
+        Group::Algorithm => algorithm(f),
+        Group::Signature => signature(f),
+        Group::Time => time(f),
+        Group::Issuer => issuer(f),
+        Group::KeySet => key_set(f),
+    }
+}
+
+async fn answer(svc: Svc, authorization: &[Vec<u8>]) -> Result<Answer, String> {
+    let mut req = Request::get("/").body(()).unwrap();
+    for value in authorization {
+        let value = HeaderValue::from_bytes(value).map_err(|_| "not a valid header value")?;
+        req.headers_mut().append(AUTHORIZATION, value);
+    }
+    let res = svc.oneshot(req).await.unwrap();
+    let single = |name| {
+        let mut values = res.headers().get_all(&name).iter();
+        let first = values
+            .next()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        match values.next() {
+            Some(_) => Err(format!("more than one {name} header")),
+            None => Ok(first),
+        }
+    };
+    let challenge = single(WWW_AUTHENTICATE)?;
+    let retry_after = single(RETRY_AFTER)?;
+    let kind = res.extensions().get::<Error>().map(|e| e.kind().clone());
+    let status = res.status().as_u16();
+    let body = res.into_body();
+    let body = match body.strip_prefix("ok ") {
+        Some(sub) if !sub.is_empty() => "ok <sub>".to_owned(),
+        _ => body,
+    };
+    Ok(Answer {
+        status,
+        challenge,
+        retry_after,
+        kind,
+        body,
+    })
+}
+
+/// Runs every row of `group` and reports all mismatches together.
+async fn run(group: Group) {
+    let f = fx();
+    let cases = rows(f, group);
+    let mut keep = Keep::default();
+    let mut services: HashMap<L, Svc> = HashMap::new();
+    let mut names = HashSet::new();
+    let mut failures = Vec::new();
+    for case in &cases {
+        if !names.insert(case.name.as_str()) {
+            failures.push(format!("{}: duplicate case name", case.name));
+        }
+        if let Entry::Vacant(slot) = services.entry(case.layer) {
+            slot.insert(build(f, case.layer, &mut keep).await);
+        }
+        let svc = services[&case.layer].clone();
+        let want = case.expect.answer();
+        match answer(svc, &case.authorization).await {
+            Ok(got) if got == want => {}
+            Ok(got) => failures.push(format!(
+                "{} (layer {:?}):\n    expected {want:?}\n    got      {got:?}",
+                case.name, case.layer
+            )),
+            Err(problem) => failures.push(format!("{}: {problem}", case.name)),
+        }
+    }
+    drop(keep);
+    assert!(
+        failures.is_empty(),
+        "{group:?}: {} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tables.
+// ---------------------------------------------------------------------------------------------
+
+fn extraction(f: &Fx) -> Vec<Case> {
+    use RequestError::{EmptyToken, InvalidCharacters, MultipleHeaders, MultipleTokens};
+    let t = f.a.access_token();
+    let (h, p, s) = parts(&t);
+    let auth = |s: String| s.into_bytes();
+    let big = "a".repeat(1024 * 1024);
+    let over_cap = f.sign(&with(f.access(), "pad", json!("p".repeat(8 * 1024))));
+    // Control bytes other than tab (and DEL) cannot be put in an `http::HeaderValue`, so they
+    // never reach a layer (see `control_bytes_cannot_be_sent`). Tab, and the printable and
+    // non-ASCII bytes below, can.
+    vec![
+        tok("valid access token (control)", &t, Pass),
+        raw_auth("no Authorization header", vec![], NoCredentials),
+        raw_auth("empty header value", vec![vec![]], NoCredentials),
+        raw_auth(
+            "Basic credentials",
+            vec![auth("Basic dXNlcjpwYXNz".into())],
+            NoCredentials,
+        ),
+        raw_auth(
+            "Basic scheme carrying a JWT",
+            vec![auth(format!("Basic {t}"))],
+            NoCredentials,
+        ),
+        raw_auth(
+            "Digest scheme",
+            vec![auth(r#"Digest username="u""#.into())],
+            NoCredentials,
+        ),
+        raw_auth(
+            "scheme glued to the token",
+            vec![auth(format!("Bearer{t}"))],
+            NoCredentials,
+        ),
+        raw_auth(
+            "Bearer then a tab (another scheme)",
+            vec![auth(format!("Bearer\t{t}"))],
+            NoCredentials,
+        ),
+        raw_auth(
+            "Bearer then a non-breaking space (another scheme)",
+            vec![[b"Bearer\xc2\xa0".as_slice(), t.as_bytes()].concat()],
+            NoCredentials,
+        ),
+        raw_auth(
+            "Bearer alone",
+            vec![auth("Bearer".into())],
+            BadRequest(EmptyToken),
+        ),
+        raw_auth(
+            "Bearer and spaces",
+            vec![auth("Bearer     ".into())],
+            BadRequest(EmptyToken),
+        ),
+        raw_auth("lower-case scheme", vec![auth(format!("bearer {t}"))], Pass),
+        raw_auth("upper-case scheme", vec![auth(format!("BEARER {t}"))], Pass),
+        raw_auth("mixed-case scheme", vec![auth(format!("bEaReR {t}"))], Pass),
+        raw_auth(
+            "two spaces after the scheme",
+            vec![auth(format!("Bearer  {t}"))],
+            Pass,
+        ),
+        raw_auth(
+            "trailing spaces",
+            vec![auth(format!("Bearer {t}   "))],
+            Pass,
+        ),
+        raw_auth(
+            "trailing second token",
+            vec![auth(format!("Bearer {t} {t}"))],
+            BadRequest(MultipleTokens),
+        ),
+        raw_auth(
+            "trailing junk word",
+            vec![auth(format!("Bearer {t} x"))],
+            BadRequest(MultipleTokens),
+        ),
+        raw_auth(
+            "two Authorization headers",
+            vec![auth(format!("Bearer {t}")), auth(format!("Bearer {t}"))],
+            BadRequest(MultipleHeaders),
+        ),
+        raw_auth(
+            "Bearer and Basic headers",
+            vec![
+                auth(format!("Bearer {t}")),
+                auth("Basic dXNlcjpwYXNz".into()),
+            ],
+            BadRequest(MultipleHeaders),
+        ),
+        raw_auth(
+            "second Authorization header empty",
+            vec![auth(format!("Bearer {t}")), vec![]],
+            BadRequest(MultipleHeaders),
+        ),
+        raw_auth(
+            "comma-joined tokens",
+            vec![auth(format!("Bearer {t},{t}"))],
+            BadRequest(MultipleTokens),
+        ),
+        raw_auth(
+            "comma-joined credentials (as a proxy folds headers)",
+            vec![auth(format!("Bearer {t}, Bearer {t}"))],
+            BadRequest(MultipleTokens),
+        ),
+        raw_auth(
+            "tab inside the token",
+            vec![auth(format!("Bearer {h}.{p}\t{s}"))],
+            BadRequest(MultipleTokens),
+        ),
+        tok("1 MiB token", &big, Reject(ErrorKind::TokenTooLarge)),
+        tok(
+            "signed token just over the 8 KiB cap",
+            &over_cap,
+            Reject(ErrorKind::TokenTooLarge),
+        ),
+        tok(
+            "1 MiB of quotes (size checked before the characters)",
+            "\"".repeat(1024 * 1024),
+            Reject(ErrorKind::TokenTooLarge),
+        ),
+        tok(
+            "quote inside the token",
+            format!("{h}\".{p}.{s}"),
+            BadRequest(InvalidCharacters),
+        ),
+        tok(
+            "quoted token",
+            format!("\"{t}\""),
+            BadRequest(InvalidCharacters),
+        ),
+        tok(
+            "backslash inside the token",
+            format!("{h}.{p}\\.{s}"),
+            BadRequest(InvalidCharacters),
+        ),
+        tok(
+            "semicolon after the token",
+            format!("{t};"),
+            BadRequest(InvalidCharacters),
+        ),
+        tok(
+            "auth-param instead of a token",
+            "token=abc",
+            BadRequest(InvalidCharacters),
+        ),
+        raw_auth(
+            "non-ASCII (UTF-8 é) after the token",
+            vec![[b"Bearer ", t.as_bytes(), "é".as_bytes()].concat()],
+            BadRequest(InvalidCharacters),
+        ),
+        raw_auth(
+            "obs-text byte 0xFF inside the token",
+            vec![
+                [
+                    b"Bearer ",
+                    h.as_bytes(),
+                    b"\xff.",
+                    p.as_bytes(),
+                    b".",
+                    s.as_bytes(),
+                ]
+                .concat(),
+            ],
+            BadRequest(InvalidCharacters),
+        ),
+        raw_auth(
+            "non-breaking space between two tokens",
+            vec![[b"Bearer ", t.as_bytes(), b"\xc2\xa0", t.as_bytes()].concat()],
+            BadRequest(InvalidCharacters),
+        ),
+    ]
+}
+
+fn structure(f: &Fx) -> Vec<Case> {
+    use RequestError::{InvalidCharacters, MultipleTokens};
+    let good = f.sign(&f.access());
+    let (h, p, s) = parts(&good);
+    let malformed = || Reject(ErrorKind::Malformed);
+    let bad_header = || Reject(ErrorKind::InvalidHeader);
+    let bad_claims = || Reject(ErrorKind::InvalidClaims);
+    let text = claims_text(f.access());
+    let body = text.strip_suffix('}').unwrap();
+
+    // Headers whose encodings contain `-` and `_`, to swap in the standard alphabet's `+` `/`.
+    let dash = f.header(r#"{"kid":"local-key-1","alg":"RS256","x":"~~~~"}"#);
+    let under = f.header(r#"{"kid":"local-key-1","alg":"RS256","x":"????"}"#);
+    let (dh, dp, ds) = parts(&dash);
+    let (uh, up, us) = parts(&under);
+    assert!(dh.contains('-') && uh.contains('_'));
+    // Padded encodings: the 35-byte header gets one `=`; the payload is made unaligned.
+    let padded_header = URL_SAFE.encode(STD_HEADER);
+    assert!(padded_header.ends_with('='));
+    let spaced = unaligned(text.clone());
+    let padded_payload = URL_SAFE.encode(&spaced);
+    assert!(padded_payload.ends_with('='));
+    let (sh, sp, ss) = parts(&f.payload(&spaced));
+    let jwe_header = b64(r#"{"alg":"RSA-OAEP","enc":"A256GCM","kid":"local-key-1"}"#);
+    let dup = |member: &str| f.payload(&raw_member(f.access(), "", member));
+
+    vec![
+        tok("valid token (control)", &good, Pass),
+        tok("one part", &h, malformed()),
+        tok("two parts", format!("{h}.{p}"), malformed()),
+        tok("four parts", format!("{h}.{p}.{s}.{s}"), malformed()),
+        tok(
+            "five parts (JWE shape)",
+            format!("{h}.{p}.{s}.{s}.{s}"),
+            malformed(),
+        ),
+        tok(
+            "real JWE header, five parts",
+            format!("{jwe_header}.{p}.{s}.{s}.{s}"),
+            malformed(),
+        ),
+        tok("only dots", "..", malformed()),
+        tok("empty header segment", format!(".{p}.{s}"), malformed()),
+        tok("empty payload segment", format!("{h}..{s}"), malformed()),
+        tok("empty signature segment", format!("{h}.{p}."), malformed()),
+        tok("leading dot", format!(".{good}"), malformed()),
+        tok("trailing dot", format!("{good}."), malformed()),
+        // `=` at the very end is valid b64token syntax: the JWS rules refuse it.
+        tok(
+            "'=' padding at the end (signature)",
+            format!("{good}=="),
+            malformed(),
+        ),
+        // `=` anywhere else is outside the b64token grammar: a malformed request.
+        tok(
+            "'=' padding on the header segment",
+            format!("{padded_header}.{p}.{s}"),
+            BadRequest(InvalidCharacters),
+        ),
+        tok(
+            "'=' padding on the payload segment",
+            format!("{h}.{padded_payload}.{s}"),
+            BadRequest(InvalidCharacters),
+        ),
+        tok(
+            "'+' instead of '-' in the header",
+            format!("{}.{dp}.{ds}", dh.replace('-', "+")),
+            malformed(),
+        ),
+        tok(
+            "'/' instead of '_' in the header",
+            format!("{}.{up}.{us}", uh.replace('_', "/")),
+            malformed(),
+        ),
+        tok(
+            "'~' in the payload",
+            format!("{h}.{}~.{s}", &p[..p.len() - 1]),
+            malformed(),
+        ),
+        tok(
+            "non-canonical last character of the header",
+            format!("{}.{p}.{s}", non_canonical_last(&h)),
+            malformed(),
+        ),
+        tok(
+            "non-canonical last character of the payload",
+            format!("{sh}.{}.{ss}", non_canonical_last(&sp)),
+            malformed(),
+        ),
+        tok(
+            "non-canonical last character of the signature",
+            format!("{h}.{p}.{}", non_canonical_last(&s)),
+            malformed(),
+        ),
+        tok(
+            "impossible segment length (4n+1)",
+            format!("{h}.{p}.{s}AAA"),
+            malformed(),
+        ),
+        tok(
+            "space inside the payload",
+            format!("{h}.{} {}.{s}", &p[..10], &p[10..]),
+            BadRequest(MultipleTokens),
+        ),
+        tok(
+            "invalid UTF-8 in the header",
+            f.raw(
+                b"{\"kid\":\"local-key-1\",\"alg\":\"RS256\",\"x\":\"\xff\"}",
+                text.as_bytes(),
+            ),
+            bad_header(),
+        ),
+        tok(
+            "overlong UTF-8 in the header kid",
+            f.raw(
+                b"{\"kid\":\"local\xc0\xadkey-1\",\"alg\":\"RS256\"}",
+                text.as_bytes(),
+            ),
+            bad_header(),
+        ),
+        tok(
+            "lone surrogate escape in the header kid",
+            f.header(r#"{"kid":"local-key-1\ud800","alg":"RS256"}"#),
+            bad_header(),
+        ),
+        tok(
+            "invalid UTF-8 in the payload",
+            f.raw(
+                STD_HEADER.as_bytes(),
+                &[body.as_bytes(), b",\"x\":\"\xc3\x28\"}"].concat(),
+            ),
+            bad_claims(),
+        ),
+        tok("header []", f.header("[]"), bad_header()),
+        tok(r#"header "x""#, f.header(r#""x""#), bad_header()),
+        tok("header null", f.header("null"), bad_header()),
+        tok("header 1", f.header("1"), bad_header()),
+        tok("header not JSON", f.header("kid=local-key-1"), bad_header()),
+        tok("payload []", f.payload("[]"), bad_claims()),
+        tok(r#"payload "x""#, f.payload(r#""x""#), bad_claims()),
+        tok("payload null", f.payload("null"), bad_claims()),
+        tok("payload true", f.payload("true"), bad_claims()),
+        tok(
+            "duplicate alg",
+            f.header(r#"{"kid":"local-key-1","alg":"RS256","alg":"RS256"}"#),
+            bad_header(),
+        ),
+        tok(
+            "duplicate alg, second none",
+            f.header(r#"{"kid":"local-key-1","alg":"RS256","alg":"none"}"#),
+            bad_header(),
+        ),
+        tok(
+            "duplicate alg spelled with an escape",
+            f.header(r#"{"kid":"local-key-1","alg":"RS256","\u0061lg":"none"}"#),
+            bad_header(),
+        ),
+        tok(
+            "duplicate kid",
+            f.header(r#"{"kid":"local-key-1","alg":"RS256","kid":"x"}"#),
+            bad_header(),
+        ),
+        tok(
+            "duplicate token_use (id, then access)",
+            dup(r#""token_use":"id""#),
+            bad_claims(),
+        ),
+        tok(
+            "duplicate token_use, same value",
+            dup(r#""token_use":"access""#),
+            bad_claims(),
+        ),
+        tok(
+            "duplicate exp",
+            dup(&format!(r#""exp":{}"#, NOW + 86_400)),
+            bad_claims(),
+        ),
+        tok(
+            "duplicate exp spelled with an escape",
+            dup(&format!(r#""\u0065xp":{}"#, NOW + 86_400)),
+            bad_claims(),
+        ),
+        tok(
+            "duplicate cognito:groups (admin first)",
+            dup(r#""cognito:groups":["admin"]"#),
+            bad_claims(),
+        ),
+        tok(
+            "duplicate member nested in an unknown claim",
+            f.payload(&format!(r#"{body},"x":{{"a":1,"a":2}}}}"#)),
+            bad_claims(),
+        ),
+        tok(
+            "10 000 levels of array nesting in the payload",
+            f.payload(&format!(r#"{body},"x":{}}}"#, deep_array(10_000))),
+            bad_claims(),
+        )
+        .on(L::BigCap),
+        tok(
+            "10 000 levels of object nesting in the payload",
+            f.payload(&format!(r#"{body},"x":{}}}"#, deep_object(10_000))),
+            bad_claims(),
+        )
+        .on(L::BigCap),
+        tok(
+            "10 000 levels of nesting in the header",
+            f.header(&format!(
+                r#"{{"kid":"local-key-1","alg":"RS256","x":{}}}"#,
+                deep_array(10_000)
+            )),
+            bad_header(),
+        )
+        .on(L::BigCap),
+        tok(
+            "10 000 levels of nesting, default cap",
+            f.payload(&format!(r#"{body},"x":{}}}"#, deep_array(10_000))),
+            Reject(ErrorKind::TokenTooLarge),
+        ),
+        tok(
+            "2 000 levels of nesting under the default cap",
+            f.payload(&format!(r#"{body},"x":{}}}"#, deep_array(2_000))),
+            bad_claims(),
+        ),
+        tok(
+            "100 levels of nesting (accepted)",
+            f.payload(&format!(r#"{body},"x":{}}}"#, deep_array(100))),
+            Pass,
+        ),
+        tok(
+            "trailing byte after the header JSON",
+            f.header(&format!("{STD_HEADER}x")),
+            bad_header(),
+        ),
+        tok(
+            "second object after the header JSON",
+            f.header(&format!("{STD_HEADER}{{}}")),
+            bad_header(),
+        ),
+        tok(
+            "UTF-8 BOM before the header JSON",
+            f.header(&format!("\u{feff}{STD_HEADER}")),
+            bad_header(),
+        ),
+        tok(
+            "trailing byte after the payload JSON",
+            f.payload(&format!("{text}x")),
+            bad_claims(),
+        ),
+        tok(
+            "trailing NUL after the payload JSON",
+            f.payload(&format!("{text}\0")),
+            bad_claims(),
+        ),
+        tok(
+            "second object after the payload JSON",
+            f.payload(&format!("{text}{{}}")),
+            bad_claims(),
+        ),
+        tok(
+            "JSON whitespace after the payload (accepted)",
+            f.payload(&format!("{text} \n\t")),
+            Pass,
+        ),
+        tok(
+            "JSON whitespace after the header (accepted)",
+            f.header(&format!("{STD_HEADER} ")),
+            Pass,
+        ),
+    ]
+}
+
+fn algorithm(f: &Fx) -> Vec<Case> {
+    let unsupported = || Reject(ErrorKind::UnsupportedAlgorithm);
+    let no_kid = || Reject(ErrorKind::MissingKeyId);
+    let alg = |alg: Value| f.hdr(json!({ "kid": KID, "alg": alg }));
+    let good = f.sign(&f.access());
+    let (_, p, s) = parts(&good);
+    let none_header =
+        |name: &str| b64(json!({ "kid": KID, "alg": name, "typ": "JWT" }).to_string());
+    let keys = encodings(&f.jwk_a());
+    let jwk_text = f.jwk_a().to_string();
+    let long_kid = |n: usize| f.hdr(json!({ "kid": "k".repeat(n), "alg": "RS256" }));
+    let header = |extra: Value| {
+        let mut h = json!({ "kid": KID, "alg": "RS256" });
+        h.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        f.hdr(h)
+    };
+    let critical = || Reject(ErrorKind::CriticalHeader);
+    let bad_typ = || Reject(ErrorKind::InvalidType);
+    // Signed by pool B's key, which the header also embeds (`jwk`) and points at (`jku`).
+    let b_embedded = f.b.sign_json(
+        &json!({ "kid": KID, "alg": "RS256", "jwk": f.jwk_b(), "jku": "https://evil.example/jwks.json" }),
+        &Value::Object(f.access()),
+    );
+
+    vec![
+        tok("RS256 (control)", &good, Pass),
+        tok(
+            "alg none, empty signature",
+            format!("{}.{p}.", none_header("none")),
+            Reject(ErrorKind::Malformed),
+        ),
+        tok(
+            "alg none, no signature segment",
+            format!("{}.{p}", none_header("none")),
+            Reject(ErrorKind::Malformed),
+        ),
+        tok(
+            "alg none, RSA signature kept",
+            format!("{}.{p}.{s}", none_header("none")),
+            unsupported(),
+        ),
+        tok(
+            "alg none, signed by the key",
+            alg(json!("none")),
+            unsupported(),
+        ),
+        tok("alg None", alg(json!("None")), unsupported()),
+        tok("alg NONE", alg(json!("NONE")), unsupported()),
+        tok("alg nOnE", alg(json!("nOnE")), unsupported()),
+        tok(
+            "HS256 keyed with the RSA modulus bytes",
+            hs256(f, KID, &keys.modulus),
+            unsupported(),
+        ),
+        tok(
+            "HS256 keyed with the PKCS#1 DER public key",
+            hs256(f, KID, &keys.pkcs1),
+            unsupported(),
+        ),
+        tok(
+            "HS256 keyed with the PEM public key",
+            hs256(f, KID, keys.pem.as_bytes()),
+            unsupported(),
+        ),
+        tok(
+            "HS256 keyed with the JWK text",
+            hs256(f, KID, jwk_text.as_bytes()),
+            unsupported(),
+        ),
+        tok("alg HS512", alg(json!("HS512")), unsupported()),
+        tok("alg RS384", alg(json!("RS384")), unsupported()),
+        tok("alg RS512", alg(json!("RS512")), unsupported()),
+        tok("alg PS256", alg(json!("PS256")), unsupported()),
+        tok("alg ES256", alg(json!("ES256")), unsupported()),
+        tok("alg EdDSA", alg(json!("EdDSA")), unsupported()),
+        tok("alg rs256 (lower case)", alg(json!("rs256")), unsupported()),
+        tok(
+            "alg 'RS256 ' (trailing space)",
+            alg(json!("RS256 ")),
+            unsupported(),
+        ),
+        tok("alg empty string", alg(json!("")), unsupported()),
+        tok("alg missing", f.hdr(json!({ "kid": KID })), unsupported()),
+        tok("alg null", alg(Value::Null), unsupported()),
+        tok("alg number", alg(json!(256)), unsupported()),
+        tok("alg array", alg(json!(["RS256"])), unsupported()),
+        tok("alg object", alg(json!({ "name": "RS256" })), unsupported()),
+        tok("kid missing", f.hdr(json!({ "alg": "RS256" })), no_kid()),
+        tok(
+            "kid number",
+            f.hdr(json!({ "kid": 1, "alg": "RS256" })),
+            no_kid(),
+        ),
+        tok(
+            "kid null",
+            f.hdr(json!({ "kid": null, "alg": "RS256" })),
+            no_kid(),
+        ),
+        tok(
+            "kid array",
+            f.hdr(json!({ "kid": [KID], "alg": "RS256" })),
+            no_kid(),
+        ),
+        tok(
+            "kid empty",
+            f.hdr(json!({ "kid": "", "alg": "RS256" })),
+            no_kid(),
+        ),
+        tok(
+            "kid with path characters",
+            f.with_kid("../../../etc/passwd"),
+            Reject(ErrorKind::UnknownKeyId),
+        ),
+        tok(
+            "kid as a URL",
+            f.with_kid("https://evil.example/key"),
+            Reject(ErrorKind::UnknownKeyId),
+        ),
+        tok(
+            "kid with a NUL suffix",
+            f.with_kid("local-key-1\u{0}"),
+            Reject(ErrorKind::UnknownKeyId),
+        ),
+        tok(
+            "kid of 10 KB, default cap",
+            long_kid(10_000),
+            Reject(ErrorKind::TokenTooLarge),
+        ),
+        tok("kid of 10 KB, 1 MiB cap", long_kid(10_000), no_kid()).on(L::BigCap),
+        tok(
+            "jku, x5u, jwk, x5c pointing elsewhere (ignored)",
+            header(json!({
+                "jku": "https://evil.example/jwks.json",
+                "x5u": "https://evil.example/cert.pem",
+                "jwk": f.jwk_b(),
+                "x5c": ["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"],
+            })),
+            Pass,
+        ),
+        tok(
+            "signed by the key embedded in jwk (never trusted)",
+            &b_embedded,
+            Reject(ErrorKind::InvalidSignature),
+        ),
+        tok("crit [exp]", header(json!({ "crit": ["exp"] })), critical()),
+        tok(
+            "crit [b64] with b64 false",
+            header(json!({ "crit": ["b64"], "b64": false })),
+            critical(),
+        ),
+        tok(
+            "crit as a string",
+            header(json!({ "crit": "exp" })),
+            critical(),
+        ),
+        tok("crit null", header(json!({ "crit": null })), critical()),
+        tok("crit [] (accepted)", header(json!({ "crit": [] })), Pass),
+        tok("typ JWT", header(json!({ "typ": "JWT" })), Pass),
+        tok(
+            "typ jwt (case-insensitive)",
+            header(json!({ "typ": "jwt" })),
+            Pass,
+        ),
+        tok("typ at+jwt", header(json!({ "typ": "at+jwt" })), bad_typ()),
+        tok("typ JWE", header(json!({ "typ": "JWE" })), bad_typ()),
+        tok("typ empty", header(json!({ "typ": "" })), bad_typ()),
+        tok("typ number", header(json!({ "typ": 1 })), bad_typ()),
+    ]
+}
+
+fn signature(f: &Fx) -> Vec<Case> {
+    let bad_sig = || Reject(ErrorKind::InvalidSignature);
+    let good = f.sign(&f.access());
+    let (h, p, s) = parts(&good);
+    let sig = URL_SAFE_NO_PAD.decode(&s).unwrap();
+    assert_eq!(sig.len(), 256);
+    let flip = |byte: usize, bit: u8| {
+        let mut sig = sig.clone();
+        sig[byte] ^= 1 << bit;
+        with_sig(&good, &sig)
+    };
+    let escalated = b64(claims_text(with(
+        f.access(),
+        "cognito:groups",
+        json!(["users", "admin"]),
+    )));
+    let extended = b64(claims_text(with(
+        f.access(),
+        "exp",
+        json!(NOW + 365 * 86_400),
+    )));
+    let typ_header = b64(r#"{"kid":"local-key-1","alg":"RS256","typ":"JWT"}"#);
+    let (_, _, other_sig) = parts(&f.sign(&f.access()));
+    let b_claims_a = f.b.sign(&f.access());
+
+    vec![
+        tok("valid signature (control)", &good, Pass),
+        tok("first bit flipped", flip(0, 7), bad_sig()),
+        tok("middle bit flipped", flip(128, 3), bad_sig()),
+        tok("last bit flipped", flip(255, 0), bad_sig()),
+        tok(
+            "payload changed under the old signature (groups += admin)",
+            format!("{h}.{escalated}.{s}"),
+            bad_sig(),
+        ),
+        tok(
+            "payload changed under the old signature (exp + 1 year)",
+            format!("{h}.{extended}.{s}"),
+            bad_sig(),
+        ),
+        tok(
+            "header changed under the old signature",
+            format!("{typ_header}.{p}.{s}"),
+            bad_sig(),
+        ),
+        tok(
+            "signature of another token",
+            format!("{h}.{p}.{other_sig}"),
+            bad_sig(),
+        ),
+        tok(
+            "signature truncated by one byte",
+            with_sig(&good, &sig[..255]),
+            bad_sig(),
+        ),
+        tok(
+            "signature truncated to one byte",
+            with_sig(&good, &sig[..1]),
+            bad_sig(),
+        ),
+        tok(
+            "signature extended by a zero byte",
+            with_sig(&good, &[sig.as_slice(), &[0]].concat()),
+            bad_sig(),
+        ),
+        tok(
+            "signature doubled",
+            with_sig(&good, &[sig.as_slice(), sig.as_slice()].concat()),
+            bad_sig(),
+        ),
+        tok(
+            "signature of 2000 bytes",
+            with_sig(&good, &[0x5a; 2000]),
+            Reject(ErrorKind::Malformed),
+        ),
+        tok("signature all zeros", with_sig(&good, &[0; 256]), bad_sig()),
+        tok(
+            "signature empty",
+            format!("{h}.{p}."),
+            Reject(ErrorKind::Malformed),
+        ),
+        tok(
+            "claims of pool A signed by pool B's key with a colliding kid",
+            &b_claims_a,
+            bad_sig(),
+        ),
+        tok(
+            "pool B's own token at pool A (colliding kid)",
+            f.b.access_token(),
+            bad_sig(),
+        ),
+        tok(
+            "claims of pool A signed by configured pool B, at pool B",
+            &b_claims_a,
+            Reject(ErrorKind::InvalidIssuer),
+        )
+        .on(L::PoolB),
+        tok(
+            "pool B's own token at pool B (control)",
+            f.b.access_token(),
+            Pass,
+        )
+        .on(L::PoolB),
+    ]
+}
+
+fn time(f: &Fx) -> Vec<Case> {
+    let at = |key: &str, v: Value| f.sign(&with(f.access(), key, v));
+    let raw = |key: &str, text: &str| {
+        f.payload(&raw_member(f.access(), key, &format!(r#""{key}":{text}"#)))
+    };
+    let invalid = || Reject(ErrorKind::InvalidClaims);
+    let mut rows = vec![
+        tok(
+            "minted at NOW, expires in an hour (control)",
+            f.sign(&f.access()),
+            Pass,
+        ),
+        tok("exp == now", at("exp", json!(NOW)), Pass),
+        tok(
+            "exp just inside the leeway (exp + leeway == now)",
+            at("exp", json!(NOW - LEEWAY)),
+            Pass,
+        ),
+        tok(
+            "exp just past the leeway (exp + leeway == now - 1)",
+            at("exp", json!(NOW - LEEWAY - 1)),
+            Reject(ErrorKind::Expired {
+                exp: NOW - LEEWAY - 1,
+                now: NOW,
+            }),
+        ),
+        tok(
+            "exp 0",
+            at("exp", json!(0)),
+            Reject(ErrorKind::Expired { exp: 0, now: NOW }),
+        ),
+        tok(
+            "exp missing",
+            f.sign(&without(f.access(), "exp")),
+            Reject(ErrorKind::MissingExpiry),
+        ),
+        tok(
+            "exp at the latest date (9999-12-31)",
+            at("exp", json!(MAX_NUMERIC_DATE)),
+            Pass,
+        ),
+        tok(
+            "exp one past the latest date",
+            at("exp", json!(MAX_NUMERIC_DATE + 1)),
+            invalid(),
+        ),
+        tok("exp u64::MAX", raw("exp", &u64::MAX.to_string()), invalid()),
+        tok(
+            "exp beyond u64",
+            raw("exp", "18446744073709551616"),
+            invalid(),
+        ),
+        tok(
+            "exp with 400 digits",
+            raw("exp", &"9".repeat(400)),
+            invalid(),
+        ),
+        tok(
+            "exp in exponent notation (an integer value)",
+            raw("exp", "1.7000036e9"),
+            invalid(),
+        ),
+        tok("exp null", at("exp", Value::Null), invalid()),
+        tok("nbf in the past", at("nbf", json!(NOW - 10)), Pass),
+        tok(
+            "nbf just inside the leeway (now + leeway)",
+            at("nbf", json!(NOW + LEEWAY)),
+            Pass,
+        ),
+        tok(
+            "nbf just past the leeway (now + leeway + 1)",
+            at("nbf", json!(NOW + LEEWAY + 1)),
+            Reject(ErrorKind::NotYetValid {
+                nbf: NOW + LEEWAY + 1,
+                now: NOW,
+            }),
+        ),
+        tok(
+            "nbf a day in the future",
+            at("nbf", json!(NOW + 86_400)),
+            Reject(ErrorKind::NotYetValid {
+                nbf: NOW + 86_400,
+                now: NOW,
+            }),
+        ),
+        tok(
+            "iat just inside the leeway (now + leeway)",
+            at("iat", json!(NOW + LEEWAY)),
+            Pass,
+        ),
+        tok(
+            "iat just past the leeway (now + leeway + 1)",
+            at("iat", json!(NOW + LEEWAY + 1)),
+            Reject(ErrorKind::IssuedInFuture {
+                iat: NOW + LEEWAY + 1,
+                now: NOW,
+            }),
+        ),
+        tok(
+            "iat far in the future",
+            at("iat", json!(MAX_NUMERIC_DATE)),
+            Reject(ErrorKind::IssuedInFuture {
+                iat: MAX_NUMERIC_DATE,
+                now: NOW,
+            }),
+        ),
+        tok(
+            "iat missing (optional)",
+            f.sign(&without(f.access(), "iat")),
+            Pass,
+        ),
+    ];
+    // Every time claim, every wrong shape of number.
+    for (claim, plausible) in [("exp", NOW + 3600), ("nbf", NOW - 10), ("iat", NOW)] {
+        for (label, text) in [
+            ("as a string", format!(r#""{plausible}""#)),
+            ("as a float", format!("{plausible}.5")),
+            ("negative", "-1".to_owned()),
+            ("1e300", "1e300".to_owned()),
+            (
+                "beyond i64 (9223372036854775808)",
+                "9223372036854775808".to_owned(),
+            ),
+            ("1e19", "1e19".to_owned()),
+            ("-0", "-0".to_owned()),
+        ] {
+            rows.push(tok(
+                format!("{claim} {label}"),
+                raw(claim, &text),
+                invalid(),
+            ));
+        }
+    }
+    // Sanity: the string form is what we meant.
+    assert!(raw_member(f.access(), "exp", r#""exp":"1""#).starts_with(r#"{"exp":"1","#));
+    rows
+}
+
+fn issuer(f: &Fx) -> Vec<Case> {
+    let iss = f.a.issuer().to_owned();
+    assert_eq!(
+        iss,
+        format!("https://cognito-idp.us-east-1.amazonaws.com/{LOCAL_POOL_ID}")
+    );
+    let updated = iss.replace("https://cognito-idp.", "https://issuer-cognito-idp.");
+    let with_iss = |v: Value| f.sign(&with(f.access(), "iss", v));
+    let bad_iss = || Reject(ErrorKind::InvalidIssuer);
+    let access = |key: &str, v: Value| f.sign(&with(f.access(), key, v));
+    let id = |key: &str, v: Value| f.sign(&with(f.id(), key, v));
+    let bad_use = || Reject(ErrorKind::InvalidTokenUse);
+    let bad_client = || Reject(ErrorKind::InvalidClient);
+    let invalid = || Reject(ErrorKind::InvalidClaims);
+
+    let mut m2m = f.access();
+    for key in [
+        "username",
+        "cognito:groups",
+        "auth_time",
+        "origin_jti",
+        "event_id",
+    ] {
+        m2m.remove(key);
+    }
+    m2m.insert("sub".into(), json!(LOCAL_CLIENT_ID));
+    m2m.insert("scope".into(), json!("orders/read orders/write"));
+    let mut extra = f.access();
+    extra.insert("custom:tenant".into(), json!("acme"));
+    extra.insert(
+        "x-trigger".into(),
+        json!({ "nested": [1, 2, { "a": null }] }),
+    );
+    extra.insert("cognito:roles".into(), json!(["arn:aws:iam::1:role/r"]));
+    extra.insert("amr".into(), json!(["pwd"]));
+
+    vec![
+        tok("exact issuer (control)", with_iss(json!(iss)), Pass),
+        tok(
+            "another pool's iss",
+            with_iss(json!(
+                "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other1"
+            )),
+            bad_iss(),
+        ),
+        tok("pool B's iss", with_iss(json!(f.b.issuer())), bad_iss()),
+        tok(
+            "iss with a trailing slash",
+            with_iss(json!(format!("{iss}/"))),
+            bad_iss(),
+        ),
+        tok(
+            "iss over http://",
+            with_iss(json!(iss.replace("https://", "http://"))),
+            bad_iss(),
+        ),
+        tok(
+            "iss of another region",
+            with_iss(json!(iss.replace(".us-east-1.", ".eu-west-1."))),
+            bad_iss(),
+        ),
+        tok(
+            "iss with an upper-case host",
+            with_iss(json!(iss.replace("cognito-idp", "COGNITO-IDP"))),
+            bad_iss(),
+        ),
+        tok(
+            "iss missing",
+            f.sign(&without(f.access(), "iss")),
+            bad_iss(),
+        ),
+        tok("iss as a number", with_iss(json!(5)), bad_iss()),
+        tok(
+            "updated-form iss, not enabled",
+            with_iss(json!(updated)),
+            bad_iss(),
+        ),
+        tok("updated-form iss, enabled", with_iss(json!(updated)), Pass).on(L::Updated),
+        tok(
+            "original-form iss, updated form enabled",
+            with_iss(json!(iss)),
+            Pass,
+        )
+        .on(L::Updated),
+        tok(
+            "updated-form iss with a trailing slash, enabled",
+            with_iss(json!(format!("{updated}/"))),
+            bad_iss(),
+        )
+        .on(L::Updated),
+        tok(
+            "ID token on an access-only layer",
+            f.sign(&f.id()),
+            Reject(ErrorKind::TokenUseNotAccepted),
+        ),
+        tok(
+            "access token on an ID-only layer",
+            f.sign(&f.access()),
+            Reject(ErrorKind::TokenUseNotAccepted),
+        )
+        .on(L::Id),
+        tok(
+            "ID token on an ID-only layer (control)",
+            f.sign(&f.id()),
+            Pass,
+        )
+        .on(L::Id),
+        tok(
+            "token_use missing",
+            f.sign(&without(f.access(), "token_use")),
+            bad_use(),
+        ),
+        tok(
+            "token_use refresh",
+            access("token_use", json!("refresh")),
+            bad_use(),
+        ),
+        tok(
+            "token_use Access",
+            access("token_use", json!("Access")),
+            bad_use(),
+        ),
+        tok(
+            "token_use an array",
+            access("token_use", json!(["access"])),
+            bad_use(),
+        ),
+        tok(
+            "token_use null",
+            access("token_use", Value::Null),
+            bad_use(),
+        ),
+        tok(
+            "client_id of another app client",
+            access("client_id", json!("otherclient")),
+            bad_client(),
+        ),
+        tok(
+            "client_id in another case",
+            access("client_id", json!(LOCAL_CLIENT_ID.to_uppercase())),
+            bad_client(),
+        ),
+        tok(
+            "access token with the right aud but no client_id",
+            f.sign(&with(
+                without(f.access(), "client_id"),
+                "aud",
+                json!(LOCAL_CLIENT_ID),
+            )),
+            bad_client(),
+        ),
+        tok(
+            "client_id as a number",
+            access("client_id", json!(12345)),
+            bad_client(),
+        ),
+        tok(
+            "ID token aud as an array",
+            id("aud", json!([LOCAL_CLIENT_ID])),
+            bad_client(),
+        )
+        .on(L::Id),
+        tok(
+            "ID token aud of another app client",
+            id("aud", json!("otherclient")),
+            bad_client(),
+        )
+        .on(L::Id),
+        tok(
+            "ID token without aud",
+            f.sign(&without(f.id(), "aud")),
+            bad_client(),
+        )
+        .on(L::Id),
+        tok(
+            "scope as an array",
+            access("scope", json!(["openid"])),
+            invalid(),
+        ),
+        tok(
+            "cognito:groups as a string",
+            access("cognito:groups", json!("admin")),
+            invalid(),
+        ),
+        tok(
+            "cognito:groups with a number",
+            access("cognito:groups", json!(["users", 1])),
+            invalid(),
+        ),
+        tok(
+            "sub missing",
+            f.sign(&without(f.access(), "sub")),
+            invalid(),
+        ),
+        tok("unknown extra claims (accepted)", f.sign(&extra), Pass),
+        tok("M2M token without username (accepted)", f.sign(&m2m), Pass),
+    ]
+}
+
+fn key_set(f: &Fx) -> Vec<Case> {
+    let good = f.sign(&f.access());
+    let (h, p, _) = parts(&good);
+    let unknown = || Reject(ErrorKind::UnknownKeyId);
+    let withdrawn = f.w.sign_with_kid(
+        WITHDRAWN_KID,
+        json!({ "kid": WITHDRAWN_KID, "alg": "RS256" })
+            .to_string()
+            .as_bytes(),
+        claims_text(f.w.access_claims()).as_bytes(),
+    );
+    assert!(!withdrawn.ends_with('.'), "the withdrawn key still signs");
+    let rotated = f.w.access_token();
+    let b_claims_a = f.b.sign(&f.access());
+    let expired = f.sign(&with(f.access(), "exp", json!(NOW - 3600)));
+    let (sh, sp, ss) = parts(&f.payload(&unaligned(claims_text(f.access()))));
+
+    vec![
+        tok("unknown kid", f.with_kid("rotated-key-9"), unknown()),
+        tok(
+            "unknown kid, refreshing layer",
+            f.with_kid("rotated-key-9"),
+            unknown(),
+        )
+        .on(L::WithdrawnServed),
+        tok("use: enc key not used", f.with_kid("enc-key"), unknown()).on(L::Unusable),
+        tok(
+            "alg: RS512 key not used",
+            f.with_kid("rs512-key"),
+            unknown(),
+        )
+        .on(L::Unusable),
+        tok(
+            "exponent 1 key not used",
+            f.with_kid("e-one-key"),
+            unknown(),
+        )
+        .on(L::Unusable),
+        tok(
+            "even exponent key not used",
+            f.with_kid("e-even-key"),
+            unknown(),
+        )
+        .on(L::Unusable),
+        tok("1024-bit key not used", WEAK_TOKEN, unknown()).on(L::Unusable),
+        tok(
+            "kty oct key, HS256 token keyed with it",
+            hs256(f, "hmac-key", HMAC_SECRET),
+            Reject(ErrorKind::UnsupportedAlgorithm),
+        )
+        .on(L::Unusable),
+        tok(
+            "kty oct key, RS256 header naming it",
+            f.with_kid("hmac-key"),
+            unknown(),
+        )
+        .on(L::Unusable),
+        tok(
+            "key without alg or use is used (control)",
+            f.with_kid("bare-key"),
+            Pass,
+        )
+        .on(L::Unusable),
+        tok(
+            "duplicate kid, A first: A's token (first key wins)",
+            &good,
+            Pass,
+        )
+        .on(L::DupAFirst),
+        tok(
+            "duplicate kid, A first: B-signed token",
+            &b_claims_a,
+            Reject(ErrorKind::InvalidSignature),
+        )
+        .on(L::DupAFirst),
+        tok(
+            "duplicate kid, B first: B-signed token (first key wins)",
+            &b_claims_a,
+            Pass,
+        )
+        .on(L::DupBFirst),
+        tok(
+            "duplicate kid, B first: A's token",
+            &good,
+            Reject(ErrorKind::InvalidSignature),
+        )
+        .on(L::DupBFirst),
+        tok("key withdrawn (static key set)", &withdrawn, unknown()).on(L::Withdrawn),
+        tok("rotated key (static key set, control)", &rotated, Pass).on(L::Withdrawn),
+        tok(
+            "key withdrawn (JWKS fetched over loopback)",
+            &withdrawn,
+            unknown(),
+        )
+        .on(L::WithdrawnServed),
+        tok(
+            "rotated key (JWKS fetched over loopback, control)",
+            &rotated,
+            Pass,
+        )
+        .on(L::WithdrawnServed),
+        tok(
+            "JWKS of another pool with a colliding kid",
+            &good,
+            Reject(ErrorKind::InvalidSignature),
+        )
+        .on(L::AWithBKeys),
+        // No key set yet: a well-formed token cannot be judged (503), anything that could never
+        // verify is still refused (401/400).
+        tok("no key set yet: valid token", &good, Unavailable).on(L::NoKeys),
+        tok("no key set yet: expired token", &expired, Unavailable).on(L::NoKeys),
+        raw_auth("no key set yet: no header", vec![], NoCredentials).on(L::NoKeys),
+        raw_auth(
+            "no key set yet: Bearer alone",
+            vec![b"Bearer".to_vec()],
+            BadRequest(RequestError::EmptyToken),
+        )
+        .on(L::NoKeys),
+        tok(
+            "no key set yet: 1 MiB token",
+            "a".repeat(1024 * 1024),
+            Reject(ErrorKind::TokenTooLarge),
+        )
+        .on(L::NoKeys),
+        tok(
+            "no key set yet: two parts",
+            format!("{h}.{p}"),
+            Reject(ErrorKind::Malformed),
+        )
+        .on(L::NoKeys),
+        tok(
+            "no key set yet: alg none, empty signature",
+            format!("{}.{p}.", b64(r#"{"kid":"local-key-1","alg":"none"}"#)),
+            Reject(ErrorKind::Malformed),
+        )
+        .on(L::NoKeys),
+        tok(
+            "no key set yet: alg HS256",
+            hs256(f, KID, b"secret"),
+            Reject(ErrorKind::UnsupportedAlgorithm),
+        )
+        .on(L::NoKeys),
+        tok(
+            "no key set yet: header not an object",
+            f.header("[]"),
+            Reject(ErrorKind::InvalidHeader),
+        )
+        .on(L::NoKeys),
+        tok(
+            "no key set yet: kid missing",
+            f.hdr(json!({ "alg": "RS256" })),
+            Reject(ErrorKind::MissingKeyId),
+        )
+        .on(L::NoKeys),
+        tok(
+            "no key set yet: '=' padding at the end",
+            format!("{good}=="),
+            Reject(ErrorKind::Malformed),
+        )
+        .on(L::NoKeys),
+        tok(
+            "no key set yet: non-canonical payload",
+            format!("{sh}.{}.{ss}", non_canonical_last(&sp)),
+            Reject(ErrorKind::Malformed),
+        )
+        .on(L::NoKeys),
+        tok(
+            "no key set yet: signature of 2000 bytes",
+            with_sig(&good, &[0x5a; 2000]),
+            Reject(ErrorKind::Malformed),
+        )
+        .on(L::NoKeys),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn header_and_extraction() {
+    run(Group::Extraction).await;
+}
+
+#[tokio::test]
+async fn structure_rules() {
+    run(Group::Structure).await;
+}
+
+#[tokio::test]
+async fn algorithm_and_header() {
+    run(Group::Algorithm).await;
+}
+
+#[tokio::test]
+async fn signatures() {
+    run(Group::Signature).await;
+}
+
+#[tokio::test]
+async fn time_claims() {
+    run(Group::Time).await;
+}
+
+#[tokio::test]
+async fn issuer_and_cognito_rules() {
+    run(Group::Issuer).await;
+}
+
+#[tokio::test]
+async fn key_sets() {
+    run(Group::KeySet).await;
+}
+
+/// The README quotes these numbers: keep them true.
+#[test]
+fn corpus_size() {
+    let f = fx();
+    let mut names = HashSet::new();
+    let mut counts = Vec::new();
+    for (group, _) in GROUPS {
+        let rows = rows(f, group);
+        for row in &rows {
+            assert!(
+                names.insert(row.name.clone()),
+                "duplicate case name {}",
+                row.name
+            );
+        }
+        counts.push((group, rows.len()));
+    }
+    assert_eq!(counts, GROUPS);
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<usize>(), CASES);
+}
+
+/// Control bytes other than tab, and DEL, cannot be put in an `http::HeaderValue`: no request can
+/// carry them to the layer, so the tables test tab and the printable and non-ASCII bytes only.
+#[test]
+fn control_bytes_cannot_be_sent() {
+    for byte in (0u8..0x20).chain([0x7f]) {
+        let value = [b"Bearer a".as_slice(), &[byte], b"b"].concat();
+        assert_eq!(
+            HeaderValue::from_bytes(&value).is_ok(),
+            byte == b'\t',
+            "byte {byte:#04x}"
+        );
+    }
+}
+
+/// The hand-made fixtures are what they claim to be.
+#[test]
+fn fixtures_are_genuine() {
+    let f = fx();
+    // The 1024-bit token is really signed by the 1024-bit key, and its claims are pool A's.
+    let weak: Value = serde_json::from_str(WEAK_JWK).unwrap();
+    let n = URL_SAFE_NO_PAD.decode(weak["n"].as_str().unwrap()).unwrap();
+    let e = URL_SAFE_NO_PAD.decode(weak["e"].as_str().unwrap()).unwrap();
+    assert_eq!((n.len(), n[0] >> 7), (128, 1), "a 1024-bit modulus");
+    let (h, p, s) = parts(WEAK_TOKEN);
+    RsaPublicKeyComponents { n: &n, e: &e }
+        .verify(
+            &RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+            format!("{h}.{p}").as_bytes(),
+            &URL_SAFE_NO_PAD.decode(&s).unwrap(),
+        )
+        .unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&p).unwrap()).unwrap();
+    assert_eq!(claims["iss"], f.a.issuer());
+    assert_eq!(claims["client_id"], LOCAL_CLIENT_ID);
+    assert_eq!(claims["exp"], NOW + 3600);
+
+    // The HMAC secrets are real encodings of pool A's public key.
+    let keys = encodings(&f.jwk_a());
+    let good = f.a.access_token();
+    let (h, p, s) = parts(&good);
+    let input = format!("{h}.{p}");
+    let sig = URL_SAFE_NO_PAD.decode(&s).unwrap();
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &keys.pkcs1)
+        .verify(input.as_bytes(), &sig)
+        .unwrap();
+    let pem_body: String = keys
+        .pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let spki = STANDARD.decode(pem_body).unwrap();
+    assert!(spki.ends_with(&keys.pkcs1));
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &spki)
+        .verify(input.as_bytes(), &sig)
+        .unwrap();
+}
