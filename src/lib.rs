@@ -51,6 +51,11 @@ mod verifier;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
+/// Hooks for the fuzz targets in `fuzz/`; not part of the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use claims::{Audience, CognitoClaims, Scopes, TokenUse};
 pub use config::{
     AcceptTokenUse, Clock, CognitoConfig, CognitoConfigBuilder, DEFAULT_FETCH_TIMEOUT,

@@ -58,6 +58,10 @@ pub enum LocalIssuerError {
     /// The loopback listener could not be bound.
     #[error("could not listen on loopback: {0}")]
     Bind(#[from] std::io::Error),
+    /// The key given to [`LocalIssuerBuilder::pkcs8_key`] is not a PKCS#8 RSA private key that
+    /// can sign RS256.
+    #[error("the PKCS#8 key is not a usable RSA private key")]
+    InvalidKey,
 }
 
 /// What the JWKS server answers.
@@ -125,6 +129,17 @@ pub struct LocalIssuerBuilder {
     kid: Option<String>,
     domain: String,
     clock: Option<Arc<dyn Clock>>,
+    pkcs8: Option<Pkcs8Der>,
+}
+
+/// Private key bytes, kept out of `Debug` output.
+#[derive(Clone)]
+struct Pkcs8Der(Arc<[u8]>);
+
+impl fmt::Debug for Pkcs8Der {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pkcs8Der(..)")
+    }
 }
 
 impl LocalIssuerBuilder {
@@ -153,10 +168,23 @@ impl LocalIssuerBuilder {
         self.clock = Some(Arc::new(clock));
         self
     }
-    /// Generates the first key and builds the issuer.
+    /// Signs with this RSA private key (PKCS#8 DER, 2048 to 8192 bits) instead of a freshly
+    /// generated one, so that tokens and the JWKS are the same on every run: RS256 signatures are
+    /// deterministic, so fixed claims and a fixed [`clock`](Self::clock) give byte-identical
+    /// tokens (fuzz seeds, golden files). Keys added later by [`LocalIssuer::rotate`] are still
+    /// generated.
+    ///
+    /// Never pass a production key: a test key is meant to be published.
+    pub fn pkcs8_key(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.pkcs8 = Some(Pkcs8Der(der.into().into()));
+        self
+    }
+    /// Generates the first key (or parses the one given to [`pkcs8_key`](Self::pkcs8_key)) and
+    /// builds the issuer.
     ///
     /// # Errors
-    /// [`LocalIssuerError::KeyGeneration`] if RSA key generation fails.
+    /// [`LocalIssuerError::KeyGeneration`] if RSA key generation fails,
+    /// [`LocalIssuerError::InvalidKey`] if the PKCS#8 key does not parse.
     pub fn build(self) -> Result<LocalIssuer, LocalIssuerError> {
         let region = self
             .pool_id
@@ -168,7 +196,13 @@ impl LocalIssuerBuilder {
             self.domain, self.pool_id
         );
         let kid = self.kid.unwrap_or_else(|| "local-key-1".to_owned());
-        let key = generate(kid)?;
+        let key = match &self.pkcs8 {
+            Some(Pkcs8Der(der)) => signing_key(
+                kid,
+                RsaKeyPair::from_pkcs8(der).map_err(|_| LocalIssuerError::InvalidKey)?,
+            ),
+            None => generate(kid)?,
+        };
         Ok(LocalIssuer {
             inner: Arc::new(Inner {
                 pool_id: self.pool_id,
@@ -193,6 +227,10 @@ impl LocalIssuerBuilder {
 fn generate(kid: String) -> Result<SigningKey, LocalIssuerError> {
     let pair =
         RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| LocalIssuerError::KeyGeneration)?;
+    Ok(signing_key(kid, pair))
+}
+
+fn signing_key(kid: String, pair: RsaKeyPair) -> SigningKey {
     let components = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
     let jwk = json!({
         "alg": "RS256",
@@ -202,11 +240,11 @@ fn generate(kid: String) -> Result<SigningKey, LocalIssuerError> {
         "n": URL_SAFE_NO_PAD.encode(&components.n),
         "use": "sig",
     });
-    Ok(SigningKey {
+    SigningKey {
         kid,
         pair: Arc::new(pair),
         jwk,
-    })
+    }
 }
 
 impl LocalIssuer {
@@ -219,7 +257,7 @@ impl LocalIssuer {
         Self::builder().build()
     }
 
-    /// A builder, to choose the pool, client, first `kid` or clock.
+    /// A builder, to choose the pool, client, first `kid` and key, or clock.
     pub fn builder() -> LocalIssuerBuilder {
         LocalIssuerBuilder {
             pool_id: LOCAL_POOL_ID.to_owned(),
@@ -227,6 +265,7 @@ impl LocalIssuer {
             kid: None,
             domain: crate::config::DEFAULT_ISSUER_DOMAIN.to_owned(),
             clock: None,
+            pkcs8: None,
         }
     }
 
