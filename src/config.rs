@@ -173,6 +173,7 @@ pub struct CognitoConfig {
     pub(crate) startup_timeout: Duration,
     pub(crate) max_jwks_size: usize,
     pub(crate) max_token_size: usize,
+    pub(crate) max_key_age: Option<Duration>,
     pub(crate) realm: String,
     pub(crate) clock: Arc<dyn Clock>,
 }
@@ -194,6 +195,7 @@ impl fmt::Debug for CognitoConfig {
             .field("startup_timeout", &self.startup_timeout)
             .field("max_jwks_size", &self.max_jwks_size)
             .field("max_token_size", &self.max_token_size)
+            .field("max_key_age", &self.max_key_age)
             .field("realm", &self.realm)
             .field("clock", &self.clock)
             .finish()
@@ -219,6 +221,7 @@ impl CognitoConfig {
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
             max_jwks_size: DEFAULT_MAX_JWKS_SIZE,
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
+            max_key_age: None,
             realm: DEFAULT_REALM.to_owned(),
             clock: Arc::new(SystemClock),
         }
@@ -283,6 +286,10 @@ impl CognitoConfig {
     pub fn max_token_size(&self) -> usize {
         self.max_token_size
     }
+    /// How long keys that could not be refreshed stay trusted; `None` (the default): forever.
+    pub fn max_key_age(&self) -> Option<Duration> {
+        self.max_key_age
+    }
     /// The `WWW-Authenticate` realm.
     pub fn realm(&self) -> &str {
         &self.realm
@@ -314,6 +321,7 @@ pub struct CognitoConfigBuilder {
     startup_timeout: Duration,
     max_jwks_size: usize,
     max_token_size: usize,
+    max_key_age: Option<Duration>,
     realm: String,
     clock: Arc<dyn Clock>,
 }
@@ -402,6 +410,16 @@ impl CognitoConfigBuilder {
     /// Cap on the token size (default 8 KiB, from 256 bytes to 1 MiB).
     pub fn max_token_size(mut self, bytes: usize) -> Self {
         self.max_token_size = bytes;
+        self
+    }
+    /// Maximum staleness: once the last successful JWKS fetch is older than `age`, the keys stop
+    /// being trusted and requests are answered `503` with `Retry-After` until a fetch succeeds.
+    ///
+    /// Off by default: Cognito rotates keys rarely, and an outage of the JWKS endpoint should not
+    /// become an outage of your API. Turn it on to bound how long a key withdrawn from the JWKS can
+    /// still verify while the endpoint is unreachable. Must be longer than the refresh interval.
+    pub fn max_key_age(mut self, age: Duration) -> Self {
+        self.max_key_age = Some(age);
         self
     }
     /// The realm of the `WWW-Authenticate` challenge (default `api`).
@@ -502,6 +520,12 @@ impl CognitoConfigBuilder {
                 reason: "from 256 bytes to 1 MiB",
             });
         }
+        if self.max_key_age.is_some_and(|age| age <= self.refresh_interval) {
+            return Err(ConfigError::OutOfRange {
+                name: "max_key_age",
+                reason: "longer than refresh_interval",
+            });
+        }
         if self.realm.is_empty() || !self.realm.bytes().all(is_qdtext) {
             return Err(ConfigError::InvalidRealm(self.realm));
         }
@@ -521,6 +545,7 @@ impl CognitoConfigBuilder {
             startup_timeout: self.startup_timeout,
             max_jwks_size: self.max_jwks_size,
             max_token_size: self.max_token_size,
+            max_key_age: self.max_key_age,
             realm: self.realm,
             clock: self.clock,
         })
@@ -710,6 +735,8 @@ mod tests {
         assert!(base().fetch_timeout(Duration::ZERO).build().is_err());
         assert!(base().max_token_size(10).build().is_err());
         assert!(base().max_jwks_size(10).build().is_err());
+        assert!(base().max_key_age(DEFAULT_REFRESH_INTERVAL).build().is_err());
+        assert!(base().max_key_age(DEFAULT_REFRESH_INTERVAL * 4).build().is_ok());
         assert!(
             base()
                 .refresh_interval(Duration::from_millis(10))

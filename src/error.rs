@@ -81,7 +81,7 @@ impl From<ErrorKind> for Error {
 /// - no credentials: `401` with a bare `Bearer` challenge;
 /// - malformed request: `400`, `error="invalid_request"`;
 /// - token failures: `401`, `error="invalid_token"`;
-/// - no usable keys: `503` with `Retry-After`.
+/// - no usable keys, or keys staler than the configured maximum: `503` with `Retry-After`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -145,6 +145,8 @@ pub enum ErrorKind {
     CustomClaims,
     /// No usable key set yet: the first JWKS fetch has not succeeded.
     KeysUnavailable,
+    /// The key set could not be refreshed for longer than the configured maximum key age.
+    KeysStale,
 }
 
 /// How the `Authorization` header was malformed (answered with `400 invalid_request`).
@@ -175,7 +177,7 @@ impl ErrorKind {
         match self {
             Self::MissingCredentials => Challenge::None,
             Self::InvalidRequest(_) => Challenge::InvalidRequest,
-            Self::KeysUnavailable => Challenge::Unavailable,
+            Self::KeysUnavailable | Self::KeysStale => Challenge::Unavailable,
             _ => Challenge::InvalidToken,
         }
     }
@@ -212,6 +214,7 @@ impl ErrorKind {
             Self::IssuedInFuture { .. } => "the token was issued in the future",
             Self::CustomClaims => "invalid application claims",
             Self::KeysUnavailable => "signing keys are not available",
+            Self::KeysStale => "signing keys are stale",
         }
     }
 }
@@ -305,6 +308,7 @@ mod tests {
                 Some("invalid_token"),
             ),
             (ErrorKind::KeysUnavailable, 503, None),
+            (ErrorKind::KeysStale, 503, None),
         ];
         for (kind, status, code) in cases {
             let e = Error::new(kind);
@@ -341,6 +345,7 @@ mod tests {
             ErrorKind::IssuedInFuture { iat: 0, now: 0 },
             ErrorKind::CustomClaims,
             ErrorKind::KeysUnavailable,
+            ErrorKind::KeysStale,
         ];
         for kind in all {
             let d = kind.description();

@@ -228,6 +228,11 @@ impl<S, T> Layer<S> for CognitoAuthLayer<T> {
     }
 }
 
+fn empty_key_set() -> &'static KeySet {
+    static EMPTY: std::sync::LazyLock<KeySet> = std::sync::LazyLock::new(KeySet::empty);
+    &EMPTY
+}
+
 impl Shared {
     /// The request path: extract, load the key set (lock-free), verify, and store the claims.
     #[inline]
@@ -242,9 +247,14 @@ impl Shared {
         let config = self.verifier.config();
         let token = bearer_token(headers, config.max_token_size)?;
         let keys = self.issuer.keys.load();
+        // Stale keys (past the maximum key age) verify nothing: the verifier sees an empty set,
+        // so a well-formed token gets 503 and a malformed one still 401.
+        let stale = self.issuer.is_stale();
+        let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
         let now = config.clock.now();
-        let (claims, payload) = match self.verifier.verify_parts(token, &keys, now) {
+        let (claims, payload) = match self.verifier.verify_parts(token, key_set, now) {
             Ok(verified) => verified,
+            Err(ErrorKind::KeysUnavailable) if stale => return Err(Error::new(ErrorKind::KeysStale)),
             Err(ErrorKind::UnknownKeyId) => {
                 self.issuer.request_refetch();
                 return Err(Error::new(ErrorKind::UnknownKeyId));

@@ -32,6 +32,8 @@ pub(crate) struct IssuerKeys {
     fetches: AtomicU64,
     failures: AtomicU64,
     last_error: Mutex<Option<String>>,
+    /// Set by the refresher when the last successful fetch is older than the maximum key age.
+    stale: AtomicBool,
     /// Whether a refresher runs; a static key set is never refetched.
     refreshing: bool,
 }
@@ -58,8 +60,15 @@ impl IssuerKeys {
             fetches: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             last_error: Mutex::new(None),
+            stale: AtomicBool::new(false),
             refreshing,
         }
+    }
+
+    /// Whether the keys are past the maximum key age (one atomic load).
+    #[inline]
+    pub(crate) fn is_stale(&self) -> bool {
+        self.stale.load(Ordering::Acquire)
     }
 
     fn now_ms(&self) -> u64 {
@@ -203,6 +212,7 @@ impl Fetcher {
 pub(crate) struct Schedule {
     pub(crate) interval: Duration,
     pub(crate) cooldown: Duration,
+    pub(crate) max_key_age: Option<Duration>,
 }
 
 impl Schedule {
@@ -210,6 +220,7 @@ impl Schedule {
         Self {
             interval: config.refresh_interval,
             cooldown: config.unknown_kid_cooldown,
+            max_key_age: config.max_key_age,
         }
     }
 }
@@ -218,17 +229,19 @@ impl Schedule {
 /// layer aborts it (the last clone of the layer dropped).
 pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Schedule) {
     let mut failures: u32 = 0;
+    let mut last_success: Option<Instant> = None;
     loop {
         keys.refetch_wanted.store(false, Ordering::Release);
         let cooldown_ms = u64::try_from(schedule.cooldown.as_millis()).unwrap_or(u64::MAX);
-        keys.quiet_until_ms
-            .store(keys.now_ms().saturating_add(cooldown_ms), Ordering::Release);
+        keys.quiet_until_ms.store(keys.now_ms().saturating_add(cooldown_ms), Ordering::Release);
         keys.fetches.fetch_add(1, Ordering::Relaxed);
 
         let wait = match fetcher.fetch().await {
             Ok(set) => {
                 tracing::debug!(keys = set.len(), skipped = set.skipped(), "JWKS loaded");
                 keys.keys.store(Arc::new(set));
+                keys.stale.store(false, Ordering::Release);
+                last_success = Some(Instant::now());
                 keys.swaps.send_modify(|n| *n += 1);
                 failures = 0;
                 schedule.interval
@@ -244,8 +257,30 @@ pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Sched
                 backoff(failures).min(schedule.interval)
             }
         };
-        // A nudge (unknown `kid`) ends the wait early; a timeout is the scheduled refresh.
-        let _ = tokio::time::timeout(wait, keys.nudge.notified()).await;
+        // Wait for the next refresh; a nudge (unknown `kid`) ends the wait early. When a maximum
+        // key age is set, also wake at the moment the keys go stale, to mark them so.
+        let next = Instant::now() + wait;
+        loop {
+            let stale_at = schedule
+                .max_key_age
+                .zip(last_success)
+                .map(|(age, at)| at + age)
+                .filter(|_| !keys.is_stale());
+            let until = stale_at.map_or(next, |at| at.min(next));
+            if tokio::time::timeout_at(until, keys.nudge.notified()).await.is_ok() {
+                break;
+            }
+            match stale_at {
+                Some(at) if Instant::now() >= at => {
+                    tracing::warn!("JWKS not refreshed within the maximum key age; keys are no longer trusted");
+                    keys.stale.store(true, Ordering::Release);
+                }
+                _ => {}
+            }
+            if Instant::now() >= next {
+                break;
+            }
+        }
     }
 }
 

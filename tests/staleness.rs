@@ -1,0 +1,108 @@
+//! Maximum key age: keys that could not be refreshed stop being trusted, with paused time.
+#![cfg(feature = "test-util")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use tower::ServiceExt;
+use tower_cognito::test_util::{JwksResponse, LocalIssuer};
+use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
+
+const INTERVAL: Duration = Duration::from_secs(60);
+const MAX_AGE: Duration = Duration::from_secs(300);
+
+/// Yields (keeping the runtime busy, so paused time does not auto-advance) until `cond` holds.
+async fn until(what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..2_000_000 {
+        if cond() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("not reached: {what}");
+}
+
+async fn status(layer: &CognitoAuthLayer, token: &str) -> (u16, Option<ErrorKind>, bool) {
+    let svc = tower::ServiceBuilder::new().layer(layer.clone()).service_fn(|_req: http::Request<()>| async {
+        Ok::<_, Infallible>(http::Response::new(String::new()))
+    });
+    let req = http::Request::get("/").header("authorization", format!("Bearer {token}")).body(()).unwrap();
+    let res = svc.oneshot(req).await.unwrap();
+    let kind = res.extensions().get::<tower_cognito::Error>().map(|e| e.kind().clone());
+    (res.status().as_u16(), kind, res.headers().contains_key("retry-after"))
+}
+
+/// Advances paused time by `step`, then waits for the refresher to finish the fetch it starts.
+async fn step(layer: &CognitoAuthLayer, step: Duration) {
+    let before = layer.refresh_stats();
+    tokio::time::advance(step).await;
+    // Each advance wakes the refresher once (the timers it sets next are relative to the new now).
+    let settled = || {
+        let s = layer.refresh_stats();
+        s.fetches > before.fetches && s.fetches == s.swaps + s.failures
+    };
+    until("a fetch starts and completes", settled).await;
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn keys_past_the_maximum_age_stop_verifying_and_recover() {
+    let issuer = LocalIssuer::new().unwrap();
+    let _server = issuer.serve().await.unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .refresh_interval(INTERVAL)
+        .max_key_age(MAX_AGE)
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let token = issuer.access_token();
+    assert_eq!(status(&layer, &token).await.0, 200);
+
+    // The JWKS endpoint fails from now on; until the maximum age the old keys are trusted.
+    issuer.respond_with(JwksResponse::Status(500));
+    for _ in 0..4 {
+        step(&layer, INTERVAL).await;
+        assert_eq!(status(&layer, &token).await.0, 200, "{:?}", layer.refresh_stats());
+    }
+    let stats = layer.refresh_stats();
+    assert!(stats.failures >= 4, "{stats:?}");
+    assert_eq!(stats.swaps, 1);
+
+    // Past the maximum age (300 s after the last success): 503 with Retry-After.
+    step(&layer, INTERVAL + Duration::from_secs(1)).await;
+    let (code, kind, retry_after) = status(&layer, &token).await;
+    assert_eq!((code, kind, retry_after), (503, Some(ErrorKind::KeysStale), true));
+    // A malformed token is still refused as such.
+    assert_eq!(status(&layer, "a.b.c").await.0, 401);
+
+    // The endpoint recovers: the next fetch clears the stale mark.
+    issuer.respond_with(JwksResponse::Keys);
+    let swaps = layer.refresh_stats().swaps;
+    for _ in 0..10 {
+        if layer.refresh_stats().swaps > swaps {
+            break;
+        }
+        step(&layer, Duration::from_secs(30)).await;
+    }
+    assert_eq!(layer.refresh_stats().swaps, swaps + 1);
+    assert_eq!(status(&layer, &token).await.0, 200);
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn without_a_maximum_age_old_keys_are_trusted_through_a_long_outage() {
+    let issuer = LocalIssuer::new().unwrap();
+    let _server = issuer.serve().await.unwrap();
+    let config = issuer.config().token_use(AcceptTokenUse::Access).refresh_interval(INTERVAL).build().unwrap();
+    assert_eq!(config.max_key_age(), None);
+    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    issuer.respond_with(JwksResponse::Status(503));
+    for _ in 0..30 {
+        step(&layer, INTERVAL * 10).await;
+    }
+    assert!(layer.refresh_stats().failures >= 30);
+    // 5 hours of outage later the token (valid for an hour of *token* time: the issuer's clock is
+    // the system clock, which paused tokio time does not move) still verifies.
+    assert_eq!(status(&layer, &issuer.access_token()).await.0, 200);
+}
