@@ -46,7 +46,7 @@ use crate::verifier::Verifier;
 ///     .build()?;
 /// // Waits (at most `startup_timeout`) for the first key set.
 /// let auth = CognitoAuthLayer::new(config).await?;
-/// let app = axum::Router::new()
+/// let app: axum::Router = axum::Router::new()
 ///     .route("/me", axum::routing::get(|claims: tower_cognito::Claims| async move { claims.sub.clone() }))
 ///     .layer(auth);
 /// # let _ = app; Ok(()) }

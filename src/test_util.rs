@@ -608,3 +608,46 @@ fn random_id() -> String {
     let _ = aws_lc_rs::rand::fill(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_lc_rs::encoding::AsDer;
+
+    use super::*;
+    use crate::config::{AcceptTokenUse, FixedClock};
+    use crate::verifier::Verifier;
+
+    #[test]
+    fn pkcs8_key_gives_reproducible_tokens() {
+        let pair = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let der = pair.as_der().unwrap();
+        let build = || {
+            LocalIssuer::builder()
+                .pkcs8_key(der.as_ref())
+                .clock(FixedClock::new(1_700_000_000))
+                .build()
+                .unwrap()
+        };
+        let (a, b) = (build(), build());
+        assert_eq!(a.jwks(), b.jwks());
+        let mut claims = a.access_claims();
+        claims.insert("jti".into(), json!("fixed"));
+        let token = a.sign(&claims);
+        assert_eq!(token, b.sign(&claims));
+        let config = a
+            .config()
+            .token_use(AcceptTokenUse::Access)
+            .build()
+            .unwrap();
+        Verifier::new(&config)
+            .verify(&token, &b.key_set(), 1_700_000_000)
+            .unwrap();
+
+        let builder = LocalIssuer::builder().pkcs8_key(der.as_ref());
+        assert!(format!("{builder:?}").contains("Pkcs8Der(..)"));
+        assert!(matches!(
+            LocalIssuer::builder().pkcs8_key(&b"not a key"[..]).build(),
+            Err(LocalIssuerError::InvalidKey)
+        ));
+    }
+}

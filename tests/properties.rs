@@ -1,0 +1,416 @@
+//! Property tests of hostile input: byte-level mutations of valid tokens and arbitrary strings
+//! never panic the verifier and never verify unless byte-identical to a valid token; arbitrary
+//! JWKS-like documents never panic the key set parser; arbitrary `Authorization` values through
+//! the layer only ever give 200, 400 or 401.
+//!
+//! The case counts are modest so the suite stays fast; the fuzz targets in `fuzz/` run the same
+//! properties for longer (`scripts/fuzz.sh`).
+
+#![cfg(feature = "test-util")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::convert::Infallible;
+use std::sync::LazyLock;
+
+use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use http::{HeaderValue, Request, Response, StatusCode};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use serde_json::{Map, Value, json};
+use tower::{Layer as _, ServiceExt};
+use tower_cognito::test_util::LocalIssuer;
+use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, KeySet, TokenUse, Verifier};
+
+/// The verifier's clock and the issuer's.
+const NOW: u64 = 1_700_000_000;
+
+struct Fixture {
+    keys: KeySet,
+    /// Accepts access and ID tokens.
+    any: Verifier,
+    access: Verifier,
+    id: Verifier,
+    /// A valid access token and a valid ID token, at `NOW`.
+    tokens: [String; 2],
+    /// The issuer's single JWK.
+    jwk: Map<String, Value>,
+    layer: CognitoAuthLayer,
+}
+
+/// RSA key generation and signing happen once for all cases.
+static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
+    let issuer = LocalIssuer::builder()
+        .clock(tower_cognito::FixedClock::new(NOW))
+        .build()
+        .unwrap();
+    let verifier =
+        |token_use| Verifier::new(&issuer.config().token_use(token_use).build().unwrap());
+    let keys = issuer.key_set();
+    let any = verifier(AcceptTokenUse::Any);
+    let tokens = [issuer.access_token(), issuer.id_token()];
+    for token in &tokens {
+        any.verify(token, &keys, NOW).unwrap();
+    }
+    let layer = CognitoAuthLayer::with_key_set(
+        issuer
+            .config()
+            .token_use(AcceptTokenUse::Any)
+            .build()
+            .unwrap(),
+        issuer.key_set(),
+    )
+    .unwrap();
+    let jwk = issuer.jwks()["keys"][0].as_object().unwrap().clone();
+    Fixture {
+        keys,
+        any,
+        access: verifier(AcceptTokenUse::Access),
+        id: verifier(AcceptTokenUse::Id),
+        tokens,
+        jwk,
+        layer,
+    }
+});
+
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+});
+
+/// Verifies with the three verifiers; panics (fails the case) if any verifies a token that is not
+/// byte-identical to a valid one, or rejects one that is.
+fn check_verdicts(token: &str) {
+    let f = &*FIXTURE;
+    let valid = f.tokens.iter().position(|t| t == token);
+    let any = f.any.verify(token, &f.keys, NOW);
+    let access = f.access.verify(token, &f.keys, NOW);
+    let id = f.id.verify(token, &f.keys, NOW);
+    match valid {
+        None => {
+            assert!(
+                any.is_err(),
+                "a token that is not a valid one verified: {token:?}"
+            );
+            assert!(access.is_err() && id.is_err());
+        }
+        Some(0) => {
+            assert_eq!(any.unwrap().token_use, TokenUse::Access);
+            assert!(access.is_ok() && id.is_err());
+        }
+        Some(_) => {
+            assert_eq!(any.unwrap().token_use, TokenUse::Id);
+            assert!(access.is_err() && id.is_ok());
+        }
+    }
+}
+
+/// One byte-level edit of a token.
+#[derive(Debug, Clone)]
+enum Mutation {
+    /// Flips one bit of one byte.
+    Flip(Index, u8),
+    /// Replaces one byte.
+    Set(Index, u8),
+    /// Inserts one byte.
+    Insert(Index, u8),
+    /// Deletes one byte.
+    Delete(Index),
+    /// Keeps only a prefix.
+    Truncate(Index),
+    /// Repeats one `.`-separated segment right after itself.
+    Duplicate(Index),
+    /// Swaps two segments.
+    Swap(Index, Index),
+    /// Puts the same segment of the other valid token in place of this one.
+    Transplant(Index),
+    /// Drops one segment (with its dot).
+    Remove(Index),
+}
+
+/// Bytes that keep a token looking like a token, and a few that do not.
+fn token_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        4 => prop::sample::select(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".to_vec()
+        ),
+        1 => prop::sample::select(b".=+/ \t,\"\x00\x7f".to_vec()),
+        1 => any::<u8>(),
+    ]
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<Index>(), 0u8..8).prop_map(|(i, bit)| Mutation::Flip(i, bit)),
+        (any::<Index>(), token_byte()).prop_map(|(i, b)| Mutation::Set(i, b)),
+        (any::<Index>(), token_byte()).prop_map(|(i, b)| Mutation::Insert(i, b)),
+        any::<Index>().prop_map(Mutation::Delete),
+        any::<Index>().prop_map(Mutation::Truncate),
+        any::<Index>().prop_map(Mutation::Duplicate),
+        (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Mutation::Swap(a, b)),
+        any::<Index>().prop_map(Mutation::Transplant),
+        any::<Index>().prop_map(Mutation::Remove),
+    ]
+}
+
+fn split(bytes: &[u8]) -> Vec<Vec<u8>> {
+    bytes.split(|&b| b == b'.').map(<[u8]>::to_vec).collect()
+}
+
+fn apply(token: &mut Vec<u8>, other: &[u8], m: &Mutation) {
+    let len = token.len();
+    match m {
+        Mutation::Flip(i, bit) if len > 0 => token[i.index(len)] ^= 1 << bit,
+        Mutation::Set(i, b) if len > 0 => token[i.index(len)] = *b,
+        Mutation::Insert(i, b) => token.insert(i.index(len + 1), *b),
+        Mutation::Delete(i) if len > 0 => {
+            token.remove(i.index(len));
+        }
+        Mutation::Truncate(i) => token.truncate(i.index(len + 1)),
+        Mutation::Duplicate(i) => {
+            let mut parts = split(token);
+            let at = i.index(parts.len());
+            parts.insert(at, parts[at].clone());
+            *token = parts.join(&b'.');
+        }
+        Mutation::Swap(a, b) => {
+            let mut parts = split(token);
+            let n = parts.len();
+            parts.swap(a.index(n), b.index(n));
+            *token = parts.join(&b'.');
+        }
+        Mutation::Transplant(i) => {
+            let mut parts = split(token);
+            let donor = split(other);
+            let at = i.index(parts.len());
+            if let Some(segment) = donor.get(at) {
+                parts[at] = segment.clone();
+            }
+            *token = parts.join(&b'.');
+        }
+        Mutation::Remove(i) => {
+            let mut parts = split(token);
+            parts.remove(i.index(parts.len()));
+            *token = parts.join(&b'.');
+        }
+        _ => {}
+    }
+}
+
+/// A JSON value for a JWK member: the real key material, near misses, and wrong types.
+fn jwk_value() -> impl Strategy<Value = Value> {
+    let f = &*FIXTURE;
+    let n = f.jwk["n"].as_str().unwrap().to_owned();
+    let leaf = prop_oneof![
+        Just(json!(n.clone())),
+        Just(json!(format!("AAAA{n}"))),
+        Just(json!(format!("{n}=="))),
+        (0..n.len()).prop_map(move |len| json!(&n[..len])),
+        Just(json!("AQAB")),
+        Just(json!("Aw")),
+        Just(json!("AQ")),
+        Just(json!("AAEAAQ")),
+        Just(json!("RSA")),
+        Just(json!("EC")),
+        Just(json!("oct")),
+        Just(json!("RS256")),
+        Just(json!("RS512")),
+        Just(json!("none")),
+        Just(json!("sig")),
+        Just(json!("enc")),
+        Just(json!("local-key-1")),
+        "[A-Za-z0-9_=+/-]{0,40}".prop_map(Value::String),
+        any::<String>().prop_map(Value::String),
+        any::<i64>().prop_map(|v| json!(v)),
+        any::<f64>().prop_map(|v| json!(v)),
+        any::<bool>().prop_map(Value::Bool),
+        Just(Value::Null),
+    ];
+    leaf.prop_recursive(2, 12, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec(("[a-z]{1,3}", inner), 0..4)
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
+        ]
+    })
+}
+
+/// A JWK: the real one with members replaced, removed or added.
+fn jwk() -> impl Strategy<Value = Value> {
+    let names = prop::sample::select(vec![
+        "kty", "n", "e", "kid", "alg", "use", "key_ops", "x5c", "crv", "x", "k", "d",
+    ]);
+    prop::collection::vec((names, prop::option::of(jwk_value())), 0..5).prop_map(|edits| {
+        let mut key = FIXTURE.jwk.clone();
+        for (name, value) in edits {
+            match value {
+                Some(value) => key.insert(name.to_owned(), value),
+                None => key.remove(name),
+            };
+        }
+        Value::Object(key)
+    })
+}
+
+fn jwks_document() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        3 => prop::collection::vec(jwk(), 0..4)
+            .prop_map(|keys| json!({ "keys": keys }).to_string().into_bytes()),
+        1 => prop::collection::vec((jwk_value(), jwk()), 0..3).prop_map(|pairs| {
+            // `keys` next to other members, and wrong-typed elements inside it.
+            let keys: Vec<Value> = pairs.into_iter().flat_map(|(a, b)| [a, b]).collect();
+            json!({ "keys": keys, "extra": 1 }).to_string().into_bytes()
+        }),
+        1 => jwk_value().prop_map(|v| json!({ "keys": v }).to_string().into_bytes()),
+        1 => jwk_value().prop_map(|v| v.to_string().into_bytes()),
+        1 => prop::collection::vec(any::<u8>(), 0..256),
+    ]
+}
+
+/// An `Authorization` value: a scheme, spaces, a token and a tail, each near the valid forms.
+fn authorization_value() -> impl Strategy<Value = Vec<u8>> {
+    let scheme = prop::sample::select(vec![
+        "Bearer", "bearer", "BEARER", "BeArEr", "Basic", "Bearer\t", "Bearerx", "",
+    ]);
+    let spaces = prop::sample::select(vec!["", " ", "  ", "\t", " \t"]);
+    let token = prop_oneof![
+        3 => (0..2usize).prop_map(|i| FIXTURE.tokens[i].clone().into_bytes()),
+        2 => (0..2usize, prop::collection::vec(mutation(), 1..3)).prop_map(|(i, muts)| {
+            let mut token = FIXTURE.tokens[i].clone().into_bytes();
+            for m in &muts {
+                apply(&mut token, FIXTURE.tokens[1 - i].as_bytes(), m);
+            }
+            token
+        }),
+        1 => "[A-Za-z0-9._~+/=-]{0,64}".prop_map(String::into_bytes),
+        1 => prop::collection::vec(any::<u8>(), 0..64),
+    ];
+    let tail = prop::sample::select(vec!["", " ", "  ", " x", ",y", "=", "\t"]);
+    prop_oneof![
+        4 => (scheme, spaces, token, tail).prop_map(|(scheme, spaces, token, tail)| {
+            [scheme.as_bytes(), spaces.as_bytes(), &token, tail.as_bytes()].concat()
+        }),
+        1 => prop::collection::vec(any::<u8>(), 0..80),
+    ]
+}
+
+/// What the layer must answer 200 to: one header, a `Bearer` scheme (any case) and one or more
+/// spaces, then exactly a valid token, trailing whitespace allowed.
+fn should_accept(values: &[Vec<u8>]) -> bool {
+    let [value] = values else {
+        return false;
+    };
+    let Some(space) = value.iter().position(|&b| b == b' ') else {
+        return false;
+    };
+    let (scheme, rest) = value.split_at(space);
+    let token = rest.trim_ascii();
+    scheme.eq_ignore_ascii_case(b"bearer") && FIXTURE.tokens.iter().any(|t| t.as_bytes() == token)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn mutated_tokens_never_verify(
+        which in 0..2usize,
+        muts in prop::collection::vec(mutation(), 1..5),
+    ) {
+        let f = &*FIXTURE;
+        let mut token = f.tokens[which].clone().into_bytes();
+        for m in &muts {
+            apply(&mut token, f.tokens[1 - which].as_bytes(), m);
+        }
+        // Mutations may leave invalid UTF-8; the verifier only ever sees `&str`.
+        check_verdicts(&String::from_utf8_lossy(&token));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_strings_never_verify(
+        token in prop_oneof![
+            any::<String>(),
+            "[A-Za-z0-9._=+/-]{0,600}",
+            "[A-Za-z0-9_-]{1,60}\\.[A-Za-z0-9_-]{1,400}\\.[A-Za-z0-9_-]{1,400}",
+        ],
+    ) {
+        check_verdicts(&token);
+    }
+
+    #[test]
+    fn valid_header_with_arbitrary_payload_and_signature_never_verifies(
+        payload in "[A-Za-z0-9_-]{0,600}",
+        signature in prop_oneof!["[A-Za-z0-9_-]{0,400}", "[A-Za-z0-9_-]{342}"],
+        keep_payload in any::<bool>(),
+    ) {
+        // Reaches the key lookup and the RSA check, which random strings almost never do.
+        let f = &*FIXTURE;
+        let mut parts = f.tokens[0].split('.');
+        let header = parts.next().unwrap();
+        let real_payload = parts.next().unwrap();
+        let payload = if keep_payload { real_payload } else { payload.as_str() };
+        check_verdicts(&format!("{header}.{payload}.{signature}"));
+    }
+
+    #[test]
+    fn jwks_like_json_never_panics(doc in jwks_document()) {
+        let f = &*FIXTURE;
+        if let Ok(set) = KeySet::from_jwks(&doc) {
+            prop_assert!(!set.is_empty());
+            prop_assert_eq!(set.kids().count(), set.len());
+            for kid in set.kids() {
+                prop_assert!(!kid.is_empty() && kid.len() <= 256);
+            }
+            // Whatever loaded, only the real key under the real `kid` verifies a real token.
+            if f.any.verify(&f.tokens[0], &set, NOW).is_ok() {
+                prop_assert!(set.contains("local-key-1"));
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_authorization_values_give_200_400_or_401(
+        values in prop_oneof![
+            3 => authorization_value().prop_map(|value| vec![value]),
+            1 => prop::collection::vec(authorization_value(), 0..4),
+        ],
+    ) {
+        // Values `http` refuses never reach a service.
+        let values: Vec<Vec<u8>> = values
+            .into_iter()
+            .filter(|v| HeaderValue::from_bytes(v).is_ok())
+            .collect();
+        let mut request = Request::builder().uri("/");
+        for value in &values {
+            request = request.header(AUTHORIZATION, HeaderValue::from_bytes(value).unwrap());
+        }
+        let request = request.body(()).unwrap();
+        let service = FIXTURE.layer.clone().layer(tower::service_fn(|req: Request<()>| async move {
+            // 500 if the layer let the request through without claims.
+            let status = match req.extensions().get::<Claims>() {
+                Some(_) => StatusCode::OK,
+                None => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            Ok::<_, Infallible>(Response::builder().status(status).body(()).unwrap())
+        }));
+        let response = RUNTIME.block_on(service.oneshot(request)).unwrap();
+        let status = response.status();
+        prop_assert!(
+            matches!(status.as_u16(), 200 | 400 | 401),
+            "status {} for {:?}", status, values
+        );
+        prop_assert_eq!(status == StatusCode::OK, should_accept(&values), "{:?}", values);
+        if status != StatusCode::OK {
+            let challenge = response.headers().get(WWW_AUTHENTICATE);
+            prop_assert!(challenge.is_some_and(|c| c.as_bytes().starts_with(b"Bearer realm=\"")));
+        }
+    }
+}
