@@ -520,7 +520,10 @@ impl CognitoConfigBuilder {
                 reason: "from 256 bytes to 1 MiB",
             });
         }
-        if self.max_key_age.is_some_and(|age| age <= self.refresh_interval) {
+        if self
+            .max_key_age
+            .is_some_and(|age| age <= self.refresh_interval)
+        {
             return Err(ConfigError::OutOfRange {
                 name: "max_key_age",
                 reason: "longer than refresh_interval",
@@ -735,8 +738,18 @@ mod tests {
         assert!(base().fetch_timeout(Duration::ZERO).build().is_err());
         assert!(base().max_token_size(10).build().is_err());
         assert!(base().max_jwks_size(10).build().is_err());
-        assert!(base().max_key_age(DEFAULT_REFRESH_INTERVAL).build().is_err());
-        assert!(base().max_key_age(DEFAULT_REFRESH_INTERVAL * 4).build().is_ok());
+        assert!(
+            base()
+                .max_key_age(DEFAULT_REFRESH_INTERVAL)
+                .build()
+                .is_err()
+        );
+        assert!(
+            base()
+                .max_key_age(DEFAULT_REFRESH_INTERVAL * 4)
+                .build()
+                .is_ok()
+        );
         assert!(
             base()
                 .refresh_interval(Duration::from_millis(10))

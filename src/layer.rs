@@ -254,7 +254,9 @@ impl Shared {
         let now = config.clock.now();
         let (claims, payload) = match self.verifier.verify_parts(token, key_set, now) {
             Ok(verified) => verified,
-            Err(ErrorKind::KeysUnavailable) if stale => return Err(Error::new(ErrorKind::KeysStale)),
+            Err(ErrorKind::KeysUnavailable) if stale => {
+                return Err(Error::new(ErrorKind::KeysStale));
+            }
             Err(ErrorKind::UnknownKeyId) => {
                 self.issuer.request_refetch();
                 return Err(Error::new(ErrorKind::UnknownKeyId));

@@ -233,7 +233,8 @@ pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Sched
     loop {
         keys.refetch_wanted.store(false, Ordering::Release);
         let cooldown_ms = u64::try_from(schedule.cooldown.as_millis()).unwrap_or(u64::MAX);
-        keys.quiet_until_ms.store(keys.now_ms().saturating_add(cooldown_ms), Ordering::Release);
+        keys.quiet_until_ms
+            .store(keys.now_ms().saturating_add(cooldown_ms), Ordering::Release);
         keys.fetches.fetch_add(1, Ordering::Relaxed);
 
         let wait = match fetcher.fetch().await {
@@ -267,12 +268,17 @@ pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Sched
                 .map(|(age, at)| at + age)
                 .filter(|_| !keys.is_stale());
             let until = stale_at.map_or(next, |at| at.min(next));
-            if tokio::time::timeout_at(until, keys.nudge.notified()).await.is_ok() {
+            if tokio::time::timeout_at(until, keys.nudge.notified())
+                .await
+                .is_ok()
+            {
                 break;
             }
             match stale_at {
                 Some(at) if Instant::now() >= at => {
-                    tracing::warn!("JWKS not refreshed within the maximum key age; keys are no longer trusted");
+                    tracing::warn!(
+                        "JWKS not refreshed within the maximum key age; keys are no longer trusted"
+                    );
                     keys.stale.store(true, Ordering::Release);
                 }
                 _ => {}

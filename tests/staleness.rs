@@ -1,6 +1,11 @@
 //! Maximum key age: keys that could not be refreshed stop being trusted, with paused time.
 #![cfg(feature = "test-util")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -24,13 +29,25 @@ async fn until(what: &str, cond: impl Fn() -> bool) {
 }
 
 async fn status(layer: &CognitoAuthLayer, token: &str) -> (u16, Option<ErrorKind>, bool) {
-    let svc = tower::ServiceBuilder::new().layer(layer.clone()).service_fn(|_req: http::Request<()>| async {
-        Ok::<_, Infallible>(http::Response::new(String::new()))
-    });
-    let req = http::Request::get("/").header("authorization", format!("Bearer {token}")).body(()).unwrap();
+    let svc = tower::ServiceBuilder::new()
+        .layer(layer.clone())
+        .service_fn(|_req: http::Request<()>| async {
+            Ok::<_, Infallible>(http::Response::new(String::new()))
+        });
+    let req = http::Request::get("/")
+        .header("authorization", format!("Bearer {token}"))
+        .body(())
+        .unwrap();
     let res = svc.oneshot(req).await.unwrap();
-    let kind = res.extensions().get::<tower_cognito::Error>().map(|e| e.kind().clone());
-    (res.status().as_u16(), kind, res.headers().contains_key("retry-after"))
+    let kind = res
+        .extensions()
+        .get::<tower_cognito::Error>()
+        .map(|e| e.kind().clone());
+    (
+        res.status().as_u16(),
+        kind,
+        res.headers().contains_key("retry-after"),
+    )
 }
 
 /// Advances paused time by `step`, then waits for the refresher to finish the fetch it starts.
@@ -64,7 +81,12 @@ async fn keys_past_the_maximum_age_stop_verifying_and_recover() {
     issuer.respond_with(JwksResponse::Status(500));
     for _ in 0..4 {
         step(&layer, INTERVAL).await;
-        assert_eq!(status(&layer, &token).await.0, 200, "{:?}", layer.refresh_stats());
+        assert_eq!(
+            status(&layer, &token).await.0,
+            200,
+            "{:?}",
+            layer.refresh_stats()
+        );
     }
     let stats = layer.refresh_stats();
     assert!(stats.failures >= 4, "{stats:?}");
@@ -73,7 +95,10 @@ async fn keys_past_the_maximum_age_stop_verifying_and_recover() {
     // Past the maximum age (300 s after the last success): 503 with Retry-After.
     step(&layer, INTERVAL + Duration::from_secs(1)).await;
     let (code, kind, retry_after) = status(&layer, &token).await;
-    assert_eq!((code, kind, retry_after), (503, Some(ErrorKind::KeysStale), true));
+    assert_eq!(
+        (code, kind, retry_after),
+        (503, Some(ErrorKind::KeysStale), true)
+    );
     // A malformed token is still refused as such.
     assert_eq!(status(&layer, "a.b.c").await.0, 401);
 
@@ -94,7 +119,12 @@ async fn keys_past_the_maximum_age_stop_verifying_and_recover() {
 async fn without_a_maximum_age_old_keys_are_trusted_through_a_long_outage() {
     let issuer = LocalIssuer::new().unwrap();
     let _server = issuer.serve().await.unwrap();
-    let config = issuer.config().token_use(AcceptTokenUse::Access).refresh_interval(INTERVAL).build().unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .refresh_interval(INTERVAL)
+        .build()
+        .unwrap();
     assert_eq!(config.max_key_age(), None);
     let layer = CognitoAuthLayer::new(config).await.unwrap();
     issuer.respond_with(JwksResponse::Status(503));
