@@ -21,11 +21,9 @@ const MAX_REDIRECTS: usize = 3;
 /// The key set of one issuer, shared by the request path and its refresher.
 pub(crate) struct IssuerKeys {
     pub(crate) keys: ArcSwap<KeySet>,
-    /// A refetch was asked for and not started yet (single-flight).
+    /// A refetch was asked for and not started yet (single-flight): set by the request path,
+    /// cleared by the refresher when the fetch starts.
     refetch_wanted: AtomicBool,
-    /// Milliseconds since `epoch` before which no unknown-`kid` refetch is asked for.
-    quiet_until_ms: AtomicU64,
-    epoch: Instant,
     nudge: Notify,
     /// Counts successful swaps; `CognitoAuthLayer::new` waits on it.
     swaps: watch::Sender<u64>,
@@ -53,8 +51,6 @@ impl IssuerKeys {
         Self {
             keys: ArcSwap::from_pointee(initial),
             refetch_wanted: AtomicBool::new(false),
-            quiet_until_ms: AtomicU64::new(0),
-            epoch: Instant::now(),
             nudge: Notify::new(),
             swaps: watch::Sender::new(0),
             fetches: AtomicU64::new(0),
@@ -71,14 +67,12 @@ impl IssuerKeys {
         self.stale.load(Ordering::Acquire)
     }
 
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// Called on the request path for an unknown `kid`: two atomic loads in the common case, and
-    /// at most one wake-up of the refresher per cooldown. Never blocks, never awaits.
+    /// Called on the request path for an unknown `kid`. In the common case (a refetch already
+    /// asked for) it is one atomic load; the first call per fetch cycle also wakes the refresher.
+    /// Never blocks, never awaits, never reads a clock: the refresher applies the cooldown.
+    #[inline]
     pub(crate) fn request_refetch(&self) {
-        if !self.refreshing || self.now_ms() < self.quiet_until_ms.load(Ordering::Acquire) {
+        if !self.refreshing || self.refetch_wanted.load(Ordering::Relaxed) {
             return;
         }
         if !self.refetch_wanted.swap(true, Ordering::AcqRel) {
@@ -232,9 +226,7 @@ pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Sched
     let mut last_success: Option<Instant> = None;
     loop {
         keys.refetch_wanted.store(false, Ordering::Release);
-        let cooldown_ms = u64::try_from(schedule.cooldown.as_millis()).unwrap_or(u64::MAX);
-        keys.quiet_until_ms
-            .store(keys.now_ms().saturating_add(cooldown_ms), Ordering::Release);
+        let started = Instant::now();
         keys.fetches.fetch_add(1, Ordering::Relaxed);
 
         let wait = match fetcher.fetch().await {
@@ -258,9 +250,13 @@ pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Sched
                 backoff(failures).min(schedule.interval)
             }
         };
-        // Wait for the next refresh; a nudge (unknown `kid`) ends the wait early. When a maximum
-        // key age is set, also wake at the moment the keys go stale, to mark them so.
-        let next = Instant::now() + wait;
+
+        // Wait for the next scheduled fetch. An unknown-`kid` nudge brings it forward to the end
+        // of the cooldown (counted from the start of the last fetch), so a flood of forged `kid`s
+        // costs at most one fetch per cooldown and a real rotation is picked up as soon as allowed.
+        // With a maximum key age, also wake when the keys go stale, to mark them so.
+        let mut next = Instant::now() + wait;
+        let cooldown_end = started + schedule.cooldown;
         loop {
             let stale_at = schedule
                 .max_key_age
@@ -272,16 +268,15 @@ pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Sched
                 .await
                 .is_ok()
             {
-                break;
-            }
-            match stale_at {
-                Some(at) if Instant::now() >= at => {
-                    tracing::warn!(
-                        "JWKS not refreshed within the maximum key age; keys are no longer trusted"
-                    );
-                    keys.stale.store(true, Ordering::Release);
+                // A wake-up whose request the fetch above already served is ignored.
+                if keys.refetch_wanted.load(Ordering::Acquire) {
+                    next = next.min(cooldown_end);
                 }
-                _ => {}
+            } else if stale_at.is_some_and(|at| Instant::now() >= at) {
+                tracing::warn!(
+                    "JWKS not refreshed within the maximum key age; keys are no longer trusted"
+                );
+                keys.stale.store(true, Ordering::Release);
             }
             if Instant::now() >= next {
                 break;

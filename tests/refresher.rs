@@ -526,36 +526,43 @@ async fn unknown_kid_triggers_exactly_one_refetch_per_cooldown() {
     let good = pool.issuer.access_token();
     assert_eq!(counts(&layer), (1, 0, 1));
 
-    // The initial fetch opened a cooldown: an unknown kid right after start costs no fetch.
+    // The initial fetch opened a cooldown: an unknown kid right after start is answered 401 at
+    // once, and its refetch is deferred to the end of the cooldown, not dropped.
     assert_unknown_kid(&layer, &token_with_kid(&pool.issuer, "forged-early")).await;
     settle().await;
     assert_eq!(counts(&layer), (1, 0, 1));
-
-    advance(COOLDOWN + MS).await;
+    advance(COOLDOWN - MS).await;
     settle().await;
-    assert_eq!(counts(&layer), (1, 0, 1), "time alone fetches nothing");
-
-    // One unknown kid: 401 at once, and exactly one refetch.
-    assert_unknown_kid(&layer, &token_with_kid(&pool.issuer, "forged-1")).await;
+    assert_eq!(counts(&layer), (1, 0, 1), "still inside the cooldown");
+    advance(2 * MS).await;
     until_counts(&layer, (2, 0, 2)).await;
     settle().await;
     assert_eq!(counts(&layer), (2, 0, 2));
-    assert_eq!(pool.requests().await, 2);
 
-    // Another one just before the cooldown (counted from that refetch) ends: no fetch.
-    advance(COOLDOWN - MS).await;
-    assert_unknown_kid(&layer, &token_with_kid(&pool.issuer, "forged-2")).await;
+    advance(COOLDOWN + MS).await;
     settle().await;
-    assert_eq!(counts(&layer), (2, 0, 2));
+    assert_eq!(counts(&layer), (2, 0, 2), "time alone fetches nothing");
 
-    // After it: two more unknown kids, exactly one more fetch.
-    advance(2 * MS).await;
-    assert_unknown_kid(&layer, &token_with_kid(&pool.issuer, "forged-3")).await;
-    assert_unknown_kid(&layer, &token_with_kid(&pool.issuer, "forged-4")).await;
+    // One unknown kid after the cooldown: 401 at once, and exactly one refetch, at once.
+    assert_unknown_kid(&layer, &token_with_kid(&pool.issuer, "forged-1")).await;
     until_counts(&layer, (3, 0, 3)).await;
     settle().await;
     assert_eq!(counts(&layer), (3, 0, 3));
     assert_eq!(pool.requests().await, 3);
+
+    // More unknown kids just before the cooldown (counted from that refetch) ends: no fetch
+    // until it ends, then exactly one.
+    advance(COOLDOWN - MS).await;
+    assert_unknown_kid(&layer, &token_with_kid(&pool.issuer, "forged-2")).await;
+    assert_unknown_kid(&layer, &token_with_kid(&pool.issuer, "forged-3")).await;
+    settle().await;
+    assert_eq!(counts(&layer), (3, 0, 3));
+    advance(2 * MS).await;
+    assert_unknown_kid(&layer, &token_with_kid(&pool.issuer, "forged-4")).await;
+    until_counts(&layer, (4, 0, 4)).await;
+    settle().await;
+    assert_eq!(counts(&layer), (4, 0, 4));
+    assert_eq!(pool.requests().await, 4);
     assert_accepted(&layer, &good).await;
 }
 
