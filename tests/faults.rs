@@ -1,0 +1,162 @@
+//! JWKS faults not covered by the wiremock tests: connection refused after a good load (and the
+//! recovery), and a JWKS that flips between two key sets. Paused time; fetches counted.
+#![cfg(feature = "test-util")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use serde_json::json;
+use tower::ServiceExt;
+use tower_cognito::test_util::{JwksResponse, LocalIssuer};
+use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
+
+const INTERVAL: Duration = Duration::from_secs(60);
+
+async fn answer(layer: &CognitoAuthLayer, token: &str) -> (u16, Option<ErrorKind>) {
+    let svc = tower::ServiceBuilder::new()
+        .layer(layer.clone())
+        .service_fn(|_req: http::Request<()>| async {
+            Ok::<_, Infallible>(http::Response::new(String::new()))
+        });
+    let req = http::Request::get("/")
+        .header("authorization", format!("Bearer {token}"))
+        .body(())
+        .unwrap();
+    let res = svc.oneshot(req).await.unwrap();
+    (
+        res.status().as_u16(),
+        res.extensions()
+            .get::<tower_cognito::Error>()
+            .map(|e| e.kind().clone()),
+    )
+}
+
+/// Advances paused time, then yields (so the clock does not auto-advance) until the refresher
+/// has finished exactly `fetches` fetches.
+async fn advance_until_fetched(layer: &CognitoAuthLayer, by: Duration, fetches: u64) {
+    tokio::time::advance(by).await;
+    for _ in 0..2_000_000 {
+        let s = layer.refresh_stats();
+        if s.fetches == fetches && s.swaps + s.failures == fetches {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("expected {fetches} fetches: {:?}", layer.refresh_stats());
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn connection_refused_keeps_the_keys_and_the_layer_recovers() {
+    let issuer = LocalIssuer::new().unwrap();
+    let server = issuer.serve().await.unwrap();
+    let addr = server.addr();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .refresh_interval(INTERVAL)
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let token = issuer.access_token();
+
+    // The JWKS server goes away: connections are refused.
+    drop(server);
+    advance_until_fetched(&layer, INTERVAL, 2).await;
+    let stats = layer.refresh_stats();
+    assert_eq!((stats.fetches, stats.swaps, stats.failures), (2, 1, 1));
+    assert_eq!(
+        answer(&layer, &token).await,
+        (200, None),
+        "known keys still verify"
+    );
+    // Backoff: the next attempt comes within a second (first backoff is 0.25 s to 0.5 s).
+    advance_until_fetched(&layer, Duration::from_millis(500), 3).await;
+    assert_eq!(layer.refresh_stats().failures, 2);
+    assert_eq!(
+        issuer.jwks_requests(),
+        1,
+        "refused connections never reached a server"
+    );
+
+    // It comes back on the same address, with a rotated key: the layer recovers and takes it.
+    let _server = issuer.serve_on(addr).await.unwrap();
+    let new_kid = issuer.rotate().unwrap();
+    advance_until_fetched(&layer, Duration::from_secs(1), 4).await;
+    let stats = layer.refresh_stats();
+    assert_eq!((stats.fetches, stats.swaps, stats.failures), (4, 2, 2));
+    assert!(layer.key_set().contains(&new_kid));
+    assert_eq!(answer(&layer, &issuer.access_token()).await, (200, None));
+    assert_eq!(issuer.jwks_requests(), 2);
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_jwks_flipping_between_two_sets_is_followed_exactly() {
+    let issuer = LocalIssuer::new().unwrap();
+    let first = issuer.kid();
+    let second = issuer.rotate().unwrap();
+    let jwks = issuer.jwks();
+    let set = |kid: &str| {
+        let key = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == kid)
+            .unwrap()
+            .clone();
+        JwksResponse::Body(json!({ "keys": [key] }).to_string().into_bytes())
+    };
+    let signed_by = |kid: &str| {
+        let claims = serde_json::Value::Object(issuer.access_claims()).to_string();
+        let header = json!({ "kid": kid, "alg": "RS256" }).to_string();
+        issuer.sign_with_kid(kid, header.as_bytes(), claims.as_bytes())
+    };
+    let (token_a, token_b) = (signed_by(&first), signed_by(&second));
+
+    issuer.respond_with(set(&first));
+    let _server = issuer.serve().await.unwrap();
+    // Cooldown = interval: unknown-kid refetches coincide with the scheduled ones, so every
+    // step below is exactly one fetch.
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .refresh_interval(INTERVAL)
+        .unknown_kid_cooldown(INTERVAL)
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::new(config).await.unwrap();
+
+    for round in 0..6u64 {
+        let (current, current_token, other_token) = if round % 2 == 0 {
+            (&first, &token_a, &token_b)
+        } else {
+            (&second, &token_b, &token_a)
+        };
+        assert_eq!(
+            layer.key_set().kids().collect::<Vec<_>>(),
+            vec![current.as_str()],
+            "round {round}"
+        );
+        assert_eq!(
+            answer(&layer, current_token).await,
+            (200, None),
+            "round {round}"
+        );
+        assert_eq!(
+            answer(&layer, other_token).await,
+            (401, Some(ErrorKind::UnknownKeyId)),
+            "round {round}"
+        );
+        // Flip the published set; the next refresh follows it.
+        issuer.respond_with(set(if round % 2 == 0 { &second } else { &first }));
+        advance_until_fetched(&layer, INTERVAL, round + 2).await;
+    }
+    let stats = layer.refresh_stats();
+    assert_eq!((stats.fetches, stats.swaps, stats.failures), (7, 7, 0));
+    assert_eq!(issuer.jwks_requests(), 7);
+}
