@@ -23,6 +23,8 @@ pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_JWKS_SIZE: usize = 64 * 1024;
 /// Default cap on the size of a token, checked before anything is decoded.
 pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
+/// Default number of entries of the verified-token cache.
+pub const DEFAULT_TOKEN_CACHE_SIZE: usize = 1024;
 /// Default realm of the `WWW-Authenticate` challenge.
 pub const DEFAULT_REALM: &str = "api";
 /// Default domain of Cognito issuers (China regions use `amazonaws.com.cn`).
@@ -174,6 +176,7 @@ pub struct CognitoConfig {
     pub(crate) max_jwks_size: usize,
     pub(crate) max_token_size: usize,
     pub(crate) max_key_age: Option<Duration>,
+    pub(crate) token_cache_size: usize,
     pub(crate) realm: String,
     pub(crate) clock: Arc<dyn Clock>,
 }
@@ -196,6 +199,7 @@ impl fmt::Debug for CognitoConfig {
             .field("max_jwks_size", &self.max_jwks_size)
             .field("max_token_size", &self.max_token_size)
             .field("max_key_age", &self.max_key_age)
+            .field("token_cache_size", &self.token_cache_size)
             .field("realm", &self.realm)
             .field("clock", &self.clock)
             .finish()
@@ -222,6 +226,7 @@ impl CognitoConfig {
             max_jwks_size: DEFAULT_MAX_JWKS_SIZE,
             max_token_size: DEFAULT_MAX_TOKEN_SIZE,
             max_key_age: None,
+            token_cache_size: DEFAULT_TOKEN_CACHE_SIZE,
             realm: DEFAULT_REALM.to_owned(),
             clock: Arc::new(SystemClock),
         }
@@ -290,6 +295,10 @@ impl CognitoConfig {
     pub fn max_key_age(&self) -> Option<Duration> {
         self.max_key_age
     }
+    /// Entries of the verified-token cache (0: no cache).
+    pub fn token_cache_size(&self) -> usize {
+        self.token_cache_size
+    }
     /// The `WWW-Authenticate` realm.
     pub fn realm(&self) -> &str {
         &self.realm
@@ -322,6 +331,7 @@ pub struct CognitoConfigBuilder {
     max_jwks_size: usize,
     max_token_size: usize,
     max_key_age: Option<Duration>,
+    token_cache_size: usize,
     realm: String,
     clock: Arc<dyn Clock>,
 }
@@ -420,6 +430,17 @@ impl CognitoConfigBuilder {
     /// still verify while the endpoint is unreachable. Must be longer than the refresh interval.
     pub fn max_key_age(mut self, age: Duration) -> Self {
         self.max_key_age = Some(age);
+        self
+    }
+    /// Entries of the verified-token cache (default 1024, rounded up to a power of two; 0 turns the
+    /// cache off; at most 1 048 576).
+    ///
+    /// A token seen again is accepted without a second RSA verification when it is byte-identical
+    /// to one that passed every rule, with the key set still the current one, and not expired
+    /// (`exp` is checked again on every hit). Tokens over 4 KiB are never cached. Memory is about
+    /// the size of a token and its claims per entry (2 KiB for typical Cognito tokens).
+    pub fn token_cache_size(mut self, entries: usize) -> Self {
+        self.token_cache_size = entries;
         self
     }
     /// The realm of the `WWW-Authenticate` challenge (default `api`).
@@ -529,6 +550,12 @@ impl CognitoConfigBuilder {
                 reason: "longer than refresh_interval",
             });
         }
+        if self.token_cache_size > 1 << 20 {
+            return Err(ConfigError::OutOfRange {
+                name: "token_cache_size",
+                reason: "at most 1 048 576 entries",
+            });
+        }
         if self.realm.is_empty() || !self.realm.bytes().all(is_qdtext) {
             return Err(ConfigError::InvalidRealm(self.realm));
         }
@@ -549,6 +576,7 @@ impl CognitoConfigBuilder {
             max_jwks_size: self.max_jwks_size,
             max_token_size: self.max_token_size,
             max_key_age: self.max_key_age,
+            token_cache_size: self.token_cache_size,
             realm: self.realm,
             clock: self.clock,
         })

@@ -1,6 +1,6 @@
 //! [`CognitoAuthLayer`]: the tower layer, its key set and its refresher.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use tokio::task::AbortHandle;
 use tower_layer::Layer;
 
 use crate::bearer::bearer_token;
+use crate::cache::TokenCache;
 use crate::claims::CognitoClaims;
 use crate::config::CognitoConfig;
 use crate::error::{ConfigError, Error, ErrorKind, StartError};
@@ -79,6 +80,7 @@ pub(crate) struct Shared {
     verifier: Verifier,
     issuer: Arc<IssuerKeys>,
     rejector: Rejector,
+    cache: Option<TokenCache>,
     _refresher: Option<AbortOnDrop>,
 }
 
@@ -87,6 +89,7 @@ impl fmt::Debug for Shared {
         f.debug_struct("Shared")
             .field("verifier", &self.verifier)
             .field("issuer", &self.issuer)
+            .field("cache", &self.cache)
             .field("refreshing", &self._refresher.is_some())
             .finish()
     }
@@ -173,6 +176,7 @@ impl CognitoAuthLayer {
             verifier: Verifier::new(config),
             issuer,
             rejector: Rejector::new(&config.realm),
+            cache: TokenCache::new(config.token_cache_size),
             _refresher: refresher,
         };
         Self {
@@ -228,6 +232,31 @@ impl<S, T> Layer<S> for CognitoAuthLayer<T> {
     }
 }
 
+#[inline]
+fn is_cognito_claims<T: 'static>() -> bool {
+    TypeId::of::<T>() == TypeId::of::<CognitoClaims>()
+}
+
+/// Puts `Claims<CognitoClaims>` (and `Claims<T>` for an application claims type) into the
+/// extensions. `false` when `custom` is not a `T` (a cached entry made by a layer of another `T`).
+#[inline]
+fn insert_claims<T: Send + Sync + 'static>(
+    extensions: &mut Extensions,
+    claims: &Arc<CognitoClaims>,
+    custom: Option<&Arc<dyn Any + Send + Sync>>,
+) -> bool {
+    if !is_cognito_claims::<T>() {
+        match custom.map(|c| Arc::clone(c).downcast::<T>()) {
+            Some(Ok(custom)) => {
+                extensions.insert(Claims(custom));
+            }
+            _ => return false,
+        }
+    }
+    extensions.insert(Claims(Arc::clone(claims)));
+    true
+}
+
 fn empty_key_set() -> &'static KeySet {
     static EMPTY: std::sync::LazyLock<KeySet> = std::sync::LazyLock::new(KeySet::empty);
     &EMPTY
@@ -248,10 +277,17 @@ impl Shared {
         let token = bearer_token(headers, config.max_token_size)?;
         let keys = self.issuer.keys.load();
         // Stale keys (past the maximum key age) verify nothing: the verifier sees an empty set,
-        // so a well-formed token gets 503 and a malformed one still 401.
+        // so a well-formed token gets 503 and a malformed one still 401. The cache is skipped.
         let stale = self.issuer.is_stale();
-        let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
         let now = config.clock.now();
+        let cache = self.cache.as_ref().filter(|_| !stale);
+        if let Some(entry) = cache.and_then(|cache| cache.get(token, &keys, now)) {
+            if insert_claims::<T>(extensions, &entry.claims, entry.custom.as_ref()) {
+                return Ok(());
+            }
+        }
+
+        let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
         let (claims, payload) = match self.verifier.verify_parts(token, key_set, now) {
             Ok(verified) => verified,
             Err(ErrorKind::KeysUnavailable) if stale => {
@@ -264,12 +300,18 @@ impl Shared {
             Err(kind) => return Err(Error::new(kind)),
         };
         let claims = Arc::new(claims);
-        if TypeId::of::<T>() != TypeId::of::<CognitoClaims>() {
+        let custom: Option<Arc<dyn Any + Send + Sync>> = if is_cognito_claims::<T>() {
+            None
+        } else {
             let custom: T = serde_json::from_slice(&payload)
                 .map_err(|_| Error::new(ErrorKind::CustomClaims))?;
-            extensions.insert(Claims(Arc::new(custom)));
+            Some(Arc::new(custom))
+        };
+        insert_claims::<T>(extensions, &claims, custom.as_ref());
+        // Only a token that passed every rule gets here.
+        if let Some(cache) = cache {
+            cache.insert(token, &keys, config.leeway, claims, custom);
         }
-        extensions.insert(Claims(claims));
         Ok(())
     }
 

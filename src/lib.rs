@@ -35,6 +35,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod bearer;
+mod cache;
 mod claims;
 mod config;
 mod error;
@@ -60,8 +61,8 @@ pub use claims::{Audience, CognitoClaims, Scopes, TokenUse};
 pub use config::{
     AcceptTokenUse, Clock, CognitoConfig, CognitoConfigBuilder, DEFAULT_FETCH_TIMEOUT,
     DEFAULT_ISSUER_DOMAIN, DEFAULT_LEEWAY, DEFAULT_MAX_JWKS_SIZE, DEFAULT_MAX_TOKEN_SIZE,
-    DEFAULT_REALM, DEFAULT_REFRESH_INTERVAL, DEFAULT_STARTUP_TIMEOUT, DEFAULT_UNKNOWN_KID_COOLDOWN,
-    FixedClock, SystemClock,
+    DEFAULT_REALM, DEFAULT_REFRESH_INTERVAL, DEFAULT_STARTUP_TIMEOUT, DEFAULT_TOKEN_CACHE_SIZE,
+    DEFAULT_UNKNOWN_KID_COOLDOWN, FixedClock, SystemClock,
 };
 pub use error::{ConfigError, Error, ErrorKind, RequestError, StartError};
 pub use extract::Claims;

@@ -1,0 +1,121 @@
+//! The verified-token cache: a fixed array of lock-free slots.
+//!
+//! - Bounded: `slots` entries at most (direct-mapped: a new token replaces the one in its slot).
+//! - Keyed by the exact token bytes: the slot is chosen by a seeded hash of the token's tail (its
+//!   signature, which is high-entropy), and a hit requires the whole token to be byte-identical.
+//! - Only tokens that passed every rule are inserted; a rejected token is never cached.
+//! - An entry holds the key set it was verified with and hits only while that very set is the
+//!   current one (`Arc::ptr_eq`; the entry keeps the set alive, so its address cannot be reused):
+//!   any swap of the key set empties the cache at once, for free.
+//! - `exp` (with the leeway) is re-checked on every hit.
+//! - Reads take no lock: `ArcSwapOption::load` and a compare.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use arc_swap::ArcSwapOption;
+
+use crate::claims::CognitoClaims;
+use crate::keys::KeySet;
+
+/// Tokens longer than this are never cached.
+pub(crate) const MAX_CACHED_TOKEN_LEN: usize = 4096;
+
+pub(crate) struct Entry {
+    token: Box<str>,
+    keys: Arc<KeySet>,
+    /// `exp + leeway`: the last second at which the token is still accepted.
+    valid_until: u64,
+    pub(crate) claims: Arc<CognitoClaims>,
+    /// The application claims (`with_claims::<T>()`), when the layer produces them.
+    pub(crate) custom: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+pub(crate) struct TokenCache {
+    slots: Box<[ArcSwapOption<Entry>]>,
+    mask: usize,
+    seed: u64,
+}
+
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("slots", &self.slots.len())
+            .finish()
+    }
+}
+
+impl TokenCache {
+    /// A cache of `slots` entries (rounded up to a power of two); `None` for zero.
+    pub(crate) fn new(slots: usize) -> Option<Self> {
+        if slots == 0 {
+            return None;
+        }
+        let slots = slots.checked_next_power_of_two()?;
+        let mut seed = [0u8; 8];
+        // The seed only spreads tokens over slots; a failure to get randomness costs nothing else.
+        let _ = aws_lc_rs::rand::fill(&mut seed);
+        Some(Self {
+            slots: (0..slots).map(|_| ArcSwapOption::empty()).collect(),
+            mask: slots - 1,
+            seed: u64::from_le_bytes(seed),
+        })
+    }
+
+    #[inline]
+    fn slot(&self, token: &str) -> Option<&ArcSwapOption<Entry>> {
+        // The last 16 bytes are signature characters: an RSA signature is pseudo-random.
+        let bytes = token.as_bytes();
+        let tail = bytes
+            .get(bytes.len().saturating_sub(16)..)
+            .unwrap_or_default();
+        let mut h = self.seed ^ (bytes.len() as u64);
+        for chunk in tail.chunks(8) {
+            let mut word = [0u8; 8];
+            for (w, b) in word.iter_mut().zip(chunk) {
+                *w = *b;
+            }
+            h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            h ^= h >> 29;
+        }
+        self.slots.get((h as usize) & self.mask)
+    }
+
+    /// The cached entry of exactly this token, verified with exactly `keys`, not expired at `now`.
+    #[inline]
+    pub(crate) fn get(&self, token: &str, keys: &Arc<KeySet>, now: u64) -> Option<Arc<Entry>> {
+        if token.len() > MAX_CACHED_TOKEN_LEN {
+            return None;
+        }
+        let guard = self.slot(token)?.load();
+        let entry = guard.as_ref()?;
+        let hit =
+            Arc::ptr_eq(&entry.keys, keys) && now <= entry.valid_until && *entry.token == *token;
+        hit.then(|| Arc::clone(entry))
+    }
+
+    /// Remembers a token that passed every rule with `keys`.
+    pub(crate) fn insert(
+        &self,
+        token: &str,
+        keys: &Arc<KeySet>,
+        leeway: u64,
+        claims: Arc<CognitoClaims>,
+        custom: Option<Arc<dyn Any + Send + Sync>>,
+    ) {
+        if token.len() > MAX_CACHED_TOKEN_LEN {
+            return;
+        }
+        if let Some(slot) = self.slot(token) {
+            let valid_until = claims.exp.saturating_add(leeway);
+            slot.store(Some(Arc::new(Entry {
+                token: token.into(),
+                keys: Arc::clone(keys),
+                valid_until,
+                claims,
+                custom,
+            })));
+        }
+    }
+}

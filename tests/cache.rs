@@ -1,0 +1,304 @@
+//! The verified-token cache: hits only for byte-identical tokens that passed every rule, with the
+//! current key set, not expired; bounded; emptied by a key-set swap; never holds a rejected token.
+#![cfg(feature = "test-util")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use tower_cognito::test_util::{JwksResponse, LocalIssuer};
+use tower_cognito::{
+    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, ErrorKind, FixedClock,
+};
+
+const NOW: u64 = 1_700_000_000;
+
+/// The answer, and the `Arc` of the claims the handler saw (to tell a cache hit by identity).
+async fn send(
+    layer: &CognitoAuthLayer,
+    token: &str,
+) -> (u16, Option<ErrorKind>, Option<Arc<CognitoClaims>>) {
+    let svc = tower::ServiceBuilder::new()
+        .layer(layer.clone())
+        .service_fn(|req: http::Request<()>| async move {
+            let claims = req.extensions().get::<Claims>().map(|c| Arc::clone(&c.0));
+            let mut res = http::Response::new(String::new());
+            res.extensions_mut().insert(claims);
+            Ok::<_, Infallible>(res)
+        });
+    let req = http::Request::get("/")
+        .header("authorization", format!("Bearer {token}"))
+        .body(())
+        .unwrap();
+    let res = svc.oneshot(req).await.unwrap();
+    let kind = res
+        .extensions()
+        .get::<tower_cognito::Error>()
+        .map(|e| e.kind().clone());
+    let claims = res
+        .extensions()
+        .get::<Option<Arc<CognitoClaims>>>()
+        .cloned()
+        .flatten();
+    (res.status().as_u16(), kind, claims)
+}
+
+fn fixed_issuer() -> (LocalIssuer, Arc<FixedClock>) {
+    let clock = Arc::new(FixedClock::new(NOW));
+    (
+        LocalIssuer::builder()
+            .clock(Arc::clone(&clock))
+            .build()
+            .unwrap(),
+        clock,
+    )
+}
+
+fn static_layer(issuer: &LocalIssuer, cache: usize) -> CognitoAuthLayer {
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Any)
+        .token_cache_size(cache)
+        .build()
+        .unwrap();
+    CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap()
+}
+
+#[tokio::test]
+async fn a_repeated_token_is_a_hit_and_another_token_is_not() {
+    let (issuer, _) = fixed_issuer();
+    let layer = static_layer(&issuer, 1024);
+    let token = issuer.access_token();
+    let (s1, _, first) = send(&layer, &token).await;
+    let (s2, _, second) = send(&layer, &token).await;
+    assert_eq!((s1, s2), (200, 200));
+    assert!(
+        Arc::ptr_eq(&first.unwrap(), &second.unwrap()),
+        "the second request is served from the cache"
+    );
+
+    let other = issuer.id_token();
+    let (s3, _, third) = send(&layer, &other).await;
+    assert_eq!(s3, 200);
+    assert_eq!(third.unwrap().token_use, tower_cognito::TokenUse::Id);
+}
+
+#[tokio::test]
+async fn with_the_cache_off_every_request_is_verified() {
+    let (issuer, _) = fixed_issuer();
+    let layer = static_layer(&issuer, 0);
+    let token = issuer.access_token();
+    let (_, _, a) = send(&layer, &token).await;
+    let (_, _, b) = send(&layer, &token).await;
+    assert!(!Arc::ptr_eq(&a.unwrap(), &b.unwrap()));
+}
+
+#[tokio::test]
+async fn expiry_is_checked_again_on_every_hit() {
+    let (issuer, clock) = fixed_issuer();
+    let layer = static_layer(&issuer, 1024);
+    let mut claims = issuer.access_claims();
+    claims.insert("exp".into(), json!(NOW + 100));
+    let token = issuer.sign(&claims);
+    assert_eq!(send(&layer, &token).await.0, 200);
+    // Leeway is 60 s: still accepted at exp + 60, refused at exp + 61, from the cache's side too.
+    clock.set(NOW + 160);
+    assert_eq!(send(&layer, &token).await.0, 200);
+    clock.set(NOW + 161);
+    let (status, kind, _) = send(&layer, &token).await;
+    assert_eq!(
+        (status, kind),
+        (
+            401,
+            Some(ErrorKind::Expired {
+                exp: NOW + 100,
+                now: NOW + 161
+            })
+        )
+    );
+}
+
+#[tokio::test]
+async fn same_signature_different_bytes_is_not_a_hit() {
+    let (issuer, _) = fixed_issuer();
+    let layer = static_layer(&issuer, 1024);
+    let token = issuer.access_token();
+    assert_eq!(send(&layer, &token).await.0, 200);
+    // Same signature segment (same slot), payload changed: must be verified, and fail.
+    let (_, rest) = token.split_once('.').unwrap();
+    let (payload, signature) = rest.split_once('.').unwrap();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["cognito:groups"] = json!(["users", "admin"]);
+    let header = token.split('.').next().unwrap();
+    let forged = format!(
+        "{header}.{}.{signature}",
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let (status, kind, _) = send(&layer, &forged).await;
+    assert_eq!((status, kind), (401, Some(ErrorKind::InvalidSignature)));
+    // A token that is a prefix or an extension of the cached one is not a hit either.
+    assert_eq!(send(&layer, &format!("{token}A")).await.0, 401);
+}
+
+#[tokio::test]
+async fn rejected_tokens_are_never_cached() {
+    let (issuer, _) = fixed_issuer();
+    let layer = static_layer(&issuer, 1024);
+    // Signed correctly, but by a client the layer does not allow: rejected both times, by rule.
+    let mut claims = issuer.access_claims();
+    claims.insert("client_id".into(), json!("stranger"));
+    let token = issuer.sign(&claims);
+    for _ in 0..3 {
+        assert_eq!(send(&layer, &token).await.1, Some(ErrorKind::InvalidClient));
+    }
+}
+
+#[tokio::test]
+async fn tokens_over_4_kib_are_not_cached() {
+    let (issuer, _) = fixed_issuer();
+    let layer = static_layer(&issuer, 1024);
+    let mut claims = issuer.access_claims();
+    claims.insert("padding".into(), json!("x".repeat(4096)));
+    let token = issuer.sign(&claims);
+    assert!(token.len() > 4096 && token.len() <= 8192);
+    let (s1, _, a) = send(&layer, &token).await;
+    let (s2, _, b) = send(&layer, &token).await;
+    assert_eq!((s1, s2), (200, 200));
+    assert!(!Arc::ptr_eq(&a.unwrap(), &b.unwrap()));
+}
+
+#[tokio::test]
+async fn the_cache_is_bounded_and_keeps_answering_right() {
+    let (issuer, _) = fixed_issuer();
+    let layer = static_layer(&issuer, 16);
+    let tokens: Vec<String> = (0..200).map(|_| issuer.access_token()).collect();
+    for round in 0..2 {
+        for token in &tokens {
+            let (status, _, claims) = send(&layer, token).await;
+            assert_eq!(status, 200, "round {round}");
+            assert_eq!(claims.unwrap().sub, "a1b2c3d4-0000-4000-8000-000000000001");
+        }
+    }
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_key_set_swap_empties_the_cache() {
+    let issuer = LocalIssuer::new().unwrap();
+    let _server = issuer.serve().await.unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .refresh_interval(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let old_kid = issuer.kid();
+    let token = issuer.access_token();
+    let (_, _, a) = send(&layer, &token).await;
+    let (_, _, b) = send(&layer, &token).await;
+    assert!(Arc::ptr_eq(&a.unwrap(), &b.unwrap()), "cached");
+
+    // The key is withdrawn: after the next refresh the cached token is refused.
+    issuer.rotate().unwrap();
+    issuer.withdraw(&old_kid);
+    issuer.respond_with(JwksResponse::Keys);
+    tokio::time::advance(Duration::from_secs(60)).await;
+    for _ in 0..2_000_000 {
+        if layer.refresh_stats().swaps == 2 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(layer.refresh_stats().swaps, 2);
+    let (status, kind, _) = send(&layer, &token).await;
+    assert_eq!((status, kind), (401, Some(ErrorKind::UnknownKeyId)));
+
+    // A token of the new key is cached in the new generation.
+    let fresh = issuer.access_token();
+    let (_, _, c) = send(&layer, &fresh).await;
+    let (_, _, d) = send(&layer, &fresh).await;
+    assert!(Arc::ptr_eq(&c.unwrap(), &d.unwrap()));
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Tenant {
+    #[serde(rename = "custom:tenant")]
+    tenant: String,
+}
+
+#[tokio::test]
+async fn application_claims_are_cached_too() {
+    let (issuer, _) = fixed_issuer();
+    let layer = static_layer(&issuer, 1024).with_claims::<Tenant>();
+    let mut claims = issuer.access_claims();
+    claims.insert("custom:tenant".into(), json!("t-42"));
+    let token = issuer.sign(&claims);
+    let svc =
+        tower::ServiceBuilder::new()
+            .layer(layer)
+            .service_fn(|req: http::Request<()>| async move {
+                let tenant = req
+                    .extensions()
+                    .get::<Claims<Tenant>>()
+                    .map(|t| Arc::clone(&t.0));
+                let mut res = http::Response::new(String::new());
+                res.extensions_mut().insert(tenant);
+                Ok::<_, Infallible>(res)
+            });
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let req = http::Request::get("/")
+            .header("authorization", format!("Bearer {token}"))
+            .body(())
+            .unwrap();
+        let res = svc.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), 200);
+        seen.push(
+            res.extensions()
+                .get::<Option<Arc<Tenant>>>()
+                .cloned()
+                .flatten()
+                .unwrap(),
+        );
+    }
+    assert_eq!(seen[0].tenant, "t-42");
+    assert!(Arc::ptr_eq(&seen[0], &seen[1]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_hits_and_misses_answer_right() {
+    let (issuer, _) = fixed_issuer();
+    let layer = static_layer(&issuer, 64);
+    let good: Vec<String> = (0..50).map(|_| issuer.access_token()).collect();
+    let mut bad_claims = issuer.access_claims();
+    bad_claims.insert(
+        "iss".into(),
+        json!("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"),
+    );
+    let bad = issuer.sign(&bad_claims);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..1_000 {
+        let layer = layer.clone();
+        let token = if i % 10 == 0 {
+            bad.clone()
+        } else {
+            good[i % good.len()].clone()
+        };
+        tasks.spawn(async move { (i % 10 == 0, send(&layer, &token).await.0) });
+    }
+    while let Some(r) = tasks.join_next().await {
+        let (is_bad, status) = r.unwrap();
+        assert_eq!(status, if is_bad { 401 } else { 200 });
+    }
+}
