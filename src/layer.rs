@@ -281,10 +281,10 @@ impl Shared {
         let stale = self.issuer.is_stale();
         let now = config.clock.now();
         let cache = self.cache.as_ref().filter(|_| !stale);
-        if let Some(entry) = cache.and_then(|cache| cache.get(token, &keys, now)) {
-            if insert_claims::<T>(extensions, &entry.claims, entry.custom.as_ref()) {
-                return Ok(());
-            }
+        if let Some(entry) = cache.and_then(|cache| cache.get(token, &keys, now))
+            && insert_claims::<T>(extensions, &entry.claims, entry.custom.as_ref())
+        {
+            return Ok(());
         }
 
         let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
