@@ -21,8 +21,20 @@
 //!
 //! Routes: `GET /health` (no authentication) and `GET /me` (bearer token required; answers the
 //! verified claims as JSON).
+//!
+//! Benchmark support (`scripts/load.sh`), all off unless set:
+//!
+//! | Variable | Meaning |
+//! |---|---|
+//! | `QUICKSTART_DEBUG_STATS` | `1`: also serve `GET /debug/stats`, `{"jwks_fetches": N, "refresh": {...}}` (`jwks_fetches`: requests the embedded issuer's JWKS server answered; `null` in real mode), and `GET /debug/authed` (behind the layer like `/me`, answers `ok` without reading the claims) |
+//! | `QUICKSTART_TOKENS_FILE` | Offline mode: write `QUICKSTART_TOKEN_COUNT` distinct valid access tokens there, one per line |
+//! | `QUICKSTART_UNKNOWN_KID_FILE` | Offline mode: write `QUICKSTART_TOKEN_COUNT` tokens there, each naming a distinct unknown `kid` (correctly signed otherwise) |
+//! | `QUICKSTART_TOKEN_COUNT` | Tokens per file (default 10 000, at most 1 000 000) |
+//!
+//! The files are complete before the `listening on` line is printed.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use axum::routing::get;
@@ -42,6 +54,89 @@ pub const COGNITO_VARS: [&str; 5] = [
     "COGNITO_TOKEN_USE",
     "COGNITO_JWKS_URL",
 ];
+
+/// Every benchmark-support variable the quick start reads (see [`BenchOptions`]).
+pub const BENCH_VARS: [&str; 4] = [
+    "QUICKSTART_DEBUG_STATS",
+    "QUICKSTART_TOKENS_FILE",
+    "QUICKSTART_UNKNOWN_KID_FILE",
+    "QUICKSTART_TOKEN_COUNT",
+];
+
+/// Default of `QUICKSTART_TOKEN_COUNT`.
+pub const DEFAULT_TOKEN_COUNT: usize = 10_000;
+/// Largest accepted `QUICKSTART_TOKEN_COUNT`.
+pub const MAX_TOKEN_COUNT: usize = 1_000_000;
+
+/// Benchmark support, off by default: a debug statistics route and token files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchOptions {
+    /// Serve the debug routes `GET /debug/stats` and `GET /debug/authed`.
+    pub debug_stats: bool,
+    /// Where to write distinct valid access tokens (offline mode only).
+    pub tokens_file: Option<PathBuf>,
+    /// Where to write tokens naming distinct unknown `kid`s (offline mode only).
+    pub unknown_kid_file: Option<PathBuf>,
+    /// Tokens per file.
+    pub token_count: usize,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self {
+            debug_stats: false,
+            tokens_file: None,
+            unknown_kid_file: None,
+            token_count: DEFAULT_TOKEN_COUNT,
+        }
+    }
+}
+
+impl BenchOptions {
+    /// Whether a token file is asked for (it needs offline mode).
+    pub fn writes_tokens(&self) -> bool {
+        self.tokens_file.is_some() || self.unknown_kid_file.is_some()
+    }
+}
+
+/// Reads the benchmark options through `vars`, like [`settings_from_env`].
+///
+/// # Errors
+/// A one-line message naming the variable that is wrong.
+pub fn bench_options_from_env(
+    vars: impl Fn(&str) -> Option<String>,
+) -> Result<BenchOptions, String> {
+    let var = |name: &str| {
+        vars(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let debug_stats = match var("QUICKSTART_DEBUG_STATS").as_deref() {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(other) => {
+            return Err(format!(
+                "invalid QUICKSTART_DEBUG_STATS {other:?}: expected 1 or 0"
+            ));
+        }
+    };
+    let token_count = match var("QUICKSTART_TOKEN_COUNT") {
+        None => DEFAULT_TOKEN_COUNT,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_TOKEN_COUNT).contains(n))
+            .ok_or_else(|| {
+                format!("invalid QUICKSTART_TOKEN_COUNT {raw:?}: expected 1 to {MAX_TOKEN_COUNT}")
+            })?,
+    };
+    Ok(BenchOptions {
+        debug_stats,
+        tokens_file: var("QUICKSTART_TOKENS_FILE").map(PathBuf::from),
+        unknown_kid_file: var("QUICKSTART_UNKNOWN_KID_FILE").map(PathBuf::from),
+        token_count,
+    })
+}
 
 /// What the environment asked for, already validated.
 #[derive(Debug, Clone)]
@@ -222,6 +317,55 @@ impl Banner {
 /// # Errors
 /// A one-line message when the issuer cannot start or the keys cannot be loaded.
 pub async fn build(settings: &Settings) -> Result<(Router, Banner), String> {
+    build_with(settings, &BenchOptions::default()).await
+}
+
+/// [`build`], plus the debug routes when `options.debug_stats` is set: `GET /debug/stats` and
+/// `GET /debug/authed` (behind the layer, answers `ok`).
+///
+/// # Errors
+/// As [`build`].
+pub async fn build_with(
+    settings: &Settings,
+    options: &BenchOptions,
+) -> Result<(Router, Banner), String> {
+    let (layer, banner) = build_layer(settings).await?;
+    let mut router = app(layer.clone());
+    if options.debug_stats {
+        let issuer = match &banner {
+            Banner::Offline(offline) => Some(offline.issuer.clone()),
+            Banner::Real { .. } => None,
+        };
+        // `/debug/authed`: behind the layer like `/me`, but answers `ok` without reading the
+        // claims, to tell the layer's cost from the handler's.
+        let authed = Router::new()
+            .route("/debug/authed", get(health))
+            .route_layer(layer.clone());
+        router = router
+            .route(
+                "/debug/stats",
+                get(move || std::future::ready(Json(debug_stats(&layer, issuer.as_ref())))),
+            )
+            .merge(authed);
+    }
+    Ok((router, banner))
+}
+
+/// The body of `GET /debug/stats`.
+fn debug_stats(layer: &CognitoAuthLayer, issuer: Option<&LocalIssuer>) -> Value {
+    let refresh = layer.refresh_stats();
+    json!({
+        "jwks_fetches": issuer.map(LocalIssuer::jwks_requests),
+        "refresh": {
+            "fetches": refresh.fetches,
+            "failures": refresh.failures,
+            "swaps": refresh.swaps,
+        },
+    })
+}
+
+/// The layer and the banner of [`build`].
+async fn build_layer(settings: &Settings) -> Result<(CognitoAuthLayer, Banner), String> {
     match &settings.cognito {
         Some(config) => {
             let jwks_url = config.jwks_url().to_owned();
@@ -238,7 +382,7 @@ pub async fn build(settings: &Settings) -> Result<(Router, Banner), String> {
                     .map(|ids| ids.map(str::to_owned).collect())
                     .unwrap_or_default(),
             };
-            Ok((app(layer), banner))
+            Ok((layer, banner))
         }
         None => {
             let issuer = LocalIssuer::new().map_err(|e| format!("local issuer: {e}"))?;
@@ -261,7 +405,7 @@ pub async fn build(settings: &Settings) -> Result<(Router, Banner), String> {
                 issuer,
                 jwks,
             };
-            Ok((app(layer), Banner::Offline(Box::new(offline))))
+            Ok((layer, Banner::Offline(Box::new(offline))))
         }
     }
 }
@@ -298,11 +442,98 @@ async fn me(claims: Claims) -> Json<Value> {
     Json(Value::Object(body))
 }
 
+/// The message when token files are asked for in real mode.
+const TOKENS_NEED_OFFLINE: &str = "QUICKSTART_TOKENS_FILE and QUICKSTART_UNKNOWN_KID_FILE need \
+    offline mode (no COGNITO_* variable set)";
+
+/// Writes the token files `options` asks for, minted by the offline issuer; returns lines to print.
+///
+/// # Errors
+/// A one-line message when a token cannot be signed or a file cannot be written.
+pub fn write_token_files(
+    issuer: &LocalIssuer,
+    options: &BenchOptions,
+) -> Result<Vec<String>, String> {
+    let n = options.token_count;
+    let mut lines = Vec::new();
+    if let Some(path) = &options.tokens_file {
+        let tokens = mint(n, |_| issuer.access_token())?;
+        write_lines(path, &tokens, "QUICKSTART_TOKENS_FILE")?;
+        lines.push(format!(
+            "wrote {n} distinct access tokens to {}",
+            path.display()
+        ));
+    }
+    if let Some(path) = &options.unknown_kid_file {
+        // A per-run prefix: these `kid`s are never published, by this run or an earlier one.
+        let run = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let tokens = mint(n, |i| {
+            let header = json!({ "kid": format!("unknown-{run:x}-{i}"), "alg": "RS256" });
+            // Signed with the active key: only the `kid` is wrong.
+            issuer.sign_raw(
+                header.to_string().as_bytes(),
+                Value::Object(issuer.access_claims()).to_string().as_bytes(),
+            )
+        })?;
+        write_lines(path, &tokens, "QUICKSTART_UNKNOWN_KID_FILE")?;
+        lines.push(format!(
+            "wrote {n} unknown-kid tokens to {}",
+            path.display()
+        ));
+    }
+    Ok(lines)
+}
+
+/// `n` tokens made by `make(i)`, signed on every available core.
+fn mint(n: usize, make: impl Fn(usize) -> String + Sync) -> Result<Vec<String>, String> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = n.div_ceil(threads).max(1);
+    let make = &make;
+    let tokens: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let end = n.min(start + chunk);
+                scope.spawn(move || (start..end).map(make).collect::<Vec<_>>())
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    // A signing failure leaves an empty signature segment (see `LocalIssuer::sign_raw`).
+    if tokens.len() != n || tokens.iter().any(|t| t.ends_with('.')) {
+        return Err("could not sign the benchmark tokens".to_owned());
+    }
+    Ok(tokens)
+}
+
+fn write_lines(path: &Path, lines: &[String], var: &str) -> Result<(), String> {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    std::fs::write(path, text).map_err(|e| format!("{var}: cannot write {}: {e}", path.display()))
+}
+
 /// Binds, builds, prints the banner and serves until Ctrl-C.
 ///
 /// # Errors
 /// A one-line message for any start-up failure.
 pub async fn run(settings: Settings) -> Result<(), String> {
+    run_with(settings, BenchOptions::default()).await
+}
+
+/// [`run`] with benchmark options: the extra lines (token files, statistics URL) come just before
+/// the `listening on` line.
+///
+/// # Errors
+/// A one-line message for any start-up failure.
+pub async fn run_with(settings: Settings, options: BenchOptions) -> Result<(), String> {
+    if settings.cognito.is_some() && options.writes_tokens() {
+        return Err(TOKENS_NEED_OFFLINE.to_owned());
+    }
     let listener = tokio::net::TcpListener::bind(settings.bind_addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.bind_addr))?;
@@ -310,8 +541,24 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
     // `banner` owns the offline issuer: its JWKS server runs until `run` returns.
-    let (router, banner) = build(&settings).await?;
-    for line in banner.lines(addr) {
+    let (router, banner) = build_with(&settings, &options).await?;
+    let mut extra = Vec::new();
+    if options.writes_tokens() {
+        let Banner::Offline(offline) = &banner else {
+            return Err(TOKENS_NEED_OFFLINE.to_owned());
+        };
+        let (issuer, opts) = (offline.issuer.clone(), options.clone());
+        // Signing thousands of tokens takes seconds: off the async workers.
+        extra = tokio::task::spawn_blocking(move || write_token_files(&issuer, &opts))
+            .await
+            .map_err(|e| format!("token files: {e}"))??;
+    }
+    if options.debug_stats {
+        extra.push(format!("debug stats: http://{addr}/debug/stats"));
+    }
+    let mut lines = banner.lines(addr);
+    let listening = lines.pop();
+    for line in lines.iter().chain(&extra).chain(&listening) {
         println!("{line}");
     }
     axum::serve(listener, router)
@@ -325,8 +572,8 @@ pub async fn run(settings: Settings) -> Result<(), String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
-    let result = match settings_from_env(env) {
-        Ok(settings) => run(settings).await,
+    let result = match settings_from_env(env).and_then(|s| Ok((s, bench_options_from_env(env)?))) {
+        Ok((settings, options)) => run_with(settings, options).await,
         Err(e) => Err(e),
     };
     match result {

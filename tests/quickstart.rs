@@ -163,6 +163,182 @@ async fn offline_mode_serves_and_verifies_its_printed_tokens() {
     // Only `/me` is behind the layer: an unknown path is a plain 404, not a 401.
     let resp = http.get(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    // The debug routes exist only when asked for.
+    for path in ["/debug/stats", "/debug/authed"] {
+        let resp = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+
+    server.abort();
+}
+
+// --- Benchmark support (scripts/load.sh) -------------------------------------------------------
+
+/// A fresh directory under the system temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!(
+            "tower-cognito-{tag}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn bench_options_default_off_and_validated() {
+    let options = quickstart::bench_options_from_env(env(&[])).unwrap();
+    assert_eq!(options, quickstart::BenchOptions::default());
+    assert!(!options.debug_stats && !options.writes_tokens());
+    assert_eq!(options.token_count, quickstart::DEFAULT_TOKEN_COUNT);
+
+    let options = quickstart::bench_options_from_env(env(&[
+        ("QUICKSTART_DEBUG_STATS", "1"),
+        ("QUICKSTART_TOKENS_FILE", "/tmp/t"),
+        ("QUICKSTART_UNKNOWN_KID_FILE", " "),
+        ("QUICKSTART_TOKEN_COUNT", "12"),
+    ]))
+    .unwrap();
+    assert!(options.debug_stats);
+    assert_eq!(options.tokens_file, Some(PathBuf::from("/tmp/t")));
+    assert_eq!(options.unknown_kid_file, None, "blank counts as unset");
+    assert_eq!(options.token_count, 12);
+
+    for (var, value) in [
+        ("QUICKSTART_DEBUG_STATS", "yes"),
+        ("QUICKSTART_TOKEN_COUNT", "0"),
+        ("QUICKSTART_TOKEN_COUNT", "1000001"),
+        ("QUICKSTART_TOKEN_COUNT", "ten"),
+    ] {
+        let err = quickstart::bench_options_from_env(env(&[(var, value)])).unwrap_err();
+        assert!(err.contains(var) && !err.contains('\n'), "{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_stats_and_token_files_in_offline_mode() {
+    let settings = quickstart::settings_from_env(env(&[("BIND_ADDR", "127.0.0.1:0")])).unwrap();
+    let dir = TempDir::new("quickstart-tokens");
+    let options = quickstart::BenchOptions {
+        debug_stats: true,
+        tokens_file: Some(dir.0.join("valid.txt")),
+        unknown_kid_file: Some(dir.0.join("unknown.txt")),
+        token_count: 5,
+    };
+    let (router, banner) = quickstart::build_with(&settings, &options).await.unwrap();
+    let Banner::Offline(offline) = &banner else {
+        panic!("offline mode expected");
+    };
+    let lines = quickstart::write_token_files(&offline.issuer, &options).unwrap();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("wrote 5 distinct access tokens to "));
+    assert!(lines[1].starts_with("wrote 5 unknown-kid tokens to "));
+    let read = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(dir.0.join(name))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let (valid, unknown) = (read("valid.txt"), read("unknown.txt"));
+    assert_eq!(valid.len(), 5);
+    assert_eq!(unknown.len(), 5);
+    let distinct = |tokens: &[String]| {
+        tokens
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    assert_eq!(distinct(&valid), 5);
+    assert_eq!(distinct(&unknown), 5);
+
+    let listener = TcpListener::bind(settings.bind_addr).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    let http = client();
+    let base = format!("http://{addr}");
+    let stats = || async {
+        let resp = http
+            .get(format!("{base}/debug/stats"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json::<Value>().await.unwrap()
+    };
+    // Behind the layer, without the claims handler.
+    let resp = http
+        .get(format!("{base}/debug/authed"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let resp = http
+        .get(format!("{base}/debug/authed"))
+        .bearer_auth(&valid[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.text().await.unwrap(), "ok");
+
+    let before = stats().await;
+    assert_eq!(before["jwks_fetches"], 1, "{before}");
+    assert_eq!(before["refresh"]["fetches"], 1, "{before}");
+    assert_eq!(before["refresh"]["failures"], 0, "{before}");
+
+    for token in &valid {
+        let resp = http
+            .get(format!("{base}/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+    for token in &unknown {
+        let resp = http
+            .get(format!("{base}/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert!(
+            challenge(&resp).contains("unknown signing key"),
+            "{}",
+            challenge(&resp)
+        );
+    }
+    // The unknown kids ask for one refetch, at the end of the cooldown (10 s by default) at
+    // the latest: the counter is the embedded issuer's.
+    let refetched = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let now = stats().await;
+            if now["jwks_fetches"].as_u64().unwrap() >= 2 {
+                break now;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("a refetch within the cooldown");
+    assert_eq!(refetched["jwks_fetches"], offline.issuer.jwks_requests());
 
     server.abort();
 }
@@ -456,7 +632,10 @@ async fn example_binary() -> PathBuf {
 async fn example() -> Command {
     let mut cmd = Command::new(example_binary().await);
     cmd.env_remove("BIND_ADDR");
-    for var in quickstart::COGNITO_VARS {
+    for var in quickstart::COGNITO_VARS
+        .iter()
+        .chain(&quickstart::BENCH_VARS)
+    {
         cmd.env_remove(var);
     }
     cmd.stdin(Stdio::null()).kill_on_drop(true);
@@ -567,6 +746,16 @@ async fn the_example_binary_exits_cleanly_on_bad_configuration() {
             "COGNITO_TOKEN_USE",
         ),
         (&[("BIND_ADDR", "nonsense")], "BIND_ADDR"),
+        (&[("QUICKSTART_TOKEN_COUNT", "0")], "QUICKSTART_TOKEN_COUNT"),
+        // Token files need the embedded issuer.
+        (
+            &[
+                ("COGNITO_USER_POOL_ID", "us-east-1_AbC123xyz"),
+                ("COGNITO_CLIENT_ID", "c1"),
+                ("QUICKSTART_TOKENS_FILE", "/nonexistent/tokens.txt"),
+            ],
+            "need offline mode",
+        ),
     ];
     for (vars, needle) in cases {
         let mut cmd = example().await;
@@ -586,4 +775,82 @@ async fn the_example_binary_exits_cleanly_on_bad_configuration() {
         assert!(stderr.contains(needle), "{vars:?}: {stderr}");
         assert!(!String::from_utf8_lossy(&out.stdout).contains("listening on"));
     }
+}
+
+#[tokio::test]
+async fn the_example_binary_writes_token_files_and_serves_stats() {
+    let dir = TempDir::new("quickstart-binary");
+    let valid = dir.0.join("valid.txt");
+    let unknown = dir.0.join("unknown.txt");
+    let mut child = example()
+        .await
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("QUICKSTART_DEBUG_STATS", "1")
+        .env("QUICKSTART_TOKEN_COUNT", "3")
+        .env("QUICKSTART_TOKENS_FILE", &valid)
+        .env("QUICKSTART_UNKNOWN_KID_FILE", &unknown)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let lines = tokio::time::timeout(START_TIMEOUT, async {
+        let mut lines = Vec::new();
+        while lines.len() < MAX_BANNER_LINES {
+            let Some(line) = stdout.next_line().await.unwrap() else {
+                break;
+            };
+            let done = line.starts_with("listening on http://");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    })
+    .await
+    .expect("the example starts in time");
+    let addr = line_value(&lines, "listening on http://").expect("a listening line");
+    // The usual banner, then the extra lines, then `listening on` last.
+    assert_eq!(
+        lines.first().unwrap(),
+        "offline mode: no COGNITO_* variable set, tokens come from an embedded local issuer"
+    );
+    let n = lines.len();
+    assert_eq!(
+        lines[n - 4],
+        format!("wrote 3 distinct access tokens to {}", valid.display())
+    );
+    assert_eq!(
+        lines[n - 3],
+        format!("wrote 3 unknown-kid tokens to {}", unknown.display())
+    );
+    assert_eq!(
+        lines[n - 2],
+        format!("debug stats: http://{addr}/debug/stats")
+    );
+    assert!(lines[n - 5].starts_with("curl -H "), "{lines:#?}");
+
+    let http = client();
+    let token = std::fs::read_to_string(&valid).unwrap();
+    let token = token.lines().next().unwrap();
+    let resp = http
+        .get(format!("http://{addr}/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let stats: Value = http
+        .get(format!("http://{addr}/debug/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["jwks_fetches"], 1, "{stats}");
+    assert_eq!(stats["refresh"]["swaps"], 1, "{stats}");
+
+    child.kill().await.unwrap();
 }
