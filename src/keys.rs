@@ -121,6 +121,17 @@ impl KeySet {
         self.skipped
     }
 
+    /// Whether both sets hold the same `kid`s with the same public keys.
+    pub(crate) fn same_keys(&self, other: &KeySet) -> bool {
+        self.keys.len() == other.keys.len()
+            && self.keys.iter().all(|(kid, key)| {
+                other
+                    .keys
+                    .get(kid)
+                    .is_some_and(|o| o.key.as_ref() == key.key.as_ref())
+            })
+    }
+
     #[inline]
     pub(crate) fn get(&self, kid: &str) -> Option<&VerifyingKey> {
         self.keys.get(kid)

@@ -29,6 +29,7 @@ pub(crate) struct IssuerKeys {
     swaps: watch::Sender<u64>,
     fetches: AtomicU64,
     failures: AtomicU64,
+    changes: AtomicU64,
     last_error: Mutex<Option<String>>,
     /// Set by the refresher when the last successful fetch is older than the maximum key age.
     stale: AtomicBool,
@@ -55,6 +56,7 @@ impl IssuerKeys {
             swaps: watch::Sender::new(0),
             fetches: AtomicU64::new(0),
             failures: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
             last_error: Mutex::new(None),
             stale: AtomicBool::new(false),
             refreshing,
@@ -85,6 +87,7 @@ impl IssuerKeys {
             fetches: self.fetches.load(Ordering::Relaxed),
             failures: self.failures.load(Ordering::Relaxed),
             swaps: *self.swaps.borrow(),
+            changes: self.changes.load(Ordering::Relaxed),
         }
     }
 
@@ -105,8 +108,11 @@ pub struct RefreshStats {
     pub fetches: u64,
     /// Fetches that failed (the previous key set was kept).
     pub failures: u64,
-    /// Key sets swapped in.
+    /// Fetches that produced a usable key set (a set identical to the current one is counted
+    /// here but keeps the current set, and with it the verified-token cache).
     pub swaps: u64,
+    /// Fetches whose key set differed from the current one and replaced it.
+    pub changes: u64,
 }
 
 /// Why one fetch gave no key set.
@@ -232,7 +238,12 @@ pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Sched
         let wait = match fetcher.fetch().await {
             Ok(set) => {
                 tracing::debug!(keys = set.len(), skipped = set.skipped(), "JWKS loaded");
-                keys.keys.store(Arc::new(set));
+                // An identical set keeps the current one, so the token cache (keyed by the key
+                // set's identity) survives routine refreshes and refetches.
+                if !keys.keys.load().same_keys(&set) {
+                    keys.keys.store(Arc::new(set));
+                    keys.changes.fetch_add(1, Ordering::Relaxed);
+                }
                 keys.stale.store(false, Ordering::Release);
                 last_success = Some(Instant::now());
                 keys.swaps.send_modify(|n| *n += 1);

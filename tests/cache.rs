@@ -302,3 +302,61 @@ async fn concurrent_hits_and_misses_answer_right() {
         assert_eq!(status, if is_bad { 401 } else { 200 });
     }
 }
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_refresh_with_identical_keys_keeps_the_set_and_the_cache() {
+    let issuer = LocalIssuer::new().unwrap();
+    let _server = issuer.serve().await.unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .refresh_interval(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let set_before = layer.key_set();
+    let token = issuer.access_token();
+    let (_, _, a) = send(&layer, &token).await;
+
+    // Three periodic refreshes and an unknown-kid refetch, all serving the same keys.
+    for round in 0..4u64 {
+        if round == 3 {
+            let forged = issuer.sign_raw(br#"{"kid":"nope","alg":"RS256"}"#, b"{}");
+            assert_eq!(send(&layer, &forged).await.1, Some(ErrorKind::UnknownKeyId));
+        }
+        tokio::time::advance(Duration::from_secs(60)).await;
+        for _ in 0..2_000_000 {
+            if layer.refresh_stats().swaps == round + 2 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+    let stats = layer.refresh_stats();
+    assert_eq!(
+        (stats.fetches, stats.swaps, stats.changes, stats.failures),
+        (5, 5, 1, 0),
+        "{stats:?}"
+    );
+    assert!(
+        Arc::ptr_eq(&set_before, &layer.key_set()),
+        "the identical set was not replaced"
+    );
+    let (_, _, b) = send(&layer, &token).await;
+    assert!(
+        Arc::ptr_eq(&a.unwrap(), &b.unwrap()),
+        "the cache survived the refreshes"
+    );
+
+    // A real change (rotation) replaces the set.
+    issuer.rotate().unwrap();
+    tokio::time::advance(Duration::from_secs(60)).await;
+    for _ in 0..2_000_000 {
+        if layer.refresh_stats().changes == 2 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(layer.refresh_stats().changes, 2);
+    assert!(!Arc::ptr_eq(&set_before, &layer.key_set()));
+}
