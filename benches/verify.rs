@@ -79,11 +79,22 @@ fn bench(c: &mut Criterion) {
         )
     };
 
+    // The same layer with the verified-token cache off: every request verifies in full.
+    let uncached_config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Any)
+        .token_cache_size(0)
+        .build()
+        .unwrap();
+    let uncached_layer = CognitoAuthLayer::with_key_set(uncached_config, issuer.key_set()).unwrap();
     let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
     let inner = tower::service_fn(|_req: http::Request<()>| async {
         Ok::<_, Infallible>(http::Response::new(String::new()))
     });
     let mut with_layer = tower::ServiceBuilder::new().layer(layer).service(inner);
+    let mut with_uncached_layer = tower::ServiceBuilder::new()
+        .layer(uncached_layer)
+        .service(inner);
     let mut without_layer = inner;
     let header = http::HeaderValue::from_str(&format!("Bearer {access}")).unwrap();
     let request = || {
@@ -93,6 +104,11 @@ fn bench(c: &mut Criterion) {
         req
     };
     ready(with_layer.ready()).unwrap();
+    ready(with_uncached_layer.ready()).unwrap();
+    assert_eq!(
+        ready(with_uncached_layer.call(request())).unwrap().status(),
+        200
+    );
     ready(without_layer.ready()).unwrap();
     assert_eq!(ready(with_layer.call(request())).unwrap().status(), 200);
 
@@ -150,6 +166,9 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("oneshot_with_layer", |b| {
         b.iter(|| ready(with_layer.call(request())).unwrap())
+    });
+    g.bench_function("oneshot_with_layer_uncached", |b| {
+        b.iter(|| ready(with_uncached_layer.call(request())).unwrap())
     });
     g.bench_function("oneshot_without_layer", |b| {
         b.iter(|| ready(without_layer.call(request())).unwrap())

@@ -8,7 +8,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::ErrorKind;
-use crate::json::{BorrowedStr, StrictValue, insert_unique, set_once};
+use crate::json::{BorrowedStr, Scanner, StrictValue, Typed, TypedSeed, insert_unique, set_once};
 
 /// Latest accepted time claim: 9999-12-31T23:59:59Z. Larger values are treated as invalid, so no
 /// arithmetic on a time claim can overflow.
@@ -176,8 +176,62 @@ impl CognitoClaims {
 
     /// Parses a payload, naming the broken rule precisely.
     pub(crate) fn from_payload(payload: &[u8]) -> Result<Self, ErrorKind> {
+        // One UTF-8 check of the whole payload (invalid UTF-8 anywhere is invalid JSON), then the
+        // `str` readers, which do not check every string again.
+        let Ok(payload) = std::str::from_utf8(payload) else {
+            return Err(ErrorKind::InvalidClaims);
+        };
+        match Self::parse_fast(payload) {
+            Some(claims) => Ok(claims),
+            None => Self::parse_full(payload),
+        }
+    }
+
+    /// The fast path: a valid payload within the subset [`Scanner`] reads, with every typed claim
+    /// well typed, no duplicate, and the required claims present. `None` for anything else, which
+    /// [`parse_full`](Self::parse_full) then parses from the start for the precise verdict. Both
+    /// build the claims with the same code (`Slots::put`, `store_unknown`, `Slots::finish`).
+    fn parse_fast(payload: &str) -> Option<Self> {
+        type E = de::value::Error;
+        let mut sc = Scanner::new(payload);
+        sc.eat(b'{')?;
+        let mut s = Slots::default();
+        let mut custom = BTreeMap::new();
+        let mut other = Map::new();
+        loop {
+            if let Some((field, len)) = Field::from_quoted(sc.peek_string()?) {
+                // The opening quote, the name and the closing quote.
+                sc.skip(len + 2);
+                sc.eat(b':')?;
+                let value = sc.typed()?;
+                if s.put::<E>(field, value).ok()?.is_some() {
+                    return None;
+                }
+            } else {
+                let key = sc.str()?;
+                sc.eat(b':')?;
+                // Not reached for a typed claim (see `from_quoted`); checked all the same.
+                if Field::from_name(&key).is_some() {
+                    return None;
+                }
+                let value = sc.value(1)?;
+                store_unknown::<E>(&mut custom, &mut other, key.into_owned(), value).ok()?;
+            }
+            if sc.eat(b',').is_none() {
+                sc.eat(b'}')?;
+                break;
+            }
+        }
+        if !sc.at_end() {
+            return None;
+        }
+        s.finish(custom, other).ok()
+    }
+
+    /// The full parser (serde_json), for any payload.
+    fn parse_full(payload: &str) -> Result<Self, ErrorKind> {
         let mut problem = None;
-        let mut de = serde_json::Deserializer::from_slice(payload);
+        let mut de = serde_json::Deserializer::from_str(payload);
         let parsed = de::Deserializer::deserialize_map(
             &mut de,
             ClaimsVisitor {
@@ -221,97 +275,192 @@ struct Slots {
     event_id: Option<String>,
 }
 
-fn string(v: Value) -> Result<String, ErrorKind> {
+fn string(v: Typed<'_>) -> Result<String, ErrorKind> {
     match v {
-        Value::String(s) => Ok(s),
+        Typed::Str(s) => Ok(s.into_owned()),
         _ => Err(ErrorKind::InvalidClaims),
     }
 }
 
-fn time(v: &Value) -> Result<u64, ErrorKind> {
-    // `as_u64` is `None` for floats, negatives and anything beyond u64; strings are not numbers.
-    match v.as_u64() {
-        Some(t) if t <= MAX_NUMERIC_DATE => Ok(t),
+fn time(v: &Typed<'_>) -> Result<u64, ErrorKind> {
+    // Like `Value::as_u64`: not floats, negatives, anything beyond u64, nor strings.
+    match *v {
+        Typed::U64(t) if t <= MAX_NUMERIC_DATE => Ok(t),
         _ => Err(ErrorKind::InvalidClaims),
     }
 }
 
-fn flag(v: &Value) -> Result<bool, ErrorKind> {
+fn flag(v: &Typed<'_>) -> Result<bool, ErrorKind> {
     match v {
-        Value::Bool(b) => Ok(*b),
-        Value::String(s) if s == "true" => Ok(true),
-        Value::String(s) if s == "false" => Ok(false),
+        Typed::Bool(b) => Ok(*b),
+        Typed::Str(s) if s == "true" => Ok(true),
+        Typed::Str(s) if s == "false" => Ok(false),
         _ => Err(ErrorKind::InvalidClaims),
     }
 }
 
-fn strings(v: Value) -> Result<Vec<String>, ErrorKind> {
+fn strings(v: Typed<'_>) -> Result<Vec<String>, ErrorKind> {
     match v {
-        Value::Array(items) => items.into_iter().map(string).collect(),
+        Typed::Strings(items) => Ok(items),
         _ => Err(ErrorKind::InvalidClaims),
     }
 }
 
-/// What became of one member.
-enum Member {
-    Typed,
-    Problem(ErrorKind),
-    Unknown(Value),
+/// The claims typed in [`CognitoClaims`], by member name.
+#[derive(Clone, Copy)]
+enum Field {
+    Sub,
+    Iss,
+    TokenUse,
+    Exp,
+    Iat,
+    Nbf,
+    AuthTime,
+    ClientId,
+    Aud,
+    Groups,
+    Scope,
+    EmailVerified,
+    PhoneNumberVerified,
+    Username,
+    CognitoUsername,
+    Email,
+    PhoneNumber,
+    Jti,
+    OriginJti,
+    EventId,
+}
+
+impl Field {
+    /// The typed claim whose name, then a closing quote, opens `rest` (the bytes after a key's
+    /// opening quote), and the length of the name; `None` when the key is not literally one of
+    /// those names. Nor can it be one written with escapes: no short escape decodes to a letter,
+    /// `_` or `:`, and the fast path leaves `\u` escapes to the full parser.
+    #[inline]
+    fn from_quoted(rest: &[u8]) -> Option<(Self, usize)> {
+        // Literal names, so that each comparison compiles to a few integer compares.
+        macro_rules! one_of {
+            ($($name:literal => $field:ident),+ $(,)?) => {{
+                $(
+                    if rest.starts_with(concat!($name, "\"").as_bytes()) {
+                        return Some((Self::$field, $name.len()));
+                    }
+                )+
+                None
+            }};
+        }
+        match rest.first()? {
+            b's' => one_of!("sub" => Sub, "scope" => Scope),
+            b'i' => one_of!("iss" => Iss, "iat" => Iat),
+            b't' => one_of!("token_use" => TokenUse),
+            b'e' => one_of!(
+                "exp" => Exp,
+                "email" => Email,
+                "event_id" => EventId,
+                "email_verified" => EmailVerified,
+            ),
+            b'n' => one_of!("nbf" => Nbf),
+            b'a' => one_of!("aud" => Aud, "auth_time" => AuthTime),
+            b'c' => one_of!(
+                "client_id" => ClientId,
+                "cognito:groups" => Groups,
+                "cognito:username" => CognitoUsername,
+            ),
+            b'u' => one_of!("username" => Username),
+            b'j' => one_of!("jti" => Jti),
+            b'o' => one_of!("origin_jti" => OriginJti),
+            b'p' => one_of!(
+                "phone_number" => PhoneNumber,
+                "phone_number_verified" => PhoneNumberVerified,
+            ),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "sub" => Self::Sub,
+            "iss" => Self::Iss,
+            "token_use" => Self::TokenUse,
+            "exp" => Self::Exp,
+            "iat" => Self::Iat,
+            "nbf" => Self::Nbf,
+            "auth_time" => Self::AuthTime,
+            "client_id" => Self::ClientId,
+            "aud" => Self::Aud,
+            "cognito:groups" => Self::Groups,
+            "scope" => Self::Scope,
+            "email_verified" => Self::EmailVerified,
+            "phone_number_verified" => Self::PhoneNumberVerified,
+            "username" => Self::Username,
+            "cognito:username" => Self::CognitoUsername,
+            "email" => Self::Email,
+            "phone_number" => Self::PhoneNumber,
+            "jti" => Self::Jti,
+            "origin_jti" => Self::OriginJti,
+            "event_id" => Self::EventId,
+            _ => return None,
+        })
+    }
 }
 
 /// Stores a typed value once; a duplicate is a JSON error (the whole payload is invalid).
-fn once<T, E: de::Error>(slot: &mut Option<T>, typed: Result<T, ErrorKind>) -> Result<Member, E> {
+/// `Ok(Some(kind))` when the value breaks a rule (it is not stored).
+fn once<T, E: de::Error>(
+    slot: &mut Option<T>,
+    typed: Result<T, ErrorKind>,
+) -> Result<Option<ErrorKind>, E> {
     match typed {
-        Ok(v) => set_once(slot, v).map(|()| Member::Typed),
-        Err(kind) => Ok(Member::Problem(kind)),
+        Ok(v) => set_once(slot, v).map(|()| None),
+        Err(kind) => Ok(Some(kind)),
     }
 }
 
 impl Slots {
-    fn put<E: de::Error>(&mut self, key: &str, v: Value) -> Result<Member, E> {
-        match key {
-            "sub" => once(&mut self.sub, string(v)),
-            "iss" => once(
+    fn put<E: de::Error>(&mut self, field: Field, v: Typed<'_>) -> Result<Option<ErrorKind>, E> {
+        match field {
+            Field::Sub => once(&mut self.sub, string(v)),
+            Field::Iss => once(
                 &mut self.iss,
                 string(v).map_err(|_| ErrorKind::InvalidIssuer),
             ),
-            "token_use" => {
+            Field::TokenUse => {
                 let t = match &v {
-                    Value::String(s) if s == "access" => Ok(TokenUse::Access),
-                    Value::String(s) if s == "id" => Ok(TokenUse::Id),
+                    Typed::Str(s) if s == "access" => Ok(TokenUse::Access),
+                    Typed::Str(s) if s == "id" => Ok(TokenUse::Id),
                     _ => Err(ErrorKind::InvalidTokenUse),
                 };
                 once(&mut self.token_use, t)
             }
-            "exp" => once(&mut self.exp, time(&v)),
-            "iat" => once(&mut self.iat, time(&v)),
-            "nbf" => once(&mut self.nbf, time(&v)),
-            "auth_time" => once(&mut self.auth_time, time(&v)),
-            "client_id" => once(
+            Field::Exp => once(&mut self.exp, time(&v)),
+            Field::Iat => once(&mut self.iat, time(&v)),
+            Field::Nbf => once(&mut self.nbf, time(&v)),
+            Field::AuthTime => once(&mut self.auth_time, time(&v)),
+            Field::ClientId => once(
                 &mut self.client_id,
                 string(v).map_err(|_| ErrorKind::InvalidClient),
             ),
-            "aud" => {
+            Field::Aud => {
                 let aud = match v {
-                    Value::String(s) => Ok(Audience::Single(s)),
+                    Typed::Str(s) => Ok(Audience::Single(s.into_owned())),
                     other => strings(other)
                         .map(Audience::Multiple)
                         .map_err(|_| ErrorKind::InvalidClient),
                 };
                 once(&mut self.aud, aud)
             }
-            "cognito:groups" => once(&mut self.groups, strings(v)),
-            "scope" => once(&mut self.scope, string(v).map(Scopes)),
-            "email_verified" => once(&mut self.email_verified, flag(&v)),
-            "phone_number_verified" => once(&mut self.phone_number_verified, flag(&v)),
-            "username" => once(&mut self.username, string(v)),
-            "cognito:username" => once(&mut self.cognito_username, string(v)),
-            "email" => once(&mut self.email, string(v)),
-            "phone_number" => once(&mut self.phone_number, string(v)),
-            "jti" => once(&mut self.jti, string(v)),
-            "origin_jti" => once(&mut self.origin_jti, string(v)),
-            "event_id" => once(&mut self.event_id, string(v)),
-            _ => Ok(Member::Unknown(v)),
+            Field::Groups => once(&mut self.groups, strings(v)),
+            Field::Scope => once(&mut self.scope, string(v).map(Scopes)),
+            Field::EmailVerified => once(&mut self.email_verified, flag(&v)),
+            Field::PhoneNumberVerified => once(&mut self.phone_number_verified, flag(&v)),
+            Field::Username => once(&mut self.username, string(v)),
+            Field::CognitoUsername => once(&mut self.cognito_username, string(v)),
+            Field::Email => once(&mut self.email, string(v)),
+            Field::PhoneNumber => once(&mut self.phone_number, string(v)),
+            Field::Jti => once(&mut self.jti, string(v)),
+            Field::OriginJti => once(&mut self.origin_jti, string(v)),
+            Field::EventId => once(&mut self.event_id, string(v)),
         }
     }
 }
@@ -329,34 +478,65 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
         let mut custom: BTreeMap<String, String> = BTreeMap::new();
         let mut other = Map::new();
         while let Some(BorrowedStr(key)) = map.next_key::<BorrowedStr<'de>>()? {
-            let value = map.next_value_seed(StrictValue)?;
-            match s.put::<A::Error>(&key, value)? {
-                Member::Typed => {}
-                Member::Problem(kind) => {
+            if let Some(field) = Field::from_name(&key) {
+                // A typed claim: read the shape it needs, no `Value` built.
+                let value = map.next_value_seed(TypedSeed)?;
+                if let Some(kind) = s.put::<A::Error>(field, value)? {
                     // Keep reading: a later duplicate or JSON error still makes the payload invalid.
                     self.problem.get_or_insert(kind);
                 }
-                Member::Unknown(value) => {
-                    let key = key.into_owned();
-                    match (key.strip_prefix("custom:"), value) {
-                        (Some(name), Value::String(v)) if !other.contains_key(&key) => {
-                            if custom.insert(name.to_owned(), v).is_some() {
-                                return Err(de::Error::custom("duplicate member"));
-                            }
-                        }
-                        (name, value) => {
-                            if name.is_some_and(|n| custom.contains_key(n)) {
-                                return Err(de::Error::custom("duplicate member"));
-                            }
-                            insert_unique(&mut other, key, value)?;
-                        }
-                    }
-                }
+                continue;
             }
+            let value = map.next_value_seed(StrictValue)?;
+            store_unknown(&mut custom, &mut other, key.into_owned(), value)?;
         }
         if self.problem.is_some() {
             return Ok(None);
         }
+        match s.finish(custom, other) {
+            Ok(claims) => Ok(Some(claims)),
+            Err(kind) => {
+                *self.problem = Some(kind);
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Files a claim that is not typed: a string `custom:*` attribute into `custom` (keyed without
+/// the prefix), anything else into `other`. A duplicate name is a JSON error.
+fn store_unknown<E: de::Error>(
+    custom: &mut BTreeMap<String, String>,
+    other: &mut Map<String, Value>,
+    key: String,
+    value: Value,
+) -> Result<(), E> {
+    match (key.strip_prefix("custom:"), value) {
+        (Some(name), Value::String(v)) if !other.contains_key(&key) => {
+            if custom.insert(name.to_owned(), v).is_some() {
+                return Err(de::Error::custom("duplicate member"));
+            }
+            Ok(())
+        }
+        (name, value) => {
+            if name.is_some_and(|n| custom.contains_key(n)) {
+                return Err(de::Error::custom("duplicate member"));
+            }
+            insert_unique(other, key, value)
+        }
+    }
+}
+
+impl Slots {
+    /// The claims, once every member was read without a problem; the first missing required
+    /// claim otherwise.
+    fn finish(
+        self,
+        custom: BTreeMap<String, String>,
+        other: Map<String, Value>,
+    ) -> Result<CognitoClaims, ErrorKind> {
+        let s = self;
+        // Same precedence as always: `iss`, then `token_use`, `exp`, `sub`.
         let missing = match (&s.iss, &s.token_use, &s.exp, &s.sub) {
             (None, ..) => Some(ErrorKind::InvalidIssuer),
             (_, None, ..) => Some(ErrorKind::InvalidTokenUse),
@@ -365,14 +545,13 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
             _ => None,
         };
         if let Some(kind) = missing {
-            *self.problem = Some(kind);
-            return Ok(None);
+            return Err(kind);
         }
         let (Some(sub), Some(iss), Some(token_use), Some(exp)) = (s.sub, s.iss, s.token_use, s.exp)
         else {
-            return Ok(None);
+            return Err(ErrorKind::InvalidClaims);
         };
-        Ok(Some(CognitoClaims {
+        Ok(CognitoClaims {
             sub,
             iss,
             token_use,
@@ -395,7 +574,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
             event_id: s.event_id,
             custom,
             other,
-        }))
+        })
     }
 }
 
@@ -467,6 +646,119 @@ mod tests {
     const ACCESS: &str = r#"{"sub":"u-1","iss":"https://i","token_use":"access","exp":2000,"iat":1000,
         "client_id":"c1","username":"alice","scope":"openid  profile res/read","cognito:groups":["admin","dev"],
         "jti":"j","origin_jti":"o","event_id":"e","auth_time":999,"device_key":"dk","custom:tenant":"t1","version":2}"#;
+
+    /// Parses with both paths; the fast one, when it decides, decides like the full one.
+    fn both(json: &[u8]) -> Option<bool> {
+        let text = std::str::from_utf8(json).ok()?;
+        let fast = CognitoClaims::parse_fast(text)?;
+        assert_eq!(
+            Ok(&fast),
+            CognitoClaims::parse_full(text).as_ref(),
+            "{}",
+            String::from_utf8_lossy(json)
+        );
+        Some(true)
+    }
+
+    #[test]
+    fn quoted_names() {
+        let names = [
+            "sub",
+            "iss",
+            "token_use",
+            "exp",
+            "iat",
+            "nbf",
+            "auth_time",
+            "client_id",
+            "aud",
+            "cognito:groups",
+            "scope",
+            "email_verified",
+            "phone_number_verified",
+            "username",
+            "cognito:username",
+            "email",
+            "phone_number",
+            "jti",
+            "origin_jti",
+            "event_id",
+        ];
+        for name in names {
+            let (field, len) = Field::from_quoted(format!("{name}\":1").as_bytes()).unwrap();
+            assert_eq!(len, name.len());
+            assert_eq!(
+                Some(field as u8),
+                Field::from_name(name).map(|f| f as u8),
+                "{name}"
+            );
+            assert!(
+                Field::from_quoted(format!("{name}x\"").as_bytes()).is_none(),
+                "{name}"
+            );
+            assert!(Field::from_quoted(name.as_bytes()).is_none(), "{name}");
+            let short = name.get(..name.len() - 1).unwrap();
+            assert!(
+                Field::from_quoted(format!("{short}\"").as_bytes()).is_none(),
+                "{name}"
+            );
+        }
+        for other in ["", "\"", "version", "custom:sub", "Sub", "su\\b\""] {
+            assert!(Field::from_quoted(other.as_bytes()).is_none(), "{other}");
+        }
+    }
+
+    #[test]
+    fn fast_path_agrees_with_full_parser() {
+        let id = r#" {"sub":"u","iss":"https:\/\/i","token_use":"id","exp":5,"aud":"c1","email_verified":"true",
+            "phone_number_verified":false,"cognito:username":"b\"o\\b\n","custom:n":"1","custom:x":5,"aud2":["a",1],
+            "identities":[{"userId":"1","primary":"true","dateCreated":"1642699117273","n":null,"m":-3}],"e":{},"f":[]} "#;
+        let m2m = r#"{"sub":"c","iss":"i","token_use":"access","exp":0,"client_id":"c","scope":"a/b c","cognito:groups":[],"aud":["x","y"]}"#;
+        let bases = [ACCESS, id, m2m];
+        for base in bases {
+            assert_eq!(both(base.as_bytes()), Some(true), "{base}");
+        }
+        let alphabet = b"\"\\,:{}[] 0129-.eEatrufnl/x\x01\xc3";
+        let mut decided = 0;
+        for base in bases {
+            let base = base.as_bytes();
+            for i in 0..=base.len() {
+                let mut deleted = base.to_vec();
+                if i < base.len() {
+                    deleted.remove(i);
+                    decided += both(&deleted).map_or(0, |_| 1);
+                }
+                for &c in alphabet {
+                    let mut inserted = base.to_vec();
+                    inserted.insert(i, c);
+                    decided += both(&inserted).map_or(0, |_| 1);
+                    if i < base.len() {
+                        let mut replaced = base.to_vec();
+                        replaced[i] = c;
+                        decided += both(&replaced).map_or(0, |_| 1);
+                    }
+                }
+            }
+        }
+        // Many edits keep a valid payload the fast path reads (in a string, a number...).
+        assert!(decided > 1000, "{decided}");
+        for doc in [
+            r#"{"sub":"u","iss":"i","token_use":"id","exp":5,"x":1.5}"#.to_owned(),
+            r#"{"sub":"u","iss":"i","token_use":"id","exp":5,"x":"\u0041"}"#.to_owned(),
+            r#"{"sub":"u","iss":"i","token_use":"id","exp":5,"x":-0}"#.to_owned(),
+            r#"{"sub":"u","iss":"i","token_use":"id","exp":5,"x":18446744073709551616}"#.to_owned(),
+            r#"{"sub":"u","iss":"i","token_use":"id","exp":5,"x":-9223372036854775808}"#.to_owned(),
+            format!(
+                r#"{{"sub":"u","iss":"i","token_use":"id","exp":5,"x":{}1{}}}"#,
+                "[".repeat(20),
+                "]".repeat(20)
+            ),
+        ] {
+            // Left to the full parser, which accepts them.
+            assert_eq!(both(doc.as_bytes()), None, "{doc}");
+            assert!(parse(&doc).is_ok(), "{doc}");
+        }
+    }
 
     #[test]
     fn access_token_claims() {

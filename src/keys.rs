@@ -1,10 +1,10 @@
 //! The key set of one issuer: `kid` → a public key, prepared once per fetch.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
 
@@ -23,6 +23,11 @@ const JWK_B64: GeneralPurpose = GeneralPurpose::new(
 pub(crate) struct VerifyingKey {
     key: ParsedPublicKey,
     bits: usize,
+    /// The encoded JOSE headers an issuer writes for this key: `{"kid":K,"alg":"RS256"}` (Cognito's
+    /// order) and `{"alg":"RS256","kid":K}` (sorted), compact, base64url. A token whose header
+    /// segment is byte-identical to one of them names this key and passes every header rule, so
+    /// the verifier skips decoding and parsing it.
+    headers: [Box<[u8]>; 2],
 }
 
 impl VerifyingKey {
@@ -58,7 +63,9 @@ impl fmt::Debug for VerifyingKey {
 /// ```
 #[derive(Default)]
 pub struct KeySet {
-    keys: HashMap<Box<str>, VerifyingKey>,
+    /// In document order, `kid`s unique. A JWKS holds a handful of keys (Cognito publishes two):
+    /// a linear scan finds one faster than hashing the `kid` would.
+    keys: Vec<(Box<str>, VerifyingKey)>,
     skipped: usize,
 }
 
@@ -86,8 +93,8 @@ impl KeySet {
         let mut set = Self::default();
         for value in doc.keys {
             match prepare(value) {
-                Some((kid, key)) if !set.keys.contains_key(kid.as_str()) => {
-                    set.keys.insert(kid.into_boxed_str(), key);
+                Some((kid, key)) if !set.contains(&kid) => {
+                    set.keys.push((kid.into_boxed_str(), key));
                 }
                 _ => set.skipped += 1,
             }
@@ -110,11 +117,11 @@ impl KeySet {
     }
     /// Whether a key has this `kid`.
     pub fn contains(&self, kid: &str) -> bool {
-        self.keys.contains_key(kid)
+        self.get(kid).is_some()
     }
     /// The `kid`s, in no particular order.
     pub fn kids(&self) -> impl Iterator<Item = &str> {
-        self.keys.keys().map(|k| &**k)
+        self.keys.iter().map(|(kid, _)| &**kid)
     }
     /// How many JWKs of the document were not usable (skipped).
     pub fn skipped(&self) -> usize {
@@ -126,15 +133,26 @@ impl KeySet {
         self.keys.len() == other.keys.len()
             && self.keys.iter().all(|(kid, key)| {
                 other
-                    .keys
                     .get(kid)
                     .is_some_and(|o| o.key.as_ref() == key.key.as_ref())
             })
     }
 
+    /// The key whose usual header (see `VerifyingKey::headers`) is exactly this header segment.
+    #[inline]
+    pub(crate) fn by_header(&self, segment: &[u8]) -> Option<&VerifyingKey> {
+        self.keys
+            .iter()
+            .find(|(_, key)| key.headers.iter().any(|h| **h == *segment))
+            .map(|(_, key)| key)
+    }
+
     #[inline]
     pub(crate) fn get(&self, kid: &str) -> Option<&VerifyingKey> {
-        self.keys.get(kid)
+        self.keys
+            .iter()
+            .find(|(k, _)| **k == *kid)
+            .map(|(_, key)| key)
     }
 }
 
@@ -201,7 +219,18 @@ fn prepare(value: serde_json::Value) -> Option<(String, VerifyingKey)> {
     let key = RsaPublicKeyComponents { n, e }
         .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
         .ok()?;
-    Some((kid, VerifyingKey { key, bits }))
+    let headers = usual_headers(&kid)?;
+    Some((kid, VerifyingKey { key, bits, headers }))
+}
+
+/// The two usual encoded headers naming `kid` (see `VerifyingKey::headers`).
+pub(crate) fn usual_headers(kid: &str) -> Option<[Box<[u8]>; 2]> {
+    let kid = serde_json::to_string(kid).ok()?;
+    let encode = |json: String| URL_SAFE_NO_PAD.encode(json).into_bytes().into_boxed_slice();
+    Some([
+        encode(format!(r#"{{"kid":{kid},"alg":"RS256"}}"#)),
+        encode(format!(r#"{{"alg":"RS256","kid":{kid}}}"#)),
+    ])
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
