@@ -8,48 +8,22 @@
     clippy::indexing_slicing
 )]
 
-use std::convert::Infallible;
 use std::time::Duration;
 
 use serde_json::json;
-use tower::ServiceExt;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
 
-const INTERVAL: Duration = Duration::from_secs(60);
+mod common;
+use common::advance_until_fetched;
 
+/// Status and error kind of one request.
 async fn answer(layer: &CognitoAuthLayer, token: &str) -> (u16, Option<ErrorKind>) {
-    let svc = tower::ServiceBuilder::new()
-        .layer(layer.clone())
-        .service_fn(|_req: http::Request<()>| async {
-            Ok::<_, Infallible>(http::Response::new(String::new()))
-        });
-    let req = http::Request::get("/")
-        .header("authorization", format!("Bearer {token}"))
-        .body(())
-        .unwrap();
-    let res = svc.oneshot(req).await.unwrap();
-    (
-        res.status().as_u16(),
-        res.extensions()
-            .get::<tower_cognito::Error>()
-            .map(|e| e.kind().clone()),
-    )
+    let (status, kind, _) = common::answer(layer, token).await;
+    (status, kind)
 }
 
-/// Advances paused time, then yields (so the clock does not auto-advance) until the refresher
-/// has finished exactly `fetches` fetches.
-async fn advance_until_fetched(layer: &CognitoAuthLayer, by: Duration, fetches: u64) {
-    tokio::time::advance(by).await;
-    for _ in 0..2_000_000 {
-        let s = layer.refresh_stats();
-        if s.fetches == fetches && s.swaps + s.failures == fetches {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("expected {fetches} fetches: {:?}", layer.refresh_stats());
-}
+const INTERVAL: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn connection_refused_keeps_the_keys_and_the_layer_recovers() {

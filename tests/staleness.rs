@@ -7,47 +7,18 @@
     clippy::indexing_slicing
 )]
 
-use std::convert::Infallible;
 use std::time::Duration;
 
-use tower::ServiceExt;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
+
+mod common;
 
 const INTERVAL: Duration = Duration::from_secs(60);
 const MAX_AGE: Duration = Duration::from_secs(300);
 
-/// Yields (keeping the runtime busy, so paused time does not auto-advance) until `cond` holds.
-async fn until(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..2_000_000 {
-        if cond() {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("not reached: {what}");
-}
-
 async fn status(layer: &CognitoAuthLayer, token: &str) -> (u16, Option<ErrorKind>, bool) {
-    let svc = tower::ServiceBuilder::new()
-        .layer(layer.clone())
-        .service_fn(|_req: http::Request<()>| async {
-            Ok::<_, Infallible>(http::Response::new(String::new()))
-        });
-    let req = http::Request::get("/")
-        .header("authorization", format!("Bearer {token}"))
-        .body(())
-        .unwrap();
-    let res = svc.oneshot(req).await.unwrap();
-    let kind = res
-        .extensions()
-        .get::<tower_cognito::Error>()
-        .map(|e| e.kind().clone());
-    (
-        res.status().as_u16(),
-        kind,
-        res.headers().contains_key("retry-after"),
-    )
+    common::answer(layer, token).await
 }
 
 /// Advances paused time by `step`, then waits for the refresher to finish the fetch it starts.
@@ -59,7 +30,7 @@ async fn step(layer: &CognitoAuthLayer, step: Duration) {
         let s = layer.refresh_stats();
         s.fetches > before.fetches && s.fetches == s.swaps + s.failures
     };
-    until("a fetch starts and completes", settled).await;
+    common::until("a fetch starts and completes", settled).await;
 }
 
 #[tokio::test(flavor = "current_thread", start_paused = true)]

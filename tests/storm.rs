@@ -9,36 +9,22 @@
     clippy::indexing_slicing
 )]
 
-use std::convert::Infallible;
 use std::time::Duration;
 
 use serde_json::json;
 use tokio::task::JoinSet;
-use tower::ServiceExt;
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
+
+mod common;
+use common::until_fetched;
 
 const UNKNOWN: usize = 1_000;
 const KNOWN: usize = 1_000;
 
 async fn send(layer: CognitoAuthLayer, token: String) -> (u16, Option<ErrorKind>) {
-    let svc =
-        tower::ServiceBuilder::new()
-            .layer(layer)
-            .service_fn(|_req: http::Request<()>| async {
-                Ok::<_, Infallible>(http::Response::new(String::new()))
-            });
-    let req = http::Request::get("/")
-        .header("authorization", format!("Bearer {token}"))
-        .body(())
-        .unwrap();
-    let res = svc.oneshot(req).await.unwrap();
-    (
-        res.status().as_u16(),
-        res.extensions()
-            .get::<tower_cognito::Error>()
-            .map(|e| e.kind().clone()),
-    )
+    let (status, kind, _) = common::answer(&layer, &token).await;
+    (status, kind)
 }
 
 /// `UNKNOWN` tokens, each naming a random unknown `kid` (otherwise valid and correctly signed).
@@ -76,21 +62,6 @@ async fn storm(layer: &CognitoAuthLayer, forged: &[String], good: &str) {
         }
     }
     assert_eq!((ok, unknown), (KNOWN, UNKNOWN));
-}
-
-/// Yields until the refresher has finished `fetches` fetches (bounded).
-async fn until_fetched(layer: &CognitoAuthLayer, fetches: u64) {
-    for _ in 0..20_000_000 {
-        let s = layer.refresh_stats();
-        if s.fetches == fetches && s.swaps + s.failures == fetches {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!(
-        "refresher did not reach {fetches} fetches: {:?}",
-        layer.refresh_stats()
-    );
 }
 
 const COOLDOWN: Duration = Duration::from_secs(10);
