@@ -9,7 +9,10 @@ use tower_cognito::{CognitoAuthLayer, ErrorKind};
 
 /// One request with `token` through `layer` over a `service_fn`: status, error kind, and whether
 /// the answer carries `Retry-After`.
-pub(crate) async fn answer(layer: &CognitoAuthLayer, token: &str) -> (u16, Option<ErrorKind>, bool) {
+pub(crate) async fn answer(
+    layer: &CognitoAuthLayer,
+    token: &str,
+) -> (u16, Option<ErrorKind>, bool) {
     let svc = tower::ServiceBuilder::new()
         .layer(layer.clone())
         .service_fn(|_req: http::Request<()>| async {
