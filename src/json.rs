@@ -35,68 +35,6 @@ impl<'de> de::Deserialize<'de> for BorrowedStr<'de> {
     }
 }
 
-/// A value that should be a string, where any other JSON type is recorded instead of failing the
-/// parse, so the verifier can name the precise rule that was broken.
-pub(crate) enum Loose<T> {
-    Value(T),
-    WrongType,
-}
-
-/// Deserializes a string as `Loose::Value`, anything else (consumed) as `Loose::WrongType`.
-pub(crate) struct LooseStr;
-
-impl<'de> DeserializeSeed<'de> for LooseStr {
-    type Value = Loose<Cow<'de, str>>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(LooseStrVisitor)
-    }
-}
-
-struct LooseStrVisitor;
-
-impl<'de> Visitor<'de> for LooseStrVisitor {
-    type Value = Loose<Cow<'de, str>>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Loose::Value(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Loose::Value(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Loose::Value(Cow::Owned(v)))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Loose::WrongType)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Loose::WrongType)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Loose::WrongType)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Loose::WrongType)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Loose::WrongType)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Loose::WrongType)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        // Consumed strictly so that duplicates nested in a wrong-typed value still fail the parse.
-        while seq.next_element_seed(StrictValue)?.is_some() {}
-        Ok(Loose::WrongType)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        StrictValueVisitor.visit_map(map)?;
-        Ok(Loose::WrongType)
-    }
-}
-
 /// The value of a typed claim, read without building a `serde_json::Value`: each claim rule
 /// looks at the shape it needs, anything else is `Other` (consumed strictly, like
 /// [`StrictValue`], so duplicates nested in a wrong-typed value still fail the parse).
@@ -159,12 +97,12 @@ impl<'de> Visitor<'de> for TypedVisitor {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
         let mut all_strings = true;
-        // `LooseStr` consumes a non-string element strictly.
-        while let Some(item) = seq.next_element_seed(LooseStr)? {
+        // Each element is read as a `Typed` too, so a non-string one is consumed strictly.
+        while let Some(item) = seq.next_element_seed(TypedSeed)? {
             match item {
-                Loose::Value(s) if all_strings => out.push(s.into_owned()),
-                Loose::Value(_) => {}
-                Loose::WrongType => all_strings = false,
+                Typed::Str(s) if all_strings => out.push(s.into_owned()),
+                Typed::Str(_) => {}
+                _ => all_strings = false,
             }
         }
         Ok(if all_strings {
@@ -665,7 +603,7 @@ mod tests {
     }
 
     #[test]
-    fn loose_str() {
+    fn typed_str_or_other() {
         for (json, ok) in [
             (r#""x""#, true),
             ("1", false),
@@ -675,8 +613,8 @@ mod tests {
             (r#""a\"b""#, true),
         ] {
             let mut de = serde_json::Deserializer::from_str(json);
-            let v = LooseStr.deserialize(&mut de).unwrap();
-            assert_eq!(matches!(v, Loose::Value(_)), ok, "{json}");
+            let v = TypedSeed.deserialize(&mut de).unwrap();
+            assert_eq!(matches!(v, Typed::Str(_)), ok, "{json}");
         }
     }
 }

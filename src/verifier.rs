@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::claims::{Audience, CognitoClaims, TokenUse};
 use crate::config::{AcceptTokenUse, CognitoConfig};
 use crate::error::{Error, ErrorKind};
-use crate::json::{BorrowedStr, Loose, LooseStr, Scanner, StrictValue, set_once};
+use crate::json::{BorrowedStr, Scanner, StrictValue, Typed, TypedSeed, set_once};
 use crate::keys::{KeySet, MAX_KID_LEN, VerifyingKey};
 
 /// Largest RSA signature accepted: 8192-bit keys.
@@ -388,9 +388,9 @@ struct Header<'a> {
 
 #[derive(Default)]
 struct RawHeader<'a> {
-    alg: Option<Loose<Cow<'a, str>>>,
-    kid: Option<Loose<Cow<'a, str>>>,
-    typ: Option<Loose<Cow<'a, str>>>,
+    alg: Option<Typed<'a>>,
+    kid: Option<Typed<'a>>,
+    typ: Option<Typed<'a>>,
     crit: Option<Value>,
 }
 
@@ -461,7 +461,7 @@ impl<'a> Header<'a> {
         de.end().map_err(|_| ErrorKind::InvalidHeader)?;
 
         match raw.alg {
-            Some(Loose::Value(alg)) if alg == "RS256" => {}
+            Some(Typed::Str(alg)) if alg == "RS256" => {}
             _ => return Err(ErrorKind::UnsupportedAlgorithm),
         }
         match raw.crit {
@@ -471,11 +471,11 @@ impl<'a> Header<'a> {
         }
         match raw.typ {
             None => {}
-            Some(Loose::Value(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
+            Some(Typed::Str(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
             Some(_) => return Err(ErrorKind::InvalidType),
         }
         match raw.kid {
-            Some(Loose::Value(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_LEN => {
+            Some(Typed::Str(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_LEN => {
                 Ok(Header { kid })
             }
             _ => Err(ErrorKind::MissingKeyId),
@@ -499,9 +499,9 @@ impl<'de> Visitor<'de> for HeaderVisitor {
         let mut others: Vec<Cow<'de, str>> = Vec::new();
         while let Some(BorrowedStr(key)) = map.next_key::<BorrowedStr<'de>>()? {
             match &*key {
-                "alg" => set_once(&mut h.alg, map.next_value_seed(LooseStr)?)?,
-                "kid" => set_once(&mut h.kid, map.next_value_seed(LooseStr)?)?,
-                "typ" => set_once(&mut h.typ, map.next_value_seed(LooseStr)?)?,
+                "alg" => set_once(&mut h.alg, map.next_value_seed(TypedSeed)?)?,
+                "kid" => set_once(&mut h.kid, map.next_value_seed(TypedSeed)?)?,
+                "typ" => set_once(&mut h.typ, map.next_value_seed(TypedSeed)?)?,
                 "crit" => set_once(&mut h.crit, map.next_value_seed(StrictValue)?)?,
                 _ => {
                     if others.contains(&key) {

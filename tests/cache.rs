@@ -21,6 +21,9 @@ use tower_cognito::{
     AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, ErrorKind, FixedClock,
 };
 
+mod common;
+use common::advance_until_fetched;
+
 const NOW: u64 = 1_700_000_000;
 
 /// The answer, and the `Arc` of the claims the handler saw (to tell a cache hit by identity).
@@ -213,13 +216,7 @@ async fn a_key_set_swap_empties_the_cache() {
     issuer.rotate().unwrap();
     issuer.withdraw(&old_kid);
     issuer.respond_with(JwksResponse::Keys);
-    tokio::time::advance(Duration::from_secs(60)).await;
-    for _ in 0..2_000_000 {
-        if layer.refresh_stats().swaps == 2 {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    advance_until_fetched(&layer, Duration::from_secs(60), 2).await;
     assert_eq!(layer.refresh_stats().swaps, 2);
     let (status, kind, _) = send(&layer, &token).await;
     assert_eq!((status, kind), (401, Some(ErrorKind::UnknownKeyId)));
@@ -324,13 +321,7 @@ async fn a_refresh_with_identical_keys_keeps_the_set_and_the_cache() {
             let forged = issuer.sign_raw(br#"{"kid":"nope","alg":"RS256"}"#, b"{}");
             assert_eq!(send(&layer, &forged).await.1, Some(ErrorKind::UnknownKeyId));
         }
-        tokio::time::advance(Duration::from_secs(60)).await;
-        for _ in 0..2_000_000 {
-            if layer.refresh_stats().swaps == round + 2 {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
+        advance_until_fetched(&layer, Duration::from_secs(60), round + 2).await;
     }
     let stats = layer.refresh_stats();
     assert_eq!(
@@ -350,13 +341,7 @@ async fn a_refresh_with_identical_keys_keeps_the_set_and_the_cache() {
 
     // A real change (rotation) replaces the set.
     issuer.rotate().unwrap();
-    tokio::time::advance(Duration::from_secs(60)).await;
-    for _ in 0..2_000_000 {
-        if layer.refresh_stats().changes == 2 {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    advance_until_fetched(&layer, Duration::from_secs(60), 6).await;
     assert_eq!(layer.refresh_stats().changes, 2);
     assert!(!Arc::ptr_eq(&set_before, &layer.key_set()));
 }
