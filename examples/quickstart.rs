@@ -26,7 +26,7 @@
 //!
 //! | Variable | Meaning |
 //! |---|---|
-//! | `QUICKSTART_DEBUG_STATS` | `1`: also serve `GET /debug/stats`, `{"jwks_fetches": N, "refresh": {...}}` (`jwks_fetches`: requests the embedded issuer's JWKS server answered; `null` in real mode), and `GET /debug/authed` (behind the layer like `/me`, answers `ok` without reading the claims) |
+//! | `QUICKSTART_DEBUG_STATS` | `1`: also serve `GET /debug/stats`, `{"jwks_fetches": N, "refresh": {...}}` (`jwks_fetches`: requests the embedded issuer's JWKS server answered; `null` in real mode), `GET /debug/authed` (behind the layer like `/me`, answers `ok` without reading the claims) and, in offline mode, `GET /debug/me-no-layer` (the `/me` handler without the layer, on the printed access token's claims, verified once at start-up) |
 //! | `QUICKSTART_TOKENS_FILE` | Offline mode: write `QUICKSTART_TOKEN_COUNT` distinct valid access tokens there, one per line |
 //! | `QUICKSTART_UNKNOWN_KID_FILE` | Offline mode: write `QUICKSTART_TOKEN_COUNT` tokens there, each naming a distinct unknown `kid` (correctly signed otherwise) |
 //! | `QUICKSTART_TOKEN_COUNT` | Tokens per file (default 10 000, at most 1 000 000) |
@@ -36,10 +36,14 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{Map, Value, json};
+use axum::{Extension, Json, Router};
+use serde::Serialize;
+use serde_json::{Value, json};
 use tower_cognito::test_util::{JwksServer, LocalIssuer};
 use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, CognitoConfig, ConfigError};
 
@@ -320,8 +324,9 @@ pub async fn build(settings: &Settings) -> Result<(Router, Banner), String> {
     build_with(settings, &BenchOptions::default()).await
 }
 
-/// [`build`], plus the debug routes when `options.debug_stats` is set: `GET /debug/stats` and
-/// `GET /debug/authed` (behind the layer, answers `ok`).
+/// [`build`], plus the debug routes when `options.debug_stats` is set: `GET /debug/stats`,
+/// `GET /debug/authed` (behind the layer, answers `ok`) and, in offline mode,
+/// `GET /debug/me-no-layer` (the `/me` handler without the layer).
 ///
 /// # Errors
 /// As [`build`].
@@ -341,6 +346,18 @@ pub async fn build_with(
         let authed = Router::new()
             .route("/debug/authed", get(health))
             .route_layer(layer.clone());
+        // `/debug/me-no-layer` (offline mode): the `/me` handler and body without the layer, on
+        // claims verified once here: `/me` against it is the layer's share of a real route.
+        if let Banner::Offline(offline) = &banner {
+            let claims = layer
+                .verifier()
+                .verify(&offline.access_token, &layer.key_set(), unix_now())
+                .map_err(|e| format!("the printed access token does not verify: {e}"))?;
+            router = router.route(
+                "/debug/me-no-layer",
+                get(me).layer(Extension(Claims(Arc::new(claims)))),
+            );
+        }
         router = router
             .route(
                 "/debug/stats",
@@ -349,6 +366,13 @@ pub async fn build_with(
             .merge(authed);
     }
     Ok((router, banner))
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The body of `GET /debug/stats`.
@@ -422,24 +446,37 @@ async fn health() -> &'static str {
     "ok"
 }
 
+/// The body of `GET /me`: a view of the verified claims, borrowed from them (no copies), as
+/// JSON.
+#[derive(Serialize)]
+struct Me<'a> {
+    sub: &'a str,
+    iss: &'a str,
+    token_use: &'static str,
+    username: Option<&'a str>,
+    client_id: Option<&'a str>,
+    groups: &'a [String],
+    scopes: Vec<&'a str>,
+    exp: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+}
+
 /// The verified claims, as JSON.
-async fn me(claims: Claims) -> Json<Value> {
-    let mut body = Map::new();
-    body.insert("sub".into(), json!(claims.sub));
-    body.insert("iss".into(), json!(claims.iss));
-    body.insert("token_use".into(), json!(claims.token_use.as_str()));
-    body.insert("username".into(), json!(claims.username()));
-    body.insert("client_id".into(), json!(claims.app_client_id()));
-    body.insert("groups".into(), json!(claims.groups));
-    body.insert(
-        "scopes".into(),
-        json!(claims.scope.iter().collect::<Vec<_>>()),
-    );
-    body.insert("exp".into(), json!(claims.exp));
-    if let Some(email) = &claims.email {
-        body.insert("email".into(), json!(email));
-    }
-    Json(Value::Object(body))
+async fn me(claims: Claims) -> Response {
+    // `Json` serializes here, while the borrowed view is alive.
+    Json(Me {
+        sub: &claims.sub,
+        iss: &claims.iss,
+        token_use: claims.token_use.as_str(),
+        username: claims.username(),
+        client_id: claims.app_client_id(),
+        groups: &claims.groups,
+        scopes: claims.scope.iter().collect(),
+        exp: claims.exp,
+        email: claims.email.as_deref(),
+    })
+    .into_response()
 }
 
 /// The message when token files are asked for in real mode.
@@ -466,8 +503,8 @@ pub fn write_token_files(
     }
     if let Some(path) = &options.unknown_kid_file {
         // A per-run prefix: these `kid`s are never published, by this run or an earlier one.
-        let run = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
+        let run = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let tokens = mint(n, |i| {
             let header = json!({ "kid": format!("unknown-{run:x}-{i}"), "alg": "RS256" });

@@ -23,7 +23,7 @@ use crate::keys::KeySet;
 pub(crate) const MAX_CACHED_TOKEN_LEN: usize = 4096;
 
 pub(crate) struct Entry {
-    token: Box<str>,
+    token: Box<[u8]>,
     keys: Arc<KeySet>,
     /// `exp + leeway`: the last second at which the token is still accepted.
     valid_until: u64,
@@ -64,9 +64,8 @@ impl TokenCache {
     }
 
     #[inline]
-    fn slot(&self, token: &str) -> Option<&ArcSwapOption<Entry>> {
+    fn slot(&self, bytes: &[u8]) -> Option<&ArcSwapOption<Entry>> {
         // The last 16 bytes are signature characters: an RSA signature is pseudo-random.
-        let bytes = token.as_bytes();
         let tail = bytes
             .get(bytes.len().saturating_sub(16)..)
             .unwrap_or_default();
@@ -82,9 +81,10 @@ impl TokenCache {
         self.slots.get((h as usize) & self.mask)
     }
 
-    /// The cached entry of exactly this token, verified with exactly `keys`, not expired at `now`.
+    /// The cached entry of exactly these token bytes, verified with exactly `keys`, not expired at
+    /// `now`. The bytes need not have been checked: only byte-identical verified tokens hit.
     #[inline]
-    pub(crate) fn get(&self, token: &str, keys: &Arc<KeySet>, now: u64) -> Option<Arc<Entry>> {
+    pub(crate) fn get(&self, token: &[u8], keys: &Arc<KeySet>, now: u64) -> Option<Arc<Entry>> {
         if token.len() > MAX_CACHED_TOKEN_LEN {
             return None;
         }
@@ -107,10 +107,10 @@ impl TokenCache {
         if token.len() > MAX_CACHED_TOKEN_LEN {
             return;
         }
-        if let Some(slot) = self.slot(token) {
+        if let Some(slot) = self.slot(token.as_bytes()) {
             let valid_until = claims.exp.saturating_add(leeway);
             slot.store(Some(Arc::new(Entry {
-                token: token.into(),
+                token: token.as_bytes().into(),
                 keys: Arc::clone(keys),
                 valid_until,
                 claims,

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use tokio::task::AbortHandle;
 use tower_layer::Layer;
 
-use crate::bearer::bearer_token;
+use crate::bearer::{bearer_candidate, check_token};
 use crate::cache::TokenCache;
 use crate::claims::CognitoClaims;
 use crate::config::CognitoConfig;
@@ -274,18 +274,20 @@ impl Shared {
         T: DeserializeOwned + Send + Sync + 'static,
     {
         let config = self.verifier.config();
-        let token = bearer_token(headers, config.max_token_size)?;
+        let candidate = bearer_candidate(headers, config.max_token_size)?;
         let keys = self.issuer.keys.load();
         // Stale keys (past the maximum key age) verify nothing: the verifier sees an empty set,
         // so a well-formed token gets 503 and a malformed one still 401. The cache is skipped.
         let stale = self.issuer.is_stale();
         let now = config.clock.now();
         let cache = self.cache.as_ref().filter(|_| !stale);
-        if let Some(entry) = cache.and_then(|cache| cache.get(token, &keys, now))
+        // A hit is byte-identical to a token that passed every check, the character scan too.
+        if let Some(entry) = cache.and_then(|cache| cache.get(candidate, &keys, now))
             && insert_claims::<T>(extensions, &entry.claims, entry.custom.as_ref())
         {
             return Ok(());
         }
+        let token = check_token(candidate)?;
 
         let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
         let (claims, payload) = match self.verifier.verify_parts(token, key_set, now) {

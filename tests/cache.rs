@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, ErrorKind, FixedClock,
+    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, ErrorKind, FixedClock, RequestError,
 };
 
 mod common;
@@ -152,6 +152,56 @@ async fn same_signature_different_bytes_is_not_a_hit() {
     assert_eq!((status, kind), (401, Some(ErrorKind::InvalidSignature)));
     // A token that is a prefix or an extension of the cached one is not a hit either.
     assert_eq!(send(&layer, &format!("{token}A")).await.0, 401);
+}
+
+/// Hits skip the `b64token` character scan (the bytes equal a token that passed it): cached or
+/// not, a variant of a cached token that breaks the grammar keeps its own answer.
+#[tokio::test]
+async fn a_cached_token_never_hides_a_grammar_error() {
+    let (issuer, _) = fixed_issuer();
+    let layer = static_layer(&issuer, 1024);
+    let token = issuer.access_token();
+    let (_, _, first) = send(&layer, &token).await;
+    let first = first.unwrap();
+    let bad_char = {
+        let mut bytes = token.clone().into_bytes();
+        let mid = bytes.len() / 2;
+        bytes[mid] = b'*';
+        String::from_utf8(bytes).unwrap()
+    };
+    let cases: [(String, u16, Option<ErrorKind>); 5] = [
+        (
+            format!("{token} x"),
+            400,
+            Some(ErrorKind::InvalidRequest(RequestError::MultipleTokens)),
+        ),
+        (
+            format!("{token},{token}"),
+            400,
+            Some(ErrorKind::InvalidRequest(RequestError::MultipleTokens)),
+        ),
+        (
+            bad_char,
+            400,
+            Some(ErrorKind::InvalidRequest(RequestError::InvalidCharacters)),
+        ),
+        (format!("{token}=="), 401, Some(ErrorKind::Malformed)),
+        (format!("  {token}  "), 200, None),
+    ];
+    for round in 0..2 {
+        for (value, status, kind) in &cases {
+            let (got_status, got_kind, claims) = send(&layer, value).await;
+            assert_eq!(
+                (got_status, &got_kind),
+                (*status, kind),
+                "round {round}: {value}"
+            );
+            if *status == 200 {
+                // Surrounding spaces are not part of the token: the same bytes, a hit.
+                assert!(Arc::ptr_eq(&claims.unwrap(), &first));
+            }
+        }
+    }
 }
 
 #[tokio::test]

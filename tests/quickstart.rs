@@ -164,7 +164,7 @@ async fn offline_mode_serves_and_verifies_its_printed_tokens() {
     let resp = http.get(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     // The debug routes exist only when asked for.
-    for path in ["/debug/stats", "/debug/authed"] {
+    for path in ["/debug/stats", "/debug/authed", "/debug/me-no-layer"] {
         let resp = http.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
     }
@@ -296,6 +296,25 @@ async fn debug_stats_and_token_files_in_offline_mode() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.text().await.unwrap(), "ok");
+    // The `/me` handler without the layer: no token needed, and the body `/me` gives for the
+    // printed access token.
+    let unprotected = http
+        .get(format!("{base}/debug/me-no-layer"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unprotected.status(), StatusCode::OK);
+    let unprotected: Value = unprotected.json().await.unwrap();
+    let protected = http
+        .get(format!("{base}/me"))
+        .bearer_auth(&offline.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(protected.status(), StatusCode::OK);
+    let protected: Value = protected.json().await.unwrap();
+    assert_eq!(unprotected, protected);
+    assert_eq!(unprotected["username"], "alice", "{unprotected}");
 
     let before = stats().await;
     assert_eq!(before["jwks_fetches"], 1, "{before}");
