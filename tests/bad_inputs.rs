@@ -26,7 +26,6 @@ use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::OnceLock;
 
-use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{
     RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY, RSA_PKCS1_2048_8192_SHA256,
     RsaPublicKeyComponents, UnparsedPublicKey,
@@ -43,12 +42,17 @@ use tower_cognito::{
     AcceptTokenUse, Claims, CognitoAuthLayer, Error, ErrorKind, FixedClock, KeySet, RequestError,
 };
 
+mod common;
+use common::tokens::{
+    KID, PoolA, STD_HEADER, b64, claims_text, deep_array, deep_object, flip_bit,
+    non_canonical_last, none_header, parts, published_jwk, raw_member, sig_bytes,
+    signed_by_embedded_key, unaligned, with, with_sig, without,
+};
+
 /// The clock of every issuer and every layer.
 const NOW: u64 = 1_700_000_000;
 /// The default leeway (`DEFAULT_LEEWAY`), in seconds.
 const LEEWAY: u64 = 60;
-/// The `kid` of pool A's key AND of pool B's key (they collide on purpose).
-const KID: &str = "local-key-1";
 /// A second user pool.
 const POOL_B: &str = "us-east-1_PoolB2";
 /// The first key of the withdrawal issuer, withdrawn from its JWKS.
@@ -57,8 +61,6 @@ const WITHDRAWN_KID: &str = "w-key-1";
 const BIG_CAP: usize = 1024 * 1024;
 /// 9999-12-31T23:59:59Z, the latest time claim accepted.
 const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
-/// The header of tokens signed by pool A's key.
-const STD_HEADER: &str = r#"{"kid":"local-key-1","alg":"RS256"}"#;
 /// The bare challenge (no credentials).
 const BARE: &str = r#"Bearer realm="api""#;
 /// The secret of the `kty: oct` key put in a JWKS.
@@ -130,115 +132,22 @@ fn fx() -> &'static Fx {
     })
 }
 
+/// The shared token builders sign as pool A.
+impl PoolA for Fx {
+    fn pool_a(&self) -> &LocalIssuer {
+        &self.a
+    }
+}
+
 impl Fx {
-    /// Access-token claims of pool A, minted at `NOW`.
-    fn access(&self) -> Map<String, Value> {
-        self.a.access_claims()
-    }
-    /// ID-token claims of pool A, minted at `NOW`.
-    fn id(&self) -> Map<String, Value> {
-        self.a.id_claims()
-    }
-    /// Signed by pool A's key, standard header.
-    fn sign(&self, claims: &Map<String, Value>) -> String {
-        self.a.sign(claims)
-    }
-    /// Raw header and payload bytes, signed by pool A's key.
-    fn raw(&self, header: &[u8], payload: &[u8]) -> String {
-        self.a.sign_raw(header, payload)
-    }
-    /// A raw header over valid access claims, signed by pool A's key.
-    fn header(&self, header: &str) -> String {
-        self.raw(header.as_bytes(), claims_text(self.access()).as_bytes())
-    }
-    /// A header given as JSON over valid access claims, signed by pool A's key.
-    fn hdr(&self, header: Value) -> String {
-        self.header(&header.to_string())
-    }
-    /// The standard header over a raw payload, signed by pool A's key.
-    fn payload(&self, payload: &str) -> String {
-        self.raw(STD_HEADER.as_bytes(), payload.as_bytes())
-    }
     /// Pool A's published JWK.
     fn jwk_a(&self) -> Value {
-        self.a.jwks()["keys"][0].clone()
+        published_jwk(&self.a)
     }
     /// Pool B's published JWK (same `kid` as pool A's).
     fn jwk_b(&self) -> Value {
-        self.b.jwks()["keys"][0].clone()
+        published_jwk(&self.b)
     }
-    /// Valid access claims signed by pool A's key under a header naming `kid`.
-    fn with_kid(&self, kid: &str) -> String {
-        self.hdr(json!({ "kid": kid, "alg": "RS256" }))
-    }
-}
-
-fn claims_text(claims: Map<String, Value>) -> String {
-    Value::Object(claims).to_string()
-}
-
-fn with(mut claims: Map<String, Value>, key: &str, value: Value) -> Map<String, Value> {
-    claims.insert(key.to_owned(), value);
-    claims
-}
-
-fn without(mut claims: Map<String, Value>, key: &str) -> Map<String, Value> {
-    assert!(claims.remove(key).is_some(), "{key} was not there");
-    claims
-}
-
-/// The JSON text of `claims` without `key`, with `member` (raw JSON text, e.g. `"exp":1e300`)
-/// first: for what `serde_json` would never write (duplicates, huge numbers, escapes).
-fn raw_member(claims: Map<String, Value>, key: &str, member: &str) -> String {
-    let mut claims = claims;
-    claims.remove(key);
-    let text = claims_text(claims);
-    format!("{{{member},{}", text.strip_prefix('{').unwrap())
-}
-
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn parts(token: &str) -> (String, String, String) {
-    let v: Vec<&str> = token.split('.').collect();
-    assert_eq!(v.len(), 3, "{token}");
-    (v[0].to_owned(), v[1].to_owned(), v[2].to_owned())
-}
-
-fn with_sig(token: &str, sig: &[u8]) -> String {
-    let (h, p, _) = parts(token);
-    format!("{h}.{p}.{}", b64(sig))
-}
-
-/// The segment with its last character swapped for one that differs only in padding bits (a
-/// non-canonical encoding of the same bytes).
-fn non_canonical_last(segment: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    assert!(!segment.len().is_multiple_of(4), "no padding bits");
-    let (head, last) = segment.split_at(segment.len() - 1);
-    let i = ALPHABET
-        .iter()
-        .position(|&c| c == last.as_bytes()[0])
-        .unwrap();
-    format!("{head}{}", ALPHABET[i ^ 1] as char)
-}
-
-/// JSON text whose length is not a multiple of 3 (JSON whitespace appended), so that its
-/// base64 has padding bits and, padded, a `=`.
-fn unaligned(mut text: String) -> String {
-    while text.len().is_multiple_of(3) {
-        text.push(' ');
-    }
-    text
-}
-
-fn deep_array(n: usize) -> String {
-    format!("{}{}", "[".repeat(n), "]".repeat(n))
-}
-
-fn deep_object(n: usize) -> String {
-    format!("{}1{}", r#"{"a":"#.repeat(n), "}".repeat(n))
 }
 
 // DER, to key HMAC with the RSA public key exactly as it is usually stored.
@@ -312,17 +221,6 @@ fn encodings(jwk: &Value) -> PublicEncodings {
         pkcs1,
         pem,
     }
-}
-
-/// HS256 over valid access claims of pool A, keyed with `secret`, header naming `kid`.
-fn hs256(f: &Fx, kid: &str, secret: &[u8]) -> String {
-    let input = format!(
-        "{}.{}",
-        b64(json!({ "kid": kid, "alg": "HS256" }).to_string()),
-        b64(claims_text(f.access()))
-    );
-    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), input.as_bytes());
-    format!("{input}.{}", b64(tag.as_ref()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1008,7 +906,7 @@ fn structure(f: &Fx) -> Vec<Case> {
             "invalid UTF-8 in the payload",
             f.raw(
                 STD_HEADER.as_bytes(),
-                &[body.as_bytes(), b",\"x\":\"\xc3\x28\"}"].concat(),
+                [body.as_bytes(), b",\"x\":\"\xc3\x28\"}"].concat(),
             ),
             bad_claims(),
         ),
@@ -1156,8 +1054,6 @@ fn algorithm(f: &Fx) -> Vec<Case> {
     let alg = |alg: Value| f.hdr(json!({ "kid": KID, "alg": alg }));
     let good = f.sign(&f.access());
     let (_, p, s) = parts(&good);
-    let none_header =
-        |name: &str| b64(json!({ "kid": KID, "alg": name, "typ": "JWT" }).to_string());
     let keys = encodings(&f.jwk_a());
     let jwk_text = f.jwk_a().to_string();
     let long_kid = |n: usize| f.hdr(json!({ "kid": "k".repeat(n), "alg": "RS256" }));
@@ -1171,10 +1067,7 @@ fn algorithm(f: &Fx) -> Vec<Case> {
     let critical = || Reject(ErrorKind::CriticalHeader);
     let bad_typ = || Reject(ErrorKind::InvalidType);
     // Signed by pool B's key, which the header also embeds (`jwk`) and points at (`jku`).
-    let b_embedded = f.b.sign_json(
-        &json!({ "kid": KID, "alg": "RS256", "jwk": f.jwk_b(), "jku": "https://evil.example/jwks.json" }),
-        &Value::Object(f.access()),
-    );
+    let b_embedded = signed_by_embedded_key(&f.b, f.access());
 
     vec![
         tok("RS256 (control)", &good, Pass),
@@ -1203,22 +1096,22 @@ fn algorithm(f: &Fx) -> Vec<Case> {
         tok("alg nOnE", alg(json!("nOnE")), unsupported()),
         tok(
             "HS256 keyed with the RSA modulus bytes",
-            hs256(f, KID, &keys.modulus),
+            f.hs256(KID, &keys.modulus),
             unsupported(),
         ),
         tok(
             "HS256 keyed with the PKCS#1 DER public key",
-            hs256(f, KID, &keys.pkcs1),
+            f.hs256(KID, &keys.pkcs1),
             unsupported(),
         ),
         tok(
             "HS256 keyed with the PEM public key",
-            hs256(f, KID, keys.pem.as_bytes()),
+            f.hs256(KID, keys.pem.as_bytes()),
             unsupported(),
         ),
         tok(
             "HS256 keyed with the JWK text",
-            hs256(f, KID, jwk_text.as_bytes()),
+            f.hs256(KID, jwk_text.as_bytes()),
             unsupported(),
         ),
         tok("alg HS512", alg(json!("HS512")), unsupported()),
@@ -1326,13 +1219,8 @@ fn signature(f: &Fx) -> Vec<Case> {
     let bad_sig = || Reject(ErrorKind::InvalidSignature);
     let good = f.sign(&f.access());
     let (h, p, s) = parts(&good);
-    let sig = URL_SAFE_NO_PAD.decode(&s).unwrap();
+    let sig = sig_bytes(&good);
     assert_eq!(sig.len(), 256);
-    let flip = |byte: usize, bit: u8| {
-        let mut sig = sig.clone();
-        sig[byte] ^= 1 << bit;
-        with_sig(&good, &sig)
-    };
     let escalated = b64(claims_text(with(
         f.access(),
         "cognito:groups",
@@ -1349,9 +1237,9 @@ fn signature(f: &Fx) -> Vec<Case> {
 
     vec![
         tok("valid signature (control)", &good, Pass),
-        tok("first bit flipped", flip(0, 7), bad_sig()),
-        tok("middle bit flipped", flip(128, 3), bad_sig()),
-        tok("last bit flipped", flip(255, 0), bad_sig()),
+        tok("first bit flipped", flip_bit(&good, 0, 7), bad_sig()),
+        tok("middle bit flipped", flip_bit(&good, 128, 3), bad_sig()),
+        tok("last bit flipped", flip_bit(&good, 255, 0), bad_sig()),
         tok(
             "payload changed under the old signature (groups += admin)",
             format!("{h}.{escalated}.{s}"),
@@ -1430,9 +1318,6 @@ fn signature(f: &Fx) -> Vec<Case> {
 
 fn time(f: &Fx) -> Vec<Case> {
     let at = |key: &str, v: Value| f.sign(&with(f.access(), key, v));
-    let raw = |key: &str, text: &str| {
-        f.payload(&raw_member(f.access(), key, &format!(r#""{key}":{text}"#)))
-    };
     let invalid = || Reject(ErrorKind::InvalidClaims);
     let mut rows = vec![
         tok(
@@ -1474,20 +1359,24 @@ fn time(f: &Fx) -> Vec<Case> {
             at("exp", json!(MAX_NUMERIC_DATE + 1)),
             invalid(),
         ),
-        tok("exp u64::MAX", raw("exp", &u64::MAX.to_string()), invalid()),
+        tok(
+            "exp u64::MAX",
+            f.raw_claim("exp", &u64::MAX.to_string()),
+            invalid(),
+        ),
         tok(
             "exp beyond u64",
-            raw("exp", "18446744073709551616"),
+            f.raw_claim("exp", "18446744073709551616"),
             invalid(),
         ),
         tok(
             "exp with 400 digits",
-            raw("exp", &"9".repeat(400)),
+            f.raw_claim("exp", &"9".repeat(400)),
             invalid(),
         ),
         tok(
             "exp in exponent notation (an integer value)",
-            raw("exp", "1.7000036e9"),
+            f.raw_claim("exp", "1.7000036e9"),
             invalid(),
         ),
         tok("exp null", at("exp", Value::Null), invalid()),
@@ -1556,7 +1445,7 @@ fn time(f: &Fx) -> Vec<Case> {
         ] {
             rows.push(tok(
                 format!("{claim} {label}"),
-                raw(claim, &text),
+                f.raw_claim(claim, &text),
                 invalid(),
             ));
         }
@@ -1581,18 +1470,7 @@ fn issuer(f: &Fx) -> Vec<Case> {
     let bad_client = || Reject(ErrorKind::InvalidClient);
     let invalid = || Reject(ErrorKind::InvalidClaims);
 
-    let mut m2m = f.access();
-    for key in [
-        "username",
-        "cognito:groups",
-        "auth_time",
-        "origin_jti",
-        "event_id",
-    ] {
-        m2m.remove(key);
-    }
-    m2m.insert("sub".into(), json!(LOCAL_CLIENT_ID));
-    m2m.insert("scope".into(), json!("orders/read orders/write"));
+    let m2m = f.m2m();
     let mut extra = f.access();
     extra.insert("custom:tenant".into(), json!("acme"));
     extra.insert(
@@ -1812,7 +1690,7 @@ fn key_set(f: &Fx) -> Vec<Case> {
         tok("1024-bit key not used", WEAK_TOKEN, unknown()).on(L::Unusable),
         tok(
             "kty oct key, HS256 token keyed with it",
-            hs256(f, "hmac-key", HMAC_SECRET),
+            f.hs256("hmac-key", HMAC_SECRET),
             Reject(ErrorKind::UnsupportedAlgorithm),
         )
         .on(L::Unusable),
@@ -1903,7 +1781,7 @@ fn key_set(f: &Fx) -> Vec<Case> {
         .on(L::NoKeys),
         tok(
             "no key set yet: alg HS256",
-            hs256(f, KID, b"secret"),
+            f.hs256(KID, b"secret"),
             Reject(ErrorKind::UnsupportedAlgorithm),
         )
         .on(L::NoKeys),

@@ -21,9 +21,10 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::net::TcpListener;
-use tokio::process::Command;
+use tokio::process::{Child, ChildStdout, Command};
+use tokio::task::JoinHandle;
 use tower_cognito::AcceptTokenUse;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 
@@ -65,14 +66,20 @@ fn line_value<'a>(lines: &'a [String], prefix: &str) -> Option<&'a str> {
 
 /// Builds the app for `settings`, serves it on a free loopback port, and returns the address,
 /// the banner (which must outlive the test) and the server task.
-async fn start(settings: &Settings) -> (SocketAddr, Banner, tokio::task::JoinHandle<()>) {
+async fn start(settings: &Settings) -> (SocketAddr, Banner, JoinHandle<()>) {
     let (router, banner) = quickstart::build(settings).await.unwrap();
-    let listener = TcpListener::bind(settings.bind_addr).await.unwrap();
+    let (addr, server) = serve(settings.bind_addr, router).await;
+    (addr, banner, server)
+}
+
+/// Serves `router` on `bind_addr` (port 0: a free one); returns the address and the server task.
+async fn serve(bind_addr: SocketAddr, router: axum::Router) -> (SocketAddr, JoinHandle<()>) {
+    let listener = TcpListener::bind(bind_addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
     });
-    (addr, banner, server)
+    (addr, server)
 }
 
 fn challenge(resp: &reqwest::Response) -> String {
@@ -265,11 +272,7 @@ async fn debug_stats_and_token_files_in_offline_mode() {
     assert_eq!(distinct(&valid), 5);
     assert_eq!(distinct(&unknown), 5);
 
-    let listener = TcpListener::bind(settings.bind_addr).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
+    let (addr, server) = serve(settings.bind_addr, router).await;
     let http = client();
     let base = format!("http://{addr}");
     let stats = || async {
@@ -344,20 +347,13 @@ async fn debug_stats_and_token_files_in_offline_mode() {
             challenge(&resp)
         );
     }
-    // The unknown kids ask for one refetch, at the end of the cooldown (10 s by default) at
-    // the latest: the counter is the embedded issuer's.
-    let refetched = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let now = stats().await;
-            if now["jwks_fetches"].as_u64().unwrap() >= 2 {
-                break now;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await
-    .expect("a refetch within the cooldown");
-    assert_eq!(refetched["jwks_fetches"], offline.issuer.jwks_requests());
+    // Their refetch at the end of the cooldown is tested with paused time in tests/refresher.rs.
+    let after = stats().await;
+    assert_eq!(
+        after["jwks_fetches"],
+        offline.issuer.jwks_requests(),
+        "the counter is the embedded issuer's: {after}"
+    );
 
     server.abort();
 }
@@ -661,18 +657,28 @@ async fn example() -> Command {
     cmd
 }
 
-#[tokio::test]
-async fn the_example_binary_prints_a_working_token() {
-    let mut child = example()
-        .await
+/// The example running as a child process, after its banner.
+struct Running {
+    child: Child,
+    /// The banner, `listening on` last.
+    lines: Vec<String>,
+    /// The address of that line.
+    addr: SocketAddr,
+    /// The rest of its stdout, kept open so that the child can still print.
+    _stdout: Lines<BufReader<ChildStdout>>,
+}
+
+/// Spawns `cmd` (from `example`, with `BIND_ADDR` set to a free loopback port) and reads its
+/// banner up to `listening on`, bounded in lines and in time. If that line does not come, kills
+/// the child and panics with what it printed.
+async fn start_example(mut cmd: Command) -> Running {
+    let mut child = cmd
         .env("BIND_ADDR", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-
-    // Read the banner: bounded in lines and in time.
     let banner = tokio::time::timeout(START_TIMEOUT, async {
         let mut lines = Vec::new();
         while lines.len() < MAX_BANNER_LINES {
@@ -688,12 +694,9 @@ async fn the_example_binary_prints_a_working_token() {
         lines
     })
     .await;
-    let lines = match banner {
-        Ok(lines) => lines,
-        Err(_) => {
-            child.kill().await.unwrap();
-            panic!("the example printed no `listening on` line in time");
-        }
+    let Ok(lines) = banner else {
+        child.kill().await.unwrap();
+        panic!("the example printed no `listening on` line in time");
     };
     let Some(addr) = line_value(&lines, "listening on http://") else {
         child.kill().await.unwrap();
@@ -703,14 +706,26 @@ async fn the_example_binary_prints_a_working_token() {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    let addr: SocketAddr = addr.parse().unwrap();
+    let addr = addr.parse().unwrap();
+    Running {
+        child,
+        lines,
+        addr,
+        _stdout: stdout,
+    }
+}
+
+#[tokio::test]
+async fn the_example_binary_prints_a_working_token() {
+    let mut running = start_example(example().await).await;
+    let (lines, addr) = (&running.lines, running.addr);
     assert!(addr.ip().is_loopback() && addr.port() != 0, "{addr}");
     assert_eq!(
         lines.first().unwrap(),
         "offline mode: no COGNITO_* variable set, tokens come from an embedded local issuer"
     );
-    let access = line_value(&lines, "access token: ").unwrap().to_owned();
-    let id = line_value(&lines, "id token: ").unwrap().to_owned();
+    let access = line_value(lines, "access token: ").unwrap().to_owned();
+    let id = line_value(lines, "id token: ").unwrap().to_owned();
     assert!(lines.contains(&format!(
         "curl -H \"Authorization: Bearer {access}\" http://{addr}/me"
     )));
@@ -739,7 +754,7 @@ async fn the_example_binary_prints_a_working_token() {
     let resp = http.get(format!("http://{addr}/me")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 
-    child.kill().await.unwrap();
+    running.child.kill().await.unwrap();
 }
 
 #[tokio::test]
@@ -801,35 +816,13 @@ async fn the_example_binary_writes_token_files_and_serves_stats() {
     let dir = TempDir::new("quickstart-binary");
     let valid = dir.0.join("valid.txt");
     let unknown = dir.0.join("unknown.txt");
-    let mut child = example()
-        .await
-        .env("BIND_ADDR", "127.0.0.1:0")
-        .env("QUICKSTART_DEBUG_STATS", "1")
+    let mut cmd = example().await;
+    cmd.env("QUICKSTART_DEBUG_STATS", "1")
         .env("QUICKSTART_TOKEN_COUNT", "3")
         .env("QUICKSTART_TOKENS_FILE", &valid)
-        .env("QUICKSTART_UNKNOWN_KID_FILE", &unknown)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let lines = tokio::time::timeout(START_TIMEOUT, async {
-        let mut lines = Vec::new();
-        while lines.len() < MAX_BANNER_LINES {
-            let Some(line) = stdout.next_line().await.unwrap() else {
-                break;
-            };
-            let done = line.starts_with("listening on http://");
-            lines.push(line);
-            if done {
-                break;
-            }
-        }
-        lines
-    })
-    .await
-    .expect("the example starts in time");
-    let addr = line_value(&lines, "listening on http://").expect("a listening line");
+        .env("QUICKSTART_UNKNOWN_KID_FILE", &unknown);
+    let mut running = start_example(cmd).await;
+    let (lines, addr) = (&running.lines, running.addr);
     // The usual banner, then the extra lines, then `listening on` last.
     assert_eq!(
         lines.first().unwrap(),
@@ -871,5 +864,5 @@ async fn the_example_binary_writes_token_files_and_serves_stats() {
     assert_eq!(stats["jwks_fetches"], 1, "{stats}");
     assert_eq!(stats["refresh"]["swaps"], 1, "{stats}");
 
-    child.kill().await.unwrap();
+    running.child.kill().await.unwrap();
 }

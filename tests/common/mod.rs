@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests that drive the layer and its refresher.
+//! Helpers shared by the integration tests that drive the layer and its refresher, and (in
+//! `tokens`) the token builders of the two bad-input tables.
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 use std::convert::Infallible;
@@ -6,6 +7,9 @@ use std::time::Duration;
 
 use tower::ServiceExt;
 use tower_cognito::{CognitoAuthLayer, ErrorKind};
+
+#[cfg(feature = "test-util")]
+pub(crate) mod tokens;
 
 /// One request with `token` through `layer` over a `service_fn`: status, error kind, and whether
 /// the answer carries `Retry-After`.
