@@ -282,9 +282,11 @@ impl Shared {
         let now = config.clock.now();
         let cache = self.cache.as_ref().filter(|_| !stale);
         // A hit is byte-identical to a token that passed every check, the character scan too.
-        if let Some(entry) = cache.and_then(|cache| cache.get(candidate, &keys, now))
-            && insert_claims::<T>(extensions, &entry.claims, entry.custom.as_ref())
-        {
+        if cache.is_some_and(|cache| {
+            cache.hit(candidate, &keys, now, |entry| {
+                insert_claims::<T>(extensions, &entry.claims, entry.custom.as_ref())
+            })
+        }) {
             return Ok(());
         }
         let token = check_token(candidate)?;
