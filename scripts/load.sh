@@ -56,11 +56,9 @@ WARMUP="${LOAD_WARMUP:-2}"
 START_TIMEOUT="${LOAD_START_TIMEOUT:-300}"
 ESTIMATES="target/criterion/verify/floor_rsa_verify/new/estimates.json"
 
-log() { printf 'load.sh: %s\n' "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
+SCRIPT_NAME=load.sh
+# shellcheck source=scripts/quickstart-lib.sh
+. "$ROOT/scripts/quickstart-lib.sh"
 
 for v in DURATION ROUNDS ROUND_DURATION CONNECTIONS THREADS TOKENS; do
     case "${!v}" in
@@ -72,30 +70,13 @@ case "$WARMUP" in '' | *[!0-9]*) die "LOAD_WARMUP must be an integer" ;; esac
 [ "$TOKENS" -le 1000000 ] || die "LOAD_TOKENS must be at most 1000000"
 [ "$ROUNDS" -le 100 ] || die "LOAD_ROUNDS must be at most 100"
 
-# --- tools -----------------------------------------------------------------------------------
-if ! command -v wrk >/dev/null 2>&1; then
-    log "wrk is missing: installing it with apt-get"
-    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-        die "wrk is not installed and cannot be installed here (needs root and apt-get); install wrk (with LuaJIT support) and retry"
-    fi
-    apt-get update -qq >&2 || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2 || die "apt-get install wrk failed"
-    command -v wrk >/dev/null 2>&1 || die "wrk still missing after apt-get install"
-fi
-for tool in curl python3 timeout; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
-done
-
-# --- build -----------------------------------------------------------------------------------
-log "building the quick start (release)"
-timeout 1800 cargo build --release --example quickstart --features test-util >&2 \
-    || die "cargo build --release --example quickstart --features test-util failed"
-BIN="$ROOT/target/release/examples/quickstart"
-[ -x "$BIN" ] || die "no executable at $BIN"
+# --- tools and build ----------------------------------------------------------------------------
+ensure_apt_tools wrk
+require_tools curl python3 timeout
+build_quickstart
 
 # --- start -----------------------------------------------------------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tower-cognito-load.XXXXXX")"
-SERVER_PID=""
 WRK_PID=""
 cleanup() {
     local status=$?
@@ -104,15 +85,7 @@ cleanup() {
         kill "$WRK_PID" 2>/dev/null || true
         wait "$WRK_PID" 2>/dev/null || true
     fi
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -INT "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    stop_quickstart
     rm -rf "$WORK"
     exit "$status"
 }
@@ -121,30 +94,13 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 log "starting the quick start (minting $TOKENS + $TOKENS tokens; this takes a while on 2 cores)"
-env -u COGNITO_USER_POOL_ID -u COGNITO_CLIENT_ID -u COGNITO_REGION -u COGNITO_TOKEN_USE \
-    -u COGNITO_JWKS_URL \
-    BIND_ADDR=127.0.0.1:0 \
-    QUICKSTART_DEBUG_STATS=1 \
+start_quickstart "$WORK" "$START_TIMEOUT" \
     QUICKSTART_TOKEN_COUNT="$TOKENS" \
     QUICKSTART_TOKENS_FILE="$WORK/tokens.txt" \
-    QUICKSTART_UNKNOWN_KID_FILE="$WORK/unknown-kid.txt" \
-    "$BIN" >"$WORK/server.out" 2>"$WORK/server.err" </dev/null &
-SERVER_PID=$!
-
-deadline=$((SECONDS + START_TIMEOUT))
-until grep -q '^listening on http://' "$WORK/server.out" 2>/dev/null; do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        cat "$WORK/server.err" >&2 || true
-        die "the quick start exited during start-up"
-    fi
-    [ "$SECONDS" -lt "$deadline" ] || die "the quick start printed no 'listening on' line in ${START_TIMEOUT}s"
-    sleep 0.2
-done
-BASE="$(sed -n 's|^listening on \(http://127\.0\.0\.1:[0-9]*\)$|\1|p' "$WORK/server.out" | head -n 1)"
-[ -n "$BASE" ] || die "the quick start does not listen on 127.0.0.1: $(grep '^listening on' "$WORK/server.out")"
-ACCESS="$(sed -n 's/^access token: //p' "$WORK/server.out" | head -n 1)"
-[ -n "$ACCESS" ] || die "no access token line"
-log "server pid $SERVER_PID at $BASE"
+    QUICKSTART_UNKNOWN_KID_FILE="$WORK/unknown-kid.txt"
+SERVER_PID="$QS_PID"
+BASE="$QS_BASE"
+ACCESS="$QS_ACCESS"
 
 stats() { curl -sS --fail --noproxy '*' --max-time 5 "$BASE/debug/stats"; }
 jwks_fetches() {

@@ -24,47 +24,19 @@ case "$SECONDS_PER_ROUTE" in
 esac
 ROUTES=(/health /debug/authed /debug/me-no-layer /me)
 
-log() { printf 'profile-routes.sh: %s\n' "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
+SCRIPT_NAME=profile-routes.sh
+# shellcheck source=scripts/quickstart-lib.sh
+. "$ROOT/scripts/quickstart-lib.sh"
 
-missing=()
-command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
-command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-if [ "${#missing[@]}" -gt 0 ]; then
-    log "installing ${missing[*]} with apt-get"
-    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-        die "${missing[*]} missing and cannot be installed here (needs root and apt-get)"
-    fi
-    apt-get update -qq >&2 || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2 \
-        || die "apt-get install ${missing[*]} failed"
-fi
-for tool in callgrind_control timeout python3; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
-done
-
-log "building the quick start (release)"
-timeout 1800 cargo build --release --example quickstart --features test-util >&2 \
-    || die "cargo build --release --example quickstart --features test-util failed"
-BIN="$ROOT/target/release/examples/quickstart"
+ensure_apt_tools valgrind wrk
+require_tools callgrind_control timeout python3
+build_quickstart
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tower-cognito-profile.XXXXXX")"
-SERVER_PID=""
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -INT "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    stop_quickstart
     rm -rf "$WORK"
     exit "$status"
 }
@@ -73,22 +45,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 log "starting the quick start under callgrind (slow: about a minute)"
-env -u COGNITO_USER_POOL_ID -u COGNITO_CLIENT_ID -u COGNITO_REGION -u COGNITO_TOKEN_USE \
-    -u COGNITO_JWKS_URL \
-    BIND_ADDR=127.0.0.1:0 QUICKSTART_DEBUG_STATS=1 \
-    valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out.%p" "$BIN" \
-    >"$WORK/server.out" 2>"$WORK/server.err" </dev/null &
-SERVER_PID=$!
-deadline=$((SECONDS + 600))
-until grep -q '^listening on http://' "$WORK/server.out" 2>/dev/null; do
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.err" >&2; die "the server exited during start-up"; }
-    [ "$SECONDS" -lt "$deadline" ] || die "no 'listening on' line in 600 s"
-    sleep 0.5
-done
-BASE="$(sed -n 's|^listening on \(http://127\.0\.0\.1:[0-9]*\)$|\1|p' "$WORK/server.out" | head -n 1)"
-[ -n "$BASE" ] || die "the server does not listen on 127.0.0.1"
-ACCESS="$(sed -n 's/^access token: //p' "$WORK/server.out" | head -n 1)"
-[ -n "$ACCESS" ] || die "no access token line"
+start_quickstart "$WORK" 600 \
+    --wrap valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out.%p"
+SERVER_PID="$QS_PID"
+BASE="$QS_BASE"
+ACCESS="$QS_ACCESS"
 
 wrk_run() { # wrk_run SECONDS PATH: prints the completed requests
     timeout $(($1 + 60)) wrk -t 1 -c 4 -d "${1}s" --timeout 10s \
