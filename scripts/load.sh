@@ -79,19 +79,14 @@ build_quickstart
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tower-cognito-load.XXXXXX")"
 WRK_PID=""
 cleanup() {
-    local status=$?
-    trap - EXIT INT TERM
     if [ -n "$WRK_PID" ] && kill -0 "$WRK_PID" 2>/dev/null; then
         kill "$WRK_PID" 2>/dev/null || true
         wait "$WRK_PID" 2>/dev/null || true
     fi
     stop_quickstart
     rm -rf "$WORK"
-    exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 log "starting the quick start (minting $TOKENS + $TOKENS tokens; this takes a while on 2 cores)"
 start_quickstart "$WORK" "$START_TIMEOUT" \

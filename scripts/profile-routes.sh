@@ -34,15 +34,10 @@ build_quickstart
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tower-cognito-profile.XXXXXX")"
 cleanup() {
-    local status=$?
-    trap - EXIT INT TERM
     stop_quickstart
     rm -rf "$WORK"
-    exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 log "starting the quick start under callgrind (slow: about a minute)"
 start_quickstart "$WORK" 600 \

@@ -96,3 +96,18 @@ stop_quickstart() {
     fi
     QS_PID=""
 }
+
+# on_exit HOOK: runs the function HOOK once when the script exits (normally, on an error, or on
+# Ctrl-C / TERM, which exit 130 / 143), keeping the script's exit status.
+on_exit() {
+    ON_EXIT_HOOK=$1
+    trap _run_on_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+_run_on_exit() {
+    local status=$?
+    trap - EXIT INT TERM
+    "$ON_EXIT_HOOK" || true
+    exit "$status"
+}
