@@ -275,45 +275,32 @@ async fn debug_stats_and_token_files_in_offline_mode() {
     let (addr, server) = serve(settings.bind_addr, router).await;
     let http = client();
     let base = format!("http://{addr}");
+    // One GET, with a bearer token when given.
+    let get = |path: &str, token: Option<&str>| {
+        let req = http.get(format!("{base}{path}"));
+        match token {
+            Some(token) => req.bearer_auth(token),
+            None => req,
+        }
+        .send()
+    };
     let stats = || async {
-        let resp = http
-            .get(format!("{base}/debug/stats"))
-            .send()
-            .await
-            .unwrap();
+        let resp = get("/debug/stats", None).await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
         resp.json::<Value>().await.unwrap()
     };
     // Behind the layer, without the claims handler.
-    let resp = http
-        .get(format!("{base}/debug/authed"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get("/debug/authed", None).await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    let resp = http
-        .get(format!("{base}/debug/authed"))
-        .bearer_auth(&valid[0])
-        .send()
-        .await
-        .unwrap();
+    let resp = get("/debug/authed", Some(&valid[0])).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.text().await.unwrap(), "ok");
     // The `/me` handler without the layer: no token needed, and the body `/me` gives for the
     // printed access token.
-    let unprotected = http
-        .get(format!("{base}/debug/me-no-layer"))
-        .send()
-        .await
-        .unwrap();
+    let unprotected = get("/debug/me-no-layer", None).await.unwrap();
     assert_eq!(unprotected.status(), StatusCode::OK);
     let unprotected: Value = unprotected.json().await.unwrap();
-    let protected = http
-        .get(format!("{base}/me"))
-        .bearer_auth(&offline.access_token)
-        .send()
-        .await
-        .unwrap();
+    let protected = get("/me", Some(&offline.access_token)).await.unwrap();
     assert_eq!(protected.status(), StatusCode::OK);
     let protected: Value = protected.json().await.unwrap();
     assert_eq!(unprotected, protected);
@@ -325,21 +312,11 @@ async fn debug_stats_and_token_files_in_offline_mode() {
     assert_eq!(before["refresh"]["failures"], 0, "{before}");
 
     for token in &valid {
-        let resp = http
-            .get(format!("{base}/me"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let resp = get("/me", Some(token)).await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
     }
     for token in &unknown {
-        let resp = http
-            .get(format!("{base}/me"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let resp = get("/me", Some(token)).await.unwrap();
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
         assert!(
             challenge(&resp).contains("unknown signing key"),
