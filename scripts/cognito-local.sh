@@ -108,7 +108,7 @@ install() {
     log "installed in $((SECONDS - started)) s"
 }
 
-# A fresh state: the Cognito-shaped pool and the issuer domain (see /work/shared/COGNITO.md).
+# A fresh state: the Cognito-shaped pool and the issuer domain (see the shared COGNITO.md notes).
 prepare_state() {
     rm -rf "$DIR/.cognito"
     mkdir -p "$DIR/.cognito/db"
