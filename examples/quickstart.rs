@@ -45,7 +45,9 @@ use axum::{Extension, Json, Router};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tower_cognito::test_util::{JwksServer, LocalIssuer};
-use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, CognitoConfig, ConfigError};
+use tower_cognito::{
+    AcceptTokenUse, Claims, Clock, CognitoAuthLayer, CognitoConfig, ConfigError, SystemClock,
+};
 
 /// Address used when `BIND_ADDR` is not set.
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
@@ -351,7 +353,7 @@ pub async fn build_with(
         if let Banner::Offline(offline) = &banner {
             let claims = layer
                 .verifier()
-                .verify(&offline.access_token, &layer.key_set(), unix_now())
+                .verify(&offline.access_token, &layer.key_set(), SystemClock.now())
                 .map_err(|e| format!("the printed access token does not verify: {e}"))?;
             router = router.route(
                 "/debug/me-no-layer",
@@ -366,13 +368,6 @@ pub async fn build_with(
             .merge(authed);
     }
     Ok((router, banner))
-}
-
-/// Seconds since the Unix epoch (0 if the clock is before it).
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// The body of `GET /debug/stats`.

@@ -11,6 +11,9 @@
 # counters, and divides the instructions (user space, the whole server) by the requests wrk
 # completed. Routes: /health, /debug/authed, /debug/me-no-layer, /me (see scripts/load.sh).
 #
+# PROFILE_OUT=DIR keeps the callgrind dump of each route there (DIR/health.callgrind, ...), for
+# `callgrind_annotate`.
+#
 # Installs valgrind and wrk with apt-get when missing (root, Debian/Ubuntu). Every wait is bounded;
 # the server is stopped on exit.
 set -euo pipefail
@@ -72,6 +75,11 @@ for route in "${ROUTES[@]}"; do
     total="$(grep -E '^(summary|totals):' "$dump" | head -n 1 | awk '{ print $2 }')"
     [ -n "$total" ] && [ "${requests:-0}" -gt 0 ] || die "no count for $route"
     echo "$route $requests $total" >>"$WORK/results"
+    if [ -n "${PROFILE_OUT:-}" ]; then
+        mkdir -p "$PROFILE_OUT" || die "cannot create $PROFILE_OUT"
+        name="${route#/}"
+        cp "$dump" "$PROFILE_OUT/${name//\//-}.callgrind" || die "cannot copy the dump to $PROFILE_OUT"
+    fi
 done
 
 python3 - "$WORK/results" <<'PY'

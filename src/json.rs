@@ -279,6 +279,34 @@ impl<'a> Scanner<'a> {
         self.pos += n;
     }
 
+    /// An array or object: `open`, then members read by `member` and separated by `,`, then
+    /// `close` (whitespace allowed around each). Empty (`[]`, `{}`) when `close` comes first.
+    /// `None` as soon as `member` answers `None` or a separator is wrong.
+    #[inline]
+    pub(crate) fn members(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut member: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(open)?;
+        if self.next_byte()? == close {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            member(self)?;
+            match self.next_byte()? {
+                b',' => self.pos += 1,
+                b if b == close => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
     /// Only whitespace is left.
     pub(crate) fn at_end(&mut self) -> bool {
         self.skip_ws();
@@ -407,23 +435,11 @@ impl<'a> Scanner<'a> {
                 Typed::Bool(false)
             }
             b'[' => {
-                self.pos += 1;
                 let mut items = Vec::new();
-                if self.next_byte()? == b']' {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        items.push(self.str()?.into_owned());
-                        match self.next_byte()? {
-                            b',' => self.pos += 1,
-                            b']' => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return None,
-                        }
-                    }
-                }
+                self.members(b'[', b']', |sc| {
+                    items.push(sc.str()?.into_owned());
+                    Some(())
+                })?;
                 Typed::Strings(items)
             }
             _ => return None,
@@ -458,51 +474,50 @@ impl<'a> Scanner<'a> {
                 Value::Null
             }
             b'[' if depth < FAST_MAX_DEPTH => {
-                self.pos += 1;
                 let mut items = Vec::new();
-                if self.next_byte()? == b']' {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        items.push(self.value(depth + 1)?);
-                        match self.next_byte()? {
-                            b',' => self.pos += 1,
-                            b']' => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return None,
-                        }
-                    }
-                }
+                self.members(b'[', b']', |sc| {
+                    items.push(sc.value(depth + 1)?);
+                    Some(())
+                })?;
                 Value::Array(items)
             }
             b'{' if depth < FAST_MAX_DEPTH => {
-                self.pos += 1;
                 let mut map = Map::new();
-                if self.next_byte()? == b'}' {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        let key = self.str()?.into_owned();
-                        self.eat(b':')?;
-                        let value = self.value(depth + 1)?;
-                        insert_unique::<de::value::Error>(&mut map, key, value).ok()?;
-                        match self.next_byte()? {
-                            b',' => self.pos += 1,
-                            b'}' => {
-                                self.pos += 1;
-                                break;
-                            }
-                            _ => return None,
-                        }
-                    }
-                }
+                self.members(b'{', b'}', |sc| {
+                    let key = sc.str()?.into_owned();
+                    sc.eat(b':')?;
+                    let value = sc.value(depth + 1)?;
+                    insert_unique::<de::value::Error>(&mut map, key, value).ok()
+                })?;
                 Value::Object(map)
             }
             _ => return None,
         })
     }
+}
+
+/// Single-byte edits of a document, for the differential tests of the fast paths.
+#[cfg(test)]
+pub(crate) fn single_byte_edits(base: &[u8], alphabet: &[u8]) -> Vec<Vec<u8>> {
+    let mut edits = Vec::new();
+    for i in 0..=base.len() {
+        if i < base.len() {
+            let mut deleted = base.to_vec();
+            deleted.remove(i);
+            edits.push(deleted);
+        }
+        for &c in alphabet {
+            let mut inserted = base.to_vec();
+            inserted.insert(i, c);
+            edits.push(inserted);
+            if i < base.len() {
+                let mut replaced = base.to_vec();
+                replaced[i] = c;
+                edits.push(replaced);
+            }
+        }
+    }
+    edits
 }
 
 #[cfg(test)]
