@@ -18,43 +18,13 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, ErrorKind, FixedClock, RequestError,
+    AcceptTokenUse, Claims, CognitoAuthLayer, ErrorKind, FixedClock, RequestError,
 };
 
 mod common;
-use common::advance_until_fetched;
+use common::{advance_until_fetched, answer, serve_layer};
 
 const NOW: u64 = 1_700_000_000;
-
-/// The answer, and the `Arc` of the claims the handler saw (to tell a cache hit by identity).
-async fn send(
-    layer: &CognitoAuthLayer,
-    token: &str,
-) -> (u16, Option<ErrorKind>, Option<Arc<CognitoClaims>>) {
-    let svc = tower::ServiceBuilder::new()
-        .layer(layer.clone())
-        .service_fn(|req: http::Request<()>| async move {
-            let claims = req.extensions().get::<Claims>().map(|c| Arc::clone(&c.0));
-            let mut res = http::Response::new(String::new());
-            res.extensions_mut().insert(claims);
-            Ok::<_, Infallible>(res)
-        });
-    let req = http::Request::get("/")
-        .header("authorization", format!("Bearer {token}"))
-        .body(())
-        .unwrap();
-    let res = svc.oneshot(req).await.unwrap();
-    let kind = res
-        .extensions()
-        .get::<tower_cognito::Error>()
-        .map(|e| e.kind().clone());
-    let claims = res
-        .extensions()
-        .get::<Option<Arc<CognitoClaims>>>()
-        .cloned()
-        .flatten();
-    (res.status().as_u16(), kind, claims)
-}
 
 fn fixed_issuer() -> (LocalIssuer, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::new(NOW));
@@ -82,18 +52,18 @@ async fn a_repeated_token_is_a_hit_and_another_token_is_not() {
     let (issuer, _) = fixed_issuer();
     let layer = static_layer(&issuer, 1024);
     let token = issuer.access_token();
-    let (s1, _, first) = send(&layer, &token).await;
-    let (s2, _, second) = send(&layer, &token).await;
-    assert_eq!((s1, s2), (200, 200));
+    let first = answer(&layer, &token).await;
+    let second = answer(&layer, &token).await;
+    assert_eq!((first.status, second.status), (200, 200));
     assert!(
-        Arc::ptr_eq(&first.unwrap(), &second.unwrap()),
+        Arc::ptr_eq(&first.claims.unwrap(), &second.claims.unwrap()),
         "the second request is served from the cache"
     );
 
     let other = issuer.id_token();
-    let (s3, _, third) = send(&layer, &other).await;
-    assert_eq!(s3, 200);
-    assert_eq!(third.unwrap().token_use, tower_cognito::TokenUse::Id);
+    let third = answer(&layer, &other).await;
+    assert_eq!(third.status, 200);
+    assert_eq!(third.claims.unwrap().token_use, tower_cognito::TokenUse::Id);
 }
 
 #[tokio::test]
@@ -101,8 +71,8 @@ async fn with_the_cache_off_every_request_is_verified() {
     let (issuer, _) = fixed_issuer();
     let layer = static_layer(&issuer, 0);
     let token = issuer.access_token();
-    let (_, _, a) = send(&layer, &token).await;
-    let (_, _, b) = send(&layer, &token).await;
+    let a = answer(&layer, &token).await.claims;
+    let b = answer(&layer, &token).await.claims;
     assert!(!Arc::ptr_eq(&a.unwrap(), &b.unwrap()));
 }
 
@@ -113,14 +83,13 @@ async fn expiry_is_checked_again_on_every_hit() {
     let mut claims = issuer.access_claims();
     claims.insert("exp".into(), json!(NOW + 100));
     let token = issuer.sign(&claims);
-    assert_eq!(send(&layer, &token).await.0, 200);
+    assert_eq!(answer(&layer, &token).await.status, 200);
     // Leeway is 60 s: still accepted at exp + 60, refused at exp + 61, from the cache's side too.
     clock.set(NOW + 160);
-    assert_eq!(send(&layer, &token).await.0, 200);
+    assert_eq!(answer(&layer, &token).await.status, 200);
     clock.set(NOW + 161);
-    let (status, kind, _) = send(&layer, &token).await;
     assert_eq!(
-        (status, kind),
+        answer(&layer, &token).await.status_kind(),
         (
             401,
             Some(ErrorKind::Expired {
@@ -136,7 +105,7 @@ async fn same_signature_different_bytes_is_not_a_hit() {
     let (issuer, _) = fixed_issuer();
     let layer = static_layer(&issuer, 1024);
     let token = issuer.access_token();
-    assert_eq!(send(&layer, &token).await.0, 200);
+    assert_eq!(answer(&layer, &token).await.status, 200);
     // Same signature segment (same slot), payload changed: must be verified, and fail.
     let (_, rest) = token.split_once('.').unwrap();
     let (payload, signature) = rest.split_once('.').unwrap();
@@ -148,10 +117,12 @@ async fn same_signature_different_bytes_is_not_a_hit() {
         "{header}.{}.{signature}",
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    let (status, kind, _) = send(&layer, &forged).await;
-    assert_eq!((status, kind), (401, Some(ErrorKind::InvalidSignature)));
+    assert_eq!(
+        answer(&layer, &forged).await.status_kind(),
+        (401, Some(ErrorKind::InvalidSignature))
+    );
     // A token that is a prefix or an extension of the cached one is not a hit either.
-    assert_eq!(send(&layer, &format!("{token}A")).await.0, 401);
+    assert_eq!(answer(&layer, &format!("{token}A")).await.status, 401);
 }
 
 /// Hits skip the `b64token` character scan (the bytes equal a token that passed it): cached or
@@ -161,8 +132,7 @@ async fn a_cached_token_never_hides_a_grammar_error() {
     let (issuer, _) = fixed_issuer();
     let layer = static_layer(&issuer, 1024);
     let token = issuer.access_token();
-    let (_, _, first) = send(&layer, &token).await;
-    let first = first.unwrap();
+    let first = answer(&layer, &token).await.claims.unwrap();
     let bad_char = {
         let mut bytes = token.clone().into_bytes();
         let mid = bytes.len() / 2;
@@ -190,15 +160,15 @@ async fn a_cached_token_never_hides_a_grammar_error() {
     ];
     for round in 0..2 {
         for (value, status, kind) in &cases {
-            let (got_status, got_kind, claims) = send(&layer, value).await;
+            let got = answer(&layer, value).await;
             assert_eq!(
-                (got_status, &got_kind),
+                (got.status, &got.kind),
                 (*status, kind),
                 "round {round}: {value}"
             );
             if *status == 200 {
                 // Surrounding spaces are not part of the token: the same bytes, a hit.
-                assert!(Arc::ptr_eq(&claims.unwrap(), &first));
+                assert!(Arc::ptr_eq(&got.claims.unwrap(), &first));
             }
         }
     }
@@ -213,7 +183,10 @@ async fn rejected_tokens_are_never_cached() {
     claims.insert("client_id".into(), json!("stranger"));
     let token = issuer.sign(&claims);
     for _ in 0..3 {
-        assert_eq!(send(&layer, &token).await.1, Some(ErrorKind::InvalidClient));
+        assert_eq!(
+            answer(&layer, &token).await.kind,
+            Some(ErrorKind::InvalidClient)
+        );
     }
 }
 
@@ -225,10 +198,10 @@ async fn tokens_over_4_kib_are_not_cached() {
     claims.insert("padding".into(), json!("x".repeat(4096)));
     let token = issuer.sign(&claims);
     assert!(token.len() > 4096 && token.len() <= 8192);
-    let (s1, _, a) = send(&layer, &token).await;
-    let (s2, _, b) = send(&layer, &token).await;
-    assert_eq!((s1, s2), (200, 200));
-    assert!(!Arc::ptr_eq(&a.unwrap(), &b.unwrap()));
+    let a = answer(&layer, &token).await;
+    let b = answer(&layer, &token).await;
+    assert_eq!((a.status, b.status), (200, 200));
+    assert!(!Arc::ptr_eq(&a.claims.unwrap(), &b.claims.unwrap()));
 }
 
 #[tokio::test]
@@ -238,9 +211,12 @@ async fn the_cache_is_bounded_and_keeps_answering_right() {
     let tokens: Vec<String> = (0..200).map(|_| issuer.access_token()).collect();
     for round in 0..2 {
         for token in &tokens {
-            let (status, _, claims) = send(&layer, token).await;
-            assert_eq!(status, 200, "round {round}");
-            assert_eq!(claims.unwrap().sub, "a1b2c3d4-0000-4000-8000-000000000001");
+            let got = answer(&layer, token).await;
+            assert_eq!(got.status, 200, "round {round}");
+            assert_eq!(
+                got.claims.unwrap().sub,
+                "a1b2c3d4-0000-4000-8000-000000000001"
+            );
         }
     }
 }
@@ -248,18 +224,12 @@ async fn the_cache_is_bounded_and_keeps_answering_right() {
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_key_set_swap_empties_the_cache() {
     let issuer = LocalIssuer::new().unwrap();
-    let _server = issuer.serve().await.unwrap();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .refresh_interval(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let (_server, layer) =
+        serve_layer(&issuer, |c| c.refresh_interval(Duration::from_secs(60))).await;
     let old_kid = issuer.kid();
     let token = issuer.access_token();
-    let (_, _, a) = send(&layer, &token).await;
-    let (_, _, b) = send(&layer, &token).await;
+    let a = answer(&layer, &token).await.claims;
+    let b = answer(&layer, &token).await.claims;
     assert!(Arc::ptr_eq(&a.unwrap(), &b.unwrap()), "cached");
 
     // The key is withdrawn: after the next refresh the cached token is refused.
@@ -268,13 +238,15 @@ async fn a_key_set_swap_empties_the_cache() {
     issuer.respond_with(JwksResponse::Keys);
     advance_until_fetched(&layer, Duration::from_secs(60), 2).await;
     assert_eq!(layer.refresh_stats().swaps, 2);
-    let (status, kind, _) = send(&layer, &token).await;
-    assert_eq!((status, kind), (401, Some(ErrorKind::UnknownKeyId)));
+    assert_eq!(
+        answer(&layer, &token).await.status_kind(),
+        (401, Some(ErrorKind::UnknownKeyId))
+    );
 
     // A token of the new key is cached in the new generation.
     let fresh = issuer.access_token();
-    let (_, _, c) = send(&layer, &fresh).await;
-    let (_, _, d) = send(&layer, &fresh).await;
+    let c = answer(&layer, &fresh).await.claims;
+    let d = answer(&layer, &fresh).await.claims;
     assert!(Arc::ptr_eq(&c.unwrap(), &d.unwrap()));
 }
 
@@ -342,7 +314,7 @@ async fn concurrent_hits_and_misses_answer_right() {
         } else {
             good[i % good.len()].clone()
         };
-        tasks.spawn(async move { (i % 10 == 0, send(&layer, &token).await.0) });
+        tasks.spawn(async move { (i % 10 == 0, answer(&layer, &token).await.status) });
     }
     while let Some(r) = tasks.join_next().await {
         let (is_bad, status) = r.unwrap();
@@ -353,23 +325,20 @@ async fn concurrent_hits_and_misses_answer_right() {
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_refresh_with_identical_keys_keeps_the_set_and_the_cache() {
     let issuer = LocalIssuer::new().unwrap();
-    let _server = issuer.serve().await.unwrap();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .refresh_interval(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let (_server, layer) =
+        serve_layer(&issuer, |c| c.refresh_interval(Duration::from_secs(60))).await;
     let set_before = layer.key_set();
     let token = issuer.access_token();
-    let (_, _, a) = send(&layer, &token).await;
+    let a = answer(&layer, &token).await.claims;
 
     // Three periodic refreshes and an unknown-kid refetch, all serving the same keys.
     for round in 0..4u64 {
         if round == 3 {
             let forged = issuer.sign_raw(br#"{"kid":"nope","alg":"RS256"}"#, b"{}");
-            assert_eq!(send(&layer, &forged).await.1, Some(ErrorKind::UnknownKeyId));
+            assert_eq!(
+                answer(&layer, &forged).await.kind,
+                Some(ErrorKind::UnknownKeyId)
+            );
         }
         advance_until_fetched(&layer, Duration::from_secs(60), round + 2).await;
     }
@@ -383,7 +352,7 @@ async fn a_refresh_with_identical_keys_keeps_the_set_and_the_cache() {
         Arc::ptr_eq(&set_before, &layer.key_set()),
         "the identical set was not replaced"
     );
-    let (_, _, b) = send(&layer, &token).await;
+    let b = answer(&layer, &token).await.claims;
     assert!(
         Arc::ptr_eq(&a.unwrap(), &b.unwrap()),
         "the cache survived the refreshes"

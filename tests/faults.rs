@@ -11,32 +11,19 @@
 use std::time::Duration;
 
 use serde_json::json;
+use tower_cognito::ErrorKind;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
 
 mod common;
-use common::advance_until_fetched;
-
-/// Status and error kind of one request.
-async fn answer(layer: &CognitoAuthLayer, token: &str) -> (u16, Option<ErrorKind>) {
-    let (status, kind, _) = common::answer(layer, token).await;
-    (status, kind)
-}
+use common::{advance_until_fetched, answer, serve_layer};
 
 const INTERVAL: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn connection_refused_keeps_the_keys_and_the_layer_recovers() {
     let issuer = LocalIssuer::new().unwrap();
-    let server = issuer.serve().await.unwrap();
+    let (server, layer) = serve_layer(&issuer, |c| c.refresh_interval(INTERVAL)).await;
     let addr = server.addr();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .refresh_interval(INTERVAL)
-        .build()
-        .unwrap();
-    let layer = CognitoAuthLayer::new(config).await.unwrap();
     let token = issuer.access_token();
 
     // The JWKS server goes away: connections are refused.
@@ -45,7 +32,7 @@ async fn connection_refused_keeps_the_keys_and_the_layer_recovers() {
     let stats = layer.refresh_stats();
     assert_eq!((stats.fetches, stats.swaps, stats.failures), (2, 1, 1));
     assert_eq!(
-        answer(&layer, &token).await,
+        answer(&layer, &token).await.status_kind(),
         (200, None),
         "known keys still verify"
     );
@@ -65,7 +52,10 @@ async fn connection_refused_keeps_the_keys_and_the_layer_recovers() {
     let stats = layer.refresh_stats();
     assert_eq!((stats.fetches, stats.swaps, stats.failures), (4, 2, 2));
     assert!(layer.key_set().contains(&new_kid));
-    assert_eq!(answer(&layer, &issuer.access_token()).await, (200, None));
+    assert_eq!(
+        answer(&layer, &issuer.access_token()).await.status_kind(),
+        (200, None)
+    );
     assert_eq!(issuer.jwks_requests(), 2);
 }
 
@@ -93,17 +83,12 @@ async fn a_jwks_flipping_between_two_sets_is_followed_exactly() {
     let (token_a, token_b) = (signed_by(&first), signed_by(&second));
 
     issuer.respond_with(set(&first));
-    let _server = issuer.serve().await.unwrap();
     // Cooldown = interval: unknown-kid refetches coincide with the scheduled ones, so every
     // step below is exactly one fetch.
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .refresh_interval(INTERVAL)
-        .unknown_kid_cooldown(INTERVAL)
-        .build()
-        .unwrap();
-    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let (_server, layer) = serve_layer(&issuer, |c| {
+        c.refresh_interval(INTERVAL).unknown_kid_cooldown(INTERVAL)
+    })
+    .await;
 
     for round in 0..6u64 {
         let (current, current_token, other_token) = if round % 2 == 0 {
@@ -117,12 +102,12 @@ async fn a_jwks_flipping_between_two_sets_is_followed_exactly() {
             "round {round}"
         );
         assert_eq!(
-            answer(&layer, current_token).await,
+            answer(&layer, current_token).await.status_kind(),
             (200, None),
             "round {round}"
         );
         assert_eq!(
-            answer(&layer, other_token).await,
+            answer(&layer, other_token).await.status_kind(),
             (401, Some(ErrorKind::UnknownKeyId)),
             "round {round}"
         );

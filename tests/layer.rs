@@ -76,6 +76,14 @@ fn bearer(token: &str) -> Vec<u8> {
     format!("Bearer {token}").into_bytes()
 }
 
+/// `GET /` with `token` as its bearer token and an empty `()` body, for plain tower services.
+fn bearer_request(token: &str) -> Request<()> {
+    Request::get("/")
+        .header(AUTHORIZATION, bearer(token))
+        .body(())
+        .unwrap()
+}
+
 /// What a response came back as.
 #[derive(Debug)]
 struct Answer {
@@ -413,12 +421,8 @@ async fn axum_response_table() {
 
     let mut failures = Vec::new();
     for r in &rows {
-        let mut req = request(r.uri, &[]);
-        for value in &r.authorization {
-            req.headers_mut()
-                .append(AUTHORIZATION, HeaderValue::from_bytes(value).unwrap());
-        }
-        let got = send(&app, req).await;
+        let authorization: Vec<&[u8]> = r.authorization.iter().map(Vec::as_slice).collect();
+        let got = send(&app, request(r.uri, &authorization)).await;
         let mut problems = Vec::new();
         if got.status != r.status {
             problems.push(format!("status {} != {}", got.status, r.status));
@@ -578,10 +582,7 @@ async fn plain_tower_service_with_string_bodies() {
             Ok::<_, Infallible>(Response::new(who))
         });
 
-    let req = Request::get("/")
-        .header(AUTHORIZATION, bearer(&issuer.access_token()))
-        .body(())
-        .unwrap();
+    let req = bearer_request(&issuer.access_token());
     let res = svc.clone().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.extensions().get::<Error>().is_none());
@@ -589,10 +590,7 @@ async fn plain_tower_service_with_string_bodies() {
 
     let mut claims = issuer.access_claims();
     claims.insert("exp".into(), json!(NOW - 3600));
-    let req = Request::get("/")
-        .header(AUTHORIZATION, bearer(&issuer.sign(&claims)))
-        .body(())
-        .unwrap();
+    let req = bearer_request(&issuer.sign(&claims));
     let res = svc.clone().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -741,10 +739,7 @@ async fn poll_ready_is_passed_through() {
     assert!(matches!(svc.poll_ready(&mut cx), Poll::Ready(Ok(()))));
 
     // A verified request reaches the inner service with the claims.
-    let req = Request::get("/")
-        .header(AUTHORIZATION, bearer(&issuer.access_token()))
-        .body(())
-        .unwrap();
+    let req = bearer_request(&issuer.access_token());
     let future = svc.call(req);
     let (inner_req, respond) = handle.next_request().await.unwrap();
     let claims = inner_req
@@ -794,10 +789,7 @@ async fn inner_error_type_is_unchanged() {
     assert_error_type(&svc);
 
     // A verified request reaches the inner service and its error propagates.
-    let req = Request::get("/")
-        .header(AUTHORIZATION, bearer(&issuer.access_token()))
-        .body(())
-        .unwrap();
+    let req = bearer_request(&issuer.access_token());
     assert_eq!(
         svc.clone().oneshot(req).await.unwrap_err(),
         AppError("db down")

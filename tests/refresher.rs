@@ -87,6 +87,18 @@ async fn until_counts(layer: &CognitoAuthLayer, expected: (u64, u64, u64)) {
     );
 }
 
+/// Waits until the refresher counters are exactly `expected`, then keeps the runtime busy a
+/// while and checks that they still are: that many fetches, and not one more.
+async fn until_exactly(layer: &CognitoAuthLayer, expected: (u64, u64, u64)) {
+    until_counts(layer, expected).await;
+    settle().await;
+    assert_eq!(
+        counts(layer),
+        expected,
+        "more fetches after reaching {expected:?}"
+    );
+}
+
 /// Builds the layer with `CognitoAuthLayer::new`, busy-waiting (so paused time stays put while
 /// the first fetch is on the wire).
 async fn start(config: CognitoConfig) -> CognitoAuthLayer {
@@ -508,9 +520,7 @@ async fn periodic_refresh_fetches_once_per_interval() {
             "no fetch before the interval is over"
         );
         advance(MS).await;
-        until_counts(&layer, (round, 0, round)).await;
-        settle().await;
-        assert_eq!(counts(&layer), (round, 0, round), "exactly one more fetch");
+        until_exactly(&layer, (round, 0, round)).await;
         assert_eq!(pool.requests().await, usize::try_from(round).unwrap());
     }
     assert_accepted(&layer, &pool.issuer.access_token()).await;
@@ -535,9 +545,7 @@ async fn unknown_kid_triggers_exactly_one_refetch_per_cooldown() {
     settle().await;
     assert_eq!(counts(&layer), (1, 0, 1), "still inside the cooldown");
     advance(2 * MS).await;
-    until_counts(&layer, (2, 0, 2)).await;
-    settle().await;
-    assert_eq!(counts(&layer), (2, 0, 2));
+    until_exactly(&layer, (2, 0, 2)).await;
 
     advance(COOLDOWN + MS).await;
     settle().await;
@@ -545,9 +553,7 @@ async fn unknown_kid_triggers_exactly_one_refetch_per_cooldown() {
 
     // One unknown kid after the cooldown: 401 at once, and exactly one refetch, at once.
     assert_unknown_kid(&layer, &token_with_kid(&pool.issuer, "forged-1")).await;
-    until_counts(&layer, (3, 0, 3)).await;
-    settle().await;
-    assert_eq!(counts(&layer), (3, 0, 3));
+    until_exactly(&layer, (3, 0, 3)).await;
     assert_eq!(pool.requests().await, 3);
 
     // More unknown kids just before the cooldown (counted from that refetch) ends: no fetch
@@ -559,9 +565,7 @@ async fn unknown_kid_triggers_exactly_one_refetch_per_cooldown() {
     assert_eq!(counts(&layer), (3, 0, 3));
     advance(2 * MS).await;
     assert_unknown_kid(&layer, &token_with_kid(&pool.issuer, "forged-4")).await;
-    until_counts(&layer, (4, 0, 4)).await;
-    settle().await;
-    assert_eq!(counts(&layer), (4, 0, 4));
+    until_exactly(&layer, (4, 0, 4)).await;
     assert_eq!(pool.requests().await, 4);
     assert_accepted(&layer, &good).await;
 }
@@ -599,11 +603,9 @@ async fn unknown_kid_flood_costs_one_fetch_per_cooldown() {
     settle().await;
     assert_eq!(counts(&layer), (1, 0, 1));
 
-    // The flood: one refetch in all (initial + 1).
+    // The flood: one refetch in all (initial + 1), single flight.
     flood(&layer, &pool.issuer, "flood-a").await;
-    until_counts(&layer, (2, 0, 2)).await;
-    settle().await;
-    assert_eq!(counts(&layer), (2, 0, 2), "single flight");
+    until_exactly(&layer, (2, 0, 2)).await;
     assert_eq!(pool.requests().await, 2);
     assert_accepted(&layer, &good).await;
 
@@ -617,9 +619,7 @@ async fn unknown_kid_flood_costs_one_fetch_per_cooldown() {
     // Past the cooldown, another unknown kid: exactly one more.
     advance(COOLDOWN + MS).await;
     assert_unknown_kid(&layer, &token_with_kid(&pool.issuer, "forged-after")).await;
-    until_counts(&layer, (3, 0, 3)).await;
-    settle().await;
-    assert_eq!(counts(&layer), (3, 0, 3));
+    until_exactly(&layer, (3, 0, 3)).await;
     assert_eq!(pool.requests().await, 3);
 }
 
@@ -969,9 +969,7 @@ async fn rotation_and_withdrawal_follow_the_published_set() {
     advance(MS).await;
     until_counts(&layer, (3, 0, 3)).await;
     assert_eq!(kids(&layer), vec![new_kid.clone()]);
-    let response = send(&layer, &old).await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(kind(&response), Some(ErrorKind::UnknownKeyId));
+    assert_unknown_kid(&layer, &old).await;
     assert_accepted(&layer, &new).await;
     // That 401 nudged no fetch: the periodic refresh just opened a cooldown.
     settle().await;

@@ -10,16 +10,13 @@
 use std::time::Duration;
 
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
+use tower_cognito::{CognitoAuthLayer, ErrorKind};
 
 mod common;
+use common::{answer, serve_layer};
 
 const INTERVAL: Duration = Duration::from_secs(60);
 const MAX_AGE: Duration = Duration::from_secs(300);
-
-async fn status(layer: &CognitoAuthLayer, token: &str) -> (u16, Option<ErrorKind>, bool) {
-    common::answer(layer, token).await
-}
 
 /// Advances paused time by `step`, then waits for the refresher to finish the fetch it starts.
 async fn step(layer: &CognitoAuthLayer, step: Duration) {
@@ -36,24 +33,19 @@ async fn step(layer: &CognitoAuthLayer, step: Duration) {
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn keys_past_the_maximum_age_stop_verifying_and_recover() {
     let issuer = LocalIssuer::new().unwrap();
-    let _server = issuer.serve().await.unwrap();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .refresh_interval(INTERVAL)
-        .max_key_age(MAX_AGE)
-        .build()
-        .unwrap();
-    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let (_server, layer) = serve_layer(&issuer, |c| {
+        c.refresh_interval(INTERVAL).max_key_age(MAX_AGE)
+    })
+    .await;
     let token = issuer.access_token();
-    assert_eq!(status(&layer, &token).await.0, 200);
+    assert_eq!(answer(&layer, &token).await.status, 200);
 
     // The JWKS endpoint fails from now on; until the maximum age the old keys are trusted.
     issuer.respond_with(JwksResponse::Status(500));
     for _ in 0..4 {
         step(&layer, INTERVAL).await;
         assert_eq!(
-            status(&layer, &token).await.0,
+            answer(&layer, &token).await.status,
             200,
             "{:?}",
             layer.refresh_stats()
@@ -65,13 +57,13 @@ async fn keys_past_the_maximum_age_stop_verifying_and_recover() {
 
     // Past the maximum age (300 s after the last success): 503 with Retry-After.
     step(&layer, INTERVAL + Duration::from_secs(1)).await;
-    let (code, kind, retry_after) = status(&layer, &token).await;
+    let got = answer(&layer, &token).await;
     assert_eq!(
-        (code, kind, retry_after),
+        (got.status, got.kind, got.retry_after),
         (503, Some(ErrorKind::KeysStale), true)
     );
     // A malformed token is still refused as such.
-    assert_eq!(status(&layer, "a.b.c").await.0, 401);
+    assert_eq!(answer(&layer, "a.b.c").await.status, 401);
 
     // The endpoint recovers: the next fetch clears the stale mark.
     issuer.respond_with(JwksResponse::Keys);
@@ -83,21 +75,14 @@ async fn keys_past_the_maximum_age_stop_verifying_and_recover() {
         step(&layer, Duration::from_secs(30)).await;
     }
     assert_eq!(layer.refresh_stats().swaps, swaps + 1);
-    assert_eq!(status(&layer, &token).await.0, 200);
+    assert_eq!(answer(&layer, &token).await.status, 200);
 }
 
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn without_a_maximum_age_old_keys_are_trusted_through_a_long_outage() {
     let issuer = LocalIssuer::new().unwrap();
-    let _server = issuer.serve().await.unwrap();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .refresh_interval(INTERVAL)
-        .build()
-        .unwrap();
-    assert_eq!(config.max_key_age(), None);
-    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let (_server, layer) = serve_layer(&issuer, |c| c.refresh_interval(INTERVAL)).await;
+    assert_eq!(layer.config().max_key_age(), None);
     issuer.respond_with(JwksResponse::Status(503));
     for _ in 0..30 {
         step(&layer, INTERVAL * 10).await;
@@ -105,5 +90,5 @@ async fn without_a_maximum_age_old_keys_are_trusted_through_a_long_outage() {
     assert!(layer.refresh_stats().failures >= 30);
     // 5 hours of outage later the token (valid for an hour of *token* time: the issuer's clock is
     // the system clock, which paused tokio time does not move) still verifies.
-    assert_eq!(status(&layer, &issuer.access_token()).await.0, 200);
+    assert_eq!(answer(&layer, &issuer.access_token()).await.status, 200);
 }

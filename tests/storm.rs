@@ -14,17 +14,17 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::task::JoinSet;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
+use tower_cognito::{CognitoAuthLayer, ErrorKind};
 
 mod common;
-use common::until_fetched;
+use common::{serve_layer, until_fetched};
 
 const UNKNOWN: usize = 1_000;
 const KNOWN: usize = 1_000;
 
+/// Status and error kind of one request; takes its arguments by value, to be spawned.
 async fn send(layer: CognitoAuthLayer, token: String) -> (u16, Option<ErrorKind>) {
-    let (status, kind, _) = common::answer(&layer, &token).await;
-    (status, kind)
+    common::answer(&layer, &token).await.status_kind()
 }
 
 /// `UNKNOWN` tokens, each naming a random unknown `kid` (otherwise valid and correctly signed).
@@ -71,14 +71,7 @@ const MS: Duration = Duration::from_millis(1);
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn unknown_kid_storms_cost_one_fetch_per_cooldown() {
     let issuer = LocalIssuer::new().unwrap();
-    let _server = issuer.serve().await.unwrap();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .unknown_kid_cooldown(COOLDOWN)
-        .build()
-        .unwrap();
-    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let (_server, layer) = serve_layer(&issuer, |c| c.unknown_kid_cooldown(COOLDOWN)).await;
     let good = issuer.access_token();
     let forged = forged_tokens(&issuer);
     tokio::time::advance(COOLDOWN + MS).await;
@@ -108,15 +101,11 @@ async fn unknown_kid_storms_cost_one_fetch_per_cooldown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_storm_inside_a_cooldown_fetches_nothing_and_known_kids_pass() {
     let issuer = LocalIssuer::new().unwrap();
-    let _server = issuer.serve().await.unwrap();
     // A cooldown far longer than the storm: the storm asks for one refetch, due when it ends.
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .unknown_kid_cooldown(Duration::from_secs(600))
-        .build()
-        .unwrap();
-    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let (_server, layer) = serve_layer(&issuer, |c| {
+        c.unknown_kid_cooldown(Duration::from_secs(600))
+    })
+    .await;
     let good = issuer.access_token();
     let forged = forged_tokens(&issuer);
     storm(&layer, &forged, &good).await;

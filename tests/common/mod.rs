@@ -3,39 +3,81 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tower::ServiceExt;
-use tower_cognito::{CognitoAuthLayer, ErrorKind};
+use tower_cognito::test_util::{JwksServer, LocalIssuer};
+use tower_cognito::{
+    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, CognitoConfigBuilder, ErrorKind,
+};
 
 #[cfg(feature = "test-util")]
 pub(crate) mod tokens;
 
-/// One request with `token` through `layer` over a `service_fn`: status, error kind, and whether
-/// the answer carries `Retry-After`.
-pub(crate) async fn answer(
-    layer: &CognitoAuthLayer,
-    token: &str,
-) -> (u16, Option<ErrorKind>, bool) {
+/// Serves `issuer`'s JWKS and builds a layer for access tokens on it with
+/// `CognitoAuthLayer::new`, so the first fetch is done when this returns. `settings` adds to the
+/// configuration (intervals, cooldown, maximum key age). The layer fetches from the server only
+/// while the returned guard lives.
+pub(crate) async fn serve_layer(
+    issuer: &LocalIssuer,
+    settings: impl FnOnce(CognitoConfigBuilder) -> CognitoConfigBuilder,
+) -> (JwksServer, CognitoAuthLayer) {
+    let server = issuer.serve().await.unwrap();
+    let config = settings(issuer.config().token_use(AcceptTokenUse::Access))
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    (server, layer)
+}
+
+/// What one request came back as.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) kind: Option<ErrorKind>,
+    /// Whether the answer carries `Retry-After`.
+    pub(crate) retry_after: bool,
+    /// The claims the inner service saw (the same `Arc` on a cache hit).
+    pub(crate) claims: Option<Arc<CognitoClaims>>,
+}
+
+impl Answer {
+    /// Status and error kind, to compare in one assertion.
+    pub(crate) fn status_kind(self) -> (u16, Option<ErrorKind>) {
+        (self.status, self.kind)
+    }
+}
+
+/// One request with `token` through `layer` over a `service_fn` that hands back the claims it
+/// got.
+pub(crate) async fn answer(layer: &CognitoAuthLayer, token: &str) -> Answer {
     let svc = tower::ServiceBuilder::new()
         .layer(layer.clone())
-        .service_fn(|_req: http::Request<()>| async {
-            Ok::<_, Infallible>(http::Response::new(String::new()))
+        .service_fn(|req: http::Request<()>| async move {
+            let claims = req.extensions().get::<Claims>().map(|c| Arc::clone(&c.0));
+            let mut res = http::Response::new(String::new());
+            res.extensions_mut().insert(claims);
+            Ok::<_, Infallible>(res)
         });
     let req = http::Request::get("/")
         .header("authorization", format!("Bearer {token}"))
         .body(())
         .unwrap();
     let res = svc.oneshot(req).await.unwrap();
-    let kind = res
-        .extensions()
-        .get::<tower_cognito::Error>()
-        .map(|e| e.kind().clone());
-    (
-        res.status().as_u16(),
-        kind,
-        res.headers().contains_key("retry-after"),
-    )
+    Answer {
+        status: res.status().as_u16(),
+        kind: res
+            .extensions()
+            .get::<tower_cognito::Error>()
+            .map(|e| e.kind().clone()),
+        retry_after: res.headers().contains_key("retry-after"),
+        claims: res
+            .extensions()
+            .get::<Option<Arc<CognitoClaims>>>()
+            .cloned()
+            .flatten(),
+    }
 }
 
 /// Yields until `cond` holds (bounded). A yielding task keeps the runtime busy, so paused time does
