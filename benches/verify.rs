@@ -47,6 +47,41 @@ fn bench(c: &mut Criterion) {
         )
     };
 
+    // Hostile headers, built to cost the most before the signature within the header caps: 512
+    // bytes decoded, 16 members, 32 values and escapes. Member names written with `\u` escapes (they
+    // leave the fast path), each member an array of two long strings, and the verdict (`typ`) only
+    // at the end, after everything was parsed. Under the default token cap, and the same header
+    // with a token eight times that cap and a verifier that accepts it: the caps keep the cost.
+    let adversarial = |token_len: usize| {
+        let head = format!(r#"{{"alg":"RS256","kid":"{kid}""#);
+        let tail = r#","typ":"JWE"}"#;
+        // 1 + 3 + 5 × (1 name escape + 1 member + 1 array + 2 strings) = 29 items; 3 escapes more.
+        let build = |pad: usize| {
+            let text = "p".repeat(pad);
+            let body: String = (0..5)
+                .map(|i| format!(r#","\u006d{i:02}":["{text}","{text}"]"#))
+                .collect();
+            format!(r#"{head}{body}{tail}"#).replacen("pp", r"\n\n\n", 1)
+        };
+        let pad = (0..)
+            .take_while(|&n| build(n + 1).len() <= 512)
+            .last()
+            .unwrap();
+        let header = URL_SAFE_NO_PAD.encode(build(pad));
+        let sig = URL_SAFE_NO_PAD.encode([7u8; 256]);
+        let payload = "A".repeat(token_len - header.len() - sig.len() - 2);
+        format!("{header}.{payload}.{sig}")
+    };
+    let hostile = adversarial(8 * 1024);
+    let hostile_8x = adversarial(64 * 1024);
+    let verifier_8x = Verifier::new(&config.clone().max_token_size(64 * 1024).build().unwrap());
+    for (v, token) in [(&verifier, &hostile), (&verifier_8x, &hostile_8x)] {
+        assert_eq!(
+            v.verify(token, &keys, now).unwrap_err().kind(),
+            &tower_cognito::ErrorKind::InvalidType
+        );
+    }
+
     let inner = tower::service_fn(|_req: http::Request<()>| async {
         Ok::<_, Infallible>(http::Response::new(String::new()))
     });
@@ -104,6 +139,20 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             verifier
                 .verify(black_box(&wrong_alg), &keys, now)
+                .unwrap_err()
+        })
+    });
+    g.bench_function("reject_adversarial_header", |b| {
+        b.iter(|| {
+            verifier
+                .verify(black_box(&hostile), &keys, now)
+                .unwrap_err()
+        })
+    });
+    g.bench_function("reject_adversarial_header_8x_cap", |b| {
+        b.iter(|| {
+            verifier_8x
+                .verify(black_box(&hostile_8x), &keys, now)
                 .unwrap_err()
         })
     });

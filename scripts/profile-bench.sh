@@ -23,7 +23,13 @@ SCRIPT_NAME=profile-bench.sh
 . "$ROOT/scripts/quickstart-lib.sh"
 
 CASES=(floor_rsa_verify verify_access verify_id oneshot_without_layer oneshot_with_layer
-    oneshot_with_layer_uncached reject_malformed reject_unknown_kid reject_wrong_alg)
+    oneshot_with_layer_uncached reject_malformed reject_unknown_kid reject_wrong_alg
+    reject_adversarial_header reject_adversarial_header_8x_cap)
+# PROFILE_CASES="floor_rsa_verify oneshot_without_layer reject_adversarial_header" runs only those
+# (the floor and `oneshot_without_layer` are needed for the ratios).
+if [ -n "${PROFILE_CASES:-}" ]; then
+    read -r -a CASES <<<"$PROFILE_CASES"
+fi
 
 ensure_apt_tools valgrind
 require_tools callgrind_annotate timeout python3
@@ -86,6 +92,8 @@ for case in sorted(cases, key=ir.get):
     print(f"| {case} | {ir[case]:,.0f} | {ir[case] / floor:.4f} |")
 for case, label in [("oneshot_with_layer_uncached", "layer cost, token cache off (with − without)"),
                     ("oneshot_with_layer", "layer cost, cache hit (with − without)")]:
+    if case not in ir:
+        continue
     cost = ir[case] - base
     print(f"| {label} | {cost:,.0f} | {cost / floor:.4f} |")
 PY

@@ -7,16 +7,20 @@ use crate::error::{ErrorKind, RequestError};
 
 /// The token of the request's single `Authorization: Bearer` header.
 ///
-/// The scheme is case-insensitive and followed by one or more spaces; the token must match the
-/// `b64token` grammar (`[A-Za-z0-9\-._~+/]+=*`). Tokens longer than `max_len` are refused before
+/// Exactly RFC 6750's `credentials = "Bearer" 1*SP b64token`: the scheme case-insensitive, then
+/// one or more spaces (a tab is not one), then a token matching `[A-Za-z0-9\-._~+/]+=*` (at
+/// least one character before any `=`). Tokens longer than `max_len` are refused before
 /// they are scanned. The same as [`bearer_candidate`] then [`check_token`].
 #[cfg(any(test, fuzzing))]
 pub(crate) fn bearer_token(headers: &HeaderMap, max_len: usize) -> Result<&str, ErrorKind> {
     bearer_candidate(headers, max_len).and_then(check_token)
 }
 
-/// The bytes after `Bearer ` in the request's single `Authorization` header, trimmed, not empty
-/// and at most `max_len` long; their characters are not checked yet ([`check_token`] does).
+/// The bytes after `Bearer` and its spaces in the request's single `Authorization` header, with
+/// trailing whitespace (the field's optional whitespace, RFC 9110 §5.5) removed, not empty and at
+/// most `max_len` long; their characters are not checked yet ([`check_token`] does). Only spaces
+/// separate the scheme from the token: a tab after them is the token's first byte, and fails
+/// the grammar.
 ///
 /// The layer looks these bytes up in the verified-token cache first: a hit is byte-identical to a
 /// token that passed [`check_token`] and every verification rule, so the character scan (about
@@ -36,7 +40,12 @@ pub(crate) fn bearer_candidate(headers: &HeaderMap, max_len: usize) -> Result<&[
         // Another scheme (Basic, Digest...) means no bearer credentials at all.
         return Err(ErrorKind::MissingCredentials);
     }
-    let token = rest.trim_ascii();
+    let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
+    let end = rest
+        .iter()
+        .rposition(|&b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |last| last + 1);
+    let token = rest.get(start..end.max(start)).unwrap_or_default();
     if token.is_empty() {
         return Err(ErrorKind::InvalidRequest(RequestError::EmptyToken));
     }
@@ -53,7 +62,8 @@ pub(crate) fn check_token(token: &[u8]) -> Result<&str, ErrorKind> {
     // byte, to name the precise error.
     let body = match token.iter().rposition(|&b| b != b'=') {
         Some(last) => token.get(..=last).unwrap_or(token),
-        None => &[][..],
+        // Only `=`: the grammar wants at least one token character before the padding.
+        None => return Err(ErrorKind::InvalidRequest(RequestError::InvalidCharacters)),
     };
     if !all_token_chars(body) {
         return Err(first_error(token));
@@ -83,8 +93,13 @@ fn all_token_chars(bytes: &[u8]) -> bool {
 #[cold]
 fn first_error(token: &[u8]) -> ErrorKind {
     let mut padding = false;
-    for &b in token {
+    for (i, &b) in token.iter().enumerate() {
         match b {
+            // A tab after the spaces that follow the scheme is no separator (RFC 6750 wants
+            // `1*SP`): a bad first character, not a second token.
+            _ if i == 0 && !is_token_char(b) => {
+                return ErrorKind::InvalidRequest(RequestError::InvalidCharacters);
+            }
             b'=' => padding = true,
             _ if padding => return bad_char(b),
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'+' | b'/' => {}
@@ -171,6 +186,14 @@ mod tests {
             Err(req(MultipleHeaders))
         );
         assert_eq!(extract(&[b"Bearer a=.b.c"]), Err(req(InvalidCharacters)));
+        // RFC 6750: `1*SP`, then a `b64token` with at least one character before `=`.
+        assert_eq!(extract(&[b"Bearer ==="]), Err(req(InvalidCharacters)));
+        assert_eq!(extract(&[b"Bearer ="]), Err(req(InvalidCharacters)));
+        assert_eq!(extract(&[b"Bearer a="]), ok("a="));
+        assert_eq!(extract(&[b"Bearer \ta.b.c"]), Err(req(InvalidCharacters)));
+        assert_eq!(extract(&[b"Bearer  \t a.b.c"]), Err(req(InvalidCharacters)));
+        assert_eq!(extract(&[b"Bearer a.b.c\t"]), ok("a.b.c"));
+        assert_eq!(extract(&[b"Bearer a.b.c \t "]), ok("a.b.c"));
         // `HeaderValue` refuses control bytes other than tab, so only tab can reach the layer.
         assert_eq!(extract(&[b"Bearer a.b\tc"]), Err(req(MultipleTokens)));
         assert_eq!(

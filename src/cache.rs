@@ -7,7 +7,8 @@
 //! - An entry holds the key set it was verified with and hits only while that very set is the
 //!   current one (`Arc::ptr_eq`; the entry keeps the set alive, so its address cannot be reused):
 //!   any swap of the key set empties the cache at once, for free.
-//! - `exp` (with the leeway) is re-checked on every hit.
+//! - The time rules are not the cache's: the layer applies them to a hit exactly as to a miss,
+//!   at the current instant (`exp`, `nbf`, `iat`, with the leeway).
 //! - Reads take no lock: `ArcSwapOption::load` and a compare.
 
 use std::any::Any;
@@ -25,8 +26,6 @@ pub(crate) const MAX_CACHED_TOKEN_LEN: usize = 4096;
 pub(crate) struct Entry {
     token: Box<[u8]>,
     keys: Arc<KeySet>,
-    /// `exp + leeway`: the last second at which the token is still accepted.
-    valid_until: u64,
     pub(crate) claims: Arc<CognitoClaims>,
     /// The application claims (`with_claims::<T>()`), when the layer produces them.
     pub(crate) custom: Option<Arc<dyn Any + Send + Sync>>,
@@ -82,35 +81,25 @@ impl TokenCache {
     }
 
     /// Runs `on_hit` on the cached entry of exactly these token bytes, verified with exactly
-    /// `keys`, not expired at `now`, and returns what it returns; `false` without a hit. The bytes
-    /// need not have been checked: only byte-identical verified tokens hit.
+    /// `keys`; does nothing without a hit. The bytes need not have been checked: only
+    /// byte-identical verified tokens hit. The caller applies the time rules to the entry.
     ///
     /// The entry is borrowed, not cloned: two threads hitting the same token do not bounce the
     /// entry's reference count between their cores.
     #[inline]
-    pub(crate) fn hit(
-        &self,
-        token: &[u8],
-        keys: &Arc<KeySet>,
-        now: u64,
-        on_hit: impl FnOnce(&Entry) -> bool,
-    ) -> bool {
+    pub(crate) fn hit(&self, token: &[u8], keys: &Arc<KeySet>, on_hit: impl FnOnce(&Entry)) {
         if token.len() > MAX_CACHED_TOKEN_LEN {
-            return false;
+            return;
         }
         let Some(slot) = self.slot(token) else {
-            return false;
+            return;
         };
         let guard = slot.load();
-        match guard.as_ref() {
-            Some(entry)
-                if Arc::ptr_eq(&entry.keys, keys)
-                    && now <= entry.valid_until
-                    && *entry.token == *token =>
-            {
-                on_hit(entry)
-            }
-            _ => false,
+        if let Some(entry) = guard.as_ref()
+            && Arc::ptr_eq(&entry.keys, keys)
+            && *entry.token == *token
+        {
+            on_hit(entry);
         }
     }
 
@@ -119,7 +108,6 @@ impl TokenCache {
         &self,
         token: &str,
         keys: &Arc<KeySet>,
-        leeway: u64,
         claims: Arc<CognitoClaims>,
         custom: Option<Arc<dyn Any + Send + Sync>>,
     ) {
@@ -127,11 +115,9 @@ impl TokenCache {
             return;
         }
         if let Some(slot) = self.slot(token.as_bytes()) {
-            let valid_until = claims.exp.saturating_add(leeway);
             slot.store(Some(Arc::new(Entry {
                 token: token.as_bytes().into(),
                 keys: Arc::clone(keys),
-                valid_until,
                 claims,
                 custom,
             })));

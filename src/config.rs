@@ -30,6 +30,11 @@ pub const DEFAULT_REALM: &str = "api";
 /// Default domain of Cognito issuers (China regions use `amazonaws.com.cn`).
 pub const DEFAULT_ISSUER_DOMAIN: &str = "amazonaws.com";
 
+/// Longest refresh interval accepted.
+const MAX_REFRESH_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Longest maximum key age accepted.
+const MAX_KEY_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
+
 const MAX_POOL_ID_LEN: usize = 55;
 const MAX_CLIENT_ID_LEN: usize = 128;
 
@@ -391,23 +396,24 @@ impl CognitoConfigBuilder {
         self.leeway = leeway;
         self
     }
-    /// Interval between scheduled refreshes (default 15 min, at least 1 s).
+    /// Interval between scheduled refreshes (default 15 min, from 1 s to 7 days).
     pub fn refresh_interval(mut self, interval: Duration) -> Self {
         self.refresh_interval = interval;
         self
     }
-    /// Minimum time between two refetches caused by unknown `kid`s (default 10 s).
+    /// Minimum time between two refetches caused by unknown `kid`s (default 10 s, from 100 ms to
+    /// 1 h).
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
         self.unknown_kid_cooldown = cooldown;
         self
     }
-    /// Time limit of one fetch (default 5 s, more than zero).
+    /// Time limit of one fetch (default 5 s, from 1 ms to 5 min).
     pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
         self.fetch_timeout = timeout;
         self
     }
     /// How long [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) waits for the first key set
-    /// (default 10 s).
+    /// (default 10 s, at most 10 min).
     pub fn startup_timeout(mut self, timeout: Duration) -> Self {
         self.startup_timeout = timeout;
         self
@@ -427,7 +433,11 @@ impl CognitoConfigBuilder {
     ///
     /// Off by default: Cognito rotates keys rarely, and an outage of the JWKS endpoint should not
     /// become an outage of your API. Turn it on to bound how long a key withdrawn from the JWKS can
-    /// still verify while the endpoint is unreachable. Must be longer than the refresh interval.
+    /// still verify while the endpoint is unreachable. Must be longer than the refresh interval,
+    /// and at most 30 days; counted in whole seconds of the configured [`Clock`].
+    ///
+    /// The age is decided on the request path from the time of the last successful fetch, not by
+    /// the refresher, so it holds even if the refresher task is gone (its runtime shut down, say).
     pub fn max_key_age(mut self, age: Duration) -> Self {
         self.max_key_age = Some(age);
         self
@@ -511,23 +521,50 @@ impl CognitoConfigBuilder {
         };
         let token_use = self.token_use.ok_or(ConfigError::MissingTokenUse)?;
 
-        if self.leeway > Duration::from_secs(600) {
-            return Err(ConfigError::OutOfRange {
-                name: "leeway",
-                reason: "at most 600 s",
-            });
-        }
-        if self.refresh_interval < Duration::from_secs(1) {
-            return Err(ConfigError::OutOfRange {
-                name: "refresh_interval",
-                reason: "at least 1 s",
-            });
-        }
-        if self.fetch_timeout.is_zero() {
-            return Err(ConfigError::OutOfRange {
-                name: "fetch_timeout",
-                reason: "more than zero",
-            });
+        // Every duration is bounded, so no instant the refresher computes can overflow and no
+        // setting can make its task panic (`Duration::MAX` is refused here, by name).
+        let secs = Duration::from_secs;
+        let durations = [
+            (
+                "leeway",
+                self.leeway,
+                Duration::ZERO,
+                secs(600),
+                "from 0 to 600 s",
+            ),
+            (
+                "refresh_interval",
+                self.refresh_interval,
+                secs(1),
+                MAX_REFRESH_INTERVAL,
+                "from 1 s to 7 days",
+            ),
+            (
+                "unknown_kid_cooldown",
+                self.unknown_kid_cooldown,
+                Duration::from_millis(100),
+                secs(3600),
+                "from 100 ms to 1 h",
+            ),
+            (
+                "fetch_timeout",
+                self.fetch_timeout,
+                Duration::from_millis(1),
+                secs(300),
+                "from 1 ms to 5 min",
+            ),
+            (
+                "startup_timeout",
+                self.startup_timeout,
+                Duration::ZERO,
+                secs(600),
+                "from 0 to 10 min",
+            ),
+        ];
+        for (name, value, min, max, reason) in durations {
+            if !(min..=max).contains(&value) {
+                return Err(ConfigError::OutOfRange { name, reason });
+            }
         }
         if !(1024..=16 * 1024 * 1024).contains(&self.max_jwks_size) {
             return Err(ConfigError::OutOfRange {
@@ -543,11 +580,11 @@ impl CognitoConfigBuilder {
         }
         if self
             .max_key_age
-            .is_some_and(|age| age <= self.refresh_interval)
+            .is_some_and(|age| age <= self.refresh_interval || age > MAX_KEY_AGE)
         {
             return Err(ConfigError::OutOfRange {
                 name: "max_key_age",
-                reason: "longer than refresh_interval",
+                reason: "longer than refresh_interval, at most 30 days",
             });
         }
         if self.token_cache_size > 1 << 20 {

@@ -175,6 +175,68 @@ impl<'de> Visitor<'de> for StrictValueVisitor {
     }
 }
 
+/// Reads any JSON value and keeps nothing: the strict check of [`StrictValue`] (duplicate member
+/// names refused at every depth) without building a `Value`, so no allocation per string or
+/// element. Gives whether the value was an empty array (what a JOSE `crit` may be).
+pub(crate) struct StrictIgnore;
+
+impl<'de> DeserializeSeed<'de> for StrictIgnore {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(StrictIgnoreVisitor)
+    }
+}
+
+struct StrictIgnoreVisitor;
+
+impl<'de> Visitor<'de> for StrictIgnoreVisitor {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let mut empty = true;
+        while seq.next_element_seed(StrictIgnore)?.is_some() {
+            empty = false;
+        }
+        Ok(empty)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        // Where this is used the members are few (a JOSE header's values are capped): a linear
+        // scan is the cheapest set.
+        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        while let Some(BorrowedStr(key)) = map.next_key::<BorrowedStr<'de>>()? {
+            if keys.contains(&key) {
+                return Err(de::Error::custom("duplicate member"));
+            }
+            map.next_value_seed(StrictIgnore)?;
+            keys.push(key);
+        }
+        Ok(false)
+    }
+}
+
 /// Inserts a member, failing on a duplicate name.
 pub(crate) fn insert_unique<E: de::Error>(
     map: &mut Map<String, Value>,
@@ -215,7 +277,7 @@ pub(crate) struct Scanner<'a> {
 }
 
 /// Containers nested deeper than this are left to the full parser.
-const FAST_MAX_DEPTH: u32 = 16;
+pub(crate) const FAST_MAX_DEPTH: u32 = 16;
 
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);

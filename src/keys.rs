@@ -36,6 +36,12 @@ impl VerifyingKey {
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         self.key.verify_sig(message, signature).is_ok()
     }
+
+    /// Length of this key's signatures: the modulus, in bytes (aws-lc refuses any other).
+    #[inline]
+    pub(crate) fn signature_len(&self) -> usize {
+        self.bits.div_ceil(8)
+    }
 }
 
 impl fmt::Debug for VerifyingKey {

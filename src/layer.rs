@@ -4,6 +4,7 @@ use std::any::{Any, TypeId};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::{Extensions, HeaderMap};
 use serde::de::DeserializeOwned;
@@ -13,7 +14,7 @@ use tower_layer::Layer;
 use crate::bearer::{bearer_candidate, check_token};
 use crate::cache::TokenCache;
 use crate::claims::CognitoClaims;
-use crate::config::CognitoConfig;
+use crate::config::{Clock, CognitoConfig};
 use crate::error::{ConfigError, Error, ErrorKind, StartError};
 use crate::extract::Claims;
 use crate::keys::KeySet;
@@ -81,6 +82,8 @@ pub(crate) struct Shared {
     issuer: Arc<IssuerKeys>,
     rejector: Rejector,
     cache: Option<TokenCache>,
+    /// The maximum key age in seconds, when set and the keys are refreshed.
+    max_key_age: Option<u64>,
     _refresher: Option<AbortOnDrop>,
 }
 
@@ -95,12 +98,13 @@ impl fmt::Debug for Shared {
     }
 }
 
-/// Stops the refresher when the last clone of the layer goes.
+/// Stops the refresher when the last clone of the layer goes (a deliberate end: not logged).
 #[derive(Debug)]
-struct AbortOnDrop(AbortHandle);
+struct AbortOnDrop(AbortHandle, Arc<IssuerKeys>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
+        self.1.stop();
         self.0.abort();
     }
 }
@@ -145,11 +149,8 @@ impl CognitoAuthLayer {
             fetcher,
             Schedule::from_config(&config),
         ));
-        Ok(Self::from_parts(
-            &config,
-            issuer,
-            Some(AbortOnDrop(task.abort_handle())),
-        ))
+        let refresher = AbortOnDrop(task.abort_handle(), Arc::clone(&issuer));
+        Ok(Self::from_parts(&config, issuer, Some(refresher)))
     }
 
     /// Builds the layer over a fixed key set: nothing is fetched, ever (pinned keys, or tests).
@@ -177,6 +178,11 @@ impl CognitoAuthLayer {
             issuer,
             rejector: Rejector::new(&config.realm),
             cache: TokenCache::new(config.token_cache_size),
+            // A static key set is never refreshed, so it never goes stale.
+            max_key_age: refresher
+                .as_ref()
+                .and(config.max_key_age)
+                .map(|age| age.as_secs()),
             _refresher: refresher,
         };
         Self {
@@ -222,6 +228,51 @@ impl<T> CognitoAuthLayer<T> {
     pub fn refresh_stats(&self) -> RefreshStats {
         self.shared.issuer.stats()
     }
+
+    /// Whether the layer can verify tokens now: see [`Readiness`]. Cheap (a few atomic loads and
+    /// one clock read): serve it from a readiness probe.
+    pub fn readiness(&self) -> Readiness {
+        let shared = &self.shared;
+        let now = shared.verifier.config().clock.now();
+        let issuer = &shared.issuer;
+        let keys = issuer.keys.load().len();
+        Readiness {
+            keys,
+            last_refresh_age: issuer
+                .last_success()
+                .map(|at| Duration::from_secs(now.saturating_sub(at))),
+            stale: shared.is_stale(now),
+            refresher_running: issuer.refresher_alive(),
+        }
+    }
+}
+
+/// What [`CognitoAuthLayer::readiness`] reports.
+///
+/// Ready means: a key set is loaded, it is not older than the
+/// [maximum key age](crate::CognitoConfigBuilder::max_key_age), and its refresher task still runs
+/// (a static key set needs none). A refresher that ended (its runtime shut down while the layer
+/// lives on in another one, or a panic) makes the layer not ready, and is logged once at error
+/// level; tokens still verify with the last keys until the maximum key age, if one is set, passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Readiness {
+    /// Usable keys in the current set (0 before the first successful fetch).
+    pub keys: usize,
+    /// Time since the last successful fetch, by the layer's clock (`None`: no fetch succeeded
+    /// yet, or a static key set).
+    pub last_refresh_age: Option<Duration>,
+    /// The keys are older than the maximum key age: tokens get `503` until a fetch succeeds.
+    pub stale: bool,
+    /// The refresher task is running (always `true` for a static key set).
+    pub refresher_running: bool,
+}
+
+impl Readiness {
+    /// Keys loaded, fresh, and kept fresh.
+    pub fn is_ready(&self) -> bool {
+        self.keys > 0 && !self.stale && self.refresher_running
+    }
 }
 
 impl<S, T> Layer<S> for CognitoAuthLayer<T> {
@@ -263,7 +314,16 @@ fn empty_key_set() -> &'static KeySet {
 }
 
 impl Shared {
-    /// The request path: extract, load the key set (lock-free), verify, and store the claims.
+    /// Whether the keys are past the maximum key age at `now`. One atomic load when a maximum is
+    /// set; nothing otherwise.
+    #[inline]
+    fn is_stale(&self, now: u64) -> bool {
+        self.max_key_age
+            .is_some_and(|age| self.issuer.is_stale(age, now))
+    }
+
+    /// The request path: extract, look up the cache, else verify, then the one final step both
+    /// share ([`finish`](Self::finish)), and store the claims.
     #[inline]
     pub(crate) fn authenticate<T>(
         &self,
@@ -276,23 +336,31 @@ impl Shared {
         let config = self.verifier.config();
         let candidate = bearer_candidate(headers, config.max_token_size)?;
         let keys = self.issuer.keys.load();
+        let now = config.clock.now();
         // Stale keys (past the maximum key age) verify nothing: the verifier sees an empty set,
         // so a well-formed token gets 503 and a malformed one still 401. The cache is skipped.
-        let stale = self.issuer.is_stale();
-        let now = config.clock.now();
+        let stale = self.is_stale(now);
         let cache = self.cache.as_ref().filter(|_| !stale);
-        // A hit is byte-identical to a token that passed every check, the character scan too.
-        if cache.is_some_and(|cache| {
-            cache.hit(candidate, &keys, now, |entry| {
-                insert_claims::<T>(extensions, &entry.claims, entry.custom.as_ref())
-            })
-        }) {
-            return Ok(());
+        // A hit is byte-identical to a token that passed every check, the character scan too,
+        // with the same key set: only the time rules can answer differently now.
+        let mut hit = None;
+        if let Some(cache) = cache {
+            cache.hit(candidate, &keys, |entry| {
+                hit = Some(self.finish(&entry.claims, now).map(|()| {
+                    insert_claims::<T>(extensions, &entry.claims, entry.custom.as_ref())
+                }));
+            });
+        }
+        match hit {
+            Some(Ok(true)) => return Ok(()),
+            Some(Err(kind)) => return Err(Error::new(kind)),
+            // A miss, or an entry made by a layer of another claims type: verify.
+            Some(Ok(false)) | None => {}
         }
         let token = check_token(candidate)?;
 
         let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
-        let (claims, payload) = match self.verifier.verify_parts(token, key_set, now) {
+        let (claims, payload) = match self.verifier.verify_parts(token, key_set) {
             Ok(verified) => verified,
             Err(ErrorKind::KeysUnavailable) if stale => {
                 return Err(Error::new(ErrorKind::KeysStale));
@@ -303,6 +371,7 @@ impl Shared {
             }
             Err(kind) => return Err(Error::new(kind)),
         };
+        self.finish(&claims, now)?;
         let claims = Arc::new(claims);
         let custom: Option<Arc<dyn Any + Send + Sync>> = if is_cognito_claims::<T>() {
             None
@@ -314,9 +383,16 @@ impl Shared {
         insert_claims::<T>(extensions, &claims, custom.as_ref());
         // Only a token that passed every rule gets here.
         if let Some(cache) = cache {
-            cache.insert(token, &keys, config.leeway, claims, custom);
+            cache.insert(token, &keys, claims, custom);
         }
         Ok(())
+    }
+
+    /// The final step of every request, cache hit or miss: the rules that depend on the instant
+    /// (`exp`, `nbf`, `iat` at `now`, with the leeway). A rule added here holds on both paths.
+    #[inline]
+    fn finish(&self, claims: &CognitoClaims, now: u64) -> Result<(), ErrorKind> {
+        self.verifier.check_time(claims, now)
     }
 
     pub(crate) fn rejector(&self) -> &Rejector {

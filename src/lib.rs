@@ -32,7 +32,9 @@
 //! - `test-util`: [`test_util::LocalIssuer`], which mints Cognito-shaped tokens and serves their
 //!   JWKS on loopback, for your own tests.
 
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// `doc_cfg` labels feature-gated items on the docs host (`--cfg docsrs`, nightly rustdoc);
+// `doc_auto_cfg` was folded into it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod bearer;
 mod cache;
@@ -70,7 +72,7 @@ pub use extract::Claims;
 pub use extract::MissingClaims;
 pub use future::ResponseFuture;
 pub use keys::{JwksError, KeySet};
-pub use layer::CognitoAuthLayer;
+pub use layer::{CognitoAuthLayer, Readiness};
 pub use refresh::RefreshStats;
 pub use service::CognitoAuth;
 pub use verifier::Verifier;

@@ -10,7 +10,7 @@ use reqwest::Url;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
-use crate::config::{CognitoConfig, is_loopback};
+use crate::config::{Clock, CognitoConfig, is_loopback};
 use crate::error::ConfigError;
 use crate::keys::{JwksError, KeySet};
 
@@ -31,8 +31,17 @@ pub(crate) struct IssuerKeys {
     failures: AtomicU64,
     changes: AtomicU64,
     last_error: Mutex<Option<String>>,
-    /// Set by the refresher when the last successful fetch is older than the maximum key age.
-    stale: AtomicBool,
+    /// When the last fetch succeeded, in seconds of the layer's clock; 0 before the first one.
+    /// The request path decides staleness from it (one atomic load), so the maximum key age
+    /// holds even when the refresher is gone.
+    last_success: AtomicU64,
+    /// Whether the refresher task still runs. Cleared by the task itself as it ends, however it
+    /// ends: returned, panicked, aborted, or dropped with its runtime.
+    running: AtomicBool,
+    /// The layer is going away and stopped the task on purpose: its end is not an error.
+    stopping: AtomicBool,
+    /// The staleness warning was logged for the current episode (reset by a successful fetch).
+    stale_logged: AtomicBool,
     /// Whether a refresher runs; a static key set is never refetched.
     refreshing: bool,
 }
@@ -58,15 +67,43 @@ impl IssuerKeys {
             failures: AtomicU64::new(0),
             changes: AtomicU64::new(0),
             last_error: Mutex::new(None),
-            stale: AtomicBool::new(false),
+            last_success: AtomicU64::new(0),
+            running: AtomicBool::new(refreshing),
+            stopping: AtomicBool::new(false),
+            stale_logged: AtomicBool::new(false),
             refreshing,
         }
     }
 
-    /// Whether the keys are past the maximum key age (one atomic load).
+    /// Whether the keys are past `max_age` seconds since the last successful fetch, at `now`
+    /// (seconds of the layer's clock): one atomic load. Never before the first fetch succeeded
+    /// (the empty key set answers 503 already), and never for a static key set.
     #[inline]
-    pub(crate) fn is_stale(&self) -> bool {
-        self.stale.load(Ordering::Acquire)
+    pub(crate) fn is_stale(&self, max_age: u64, now: u64) -> bool {
+        let last = self.last_success.load(Ordering::Acquire);
+        let stale = last != 0 && now.saturating_sub(last) > max_age;
+        if stale && !self.stale_logged.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "JWKS not refreshed within the maximum key age; keys are no longer trusted"
+            );
+        }
+        stale
+    }
+
+    /// Seconds of the layer's clock of the last successful fetch; `None` before the first one.
+    pub(crate) fn last_success(&self) -> Option<u64> {
+        Some(self.last_success.load(Ordering::Acquire)).filter(|&t| t != 0)
+    }
+
+    /// Whether the key set is refreshed by a task that is still running (always `true` for a
+    /// static key set, which needs none).
+    pub(crate) fn refresher_alive(&self) -> bool {
+        !self.refreshing || self.running.load(Ordering::Acquire)
+    }
+
+    /// Marks the coming end of the task as deliberate (the layer is dropped).
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
     }
 
     /// Called on the request path for an unknown `kid`. In the common case (a refetch already
@@ -207,12 +244,12 @@ impl Fetcher {
     }
 }
 
-/// Timing of one refresher.
-#[derive(Debug, Clone, Copy)]
+/// Timing of one refresher, and the clock its successes are stamped with.
+#[derive(Debug, Clone)]
 pub(crate) struct Schedule {
     pub(crate) interval: Duration,
     pub(crate) cooldown: Duration,
-    pub(crate) max_key_age: Option<Duration>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Schedule {
@@ -220,16 +257,46 @@ impl Schedule {
         Self {
             interval: config.refresh_interval,
             cooldown: config.unknown_kid_cooldown,
-            max_key_age: config.max_key_age,
+            clock: Arc::clone(&config.clock),
         }
     }
 }
 
+/// Lives inside the refresher task: when the task ends, however it ends (the loop never returns,
+/// so: a panic, an abort, or its runtime shut down with the layer still in use elsewhere), the
+/// drop marks the refresher dead for readiness and logs an error once, unless the layer itself
+/// stopped it.
+struct RunningGuard(Arc<IssuerKeys>);
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        let keys = &self.0;
+        let was_running = keys.running.swap(false, Ordering::AcqRel);
+        if was_running && !keys.stopping.load(Ordering::Acquire) {
+            tracing::error!(
+                "the JWKS refresher task ended (panic, abort or runtime shutdown); the key set is \
+                 no longer refreshed and readiness reports it"
+            );
+        }
+    }
+}
+
+/// `at + d`, or (should it overflow, which the bounds of `build()` rule out) the latest instant
+/// reachable from `at`: never a panic.
+fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d)
+        .or_else(|| at.checked_add(MAX_WAIT))
+        .unwrap_or(at)
+}
+
+/// Longest single wait of the refresher (the longest refresh interval `build()` accepts).
+const MAX_WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// The refresher task: fetch, swap, wait (interval, backoff or nudge), repeat. It ends when the
 /// layer aborts it (the last clone of the layer dropped).
 pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Schedule) {
+    let _running = RunningGuard(Arc::clone(&keys));
     let mut failures: u32 = 0;
-    let mut last_success: Option<Instant> = None;
     loop {
         keys.refetch_wanted.store(false, Ordering::Release);
         let started = Instant::now();
@@ -244,9 +311,11 @@ pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Sched
                     keys.keys.store(Arc::new(set));
                     keys.changes.fetch_add(1, Ordering::Relaxed);
                 }
-                keys.stale.store(false, Ordering::Release);
-                last_success = Some(Instant::now());
-                keys.swaps.send_modify(|n| *n += 1);
+                // 0 means "never": a clock at the epoch still stamps a success.
+                let now = schedule.clock.now().max(1);
+                keys.last_success.store(now, Ordering::Release);
+                keys.stale_logged.store(false, Ordering::Relaxed);
+                keys.swaps.send_modify(|n| *n = n.saturating_add(1));
                 failures = 0;
                 schedule.interval
             }
@@ -265,29 +334,17 @@ pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Sched
         // Wait for the next scheduled fetch. An unknown-`kid` nudge brings it forward to the end
         // of the cooldown (counted from the start of the last fetch), so a flood of forged `kid`s
         // costs at most one fetch per cooldown and a real rotation is picked up as soon as allowed.
-        // With a maximum key age, also wake when the keys go stale, to mark them so.
-        let mut next = Instant::now() + wait;
-        let cooldown_end = started + schedule.cooldown;
+        // Staleness needs no timer here: the request path decides it from `last_success`.
+        let mut next = later(Instant::now(), wait);
+        let cooldown_end = later(started, schedule.cooldown);
         loop {
-            let stale_at = schedule
-                .max_key_age
-                .zip(last_success)
-                .map(|(age, at)| at + age)
-                .filter(|_| !keys.is_stale());
-            let until = stale_at.map_or(next, |at| at.min(next));
-            if tokio::time::timeout_at(until, keys.nudge.notified())
+            // A wake-up whose request the fetch above already served is ignored.
+            if tokio::time::timeout_at(next, keys.nudge.notified())
                 .await
                 .is_ok()
+                && keys.refetch_wanted.load(Ordering::Acquire)
             {
-                // A wake-up whose request the fetch above already served is ignored.
-                if keys.refetch_wanted.load(Ordering::Acquire) {
-                    next = next.min(cooldown_end);
-                }
-            } else if stale_at.is_some_and(|at| Instant::now() >= at) {
-                tracing::warn!(
-                    "JWKS not refreshed within the maximum key age; keys are no longer trusted"
-                );
-                keys.stale.store(true, Ordering::Release);
+                next = next.min(cooldown_end);
             }
             if Instant::now() >= next {
                 break;

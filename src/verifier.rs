@@ -7,18 +7,30 @@ use std::fmt;
 use std::ops::Deref;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde_json::Value;
 
 use crate::claims::{Audience, CognitoClaims, TokenUse};
 use crate::config::{AcceptTokenUse, CognitoConfig};
 use crate::error::{Error, ErrorKind};
-use crate::json::{BorrowedStr, Scanner, StrictValue, Typed, TypedSeed, set_once};
+use crate::json::{BorrowedStr, Scanner, StrictIgnore, Typed, TypedSeed, set_once};
 use crate::keys::{KeySet, MAX_KID_LEN, VerifyingKey};
 
 /// Largest RSA signature accepted: 8192-bit keys.
 const MAX_SIGNATURE_LEN: usize = 1024;
 /// Decoded headers up to this size stay on the stack.
 const HEADER_BUF_LEN: usize = 192;
+/// Largest decoded JOSE header accepted, checked on the encoded length before anything is
+/// decoded. Cognito's header is about 50 bytes; this leaves room for a `kid` of the maximum
+/// length and a few more members. With it, and the member cap, the header step costs the same
+/// bounded amount whatever `max_token_size` is.
+pub(crate) const MAX_HEADER_LEN: usize = 512;
+/// Most members a JOSE header may have (Cognito sends 2). Members past it are not read.
+pub(crate) const MAX_HEADER_MEMBERS: usize = 16;
+/// Most JSON values (members, array elements, nested values, at any depth) plus string escape
+/// sequences a JOSE header may hold, counted by one cheap pass before it is parsed. This is what
+/// bounds the parse's cost, which is per value and per escape far more than per byte: a 1 KiB
+/// header of `[0,0,0,...]` is 500 values, one of `"\n\n\n..."` 500 escapes, and each costs the
+/// JSON parser some 50 to 300 instructions. Cognito's header has 3 values and no escape.
+pub(crate) const MAX_HEADER_ITEMS: usize = 32;
 /// Decoded payloads up to this size stay on the stack.
 const PAYLOAD_BUF_LEN: usize = 2048;
 
@@ -74,17 +86,19 @@ impl Verifier {
     /// An [`Error`] naming the first rule the token breaks. An empty key set gives
     /// [`ErrorKind::KeysUnavailable`].
     pub fn verify(&self, token: &str, keys: &KeySet, now: u64) -> Result<CognitoClaims, Error> {
-        self.verify_parts(token, keys, now)
-            .map(|(claims, _)| claims)
-            .map_err(Error::new)
+        let (claims, _) = self.verify_parts(token, keys)?;
+        self.check_time(&claims, now)?;
+        Ok(claims)
     }
 
-    /// Verifies, and also gives the payload (for an application's own claims type).
+    /// Verifies everything that does not depend on the time: structure, header, key, signature,
+    /// and the claim rules of [`check_identity`](Self::check_identity). Also gives the payload
+    /// (for an application's own claims type). The time rules are [`check_time`](Self::check_time),
+    /// which the layer runs on cache hits and misses alike.
     pub(crate) fn verify_parts<'t>(
         &self,
         token: &'t str,
         keys: &KeySet,
-        now: u64,
     ) -> Result<(CognitoClaims, Payload<'t>), ErrorKind> {
         let bytes = token.as_bytes();
         if bytes.len() > self.config.max_token_size {
@@ -101,6 +115,11 @@ impl Verifier {
         let mut signature = [0u8; MAX_SIGNATURE_LEN];
         let len = b64::decode(parts.signature, &mut signature).ok_or(ErrorKind::Malformed)?;
         let signature = signature.get(..len).ok_or(ErrorKind::Malformed)?;
+        // An RSA signature is exactly as long as the modulus: refused before the payload is
+        // decoded, so a forged token costs no more than its header unless it reaches the RSA check.
+        if key.is_some_and(|key| key.signature_len() != signature.len()) {
+            return Err(ErrorKind::InvalidSignature);
+        }
         // Decoded on the stack (a Cognito payload is about 1 KB); a larger one on the heap.
         let mut payload_buf = [0u8; PAYLOAD_BUF_LEN];
         let mut payload_heap = Vec::new();
@@ -113,7 +132,7 @@ impl Verifier {
         }
 
         let claims = CognitoClaims::from_payload(payload)?;
-        self.check(&claims, now)?;
+        self.check_identity(&claims)?;
         Ok((
             claims,
             Payload {
@@ -123,8 +142,15 @@ impl Verifier {
         ))
     }
 
-    /// The claim rules, on a payload whose signature verified.
+    /// Every claim rule (identity, then time), on claims whose signature verified.
+    #[cfg(fuzzing)]
     pub(crate) fn check(&self, c: &CognitoClaims, now: u64) -> Result<(), ErrorKind> {
+        self.check_identity(c)?;
+        self.check_time(c, now)
+    }
+
+    /// The claim rules that do not depend on the time: issuer, token use, app client.
+    fn check_identity(&self, c: &CognitoClaims) -> Result<(), ErrorKind> {
         let cfg = &self.config;
         if !cfg.issuer_matches(&c.iss) {
             return Err(ErrorKind::InvalidIssuer);
@@ -147,6 +173,15 @@ impl Verifier {
         if !client.is_some_and(|id| cfg.clients.allows(id)) {
             return Err(ErrorKind::InvalidClient);
         }
+        Ok(())
+    }
+
+    /// The time rules at `now`: `exp`, `nbf` and `iat`, with the leeway. The layer runs them on
+    /// every request, cache hit or miss, so a token the verifier would reject at this instant is
+    /// never let through by the cache (a clock that steps back included).
+    #[inline]
+    pub(crate) fn check_time(&self, c: &CognitoClaims, now: u64) -> Result<(), ErrorKind> {
+        let cfg = &self.config;
         // Time claims are at most MAX_NUMERIC_DATE, so these sums cannot overflow; saturate anyway.
         let leeway = cfg.leeway;
         if now > c.exp.saturating_add(leeway) {
@@ -168,6 +203,10 @@ impl Verifier {
 /// else is decoded.
 fn header_key<'k>(segment: &[u8], keys: &'k KeySet) -> Result<Option<&'k VerifyingKey>, ErrorKind> {
     // A header is about 60 bytes: decoded on the stack, a longer one on the heap.
+    // The cap is checked on the encoded length: an oversized header is not decoded at all.
+    if b64::decoded_len(segment.len()).ok_or(ErrorKind::Malformed)? > MAX_HEADER_LEN {
+        return Err(ErrorKind::InvalidHeader);
+    }
     let mut buf = [0u8; HEADER_BUF_LEN];
     let mut heap = Vec::new();
     let header = decode_into(segment, &mut buf, &mut heap)?;
@@ -391,11 +430,15 @@ struct RawHeader<'a> {
     alg: Option<Typed<'a>>,
     kid: Option<Typed<'a>>,
     typ: Option<Typed<'a>>,
-    crit: Option<Value>,
+    /// Whether `crit` was an empty array.
+    crit: Option<bool>,
 }
 
 impl<'a> Header<'a> {
     fn parse(json: &'a [u8]) -> Result<Self, ErrorKind> {
+        if !within_item_cap(json) {
+            return Err(ErrorKind::InvalidHeader);
+        }
         // One UTF-8 check (invalid UTF-8 anywhere is invalid JSON), then the `str` readers.
         let json = std::str::from_utf8(json).map_err(|_| ErrorKind::InvalidHeader)?;
         match Self::parse_fast(json) {
@@ -412,7 +455,13 @@ impl<'a> Header<'a> {
         let mut sc = Scanner::new(json);
         let (mut alg, mut kid, mut typ) = (None, None, None);
         let mut others: Vec<Cow<'a, str>> = Vec::new();
+        let mut members = 0;
         sc.members(b'{', b'}', |sc| {
+            // Past the cap the full parser gives the verdict (it stops at the cap too).
+            members += 1;
+            if members > MAX_HEADER_MEMBERS {
+                return None;
+            }
             let key = sc.str()?;
             sc.eat(b':')?;
             let slot = match &*key {
@@ -421,7 +470,8 @@ impl<'a> Header<'a> {
                 "typ" => &mut typ,
                 "crit" => return None,
                 _ => {
-                    sc.value(1)?;
+                    // Scalars only: a container (rare in a header) goes to the full parser.
+                    sc.value(crate::json::FAST_MAX_DEPTH)?;
                     if others.contains(&key) {
                         return None;
                     }
@@ -455,9 +505,8 @@ impl<'a> Header<'a> {
             _ => return Err(ErrorKind::UnsupportedAlgorithm),
         }
         match raw.crit {
-            None => {}
-            Some(Value::Array(list)) if list.is_empty() => {}
-            Some(_) => return Err(ErrorKind::CriticalHeader),
+            None | Some(true) => {}
+            Some(false) => return Err(ErrorKind::CriticalHeader),
         }
         match raw.typ {
             None => {}
@@ -473,6 +522,43 @@ impl<'a> Header<'a> {
     }
 }
 
+/// Whether `json` holds at most [`MAX_HEADER_ITEMS`] values and escapes, by one pass over the
+/// bytes: every value but the first of a container follows a `,`, and every container opens with
+/// `[` or `{`, so commas and openers outside strings bound the values (for valid JSON; the parser
+/// refuses anything else), and every escape starts with a `\` inside a string. Bytes of multi-byte
+/// UTF-8 characters are never ASCII, so invalid UTF-8 cannot hide a quote.
+fn within_item_cap(json: &[u8]) -> bool {
+    // Usually decided by a branch-free count (vectorized): if even counting these bytes inside
+    // strings stays under the cap, the exact count does.
+    let upper = json.iter().fold(1usize, |n, &b| {
+        n + usize::from((b == b',') | (b == b'[') | (b == b'{') | (b == b'\\'))
+    });
+    if upper <= MAX_HEADER_ITEMS {
+        return true;
+    }
+    let (mut items, mut in_string, mut escaped) = (1usize, false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => {
+                    escaped = true;
+                    items += 1;
+                }
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b',' | b'[' | b'{' => items += 1,
+                _ => {}
+            }
+        }
+    }
+    items <= MAX_HEADER_ITEMS
+}
+
 struct HeaderVisitor;
 
 impl<'de> Visitor<'de> for HeaderVisitor {
@@ -485,19 +571,25 @@ impl<'de> Visitor<'de> for HeaderVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut h = RawHeader::default();
         // Other members (`jku`, `x5u`, `jwk`, `x5c`, ...) are ignored, but still checked for
-        // duplicates: a header is a handful of members, so a linear scan is the cheapest set.
+        // duplicates: at most `MAX_HEADER_MEMBERS`, so a linear scan is the cheapest set and the
+        // whole check is bounded (without the cap it would grow with the square of the members).
         let mut others: Vec<Cow<'de, str>> = Vec::new();
+        let mut members = 0;
         while let Some(BorrowedStr(key)) = map.next_key::<BorrowedStr<'de>>()? {
+            members += 1;
+            if members > MAX_HEADER_MEMBERS {
+                return Err(de::Error::custom("too many members"));
+            }
             match &*key {
                 "alg" => set_once(&mut h.alg, map.next_value_seed(TypedSeed)?)?,
                 "kid" => set_once(&mut h.kid, map.next_value_seed(TypedSeed)?)?,
                 "typ" => set_once(&mut h.typ, map.next_value_seed(TypedSeed)?)?,
-                "crit" => set_once(&mut h.crit, map.next_value_seed(StrictValue)?)?,
+                "crit" => set_once(&mut h.crit, map.next_value_seed(StrictIgnore)?)?,
                 _ => {
                     if others.contains(&key) {
                         return Err(de::Error::custom("duplicate member"));
                     }
-                    map.next_value_seed(StrictValue)?;
+                    map.next_value_seed(StrictIgnore)?;
                     others.push(key);
                 }
             }
@@ -527,8 +619,12 @@ mod tests {
     fn header_fast_path_agrees_with_full_parser() {
         let bases = [
             r#"{"kid":"abc/DEF+ghi=","alg":"RS256"}"#,
-            r#" { "alg" : "RS256" , "typ":"jwt", "kid":"k\/1", "x5u":"https://x", "jwk":{"a":[1,-2,{}]}, "b":null } "#,
+            r#" { "alg" : "RS256" , "typ":"jwt", "kid":"k\/1", "x5u":"https://x", "n":-2, "t":true, "b":null } "#,
         ];
+        // A container value is left to the full parser (it bounds the cost per value).
+        let nested = r#"{"alg":"RS256","kid":"k","jwk":{"a":[1,-2,{}]}}"#;
+        assert!(Header::parse_fast(nested).is_none());
+        assert_eq!(header(nested).unwrap(), "k");
         for base in bases {
             assert_eq!(both(base.as_bytes()), Some(true), "{base}");
         }
@@ -557,6 +653,31 @@ mod tests {
                 assert_eq!(header(std::str::from_utf8(&json).unwrap()).unwrap(), kid);
             }
         }
+    }
+
+    #[test]
+    fn item_cap_counts_values_and_escapes_outside_and_inside_strings() {
+        let with = |extra: &str| format!(r#"{{"alg":"RS256","kid":"k"{extra}}}"#);
+        // 3 items: the object and its two members.
+        let zeros = |n: usize| with(&format!(r#","x":[{}]"#, vec!["0"; n].join(",")));
+        // + the member, its array and the elements: 3 + 1 + n (the first element has no comma).
+        assert!(within_item_cap(zeros(MAX_HEADER_ITEMS - 4).as_bytes()));
+        assert!(!within_item_cap(zeros(MAX_HEADER_ITEMS - 3).as_bytes()));
+        // Commas and brackets in strings are not values; escaped quotes do not end a string.
+        let text = with(&format!(
+            r#","x":"{}\"{}""#,
+            ",[{".repeat(200),
+            ",".repeat(200)
+        ));
+        assert!(within_item_cap(text.as_bytes()));
+        assert_eq!(header(&text).unwrap(), "k");
+        let escapes = |n: usize| with(&format!(r#","x":"{}""#, r"\n".repeat(n)));
+        assert!(within_item_cap(escapes(MAX_HEADER_ITEMS - 4).as_bytes()));
+        assert!(!within_item_cap(escapes(MAX_HEADER_ITEMS - 3).as_bytes()));
+        assert_eq!(
+            header(&escapes(MAX_HEADER_ITEMS)).unwrap_err(),
+            ErrorKind::InvalidHeader
+        );
     }
 
     #[test]

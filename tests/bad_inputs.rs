@@ -86,9 +86,9 @@ enum Group {
 
 /// Rows per group.
 const GROUPS: [(Group, usize); 7] = [
-    (Group::Extraction, 35),
+    (Group::Extraction, 40),
     (Group::Structure, 60),
-    (Group::Algorithm, 49),
+    (Group::Algorithm, 69),
     (Group::Signature, 19),
     (Group::Time, 42),
     (Group::Issuer, 34),
@@ -96,7 +96,7 @@ const GROUPS: [(Group, usize); 7] = [
 ];
 
 /// Rows in all.
-const CASES: usize = 271;
+const CASES: usize = 296;
 
 // ---------------------------------------------------------------------------------------------
 // Fixture: four RSA keys in all, shared by every test of this file.
@@ -724,6 +724,31 @@ fn extraction(f: &Fx) -> Vec<Case> {
             BadRequest(MultipleTokens),
         ),
         raw_auth(
+            "Bearer, a space, then a tab before the token (a tab is no separator)",
+            vec![auth(format!("Bearer \t{t}"))],
+            BadRequest(InvalidCharacters),
+        ),
+        raw_auth(
+            "Bearer, spaces, a tab and a space before the token",
+            vec![auth(format!("Bearer  \t {t}"))],
+            BadRequest(InvalidCharacters),
+        ),
+        raw_auth(
+            "trailing tab after the token (field whitespace)",
+            vec![auth(format!("Bearer {t}\t"))],
+            Pass,
+        ),
+        raw_auth(
+            "a token made only of padding",
+            vec![auth("Bearer ===".into())],
+            BadRequest(InvalidCharacters),
+        ),
+        raw_auth(
+            "a token of one padding character",
+            vec![auth("Bearer =".into())],
+            BadRequest(InvalidCharacters),
+        ),
+        raw_auth(
             "tab inside the token",
             vec![auth(format!("Bearer {h}.{p}\t{s}"))],
             BadRequest(MultipleTokens),
@@ -930,9 +955,9 @@ fn algorithm(f: &Fx) -> Vec<Case> {
                 Reject(ErrorKind::TokenTooLarge),
             ),
             tok(
-                "kid of 10 KB, 1 MiB cap",
+                "kid of 10 KB, 1 MiB cap (a header over the size cap)",
                 long_kid(10_000),
-                Reject(ErrorKind::MissingKeyId),
+                Reject(ErrorKind::InvalidHeader),
             )
             .on(L::BigCap),
             tok(
@@ -940,10 +965,20 @@ fn algorithm(f: &Fx) -> Vec<Case> {
                 f.hdr_with(json!({
                     "jku": "https://evil.example/jwks.json",
                     "x5u": "https://evil.example/cert.pem",
-                    "jwk": f.jwk_b(),
+                    "jwk": { "kty": "RSA", "kid": "evil", "n": "AQAB", "e": "AQAB" },
                     "x5c": ["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"],
                 })),
                 Pass,
+            ),
+            tok(
+                "jku, x5u, x5c and a 2048-bit jwk (a header over the size cap)",
+                f.hdr_with(json!({
+                    "jku": "https://evil.example/jwks.json",
+                    "x5u": "https://evil.example/cert.pem",
+                    "jwk": f.jwk_b(),
+                    "x5c": ["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"],
+                })),
+                Reject(ErrorKind::InvalidHeader),
             ),
         ],
     )

@@ -100,6 +100,50 @@ async fn expiry_is_checked_again_on_every_hit() {
     );
 }
 
+/// Whatever the clock does after a token was cached (steps back, jumps ahead), a hit answers
+/// exactly what `Verifier::verify` answers at that instant: `exp`, `nbf` and `iat` with the leeway.
+#[tokio::test]
+async fn a_hit_applies_every_time_rule_at_the_current_instant() {
+    let (issuer, clock) = fixed_issuer();
+    let layer = static_layer(&issuer, 1024);
+    let mut with_nbf = issuer.access_claims();
+    with_nbf.insert("nbf".into(), json!(NOW));
+    with_nbf.insert("exp".into(), json!(NOW + 300));
+    // A Cognito access token has `iat`, no `nbf`.
+    for token in [issuer.access_token(), issuer.sign(&with_nbf)] {
+        clock.set(NOW);
+        assert_eq!(answer(&layer, &token).await.status, 200);
+        let cached = answer(&layer, &token).await.claims.unwrap();
+        for now in (NOW - 200..NOW + 4_000).step_by(7) {
+            clock.set(now);
+            let verified = layer.verifier().verify(&token, &layer.key_set(), now);
+            let got = answer(&layer, &token).await;
+            assert_eq!(
+                got.kind,
+                verified.as_ref().err().map(|e| e.kind().clone()),
+                "{now}"
+            );
+            if let Some(claims) = got.claims {
+                // Served from the cache, not verified again.
+                assert!(Arc::ptr_eq(&claims, &cached), "{now}");
+            }
+        }
+    }
+    // The clock stepping back past `iat` + leeway: refused, as a miss would be.
+    clock.set(NOW);
+    let token = issuer.access_token();
+    assert_eq!(answer(&layer, &token).await.status, 200);
+    clock.set(NOW - 61);
+    let got = answer(&layer, &token).await;
+    assert_eq!(
+        got.kind,
+        Some(ErrorKind::IssuedInFuture {
+            iat: NOW,
+            now: NOW - 61
+        })
+    );
+}
+
 #[tokio::test]
 async fn same_signature_different_bytes_is_not_a_hit() {
     let (issuer, _) = fixed_issuer();

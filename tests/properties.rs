@@ -1,7 +1,8 @@
 //! Property tests of hostile input: byte-level mutations of valid tokens and arbitrary strings
 //! never panic the verifier and never verify unless byte-identical to a valid token; arbitrary
 //! JWKS-like documents never panic the key set parser; arbitrary `Authorization` values through
-//! the layer only ever give 200, 400 or 401.
+//! the layer only ever give 200, 400 or 401; hostile header shapes (many members, long or escaped
+//! names, deep nesting, sizes around the caps) get exactly the verdict the header caps imply.
 //!
 //! The case counts are modest so the suite stays fast; the fuzz targets in `fuzz/` run the same
 //! properties for longer (`scripts/fuzz.sh`).
@@ -40,6 +41,9 @@ struct Fixture {
     /// The issuer's single JWK.
     jwk: Map<String, Value>,
     layer: CognitoAuthLayer,
+    issuer: LocalIssuer,
+    /// Accepts either kind, with a 1 MiB token cap (the header caps do not move with it).
+    big_cap: Verifier,
 }
 
 /// RSA key generation and signing happen once for all cases.
@@ -74,6 +78,15 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         tokens,
         jwk,
         layer,
+        big_cap: Verifier::new(
+            &issuer
+                .config()
+                .token_use(AcceptTokenUse::Any)
+                .max_token_size(1 << 20)
+                .build()
+                .unwrap(),
+        ),
+        issuer,
     }
 });
 
@@ -300,7 +313,8 @@ fn authorization_value() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// What the layer must answer 200 to: one header, a `Bearer` scheme (any case) and one or more
-/// spaces, then exactly a valid token, trailing whitespace allowed.
+/// spaces (RFC 6750's `1*SP`: not tabs), then exactly a valid token, trailing spaces and tabs
+/// (the field's optional whitespace) allowed.
 fn should_accept(values: &[Vec<u8>]) -> bool {
     let [value] = values else {
         return false;
@@ -309,7 +323,11 @@ fn should_accept(values: &[Vec<u8>]) -> bool {
         return false;
     };
     let (scheme, rest) = value.split_at(space);
-    let token = rest.trim_ascii();
+    let token = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
+    let token = match token.iter().rposition(|&b| b != b' ' && b != b'\t') {
+        Some(last) => &token[..=last],
+        None => token,
+    };
     scheme.eq_ignore_ascii_case(b"bearer") && FIXTURE.tokens.iter().any(|t| t.as_bytes() == token)
 }
 
@@ -411,6 +429,81 @@ proptest! {
         if status != StatusCode::OK {
             let challenge = response.headers().get(WWW_AUTHENTICATE);
             prop_assert!(challenge.is_some_and(|c| c.as_bytes().starts_with(b"Bearer realm=\"")));
+        }
+    }
+}
+
+/// The verifier's header caps (`MAX_HEADER_LEN`, `MAX_HEADER_MEMBERS`, `MAX_HEADER_ITEMS`).
+const MAX_HEADER_LEN: usize = 512;
+const MAX_HEADER_MEMBERS: usize = 16;
+const MAX_HEADER_ITEMS: usize = 32;
+
+/// A header naming the issuer's key with `members` more members: names of `name_len` characters
+/// (written with `\u` escapes when `escaped`, which leaves the fast path), each holding `nesting`
+/// levels of arrays around a number, then `pad` bytes of string in a last member.
+fn hostile_header(
+    members: usize,
+    name_len: usize,
+    escaped: bool,
+    nesting: usize,
+    pad: usize,
+) -> String {
+    let kid = FIXTURE.issuer.kid();
+    let mut header = format!(r#"{{"alg":"RS256","kid":"{kid}""#);
+    for i in 0..members {
+        let name: String = format!("{i:0>name_len$}")
+            .chars()
+            .map(|c| {
+                if escaped {
+                    format!("\\u00{:02x}", c as u32)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+        header.push_str(&format!(
+            r#","{name}":{}0{}"#,
+            "[".repeat(nesting),
+            "]".repeat(nesting)
+        ));
+    }
+    if pad > 0 {
+        header.push_str(&format!(r#","pad":"{}""#, "p".repeat(pad)));
+    }
+    header.push('}');
+    header
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The caps decide, under a 1 MiB token cap: over 1 KiB decoded, over 16 members or over 64
+    /// values at any depth plus escapes is `InvalidHeader`; any other such header is valid, and the
+    /// token verifies.
+    #[test]
+    fn hostile_headers_get_the_verdict_of_the_caps(
+        members in 0..40usize,
+        name_len in 1..40usize,
+        escaped in any::<bool>(),
+        nesting in prop_oneof![0..8usize, 0..400usize],
+        pad in prop_oneof![Just(0usize), 0..1200usize],
+    ) {
+        let f = &*FIXTURE;
+        let header = hostile_header(members, name_len, escaped, nesting, pad);
+        let mut claims = f.issuer.access_claims();
+        claims.insert("exp".into(), json!(NOW + 600));
+        let token = f.issuer.sign_raw(header.as_bytes(), Value::Object(claims).to_string().as_bytes());
+        // The object, `alg` and `kid`, each member with its arrays, and the pad; and the escapes.
+        let values = 3 + members * (1 + nesting) + usize::from(pad > 0);
+        let escapes = if escaped { members * name_len } else { 0 };
+        let over_cap = header.len() > MAX_HEADER_LEN
+            || 2 + members + usize::from(pad > 0) > MAX_HEADER_MEMBERS
+            || values + escapes > MAX_HEADER_ITEMS;
+        let got = f.big_cap.verify(&token, &f.keys, NOW).map(|_| ()).map_err(|e| e.kind().clone());
+        if over_cap {
+            prop_assert_eq!(got, Err(tower_cognito::ErrorKind::InvalidHeader), "{}", header.len());
+        } else {
+            prop_assert_eq!(got, Ok(()), "{}", header);
         }
     }
 }

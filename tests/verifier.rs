@@ -485,9 +485,9 @@ fn algorithm_and_header() {
                 err(ErrorKind::UnknownKeyId),
             ),
             case(
-                "kid of 10 KB, 1 MiB token cap",
+                "kid of 10 KB, 1 MiB token cap (a header over the size cap)",
                 long_kid(10 * 1024),
-                no_kid(),
+                err(ErrorKind::InvalidHeader),
             )
             .on(V::BigCap),
             case(
@@ -516,11 +516,21 @@ fn algorithm_and_header() {
                 f.hdr_with(json!({
                     "jku": "https://evil.example/jwks.json",
                     "x5u": "https://evil.example/cert.pem",
-                    "jwk": published_jwk(&f.b),
+                    "jwk": { "kty": "RSA", "kid": "evil", "n": "AQAB", "e": "AQAB" },
                     "x5c": ["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"],
                     "x5t": "abc",
                 })),
                 OK,
+            ),
+            case(
+                "jku, x5u, x5c and a 2048-bit jwk (a header over the size cap)",
+                f.hdr_with(json!({
+                    "jku": "https://evil.example/jwks.json",
+                    "x5u": "https://evil.example/cert.pem",
+                    "jwk": published_jwk(&f.b),
+                    "x5c": ["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"],
+                })),
+                err(ErrorKind::InvalidHeader),
             ),
             // typ.
             case("typ Jwt", typ(json!("Jwt")), OK),

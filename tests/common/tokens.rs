@@ -608,6 +608,158 @@ pub(crate) fn algorithm_rows(f: &impl Pools) -> Vec<Row> {
         row("typ empty", f.hdr_with(json!({ "typ": "" })), bad_typ()),
         row("typ number", f.hdr_with(json!({ "typ": 1 })), bad_typ()),
     ]
+    .into_iter()
+    .chain(hostile_header_rows(f))
+    .collect()
+}
+
+/// The decoded-header size cap of the verifier (`MAX_HEADER_LEN`).
+pub(crate) const MAX_HEADER_LEN: usize = 512;
+/// The header member-count cap of the verifier (`MAX_HEADER_MEMBERS`).
+pub(crate) const MAX_HEADER_MEMBERS: usize = 16;
+/// The cap on JSON values at any depth plus string escapes in a header (`MAX_HEADER_ITEMS`).
+pub(crate) const MAX_HEADER_ITEMS: usize = 32;
+
+/// A header naming pool A's key with `extra` more members `"<name><i>":0`, as raw text.
+pub(crate) fn header_with_members(extra: usize, name: &str) -> String {
+    let members: String = (0..extra).map(|i| format!(r#","{name}{i}":0"#)).collect();
+    format!(r#"{{"kid":"{KID}","alg":"RS256"{members}}}"#)
+}
+
+/// A header naming pool A's key of exactly `len` bytes (an `x` member padded), as raw text.
+pub(crate) fn header_of_len(len: usize) -> String {
+    let base = format!(r#"{{"kid":"{KID}","alg":"RS256","x":""}}"#);
+    let pad = "p".repeat(len - base.len());
+    let header = format!(r#"{{"kid":"{KID}","alg":"RS256","x":"{pad}"}}"#);
+    assert_eq!(header.len(), len);
+    header
+}
+
+/// Headers built to cost the most before the signature: many distinct members, long names,
+/// escapes that leave the fast path, deep nesting, sizes around the caps, also under a raised
+/// token cap. Each is refused with `InvalidHeader` (or accepted at the caps), at a bounded cost.
+pub(crate) fn hostile_header_rows(f: &impl Pools) -> Vec<Row> {
+    let bad_header = || Err(ErrorKind::InvalidHeader);
+    let extra = MAX_HEADER_MEMBERS - 2;
+    let long = "n".repeat(40);
+    vec![
+        row(
+            "header with as many members as the cap",
+            f.header(&header_with_members(extra, "m")),
+            ACCEPTED,
+        ),
+        row(
+            "header with one member over the cap",
+            f.header(&header_with_members(extra + 1, "m")),
+            bad_header(),
+        ),
+        row(
+            "header with members over the cap written with escapes",
+            f.header(&header_with_members(extra + 1, r"\u006d")),
+            bad_header(),
+        ),
+        row(
+            "header with escaped member names under the cap",
+            f.header(&header_with_members(3, r"\u006d\n")),
+            ACCEPTED,
+        ),
+        row(
+            "header with long member names over the cap",
+            f.header(&header_with_members(extra + 1, &long)),
+            bad_header(),
+        ),
+        row(
+            "header of exactly the size cap",
+            f.header(&header_of_len(MAX_HEADER_LEN)),
+            ACCEPTED,
+        ),
+        row(
+            "header one byte over the size cap",
+            f.header(&header_of_len(MAX_HEADER_LEN + 1)),
+            bad_header(),
+        ),
+        row(
+            "header of 200 nested arrays under the size cap",
+            f.header(&format!(
+                r#"{{"kid":"{KID}","alg":"RS256","x":{}}}"#,
+                deep_array(200)
+            )),
+            bad_header(),
+        ),
+        row(
+            "header with as many values at any depth as the cap",
+            f.header(&format!(
+                r#"{{"kid":"{KID}","alg":"RS256","x":[{}]}}"#,
+                vec!["0"; MAX_HEADER_ITEMS - 4].join(",")
+            )),
+            ACCEPTED,
+        ),
+        row(
+            "header with one value at any depth over the cap",
+            f.header(&format!(
+                r#"{{"kid":"{KID}","alg":"RS256","x":[{}]}}"#,
+                vec!["0"; MAX_HEADER_ITEMS - 3].join(",")
+            )),
+            bad_header(),
+        ),
+        row(
+            "header with string escapes over the item cap",
+            f.header(&format!(
+                r#"{{"kid":"{KID}","alg":"RS256","x":"{}"}}"#,
+                r"\n".repeat(MAX_HEADER_ITEMS)
+            )),
+            bad_header(),
+        ),
+        row(
+            "header whose alg is an array of 300 strings",
+            f.header(&format!(
+                r#"{{"kid":"{KID}","alg":[{}]}}"#,
+                vec![r#""RS256""#; 300].join(",")
+            )),
+            bad_header(),
+        ),
+        row(
+            "header whose crit is an array of 300 names",
+            f.header(&format!(
+                r#"{{"kid":"{KID}","alg":"RS256","crit":[{}]}}"#,
+                vec![r#""exp""#; 300].join(",")
+            )),
+            bad_header(),
+        ),
+        row(
+            "header with a string holding commas and brackets (not values)",
+            f.hdr_with(json!({ "x": ",".repeat(100) + &"[{".repeat(100) })),
+            ACCEPTED,
+        ),
+        row(
+            "header with 600 distinct members under the default token cap",
+            f.header(&header_with_members(600, "m")),
+            bad_header(),
+        ),
+        row(
+            "header with 6 000 distinct members, 1 MiB cap",
+            f.header(&header_with_members(6_000, "m")),
+            bad_header(),
+        )
+        .on(On::BigCap),
+        row(
+            "header with 2 000 escaped member names, 1 MiB cap",
+            f.header(&header_with_members(2_000, r"\u006d")),
+            bad_header(),
+        )
+        .on(On::BigCap),
+        row(
+            "header of 100 KB, 1 MiB cap",
+            f.header(&header_of_len(100_000)),
+            bad_header(),
+        )
+        .on(On::BigCap),
+        row(
+            "kid one character over its cap, header under the size cap",
+            f.with_kid(&"k".repeat(257)),
+            Err(ErrorKind::MissingKeyId),
+        ),
+    ]
 }
 
 /// Flipped bits, a payload or header changed under the old signature, truncated, extended and
