@@ -1,25 +1,19 @@
 //! [`CognitoAuthLayer`]: the tower layer, its key set and its refresher.
 
-use std::any::{Any, TypeId};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
 
-use http::{Extensions, HeaderMap};
 use serde::de::DeserializeOwned;
-use tokio::task::AbortHandle;
 use tower_layer::Layer;
 
-use crate::bearer::{bearer_candidate, check_token};
-use crate::cache::TokenCache;
+use crate::auth::{Authenticator, Readiness};
 use crate::claims::CognitoClaims;
-use crate::config::{Clock, CognitoConfig};
-use crate::error::{ConfigError, Error, ErrorKind, StartError};
-use crate::extract::Claims;
+use crate::config::CognitoConfig;
+use crate::error::{ConfigError, StartError};
 use crate::keys::KeySet;
-use crate::refresh::{self, Fetcher, IssuerKeys, RefreshStats, Schedule};
-use crate::rejection::Rejector;
+use crate::keystore::{IssuerKeys, RefreshStats};
+use crate::refresh::{self, Fetcher, RefresherHandle, Schedule};
 use crate::service::CognitoAuth;
 use crate::verifier::Verifier;
 
@@ -54,14 +48,14 @@ use crate::verifier::Verifier;
 /// # let _ = app; Ok(()) }
 /// ```
 pub struct CognitoAuthLayer<T = CognitoClaims> {
-    shared: Arc<Shared>,
+    auth: Arc<Authenticator>,
     _claims: PhantomData<fn() -> T>,
 }
 
 impl<T> Clone for CognitoAuthLayer<T> {
     fn clone(&self) -> Self {
         Self {
-            shared: Arc::clone(&self.shared),
+            auth: Arc::clone(&self.auth),
             _claims: PhantomData,
         }
     }
@@ -70,42 +64,9 @@ impl<T> Clone for CognitoAuthLayer<T> {
 impl<T> fmt::Debug for CognitoAuthLayer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CognitoAuthLayer")
-            .field("shared", &self.shared)
+            .field("auth", &self.auth)
             .field("claims", &std::any::type_name::<T>())
             .finish()
-    }
-}
-
-/// What every clone of the layer and of its services shares.
-pub(crate) struct Shared {
-    verifier: Verifier,
-    issuer: Arc<IssuerKeys>,
-    rejector: Rejector,
-    cache: Option<TokenCache>,
-    /// The maximum key age in seconds, when set and the keys are refreshed.
-    max_key_age: Option<u64>,
-    _refresher: Option<AbortOnDrop>,
-}
-
-impl fmt::Debug for Shared {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shared")
-            .field("verifier", &self.verifier)
-            .field("issuer", &self.issuer)
-            .field("cache", &self.cache)
-            .field("refreshing", &self._refresher.is_some())
-            .finish()
-    }
-}
-
-/// Stops the refresher when the last clone of the layer goes (a deliberate end: not logged).
-#[derive(Debug)]
-struct AbortOnDrop(AbortHandle, Arc<IssuerKeys>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.1.stop();
-        self.0.abort();
     }
 }
 
@@ -119,15 +80,15 @@ impl CognitoAuthLayer {
     pub async fn new(config: CognitoConfig) -> Result<Self, StartError> {
         let timeout = config.startup_timeout;
         let layer = Self::lazy(config)?;
-        let mut swaps = layer.shared.issuer.subscribe();
+        let mut swaps = layer.auth.issuer().subscribe();
         let loaded = tokio::time::timeout(timeout, swaps.wait_for(|&n| n > 0)).await;
         match loaded {
             Ok(Ok(_)) => Ok(layer),
             _ => Err(StartError::NoKeys {
                 timeout_ms: timeout.as_millis(),
                 last_error: layer
-                    .shared
-                    .issuer
+                    .auth
+                    .issuer()
                     .last_error()
                     .unwrap_or_else(|| "no fetch completed".to_owned()),
             }),
@@ -149,7 +110,7 @@ impl CognitoAuthLayer {
             fetcher,
             Schedule::from_config(&config),
         ));
-        let refresher = AbortOnDrop(task.abort_handle(), Arc::clone(&issuer));
+        let refresher = RefresherHandle::new(task.abort_handle(), Arc::clone(&issuer));
         Ok(Self::from_parts(&config, issuer, Some(refresher)))
     }
 
@@ -171,22 +132,10 @@ impl CognitoAuthLayer {
     fn from_parts(
         config: &CognitoConfig,
         issuer: Arc<IssuerKeys>,
-        refresher: Option<AbortOnDrop>,
+        refresher: Option<RefresherHandle>,
     ) -> Self {
-        let shared = Shared {
-            verifier: Verifier::new(config),
-            issuer,
-            rejector: Rejector::new(&config.realm),
-            cache: TokenCache::new(config.token_cache_size),
-            // A static key set is never refreshed, so it never goes stale.
-            max_key_age: refresher
-                .as_ref()
-                .and(config.max_key_age)
-                .map(|age| age.as_secs()),
-            _refresher: refresher,
-        };
         Self {
-            shared: Arc::new(shared),
+            auth: Arc::new(Authenticator::new(config, issuer, refresher)),
             _claims: PhantomData,
         }
     }
@@ -204,74 +153,35 @@ impl<T> CognitoAuthLayer<T> {
         U: DeserializeOwned + Send + Sync + 'static,
     {
         CognitoAuthLayer {
-            shared: self.shared,
+            auth: self.auth,
             _claims: PhantomData,
         }
     }
 
     /// The configuration.
     pub fn config(&self) -> &CognitoConfig {
-        self.shared.verifier.config()
+        self.auth.verifier().config()
     }
 
     /// The verifier the layer runs.
     pub fn verifier(&self) -> &Verifier {
-        &self.shared.verifier
+        self.auth.verifier()
     }
 
     /// The current key set (empty until the first fetch succeeds).
     pub fn key_set(&self) -> Arc<KeySet> {
-        self.shared.issuer.keys.load_full()
+        self.auth.issuer().keys.load_full()
     }
 
     /// Counters of the key refresher.
     pub fn refresh_stats(&self) -> RefreshStats {
-        self.shared.issuer.stats()
+        self.auth.issuer().stats()
     }
 
     /// Whether the layer can verify tokens now: see [`Readiness`]. Cheap (a few atomic loads and
     /// one clock read): serve it from a readiness probe.
     pub fn readiness(&self) -> Readiness {
-        let shared = &self.shared;
-        let now = shared.verifier.config().clock.now();
-        let issuer = &shared.issuer;
-        let keys = issuer.keys.load().len();
-        Readiness {
-            keys,
-            last_refresh_age: issuer
-                .last_success()
-                .map(|at| Duration::from_secs(now.saturating_sub(at))),
-            stale: shared.is_stale(now),
-            refresher_running: issuer.refresher_alive(),
-        }
-    }
-}
-
-/// What [`CognitoAuthLayer::readiness`] reports.
-///
-/// Ready means: a key set is loaded, it is not older than the
-/// [maximum key age](crate::CognitoConfigBuilder::max_key_age), and its refresher task still runs
-/// (a static key set needs none). A refresher that ended (its runtime shut down while the layer
-/// lives on in another one, or a panic) makes the layer not ready, and is logged once at error
-/// level; tokens still verify with the last keys until the maximum key age, if one is set, passes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Readiness {
-    /// Usable keys in the current set (0 before the first successful fetch).
-    pub keys: usize,
-    /// Time since the last successful fetch, by the layer's clock (`None`: no fetch succeeded
-    /// yet, or a static key set).
-    pub last_refresh_age: Option<Duration>,
-    /// The keys are older than the maximum key age: tokens get `503` until a fetch succeeds.
-    pub stale: bool,
-    /// The refresher task is running (always `true` for a static key set).
-    pub refresher_running: bool,
-}
-
-impl Readiness {
-    /// Keys loaded, fresh, and kept fresh.
-    pub fn is_ready(&self) -> bool {
-        self.keys > 0 && !self.stale && self.refresher_running
+        self.auth.readiness()
     }
 }
 
@@ -279,123 +189,6 @@ impl<S, T> Layer<S> for CognitoAuthLayer<T> {
     type Service = CognitoAuth<S, T>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        CognitoAuth::new(inner, Arc::clone(&self.shared))
-    }
-}
-
-#[inline]
-fn is_cognito_claims<T: 'static>() -> bool {
-    TypeId::of::<T>() == TypeId::of::<CognitoClaims>()
-}
-
-/// Puts `Claims<CognitoClaims>` (and `Claims<T>` for an application claims type) into the
-/// extensions. `false` when `custom` is not a `T` (a cached entry made by a layer of another `T`).
-#[inline]
-fn insert_claims<T: Send + Sync + 'static>(
-    extensions: &mut Extensions,
-    claims: &Arc<CognitoClaims>,
-    custom: Option<&Arc<dyn Any + Send + Sync>>,
-) -> bool {
-    if !is_cognito_claims::<T>() {
-        match custom.map(|c| Arc::clone(c).downcast::<T>()) {
-            Some(Ok(custom)) => {
-                extensions.insert(Claims(custom));
-            }
-            _ => return false,
-        }
-    }
-    extensions.insert(Claims(Arc::clone(claims)));
-    true
-}
-
-fn empty_key_set() -> &'static KeySet {
-    static EMPTY: std::sync::LazyLock<KeySet> = std::sync::LazyLock::new(KeySet::empty);
-    &EMPTY
-}
-
-impl Shared {
-    /// Whether the keys are past the maximum key age at `now`. One atomic load when a maximum is
-    /// set; nothing otherwise.
-    #[inline]
-    fn is_stale(&self, now: u64) -> bool {
-        self.max_key_age
-            .is_some_and(|age| self.issuer.is_stale(age, now))
-    }
-
-    /// The request path: extract, look up the cache, else verify, then the one final step both
-    /// share ([`finish`](Self::finish)), and store the claims.
-    #[inline]
-    pub(crate) fn authenticate<T>(
-        &self,
-        headers: &HeaderMap,
-        extensions: &mut Extensions,
-    ) -> Result<(), Error>
-    where
-        T: DeserializeOwned + Send + Sync + 'static,
-    {
-        let config = self.verifier.config();
-        let candidate = bearer_candidate(headers, config.max_token_size)?;
-        let keys = self.issuer.keys.load();
-        let now = config.clock.now();
-        // Stale keys (past the maximum key age) verify nothing: the verifier sees an empty set,
-        // so a well-formed token gets 503 and a malformed one still 401. The cache is skipped.
-        let stale = self.is_stale(now);
-        let cache = self.cache.as_ref().filter(|_| !stale);
-        // A hit is byte-identical to a token that passed every check, the character scan too,
-        // with the same key set: only the time rules can answer differently now.
-        let mut hit = None;
-        if let Some(cache) = cache {
-            cache.hit(candidate, &keys, |entry| {
-                hit = Some(self.finish(&entry.claims, now).map(|()| {
-                    insert_claims::<T>(extensions, &entry.claims, entry.custom.as_ref())
-                }));
-            });
-        }
-        match hit {
-            Some(Ok(true)) => return Ok(()),
-            Some(Err(kind)) => return Err(Error::new(kind)),
-            // A miss, or an entry made by a layer of another claims type: verify.
-            Some(Ok(false)) | None => {}
-        }
-        let token = check_token(candidate)?;
-
-        let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
-        let (claims, payload) = match self.verifier.verify_parts(token, key_set) {
-            Ok(verified) => verified,
-            Err(ErrorKind::KeysUnavailable) if stale => {
-                return Err(Error::new(ErrorKind::KeysStale));
-            }
-            Err(ErrorKind::UnknownKeyId) => {
-                self.issuer.request_refetch();
-                return Err(Error::new(ErrorKind::UnknownKeyId));
-            }
-            Err(kind) => return Err(Error::new(kind)),
-        };
-        self.finish(&claims, now)?;
-        let claims = Arc::new(claims);
-        let custom: Option<Arc<dyn Any + Send + Sync>> = if is_cognito_claims::<T>() {
-            None
-        } else {
-            let custom: T = serde_json::from_slice(&payload)
-                .map_err(|_| Error::new(ErrorKind::CustomClaims))?;
-            Some(Arc::new(custom))
-        };
-        insert_claims::<T>(extensions, &claims, custom.as_ref());
-        // Only a token that passed every rule gets here.
-        if let Some(cache) = cache {
-            cache.insert(token, &keys, claims, custom);
-        }
-        Ok(())
-    }
-
-    /// The final step of every request, cache hit or miss: the rules that depend on the instant
-    /// (`exp`, `nbf`, `iat` at `now`, with the leeway). A rule added here holds on both paths.
-    #[inline]
-    fn finish(&self, claims: &CognitoClaims, now: u64) -> Result<(), ErrorKind> {
-        self.verifier.check_time(claims, now)
-    }
-
-    pub(crate) fn rejector(&self) -> &Rejector {
-        &self.rejector
+        CognitoAuth::new(inner, Arc::clone(&self.auth))
     }
 }

@@ -36,15 +36,20 @@
 // `doc_auto_cfg` was folded into it.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod auth;
 mod bearer;
 mod cache;
 mod claims;
+mod clock;
 mod config;
 mod error;
 mod extract;
 mod future;
+mod header;
 mod json;
+mod jws;
 mod keys;
+mod keystore;
 mod layer;
 mod refresh;
 mod rejection;
@@ -59,12 +64,14 @@ pub mod test_util;
 #[doc(hidden)]
 pub mod fuzzing;
 
+pub use auth::Readiness;
 pub use claims::{Audience, CognitoClaims, Scopes, TokenUse};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{
-    AcceptTokenUse, Clock, CognitoConfig, CognitoConfigBuilder, DEFAULT_FETCH_TIMEOUT,
+    AcceptTokenUse, CognitoConfig, CognitoConfigBuilder, DEFAULT_FETCH_TIMEOUT,
     DEFAULT_ISSUER_DOMAIN, DEFAULT_LEEWAY, DEFAULT_MAX_JWKS_SIZE, DEFAULT_MAX_TOKEN_SIZE,
     DEFAULT_REALM, DEFAULT_REFRESH_INTERVAL, DEFAULT_STARTUP_TIMEOUT, DEFAULT_TOKEN_CACHE_SIZE,
-    DEFAULT_UNKNOWN_KID_COOLDOWN, FixedClock, SystemClock,
+    DEFAULT_UNKNOWN_KID_COOLDOWN,
 };
 pub use error::{ConfigError, Error, ErrorKind, RequestError, StartError};
 pub use extract::Claims;
@@ -72,7 +79,7 @@ pub use extract::Claims;
 pub use extract::MissingClaims;
 pub use future::ResponseFuture;
 pub use keys::{JwksError, KeySet};
-pub use layer::{CognitoAuthLayer, Readiness};
-pub use refresh::RefreshStats;
+pub use keystore::RefreshStats;
+pub use layer::CognitoAuthLayer;
 pub use service::CognitoAuth;
 pub use verifier::Verifier;

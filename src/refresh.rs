@@ -1,156 +1,23 @@
 //! The key refresher: the only code that does I/O. One tokio task per issuer fetches the JWKS,
-//! prepares a [`KeySet`] and swaps it in; the request path only loads the current set.
+//! prepares a [`KeySet`] and hands it to the issuer's key store
+//! ([`IssuerKeys`](crate::keystore::IssuerKeys)); the request path only loads the current set.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use reqwest::Url;
-use tokio::sync::{Notify, watch};
+use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
-use crate::config::{Clock, CognitoConfig, is_loopback};
+use crate::clock::Clock;
+use crate::config::{CognitoConfig, is_loopback};
 use crate::error::ConfigError;
 use crate::keys::{JwksError, KeySet};
+use crate::keystore::IssuerKeys;
 
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
 const MAX_REDIRECTS: usize = 3;
-
-/// The key set of one issuer, shared by the request path and its refresher.
-pub(crate) struct IssuerKeys {
-    pub(crate) keys: ArcSwap<KeySet>,
-    /// A refetch was asked for and not started yet (single-flight): set by the request path,
-    /// cleared by the refresher when the fetch starts.
-    refetch_wanted: AtomicBool,
-    nudge: Notify,
-    /// Counts successful swaps; `CognitoAuthLayer::new` waits on it.
-    swaps: watch::Sender<u64>,
-    fetches: AtomicU64,
-    failures: AtomicU64,
-    changes: AtomicU64,
-    last_error: Mutex<Option<String>>,
-    /// When the last fetch succeeded, in seconds of the layer's clock; 0 before the first one.
-    /// The request path decides staleness from it (one atomic load), so the maximum key age
-    /// holds even when the refresher is gone.
-    last_success: AtomicU64,
-    /// Whether the refresher task still runs. Cleared by the task itself as it ends, however it
-    /// ends: returned, panicked, aborted, or dropped with its runtime.
-    running: AtomicBool,
-    /// The layer is going away and stopped the task on purpose: its end is not an error.
-    stopping: AtomicBool,
-    /// The staleness warning was logged for the current episode (reset by a successful fetch).
-    stale_logged: AtomicBool,
-    /// Whether a refresher runs; a static key set is never refetched.
-    refreshing: bool,
-}
-
-impl std::fmt::Debug for IssuerKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuerKeys")
-            .field("keys", &self.keys.load())
-            .field("fetches", &self.fetches)
-            .field("failures", &self.failures)
-            .finish_non_exhaustive()
-    }
-}
-
-impl IssuerKeys {
-    pub(crate) fn new(initial: KeySet, refreshing: bool) -> Self {
-        Self {
-            keys: ArcSwap::from_pointee(initial),
-            refetch_wanted: AtomicBool::new(false),
-            nudge: Notify::new(),
-            swaps: watch::Sender::new(0),
-            fetches: AtomicU64::new(0),
-            failures: AtomicU64::new(0),
-            changes: AtomicU64::new(0),
-            last_error: Mutex::new(None),
-            last_success: AtomicU64::new(0),
-            running: AtomicBool::new(refreshing),
-            stopping: AtomicBool::new(false),
-            stale_logged: AtomicBool::new(false),
-            refreshing,
-        }
-    }
-
-    /// Whether the keys are past `max_age` seconds since the last successful fetch, at `now`
-    /// (seconds of the layer's clock): one atomic load. Never before the first fetch succeeded
-    /// (the empty key set answers 503 already), and never for a static key set.
-    #[inline]
-    pub(crate) fn is_stale(&self, max_age: u64, now: u64) -> bool {
-        let last = self.last_success.load(Ordering::Acquire);
-        let stale = last != 0 && now.saturating_sub(last) > max_age;
-        if stale && !self.stale_logged.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                "JWKS not refreshed within the maximum key age; keys are no longer trusted"
-            );
-        }
-        stale
-    }
-
-    /// Seconds of the layer's clock of the last successful fetch; `None` before the first one.
-    pub(crate) fn last_success(&self) -> Option<u64> {
-        Some(self.last_success.load(Ordering::Acquire)).filter(|&t| t != 0)
-    }
-
-    /// Whether the key set is refreshed by a task that is still running (always `true` for a
-    /// static key set, which needs none).
-    pub(crate) fn refresher_alive(&self) -> bool {
-        !self.refreshing || self.running.load(Ordering::Acquire)
-    }
-
-    /// Marks the coming end of the task as deliberate (the layer is dropped).
-    pub(crate) fn stop(&self) {
-        self.stopping.store(true, Ordering::Release);
-    }
-
-    /// Called on the request path for an unknown `kid`. In the common case (a refetch already
-    /// asked for) it is one atomic load; the first call per fetch cycle also wakes the refresher.
-    /// Never blocks, never awaits, never reads a clock: the refresher applies the cooldown.
-    #[inline]
-    pub(crate) fn request_refetch(&self) {
-        if !self.refreshing || self.refetch_wanted.load(Ordering::Relaxed) {
-            return;
-        }
-        if !self.refetch_wanted.swap(true, Ordering::AcqRel) {
-            self.nudge.notify_one();
-        }
-    }
-
-    pub(crate) fn stats(&self) -> RefreshStats {
-        RefreshStats {
-            fetches: self.fetches.load(Ordering::Relaxed),
-            failures: self.failures.load(Ordering::Relaxed),
-            swaps: *self.swaps.borrow(),
-            changes: self.changes.load(Ordering::Relaxed),
-        }
-    }
-
-    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
-        self.swaps.subscribe()
-    }
-
-    pub(crate) fn last_error(&self) -> Option<String> {
-        self.last_error.lock().ok().and_then(|e| e.clone())
-    }
-}
-
-/// Counters of a layer's key refresher.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct RefreshStats {
-    /// JWKS fetches started.
-    pub fetches: u64,
-    /// Fetches that failed (the previous key set was kept).
-    pub failures: u64,
-    /// Fetches that produced a usable key set (a set identical to the current one is counted
-    /// here but keeps the current set, and with it the verified-token cache).
-    pub swaps: u64,
-    /// Fetches whose key set differed from the current one and replaced it.
-    pub changes: u64,
-}
 
 /// Why one fetch gave no key set.
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +32,26 @@ pub(crate) enum FetchError {
     TooLarge(usize),
     #[error(transparent)]
     Jwks(#[from] JwksError),
+}
+
+/// Stops the refresher when the last clone of the layer goes (a deliberate end: not logged).
+#[derive(Debug)]
+pub(crate) struct RefresherHandle {
+    task: AbortHandle,
+    keys: Arc<IssuerKeys>,
+}
+
+impl RefresherHandle {
+    pub(crate) fn new(task: AbortHandle, keys: Arc<IssuerKeys>) -> Self {
+        Self { task, keys }
+    }
+}
+
+impl Drop for RefresherHandle {
+    fn drop(&mut self) {
+        self.keys.stop();
+        self.task.abort();
+    }
 }
 
 /// Fetches and prepares the JWKS of one issuer.
@@ -270,9 +157,7 @@ struct RunningGuard(Arc<IssuerKeys>);
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
-        let keys = &self.0;
-        let was_running = keys.running.swap(false, Ordering::AcqRel);
-        if was_running && !keys.stopping.load(Ordering::Acquire) {
+        if self.0.refresher_ended() {
             tracing::error!(
                 "the JWKS refresher task ended (panic, abort or runtime shutdown); the key set is \
                  no longer refreshed and readiness reports it"
@@ -298,34 +183,19 @@ pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Sched
     let _running = RunningGuard(Arc::clone(&keys));
     let mut failures: u32 = 0;
     loop {
-        keys.refetch_wanted.store(false, Ordering::Release);
         let started = Instant::now();
-        keys.fetches.fetch_add(1, Ordering::Relaxed);
+        keys.fetch_started();
 
         let wait = match fetcher.fetch().await {
             Ok(set) => {
                 tracing::debug!(keys = set.len(), skipped = set.skipped(), "JWKS loaded");
-                // An identical set keeps the current one, so the token cache (keyed by the key
-                // set's identity) survives routine refreshes and refetches.
-                if !keys.keys.load().same_keys(&set) {
-                    keys.keys.store(Arc::new(set));
-                    keys.changes.fetch_add(1, Ordering::Relaxed);
-                }
-                // 0 means "never": a clock at the epoch still stamps a success.
-                let now = schedule.clock.now().max(1);
-                keys.last_success.store(now, Ordering::Release);
-                keys.stale_logged.store(false, Ordering::Relaxed);
-                keys.swaps.send_modify(|n| *n = n.saturating_add(1));
+                keys.fetch_succeeded(set, schedule.clock.now());
                 failures = 0;
                 schedule.interval
             }
             Err(error) => {
-                // The previous key set stays in place.
-                keys.failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(%error, "JWKS fetch failed; keeping the previous key set");
-                if let Ok(mut last) = keys.last_error.lock() {
-                    *last = Some(error.to_string());
-                }
+                keys.fetch_failed(error.to_string());
                 failures = failures.saturating_add(1);
                 backoff(failures).min(schedule.interval)
             }
@@ -339,11 +209,7 @@ pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Sched
         let cooldown_end = later(started, schedule.cooldown);
         loop {
             // A wake-up whose request the fetch above already served is ignored.
-            if tokio::time::timeout_at(next, keys.nudge.notified())
-                .await
-                .is_ok()
-                && keys.refetch_wanted.load(Ordering::Acquire)
-            {
+            if keys.nudged_before(next).await {
                 next = next.min(cooldown_end);
             }
             if Instant::now() >= next {

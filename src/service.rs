@@ -9,9 +9,9 @@ use http::{Request, Response};
 use serde::de::DeserializeOwned;
 use tower_service::Service;
 
+use crate::auth::Authenticator;
 use crate::claims::CognitoClaims;
 use crate::future::ResponseFuture;
-use crate::layer::Shared;
 
 /// Verifies the bearer token of each request, then calls the inner service or rejects.
 ///
@@ -20,15 +20,15 @@ use crate::layer::Shared;
 /// type unchanged (a rejection is a response, not an error).
 pub struct CognitoAuth<S, T = CognitoClaims> {
     inner: S,
-    shared: Arc<Shared>,
+    auth: Arc<Authenticator>,
     _claims: PhantomData<fn() -> T>,
 }
 
 impl<S, T> CognitoAuth<S, T> {
-    pub(crate) fn new(inner: S, shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(inner: S, auth: Arc<Authenticator>) -> Self {
         Self {
             inner,
-            shared,
+            auth,
             _claims: PhantomData,
         }
     }
@@ -50,7 +50,7 @@ impl<S: Clone, T> Clone for CognitoAuth<S, T> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
-            shared: Arc::clone(&self.shared),
+            auth: Arc::clone(&self.auth),
             _claims: PhantomData,
         }
     }
@@ -60,7 +60,7 @@ impl<S: fmt::Debug, T> fmt::Debug for CognitoAuth<S, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CognitoAuth")
             .field("inner", &self.inner)
-            .field("shared", &self.shared)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -84,11 +84,11 @@ where
         // Split so the headers can be read while the extensions are written; both are moves.
         let (mut parts, body) = req.into_parts();
         match self
-            .shared
+            .auth
             .authenticate::<T>(&parts.headers, &mut parts.extensions)
         {
             Ok(()) => ResponseFuture::inner(self.inner.call(Request::from_parts(parts, body))),
-            Err(error) => ResponseFuture::rejected(self.shared.rejector().response(error)),
+            Err(error) => ResponseFuture::rejected(self.auth.rejector().response(error)),
         }
     }
 }

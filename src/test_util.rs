@@ -38,7 +38,8 @@ use hyper::body::Bytes;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 
-use crate::config::{Clock, CognitoConfig, CognitoConfigBuilder, SystemClock};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{CognitoConfig, CognitoConfigBuilder};
 use crate::keys::KeySet;
 
 /// Default user pool id of a [`LocalIssuer`].
@@ -614,7 +615,8 @@ mod tests {
     use aws_lc_rs::encoding::AsDer;
 
     use super::*;
-    use crate::config::{AcceptTokenUse, FixedClock};
+    use crate::clock::FixedClock;
+    use crate::config::AcceptTokenUse;
     use crate::verifier::Verifier;
 
     #[test]

@@ -1,0 +1,235 @@
+//! The request-path core: one [`Authenticator`] per layer, shared by its services. Extract the
+//! bearer token, look it up in the verified-token cache, else verify it, then one final step that
+//! both paths share ([`Authenticator::finish`]): a rule added there holds on cache hits and misses
+//! alike. Layer -> service -> this -> verifier; nothing here imports back up the path.
+
+use std::any::{Any, TypeId};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Extensions, HeaderMap};
+use serde::de::DeserializeOwned;
+
+use crate::bearer::{bearer_candidate, check_token};
+use crate::cache::TokenCache;
+use crate::claims::CognitoClaims;
+use crate::clock::Clock;
+use crate::config::CognitoConfig;
+use crate::error::{Error, ErrorKind};
+use crate::extract::Claims;
+use crate::keys::KeySet;
+use crate::keystore::IssuerKeys;
+use crate::refresh::RefresherHandle;
+use crate::rejection::Rejector;
+use crate::verifier::Verifier;
+
+/// What every clone of the layer and of its services shares: the rules, the keys, the cache.
+pub(crate) struct Authenticator {
+    verifier: Verifier,
+    issuer: Arc<IssuerKeys>,
+    rejector: Rejector,
+    cache: Option<TokenCache>,
+    /// The maximum key age in seconds, when set and the keys are refreshed.
+    max_key_age: Option<u64>,
+    _refresher: Option<RefresherHandle>,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("verifier", &self.verifier)
+            .field("issuer", &self.issuer)
+            .field("cache", &self.cache)
+            .field("refreshing", &self._refresher.is_some())
+            .finish()
+    }
+}
+
+impl Authenticator {
+    pub(crate) fn new(
+        config: &CognitoConfig,
+        issuer: Arc<IssuerKeys>,
+        refresher: Option<RefresherHandle>,
+    ) -> Self {
+        Self {
+            verifier: Verifier::new(config),
+            issuer,
+            rejector: Rejector::new(&config.realm),
+            cache: TokenCache::new(config.token_cache_size),
+            // A static key set is never refreshed, so it never goes stale.
+            max_key_age: refresher
+                .as_ref()
+                .and(config.max_key_age)
+                .map(|age| age.as_secs()),
+            _refresher: refresher,
+        }
+    }
+
+    pub(crate) fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    pub(crate) fn issuer(&self) -> &IssuerKeys {
+        &self.issuer
+    }
+
+    /// What [`Readiness`] reports now.
+    pub(crate) fn readiness(&self) -> Readiness {
+        let now = self.verifier.config().clock.now();
+        let issuer = &self.issuer;
+        Readiness {
+            keys: issuer.keys.load().len(),
+            last_refresh_age: issuer
+                .last_success()
+                .map(|at| Duration::from_secs(now.saturating_sub(at))),
+            stale: self.is_stale(now),
+            refresher_running: issuer.refresher_alive(),
+        }
+    }
+}
+
+/// What [`CognitoAuthLayer::readiness`] reports.
+///
+/// Ready means: a key set is loaded, it is not older than the
+/// [maximum key age](crate::CognitoConfigBuilder::max_key_age), and its refresher task still runs
+/// (a static key set needs none). A refresher that ended (its runtime shut down while the layer
+/// lives on in another one, or a panic) makes the layer not ready, and is logged once at error
+/// level; tokens still verify with the last keys until the maximum key age, if one is set, passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Readiness {
+    /// Usable keys in the current set (0 before the first successful fetch).
+    pub keys: usize,
+    /// Time since the last successful fetch, by the layer's clock (`None`: no fetch succeeded
+    /// yet, or a static key set).
+    pub last_refresh_age: Option<Duration>,
+    /// The keys are older than the maximum key age: tokens get `503` until a fetch succeeds.
+    pub stale: bool,
+    /// The refresher task is running (always `true` for a static key set).
+    pub refresher_running: bool,
+}
+
+impl Readiness {
+    /// Keys loaded, fresh, and kept fresh.
+    pub fn is_ready(&self) -> bool {
+        self.keys > 0 && !self.stale && self.refresher_running
+    }
+}
+
+#[inline]
+fn is_cognito_claims<T: 'static>() -> bool {
+    TypeId::of::<T>() == TypeId::of::<CognitoClaims>()
+}
+
+/// Puts `Claims<CognitoClaims>` (and `Claims<T>` for an application claims type) into the
+/// extensions. `false` when `custom` is not a `T` (a cached entry made by a layer of another `T`).
+#[inline]
+fn insert_claims<T: Send + Sync + 'static>(
+    extensions: &mut Extensions,
+    claims: &Arc<CognitoClaims>,
+    custom: Option<&Arc<dyn Any + Send + Sync>>,
+) -> bool {
+    if !is_cognito_claims::<T>() {
+        match custom.map(|c| Arc::clone(c).downcast::<T>()) {
+            Some(Ok(custom)) => {
+                extensions.insert(Claims(custom));
+            }
+            _ => return false,
+        }
+    }
+    extensions.insert(Claims(Arc::clone(claims)));
+    true
+}
+
+fn empty_key_set() -> &'static KeySet {
+    static EMPTY: std::sync::LazyLock<KeySet> = std::sync::LazyLock::new(KeySet::empty);
+    &EMPTY
+}
+
+impl Authenticator {
+    /// Whether the keys are past the maximum key age at `now`. One atomic load when a maximum is
+    /// set; nothing otherwise.
+    #[inline]
+    fn is_stale(&self, now: u64) -> bool {
+        self.max_key_age
+            .is_some_and(|age| self.issuer.is_stale(age, now))
+    }
+
+    /// The request path: extract, look up the cache, else verify, then the one final step both
+    /// share ([`finish`](Self::finish)), and store the claims.
+    #[inline]
+    pub(crate) fn authenticate<T>(
+        &self,
+        headers: &HeaderMap,
+        extensions: &mut Extensions,
+    ) -> Result<(), Error>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let config = self.verifier.config();
+        let candidate = bearer_candidate(headers, config.max_token_size)?;
+        let keys = self.issuer.keys.load();
+        let now = config.clock.now();
+        // Stale keys (past the maximum key age) verify nothing: the verifier sees an empty set,
+        // so a well-formed token gets 503 and a malformed one still 401. The cache is skipped.
+        let stale = self.is_stale(now);
+        let cache = self.cache.as_ref().filter(|_| !stale);
+        // A hit is byte-identical to a token that passed every check, the character scan too,
+        // with the same key set: only the time rules can answer differently now.
+        let mut hit = None;
+        if let Some(cache) = cache {
+            cache.hit(candidate, &keys, |entry| {
+                hit = Some(self.finish(&entry.claims, now).map(|()| {
+                    insert_claims::<T>(extensions, &entry.claims, entry.custom.as_ref())
+                }));
+            });
+        }
+        match hit {
+            Some(Ok(true)) => return Ok(()),
+            Some(Err(kind)) => return Err(Error::new(kind)),
+            // A miss, or an entry made by a layer of another claims type: verify.
+            Some(Ok(false)) | None => {}
+        }
+        let token = check_token(candidate)?;
+
+        let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
+        let (claims, payload) = match self.verifier.verify_parts(token, key_set) {
+            Ok(verified) => verified,
+            Err(ErrorKind::KeysUnavailable) if stale => {
+                return Err(Error::new(ErrorKind::KeysStale));
+            }
+            Err(ErrorKind::UnknownKeyId) => {
+                self.issuer.request_refetch();
+                return Err(Error::new(ErrorKind::UnknownKeyId));
+            }
+            Err(kind) => return Err(Error::new(kind)),
+        };
+        self.finish(&claims, now)?;
+        let claims = Arc::new(claims);
+        let custom: Option<Arc<dyn Any + Send + Sync>> = if is_cognito_claims::<T>() {
+            None
+        } else {
+            let custom: T = serde_json::from_slice(&payload)
+                .map_err(|_| Error::new(ErrorKind::CustomClaims))?;
+            Some(Arc::new(custom))
+        };
+        insert_claims::<T>(extensions, &claims, custom.as_ref());
+        // Only a token that passed every rule gets here.
+        if let Some(cache) = cache {
+            cache.insert(token, &keys, claims, custom);
+        }
+        Ok(())
+    }
+
+    /// The final step of every request, cache hit or miss: the rules that depend on the instant
+    /// (`exp`, `nbf`, `iat` at `now`, with the leeway). A rule added here holds on both paths.
+    #[inline]
+    fn finish(&self, claims: &CognitoClaims, now: u64) -> Result<(), ErrorKind> {
+        self.verifier.check_time(claims, now)
+    }
+
+    pub(crate) fn rejector(&self) -> &Rejector {
+        &self.rejector
+    }
+}

@@ -1,0 +1,319 @@
+//! The JOSE header (RFC 7515 §4): the members the verifier looks at, under caps that bound the
+//! cost of reading any header before a signature is checked.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+use crate::error::ErrorKind;
+use crate::json::{BorrowedStr, StrictIgnore, Typed, TypedSeed, set_once};
+use crate::jws;
+use crate::keys::{KeySet, MAX_KID_LEN, VerifyingKey};
+
+/// Decoded headers up to this size stay on the stack.
+const HEADER_BUF_LEN: usize = 192;
+/// Largest decoded JOSE header accepted, checked on the encoded length before anything is
+/// decoded. Cognito's header is about 50 bytes; this leaves room for a `kid` of the maximum
+/// length and a few more members. With it, and the member cap, the header step costs the same
+/// bounded amount whatever `max_token_size` is.
+pub(crate) const MAX_HEADER_LEN: usize = 512;
+/// Most members a JOSE header may have (Cognito sends 2). Members past it are not read.
+pub(crate) const MAX_HEADER_MEMBERS: usize = 16;
+/// Most JSON values (members, array elements, nested values, at any depth) plus string escape
+/// sequences a JOSE header may hold, counted by one cheap pass before it is parsed. This is what
+/// bounds the parse's cost, which is per value and per escape far more than per byte: a 1 KiB
+/// header of `[0,0,0,...]` is 500 values, one of `"\n\n\n..."` 500 escapes, and each costs the
+/// JSON parser some 50 to 300 instructions. Cognito's header has 3 values and no escape.
+pub(crate) const MAX_HEADER_ITEMS: usize = 32;
+
+/// Decodes and parses a header, and finds its key. `None` with an empty key set (the caller
+/// decides between 503 and 401); with keys loaded, an unknown `kid` is refused before anything
+/// else is decoded.
+pub(crate) fn header_key<'k>(
+    segment: &[u8],
+    keys: &'k KeySet,
+) -> Result<Option<&'k VerifyingKey>, ErrorKind> {
+    // A header is about 60 bytes: decoded on the stack, a longer one on the heap.
+    // The cap is checked on the encoded length: an oversized header is not decoded at all.
+    if jws::b64::decoded_len(segment.len()).ok_or(ErrorKind::Malformed)? > MAX_HEADER_LEN {
+        return Err(ErrorKind::InvalidHeader);
+    }
+    let mut buf = [0u8; HEADER_BUF_LEN];
+    let mut heap = Vec::new();
+    let header = jws::decode_into(segment, &mut buf, &mut heap)?;
+    let header = Header::parse(header)?;
+    match keys.is_empty() {
+        true => Ok(None),
+        false => keys
+            .get(&header.kid)
+            .map(Some)
+            .ok_or(ErrorKind::UnknownKeyId),
+    }
+}
+
+/// The JOSE header members the verifier looks at.
+struct Header<'a> {
+    kid: Cow<'a, str>,
+}
+
+#[derive(Default)]
+struct RawHeader<'a> {
+    alg: Option<Typed<'a>>,
+    kid: Option<Typed<'a>>,
+    typ: Option<Typed<'a>>,
+    /// Whether `crit` was an empty array.
+    crit: Option<bool>,
+}
+
+impl<'a> Header<'a> {
+    fn parse(json: &'a [u8]) -> Result<Self, ErrorKind> {
+        if !within_item_cap(json) {
+            return Err(ErrorKind::InvalidHeader);
+        }
+        // One UTF-8 check (invalid UTF-8 anywhere is invalid JSON), then the `str` reader.
+        let json = std::str::from_utf8(json).map_err(|_| ErrorKind::InvalidHeader)?;
+        Self::parse_str(json)
+    }
+
+    /// serde_json with the strict visitor: the only header parser. The headers an issuer writes
+    /// for its keys never get here: they match a key's precomputed header byte for byte
+    /// (`KeySet::by_header`).
+    fn parse_str(json: &'a str) -> Result<Self, ErrorKind> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        let raw = de
+            .deserialize_map(HeaderVisitor)
+            .map_err(|_| ErrorKind::InvalidHeader)?;
+        de.end().map_err(|_| ErrorKind::InvalidHeader)?;
+
+        match raw.alg {
+            Some(Typed::Str(alg)) if alg == "RS256" => {}
+            _ => return Err(ErrorKind::UnsupportedAlgorithm),
+        }
+        match raw.crit {
+            None | Some(true) => {}
+            Some(false) => return Err(ErrorKind::CriticalHeader),
+        }
+        match raw.typ {
+            None => {}
+            Some(Typed::Str(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
+            Some(_) => return Err(ErrorKind::InvalidType),
+        }
+        match raw.kid {
+            Some(Typed::Str(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_LEN => {
+                Ok(Header { kid })
+            }
+            _ => Err(ErrorKind::MissingKeyId),
+        }
+    }
+}
+
+/// Whether `json` holds at most [`MAX_HEADER_ITEMS`] values and escapes, by one pass over the
+/// bytes: every value but the first of a container follows a `,`, and every container opens with
+/// `[` or `{`, so commas and openers outside strings bound the values (for valid JSON; the parser
+/// refuses anything else), and every escape starts with a `\` inside a string. Bytes of multi-byte
+/// UTF-8 characters are never ASCII, so invalid UTF-8 cannot hide a quote.
+fn within_item_cap(json: &[u8]) -> bool {
+    // Usually decided by a branch-free count (vectorized): if even counting these bytes inside
+    // strings stays under the cap, the exact count does.
+    let upper = json.iter().fold(1usize, |n, &b| {
+        n + usize::from((b == b',') | (b == b'[') | (b == b'{') | (b == b'\\'))
+    });
+    if upper <= MAX_HEADER_ITEMS {
+        return true;
+    }
+    let (mut items, mut in_string, mut escaped) = (1usize, false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => {
+                    escaped = true;
+                    items += 1;
+                }
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b',' | b'[' | b'{' => items += 1,
+                _ => {}
+            }
+        }
+    }
+    items <= MAX_HEADER_ITEMS
+}
+
+struct HeaderVisitor;
+
+impl<'de> Visitor<'de> for HeaderVisitor {
+    type Value = RawHeader<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JOSE header object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut h = RawHeader::default();
+        // Other members (`jku`, `x5u`, `jwk`, `x5c`, ...) are ignored, but still checked for
+        // duplicates: at most `MAX_HEADER_MEMBERS`, so a linear scan is the cheapest set and the
+        // whole check is bounded (without the cap it would grow with the square of the members).
+        let mut others: Vec<Cow<'de, str>> = Vec::new();
+        let mut members = 0;
+        while let Some(BorrowedStr(key)) = map.next_key::<BorrowedStr<'de>>()? {
+            members += 1;
+            if members > MAX_HEADER_MEMBERS {
+                return Err(de::Error::custom("too many members"));
+            }
+            match &*key {
+                "alg" => set_once(&mut h.alg, map.next_value_seed(TypedSeed)?)?,
+                "kid" => set_once(&mut h.kid, map.next_value_seed(TypedSeed)?)?,
+                "typ" => set_once(&mut h.typ, map.next_value_seed(TypedSeed)?)?,
+                "crit" => set_once(&mut h.crit, map.next_value_seed(StrictIgnore)?)?,
+                _ => {
+                    if others.contains(&key) {
+                        return Err(de::Error::custom("duplicate member"));
+                    }
+                    map.next_value_seed(StrictIgnore)?;
+                    others.push(key);
+                }
+            }
+        }
+        Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jws::decode;
+
+    fn header(json: &str) -> Result<String, ErrorKind> {
+        Header::parse(json.as_bytes()).map(|h| h.kid.into_owned())
+    }
+
+    /// A header matched byte for byte is one the parser accepts, with the same `kid`.
+    #[test]
+    fn usual_headers_pass_the_header_rules() {
+        for kid in [
+            "k1",
+            "abc/DEF+ghi=",
+            "a\"b\\c",
+            "é\u{1F600}",
+            "x\n\u{7f}",
+            &"k".repeat(MAX_KID_LEN),
+        ] {
+            for encoded in crate::keys::usual_headers(kid).unwrap() {
+                let json = decode(&encoded).unwrap();
+                assert_eq!(header(std::str::from_utf8(&json).unwrap()).unwrap(), kid);
+            }
+        }
+    }
+
+    #[test]
+    fn item_cap_counts_values_and_escapes_outside_and_inside_strings() {
+        let with = |extra: &str| format!(r#"{{"alg":"RS256","kid":"k"{extra}}}"#);
+        // 3 items: the object and its two members.
+        let zeros = |n: usize| with(&format!(r#","x":[{}]"#, vec!["0"; n].join(",")));
+        // + the member, its array and the elements: 3 + 1 + n (the first element has no comma).
+        assert!(within_item_cap(zeros(MAX_HEADER_ITEMS - 4).as_bytes()));
+        assert!(!within_item_cap(zeros(MAX_HEADER_ITEMS - 3).as_bytes()));
+        // Commas and brackets in strings are not values; escaped quotes do not end a string.
+        let text = with(&format!(
+            r#","x":"{}\"{}""#,
+            ",[{".repeat(200),
+            ",".repeat(200)
+        ));
+        assert!(within_item_cap(text.as_bytes()));
+        assert_eq!(header(&text).unwrap(), "k");
+        let escapes = |n: usize| with(&format!(r#","x":"{}""#, r"\n".repeat(n)));
+        assert!(within_item_cap(escapes(MAX_HEADER_ITEMS - 4).as_bytes()));
+        assert!(!within_item_cap(escapes(MAX_HEADER_ITEMS - 3).as_bytes()));
+        assert_eq!(
+            header(&escapes(MAX_HEADER_ITEMS)).unwrap_err(),
+            ErrorKind::InvalidHeader
+        );
+    }
+
+    #[test]
+    fn header_rules() {
+        assert_eq!(header(r#"{"alg":"RS256","kid":"k1"}"#).unwrap(), "k1");
+        assert_eq!(
+            header(r#"{"kid":"k1","alg":"RS256","typ":"jwt","crit":[]}"#).unwrap(),
+            "k1"
+        );
+        assert_eq!(header(r#"{"alg":"RS256","kid":"k\u0031","jku":"https://evil","x5u":"x","jwk":{},"x5c":["a"]}"#).unwrap(), "k1");
+        let cases = [
+            (
+                r#"{"alg":"none","kid":"k"}"#,
+                ErrorKind::UnsupportedAlgorithm,
+            ),
+            (
+                r#"{"alg":"None","kid":"k"}"#,
+                ErrorKind::UnsupportedAlgorithm,
+            ),
+            (
+                r#"{"alg":"HS256","kid":"k"}"#,
+                ErrorKind::UnsupportedAlgorithm,
+            ),
+            (
+                r#"{"alg":"rs256","kid":"k"}"#,
+                ErrorKind::UnsupportedAlgorithm,
+            ),
+            (
+                r#"{"alg":["RS256"],"kid":"k"}"#,
+                ErrorKind::UnsupportedAlgorithm,
+            ),
+            (r#"{"kid":"k"}"#, ErrorKind::UnsupportedAlgorithm),
+            (r#"{"alg":"RS256"}"#, ErrorKind::MissingKeyId),
+            (r#"{"alg":"RS256","kid":7}"#, ErrorKind::MissingKeyId),
+            (r#"{"alg":"RS256","kid":""}"#, ErrorKind::MissingKeyId),
+            (
+                r#"{"alg":"RS256","kid":"k","crit":["exp"]}"#,
+                ErrorKind::CriticalHeader,
+            ),
+            (
+                r#"{"alg":"RS256","kid":"k","typ":"at+jwt"}"#,
+                ErrorKind::InvalidType,
+            ),
+            (
+                r#"{"alg":"RS256","kid":"k","typ":1}"#,
+                ErrorKind::InvalidType,
+            ),
+            (
+                r#"{"alg":"RS256","alg":"RS256","kid":"k"}"#,
+                ErrorKind::InvalidHeader,
+            ),
+            (
+                r#"{"alg":"RS256","kid":"k","x":1,"x":1}"#,
+                ErrorKind::InvalidHeader,
+            ),
+            (
+                r#"{"alg":"RS256","kid":"k"} "#,
+                ErrorKind::UnsupportedAlgorithm,
+            ),
+            (r#"{"alg":"RS256","kid":"k"}x"#, ErrorKind::InvalidHeader),
+            ("[]", ErrorKind::InvalidHeader),
+            ("null", ErrorKind::InvalidHeader),
+            (r#""x""#, ErrorKind::InvalidHeader),
+        ];
+        for (json, kind) in cases {
+            let got = header(json);
+            if json.ends_with(' ') {
+                // Trailing whitespace is valid JSON; it is the header that is fine here.
+                assert!(got.is_ok(), "{json}");
+                continue;
+            }
+            assert_eq!(got.unwrap_err(), kind, "{json}");
+        }
+        assert_eq!(
+            header(&format!(
+                r#"{{"alg":"RS256","kid":"{}"}}"#,
+                "k".repeat(MAX_KID_LEN + 1)
+            ))
+            .unwrap_err(),
+            ErrorKind::MissingKeyId
+        );
+    }
+}
