@@ -35,6 +35,7 @@ use crate::verifier::Verifier;
 /// ```
 /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig};
 ///
+/// # #[cfg(feature = "axum")] // The extractor needs the `axum` feature (on by default).
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = CognitoConfig::builder("us-east-1_AbC123xyz")
 ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")

@@ -12,10 +12,12 @@
 //! use axum::{Router, routing::get};
 //! use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, CognitoConfig};
 //!
+//! # #[cfg(feature = "axum")] // The extractor needs the `axum` feature (on by default).
 //! async fn me(claims: Claims) -> String {
 //!     format!("hello {}", claims.username().unwrap_or(&claims.sub))
 //! }
 //!
+//! # #[cfg(feature = "axum")]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = CognitoConfig::builder("us-east-1_AbC123xyz")
 //!     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
