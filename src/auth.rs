@@ -156,8 +156,8 @@ impl Authenticator {
             .is_some_and(|age| self.issuer.is_stale(age, now))
     }
 
-    /// The request path: extract, look up the cache, else verify, then the one final step both
-    /// share ([`finish`](Self::finish)), and store the claims.
+    /// The request path: extract, then [`verified`](Self::verified), which stores the claims in
+    /// the extensions.
     #[inline]
     pub(crate) fn authenticate<T>(
         &self,
@@ -167,8 +167,41 @@ impl Authenticator {
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
+        let candidate = bearer_candidate(headers, self.verifier.config().max_token_size)?;
+        self.verified::<T>(candidate, |claims, custom| {
+            insert_claims::<T>(extensions, claims, custom)
+        })
+    }
+
+    /// A token from anywhere (a WebSocket handshake, a queue message): the same path as a request,
+    /// the size cap and the `b64token` grammar included.
+    pub(crate) fn verify_token(&self, token: &str) -> Result<Arc<CognitoClaims>, Error> {
+        if token.len() > self.verifier.config().max_token_size {
+            return Err(Error::new(ErrorKind::TokenTooLarge));
+        }
+        let mut verified = None;
+        self.verified::<CognitoClaims>(token.as_bytes(), |claims, _| {
+            verified = Some(Arc::clone(claims));
+            true
+        })?;
+        // `verified` stores on every success.
+        verified.ok_or(Error::new(ErrorKind::InvalidClaims))
+    }
+
+    /// Looks the token up in the cache, else verifies it (and caches it), then the final step both
+    /// share; `store` gets the claims of a token that passed, and answers `false` when a cached
+    /// entry lacks what it needs (one made for another claims type), which then verifies again.
+    /// A token whose `kid` is unknown nudges the refresher.
+    #[inline]
+    fn verified<T>(
+        &self,
+        candidate: &[u8],
+        mut store: impl FnMut(&Arc<CognitoClaims>, Option<&Arc<dyn Any + Send + Sync>>) -> bool,
+    ) -> Result<(), Error>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
         let config = self.verifier.config();
-        let candidate = bearer_candidate(headers, config.max_token_size)?;
         let keys = self.issuer.keys.load();
         let now = config.clock.now();
         // Stale keys (past the maximum key age) verify nothing: the verifier sees an empty set,
@@ -180,9 +213,10 @@ impl Authenticator {
         let mut hit = None;
         if let Some(cache) = cache {
             cache.hit(candidate, &keys, |entry| {
-                hit = Some(self.finish(&entry.claims, now).map(|()| {
-                    insert_claims::<T>(extensions, &entry.claims, entry.custom.as_ref())
-                }));
+                hit = Some(
+                    self.finish(&entry.claims, now)
+                        .map(|()| store(&entry.claims, entry.custom.as_ref())),
+                );
             });
         }
         match hit {
@@ -214,7 +248,7 @@ impl Authenticator {
                 .map_err(|_| Error::new(ErrorKind::CustomClaims))?;
             Some(Arc::new(custom))
         };
-        insert_claims::<T>(extensions, &claims, custom.as_ref());
+        store(&claims, custom.as_ref());
         // Only a token that passed every rule gets here.
         if let Some(cache) = cache {
             cache.insert(token, &keys, claims, custom);

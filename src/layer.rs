@@ -11,6 +11,7 @@ use crate::auth::{Authenticator, Readiness};
 use crate::claims::CognitoClaims;
 use crate::config::CognitoConfig;
 use crate::error::{ConfigError, StartError};
+use crate::extract::Claims;
 use crate::keys::KeySet;
 use crate::keystore::{IssuerKeys, RefreshStats};
 use crate::refresh::{self, Fetcher, RefresherHandle, Schedule};
@@ -164,7 +165,36 @@ impl<T> CognitoAuthLayer<T> {
         self.auth.verifier().config()
     }
 
-    /// The verifier the layer runs.
+    /// Verifies a token outside HTTP (a WebSocket handshake, a queue consumer) exactly as the layer
+    /// verifies a request's: with its clock, its live key set and its verified-token cache, the
+    /// size cap and the `b64token` grammar, and an unknown `kid` nudges the key refetch, so a key
+    /// rotation is picked up here too. Nothing is awaited.
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
+    /// use tower_cognito::test_util::LocalIssuer;
+    ///
+    /// let issuer = LocalIssuer::new()?;
+    /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    /// let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+    /// let claims = layer.verify(&issuer.access_token())?;
+    /// assert_eq!(claims.client_id.as_deref(), Some(issuer.client_id()));
+    /// assert_eq!(layer.verify("not-a-token").unwrap_err().kind(), &ErrorKind::Malformed);
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "test-util"))]
+    /// # fn main() {}
+    /// ```
+    ///
+    /// # Errors
+    /// The [`Error`](crate::Error) a request with this token would have been rejected with.
+    pub fn verify(&self, token: &str) -> Result<Claims, crate::Error> {
+        self.auth.verify_token(token).map(Claims)
+    }
+
+    /// The verifier the layer runs (pure: no clock, key set nor cache of its own; for those, use
+    /// [`verify`](Self::verify)).
     pub fn verifier(&self) -> &Verifier {
         self.auth.verifier()
     }

@@ -85,3 +85,9 @@ pub use keystore::RefreshStats;
 pub use layer::CognitoAuthLayer;
 pub use service::CognitoAuth;
 pub use verifier::Verifier;
+
+/// Every ```` ```rust ```` snippet of the README is compiled (and run unless `no_run`) as a
+/// doctest, so none can go stale; they use the `axum` and `test-util` features.
+#[cfg(all(doctest, feature = "axum", feature = "test-util"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -408,3 +408,47 @@ async fn a_refresh_with_identical_keys_keeps_the_set_and_the_cache() {
     assert_eq!(layer.refresh_stats().changes, 2);
     assert!(!Arc::ptr_eq(&set_before, &layer.key_set()));
 }
+
+/// `CognitoAuthLayer::verify` is the request path without HTTP: the same cache (the same claims
+/// `Arc` as a request's), the layer's clock, the grammar, and an unknown `kid` nudges the refetch.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn layer_verify_is_the_request_path_without_http() {
+    let (issuer, clock) = fixed_issuer();
+    let (_server, layer) =
+        serve_layer(&issuer, |c| c.refresh_interval(Duration::from_secs(600))).await;
+    let token = issuer.access_token();
+    let first = layer.verify(&token).unwrap();
+    let again = layer.verify(&token).unwrap();
+    assert!(Arc::ptr_eq(&first.0, &again.0), "a cache hit");
+    let request = answer(&layer, &token).await.claims.unwrap();
+    assert!(Arc::ptr_eq(&first.0, &request), "the request path's cache");
+
+    // The layer's clock: past `exp` + leeway, refused, from the cache too.
+    clock.advance(3600 + 61);
+    assert!(matches!(
+        layer.verify(&token).unwrap_err().kind(),
+        ErrorKind::Expired { .. }
+    ));
+    clock.set(NOW);
+    // The grammar and the size cap, as for a header.
+    assert_eq!(
+        layer.verify("a.b=.c").unwrap_err().kind(),
+        &ErrorKind::InvalidRequest(tower_cognito::RequestError::InvalidCharacters)
+    );
+    assert_eq!(
+        layer.verify(&"a".repeat(9 * 1024)).unwrap_err().kind(),
+        &ErrorKind::TokenTooLarge
+    );
+
+    // A rotated key: unknown at first, then the nudged refetch (after the cooldown) picks it up.
+    let fetches = layer.refresh_stats().fetches;
+    let kid = issuer.rotate().unwrap();
+    let rotated = issuer.access_token();
+    assert_eq!(
+        layer.verify(&rotated).unwrap_err().kind(),
+        &ErrorKind::UnknownKeyId
+    );
+    advance_until_fetched(&layer, Duration::from_secs(10), fetches + 1).await;
+    assert!(layer.key_set().contains(&kid));
+    assert_eq!(layer.verify(&rotated).unwrap().sub, first.sub);
+}
