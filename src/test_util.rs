@@ -313,14 +313,23 @@ impl LocalIssuer {
 
     /// A configuration builder for this pool and client, with the JWKS URL of
     /// [`serve`](Self::serve) when it runs. Choose the token use, then build.
+    ///
+    /// It never points at the real AWS URL: before `serve`, at a loopback port where nothing
+    /// listens, so a layer built from it fetches nothing (`CognitoAuthLayer::new` fails with a
+    /// refused connection; `with_key_set` needs no server at all).
     pub fn config(&self) -> CognitoConfigBuilder {
         let builder = CognitoConfig::builder(self.inner.pool_id.clone())
             .client_id(self.inner.client_id.clone());
         let builder = builder.clock(Arc::clone(&self.inner.clock));
-        match self.jwks_url() {
-            Some(url) => builder.jwks_url(url),
-            None => builder,
-        }
+        // Never the real AWS URL: before `serve`, a loopback port where nothing listens, so a
+        // test that forgot to serve fails at once (connection refused) instead of going online.
+        let url = self.jwks_url().unwrap_or_else(|| {
+            format!(
+                "http://127.0.0.1:1/{}/.well-known/jwks.json",
+                self.inner.pool_id
+            )
+        });
+        builder.jwks_url(url)
     }
 
     /// The published JWKS document.
@@ -502,10 +511,12 @@ impl LocalIssuer {
     }
 
     /// Serves the JWKS over HTTP on `127.0.0.1` (a free port) at
-    /// `/{pool}/.well-known/jwks.json`. The server stops when the returned guard is dropped.
+    /// `/{pool}/.well-known/jwks.json`. The server stops when the returned guard is dropped: keep
+    /// it for as long as the layer should fetch. Take [`config`](Self::config) after this call.
     ///
     /// # Errors
     /// [`LocalIssuerError::Bind`] if no loopback port can be bound.
+    #[must_use = "the JWKS server stops when its guard is dropped"]
     pub async fn serve(&self) -> Result<JwksServer, LocalIssuerError> {
         self.serve_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
@@ -514,6 +525,7 @@ impl LocalIssuer {
     ///
     /// # Errors
     /// [`LocalIssuerError::Bind`] if the address cannot be bound.
+    #[must_use = "the JWKS server stops when its guard is dropped"]
     pub async fn serve_on(&self, addr: SocketAddr) -> Result<JwksServer, LocalIssuerError> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -581,6 +593,7 @@ impl LocalIssuer {
 
 /// A running JWKS server of a [`LocalIssuer`]; stops when dropped.
 #[derive(Debug)]
+#[must_use = "the JWKS server stops when this guard is dropped"]
 pub struct JwksServer {
     addr: SocketAddr,
     url: String,

@@ -324,7 +324,7 @@ async fn debug_stats_and_token_files_in_offline_mode() {
             challenge(&resp)
         );
     }
-    // Their refetch at the end of the cooldown is tested with paused time in tests/refresher.rs.
+    // Their refetch at the end of the cooldown is tested with paused time in tests/it/refresher.rs.
     let after = stats().await;
     assert_eq!(
         after["jwks_fetches"],

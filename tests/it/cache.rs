@@ -1,12 +1,5 @@
 //! The verified-token cache: hits only for byte-identical tokens that passed every rule, with the
 //! current key set, not expired; bounded; emptied by a key-set swap; never holds a rejected token.
-#![cfg(feature = "test-util")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -21,8 +14,7 @@ use tower_cognito::{
     AcceptTokenUse, Claims, CognitoAuthLayer, ErrorKind, FixedClock, RequestError,
 };
 
-mod common;
-use common::{advance_until_fetched, answer, serve_layer};
+use crate::support::{advance_until_fetched, answer, serve_layer};
 
 const NOW: u64 = 1_700_000_000;
 

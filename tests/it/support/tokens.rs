@@ -2,7 +2,6 @@
 //! (the bare verifier). Their fixture constants, the token builders, and the rows both tables run
 //! (`*_rows`), each built once here. Hostile tokens are built byte by byte where no JWT library
 //! would produce them; every token is pool A's unless a signer is passed.
-#![allow(clippy::indexing_slicing)]
 
 use aws_lc_rs::hmac;
 use base64::Engine;

@@ -7,14 +7,6 @@
 //! The case counts are modest so the suite stays fast; the fuzz targets in `fuzz/` run the same
 //! properties for longer (`scripts/fuzz.sh`).
 
-#![cfg(feature = "test-util")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::convert::Infallible;
 use std::sync::LazyLock;
 

@@ -5,13 +5,7 @@
 //! Every token is minted by a `LocalIssuer` whose clock is fixed at `NOW`, and the layer's
 //! configuration uses the same clock: no assertion depends on the system time.
 
-#![cfg(all(feature = "test-util", feature = "axum"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![cfg(feature = "axum")]
 
 use std::convert::Infallible;
 use std::sync::OnceLock;

@@ -3,16 +3,8 @@
 //! verifier is given `NOW`, so no assertion depends on the system time.
 //!
 //! The rows this table shares with `bad_inputs.rs` (the same token, the same outcome) are built
-//! once in `common::tokens` (`structure_rows`, `algorithm_rows`...); each test adds the rows only
+//! once in `support::tokens` (`structure_rows`, `algorithm_rows`...); each test adds the rows only
 //! this table has.
-
-#![cfg(feature = "test-util")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -26,8 +18,7 @@ use tower_cognito::{
     AcceptTokenUse, CognitoConfigBuilder, ErrorKind, FixedClock, KeySet, TokenUse, Verifier,
 };
 
-mod common;
-use common::tokens::{
+use crate::support::tokens::{
     DASH_HEADER, KID, LEEWAY, NOW, On, POOL_B, Pools, Row, STD_HEADER, UNDERSCORE_HEADER,
     algorithm_rows, claim_type_rows, deep_array, issuer_rows, key_set_rows, parts, published_jwk,
     raw_member, sig_bytes, signature_rows, structure_rows, time_rows, token_use_and_client_rows,
@@ -225,7 +216,7 @@ fn err(kind: ErrorKind) -> Result<(), ErrorKind> {
     Err(kind)
 }
 
-/// Runs the rows shared with `bad_inputs.rs` (`common::tokens`), each on its configuration, then
+/// Runs the rows shared with `bad_inputs.rs` (`support::tokens`), each on its configuration, then
 /// this table's own rows, and reports every mismatch at once.
 fn run(shared: Vec<Row>, own: Vec<Case>) {
     let shared = shared.into_iter().map(|row| {

@@ -1,13 +1,6 @@
 //! Maximum key age: keys that could not be refreshed stop being trusted, with paused time and the
 //! layer's clock moved with it; the age holds even when the refresher is gone. And the lifetime of
 //! the refresher: no setting `build()` accepts stops it, and its end shows in readiness.
-#![cfg(feature = "test-util")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,8 +10,7 @@ use tower_cognito::{
     AcceptTokenUse, CognitoAuthLayer, CognitoConfig, ConfigError, ErrorKind, FixedClock,
 };
 
-mod common;
-use common::{answer, serve_layer};
+use crate::support::{answer, serve_layer};
 
 const INTERVAL: Duration = Duration::from_secs(60);
 const MAX_AGE: Duration = Duration::from_secs(300);
@@ -43,7 +35,7 @@ async fn step(layer: &CognitoAuthLayer, clock: &FixedClock, step: Duration) {
         let s = layer.refresh_stats();
         s.fetches > before.fetches && s.fetches == s.swaps + s.failures
     };
-    common::until("a fetch starts and completes", settled).await;
+    crate::support::until("a fetch starts and completes", settled).await;
 }
 
 #[tokio::test(flavor = "current_thread", start_paused = true)]
@@ -229,10 +221,10 @@ async fn durations_at_their_bounds_keep_the_refresher_going() {
             .leeway(Duration::from_secs(600))
     })
     .await;
-    common::until_fetched(&layer, 1).await;
+    crate::support::until_fetched(&layer, 1).await;
     // A week later: the scheduled refresh.
     step(&layer, &clock, day * 7).await;
-    common::until_fetched(&layer, 2).await;
+    crate::support::until_fetched(&layer, 2).await;
     let unknown_kid = issuer.sign_json(
         &serde_json::json!({ "kid": "rotated-9", "alg": "RS256" }),
         &serde_json::Value::Object(issuer.access_claims()),
@@ -243,7 +235,7 @@ async fn durations_at_their_bounds_keep_the_refresher_going() {
         Some(ErrorKind::UnknownKeyId)
     );
     step(&layer, &clock, Duration::from_secs(3600)).await;
-    common::until_fetched(&layer, 3).await;
+    crate::support::until_fetched(&layer, 3).await;
     assert!(layer.readiness().is_ready());
     assert_eq!(answer(&layer, &issuer.access_token()).await.status, 200);
 }

@@ -1,13 +1,6 @@
 //! Storm: 1 000 concurrent requests with random unknown `kid`s, interleaved with 1 000 requests
 //! with the known `kid`, on a multi-threaded runtime. At most one JWKS fetch per cooldown; every
 //! known-`kid` request passes.
-#![cfg(feature = "test-util")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::time::Duration;
 
@@ -16,15 +9,14 @@ use tokio::task::JoinSet;
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{CognitoAuthLayer, ErrorKind};
 
-mod common;
-use common::{serve_layer, until_fetched};
+use crate::support::{serve_layer, until_fetched};
 
 const UNKNOWN: usize = 1_000;
 const KNOWN: usize = 1_000;
 
 /// Status and error kind of one request; takes its arguments by value, to be spawned.
 async fn send(layer: CognitoAuthLayer, token: String) -> (u16, Option<ErrorKind>) {
-    common::answer(&layer, &token).await.status_kind()
+    crate::support::answer(&layer, &token).await.status_kind()
 }
 
 /// `UNKNOWN` tokens, each naming a random unknown `kid` (otherwise valid and correctly signed).

@@ -1,12 +1,5 @@
 //! JWKS faults not covered by the wiremock tests: connection refused after a good load (and the
 //! recovery), and a JWKS that flips between two key sets. Paused time; fetches counted.
-#![cfg(feature = "test-util")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::time::Duration;
 
@@ -14,8 +7,7 @@ use serde_json::json;
 use tower_cognito::ErrorKind;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 
-mod common;
-use common::{advance_until_fetched, answer, serve_layer};
+use crate::support::{advance_until_fetched, answer, serve_layer};
 
 const INTERVAL: Duration = Duration::from_secs(60);
 

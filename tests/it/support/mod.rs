@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests that drive the layer and its refresher, and (in
 //! `tokens`) the token builders of the two bad-input tables.
-#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
+#![allow(dead_code)]
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -12,7 +12,6 @@ use tower_cognito::{
     AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, CognitoConfigBuilder, ErrorKind,
 };
 
-#[cfg(feature = "test-util")]
 pub(crate) mod tokens;
 
 /// Serves `issuer`'s JWKS and builds a layer for access tokens on it with

@@ -11,17 +11,9 @@
 //! numbers beyond `i64`...). Every issuer's clock, and so every layer's clock, is fixed at `NOW`.
 //!
 //! The rows this table shares with `verifier.rs` (the same token, the same outcome) are built once
-//! in `common::tokens` (`structure_rows`, `algorithm_rows`...); each group adds the rows only this
+//! in `support::tokens` (`structure_rows`, `algorithm_rows`...); each group adds the rows only this
 //! table has. One test per group runs its table and reports every mismatching row at once;
 //! `corpus_size` keeps the counts (`CASES`, `GROUPS`) quoted in the README true.
-
-#![cfg(feature = "test-util")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -44,8 +36,7 @@ use tower_cognito::{
     AcceptTokenUse, Claims, CognitoAuthLayer, Error, ErrorKind, FixedClock, KeySet, RequestError,
 };
 
-mod common;
-use common::tokens::{
+use crate::support::tokens::{
     KID, MAX_NUMERIC_DATE, NOW, On, POOL_B, Pools, Row, STD_HEADER, algorithm_rows, b64,
     claim_type_rows, claims_text, deep_array, issuer_rows, key_set_rows, non_canonical_last,
     none_header, parts, published_jwk, raw_member, signature_rows, structure_rows, time_rows,
@@ -178,7 +169,7 @@ fn der_uint(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// The RSA public key of a JWK as it is usually stored: PKCS#1 DER, SPKI PEM text (the raw
-/// modulus is `common::tokens::algorithm_rows`' secret).
+/// modulus is `support::tokens::algorithm_rows`' secret).
 struct PublicEncodings {
     pkcs1: Vec<u8>,
     pem: String,
@@ -510,7 +501,7 @@ impl Case {
     }
 }
 
-/// The rows shared with `verifier.rs` (`common::tokens`), each at its layer and with the whole
+/// The rows shared with `verifier.rs` (`support::tokens`), each at its layer and with the whole
 /// answer its outcome implies, then this table's own rows.
 fn with_shared(shared: Vec<Row>, own: Vec<Case>) -> Vec<Case> {
     let shared = shared.into_iter().map(|row| {

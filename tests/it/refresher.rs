@@ -8,14 +8,6 @@
 //! a test calls `tokio::time::advance`. The mock servers run on their own threads, outside the
 //! paused clock. No real-time sleep anywhere; all traffic goes to 127.0.0.1.
 
-#![cfg(feature = "test-util")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
 use std::convert::Infallible;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -1140,4 +1132,40 @@ async fn redirect_on_the_same_origin_is_followed() {
     let paths: Vec<&str> = requests.iter().map(|r| r.url.path()).collect();
     assert_eq!(paths, [pool.jwks_path(), moved], "the 301, then its target");
     assert_accepted(&layer, &pool.issuer.access_token()).await;
+}
+
+/// A test issuer's config taken before `serve` points at loopback, never at the real AWS URL:
+/// a layer built from it fails at once, with the refused connection as its reason (paused time:
+/// the startup wait passes without waiting).
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn a_test_issuer_config_before_serve_never_goes_online() {
+    let issuer = LocalIssuer::new().unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .startup_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    assert!(
+        config.jwks_url().starts_with("http://127.0.0.1:"),
+        "{}",
+        config.jwks_url()
+    );
+    assert!(!config.jwks_url().contains("amazonaws"));
+    let server = issuer.serve().await.unwrap();
+    assert_eq!(
+        issuer
+            .config()
+            .token_use(AcceptTokenUse::Access)
+            .build()
+            .unwrap()
+            .jwks_url(),
+        server.jwks_url()
+    );
+    match CognitoAuthLayer::new(config).await {
+        Err(StartError::NoKeys { last_error, .. }) => {
+            assert!(last_error.contains("request failed"), "{last_error}");
+        }
+        other => panic!("{other:?}"),
+    }
 }

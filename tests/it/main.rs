@@ -1,0 +1,24 @@
+//! The integration tests, as one binary (one link of tokio, axum and wiremock instead of one per
+//! file): each module is one former test file; `support` holds what they share. The emulator and
+//! quick-start tests are their own binaries (`tests/emulator.rs`, `tests/quickstart.rs`).
+#![cfg(feature = "test-util")]
+// Tests may unwrap, panic and index: `clippy.toml` allows it in `#[test]` functions only, not in
+// their helpers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+mod bad_inputs;
+mod cache;
+mod faults;
+mod layer;
+mod properties;
+mod refresher;
+mod staleness;
+mod storm;
+mod verifier;
