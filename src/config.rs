@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Url;
+use url::Url;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;

@@ -272,19 +272,20 @@ pub enum ConfigError {
 }
 
 /// Why [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) returned no layer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
     /// The configuration was refused.
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// No usable key set could be fetched within the startup timeout.
-    #[error("no usable key set within {timeout_ms} ms; last error: {last_error}")]
+    #[error("no usable key set within {timeout:?}")]
     NoKeys {
-        /// The startup timeout, in milliseconds.
-        timeout_ms: u128,
-        /// The last fetch error.
-        last_error: String,
+        /// The startup timeout.
+        timeout: std::time::Duration,
+        /// Why the last fetch failed (`None`: no fetch completed in time).
+        #[source]
+        last_error: Option<crate::FetchError>,
     },
 }
 

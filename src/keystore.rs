@@ -9,6 +9,7 @@ use arc_swap::ArcSwap;
 use tokio::sync::{Notify, watch};
 
 use crate::keys::KeySet;
+use crate::source::FetchError;
 
 /// The key set of one issuer, shared by the request path and its refresher.
 pub(crate) struct IssuerKeys {
@@ -22,7 +23,7 @@ pub(crate) struct IssuerKeys {
     fetches: AtomicU64,
     failures: AtomicU64,
     changes: AtomicU64,
-    last_error: Mutex<Option<String>>,
+    last_error: Mutex<Option<FetchError>>,
     /// When the last fetch succeeded, in seconds of the layer's clock; 0 before the first one.
     /// The request path decides staleness from it (one atomic load), so the maximum key age
     /// holds even when the refresher is gone.
@@ -121,7 +122,7 @@ impl IssuerKeys {
     }
 
     /// A fetch failed; the previous key set stays in place.
-    pub(crate) fn fetch_failed(&self, error: String) {
+    pub(crate) fn fetch_failed(&self, error: FetchError) {
         self.failures.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut last) = self.last_error.lock() {
             *last = Some(error);
@@ -169,7 +170,7 @@ impl IssuerKeys {
         self.swaps.subscribe()
     }
 
-    pub(crate) fn last_error(&self) -> Option<String> {
+    pub(crate) fn last_error(&self) -> Option<FetchError> {
         self.last_error.lock().ok().and_then(|e| e.clone())
     }
 }

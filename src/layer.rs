@@ -14,8 +14,9 @@ use crate::error::{ConfigError, StartError};
 use crate::extract::Claims;
 use crate::keys::KeySet;
 use crate::keystore::{IssuerKeys, RefreshStats};
-use crate::refresh::{self, Fetcher, RefresherHandle, Schedule};
+use crate::refresh::{self, RefresherHandle, Schedule};
 use crate::service::CognitoAuth;
+use crate::source::JwksSource;
 use crate::verifier::Verifier;
 
 /// A tower layer that verifies the Cognito bearer token of every request.
@@ -73,26 +74,38 @@ impl<T> fmt::Debug for CognitoAuthLayer<T> {
 }
 
 impl CognitoAuthLayer {
-    /// Builds the layer and waits, at most the configured
+    /// Builds the layer, fetching the pool's JWKS over HTTPS ([`ReqwestJwks`](crate::ReqwestJwks)),
+    /// and waits, at most the configured
     /// [`startup_timeout`](crate::CognitoConfigBuilder::startup_timeout), for the first key set.
     ///
     /// # Errors
     /// [`StartError::NoKeys`] when no usable key set arrived in time (the refresher is stopped),
-    /// [`StartError::Config`] when the HTTP client cannot be built.
+    /// with the last fetch error as its source; [`StartError::Config`] when the HTTP client cannot
+    /// be built or no tokio runtime runs.
+    #[cfg(feature = "reqwest")]
     pub async fn new(config: CognitoConfig) -> Result<Self, StartError> {
+        let source = crate::ReqwestJwks::new(&config)?;
+        Self::new_with_source(config, source).await
+    }
+
+    /// Like [`new`](Self::new), with the key set fetched from `source` (your own HTTP client, a
+    /// file, a secret store, an in-memory source in tests).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub async fn new_with_source(
+        config: CognitoConfig,
+        source: impl JwksSource,
+    ) -> Result<Self, StartError> {
         let timeout = config.startup_timeout;
-        let layer = Self::lazy(config)?;
+        let layer = Self::lazy_with_source(config, source)?;
         let mut swaps = layer.auth.issuer().subscribe();
         let loaded = tokio::time::timeout(timeout, swaps.wait_for(|&n| n > 0)).await;
         match loaded {
             Ok(Ok(_)) => Ok(layer),
             _ => Err(StartError::NoKeys {
-                timeout_ms: timeout.as_millis(),
-                last_error: layer
-                    .auth
-                    .issuer()
-                    .last_error()
-                    .unwrap_or_else(|| "no fetch completed".to_owned()),
+                timeout,
+                last_error: layer.auth.issuer().last_error(),
             }),
         }
     }
@@ -103,13 +116,25 @@ impl CognitoAuthLayer {
     /// # Errors
     /// [`ConfigError::NoRuntime`] outside a tokio runtime; [`ConfigError::HttpClient`] when the
     /// HTTP client cannot be built.
+    #[cfg(feature = "reqwest")]
     pub fn lazy(config: CognitoConfig) -> Result<Self, ConfigError> {
+        let source = crate::ReqwestJwks::new(&config)?;
+        Self::lazy_with_source(config, source)
+    }
+
+    /// Like [`lazy`](Self::lazy), with the key set fetched from `source`.
+    ///
+    /// # Errors
+    /// [`ConfigError::NoRuntime`] outside a tokio runtime.
+    pub fn lazy_with_source(
+        config: CognitoConfig,
+        source: impl JwksSource,
+    ) -> Result<Self, ConfigError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| ConfigError::NoRuntime)?;
-        let fetcher = Fetcher::new(&config)?;
         let issuer = Arc::new(IssuerKeys::new(KeySet::empty(), true));
         let task = runtime.spawn(refresh::run(
             Arc::clone(&issuer),
-            fetcher,
+            source,
             Schedule::from_config(&config),
         ));
         let refresher = RefresherHandle::new(task.abort_handle(), Arc::clone(&issuer));

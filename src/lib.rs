@@ -31,8 +31,11 @@
 //!
 //! ## Cargo features
 //! - `axum` (default): the [`Claims`] extractor (`FromRequestParts`, and `Option<Claims>`).
-//! - `test-util`: [`test_util::LocalIssuer`], which mints Cognito-shaped tokens and serves their
-//!   JWKS on loopback, for your own tests.
+//! - `reqwest` (default): the JWKS over HTTPS ([`ReqwestJwks`], rustls with aws-lc-rs), used by
+//!   [`CognitoAuthLayer::new`] and [`CognitoAuthLayer::lazy`]. Without it, give the layer a
+//!   [`JwksSource`] of your own ([`CognitoAuthLayer::new_with_source`]).
+//! - `test-util`: [`test_util::LocalIssuer`], which mints Cognito-shaped tokens, serves their
+//!   JWKS on loopback and is an in-memory [`JwksSource`] too, for your own tests.
 
 // `doc_cfg` labels feature-gated items on the docs host (`--cfg docsrs`, nightly rustdoc);
 // `doc_auto_cfg` was folded into it.
@@ -56,6 +59,7 @@ mod layer;
 mod refresh;
 mod rejection;
 mod service;
+mod source;
 mod verifier;
 
 #[cfg(feature = "test-util")]
@@ -84,6 +88,9 @@ pub use keys::{JwksError, KeySet};
 pub use keystore::RefreshStats;
 pub use layer::CognitoAuthLayer;
 pub use service::CognitoAuth;
+#[cfg(feature = "reqwest")]
+pub use source::ReqwestJwks;
+pub use source::{FetchError, JwksSource};
 pub use verifier::Verifier;
 
 /// Every ```` ```rust ```` snippet of the README is compiled (and run unless `no_run`) as a

@@ -5,34 +5,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Url;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use crate::clock::Clock;
-use crate::config::{CognitoConfig, is_loopback};
-use crate::error::ConfigError;
-use crate::keys::{JwksError, KeySet};
+use crate::config::CognitoConfig;
+use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
+use crate::source::{FetchError, JwksSource};
 
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
-const MAX_REDIRECTS: usize = 3;
-
-/// Why one fetch gave no key set.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum FetchError {
-    #[error("request failed: {0}")]
-    Http(#[source] reqwest::Error),
-    #[error("HTTP status {0}")]
-    Status(u16),
-    #[error("timed out after {0:?}")]
-    Timeout(Duration),
-    #[error("body larger than {0} bytes")]
-    TooLarge(usize),
-    #[error(transparent)]
-    Jwks(#[from] JwksError),
-}
 
 /// Stops the refresher when the last clone of the layer goes (a deliberate end: not logged).
 #[derive(Debug)]
@@ -54,88 +37,13 @@ impl Drop for RefresherHandle {
     }
 }
 
-/// Fetches and prepares the JWKS of one issuer.
-#[derive(Debug, Clone)]
-pub(crate) struct Fetcher {
-    client: reqwest::Client,
-    url: Url,
-    max_size: usize,
-    timeout: Duration,
-}
-
-impl Fetcher {
-    pub(crate) fn new(config: &CognitoConfig) -> Result<Self, ConfigError> {
-        let url = config.jwks_url.clone();
-        let origin = url.origin();
-        let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > MAX_REDIRECTS {
-                attempt.error("too many redirects")
-            } else if attempt.url().origin() == origin {
-                attempt.follow()
-            } else {
-                // Another host (or scheme, or port): not followed; the 3xx is a failed fetch.
-                attempt.stop()
-            }
-        });
-        let mut builder = reqwest::Client::builder()
-            .redirect(policy)
-            .user_agent(concat!("tower-cognito/", env!("CARGO_PKG_VERSION")))
-            // One request every few minutes: a pooled connection would only hold a socket open.
-            .pool_max_idle_per_host(0);
-        if url.host().as_ref().is_some_and(is_loopback) {
-            builder = builder.no_proxy();
-        }
-        let client = builder
-            .build()
-            .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
-        Ok(Self {
-            client,
-            url,
-            max_size: config.max_jwks_size,
-            timeout: config.fetch_timeout,
-        })
-    }
-
-    pub(crate) async fn fetch(&self) -> Result<KeySet, FetchError> {
-        match tokio::time::timeout(self.timeout, self.fetch_body()).await {
-            Ok(body) => Ok(KeySet::from_jwks(&body?)?),
-            Err(_) => Err(FetchError::Timeout(self.timeout)),
-        }
-    }
-
-    async fn fetch_body(&self) -> Result<Vec<u8>, FetchError> {
-        let mut response = self
-            .client
-            .get(self.url.clone())
-            .header(http::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(FetchError::Http)?;
-        if !response.status().is_success() {
-            return Err(FetchError::Status(response.status().as_u16()));
-        }
-        if response
-            .content_length()
-            .is_some_and(|len| len > self.max_size as u64)
-        {
-            return Err(FetchError::TooLarge(self.max_size));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(FetchError::Http)? {
-            if body.len() + chunk.len() > self.max_size {
-                return Err(FetchError::TooLarge(self.max_size));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
-    }
-}
-
-/// Timing of one refresher, and the clock its successes are stamped with.
+/// Timing of one refresher, the bounds of one fetch, and the clock its successes are stamped with.
 #[derive(Debug, Clone)]
 pub(crate) struct Schedule {
     pub(crate) interval: Duration,
     pub(crate) cooldown: Duration,
+    pub(crate) fetch_timeout: Duration,
+    pub(crate) max_size: usize,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -144,8 +52,18 @@ impl Schedule {
         Self {
             interval: config.refresh_interval,
             cooldown: config.unknown_kid_cooldown,
+            fetch_timeout: config.fetch_timeout,
+            max_size: config.max_jwks_size,
             clock: Arc::clone(&config.clock),
         }
+    }
+}
+
+/// One fetch from `source`, bounded by the fetch timeout, parsed into a key set.
+async fn fetch<S: JwksSource>(source: &S, schedule: &Schedule) -> Result<KeySet, FetchError> {
+    match tokio::time::timeout(schedule.fetch_timeout, source.fetch(schedule.max_size)).await {
+        Ok(body) => Ok(KeySet::from_jwks(&body?)?),
+        Err(_) => Err(FetchError::Timeout(schedule.fetch_timeout)),
     }
 }
 
@@ -179,14 +97,14 @@ const MAX_WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The refresher task: fetch, swap, wait (interval, backoff or nudge), repeat. It ends when the
 /// layer aborts it (the last clone of the layer dropped).
-pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Schedule) {
+pub(crate) async fn run<S: JwksSource>(keys: Arc<IssuerKeys>, source: S, schedule: Schedule) {
     let _running = RunningGuard(Arc::clone(&keys));
     let mut failures: u32 = 0;
     loop {
         let started = Instant::now();
         keys.fetch_started();
 
-        let wait = match fetcher.fetch().await {
+        let wait = match fetch(&source, &schedule).await {
             Ok(set) => {
                 tracing::debug!(keys = set.len(), skipped = set.skipped(), "JWKS loaded");
                 keys.fetch_succeeded(set, schedule.clock.now());
@@ -195,7 +113,7 @@ pub(crate) async fn run(keys: Arc<IssuerKeys>, fetcher: Fetcher, schedule: Sched
             }
             Err(error) => {
                 tracing::warn!(%error, "JWKS fetch failed; keeping the previous key set");
-                keys.fetch_failed(error.to_string());
+                keys.fetch_failed(error);
                 failures = failures.saturating_add(1);
                 backoff(failures).min(schedule.interval)
             }

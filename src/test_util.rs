@@ -41,6 +41,7 @@ use tokio::net::TcpListener;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{CognitoConfig, CognitoConfigBuilder};
 use crate::keys::KeySet;
+use crate::source::{FetchError, JwksSource};
 
 /// Default user pool id of a [`LocalIssuer`].
 pub const LOCAL_POOL_ID: &str = "us-east-1_LocalPool1";
@@ -588,6 +589,42 @@ impl LocalIssuer {
         builder
             .body(Full::new(Bytes::from(body)))
             .unwrap_or_else(|_| http::Response::new(Full::new(Bytes::new())))
+    }
+}
+
+/// The issuer is also an in-memory [`JwksSource`]: a layer built with
+/// [`CognitoAuthLayer::new_with_source`](crate::CognitoAuthLayer::new_with_source) (or
+/// `lazy_with_source`) and the issuer fetches without any server, and sees what
+/// [`respond_with`](LocalIssuer::respond_with) sets (a redirect is a `302` status; nothing follows
+/// it). Each fetch counts in [`jwks_requests`](LocalIssuer::jwks_requests).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use tower_cognito::test_util::LocalIssuer;
+/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+///
+/// let issuer = LocalIssuer::new()?;
+/// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+/// let layer = CognitoAuthLayer::new_with_source(config, issuer.clone()).await?;
+/// assert_eq!(issuer.jwks_requests(), 1);
+/// assert!(layer.verify(&issuer.access_token()).is_ok());
+/// # Ok(()) }
+/// ```
+impl JwksSource for LocalIssuer {
+    async fn fetch(&self, max_size: usize) -> Result<Vec<u8>, FetchError> {
+        self.inner.requests.fetch_add(1, Ordering::SeqCst);
+        let response = self.state().response.clone();
+        let body = match response {
+            JwksResponse::Keys => self.jwks().to_string().into_bytes(),
+            JwksResponse::Body(body) => body,
+            JwksResponse::Status(status) => return Err(FetchError::Status(status)),
+            JwksResponse::Redirect(_) => return Err(FetchError::Status(302)),
+        };
+        if body.len() > max_size {
+            return Err(FetchError::TooLarge(max_size));
+        }
+        Ok(body)
     }
 }
 

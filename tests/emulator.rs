@@ -22,7 +22,7 @@
 //! JWKS is served on loopback. Every call below is the raw user-pool API (`POST /` with
 //! `X-Amz-Target`); cognito-local accepts the admin operations unsigned. All traffic stays on
 //! 127.0.0.1.
-#![cfg(feature = "axum")]
+#![cfg(all(feature = "axum", feature = "reqwest"))]
 
 use std::convert::Infallible;
 use std::sync::Arc;

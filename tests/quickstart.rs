@@ -1,7 +1,7 @@
 //! The quick start (`examples/quickstart.rs`): its functions in process, and the compiled example
 //! as a child process, exactly as the README runs it.
 
-#![cfg(all(feature = "test-util", feature = "axum"))]
+#![cfg(all(feature = "test-util", feature = "axum", feature = "reqwest"))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

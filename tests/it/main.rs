@@ -1,7 +1,7 @@
 //! The integration tests, as one binary (one link of tokio, axum and wiremock instead of one per
 //! file): each module is one former test file; `support` holds what they share. The emulator and
 //! quick-start tests are their own binaries (`tests/emulator.rs`, `tests/quickstart.rs`).
-#![cfg(feature = "test-util")]
+#![cfg(all(feature = "test-util", feature = "reqwest"))]
 // Tests may unwrap, panic and index: `clippy.toml` allows it in `#[test]` functions only, not in
 // their helpers.
 #![allow(

@@ -23,7 +23,7 @@ use tower::{Layer, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
     AcceptTokenUse, CognitoAuthLayer, CognitoConfig, CognitoConfigBuilder,
-    DEFAULT_REFRESH_INTERVAL, DEFAULT_UNKNOWN_KID_COOLDOWN, ErrorKind, StartError,
+    DEFAULT_REFRESH_INTERVAL, DEFAULT_UNKNOWN_KID_COOLDOWN, ErrorKind, FetchError, StartError,
 };
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
@@ -464,12 +464,15 @@ async fn start_against_a_failing_server_gives_no_keys_at_the_startup_timeout() {
     assert!(real_start.elapsed() < Duration::from_secs(20));
     match result {
         Err(StartError::NoKeys {
-            timeout_ms,
+            timeout,
             last_error,
             ..
         }) => {
-            assert_eq!(timeout_ms, 10_000);
-            assert!(last_error.contains("500"), "{last_error}");
+            assert_eq!(timeout, Duration::from_secs(10));
+            assert!(
+                matches!(last_error, Some(FetchError::Status(500))),
+                "{last_error:?}"
+            );
         }
         other => panic!("expected NoKeys, got {other:?}"),
     }
@@ -1099,7 +1102,10 @@ async fn redirect_at_start_to_another_host_gives_no_keys() {
 
     match start_failing(config).await {
         Err(StartError::NoKeys { last_error, .. }) => {
-            assert!(last_error.contains("307"), "{last_error}");
+            assert!(
+                matches!(last_error, Some(FetchError::Status(307))),
+                "{last_error:?}"
+            );
         }
         other => panic!("expected NoKeys, got {other:?}"),
     }
@@ -1164,8 +1170,72 @@ async fn a_test_issuer_config_before_serve_never_goes_online() {
     );
     match CognitoAuthLayer::new(config).await {
         Err(StartError::NoKeys { last_error, .. }) => {
-            assert!(last_error.contains("request failed"), "{last_error}");
+            // The refused connection, kept as the error's source.
+            assert!(
+                matches!(last_error, Some(FetchError::Transport(_))),
+                "{last_error:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// The refresher over an in-memory source (the test issuer itself): no server, the same schedule,
+/// the same fetch counts, failures keep the key set, and the typed error is kept.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn an_in_memory_source_refreshes_on_the_same_schedule() {
+    let issuer = LocalIssuer::new().unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .refresh_interval(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::new_with_source(config, issuer.clone())
+        .await
+        .unwrap();
+    let token = issuer.access_token();
+    assert_eq!(
+        (issuer.jwks_requests(), layer.refresh_stats().swaps),
+        (1, 1)
+    );
+    // A scheduled refresh, then a failing source: the keys stay, the failure is counted.
+    advance(Duration::from_secs(60)).await;
+    crate::support::until_fetched(&layer, 2).await;
+    issuer.respond_with(tower_cognito::test_util::JwksResponse::Status(503));
+    advance(Duration::from_secs(60)).await;
+    crate::support::until_fetched(&layer, 3).await;
+    let stats = layer.refresh_stats();
+    assert_eq!((stats.swaps, stats.failures), (2, 1), "{stats:?}");
+    assert!(layer.verify(&token).is_ok());
+    // A body over the cap is refused as such.
+    issuer.respond_with(tower_cognito::test_util::JwksResponse::Body(vec![
+        b' ';
+        70_000
+    ]));
+    let refused = CognitoAuthLayer::new_with_source(
+        issuer
+            .config()
+            .token_use(AcceptTokenUse::Access)
+            .startup_timeout(Duration::from_secs(1))
+            .build()
+            .unwrap(),
+        issuer.clone(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            StartError::NoKeys {
+                last_error: Some(FetchError::TooLarge(65_536)),
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    // The refused layer fetched at 0 s and retried with backoff (0.25 s at least, doubling)
+    // within its 1 s: one to three fetches, all counted by the source.
+    let extra = issuer.jwks_requests() - layer.refresh_stats().fetches;
+    assert!((1..=3).contains(&extra), "{extra}");
 }
