@@ -89,7 +89,7 @@ impl Authenticator {
     }
 }
 
-/// What [`CognitoAuthLayer::readiness`] reports.
+/// What [`CognitoAuthLayer::readiness`](crate::CognitoAuthLayer::readiness) reports.
 ///
 /// Ready means: a key set is loaded, it is not older than the
 /// [maximum key age](crate::CognitoConfigBuilder::max_key_age), and its refresher task still runs

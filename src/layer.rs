@@ -23,7 +23,7 @@ use crate::verifier::Verifier;
 ///
 /// On success the verified [`Claims`] go into the request extensions and the inner service is
 /// called; otherwise the layer answers itself (`400`, `401` or `503`, with an RFC 6750
-/// `WWW-Authenticate` challenge) and attaches the [`Error`] to the response extensions.
+/// `WWW-Authenticate` challenge) and attaches the [`Error`](crate::Error) to the response extensions.
 ///
 /// The pool's key set is fetched by a background task that the layer owns: every
 /// [`refresh_interval`](crate::CognitoConfigBuilder::refresh_interval), at once (single-flight, at
@@ -171,7 +171,7 @@ impl CognitoAuthLayer {
 impl<T> CognitoAuthLayer<T> {
     /// Also deserializes the application's own claims type `U` from the verified payload, and
     /// puts `Claims<U>` into the request extensions next to `Claims<CognitoClaims>`. A token whose
-    /// payload does not deserialize into `U` is rejected (`401`, [`ErrorKind::CustomClaims`]).
+    /// payload does not deserialize into `U` is rejected (`401`, [`ErrorKind::CustomClaims`](crate::ErrorKind::CustomClaims)).
     ///
     /// This costs a second JSON parse of the payload per request; `CognitoClaims` already carries
     /// every claim (unknown ones in [`other`](CognitoClaims::other)).
