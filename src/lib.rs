@@ -31,6 +31,9 @@
 //! - `axum` (default): the [`Claims`] extractor (`FromRequestParts`, and `Option<Claims>`).
 //! - `test-util`: [`test_util::LocalIssuer`], which mints Cognito-shaped tokens and serves their
 //!   JWKS on loopback, for your own tests.
+//! - `client`: [`client::UserPoolClient`], a client of the user-pool API (sign-up, sign-in with
+//!   SRP or password, challenges, refresh, attributes, passwords, TOTP, sign-out), with
+//!   [`client::Tokens::verify_access`] to verify what it gets with this crate's verifier.
 
 // `doc_cfg` labels feature-gated items on the docs host (`--cfg docsrs`, nightly rustdoc);
 // `doc_auto_cfg` was folded into it.
@@ -51,6 +54,8 @@ mod rejection;
 mod service;
 mod verifier;
 
+#[cfg(feature = "client")]
+pub mod client;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
