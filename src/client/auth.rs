@@ -48,6 +48,9 @@ impl UserPoolClient {
     /// The answer carries the challenge's `USERNAME` (the internal user name, which differs
     /// from an alias the user typed) and `SECRET_HASH` over that name.
     ///
+    /// The SRP arithmetic (two constant-time 3072-bit exponentiations) runs on the calling task,
+    /// between the two calls.
+    ///
     /// # Errors
     /// A [`ClientError`]; a wrong password is
     /// [`CognitoErrorKind::NotAuthorized`](super::CognitoErrorKind::NotAuthorized) from

@@ -80,7 +80,9 @@ impl Tokens {
     /// Verifies the access token with the verifier, key set and clock of `layer`, as the layer
     /// would verify it on a request.
     ///
-    /// The layer must accept access tokens ([`AcceptTokenUse::Access`] or `Any`).
+    /// The layer must accept access tokens ([`AcceptTokenUse::Access`] or `Any`). This applies
+    /// the verifier's rules to the layer's current key set; the layer's request-path extras
+    /// (the verified-token cache, the `max_key_age` staleness check) are not involved.
     ///
     /// # Errors
     /// The [`Error`] the layer would reject the token with (an empty key set gives
