@@ -421,11 +421,7 @@ impl CognitoConfigBuilder {
         let pool = self.user_pool_id;
         let prefix = validate_pool_id(&pool)?;
         let region = self.region.unwrap_or_else(|| prefix.to_owned());
-        if region.is_empty()
-            || !region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
+        if !is_valid_region(&region) {
             return Err(ConfigError::InvalidRegion(region));
         }
         let domain = self.issuer_domain;
@@ -454,12 +450,7 @@ impl CognitoConfigBuilder {
         } else {
             let mut ids: Vec<Box<str>> = Vec::with_capacity(self.client_ids.len());
             for id in self.client_ids {
-                if id.is_empty()
-                    || id.len() > MAX_CLIENT_ID_LEN
-                    || !id
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
-                {
+                if !is_valid_client_id(&id) {
                     return Err(ConfigError::InvalidClientId(id));
                 }
                 if !ids.iter().any(|known| &**known == id.as_str()) {
@@ -574,8 +565,25 @@ pub(crate) fn is_qdtext(b: u8) -> bool {
     b == 0x20 || b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b)
 }
 
+/// An app client id: 1 to 128 ASCII letters, digits, `_`, `-` or `+`.
+pub(crate) fn is_valid_client_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_CLIENT_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
+}
+
+/// A region: ASCII lower-case letters, digits and `-`, not empty.
+pub(crate) fn is_valid_region(region: &str) -> bool {
+    !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 /// Checks `[\w-]+_[0-9a-zA-Z]+` (ASCII), at most 55 characters; returns the region prefix.
-fn validate_pool_id(pool: &str) -> Result<&str, ConfigError> {
+pub(crate) fn validate_pool_id(pool: &str) -> Result<&str, ConfigError> {
     let invalid = || ConfigError::InvalidUserPoolId(pool.to_owned());
     if pool.is_empty() || pool.len() > MAX_POOL_ID_LEN {
         return Err(invalid());

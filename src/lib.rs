@@ -36,6 +36,9 @@
 //!   [`JwksSource`] of your own ([`CognitoAuthLayer::new_with_source`]).
 //! - `test-util`: [`test_util::LocalIssuer`], which mints Cognito-shaped tokens, serves their
 //!   JWKS on loopback and is an in-memory [`JwksSource`] too, for your own tests.
+//! - `client`: [`client::UserPoolClient`], a client of the user-pool API (sign-up, sign-in with
+//!   SRP or password, challenges, refresh, attributes, passwords, TOTP, sign-out), with
+//!   [`client::Tokens::verify_access`] to verify what it gets with this crate's verifier.
 
 // `doc_cfg` labels feature-gated items on the docs host (`--cfg docsrs`, nightly rustdoc);
 // `doc_auto_cfg` was folded into it.
@@ -62,6 +65,8 @@ mod service;
 mod source;
 mod verifier;
 
+#[cfg(feature = "client")]
+pub mod client;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
@@ -94,7 +99,7 @@ pub use source::{FetchError, JwksSource};
 pub use verifier::Verifier;
 
 /// Every ```` ```rust ```` snippet of the README is compiled (and run unless `no_run`) as a
-/// doctest, so none can go stale; they use the `axum` and `test-util` features.
-#[cfg(all(doctest, feature = "axum", feature = "test-util"))]
+/// doctest, so none can go stale; they use the `axum`, `test-util` and `client` features.
+#[cfg(all(doctest, feature = "axum", feature = "test-util", feature = "client"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -15,6 +15,7 @@ mod support;
 
 mod bad_inputs;
 mod cache;
+mod client;
 mod faults;
 mod layer;
 mod properties;

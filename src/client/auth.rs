@@ -1,0 +1,311 @@
+//! Sign-in (`USER_PASSWORD_AUTH`, `USER_SRP_AUTH`), challenges and refresh.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use super::UserPoolClient;
+use super::challenge::{Challenge, ChallengeAnswer, SignIn, sign_in_from_wire};
+use super::error::{ClientError, ClientErrorKind, ProtocolError};
+use super::secret::Secret;
+use super::srp::{PasswordVerifierChallenge, SrpClient, cognito_timestamp_at};
+use super::tokens::Tokens;
+use super::wire;
+
+const INITIATE_AUTH: &str = "InitiateAuth";
+const RESPOND_TO_AUTH_CHALLENGE: &str = "RespondToAuthChallenge";
+const GET_TOKENS_FROM_REFRESH_TOKEN: &str = "GetTokensFromRefreshToken";
+
+impl UserPoolClient {
+    /// Signs in with `USER_PASSWORD_AUTH`: the password goes to Cognito (over TLS). The app
+    /// client must allow this flow; prefer [`sign_in_srp`](Self::sign_in_srp) otherwise.
+    ///
+    /// `username` is what the user typed (a user name or an alias such as the email);
+    /// `SECRET_HASH` is computed over it.
+    ///
+    /// # Errors
+    /// A [`ClientError`]; a wrong password or an unknown user is
+    /// [`CognitoErrorKind::NotAuthorized`](super::CognitoErrorKind::NotAuthorized) (or
+    /// `UserNotFound`, depending on the pool's settings).
+    pub async fn sign_in_password(
+        &self,
+        username: &str,
+        password: &Secret,
+    ) -> Result<SignIn, ClientError> {
+        let secret_hash = self.inner.secret_hash(username);
+        let mut parameters =
+            BTreeMap::from([("USERNAME", username), ("PASSWORD", password.expose())]);
+        if let Some(hash) = &secret_hash {
+            parameters.insert("SECRET_HASH", hash.expose());
+        }
+        self.initiate_auth("USER_PASSWORD_AUTH", parameters, username)
+            .await
+    }
+
+    /// Signs in with `USER_SRP_AUTH`: the password never leaves the process. Sends `SRP_A`,
+    /// answers the `PASSWORD_VERIFIER` challenge with the password claim (timestamped now, in
+    /// UTC), and returns the tokens or the next challenge (MFA, new password...).
+    ///
+    /// The answer carries the challenge's `USERNAME` (the internal user name, which differs
+    /// from an alias the user typed) and `SECRET_HASH` over that name.
+    ///
+    /// The SRP arithmetic (two constant-time 3072-bit exponentiations) runs on the calling task,
+    /// between the two calls.
+    ///
+    /// # Errors
+    /// A [`ClientError`]; a wrong password is
+    /// [`CognitoErrorKind::NotAuthorized`](super::CognitoErrorKind::NotAuthorized) from
+    /// `RespondToAuthChallenge`; a malformed challenge is [`ClientErrorKind::Srp`] or
+    /// [`ClientErrorKind::Protocol`].
+    pub async fn sign_in_srp(
+        &self,
+        username: &str,
+        password: &Secret,
+    ) -> Result<SignIn, ClientError> {
+        let srp = SrpClient::for_pool_name(&self.inner.pool_name)
+            .map_err(|e| ClientError::new(INITIATE_AUTH, ClientErrorKind::Srp(e)))?;
+        let srp_a = srp.srp_a_hex();
+        let secret_hash = self.inner.secret_hash(username);
+        let mut parameters = BTreeMap::from([("USERNAME", username), ("SRP_A", srp_a.as_str())]);
+        if let Some(hash) = &secret_hash {
+            parameters.insert("SECRET_HASH", hash.expose());
+        }
+        let body = wire::InitiateAuthRequest {
+            auth_flow: "USER_SRP_AUTH",
+            client_id: &self.inner.client_id,
+            auth_parameters: parameters,
+        };
+        let answer: wire::AuthResponse = self.inner.call(INITIATE_AUTH, &body).await?;
+        if answer.challenge_name.as_deref() != Some("PASSWORD_VERIFIER") {
+            // Tokens at once (never from Cognito), or another challenge (custom flows).
+            return sign_in_from_wire(INITIATE_AUTH, answer, username, SystemTime::now());
+        }
+
+        const OP: &str = RESPOND_TO_AUTH_CHALLENGE;
+        let params = &answer.challenge_parameters;
+        let param = |name: &'static str| {
+            params.get(name).map(String::as_str).ok_or_else(|| {
+                ClientError::protocol(INITIATE_AUTH, ProtocolError::MissingField(name))
+            })
+        };
+        let user_id_for_srp = param("USER_ID_FOR_SRP")?;
+        let challenge_username = params
+            .get("USERNAME")
+            .map(String::as_str)
+            .unwrap_or(user_id_for_srp);
+        let challenge = PasswordVerifierChallenge {
+            salt_hex: param("SALT")?,
+            srp_b_hex: param("SRP_B")?,
+            secret_block_b64: param("SECRET_BLOCK")?,
+            user_id_for_srp,
+            username: challenge_username,
+        };
+        let timestamp = cognito_timestamp_at(SystemTime::now());
+        let claim = srp
+            .password_claim(&challenge, password.expose(), &timestamp)
+            .map_err(|e| ClientError::new(OP, ClientErrorKind::Srp(e)))?;
+        // Cognito sends a session with the challenge; send it back when it did.
+        let session = answer.session.as_deref().filter(|s| !s.is_empty());
+        let secret_hash = self.inner.secret_hash(&claim.username);
+        let mut responses = BTreeMap::from([
+            ("USERNAME".to_owned(), claim.username.as_str()),
+            (
+                "PASSWORD_CLAIM_SECRET_BLOCK".to_owned(),
+                claim.secret_block.as_str(),
+            ),
+            (
+                "PASSWORD_CLAIM_SIGNATURE".to_owned(),
+                claim.signature_b64.as_str(),
+            ),
+            ("TIMESTAMP".to_owned(), claim.timestamp.as_str()),
+        ]);
+        if let Some(hash) = &secret_hash {
+            responses.insert("SECRET_HASH".to_owned(), hash.expose());
+        }
+        let body = wire::RespondToAuthChallengeRequest {
+            challenge_name: "PASSWORD_VERIFIER",
+            client_id: &self.inner.client_id,
+            session,
+            challenge_responses: responses,
+        };
+        let answer: wire::AuthResponse = self.inner.call(OP, &body).await?;
+        sign_in_from_wire(OP, answer, &claim.username, SystemTime::now())
+    }
+
+    /// Answers `challenge` with `answer` (with the challenge's session and user name, and
+    /// `SECRET_HASH` over that name), and returns the tokens or the next challenge.
+    ///
+    /// # Errors
+    /// [`ClientErrorKind::InvalidInput`] when `answer` does not fit `challenge` (nothing is
+    /// sent); otherwise a [`ClientError`] from Cognito (a wrong code is
+    /// [`CognitoErrorKind::CodeMismatch`](super::CognitoErrorKind::CodeMismatch)).
+    pub async fn respond_to_challenge(
+        &self,
+        challenge: &Challenge,
+        answer: &ChallengeAnswer,
+    ) -> Result<SignIn, ClientError> {
+        const OP: &str = RESPOND_TO_AUTH_CHALLENGE;
+        let mismatch = || {
+            ClientError::new(
+                OP,
+                ClientErrorKind::InvalidInput("the answer does not fit the challenge"),
+            )
+        };
+        let username = challenge.username();
+        let mut session = challenge.session().expose();
+        let mut responses: BTreeMap<String, &str> = BTreeMap::new();
+        match (challenge, answer) {
+            (
+                Challenge::NewPasswordRequired { .. },
+                ChallengeAnswer::NewPassword {
+                    password,
+                    attributes,
+                },
+            ) => {
+                responses.insert("NEW_PASSWORD".to_owned(), password.expose());
+                for attribute in attributes {
+                    responses.insert(
+                        format!("userAttributes.{}", attribute.name),
+                        &attribute.value,
+                    );
+                }
+            }
+            (Challenge::SmsMfa { .. }, ChallengeAnswer::SmsMfaCode(code)) => {
+                responses.insert("SMS_MFA_CODE".to_owned(), code.expose());
+            }
+            (Challenge::SoftwareTokenMfa { .. }, ChallengeAnswer::SoftwareTokenMfaCode(code)) => {
+                responses.insert("SOFTWARE_TOKEN_MFA_CODE".to_owned(), code.expose());
+            }
+            (Challenge::SelectMfaType { .. }, ChallengeAnswer::SelectMfaType(choice)) => {
+                responses.insert("ANSWER".to_owned(), choice.as_str());
+            }
+            (
+                Challenge::MfaSetup { .. },
+                ChallengeAnswer::MfaSetupDone {
+                    session: verified_session,
+                },
+            ) => {
+                session = verified_session.expose();
+            }
+            (_, ChallengeAnswer::Responses(raw)) => {
+                for (name, value) in raw {
+                    responses.insert(name.clone(), value.expose());
+                }
+            }
+            _ => return Err(mismatch()),
+        }
+        responses.entry("USERNAME".to_owned()).or_insert(username);
+        let secret_hash = self.inner.secret_hash(username);
+        if let Some(hash) = &secret_hash {
+            responses
+                .entry("SECRET_HASH".to_owned())
+                .or_insert(hash.expose());
+        }
+        let body = wire::RespondToAuthChallengeRequest {
+            challenge_name: challenge.name(),
+            client_id: &self.inner.client_id,
+            session: Some(session),
+            challenge_responses: responses,
+        };
+        let answer: wire::AuthResponse = self.inner.call(OP, &body).await?;
+        sign_in_from_wire(OP, answer, username, SystemTime::now())
+    }
+
+    /// New access and ID tokens with `REFRESH_TOKEN_AUTH`. The refresh token comes back in
+    /// the result: the new one if the pool rotates them, else `refresh_token` itself.
+    ///
+    /// `username` is needed only when the app client has a secret (for `SECRET_HASH`), and it
+    /// must be the Cognito user name: the `username` claim of the access token
+    /// (`cognito:username` of the ID token; for pools with alias sign-in often the `sub`),
+    /// never an alias such as the email the user typed.
+    ///
+    /// # Errors
+    /// [`ClientErrorKind::InvalidInput`] when the app client has a secret and no `username`
+    /// was given; otherwise a [`ClientError`] (a revoked or expired refresh token is
+    /// [`CognitoErrorKind::NotAuthorized`](super::CognitoErrorKind::NotAuthorized)).
+    pub async fn refresh(
+        &self,
+        refresh_token: &Secret,
+        username: Option<&str>,
+    ) -> Result<Tokens, ClientError> {
+        let secret_hash = match (&self.inner.client_secret, username) {
+            (None, _) => None,
+            (Some(_), Some(username)) => self.inner.secret_hash(username),
+            (Some(_), None) => {
+                return Err(ClientError::new(
+                    INITIATE_AUTH,
+                    ClientErrorKind::InvalidInput(
+                        "an app client with a secret needs the Cognito user name to refresh",
+                    ),
+                ));
+            }
+        };
+        let mut parameters = BTreeMap::from([("REFRESH_TOKEN", refresh_token.expose())]);
+        if let Some(hash) = &secret_hash {
+            parameters.insert("SECRET_HASH", hash.expose());
+        }
+        let body = wire::InitiateAuthRequest {
+            auth_flow: "REFRESH_TOKEN_AUTH",
+            client_id: &self.inner.client_id,
+            auth_parameters: parameters,
+        };
+        let answer: wire::AuthResponse = self.inner.call(INITIATE_AUTH, &body).await?;
+        refreshed(INITIATE_AUTH, answer, refresh_token)
+    }
+
+    /// New tokens with `GetTokensFromRefreshToken`, for pools with refresh-token rotation: the
+    /// result carries the new refresh token (or `refresh_token` itself when none came back).
+    /// The client secret, if any, is sent as it is (`ClientSecret`).
+    ///
+    /// # Errors
+    /// A [`ClientError`] (a refresh token already rotated away or revoked is
+    /// [`CognitoErrorKind::NotAuthorized`](super::CognitoErrorKind::NotAuthorized)).
+    pub async fn get_tokens_from_refresh_token(
+        &self,
+        refresh_token: &Secret,
+    ) -> Result<Tokens, ClientError> {
+        let body = wire::GetTokensFromRefreshTokenRequest {
+            refresh_token: refresh_token.expose(),
+            client_id: &self.inner.client_id,
+            client_secret: self.inner.client_secret.as_ref().map(Secret::expose),
+        };
+        let answer: wire::AuthResponse = self
+            .inner
+            .call(GET_TOKENS_FROM_REFRESH_TOKEN, &body)
+            .await?;
+        refreshed(GET_TOKENS_FROM_REFRESH_TOKEN, answer, refresh_token)
+    }
+
+    async fn initiate_auth(
+        &self,
+        flow: &'static str,
+        parameters: BTreeMap<&str, &str>,
+        username: &str,
+    ) -> Result<SignIn, ClientError> {
+        let body = wire::InitiateAuthRequest {
+            auth_flow: flow,
+            client_id: &self.inner.client_id,
+            auth_parameters: parameters,
+        };
+        let answer: wire::AuthResponse = self.inner.call(INITIATE_AUTH, &body).await?;
+        sign_in_from_wire(INITIATE_AUTH, answer, username, SystemTime::now())
+    }
+}
+
+/// The tokens of a refresh, keeping `old` when no new refresh token came back.
+fn refreshed(
+    operation: &'static str,
+    answer: wire::AuthResponse,
+    old: &Secret,
+) -> Result<Tokens, ClientError> {
+    let result = answer.authentication_result.ok_or_else(|| {
+        ClientError::protocol(
+            operation,
+            ProtocolError::MissingField("AuthenticationResult"),
+        )
+    })?;
+    let mut tokens = Tokens::from_wire(operation, result, SystemTime::now())?;
+    if tokens.refresh_token.is_none() {
+        tokens.refresh_token = Some(old.clone());
+    }
+    Ok(tokens)
+}

@@ -1,0 +1,144 @@
+//! [`Tokens`]: what a sign-in or a refresh gives, and the step from tokens to verified claims.
+
+use std::time::{Duration, SystemTime};
+
+use super::error::{ClientError, ProtocolError};
+use super::secret::Secret;
+use super::wire;
+use crate::claims::CognitoClaims;
+use crate::clock::Clock as _;
+use crate::error::Error;
+use crate::keys::KeySet;
+use crate::layer::CognitoAuthLayer;
+use crate::verifier::Verifier;
+
+/// The tokens of a successful sign-in or refresh.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Tokens {
+    /// The access token: send it as `Authorization: Bearer ...` to APIs.
+    pub access_token: Secret,
+    /// The ID token: the user's identity and attributes.
+    pub id_token: Secret,
+    /// The refresh token. A refresh without rotation returns none, and the client keeps the
+    /// one it refreshed with here.
+    pub refresh_token: Option<Secret>,
+    /// Lifetime of the access and ID tokens (`ExpiresIn`).
+    pub expires_in: Duration,
+    /// When they expire: the time the answer was read plus `expires_in`.
+    pub expires_at: SystemTime,
+    /// `Bearer`.
+    pub token_type: String,
+}
+
+impl Tokens {
+    /// Reads an `AuthenticationResult`; `received` is when the answer came.
+    pub(crate) fn from_wire(
+        operation: &'static str,
+        result: wire::AuthenticationResult,
+        received: SystemTime,
+    ) -> Result<Self, ClientError> {
+        let missing = |field| ClientError::protocol(operation, ProtocolError::MissingField(field));
+        let access_token = result
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| missing("AuthenticationResult.AccessToken"))?;
+        let id_token = result
+            .id_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| missing("AuthenticationResult.IdToken"))?;
+        let expires_in = Duration::from_secs(
+            result
+                .expires_in
+                .ok_or_else(|| missing("AuthenticationResult.ExpiresIn"))?,
+        );
+        let expires_at = received.checked_add(expires_in).ok_or_else(|| {
+            ClientError::protocol(
+                operation,
+                ProtocolError::InvalidField("AuthenticationResult.ExpiresIn"),
+            )
+        })?;
+        Ok(Self {
+            access_token: Secret::new(access_token),
+            id_token: Secret::new(id_token),
+            refresh_token: result
+                .refresh_token
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
+            expires_in,
+            expires_at,
+            // Cognito always sends `Bearer`; some emulators omit it.
+            token_type: result.token_type.unwrap_or_else(|| "Bearer".to_owned()),
+        })
+    }
+
+    /// Whether the access and ID tokens have expired at `now`.
+    pub fn is_expired_at(&self, now: SystemTime) -> bool {
+        now >= self.expires_at
+    }
+
+    /// Verifies the access token with the verifier, key set and clock of `layer`, as the layer
+    /// would verify it on a request.
+    ///
+    /// The layer must accept access tokens ([`AcceptTokenUse::Access`] or `Any`). This applies
+    /// the verifier's rules to the layer's current key set; the layer's request-path extras
+    /// (the verified-token cache, the `max_key_age` staleness check) are not involved.
+    ///
+    /// # Errors
+    /// The [`Error`] the layer would reject the token with (an empty key set gives
+    /// [`ErrorKind::KeysUnavailable`](crate::ErrorKind::KeysUnavailable)).
+    ///
+    /// [`AcceptTokenUse::Access`]: crate::AcceptTokenUse::Access
+    pub fn verify_access<T>(&self, layer: &CognitoAuthLayer<T>) -> Result<CognitoClaims, Error> {
+        verify_with_layer(&self.access_token, layer)
+    }
+
+    /// Verifies the ID token with the verifier, key set and clock of `layer`.
+    ///
+    /// The layer must accept ID tokens ([`AcceptTokenUse::Id`] or `Any`).
+    ///
+    /// # Errors
+    /// The [`Error`] the layer would reject the token with.
+    ///
+    /// [`AcceptTokenUse::Id`]: crate::AcceptTokenUse::Id
+    pub fn verify_id<T>(&self, layer: &CognitoAuthLayer<T>) -> Result<CognitoClaims, Error> {
+        verify_with_layer(&self.id_token, layer)
+    }
+
+    /// Verifies the access token with `verifier` and `keys` at `now` (seconds since the Unix
+    /// epoch): [`Verifier::verify`] outside a layer.
+    ///
+    /// # Errors
+    /// The first rule the token breaks.
+    pub fn verify_access_with(
+        &self,
+        verifier: &Verifier,
+        keys: &KeySet,
+        now: u64,
+    ) -> Result<CognitoClaims, Error> {
+        verifier.verify(self.access_token.expose(), keys, now)
+    }
+
+    /// Verifies the ID token with `verifier` and `keys` at `now` (seconds since the Unix epoch).
+    ///
+    /// # Errors
+    /// The first rule the token breaks.
+    pub fn verify_id_with(
+        &self,
+        verifier: &Verifier,
+        keys: &KeySet,
+        now: u64,
+    ) -> Result<CognitoClaims, Error> {
+        verifier.verify(self.id_token.expose(), keys, now)
+    }
+}
+
+fn verify_with_layer<T>(
+    token: &Secret,
+    layer: &CognitoAuthLayer<T>,
+) -> Result<CognitoClaims, Error> {
+    let now = layer.config().clock.now();
+    layer
+        .verifier()
+        .verify(token.expose(), &layer.key_set(), now)
+}
