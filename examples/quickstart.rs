@@ -188,7 +188,7 @@ pub fn settings_from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Settin
 
     let token_use = match var("COGNITO_TOKEN_USE") {
         None => AcceptTokenUse::Access,
-        Some(raw) => AcceptTokenUse::parse(&raw).ok_or_else(|| {
+        Some(raw) => raw.parse::<AcceptTokenUse>().map_err(|_| {
             format!("invalid COGNITO_TOKEN_USE {raw:?}: expected access, id or any")
         })?,
     };

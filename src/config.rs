@@ -9,27 +9,6 @@ use url::Url;
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
 
-/// Default leeway applied to `exp`, `nbf` and `iat`.
-pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
-/// Default interval between two scheduled JWKS refreshes.
-pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(15 * 60);
-/// Default minimum time between two refetches caused by unknown `kid`s.
-pub const DEFAULT_UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(10);
-/// Default time limit of one JWKS fetch (connect, headers and body).
-pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default time [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) waits for the first key set.
-pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default cap on the size of a JWKS body.
-pub const DEFAULT_MAX_JWKS_SIZE: usize = 64 * 1024;
-/// Default cap on the size of a token, checked before anything is decoded.
-pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
-/// Default number of entries of the verified-token cache.
-pub const DEFAULT_TOKEN_CACHE_SIZE: usize = 1024;
-/// Default realm of the `WWW-Authenticate` challenge.
-pub const DEFAULT_REALM: &str = "api";
-/// Default domain of Cognito issuers (China regions use `amazonaws.com.cn`).
-pub const DEFAULT_ISSUER_DOMAIN: &str = "amazonaws.com";
-
 /// Longest refresh interval accepted.
 const MAX_REFRESH_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Longest maximum key age accepted.
@@ -51,16 +30,6 @@ pub enum AcceptTokenUse {
 }
 
 impl AcceptTokenUse {
-    /// Parses `access`, `id` or `any` (as used by the quick start's `COGNITO_TOKEN_USE`).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "access" => Some(Self::Access),
-            "id" => Some(Self::Id),
-            "any" => Some(Self::Any),
-            _ => None,
-        }
-    }
-
     /// `access`, `id` or `any`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -70,6 +39,33 @@ impl AcceptTokenUse {
         }
     }
 }
+
+/// `access`, `id` or `any` (as the quick start's `COGNITO_TOKEN_USE` takes it).
+///
+/// ```
+/// use tower_cognito::AcceptTokenUse;
+///
+/// assert_eq!("id".parse::<AcceptTokenUse>(), Ok(AcceptTokenUse::Id));
+/// assert!("ID".parse::<AcceptTokenUse>().is_err());
+/// ```
+impl std::str::FromStr for AcceptTokenUse {
+    type Err = ParseTokenUseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "access" => Ok(Self::Access),
+            "id" => Ok(Self::Id),
+            "any" => Ok(Self::Any),
+            _ => Err(ParseTokenUseError),
+        }
+    }
+}
+
+/// A token use other than `access`, `id` or `any`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("expected a token use of `access`, `id` or `any`")]
+#[non_exhaustive]
+pub struct ParseTokenUseError;
 
 impl fmt::Display for AcceptTokenUse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -161,27 +157,50 @@ impl fmt::Debug for CognitoConfig {
 }
 
 impl CognitoConfig {
+    // The defaults, named where the builder documents them.
+
+    /// Default leeway applied to `exp`, `nbf` and `iat`.
+    pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+    /// Default interval between two scheduled JWKS refreshes.
+    pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(15 * 60);
+    /// Default minimum time between two refetches caused by unknown `kid`s.
+    pub const DEFAULT_UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(10);
+    /// Default time limit of one JWKS fetch (connect, headers and body).
+    pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+    /// Default time [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) waits for the first key set.
+    pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default cap on the size of a JWKS body.
+    pub const DEFAULT_MAX_JWKS_SIZE: usize = 64 * 1024;
+    /// Default cap on the size of a token, checked before anything is decoded.
+    pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
+    /// Default number of entries of the verified-token cache.
+    pub const DEFAULT_TOKEN_CACHE_SIZE: usize = 1024;
+    /// Default realm of the `WWW-Authenticate` challenge.
+    pub const DEFAULT_REALM: &str = "api";
+    /// Default domain of Cognito issuers (China regions use `amazonaws.com.cn`).
+    pub const DEFAULT_ISSUER_DOMAIN: &str = "amazonaws.com";
+
     /// Starts a configuration for the user pool `user_pool_id` (e.g. `us-east-1_AbC123xyz`).
     pub fn builder(user_pool_id: impl Into<String>) -> CognitoConfigBuilder {
         CognitoConfigBuilder {
             user_pool_id: user_pool_id.into(),
             region: None,
-            issuer_domain: DEFAULT_ISSUER_DOMAIN.to_owned(),
+            issuer_domain: CognitoConfig::DEFAULT_ISSUER_DOMAIN.to_owned(),
             accept_updated_issuer: false,
             jwks_url: None,
             client_ids: Vec::new(),
             any_client: false,
             token_use: None,
-            leeway: DEFAULT_LEEWAY,
-            refresh_interval: DEFAULT_REFRESH_INTERVAL,
-            unknown_kid_cooldown: DEFAULT_UNKNOWN_KID_COOLDOWN,
-            fetch_timeout: DEFAULT_FETCH_TIMEOUT,
-            startup_timeout: DEFAULT_STARTUP_TIMEOUT,
-            max_jwks_size: DEFAULT_MAX_JWKS_SIZE,
-            max_token_size: DEFAULT_MAX_TOKEN_SIZE,
+            leeway: CognitoConfig::DEFAULT_LEEWAY,
+            refresh_interval: CognitoConfig::DEFAULT_REFRESH_INTERVAL,
+            unknown_kid_cooldown: CognitoConfig::DEFAULT_UNKNOWN_KID_COOLDOWN,
+            fetch_timeout: CognitoConfig::DEFAULT_FETCH_TIMEOUT,
+            startup_timeout: CognitoConfig::DEFAULT_STARTUP_TIMEOUT,
+            max_jwks_size: CognitoConfig::DEFAULT_MAX_JWKS_SIZE,
+            max_token_size: CognitoConfig::DEFAULT_MAX_TOKEN_SIZE,
             max_key_age: None,
-            token_cache_size: DEFAULT_TOKEN_CACHE_SIZE,
-            realm: DEFAULT_REALM.to_owned(),
+            token_cache_size: CognitoConfig::DEFAULT_TOKEN_CACHE_SIZE,
+            realm: CognitoConfig::DEFAULT_REALM.to_owned(),
             clock: Arc::new(SystemClock),
         }
     }
@@ -762,13 +781,13 @@ mod tests {
         assert!(base().max_jwks_size(10).build().is_err());
         assert!(
             base()
-                .max_key_age(DEFAULT_REFRESH_INTERVAL)
+                .max_key_age(CognitoConfig::DEFAULT_REFRESH_INTERVAL)
                 .build()
                 .is_err()
         );
         assert!(
             base()
-                .max_key_age(DEFAULT_REFRESH_INTERVAL * 4)
+                .max_key_age(CognitoConfig::DEFAULT_REFRESH_INTERVAL * 4)
                 .build()
                 .is_ok()
         );

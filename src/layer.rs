@@ -50,6 +50,7 @@ use crate::verifier::Verifier;
 ///     .layer(auth);
 /// # let _ = app; Ok(()) }
 /// ```
+#[must_use = "a layer does nothing until it wraps a service"]
 pub struct CognitoAuthLayer<T = CognitoClaims> {
     auth: Arc<Authenticator>,
     _claims: PhantomData<fn() -> T>,

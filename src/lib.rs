@@ -52,7 +52,7 @@ mod clock;
 mod config;
 mod error;
 mod extract;
-mod future;
+pub mod future;
 mod header;
 mod json;
 mod jws;
@@ -78,17 +78,11 @@ pub mod fuzzing;
 pub use auth::Readiness;
 pub use claims::{Audience, CognitoClaims, Scopes, TokenUse};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{
-    AcceptTokenUse, CognitoConfig, CognitoConfigBuilder, DEFAULT_FETCH_TIMEOUT,
-    DEFAULT_ISSUER_DOMAIN, DEFAULT_LEEWAY, DEFAULT_MAX_JWKS_SIZE, DEFAULT_MAX_TOKEN_SIZE,
-    DEFAULT_REALM, DEFAULT_REFRESH_INTERVAL, DEFAULT_STARTUP_TIMEOUT, DEFAULT_TOKEN_CACHE_SIZE,
-    DEFAULT_UNKNOWN_KID_COOLDOWN,
-};
+pub use config::{AcceptTokenUse, CognitoConfig, CognitoConfigBuilder, ParseTokenUseError};
 pub use error::{ConfigError, Error, ErrorKind, RequestError, StartError};
 pub use extract::Claims;
 #[cfg(feature = "axum")]
 pub use extract::MissingClaims;
-pub use future::ResponseFuture;
 pub use keys::{JwksError, KeySet};
 pub use keystore::RefreshStats;
 pub use layer::CognitoAuthLayer;

@@ -265,7 +265,7 @@ impl LocalIssuer {
             pool_id: LOCAL_POOL_ID.to_owned(),
             client_id: LOCAL_CLIENT_ID.to_owned(),
             kid: None,
-            domain: crate::config::DEFAULT_ISSUER_DOMAIN.to_owned(),
+            domain: CognitoConfig::DEFAULT_ISSUER_DOMAIN.to_owned(),
             clock: None,
             pkcs8: None,
         }

@@ -22,8 +22,8 @@ use tokio::time::{Instant, advance};
 use tower::{Layer, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, CognitoConfigBuilder,
-    DEFAULT_REFRESH_INTERVAL, DEFAULT_UNKNOWN_KID_COOLDOWN, ErrorKind, FetchError, StartError,
+    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, CognitoConfigBuilder, ErrorKind, FetchError,
+    StartError,
 };
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
@@ -32,8 +32,8 @@ use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 const SPINS: usize = 2_000_000;
 /// Yields given to the runtime before asserting that something did *not* happen.
 const SETTLE_SPINS: usize = 5_000;
-const COOLDOWN: Duration = DEFAULT_UNKNOWN_KID_COOLDOWN;
-const INTERVAL: Duration = DEFAULT_REFRESH_INTERVAL;
+const COOLDOWN: Duration = CognitoConfig::DEFAULT_UNKNOWN_KID_COOLDOWN;
+const INTERVAL: Duration = CognitoConfig::DEFAULT_REFRESH_INTERVAL;
 const MS: Duration = Duration::from_millis(1);
 
 // ---------------------------------------------------------------------------------------------
