@@ -21,14 +21,12 @@ use crate::extract::Claims;
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
 use crate::refresh::RefresherHandle;
-use crate::rejection::Rejector;
 use crate::verifier::Verifier;
 
 /// What every clone of the layer and of its services shares: the rules, the keys, the cache.
 pub(crate) struct Authenticator {
     verifier: Verifier,
     issuer: Arc<IssuerKeys>,
-    rejector: Rejector,
     cache: Option<TokenCache>,
     /// The maximum key age in seconds, when set and the keys are refreshed.
     max_key_age: Option<u64>,
@@ -55,7 +53,6 @@ impl Authenticator {
         Self {
             verifier: Verifier::new(config),
             issuer,
-            rejector: Rejector::new(&config.realm),
             cache: TokenCache::new(config.token_cache_size),
             // A static key set is never refreshed, so it never goes stale.
             max_key_age: refresher
@@ -261,9 +258,5 @@ impl Authenticator {
     #[inline]
     fn finish(&self, claims: &CognitoClaims, now: u64) -> Result<(), ErrorKind> {
         self.verifier.check_time(claims, now)
-    }
-
-    pub(crate) fn rejector(&self) -> &Rejector {
-        &self.rejector
     }
 }

@@ -10,10 +10,12 @@ use std::fmt;
 
 use http::StatusCode;
 
-/// Why a request was not authenticated.
+/// Why a request was not authenticated, or not authorized.
 ///
-/// Cheap to clone; the layer puts a copy in the extensions of every rejection response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Opaque, with a `Copy` [`ErrorKind`]; the layer puts a copy in the extensions of every
+/// rejection response. Custom checks make their own with [`unauthorized`](Self::unauthorized)
+/// and [`forbidden`](Self::forbidden).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
 }
@@ -28,12 +30,34 @@ impl Error {
         &self.kind
     }
 
+    /// A token that passed every rule but is refused by the application's own check (`401
+    /// invalid_token`), with a fixed description (never anything from the request).
+    pub const fn unauthorized(description: &'static str) -> Self {
+        Self::new(ErrorKind::Unauthorized { description })
+    }
+
+    /// A valid token that may not do this (`403 insufficient_scope`), with a fixed description.
+    pub const fn forbidden(description: &'static str) -> Self {
+        Self::new(ErrorKind::Forbidden { description })
+    }
+
+    /// Whether the answer is `403`: authenticated, but not allowed.
+    pub fn is_forbidden(&self) -> bool {
+        self.kind.challenge() == Challenge::InsufficientScope
+    }
+
+    /// Whether the answer is `503`: no usable keys, nothing wrong with the request.
+    pub fn is_unavailable(&self) -> bool {
+        self.kind.challenge() == Challenge::Unavailable
+    }
+
     /// The HTTP status the layer answers with (RFC 6750 §3.1).
     pub fn status(&self) -> StatusCode {
         match self.kind.challenge() {
             Challenge::None => StatusCode::UNAUTHORIZED,
             Challenge::InvalidRequest => StatusCode::BAD_REQUEST,
             Challenge::InvalidToken => StatusCode::UNAUTHORIZED,
+            Challenge::InsufficientScope => StatusCode::FORBIDDEN,
             Challenge::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -44,6 +68,7 @@ impl Error {
             Challenge::None | Challenge::Unavailable => None,
             Challenge::InvalidRequest => Some("invalid_request"),
             Challenge::InvalidToken => Some("invalid_token"),
+            Challenge::InsufficientScope => Some("insufficient_scope"),
         }
     }
 
@@ -81,8 +106,9 @@ impl From<ErrorKind> for Error {
 /// - no credentials: `401` with a bare `Bearer` challenge;
 /// - malformed request: `400`, `error="invalid_request"`;
 /// - token failures: `401`, `error="invalid_token"`;
+/// - authenticated but not allowed: `403`, `error="insufficient_scope"`;
 /// - no usable keys, or keys staler than the configured maximum: `503` with `Retry-After`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// No `Authorization` header, or one with another scheme (such as `Basic`).
@@ -147,6 +173,18 @@ pub enum ErrorKind {
     KeysUnavailable,
     /// The key set could not be refreshed for longer than the configured maximum key age.
     KeysStale,
+    /// The token passed every rule; the application's own check refused it (`401`).
+    Unauthorized {
+        /// The check's fixed description.
+        description: &'static str,
+    },
+    /// The token is valid but lacks a required scope or group (`403 insufficient_scope`).
+    InsufficientScope,
+    /// The token is valid; the application's own check forbids this (`403`).
+    Forbidden {
+        /// The check's fixed description.
+        description: &'static str,
+    },
 }
 
 /// How the `Authorization` header was malformed (answered with `400 invalid_request`).
@@ -169,6 +207,7 @@ pub(crate) enum Challenge {
     None,
     InvalidRequest,
     InvalidToken,
+    InsufficientScope,
     Unavailable,
 }
 
@@ -178,6 +217,7 @@ impl ErrorKind {
             Self::MissingCredentials => Challenge::None,
             Self::InvalidRequest(_) => Challenge::InvalidRequest,
             Self::KeysUnavailable | Self::KeysStale => Challenge::Unavailable,
+            Self::InsufficientScope | Self::Forbidden { .. } => Challenge::InsufficientScope,
             _ => Challenge::InvalidToken,
         }
     }
@@ -215,6 +255,8 @@ impl ErrorKind {
             Self::CustomClaims => "invalid application claims",
             Self::KeysUnavailable => "signing keys are not available",
             Self::KeysStale => "signing keys are stale",
+            Self::Unauthorized { description } | Self::Forbidden { description } => description,
+            Self::InsufficientScope => "insufficient scope",
         }
     }
 }
@@ -310,6 +352,21 @@ mod tests {
             ),
             (ErrorKind::KeysUnavailable, 503, None),
             (ErrorKind::KeysStale, 503, None),
+            (
+                ErrorKind::InsufficientScope,
+                403,
+                Some("insufficient_scope"),
+            ),
+            (
+                ErrorKind::Forbidden { description: "x" },
+                403,
+                Some("insufficient_scope"),
+            ),
+            (
+                ErrorKind::Unauthorized { description: "x" },
+                401,
+                Some("invalid_token"),
+            ),
         ];
         for (kind, status, code) in cases {
             let e = Error::new(kind);
@@ -347,6 +404,7 @@ mod tests {
             ErrorKind::CustomClaims,
             ErrorKind::KeysUnavailable,
             ErrorKind::KeysStale,
+            ErrorKind::InsufficientScope,
         ];
         for kind in all {
             let d = kind.description();

@@ -73,6 +73,18 @@ mod axum_impl {
         }
     }
 
+    /// The RFC 6750 answer of [`Rfc6750`](crate::Rfc6750) with the default realm (`api`), the
+    /// error in the response's extensions: for handlers that verify a token themselves
+    /// ([`CognitoAuthLayer::verify`](crate::CognitoAuthLayer::verify)) and return `Result<_, Error>`.
+    impl IntoResponse for crate::Error {
+        fn into_response(self) -> Response {
+            let mut response: Response =
+                crate::Rfc6750::checked(crate::CognitoConfig::DEFAULT_REALM).response(&self);
+            response.extensions_mut().insert(self);
+            response
+        }
+    }
+
     impl<S, T> FromRequestParts<S> for Claims<T>
     where
         S: Send + Sync,

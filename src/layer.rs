@@ -15,6 +15,7 @@ use crate::extract::Claims;
 use crate::keys::KeySet;
 use crate::keystore::{IssuerKeys, RefreshStats};
 use crate::refresh::{self, RefresherHandle, Schedule};
+use crate::rejection::Rfc6750;
 use crate::service::CognitoAuth;
 use crate::source::JwksSource;
 use crate::verifier::Verifier;
@@ -37,7 +38,7 @@ use crate::verifier::Verifier;
 /// ```
 /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig};
 ///
-/// # #[cfg(feature = "axum")] // The extractor needs the `axum` feature (on by default).
+/// # #[cfg(all(feature = "axum", feature = "reqwest"))] // Default features.
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = CognitoConfig::builder("us-east-1_AbC123xyz")
 ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
@@ -51,21 +52,23 @@ use crate::verifier::Verifier;
 /// # let _ = app; Ok(()) }
 /// ```
 #[must_use = "a layer does nothing until it wraps a service"]
-pub struct CognitoAuthLayer<T = CognitoClaims> {
+pub struct CognitoAuthLayer<T = CognitoClaims, R = Rfc6750> {
     auth: Arc<Authenticator>,
+    reject: R,
     _claims: PhantomData<fn() -> T>,
 }
 
-impl<T> Clone for CognitoAuthLayer<T> {
+impl<T, R: Clone> Clone for CognitoAuthLayer<T, R> {
     fn clone(&self) -> Self {
         Self {
             auth: Arc::clone(&self.auth),
+            reject: self.reject.clone(),
             _claims: PhantomData,
         }
     }
 }
 
-impl<T> fmt::Debug for CognitoAuthLayer<T> {
+impl<T, R> fmt::Debug for CognitoAuthLayer<T, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CognitoAuthLayer")
             .field("auth", &self.auth)
@@ -164,24 +167,37 @@ impl CognitoAuthLayer {
     ) -> Self {
         Self {
             auth: Arc::new(Authenticator::new(config, issuer, refresher)),
+            reject: Rfc6750::checked(&config.realm),
             _claims: PhantomData,
         }
     }
 }
 
-impl<T> CognitoAuthLayer<T> {
+impl<T, R> CognitoAuthLayer<T, R> {
     /// Also deserializes the application's own claims type `U` from the verified payload, and
     /// puts `Claims<U>` into the request extensions next to `Claims<CognitoClaims>`. A token whose
     /// payload does not deserialize into `U` is rejected (`401`, [`ErrorKind::CustomClaims`](crate::ErrorKind::CustomClaims)).
     ///
     /// This costs a second JSON parse of the payload per request; `CognitoClaims` already carries
     /// every claim (unknown ones in [`other`](CognitoClaims::other)).
-    pub fn with_claims<U>(self) -> CognitoAuthLayer<U>
+    pub fn with_claims<U>(self) -> CognitoAuthLayer<U, R>
     where
         U: DeserializeOwned + Send + Sync + 'static,
     {
         CognitoAuthLayer {
             auth: self.auth,
+            reject: self.reject,
+            _claims: PhantomData,
+        }
+    }
+
+    /// Answers rejected requests with `reject` instead of the RFC 6750 default ([`Rfc6750`]): a
+    /// [`Reject`](crate::Reject) implementation or a closure `Fn(&Error, &http::request::Parts) -> Response<B>`.
+    /// The [`Error`](crate::Error) is put into the response's extensions whatever it answers.
+    pub fn reject_with<R2>(self, reject: R2) -> CognitoAuthLayer<T, R2> {
+        CognitoAuthLayer {
+            auth: self.auth,
+            reject,
             _claims: PhantomData,
         }
     }
@@ -242,10 +258,10 @@ impl<T> CognitoAuthLayer<T> {
     }
 }
 
-impl<S, T> Layer<S> for CognitoAuthLayer<T> {
-    type Service = CognitoAuth<S, T>;
+impl<S, T, R: Clone> Layer<S> for CognitoAuthLayer<T, R> {
+    type Service = CognitoAuth<S, T, R>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        CognitoAuth::new(inner, Arc::clone(&self.auth))
+        CognitoAuth::new(inner, Arc::clone(&self.auth), self.reject.clone())
     }
 }

@@ -17,7 +17,7 @@
 //!     format!("hello {}", claims.username().unwrap_or(&claims.sub))
 //! }
 //!
-//! # #[cfg(feature = "axum")]
+//! # #[cfg(all(feature = "axum", feature = "reqwest"))]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = CognitoConfig::builder("us-east-1_AbC123xyz")
 //!     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
@@ -86,6 +86,7 @@ pub use extract::MissingClaims;
 pub use keys::{JwksError, KeySet};
 pub use keystore::RefreshStats;
 pub use layer::CognitoAuthLayer;
+pub use rejection::{Reject, Rfc6750};
 pub use service::CognitoAuth;
 #[cfg(feature = "reqwest")]
 pub use source::ReqwestJwks;

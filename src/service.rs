@@ -12,23 +12,27 @@ use tower_service::Service;
 use crate::auth::Authenticator;
 use crate::claims::CognitoClaims;
 use crate::future::ResponseFuture;
+use crate::rejection::{Reject, Rfc6750};
 
 /// Verifies the bearer token of each request, then calls the inner service or rejects.
 ///
 /// Built by [`CognitoAuthLayer`](crate::CognitoAuthLayer). The check is synchronous, inside
 /// `call`: no boxing, no clone of the inner service, `poll_ready` passed through, the inner error
-/// type unchanged (a rejection is a response, not an error).
-pub struct CognitoAuth<S, T = CognitoClaims> {
+/// type unchanged (a rejection is a response, not an error). `R` builds the rejection responses
+/// ([`Rfc6750`] by default).
+pub struct CognitoAuth<S, T = CognitoClaims, R = Rfc6750> {
     inner: S,
     auth: Arc<Authenticator>,
+    reject: R,
     _claims: PhantomData<fn() -> T>,
 }
 
-impl<S, T> CognitoAuth<S, T> {
-    pub(crate) fn new(inner: S, auth: Arc<Authenticator>) -> Self {
+impl<S, T, R> CognitoAuth<S, T, R> {
+    pub(crate) fn new(inner: S, auth: Arc<Authenticator>, reject: R) -> Self {
         Self {
             inner,
             auth,
+            reject,
             _claims: PhantomData,
         }
     }
@@ -46,29 +50,31 @@ impl<S, T> CognitoAuth<S, T> {
     }
 }
 
-impl<S: Clone, T> Clone for CognitoAuth<S, T> {
+impl<S: Clone, T, R: Clone> Clone for CognitoAuth<S, T, R> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
             auth: Arc::clone(&self.auth),
+            reject: self.reject.clone(),
             _claims: PhantomData,
         }
     }
 }
 
-impl<S: fmt::Debug, T> fmt::Debug for CognitoAuth<S, T> {
+impl<S: fmt::Debug, T, R> fmt::Debug for CognitoAuth<S, T, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CognitoAuth")
             .field("inner", &self.inner)
             .field("auth", &self.auth)
+            .field("reject", &std::any::type_name::<R>())
             .finish()
     }
 }
 
-impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for CognitoAuth<S, T>
+impl<S, T, R, ReqBody, ResBody> Service<Request<ReqBody>> for CognitoAuth<S, T, R>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: Default,
+    R: Reject<ResBody>,
     T: DeserializeOwned + Send + Sync + 'static,
 {
     type Response = Response<ResBody>;
@@ -88,7 +94,12 @@ where
             .authenticate::<T>(&parts.headers, &mut parts.extensions)
         {
             Ok(()) => ResponseFuture::inner(self.inner.call(Request::from_parts(parts, body))),
-            Err(error) => ResponseFuture::rejected(self.auth.rejector().response(error)),
+            Err(error) => {
+                tracing::debug!(kind = ?error.kind(), status = error.status().as_u16(), "request rejected");
+                let mut response = self.reject.reject(&error, &parts);
+                response.extensions_mut().insert(error);
+                ResponseFuture::rejected(response)
+            }
         }
     }
 }

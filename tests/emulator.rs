@@ -320,12 +320,11 @@ where
             .cloned()
             .expect("a 200 carries the claims the inner service saw"));
     }
-    let error = response
+    let error = *response
         .extensions()
         .get::<Error>()
-        .expect("a rejection carries its Error")
-        .clone();
-    Err((response.status(), error.kind().clone()))
+        .expect("a rejection carries its Error");
+    Err((response.status(), *error.kind()))
 }
 
 async fn send(layer: &CognitoAuthLayer, token: &str) -> Result<Claims, (StatusCode, ErrorKind)> {

@@ -447,7 +447,7 @@ impl Expect {
                 401,
                 challenge("invalid_token", token_description(kind)),
                 None,
-                Some(kind.clone()),
+                Some(*kind),
             ),
             Unavailable => (
                 503,
@@ -553,7 +553,7 @@ async fn answer(svc: Svc, authorization: &[Vec<u8>]) -> Result<Answer, String> {
     };
     let challenge = single(WWW_AUTHENTICATE)?;
     let retry_after = single(RETRY_AFTER)?;
-    let kind = res.extensions().get::<Error>().map(|e| e.kind().clone());
+    let kind = res.extensions().get::<Error>().map(|e| *e.kind());
     let status = res.status().as_u16();
     let body = res.into_body();
     let body = match body.strip_prefix("ok ") {

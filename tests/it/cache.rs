@@ -112,7 +112,7 @@ async fn a_hit_applies_every_time_rule_at_the_current_instant() {
             let got = answer(&layer, &token).await;
             assert_eq!(
                 got.kind,
-                verified.as_ref().err().map(|e| e.kind().clone()),
+                verified.as_ref().err().map(|e| *e.kind()),
                 "{now}"
             );
             if let Some(claims) = got.claims {

@@ -99,7 +99,7 @@ async fn send(app: &Router, req: Request<Body>) -> Answer {
     let challenge = header(WWW_AUTHENTICATE);
     let retry_after = header(RETRY_AFTER);
     let status = res.status();
-    let kind = res.extensions().get::<Error>().map(|e| e.kind().clone());
+    let kind = res.extensions().get::<Error>().map(|e| *e.kind());
     let bytes = axum::body::to_bytes(res.into_body(), 1024 * 1024)
         .await
         .unwrap();
@@ -799,4 +799,94 @@ async fn inner_error_type_is_unchanged() {
         res.extensions().get::<Error>().map(Error::kind),
         Some(&ErrorKind::MissingCredentials)
     );
+}
+
+/// A custom rejection, chosen from the request: JSON for `/api/`, the RFC 6750 default elsewhere;
+/// the error is in the extensions of both; accepted requests never reach it.
+#[tokio::test]
+async fn a_closure_chooses_the_rejection_from_the_request() {
+    let issuer = issuer();
+    let rfc = tower_cognito::Rfc6750::new("api").unwrap();
+    let layer = access_layer(&issuer).reject_with(
+        move |error: &tower_cognito::Error, parts: &http::request::Parts| {
+            if parts.uri.path().starts_with("/api/") {
+                let mut response = Response::new(format!(
+                    r#"{{"status":{},"error":"{}"}}"#,
+                    error.status().as_u16(),
+                    error.description()
+                ));
+                *response.status_mut() = error.status();
+                response
+            } else {
+                rfc.response(error)
+            }
+        },
+    );
+    let svc = ServiceBuilder::new()
+        .layer(layer)
+        .service_fn(|_req: Request<()>| async {
+            Ok::<_, Infallible>(Response::new("ok".to_owned()))
+        });
+    let call = |uri: &str, auth: Option<String>| {
+        let mut req = Request::get(uri);
+        if let Some(auth) = auth {
+            req = req.header(AUTHORIZATION, auth);
+        }
+        svc.clone().oneshot(req.body(()).unwrap())
+    };
+
+    let json = call("/api/me", Some("Bearer a.b.c".into())).await.unwrap();
+    assert_eq!(json.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        json.body(),
+        r#"{"status":401,"error":"the token is not a compact JWS"}"#
+    );
+    assert!(json.headers().get(WWW_AUTHENTICATE).is_none());
+    assert_eq!(
+        json.extensions()
+            .get::<tower_cognito::Error>()
+            .map(|e| *e.kind()),
+        Some(ErrorKind::Malformed)
+    );
+
+    let plain = call("/me", None).await.unwrap();
+    assert_eq!(plain.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(plain.headers()[WWW_AUTHENTICATE], "Bearer realm=\"api\"");
+    assert_eq!(plain.body(), "");
+    assert!(plain.extensions().get::<tower_cognito::Error>().is_some());
+
+    let ok = call("/api/me", Some(format!("Bearer {}", issuer.access_token())))
+        .await
+        .unwrap();
+    assert_eq!((ok.status(), ok.body().as_str()), (StatusCode::OK, "ok"));
+}
+
+/// `Error` is an axum response: a handler that verifies a token itself returns it as is.
+#[tokio::test]
+async fn an_error_is_an_axum_response() {
+    let issuer = issuer();
+    let layer = access_layer(&issuer);
+    let app: Router = Router::new().route(
+        "/ws",
+        get(
+            move |axum::extract::Query(q): axum::extract::Query<
+                std::collections::HashMap<String, String>,
+            >| {
+                let layer = layer.clone();
+                async move {
+                    let token = q.get("token").cloned().unwrap_or_default();
+                    layer.verify(&token).map(|claims| claims.sub.clone())
+                }
+            },
+        ),
+    );
+    let got = send(&app, request("/ws?token=a.b.c", &[])).await;
+    assert_eq!(got.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        got.challenge.as_deref(),
+        Some(challenge("invalid_token", "the token is not a compact JWS").as_str())
+    );
+    let token = issuer.access_token();
+    let got = send(&app, request(&format!("/ws?token={token}"), &[])).await;
+    assert_eq!(got.status, StatusCode::OK);
 }

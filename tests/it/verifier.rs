@@ -244,7 +244,7 @@ fn run(shared: Vec<Row>, own: Vec<Case>) {
             .verifier(c.v)
             .verify(&c.token, f.keys(c.k), NOW)
             .map(|_| ())
-            .map_err(|e| e.kind().clone());
+            .map_err(|e| *e.kind());
         if got != c.expect {
             failures.push(format!(
                 "{} ({:?}, keys {:?}): expected {:?}, got {:?}",
