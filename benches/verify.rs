@@ -82,6 +82,22 @@ fn bench(c: &mut Criterion) {
         );
     }
 
+    // Payloads of many unknown claims (after the signature): duplicate detection and the claims
+    // parse must grow linearly. 1 000 and 8 000 members, signed, under a 1 MiB token cap.
+    let many_members = |n: usize| {
+        let mut claims = issuer.access_claims();
+        for i in 0..n {
+            claims.insert(format!("m{i}"), serde_json::json!(i));
+        }
+        issuer.sign(&claims)
+    };
+    let members_1k = many_members(1_000);
+    let members_8k = many_members(8_000);
+    let verifier_1mib = Verifier::new(&config.clone().max_token_size(1 << 20).build().unwrap());
+    for token in [&members_1k, &members_8k] {
+        verifier_1mib.verify(token, &keys, now).unwrap();
+    }
+
     let inner = tower::service_fn(|_req: http::Request<()>| async {
         Ok::<_, Infallible>(http::Response::new(String::new()))
     });
@@ -154,6 +170,20 @@ fn bench(c: &mut Criterion) {
             verifier_8x
                 .verify(black_box(&hostile_8x), &keys, now)
                 .unwrap_err()
+        })
+    });
+    g.bench_function("verify_payload_1k_members", |b| {
+        b.iter(|| {
+            verifier_1mib
+                .verify(black_box(&members_1k), &keys, now)
+                .unwrap()
+        })
+    });
+    g.bench_function("verify_payload_8k_members", |b| {
+        b.iter(|| {
+            verifier_1mib
+                .verify(black_box(&members_8k), &keys, now)
+                .unwrap()
         })
     });
     bench_oneshot(&mut g, "oneshot_with_layer", &mut with_layer, &request);

@@ -52,6 +52,17 @@ pub(crate) fn header_key<'k>(
     }
 }
 
+/// The `kid` the full path finds in `segment` with `keys` loaded (decoding and parsing, every
+/// header rule), for the differential fuzz target of the byte match.
+#[cfg(fuzzing)]
+pub(crate) fn header_kid(segment: &[u8], keys: &KeySet) -> Result<Option<String>, ErrorKind> {
+    header_key(segment, keys)?;
+    let mut heap = Vec::new();
+    let mut buf = [0u8; HEADER_BUF_LEN];
+    let json = jws::decode_into(segment, &mut buf, &mut heap)?;
+    Header::parse(json).map(|h| Some(h.kid.into_owned()))
+}
+
 /// The JOSE header members the verifier looks at.
 struct Header<'a> {
     kid: Cow<'a, str>,

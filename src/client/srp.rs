@@ -4,7 +4,7 @@
 //! Client side: [`SrpClient`] makes `SRP_A` for `InitiateAuth` and answers the
 //! `PASSWORD_VERIFIER` challenge with a [`PasswordClaim`] for `RespondToAuthChallenge`.
 //! Server side (for the crate's in-memory test user pool, which really verifies the proof):
-//! [`PasswordVerifier`] is what sign-up stores, [`SrpServer`] makes `SRP_B` and checks the
+//! `PasswordVerifier` is what sign-up stores, `SrpServer` makes `SRP_B` and checks the
 //! client's `PASSWORD_CLAIM_SIGNATURE`.
 //!
 //! The math (H = SHA-256, `padHex(x)` = big-endian bytes of x without leading zero bytes, one
@@ -192,7 +192,31 @@ pub enum SrpError {
 
 /// The client's side of one `USER_SRP_AUTH` exchange: keep it from `InitiateAuth` to
 /// `RespondToAuthChallenge` (the same a must answer the challenge).
-pub(crate) struct SrpClient {
+///
+/// [`UserPoolClient::sign_in_srp`](super::UserPoolClient::sign_in_srp) runs it for you; it is
+/// public for applications that call Cognito another way (the AWS SDK has the operations but no
+/// SRP):
+///
+/// ```
+/// use tower_cognito::client::srp::{PasswordVerifierChallenge, SrpClient, cognito_timestamp};
+///
+/// let srp = SrpClient::new("us-west-2_abc")?;
+/// let srp_a = srp.srp_a_hex(); // InitiateAuth's AuthParameters.SRP_A
+/// # let _ = srp_a;
+/// // The PASSWORD_VERIFIER challenge's parameters, as Cognito sent them:
+/// let challenge = PasswordVerifierChallenge::new(
+///     "36ef01c6dde9fe503da333b1acc758ba", // SALT
+///     "36ef01c6dde9fe503da333b1acc758ba", // SRP_B
+///     "c2VjcmV0IGJsb2Nr",                 // SECRET_BLOCK
+///     "user_id",                          // USER_ID_FOR_SRP
+///     "user_id",                          // USERNAME
+/// );
+/// let claim = srp.password_claim(&challenge, "password", &cognito_timestamp(1_739_212_212))?;
+/// assert_eq!(claim.timestamp(), "Mon Feb 10 18:30:12 UTC 2025");
+/// assert_eq!(claim.username(), "user_id");
+/// # Ok::<(), tower_cognito::client::SrpError>(())
+/// ```
+pub struct SrpClient {
     pool_name: String,
     a: SecretExponent,
     big_a: U3072,
@@ -210,7 +234,10 @@ impl fmt::Debug for SrpClient {
 
 impl SrpClient {
     /// A client for the user pool `user_pool_id` (`us-west-2_abc`), with a fresh random a.
-    pub(crate) fn new(user_pool_id: &str) -> Result<Self, SrpError> {
+    ///
+    /// # Errors
+    /// [`SrpError`] for a pool id without `_`, or when no randomness is available.
+    pub fn new(user_pool_id: &str) -> Result<Self, SrpError> {
         Self::for_pool_name(pool_name(user_pool_id)?)
     }
 
@@ -249,13 +276,17 @@ impl SrpClient {
     }
 
     /// `SRP_A` for `InitiateAuth`: A as lower-case hex without leading zeros.
-    pub(crate) fn srp_a_hex(&self) -> String {
+    pub fn srp_a_hex(&self) -> String {
         to_hex_trimmed(&self.big_a)
     }
 
     /// Answers a `PASSWORD_VERIFIER` challenge. `timestamp` is what goes into `TIMESTAMP`,
     /// normally [`cognito_timestamp`] of the current time.
-    pub(crate) fn password_claim(
+    ///
+    /// # Errors
+    /// [`SrpError`] for an input over its length cap or not hex/base64, a `B` that is 0 mod N,
+    /// or a scrambler `u` of 0.
+    pub fn password_claim(
         &self,
         challenge: &PasswordVerifierChallenge<'_>,
         password: &str,
@@ -297,7 +328,7 @@ impl SrpClient {
 
 /// The `ChallengeParameters` of a `PASSWORD_VERIFIER` challenge, as received.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct PasswordVerifierChallenge<'a> {
+pub struct PasswordVerifierChallenge<'a> {
     /// `SALT` (hex; may be odd-length).
     pub(crate) salt_hex: &'a str,
     /// `SRP_B` (hex).
@@ -310,10 +341,30 @@ pub(crate) struct PasswordVerifierChallenge<'a> {
     pub(crate) username: &'a str,
 }
 
+impl<'a> PasswordVerifierChallenge<'a> {
+    /// The challenge parameters `SALT`, `SRP_B`, `SECRET_BLOCK`, `USER_ID_FOR_SRP` and
+    /// `USERNAME`, as received (their lengths are checked when the claim is computed).
+    pub fn new(
+        salt_hex: &'a str,
+        srp_b_hex: &'a str,
+        secret_block_b64: &'a str,
+        user_id_for_srp: &'a str,
+        username: &'a str,
+    ) -> Self {
+        Self {
+            salt_hex,
+            srp_b_hex,
+            secret_block_b64,
+            user_id_for_srp,
+            username,
+        }
+    }
+}
+
 /// The `ChallengeResponses` of `RespondToAuthChallenge` (plus `SECRET_HASH` where the app
-/// client has a secret, computed over `username`).
+/// client has a secret, computed over `username`). `Debug` redacts the signature.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct PasswordClaim {
+pub struct PasswordClaim {
     /// `PASSWORD_CLAIM_SIGNATURE`.
     pub(crate) signature_b64: String,
     /// `PASSWORD_CLAIM_SECRET_BLOCK`: the challenge's `SECRET_BLOCK`, byte for byte.
@@ -322,6 +373,25 @@ pub(crate) struct PasswordClaim {
     pub(crate) timestamp: String,
     /// `USERNAME`: the challenge's `USERNAME`.
     pub(crate) username: String,
+}
+
+impl PasswordClaim {
+    /// `PASSWORD_CLAIM_SIGNATURE` (base64).
+    pub fn signature(&self) -> &str {
+        &self.signature_b64
+    }
+    /// `PASSWORD_CLAIM_SECRET_BLOCK`: the challenge's `SECRET_BLOCK`, byte for byte.
+    pub fn secret_block(&self) -> &str {
+        &self.secret_block
+    }
+    /// `TIMESTAMP`.
+    pub fn timestamp(&self) -> &str {
+        &self.timestamp
+    }
+    /// `USERNAME`: the challenge's, which `SECRET_HASH` is computed over.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
 }
 
 impl fmt::Debug for PasswordClaim {
@@ -515,7 +585,7 @@ impl SrpServer {
 
 /// `TIMESTAMP` for `secs_since_epoch` (UTC): `Mon Feb 3 08:05:09 UTC 2025`, English names,
 /// day of month not padded, time fields zero-padded.
-pub(crate) fn cognito_timestamp(secs_since_epoch: u64) -> String {
+pub fn cognito_timestamp(secs_since_epoch: u64) -> String {
     let days = secs_since_epoch / 86_400;
     let secs_of_day = secs_since_epoch % 86_400;
     let (year, month, day) = civil_from_days(days);
@@ -532,7 +602,7 @@ pub(crate) fn cognito_timestamp(secs_since_epoch: u64) -> String {
 }
 
 /// [`cognito_timestamp`] of a [`SystemTime`] (times before 1970 clamp to the epoch).
-pub(crate) fn cognito_timestamp_at(time: SystemTime) -> String {
+pub fn cognito_timestamp_at(time: SystemTime) -> String {
     let secs = time
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs());
