@@ -302,6 +302,14 @@ pub enum ConfigError {
     /// The realm has characters that cannot appear in a quoted `WWW-Authenticate` parameter.
     #[error("invalid realm {0:?}: use printable ASCII without '\"' or '\\'")]
     InvalidRealm(String),
+}
+
+/// Why no layer (or JWKS source) could be made from a valid configuration: the errors of the
+/// constructors of [`CognitoAuthLayer`](crate::CognitoAuthLayer), never of `build()` (which
+/// raises [`ConfigError`]s only).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
     /// A static key set with no usable key was given.
     #[error("the key set has no usable key")]
     EmptyKeySet,
@@ -309,17 +317,8 @@ pub enum ConfigError {
     #[error("no tokio runtime: build the layer from within a tokio runtime")]
     NoRuntime,
     /// The HTTP client could not be built.
-    #[error("the HTTP client could not be built: {0}")]
-    HttpClient(String),
-}
-
-/// Why [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) returned no layer.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum StartError {
-    /// The configuration was refused.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
+    #[error("the HTTP client could not be built")]
+    HttpClient(#[source] std::sync::Arc<dyn std::error::Error + Send + Sync>),
     /// No usable key set could be fetched within the startup timeout.
     #[error("no usable key set within {timeout:?}")]
     NoKeys {

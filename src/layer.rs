@@ -10,7 +10,7 @@ use tower_layer::Layer;
 use crate::auth::{Authenticator, Readiness};
 use crate::claims::CognitoClaims;
 use crate::config::CognitoConfig;
-use crate::error::{ConfigError, StartError};
+use crate::error::StartError;
 use crate::extract::Claims;
 use crate::keys::KeySet;
 use crate::keystore::{IssuerKeys, RefreshStats};
@@ -84,8 +84,8 @@ impl CognitoAuthLayer {
     ///
     /// # Errors
     /// [`StartError::NoKeys`] when no usable key set arrived in time (the refresher is stopped),
-    /// with the last fetch error as its source; [`StartError::Config`] when the HTTP client cannot
-    /// be built or no tokio runtime runs.
+    /// with the last fetch error as its source; [`StartError::HttpClient`] when the HTTP client
+    /// cannot be built, [`StartError::NoRuntime`] outside a tokio runtime.
     #[cfg(feature = "reqwest")]
     pub async fn new(config: CognitoConfig) -> Result<Self, StartError> {
         let source = crate::ReqwestJwks::new(&config)?;
@@ -118,10 +118,10 @@ impl CognitoAuthLayer {
     /// the first key set arrives. Must be called within a tokio runtime.
     ///
     /// # Errors
-    /// [`ConfigError::NoRuntime`] outside a tokio runtime; [`ConfigError::HttpClient`] when the
+    /// [`StartError::NoRuntime`] outside a tokio runtime; [`StartError::HttpClient`] when the
     /// HTTP client cannot be built.
     #[cfg(feature = "reqwest")]
-    pub fn lazy(config: CognitoConfig) -> Result<Self, ConfigError> {
+    pub fn lazy(config: CognitoConfig) -> Result<Self, StartError> {
         let source = crate::ReqwestJwks::new(&config)?;
         Self::lazy_with_source(config, source)
     }
@@ -129,12 +129,12 @@ impl CognitoAuthLayer {
     /// Like [`lazy`](Self::lazy), with the key set fetched from `source`.
     ///
     /// # Errors
-    /// [`ConfigError::NoRuntime`] outside a tokio runtime.
+    /// [`StartError::NoRuntime`] outside a tokio runtime.
     pub fn lazy_with_source(
         config: CognitoConfig,
         source: impl JwksSource,
-    ) -> Result<Self, ConfigError> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| ConfigError::NoRuntime)?;
+    ) -> Result<Self, StartError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
         let issuer = Arc::new(IssuerKeys::new(KeySet::empty(), true));
         let task = runtime.spawn(refresh::run(
             Arc::clone(&issuer),
@@ -148,10 +148,10 @@ impl CognitoAuthLayer {
     /// Builds the layer over a fixed key set: nothing is fetched, ever (pinned keys, or tests).
     ///
     /// # Errors
-    /// [`ConfigError::EmptyKeySet`] when `keys` has no key.
-    pub fn with_key_set(config: CognitoConfig, keys: KeySet) -> Result<Self, ConfigError> {
+    /// [`StartError::EmptyKeySet`] when `keys` has no key.
+    pub fn with_key_set(config: CognitoConfig, keys: KeySet) -> Result<Self, StartError> {
         if keys.is_empty() {
-            return Err(ConfigError::EmptyKeySet);
+            return Err(StartError::EmptyKeySet);
         }
         Ok(Self::from_parts(
             &config,

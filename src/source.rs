@@ -77,7 +77,7 @@ mod reqwest_source {
 
     use super::{FetchError, JwksSource};
     use crate::config::{CognitoConfig, is_loopback};
-    use crate::error::ConfigError;
+    use crate::error::StartError;
 
     const MAX_REDIRECTS: usize = 3;
 
@@ -98,8 +98,8 @@ mod reqwest_source {
         /// A source for `config`'s JWKS URL, with a client of its own.
         ///
         /// # Errors
-        /// [`ConfigError::HttpClient`] when the HTTP client cannot be built.
-        pub fn new(config: &CognitoConfig) -> Result<Self, ConfigError> {
+        /// [`StartError::HttpClient`] when the HTTP client cannot be built.
+        pub fn new(config: &CognitoConfig) -> Result<Self, StartError> {
             let url = config.jwks_url.clone();
             let origin = url.origin();
             let policy = reqwest::redirect::Policy::custom(move |attempt| {
@@ -121,7 +121,7 @@ mod reqwest_source {
             }
             let client = builder
                 .build()
-                .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
+                .map_err(|e| StartError::HttpClient(std::sync::Arc::new(e)))?;
             Ok(Self { client, url })
         }
 
