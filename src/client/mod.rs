@@ -60,7 +60,7 @@ mod secret;
 // The server side (`PasswordVerifier`, `SrpServer`) serves the tests here and a local user
 // pool; the fixed-exponent constructors serve test vectors.
 #[allow(dead_code)]
-mod srp;
+pub(crate) mod srp;
 mod tokens;
 mod transport;
 mod types;
