@@ -8,13 +8,9 @@
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::body::Body;
-use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use tower_cognito::client::{
     Attribute, Challenge, ChallengeAnswer, ClientError, Secret, SignIn, SignUpInput,
     SoftwareTokenAuth, Tokens, UserPoolClient,
@@ -22,9 +18,7 @@ use tower_cognito::client::{
 use tower_cognito::test_util::{
     LocalIssuer, LocalUserPool, LocalUserPoolBuilder, UserPoolServer, UserStatus, totp_code,
 };
-use tower_cognito::{
-    AcceptTokenUse, Claims, Clock as _, CognitoAuthLayer, FixedClock, SystemClock,
-};
+use tower_cognito::{AcceptTokenUse, Clock as _, CognitoAuthLayer, FixedClock, SystemClock};
 
 const PASSWORD: &str = "Corr3ct-horse-battery";
 const NEW_PASSWORD: &str = "N3w-Corr3ct-horse!";
@@ -195,6 +189,23 @@ async fn sign_up_confirm_and_srp_sign_in() {
     assert_eq!(id.origin_jti, access.origin_jti);
     assert!(tokens.refresh_token.is_some());
     assert_eq!(tokens.expires_in.as_secs(), 3600);
+    // Cognito's shapes: no `aud` in access tokens, no `client_id` in ID tokens, the same
+    // `event_id` in both, an opaque refresh token.
+    let (access_json, id_json) = (payload(&tokens.access_token), payload(&tokens.id_token));
+    assert!(access_json.get("aud").is_none() && id_json.get("client_id").is_none());
+    assert_eq!(access_json["version"], 2);
+    assert_eq!(id_json["aud"], f.pool.client_id());
+    assert_eq!(access_json["event_id"], id_json["event_id"]);
+    assert_eq!(
+        tokens
+            .refresh_token
+            .as_ref()
+            .unwrap()
+            .expose()
+            .split('.')
+            .count(),
+        2
+    );
 
     // SRP with a wrong password, and an unknown user: the same answer.
     for (user, password) in [("alice", "Wr0ng-password!"), ("nobody", PASSWORD)] {
@@ -1102,6 +1113,12 @@ async fn malformed_requests_get_cognito_errors() {
 #[cfg(feature = "axum")] // the `Claims` extractor
 #[tokio::test]
 async fn axum_route_behind_the_layer() {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tower_cognito::Claims;
+
     let f = fixture().await;
     f.signed_up("tess").await;
     let tokens = f.sign_in("tess").await;
