@@ -41,20 +41,23 @@ const VARS: [&str; 6] = [
     "COGNITO_JWKS_URL",
 ];
 
-/// Builds the example (as `cargo run --example user_pool --features client,test-util` would)
-/// and returns its executable. Built once per test binary.
+/// Builds the example (as `cargo run --example user_pool --features client,test-util` would,
+/// with this test binary's features) and returns its executable. Built once per test binary.
 async fn example_binary() -> PathBuf {
     static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
     BIN.get_or_init(|| async {
         let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        // The features of this test binary, so that the library built for it is reused.
+        let mut features = vec!["client", "test-util"];
+        if cfg!(feature = "axum") {
+            features.push("axum");
+        }
+        if cfg!(feature = "reqwest") {
+            features.push("reqwest");
+        }
         let build = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--example",
-                "user_pool",
-                "--features",
-                "client,test-util",
-            ])
+            .args(["build", "--example", "user_pool", "--no-default-features"])
+            .args(["--features", &features.join(",")])
             .args(["--message-format=json", "--manifest-path", manifest])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
