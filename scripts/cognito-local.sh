@@ -13,6 +13,9 @@
 # iss = https://cognito-idp.us-east-1.amazonaws.com/us-east-1_LocalPool1 while the JWKS is served at
 # $COGNITO_LOCAL_URL/us-east-1_LocalPool1/.well-known/jwks.json.
 #
+# Every code the emulator sends (sign-up, reset, attribute verification) is $CODE, fixed at
+# 424242 (cognito-local reads `CODE`), so that tests/emulator.rs can confirm with the client.
+#
 # Needs node (>= 18), npm and python3; nothing else. `start` is idempotent (a running, healthy
 # instance is reused) and fails (non-zero) when the emulator does not answer within
 # COGNITO_LOCAL_START_TIMEOUT seconds (default 60).
@@ -130,7 +133,7 @@ spawn() {
     python3 - "$DIR" "$1" "$LOG_FILE" <<'PY'
 import os, subprocess, sys
 cwd, port, log = sys.argv[1:4]
-env = dict(os.environ, HOST="127.0.0.1", PORT=port)
+env = dict(os.environ, HOST="127.0.0.1", PORT=port, CODE="424242")
 with open(log, "ab") as out:
     p = subprocess.Popen(
         ["node", "node_modules/cognito-local/lib/bin/start.js"],

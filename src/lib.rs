@@ -35,7 +35,8 @@
 //!   [`CognitoAuthLayer::new`] and [`CognitoAuthLayer::lazy`]. Without it, give the layer a
 //!   [`JwksSource`] of your own ([`CognitoAuthLayer::new_with_source`]).
 //! - `test-util`: [`test_util::LocalIssuer`], which mints Cognito-shaped tokens, serves their
-//!   JWKS on loopback and is an in-memory [`JwksSource`] too, for your own tests.
+//!   JWKS on loopback and is an in-memory [`JwksSource`] too, for your own tests; with `client`
+//!   too, `test_util::LocalUserPool`, an in-memory user pool on loopback that really checks SRP.
 //! - `client`: [`client::UserPoolClient`], a client of the user-pool API (sign-up, sign-in with
 //!   SRP or password, challenges, refresh, attributes, passwords, TOTP, sign-out), with
 //!   [`client::Tokens::verify_access`] to verify what it gets with this crate's verifier.

@@ -19,9 +19,13 @@
 //!
 //! The emulator's pool is `us-east-1_LocalPool1`, prepared by the script so that its tokens carry
 //! the real issuer `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_LocalPool1` while its
-//! JWKS is served on loopback. Every call below is the raw user-pool API (`POST /` with
-//! `X-Amz-Target`); cognito-local accepts the admin operations unsigned. All traffic stays on
-//! 127.0.0.1.
+//! JWKS is served on loopback. The first tests make raw user-pool API calls (`POST /` with
+//! `X-Amz-Target`; cognito-local accepts the admin operations unsigned); `user_pool_client`
+//! (feature `client`) runs every operation cognito-local supports through `UserPoolClient`
+//! (sign-up and confirmation, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, RevokeToken, GetUser,
+//! UpdateUserAttributes, DeleteUserAttributes, attribute verification, ChangePassword,
+//! ForgotPassword/ConfirmForgotPassword, DeleteUser, TOTP setup), with the codes fixed by the
+//! script (`CODE=424242`). All traffic stays on 127.0.0.1.
 #![cfg(all(feature = "axum", feature = "reqwest"))]
 
 use std::convert::Infallible;
@@ -823,5 +827,379 @@ async fn application_claims_from_an_emulator_token() {
             assert_eq!(kind, ErrorKind::CustomClaims);
         }
         Ok(claims) => panic!("accepted {claims:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// UserPoolClient against the emulator (feature `client`): every operation cognito-local
+// supports, end to end, with the crate's verifier on the emulator's JWKS. Codes are the fixed
+// `CODE` the script starts the emulator with.
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "client")]
+mod user_pool_client {
+    use tower_cognito::client::{
+        Attribute, ClientError, ClientErrorKind, CognitoErrorKind, ProtocolError, Secret,
+        SignUpInput, SoftwareTokenAuth, Tokens, UserPoolClient,
+    };
+
+    use super::*;
+
+    /// The code every emulator message carries (`CODE`, set by `scripts/cognito-local.sh`).
+    const CODE: &str = "424242";
+    const NEW_PASSWORD: &str = "Emul4tor!N3wPassw0rd";
+
+    /// A new app client of the pool, the `UserPoolClient` for it, and a layer that accepts
+    /// both token kinds of that client on the emulator's JWKS.
+    async fn setup(emu: &Emulator) -> (String, UserPoolClient, CognitoAuthLayer) {
+        let client_id = emu.create_client(&unique("emu-client")).await;
+        let client = UserPoolClient::builder(POOL_ID, &client_id)
+            .endpoint(format!("{}/", emu.url))
+            .build()
+            .expect("client");
+        let auth = layer(emu, AcceptTokenUse::Any, &[&client_id]).await;
+        (client_id, client, auth)
+    }
+
+    fn kind(result: Result<impl std::fmt::Debug, ClientError>) -> CognitoErrorKind {
+        let error = result.expect_err("a Cognito error");
+        error
+            .cognito_kind()
+            .unwrap_or_else(|| panic!("not a Cognito error: {error:?}"))
+    }
+
+    /// A wrong password: real Cognito answers `NotAuthorizedException`; cognito-local 5.3
+    /// answers `InvalidPasswordException`.
+    fn wrong_password(result: Result<impl std::fmt::Debug, ClientError>) {
+        let kind = kind(result);
+        assert!(
+            matches!(
+                kind,
+                CognitoErrorKind::NotAuthorized | CognitoErrorKind::InvalidPassword
+            ),
+            "{kind:?}"
+        );
+    }
+
+    /// Signs a user up with the client and confirms it with the emulator's code (a wrong code
+    /// first). Returns the user name and its `sub`.
+    async fn signed_up(client: &UserPoolClient) -> (String, String) {
+        let username = unique("emu-client-user");
+        let out = client
+            .sign_up(
+                &SignUpInput::new(username.as_str(), PASSWORD)
+                    .attribute("email", format!("{username}@example.com"))
+                    .attribute("name", "Emulated User"),
+            )
+            .await
+            .expect("SignUp");
+        assert!(!out.user_confirmed);
+        let wrong = client
+            .confirm_sign_up(&username, &Secret::new("000000"))
+            .await;
+        assert_eq!(kind(wrong), CognitoErrorKind::CodeMismatch);
+        client
+            .confirm_sign_up(&username, &Secret::new(CODE))
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "ConfirmSignUp with {CODE} failed ({e}): was the emulator started by \
+                     scripts/cognito-local.sh (which sets CODE)? Restart it: stop, then start"
+                )
+            });
+        (username, out.user_sub)
+    }
+
+    async fn sign_in(client: &UserPoolClient, username: &str, password: &str) -> Tokens {
+        client
+            .sign_in_password(username, &Secret::new(password))
+            .await
+            .expect("InitiateAuth")
+            .tokens()
+            .expect("tokens, not a challenge")
+    }
+
+    #[tokio::test]
+    async fn client_signs_up_confirms_and_signs_in() {
+        let Some(emu) = Emulator::from_env() else {
+            return;
+        };
+        let (client_id, client, auth) = setup(&emu).await;
+        let (username, sub) = signed_up(&client).await;
+        let tokens = sign_in(&client, &username, PASSWORD).await;
+        let access = tokens.verify_access(&auth).expect("access token verifies");
+        assert_eq!(access.token_use, TokenUse::Access);
+        assert_eq!(access.iss, ISSUER);
+        assert_eq!(access.sub, sub);
+        assert_eq!(access.username(), Some(username.as_str()));
+        assert_eq!(access.client_id.as_deref(), Some(client_id.as_str()));
+        let id = tokens.verify_id(&auth).expect("ID token verifies");
+        let email = format!("{username}@example.com");
+        assert_eq!(id.email.as_deref(), Some(email.as_str()));
+        assert!(tokens.refresh_token.is_some());
+        // cognito-local sends no ExpiresIn: the client takes the access token's exp - iat.
+        assert!(tokens.expires_in.as_secs() > 0);
+
+        let wrong = client
+            .sign_in_password(&username, &Secret::new("Wr0ng!password"))
+            .await;
+        wrong_password(wrong);
+        let again = client
+            .sign_up(&SignUpInput::new(username.as_str(), PASSWORD))
+            .await;
+        assert_eq!(kind(again), CognitoErrorKind::UsernameExists);
+        // The emulator has no SRP: what it answers is an error, never a panic.
+        let srp = client.sign_in_srp(&username, &Secret::new(PASSWORD)).await;
+        assert!(
+            srp.is_err(),
+            "cognito-local 5.3 has no USER_SRP_AUTH: {srp:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn client_refreshes_and_revokes() {
+        let Some(emu) = Emulator::from_env() else {
+            return;
+        };
+        let (_, client, auth) = setup(&emu).await;
+        let (username, _) = signed_up(&client).await;
+        let tokens = sign_in(&client, &username, PASSWORD).await;
+        let refresh_token = tokens.refresh_token.clone().expect("RefreshToken");
+        let refreshed = client.refresh(&refresh_token, None).await.expect("refresh");
+        // No rotation: the client keeps the refresh token it refreshed with.
+        assert_eq!(
+            refreshed.refresh_token.as_ref().map(Secret::expose),
+            Some(refresh_token.expose())
+        );
+        let claims = refreshed
+            .verify_access(&auth)
+            .expect("refreshed token verifies");
+        assert_eq!(claims.username(), Some(username.as_str()));
+        refreshed
+            .verify_id(&auth)
+            .expect("refreshed ID token verifies");
+
+        client
+            .revoke_token(&refresh_token)
+            .await
+            .expect("RevokeToken");
+        let after = client.refresh(&refresh_token, None).await;
+        assert_eq!(kind(after), CognitoErrorKind::NotAuthorized);
+        // Revocation does not touch the signature: the access token still verifies locally.
+        refreshed
+            .verify_access(&auth)
+            .expect("still verifies locally");
+    }
+
+    #[tokio::test]
+    async fn client_reads_updates_deletes_and_verifies_attributes() {
+        let Some(emu) = Emulator::from_env() else {
+            return;
+        };
+        let (_, client, auth) = setup(&emu).await;
+        let (username, sub) = signed_up(&client).await;
+        let tokens = sign_in(&client, &username, PASSWORD).await;
+        let user = client
+            .get_user(&tokens.access_token)
+            .await
+            .expect("GetUser");
+        assert_eq!(user.username, username);
+        assert_eq!(user.attribute("sub"), Some(sub.as_str()));
+        assert_eq!(user.attribute("name"), Some("Emulated User"));
+
+        let new_email = format!("new-{username}@example.com");
+        client
+            .update_user_attributes(
+                &tokens.access_token,
+                &[
+                    Attribute::new("email", new_email.as_str()),
+                    Attribute::new("name", "Renamed User"),
+                ],
+            )
+            .await
+            .expect("UpdateUserAttributes");
+        let user = client
+            .get_user(&tokens.access_token)
+            .await
+            .expect("GetUser");
+        assert_eq!(user.attribute("email"), Some(new_email.as_str()));
+        assert_eq!(user.attribute("name"), Some("Renamed User"));
+
+        client
+            .delete_user_attributes(&tokens.access_token, &["name"])
+            .await
+            .expect("DeleteUserAttributes");
+        let user = client
+            .get_user(&tokens.access_token)
+            .await
+            .expect("GetUser");
+        assert_eq!(user.attribute("name"), None);
+        let id = sign_in(&client, &username, PASSWORD)
+            .await
+            .verify_id(&auth)
+            .expect("ID token verifies");
+        assert_eq!(id.email.as_deref(), Some(new_email.as_str()));
+
+        // The script's pool has no auto-verified attributes, so cognito-local 5.3 refuses to
+        // send a code (real Cognito sends one on request); when it does send one, it answers
+        // `{}` without CodeDeliveryDetails, a protocol error for the client.
+        let sent = match client
+            .get_user_attribute_verification_code(&tokens.access_token, "email")
+            .await
+        {
+            Ok(delivery) => {
+                assert_eq!(delivery.attribute_name.as_deref(), Some("email"));
+                true
+            }
+            Err(e) if e.is(CognitoErrorKind::InvalidParameter) => {
+                eprintln!("notice: GetUserAttributeVerificationCode refused: {e}");
+                false
+            }
+            Err(e) => {
+                assert!(
+                    matches!(
+                        e.kind(),
+                        ClientErrorKind::Protocol(ProtocolError::MissingField(
+                            "CodeDeliveryDetails"
+                        ))
+                    ),
+                    "{e:?}"
+                );
+                true
+            }
+        };
+        let wrong = client
+            .verify_user_attribute(&tokens.access_token, "email", &Secret::new("000000"))
+            .await;
+        assert_eq!(kind(wrong), CognitoErrorKind::CodeMismatch);
+        if !sent {
+            return;
+        }
+        client
+            .verify_user_attribute(&tokens.access_token, "email", &Secret::new(CODE))
+            .await
+            .expect("VerifyUserAttribute");
+        let tokens = sign_in(&client, &username, PASSWORD).await;
+        let id = tokens.verify_id(&auth).expect("ID token verifies");
+        assert_eq!(id.email_verified, Some(true));
+    }
+
+    #[tokio::test]
+    async fn client_changes_and_resets_passwords() {
+        let Some(emu) = Emulator::from_env() else {
+            return;
+        };
+        let (_, client, auth) = setup(&emu).await;
+        let (username, _) = signed_up(&client).await;
+        let tokens = sign_in(&client, &username, PASSWORD).await;
+        let wrong = client
+            .change_password(
+                &tokens.access_token,
+                &Secret::new("Wr0ng!password"),
+                &Secret::new(NEW_PASSWORD),
+            )
+            .await;
+        wrong_password(wrong);
+        client
+            .change_password(
+                &tokens.access_token,
+                &Secret::new(PASSWORD),
+                &Secret::new(NEW_PASSWORD),
+            )
+            .await
+            .expect("ChangePassword");
+        sign_in(&client, &username, NEW_PASSWORD)
+            .await
+            .verify_access(&auth)
+            .expect("verifies");
+        wrong_password(
+            client
+                .sign_in_password(&username, &Secret::new(PASSWORD))
+                .await,
+        );
+
+        let delivery = client
+            .forgot_password(&username)
+            .await
+            .expect("ForgotPassword");
+        assert_eq!(delivery.attribute_name.as_deref(), Some("email"));
+        let wrong = client
+            .confirm_forgot_password(&username, &Secret::new("000000"), &Secret::new(PASSWORD))
+            .await;
+        assert_eq!(kind(wrong), CognitoErrorKind::CodeMismatch);
+        client
+            .confirm_forgot_password(&username, &Secret::new(CODE), &Secret::new(PASSWORD))
+            .await
+            .expect("ConfirmForgotPassword");
+        sign_in(&client, &username, PASSWORD).await;
+        let unknown = client.forgot_password(&unique("nobody")).await;
+        assert_eq!(kind(unknown), CognitoErrorKind::UserNotFound);
+    }
+
+    #[tokio::test]
+    async fn client_deletes_the_user() {
+        let Some(emu) = Emulator::from_env() else {
+            return;
+        };
+        let (_, client, _) = setup(&emu).await;
+        let (username, _) = signed_up(&client).await;
+        let tokens = sign_in(&client, &username, PASSWORD).await;
+        client
+            .delete_user(&tokens.access_token)
+            .await
+            .expect("DeleteUser");
+        let after = client.get_user(&tokens.access_token).await;
+        assert!(after.is_err(), "GetUser after DeleteUser: {after:?}");
+        let kind = kind(
+            client
+                .sign_in_password(&username, &Secret::new(PASSWORD))
+                .await,
+        );
+        assert!(
+            matches!(
+                kind,
+                CognitoErrorKind::NotAuthorized | CognitoErrorKind::UserNotFound
+            ),
+            "{kind:?}"
+        );
+    }
+
+    /// The emulator checks TOTP codes with its own implementation: the crate's `totp_code`
+    /// must agree with it.
+    #[cfg(feature = "test-util")]
+    #[tokio::test]
+    async fn client_sets_up_totp() {
+        let Some(emu) = Emulator::from_env() else {
+            return;
+        };
+        let (_, client, _) = setup(&emu).await;
+        let (username, _) = signed_up(&client).await;
+        let tokens = sign_in(&client, &username, PASSWORD).await;
+        let auth = SoftwareTokenAuth::AccessToken(&tokens.access_token);
+        let association = client
+            .associate_software_token(auth)
+            .await
+            .expect("AssociateSoftwareToken");
+        let secret = association.secret_code.expose().to_owned();
+        let code = tower_cognito::test_util::totp_code(&secret, now()).expect("base32 secret");
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let wrong_answer = client
+            .verify_software_token(auth, &Secret::new(wrong), Some("emulator"))
+            .await;
+        assert!(wrong_answer.is_err(), "{wrong_answer:?}");
+        let verified = client
+            .verify_software_token(auth, &Secret::new(code), Some("emulator"))
+            .await
+            .expect("VerifySoftwareToken");
+        assert!(verified.is_success());
+        let user = client
+            .get_user(&tokens.access_token)
+            .await
+            .expect("GetUser");
+        assert!(
+            user.mfa_settings.iter().any(|m| m == "SOFTWARE_TOKEN_MFA"),
+            "{:?}",
+            user.mfa_settings
+        );
     }
 }

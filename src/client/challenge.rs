@@ -192,6 +192,56 @@ impl Challenge {
         }
     }
 
+    /// A challenge rebuilt from its name, session and user name, as another process received
+    /// it (a command line, a web front end that kept the session between two requests): enough
+    /// to answer it with
+    /// [`respond_to_challenge`](super::UserPoolClient::respond_to_challenge). Its other
+    /// parameters (required attributes, MFA options, destination) are empty.
+    ///
+    /// ```
+    /// use tower_cognito::client::{Challenge, Secret};
+    ///
+    /// let challenge = Challenge::from_parts("SMS_MFA", Secret::new("session"), "alice");
+    /// assert!(matches!(challenge, Challenge::SmsMfa { .. }));
+    /// assert_eq!((challenge.name(), challenge.username()), ("SMS_MFA", "alice"));
+    /// let custom = Challenge::from_parts("CUSTOM_CHALLENGE", Secret::new("s"), "alice");
+    /// assert_eq!(custom.name(), "CUSTOM_CHALLENGE");
+    /// ```
+    pub fn from_parts(name: &str, session: Secret, username: impl Into<String>) -> Self {
+        let username = username.into();
+        match name {
+            "NEW_PASSWORD_REQUIRED" => Self::NewPasswordRequired {
+                session,
+                username,
+                required_attributes: Vec::new(),
+                user_attributes: Vec::new(),
+            },
+            "SMS_MFA" => Self::SmsMfa {
+                session,
+                username,
+                destination: None,
+                delivery_medium: None,
+            },
+            "SOFTWARE_TOKEN_MFA" => Self::SoftwareTokenMfa { session, username },
+            "SELECT_MFA_TYPE" => Self::SelectMfaType {
+                session,
+                username,
+                options: Vec::new(),
+            },
+            "MFA_SETUP" => Self::MfaSetup {
+                session,
+                username,
+                options: Vec::new(),
+            },
+            other => Self::Other {
+                name: other.to_owned(),
+                session,
+                username,
+                parameters: BTreeMap::new(),
+            },
+        }
+    }
+
     /// Reads a challenge. `username` is the name the sign-in step was made with.
     pub(crate) fn from_wire(
         operation: &'static str,

@@ -32,6 +32,7 @@ use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
 use aws_lc_rs::{digest, hmac};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig, general_purpose};
+use crypto_bigint::CtEq as _;
 use crypto_bigint::modular::{ConstMontyForm, ConstMontyParams, FixedMontyParams};
 use crypto_bigint::{Odd, U256, U512, U1024, U1280, U3072, Uint};
 
@@ -477,6 +478,18 @@ impl PasswordVerifier {
     /// `USER_ID_FOR_SRP` for the challenge.
     pub(crate) fn user_id_for_srp(&self) -> &str {
         &self.user_id_for_srp
+    }
+
+    /// Whether `password` gives this verifier (for `USER_PASSWORD_AUTH`): v is recomputed from
+    /// the password and the stored salt and compared in constant time.
+    pub(crate) fn matches_password(&self, password: &str) -> bool {
+        // The salt was parsed when the verifier was made, so it parses again.
+        let Ok(salt) = parse_hex_number(&self.salt_hex, SrpParam::Salt, MAX_SALT_HEX_LEN) else {
+            return false;
+        };
+        let x = private_key(&self.pool_name, &self.user_id_for_srp, password, &salt);
+        let candidate = G.pow(&x).retrieve();
+        bool::from(candidate.ct_eq(&self.verifier))
     }
 }
 

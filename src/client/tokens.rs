@@ -47,9 +47,12 @@ impl Tokens {
             .id_token
             .filter(|t| !t.is_empty())
             .ok_or_else(|| missing("AuthenticationResult.IdToken"))?;
+        // Cognito always sends `ExpiresIn`; cognito-local 5.3 does not, so its absence falls
+        // back to the access token's own `exp - iat`.
         let expires_in = Duration::from_secs(
             result
                 .expires_in
+                .or_else(|| lifetime_from_payload(&access_token))
                 .ok_or_else(|| missing("AuthenticationResult.ExpiresIn"))?,
         );
         let expires_at = received.checked_add(expires_in).ok_or_else(|| {
@@ -131,6 +134,27 @@ impl Tokens {
     ) -> Result<CognitoClaims, Error> {
         verifier.verify(self.id_token.expose(), keys, now)
     }
+}
+
+/// `exp - iat` of a JWT's payload, read WITHOUT verifying the token: only the lifetime hint
+/// for an answer that lacks `ExpiresIn`, never a claim anyone relies on.
+fn lifetime_from_payload(token: &str) -> Option<u64> {
+    use base64::Engine as _;
+
+    #[derive(serde::Deserialize)]
+    struct Times {
+        exp: u64,
+        iat: u64,
+    }
+    let payload = token.split('.').nth(1)?;
+    if payload.len() > 64 * 1024 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let times: Times = serde_json::from_slice(&bytes).ok()?;
+    times.exp.checked_sub(times.iat)
 }
 
 fn verify_with_layer<T>(

@@ -693,6 +693,25 @@ async fn missing_authentication_result_fields() {
             &ClientErrorKind::Protocol(ProtocolError::MissingField(field))
         );
     }
+    // Without `ExpiresIn` (cognito-local omits it), the lifetime is the access token's own
+    // `exp - iat`, read without verification.
+    let mut answer = auth_result(true);
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(json!({"iat": 1_700_000_000u64, "exp": 1_700_000_900u64}).to_string());
+    let result = answer["AuthenticationResult"].as_object_mut().unwrap();
+    result.remove("ExpiresIn");
+    result.insert(
+        "AccessToken".into(),
+        json!(format!("eyJhbGciOiJSUzI1NiJ9.{payload}.sig")),
+    );
+    let server = pool_json(answer).await;
+    let tokens = client(&server, false)
+        .sign_in_password("alice", &Secret::new(PASSWORD))
+        .await
+        .unwrap()
+        .tokens()
+        .unwrap();
+    assert_eq!(tokens.expires_in, Duration::from_secs(900));
     // Wrong types are not the expected JSON.
     for bad in [json!("3600"), json!(-1), json!(1.5)] {
         let mut answer = auth_result(true);
