@@ -68,7 +68,7 @@ mod axum_impl {
 
     impl IntoResponse for MissingClaims {
         fn into_response(self) -> Response {
-            tracing::error!("{self}");
+            crate::log::error!("{self}");
             (StatusCode::INTERNAL_SERVER_ERROR, "server misconfiguration").into_response()
         }
     }

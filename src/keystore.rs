@@ -76,7 +76,7 @@ impl IssuerKeys {
         let last = self.last_success.load(Ordering::Acquire);
         let stale = last != 0 && now.saturating_sub(last) > max_age;
         if stale && !self.stale_logged.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
+            crate::log::warning!(
                 "JWKS not refreshed within the maximum key age; keys are no longer trusted"
             );
         }

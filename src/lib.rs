@@ -34,6 +34,8 @@
 //! - `reqwest` (default): the JWKS over HTTPS ([`ReqwestJwks`], rustls with aws-lc-rs), used by
 //!   [`CognitoAuthLayer::new`] and [`CognitoAuthLayer::lazy`]. Without it, give the layer a
 //!   [`JwksSource`] of your own ([`CognitoAuthLayer::new_with_source`]).
+//! - `tracing` (default): debug events for rejections (the error kind only), warnings for failed
+//!   JWKS fetches and stale keys, an error when the key refresher ends unexpectedly.
 //! - `test-util`: [`test_util::LocalIssuer`], which mints Cognito-shaped tokens, serves their
 //!   JWKS on loopback and is an in-memory [`JwksSource`] too, for your own tests; with `client`
 //!   too, `test_util::LocalUserPool`, an in-memory user pool on loopback that really checks SRP.
@@ -60,6 +62,7 @@ mod jws;
 mod keys;
 mod keystore;
 mod layer;
+mod log;
 mod refresh;
 mod rejection;
 mod service;

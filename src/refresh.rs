@@ -76,7 +76,7 @@ struct RunningGuard(Arc<IssuerKeys>);
 impl Drop for RunningGuard {
     fn drop(&mut self) {
         if self.0.refresher_ended() {
-            tracing::error!(
+            crate::log::error!(
                 "the JWKS refresher task ended (panic, abort or runtime shutdown); the key set is \
                  no longer refreshed and readiness reports it"
             );
@@ -106,13 +106,13 @@ pub(crate) async fn run<S: JwksSource>(keys: Arc<IssuerKeys>, source: S, schedul
 
         let wait = match fetch(&source, &schedule).await {
             Ok(set) => {
-                tracing::debug!(keys = set.len(), skipped = set.skipped(), "JWKS loaded");
+                crate::log::debug!(keys = set.len(), skipped = set.skipped(), "JWKS loaded");
                 keys.fetch_succeeded(set, schedule.clock.now());
                 failures = 0;
                 schedule.interval
             }
             Err(error) => {
-                tracing::warn!(%error, "JWKS fetch failed; keeping the previous key set");
+                crate::log::warning!(%error, "JWKS fetch failed; keeping the previous key set");
                 keys.fetch_failed(error);
                 failures = failures.saturating_add(1);
                 backoff(failures).min(schedule.interval)

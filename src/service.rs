@@ -95,7 +95,7 @@ where
         {
             Ok(()) => ResponseFuture::inner(self.inner.call(Request::from_parts(parts, body))),
             Err(error) => {
-                tracing::debug!(kind = ?error.kind(), status = error.status().as_u16(), "request rejected");
+                crate::log::debug!(kind = ?error.kind(), status = error.status().as_u16(), "request rejected");
                 let mut response = self.reject.reject(&error, &parts);
                 response.extensions_mut().insert(error);
                 ResponseFuture::rejected(response)

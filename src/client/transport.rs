@@ -54,7 +54,7 @@ impl Inner {
         B: Serialize + ?Sized,
         T: DeserializeOwned,
     {
-        tracing::debug!(operation, "cognito user-pool call");
+        crate::log::debug!(operation, "cognito user-pool call");
         let result = match tokio::time::timeout(self.timeout, self.exchange(operation, body)).await
         {
             Ok(result) => result,
@@ -68,12 +68,12 @@ impl Inner {
                     &bytes
                 };
                 serde_json::from_slice(bytes).map_err(|e| {
-                    tracing::debug!(operation, "cognito answer is not the expected JSON");
+                    crate::log::debug!(operation, "cognito answer is not the expected JSON");
                     ClientError::protocol(operation, ProtocolError::InvalidJson).with_source(e)
                 })
             }
             Err(error) => {
-                tracing::debug!(
+                crate::log::debug!(
                     operation,
                     error_type = error.type_name().unwrap_or("none"),
                     status = error.status().map(|s| s.as_u16()),
