@@ -51,12 +51,15 @@ use crate::source::{FetchError, JwksSource};
 
 #[cfg(feature = "client")]
 mod pool;
+mod token;
+
 #[cfg(feature = "client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub use pool::{
     CodeKind, LocalPoolError, LocalUserPool, LocalUserPoolBuilder, MAX_REQUEST_SIZE, PoolError,
     SentCode, UserPoolServer, UserStatus, totp_code,
 };
+pub use token::TokenBuilder;
 
 /// Default user pool id of a [`LocalIssuer`].
 pub const LOCAL_POOL_ID: &str = "us-east-1_LocalPool1";
@@ -439,6 +442,17 @@ impl LocalIssuer {
             return Map::new();
         };
         map
+    }
+
+    /// A builder of an access token of this issuer, valid until you break it (see
+    /// [`TokenBuilder`]).
+    pub fn token(&self) -> TokenBuilder {
+        TokenBuilder::new(self, self.access_claims())
+    }
+
+    /// A builder of an ID token of this issuer, valid until you break it.
+    pub fn id_token_builder(&self) -> TokenBuilder {
+        TokenBuilder::new(self, self.id_claims())
     }
 
     /// A valid access token.
