@@ -53,11 +53,11 @@ impl Authenticator {
         Self {
             verifier: Verifier::new(config),
             issuer,
-            cache: TokenCache::new(config.token_cache_size),
+            cache: TokenCache::new(config.layer.token_cache_size),
             // A static key set is never refreshed, so it never goes stale.
             max_key_age: refresher
                 .as_ref()
-                .and(config.max_key_age)
+                .and(config.pool.max_key_age)
                 .map(|age| age.as_secs()),
             _refresher: refresher,
         }
@@ -73,7 +73,7 @@ impl Authenticator {
 
     /// What [`Readiness`] reports now.
     pub(crate) fn readiness(&self) -> Readiness {
-        let now = self.verifier.config().clock.now();
+        let now = self.verifier.config().layer.clock.now();
         let issuer = &self.issuer;
         Readiness {
             keys: issuer.keys.load().len(),
@@ -164,7 +164,7 @@ impl Authenticator {
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
-        let candidate = bearer_candidate(headers, self.verifier.config().max_token_size)?;
+        let candidate = bearer_candidate(headers, self.verifier.config().layer.max_token_size)?;
         self.verified::<T>(candidate, |claims, custom| {
             insert_claims::<T>(extensions, claims, custom)
         })
@@ -173,7 +173,7 @@ impl Authenticator {
     /// A token from anywhere (a WebSocket handshake, a queue message): the same path as a request,
     /// the size cap and the `b64token` grammar included.
     pub(crate) fn verify_token(&self, token: &str) -> Result<Arc<CognitoClaims>, Error> {
-        if token.len() > self.verifier.config().max_token_size {
+        if token.len() > self.verifier.config().layer.max_token_size {
             return Err(Error::new(ErrorKind::TokenTooLarge));
         }
         let mut verified = None;
@@ -200,7 +200,7 @@ impl Authenticator {
     {
         let config = self.verifier.config();
         let keys = self.issuer.keys.load();
-        let now = config.clock.now();
+        let now = config.layer.clock.now();
         // Stale keys (past the maximum key age) verify nothing: the verifier sees an empty set,
         // so a well-formed token gets 503 and a malformed one still 401. The cache is skipped.
         let stale = self.is_stale(now);

@@ -111,6 +111,16 @@ impl ClientPolicy {
 /// ```
 #[derive(Clone)]
 pub struct CognitoConfig {
+    /// Which tokens are the pool's, and where and how often its keys are fetched.
+    pub(crate) pool: PoolSettings,
+    /// How the layer reads and answers requests, whatever the pool.
+    pub(crate) layer: LayerSettings,
+}
+
+/// The settings of one user pool: which tokens are its and where its keys come from. A layer
+/// serving several pools will hold one of these per pool.
+#[derive(Clone)]
+pub(crate) struct PoolSettings {
     pub(crate) user_pool_id: String,
     pub(crate) region: String,
     pub(crate) issuer: String,
@@ -118,14 +128,20 @@ pub struct CognitoConfig {
     pub(crate) jwks_url: Url,
     pub(crate) clients: ClientPolicy,
     pub(crate) token_use: AcceptTokenUse,
-    pub(crate) leeway: u64,
     pub(crate) refresh_interval: Duration,
     pub(crate) unknown_kid_cooldown: Duration,
     pub(crate) fetch_timeout: Duration,
-    pub(crate) startup_timeout: Duration,
     pub(crate) max_jwks_size: usize,
-    pub(crate) max_token_size: usize,
     pub(crate) max_key_age: Option<Duration>,
+}
+
+/// The settings of the layer itself: the token's size cap, the time rules' leeway and clock, the
+/// cache, the realm of its answers, and how long `new` waits for keys.
+#[derive(Clone)]
+pub(crate) struct LayerSettings {
+    pub(crate) leeway: u64,
+    pub(crate) startup_timeout: Duration,
+    pub(crate) max_token_size: usize,
     pub(crate) token_cache_size: usize,
     pub(crate) realm: String,
     pub(crate) clock: Arc<dyn Clock>,
@@ -134,24 +150,24 @@ pub struct CognitoConfig {
 impl fmt::Debug for CognitoConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CognitoConfig")
-            .field("user_pool_id", &self.user_pool_id)
-            .field("region", &self.region)
-            .field("issuer", &self.issuer)
-            .field("updated_issuer", &self.updated_issuer)
-            .field("jwks_url", &self.jwks_url.as_str())
-            .field("clients", &self.clients)
-            .field("token_use", &self.token_use)
-            .field("leeway", &self.leeway)
-            .field("refresh_interval", &self.refresh_interval)
-            .field("unknown_kid_cooldown", &self.unknown_kid_cooldown)
-            .field("fetch_timeout", &self.fetch_timeout)
-            .field("startup_timeout", &self.startup_timeout)
-            .field("max_jwks_size", &self.max_jwks_size)
-            .field("max_token_size", &self.max_token_size)
-            .field("max_key_age", &self.max_key_age)
-            .field("token_cache_size", &self.token_cache_size)
-            .field("realm", &self.realm)
-            .field("clock", &self.clock)
+            .field("user_pool_id", &self.pool.user_pool_id)
+            .field("region", &self.pool.region)
+            .field("issuer", &self.pool.issuer)
+            .field("updated_issuer", &self.pool.updated_issuer)
+            .field("jwks_url", &self.pool.jwks_url.as_str())
+            .field("clients", &self.pool.clients)
+            .field("token_use", &self.pool.token_use)
+            .field("leeway", &self.layer.leeway)
+            .field("refresh_interval", &self.pool.refresh_interval)
+            .field("unknown_kid_cooldown", &self.pool.unknown_kid_cooldown)
+            .field("fetch_timeout", &self.pool.fetch_timeout)
+            .field("startup_timeout", &self.layer.startup_timeout)
+            .field("max_jwks_size", &self.pool.max_jwks_size)
+            .field("max_token_size", &self.layer.max_token_size)
+            .field("max_key_age", &self.pool.max_key_age)
+            .field("token_cache_size", &self.layer.token_cache_size)
+            .field("realm", &self.layer.realm)
+            .field("clock", &self.layer.clock)
             .finish()
     }
 }
@@ -207,80 +223,80 @@ impl CognitoConfig {
 
     /// The user pool id.
     pub fn user_pool_id(&self) -> &str {
-        &self.user_pool_id
+        &self.pool.user_pool_id
     }
     /// The region (derived from the pool id unless given).
     pub fn region(&self) -> &str {
-        &self.region
+        &self.pool.region
     }
     /// The issuer tokens must carry, original form: `https://cognito-idp.{region}.{domain}/{pool}`.
     pub fn issuer(&self) -> &str {
-        &self.issuer
+        &self.pool.issuer
     }
     /// The updated issuer form (`https://issuer-cognito-idp...`), when accepted.
     pub fn updated_issuer(&self) -> Option<&str> {
-        self.updated_issuer.as_deref()
+        self.pool.updated_issuer.as_deref()
     }
     /// The URL the key set is fetched from.
     pub fn jwks_url(&self) -> &str {
-        self.jwks_url.as_str()
+        self.pool.jwks_url.as_str()
     }
     /// Which token kinds are accepted.
     pub fn token_use(&self) -> AcceptTokenUse {
-        self.token_use
+        self.pool.token_use
     }
     /// The allowed app client ids; `None` when any client is allowed.
     pub fn client_ids(&self) -> Option<impl Iterator<Item = &str>> {
-        match &self.clients {
+        match &self.pool.clients {
             ClientPolicy::Any => None,
             ClientPolicy::OneOf(ids) => Some(ids.iter().map(|s| &**s)),
         }
     }
     /// Leeway on time claims.
     pub fn leeway(&self) -> Duration {
-        Duration::from_secs(self.leeway)
+        Duration::from_secs(self.layer.leeway)
     }
     /// Interval between scheduled refreshes.
     pub fn refresh_interval(&self) -> Duration {
-        self.refresh_interval
+        self.pool.refresh_interval
     }
     /// Minimum time between refetches caused by unknown `kid`s.
     pub fn unknown_kid_cooldown(&self) -> Duration {
-        self.unknown_kid_cooldown
+        self.pool.unknown_kid_cooldown
     }
     /// Time limit of one fetch.
     pub fn fetch_timeout(&self) -> Duration {
-        self.fetch_timeout
+        self.pool.fetch_timeout
     }
     /// How long [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) waits for the first key set.
     pub fn startup_timeout(&self) -> Duration {
-        self.startup_timeout
+        self.layer.startup_timeout
     }
     /// Cap on the JWKS body size, in bytes.
     pub fn max_jwks_size(&self) -> usize {
-        self.max_jwks_size
+        self.pool.max_jwks_size
     }
     /// Cap on the token size, in bytes.
     pub fn max_token_size(&self) -> usize {
-        self.max_token_size
+        self.layer.max_token_size
     }
     /// How long keys that could not be refreshed stay trusted; `None` (the default): forever.
     pub fn max_key_age(&self) -> Option<Duration> {
-        self.max_key_age
+        self.pool.max_key_age
     }
     /// Entries of the verified-token cache (0: no cache).
     pub fn token_cache_size(&self) -> usize {
-        self.token_cache_size
+        self.layer.token_cache_size
     }
     /// The `WWW-Authenticate` realm.
     pub fn realm(&self) -> &str {
-        &self.realm
+        &self.layer.realm
     }
 
     /// Whether `iss` is one of this pool's accepted issuers.
     #[inline]
     pub(crate) fn issuer_matches(&self, iss: &str) -> bool {
-        iss == self.issuer || self.updated_issuer.as_deref() == Some(iss)
+        iss == self.pool.issuer || self.pool.updated_issuer.as_deref() == Some(iss)
     }
 }
 
@@ -557,24 +573,28 @@ impl CognitoConfigBuilder {
         }
 
         Ok(CognitoConfig {
-            user_pool_id: pool,
-            region,
-            issuer,
-            updated_issuer,
-            jwks_url,
-            clients,
-            token_use,
-            leeway: self.leeway.as_secs(),
-            refresh_interval: self.refresh_interval,
-            unknown_kid_cooldown: self.unknown_kid_cooldown,
-            fetch_timeout: self.fetch_timeout,
-            startup_timeout: self.startup_timeout,
-            max_jwks_size: self.max_jwks_size,
-            max_token_size: self.max_token_size,
-            max_key_age: self.max_key_age,
-            token_cache_size: self.token_cache_size,
-            realm: self.realm,
-            clock: self.clock,
+            pool: PoolSettings {
+                user_pool_id: pool,
+                region,
+                issuer,
+                updated_issuer,
+                jwks_url,
+                clients,
+                token_use,
+                refresh_interval: self.refresh_interval,
+                unknown_kid_cooldown: self.unknown_kid_cooldown,
+                fetch_timeout: self.fetch_timeout,
+                max_jwks_size: self.max_jwks_size,
+                max_key_age: self.max_key_age,
+            },
+            layer: LayerSettings {
+                leeway: self.leeway.as_secs(),
+                startup_timeout: self.startup_timeout,
+                max_token_size: self.max_token_size,
+                token_cache_size: self.token_cache_size,
+                realm: self.realm,
+                clock: self.clock,
+            },
         })
     }
 }

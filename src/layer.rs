@@ -101,7 +101,7 @@ impl CognitoAuthLayer {
         config: CognitoConfig,
         source: impl JwksSource,
     ) -> Result<Self, StartError> {
-        let timeout = config.startup_timeout;
+        let timeout = config.layer.startup_timeout;
         let layer = Self::lazy_with_source(config, source)?;
         let mut swaps = layer.auth.issuer().subscribe();
         let loaded = tokio::time::timeout(timeout, swaps.wait_for(|&n| n > 0)).await;
@@ -167,7 +167,7 @@ impl CognitoAuthLayer {
     ) -> Self {
         Self {
             auth: Arc::new(Authenticator::new(config, issuer, refresher)),
-            reject: Rfc6750::checked(&config.realm),
+            reject: Rfc6750::checked(&config.layer.realm),
             _claims: PhantomData,
         }
     }

@@ -50,11 +50,11 @@ pub(crate) struct Schedule {
 impl Schedule {
     pub(crate) fn from_config(config: &CognitoConfig) -> Self {
         Self {
-            interval: config.refresh_interval,
-            cooldown: config.unknown_kid_cooldown,
-            fetch_timeout: config.fetch_timeout,
-            max_size: config.max_jwks_size,
-            clock: Arc::clone(&config.clock),
+            interval: config.pool.refresh_interval,
+            cooldown: config.pool.unknown_kid_cooldown,
+            fetch_timeout: config.pool.fetch_timeout,
+            max_size: config.pool.max_jwks_size,
+            clock: Arc::clone(&config.layer.clock),
         }
     }
 }

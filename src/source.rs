@@ -100,7 +100,7 @@ mod reqwest_source {
         /// # Errors
         /// [`StartError::HttpClient`] when the HTTP client cannot be built.
         pub fn new(config: &CognitoConfig) -> Result<Self, StartError> {
-            let url = config.jwks_url.clone();
+            let url = config.pool.jwks_url.clone();
             let origin = url.origin();
             let policy = reqwest::redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() > MAX_REDIRECTS {
@@ -130,7 +130,7 @@ mod reqwest_source {
         pub fn with_client(config: &CognitoConfig, client: reqwest::Client) -> Self {
             Self {
                 client,
-                url: config.jwks_url.clone(),
+                url: config.pool.jwks_url.clone(),
             }
         }
     }

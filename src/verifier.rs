@@ -43,7 +43,7 @@ pub struct Verifier {
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
-            .field("issuer", &self.config.issuer)
+            .field("issuer", &self.config.pool.issuer)
             .finish_non_exhaustive()
     }
 }
@@ -85,7 +85,7 @@ impl Verifier {
         keys: &KeySet,
     ) -> Result<(CognitoClaims, Payload<'t>), ErrorKind> {
         let bytes = token.as_bytes();
-        if bytes.len() > self.config.max_token_size {
+        if bytes.len() > self.config.layer.max_token_size {
             return Err(ErrorKind::TokenTooLarge);
         }
         let parts = split(bytes).ok_or(ErrorKind::Malformed)?;
@@ -139,7 +139,7 @@ impl Verifier {
         if !cfg.issuer_matches(&c.iss) {
             return Err(ErrorKind::InvalidIssuer);
         }
-        match (cfg.token_use, c.token_use) {
+        match (cfg.pool.token_use, c.token_use) {
             (AcceptTokenUse::Any, _)
             | (AcceptTokenUse::Access, TokenUse::Access)
             | (AcceptTokenUse::Id, TokenUse::Id) => {}
@@ -154,7 +154,7 @@ impl Verifier {
                 _ => None,
             },
         };
-        if !client.is_some_and(|id| cfg.clients.allows(id)) {
+        if !client.is_some_and(|id| cfg.pool.clients.allows(id)) {
             return Err(ErrorKind::InvalidClient);
         }
         Ok(())
@@ -167,7 +167,7 @@ impl Verifier {
     pub(crate) fn check_time(&self, c: &CognitoClaims, now: u64) -> Result<(), ErrorKind> {
         let cfg = &self.config;
         // Time claims are at most MAX_NUMERIC_DATE, so these sums cannot overflow; saturate anyway.
-        let leeway = cfg.leeway;
+        let leeway = cfg.layer.leeway;
         if now > c.exp.saturating_add(leeway) {
             return Err(ErrorKind::Expired { exp: c.exp, now });
         }

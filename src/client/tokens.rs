@@ -161,7 +161,7 @@ fn verify_with_layer<T>(
     token: &Secret,
     layer: &CognitoAuthLayer<T>,
 ) -> Result<CognitoClaims, Error> {
-    let now = layer.config().clock.now();
+    let now = layer.config().layer.clock.now();
     layer
         .verifier()
         .verify(token.expose(), &layer.key_set(), now)
