@@ -42,7 +42,8 @@ use tower_cognito::client::{
 use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig};
 
 /// The user-pool flows of the Cognito tutorial, in Rust.
-#[derive(Debug, Parser)]
+// No `Debug`: the arguments hold passwords, codes, tokens and the client secret.
+#[derive(Parser)]
 #[command(name = "user_pool", version)]
 struct Cli {
     #[command(flatten)]
@@ -52,7 +53,7 @@ struct Cli {
 }
 
 /// Options of every subcommand.
-#[derive(Debug, Args)]
+#[derive(Args)]
 struct Global {
     /// The user pool id (REGION_NAME).
     #[arg(long, env = "COGNITO_USER_POOL_ID", global = true)]
@@ -79,7 +80,7 @@ struct Global {
     jwks_url: Option<String>,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 enum Command {
     /// Registers a user -> {"user_confirmed", "user_sub"}.
     SignUp {

@@ -97,7 +97,8 @@ impl TokenCache {
         let guard = slot.load();
         if let Some(entry) = guard.as_ref()
             && Arc::ptr_eq(&entry.keys, keys)
-            && *entry.token == *token
+            // Constant time: the cached token is another request's credential.
+            && aws_lc_rs::constant_time::verify_slices_are_equal(&entry.token, token).is_ok()
         {
             on_hit(entry);
         }

@@ -397,7 +397,8 @@ impl CognitoConfigBuilder {
         self
     }
     /// How long [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) waits for the first key set
-    /// (default 10 s, at most 10 min).
+    /// (default 10 s, from 1 ms to 10 min; not to wait at all, use
+    /// [`CognitoAuthLayer::lazy`](crate::CognitoAuthLayer::lazy)).
     pub fn startup_timeout(mut self, timeout: Duration) -> Self {
         self.startup_timeout = timeout;
         self
@@ -430,8 +431,9 @@ impl CognitoConfigBuilder {
     /// cache off; at most 1 048 576).
     ///
     /// A token seen again is accepted without a second RSA verification when it is byte-identical
-    /// to one that passed every rule, with the key set still the current one, and not expired
-    /// (`exp` is checked again on every hit). Tokens over 4 KiB are never cached. Memory is about
+    /// to one that passed every rule, with the key set still the current one; the time rules
+    /// (`exp`, `nbf`, `iat`) are applied again on every hit, at that instant. Tokens over 4 KiB
+    /// are never cached. Memory is about
     /// the size of a token and its claims per entry (2 KiB for typical Cognito tokens).
     pub fn token_cache_size(mut self, entries: usize) -> Self {
         self.token_cache_size = entries;
@@ -531,9 +533,9 @@ impl CognitoConfigBuilder {
             (
                 "startup_timeout",
                 self.startup_timeout,
-                Duration::ZERO,
+                Duration::from_millis(1),
                 secs(600),
-                "from 0 to 10 min",
+                "from 1 ms to 10 min (no wait at all: `CognitoAuthLayer::lazy`)",
             ),
         ];
         for (name, value, min, max, reason) in durations {
@@ -643,7 +645,7 @@ pub(crate) fn validate_pool_id(pool: &str) -> Result<&str, ConfigError> {
 /// https only, except plain http to a loopback host.
 fn parse_jwks_url(raw: &str) -> Result<Url, ConfigError> {
     let refuse = |reason| ConfigError::InvalidJwksUrl {
-        url: raw.to_owned(),
+        url: without_userinfo(raw),
         reason,
     };
     let url = Url::parse(raw).map_err(|_| refuse("not a valid absolute URL"))?;
@@ -655,6 +657,24 @@ fn parse_jwks_url(raw: &str) -> Result<Url, ConfigError> {
         "http" if url.host().as_ref().is_some_and(is_loopback) => Ok(url),
         "http" => Err(refuse("plain http is allowed only to a loopback host")),
         _ => Err(refuse("the scheme must be https")),
+    }
+}
+
+/// `raw` with any `user:password@` removed, for error messages: a refused URL's credentials
+/// must not end up in logs.
+pub(crate) fn without_userinfo(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Ok(_) => raw.to_owned(),
+        // Not a URL at all: keep what precedes an `@`-suffixed authority out too.
+        Err(_) => match raw.rsplit_once('@') {
+            Some((_, host)) => format!("<credentials removed>@{host}"),
+            None => raw.to_owned(),
+        },
     }
 }
 
@@ -791,6 +811,20 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_refused_url_keeps_no_credentials() {
+        let err = base()
+            .jwks_url("https://user:s3cret@example.com/x")
+            .build()
+            .unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(
+            !text.contains("s3cret") && !text.contains("user:"),
+            "{text}"
+        );
+        assert!(text.contains("example.com"), "{text}");
     }
 
     #[test]

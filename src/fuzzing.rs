@@ -38,23 +38,30 @@ pub fn b64url_decode(segment: &[u8]) -> Option<Vec<u8>> {
     crate::jws::decode(segment).ok()
 }
 
-/// The two encoded headers the key set matches byte for byte for a key named `kid` (the fast
-/// path that skips decoding and parsing), and what the full header path makes of each with
-/// `keys`: the `kid` it finds (`Ok(Some(kid))`), or its error. For the differential target: a
-/// header the byte match accepts must be one the full path accepts, naming the same key.
+/// The encoded headers the key set matches byte for byte for a key named `kid` (the fast path
+/// that skips decoding and parsing), whether `keys` matches each, and what the full header path
+/// makes of each with `keys`: the key's `kid` (`Ok(Some(kid))`), `Ok(None)` for an empty set, or
+/// its error. For the differential target: both paths must agree.
 pub fn header_paths(
     kid: &str,
     keys: &crate::KeySet,
 ) -> Vec<(Vec<u8>, bool, Result<Option<String>, Error>)> {
-    let Some(headers) = crate::keys::usual_headers(kid) else {
-        return Vec::new();
-    };
-    headers
-        .iter()
-        .map(|segment| {
-            let matched = keys.by_header(segment).is_some();
-            let full = crate::header::header_kid(segment, keys).map_err(Error::new);
-            (segment.to_vec(), matched, full)
-        })
-        .collect()
+    let quoted = serde_json::to_string(kid).unwrap_or_default();
+    [
+        format!(r#"{{"kid":{quoted},"alg":"RS256"}}"#),
+        format!(r#"{{"alg":"RS256","kid":{quoted}}}"#),
+    ]
+    .into_iter()
+    .map(|json| {
+        use base64::Engine as _;
+        let segment = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(json)
+            .into_bytes();
+        let matched = keys.by_header(&segment).is_some();
+        let full = crate::verifier::header_key(&segment, keys)
+            .map(|key| key.and_then(|key| keys.kid_of(key).map(str::to_owned)))
+            .map_err(Error::new);
+        (segment, matched, full)
+    })
+    .collect()
 }

@@ -9,8 +9,9 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use crate::error::ErrorKind;
 use crate::json::{BorrowedStr, StrictIgnore, Typed, TypedSeed, set_once};
 use crate::jws;
-use crate::keys::{KeySet, MAX_KID_LEN, VerifyingKey};
 
+/// Longest `kid` accepted, in a token header and in a JWKS.
+pub(crate) const MAX_KID_LEN: usize = 256;
 /// Decoded headers up to this size stay on the stack.
 const HEADER_BUF_LEN: usize = 192;
 /// Largest decoded JOSE header accepted, checked on the encoded length before anything is
@@ -27,40 +28,18 @@ pub(crate) const MAX_HEADER_MEMBERS: usize = 16;
 /// JSON parser some 50 to 300 instructions. Cognito's header has 3 values and no escape.
 pub(crate) const MAX_HEADER_ITEMS: usize = 32;
 
-/// Decodes and parses a header, and finds its key. `None` with an empty key set (the caller
-/// decides between 503 and 401); with keys loaded, an unknown `kid` is refused before anything
-/// else is decoded.
-pub(crate) fn header_key<'k>(
-    segment: &[u8],
-    keys: &'k KeySet,
-) -> Result<Option<&'k VerifyingKey>, ErrorKind> {
-    // A header is about 60 bytes: decoded on the stack, a longer one on the heap.
-    // The cap is checked on the encoded length: an oversized header is not decoded at all.
+/// The `kid` named by an encoded header segment, through every header rule: the size cap on
+/// the encoded length (an oversized header is not decoded at all), base64url, the item cap, the
+/// parse and the member rules.
+pub(crate) fn segment_kid(segment: &[u8]) -> Result<String, ErrorKind> {
     if jws::b64::decoded_len(segment.len()).ok_or(ErrorKind::Malformed)? > MAX_HEADER_LEN {
         return Err(ErrorKind::InvalidHeader);
     }
+    // A header is about 60 bytes: decoded on the stack, a longer one on the heap.
     let mut buf = [0u8; HEADER_BUF_LEN];
     let mut heap = Vec::new();
     let header = jws::decode_into(segment, &mut buf, &mut heap)?;
-    let header = Header::parse(header)?;
-    match keys.is_empty() {
-        true => Ok(None),
-        false => keys
-            .get(&header.kid)
-            .map(Some)
-            .ok_or(ErrorKind::UnknownKeyId),
-    }
-}
-
-/// The `kid` the full path finds in `segment` with `keys` loaded (decoding and parsing, every
-/// header rule), for the differential fuzz target of the byte match.
-#[cfg(fuzzing)]
-pub(crate) fn header_kid(segment: &[u8], keys: &KeySet) -> Result<Option<String>, ErrorKind> {
-    header_key(segment, keys)?;
-    let mut heap = Vec::new();
-    let mut buf = [0u8; HEADER_BUF_LEN];
-    let json = jws::decode_into(segment, &mut buf, &mut heap)?;
-    Header::parse(json).map(|h| Some(h.kid.into_owned()))
+    Header::parse(header).map(|h| h.kid.into_owned())
 }
 
 /// The JOSE header members the verifier looks at.
@@ -215,7 +194,7 @@ mod tests {
             "x\n\u{7f}",
             &"k".repeat(MAX_KID_LEN),
         ] {
-            for encoded in crate::keys::usual_headers(kid).unwrap() {
+            for encoded in crate::keys::usual_headers(kid) {
                 let json = decode(&encoded).unwrap();
                 assert_eq!(header(std::str::from_utf8(&json).unwrap()).unwrap(), kid);
             }

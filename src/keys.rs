@@ -8,8 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
 
-/// Longest `kid` accepted, in a JWKS and in a token header.
-pub(crate) const MAX_KID_LEN: usize = 256;
+pub(crate) use crate::header::MAX_KID_LEN;
 const MIN_RSA_BITS: usize = 2048;
 const MAX_RSA_BITS: usize = 8192;
 
@@ -27,7 +26,7 @@ pub(crate) struct VerifyingKey {
     /// order) and `{"alg":"RS256","kid":K}` (sorted), compact, base64url. A token whose header
     /// segment is byte-identical to one of them names this key and passes every header rule, so
     /// the verifier skips decoding and parsing it.
-    headers: [Box<[u8]>; 2],
+    headers: Box<[Box<[u8]>]>,
 }
 
 impl VerifyingKey {
@@ -160,6 +159,15 @@ impl KeySet {
             .find(|(k, _)| **k == *kid)
             .map(|(_, key)| key)
     }
+
+    /// The `kid` of one of this set's keys.
+    #[cfg(fuzzing)]
+    pub(crate) fn kid_of(&self, key: &VerifyingKey) -> Option<&str> {
+        self.keys
+            .iter()
+            .find(|(_, k)| std::ptr::eq(k, key))
+            .map(|(kid, _)| &**kid)
+    }
 }
 
 impl fmt::Debug for KeySet {
@@ -225,18 +233,25 @@ fn prepare(value: serde_json::Value) -> Option<(String, VerifyingKey)> {
     let key = RsaPublicKeyComponents { n, e }
         .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
         .ok()?;
-    let headers = usual_headers(&kid)?;
+    let headers = usual_headers(&kid);
     Some((kid, VerifyingKey { key, bits, headers }))
 }
 
-/// The two usual encoded headers naming `kid` (see `VerifyingKey::headers`).
-pub(crate) fn usual_headers(kid: &str) -> Option<[Box<[u8]>; 2]> {
-    let kid = serde_json::to_string(kid).ok()?;
-    let encode = |json: String| URL_SAFE_NO_PAD.encode(json).into_bytes().into_boxed_slice();
-    Some([
-        encode(format!(r#"{{"kid":{kid},"alg":"RS256"}}"#)),
-        encode(format!(r#"{{"alg":"RS256","kid":{kid}}}"#)),
-    ])
+/// The two usual encoded headers naming `kid` (see `VerifyingKey::headers`), each kept only if the
+/// full header path accepts it with this very `kid` (a `kid` that needs more escapes than the
+/// header caps allow has none): the byte match never accepts what the full path would refuse.
+pub(crate) fn usual_headers(kid: &str) -> Box<[Box<[u8]>]> {
+    let Ok(quoted) = serde_json::to_string(kid) else {
+        return Box::default();
+    };
+    [
+        format!(r#"{{"kid":{quoted},"alg":"RS256"}}"#),
+        format!(r#"{{"alg":"RS256","kid":{quoted}}}"#),
+    ]
+    .into_iter()
+    .map(|json| URL_SAFE_NO_PAD.encode(json).into_bytes().into_boxed_slice())
+    .filter(|segment| crate::header::segment_kid(segment).is_ok_and(|k| k == kid))
+    .collect()
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
@@ -262,6 +277,19 @@ mod tests {
         assert_eq!(bit_len(&[]), 0);
         assert_eq!(strip_leading_zeros(&[0, 0, 1, 0]), &[1, 0]);
         assert_eq!(strip_leading_zeros(&[0, 0]), &[] as &[u8]);
+    }
+
+    /// A `kid` whose usual header breaks a header cap (here: more escapes than the item cap) gets
+    /// no precomputed header: the byte match never accepts what the full path refuses.
+    #[test]
+    fn usual_headers_only_where_the_full_path_agrees() {
+        assert_eq!(usual_headers("k1").len(), 2);
+        let escaped: String = std::iter::repeat_n('\0', 40).collect();
+        assert_eq!(escaped.len(), 40);
+        assert!(usual_headers(&escaped).is_empty());
+        let quotes = "\"".repeat(40);
+        assert!(usual_headers(&quotes).is_empty());
+        assert_eq!(usual_headers(&"k".repeat(MAX_KID_LEN)).len(), 2);
     }
 
     #[test]

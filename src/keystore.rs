@@ -75,7 +75,11 @@ impl IssuerKeys {
     pub(crate) fn is_stale(&self, max_age: u64, now: u64) -> bool {
         let last = self.last_success.load(Ordering::Acquire);
         let stale = last != 0 && now.saturating_sub(last) > max_age;
-        if stale && !self.stale_logged.swap(true, Ordering::Relaxed) {
+        // A load first: while the keys are stale, every request passes here.
+        if stale
+            && !self.stale_logged.load(Ordering::Relaxed)
+            && !self.stale_logged.swap(true, Ordering::Relaxed)
+        {
             crate::log::warning!(
                 "JWKS not refreshed within the maximum key age; keys are no longer trusted"
             );

@@ -56,6 +56,10 @@ pub enum FetchError {
     /// The body was larger than the cap (in bytes).
     #[error("body larger than {0} bytes")]
     TooLarge(usize),
+    /// The request was redirected away from the JWKS URL's origin (only an application's own
+    /// client follows such redirects; the body is refused).
+    #[error("redirected to another origin")]
+    CrossOriginRedirect,
     /// The body is not a usable JWKS.
     #[error(transparent)]
     Jwks(#[from] JwksError),
@@ -149,7 +153,7 @@ mod reqwest_source {
             }
             if response.url().origin() != self.url.origin() {
                 // Only an application's own client follows redirects elsewhere.
-                return Err(FetchError::Status(response.status().as_u16()));
+                return Err(FetchError::CrossOriginRedirect);
             }
             if response
                 .content_length()

@@ -9,9 +9,9 @@ use std::ops::Deref;
 use crate::claims::{Audience, CognitoClaims, TokenUse};
 use crate::config::{AcceptTokenUse, CognitoConfig};
 use crate::error::{Error, ErrorKind};
-use crate::header::header_key;
+use crate::header::segment_kid;
 use crate::jws::{b64, decode, decode_into, split};
-use crate::keys::KeySet;
+use crate::keys::{KeySet, VerifyingKey};
 
 /// Largest RSA signature accepted: 8192-bit keys.
 const MAX_SIGNATURE_LEN: usize = 1024;
@@ -179,6 +179,19 @@ impl Verifier {
             return Err(ErrorKind::IssuedInFuture { iat, now });
         }
         Ok(())
+    }
+}
+
+/// The key named by a header segment. `None` with an empty key set (the caller decides between
+/// 503 and 401); with keys loaded, an unknown `kid` is refused before anything else is decoded.
+pub(crate) fn header_key<'k>(
+    segment: &[u8],
+    keys: &'k KeySet,
+) -> Result<Option<&'k VerifyingKey>, ErrorKind> {
+    let kid = segment_kid(segment)?;
+    match keys.is_empty() {
+        true => Ok(None),
+        false => keys.get(&kid).map(Some).ok_or(ErrorKind::UnknownKeyId),
     }
 }
 

@@ -40,7 +40,7 @@ pub enum ClientConfigError {
     /// carries credentials, a query or a fragment.
     #[error("invalid endpoint {url:?}: {reason}")]
     InvalidEndpoint {
-        /// The URL as given.
+        /// The URL as given, without any credentials it carried.
         url: String,
         /// Why it was refused.
         reason: &'static str,
@@ -198,7 +198,7 @@ impl UserPoolClientBuilder {
 /// https only, except plain http to a loopback host; no credentials, query or fragment.
 fn parse_endpoint(raw: &str) -> Result<Url, ClientConfigError> {
     let refuse = |reason| ClientConfigError::InvalidEndpoint {
-        url: raw.to_owned(),
+        url: crate::config::without_userinfo(raw),
         reason,
     };
     let url = Url::parse(raw).map_err(|_| refuse("not a valid absolute URL"))?;

@@ -327,8 +327,9 @@ impl SrpClient {
     }
 }
 
-/// The `ChallengeParameters` of a `PASSWORD_VERIFIER` challenge, as received.
-#[derive(Debug, Clone, Copy)]
+/// The `ChallengeParameters` of a `PASSWORD_VERIFIER` challenge, as received. `Debug` shows the
+/// user ids only.
+#[derive(Clone, Copy)]
 pub struct PasswordVerifierChallenge<'a> {
     /// `SALT` (hex; may be odd-length).
     pub(crate) salt_hex: &'a str,
@@ -340,6 +341,18 @@ pub struct PasswordVerifierChallenge<'a> {
     pub(crate) user_id_for_srp: &'a str,
     /// `USERNAME` (the internal user name: answer with it, and compute `SECRET_HASH` over it).
     pub(crate) username: &'a str,
+}
+
+impl fmt::Debug for PasswordVerifierChallenge<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordVerifierChallenge")
+            .field("salt_hex", &Redacted)
+            .field("srp_b_hex", &Redacted)
+            .field("secret_block_b64", &Redacted)
+            .field("user_id_for_srp", &self.user_id_for_srp)
+            .field("username", &self.username)
+            .finish()
+    }
 }
 
 impl<'a> PasswordVerifierChallenge<'a> {
@@ -363,8 +376,11 @@ impl<'a> PasswordVerifierChallenge<'a> {
 }
 
 /// The `ChallengeResponses` of `RespondToAuthChallenge` (plus `SECRET_HASH` where the app
-/// client has a secret, computed over `username`). `Debug` redacts the signature.
-#[derive(Clone, PartialEq, Eq)]
+/// client has a secret, computed over `username`). `Debug` redacts the signature; no
+/// `PartialEq` (but in this module's tests), so that nothing compares a signature in variable
+/// time.
+#[derive(Clone)]
+#[cfg_attr(test, derive(PartialEq, Eq))]
 pub struct PasswordClaim {
     /// `PASSWORD_CLAIM_SIGNATURE`.
     pub(crate) signature_b64: String,

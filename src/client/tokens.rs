@@ -6,7 +6,6 @@ use super::error::{ClientError, ProtocolError};
 use super::secret::Secret;
 use super::wire;
 use crate::claims::CognitoClaims;
-use crate::clock::Clock as _;
 use crate::error::Error;
 use crate::keys::KeySet;
 use crate::layer::CognitoAuthLayer;
@@ -83,16 +82,19 @@ impl Tokens {
     /// Verifies the access token with the verifier, key set and clock of `layer`, as the layer
     /// would verify it on a request.
     ///
-    /// The layer must accept access tokens ([`AcceptTokenUse::Access`] or `Any`). This applies
-    /// the verifier's rules to the layer's current key set; the layer's request-path extras
-    /// (the verified-token cache, the `max_key_age` staleness check) are not involved.
+    /// The layer must accept access tokens ([`AcceptTokenUse::Access`] or `Any`). This is
+    /// [`CognitoAuthLayer::verify`]: the request path without HTTP, with the layer's clock, live
+    /// key set, verified-token cache and maximum key age.
     ///
     /// # Errors
     /// The [`Error`] the layer would reject the token with (an empty key set gives
     /// [`ErrorKind::KeysUnavailable`](crate::ErrorKind::KeysUnavailable)).
     ///
     /// [`AcceptTokenUse::Access`]: crate::AcceptTokenUse::Access
-    pub fn verify_access<T>(&self, layer: &CognitoAuthLayer<T>) -> Result<CognitoClaims, Error> {
+    pub fn verify_access<T, R>(
+        &self,
+        layer: &CognitoAuthLayer<T, R>,
+    ) -> Result<CognitoClaims, Error> {
         verify_with_layer(&self.access_token, layer)
     }
 
@@ -104,7 +106,7 @@ impl Tokens {
     /// The [`Error`] the layer would reject the token with.
     ///
     /// [`AcceptTokenUse::Id`]: crate::AcceptTokenUse::Id
-    pub fn verify_id<T>(&self, layer: &CognitoAuthLayer<T>) -> Result<CognitoClaims, Error> {
+    pub fn verify_id<T, R>(&self, layer: &CognitoAuthLayer<T, R>) -> Result<CognitoClaims, Error> {
         verify_with_layer(&self.id_token, layer)
     }
 
@@ -157,12 +159,11 @@ fn lifetime_from_payload(token: &str) -> Option<u64> {
     times.exp.checked_sub(times.iat)
 }
 
-fn verify_with_layer<T>(
+fn verify_with_layer<T, R>(
     token: &Secret,
-    layer: &CognitoAuthLayer<T>,
+    layer: &CognitoAuthLayer<T, R>,
 ) -> Result<CognitoClaims, Error> {
-    let now = layer.config().layer.clock.now();
     layer
-        .verifier()
-        .verify(token.expose(), &layer.key_set(), now)
+        .verify(token.expose())
+        .map(|claims| std::sync::Arc::unwrap_or_clone(claims.0))
 }

@@ -203,6 +203,8 @@ fn extreme_durations_are_refused_by_name() {
     }
     assert!(base().unknown_kid_cooldown(Duration::ZERO).build().is_err());
     assert!(base().fetch_timeout(Duration::ZERO).build().is_err());
+    // No wait at all would make `new` always fail: that is `lazy`.
+    assert!(base().startup_timeout(Duration::ZERO).build().is_err());
 }
 
 /// With every duration at its bound, the refresher keeps refreshing on schedule and on an unknown
