@@ -12,7 +12,7 @@ use super::transport::Inner;
 use crate::config::{is_loopback, is_valid_client_id, is_valid_region, validate_pool_id};
 
 /// Default time limit of one call (connect, request and the whole answer).
-pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Shortest timeout accepted.
 const MIN_TIMEOUT: Duration = Duration::from_millis(1);
 /// Longest timeout accepted.
@@ -50,7 +50,7 @@ pub enum ClientConfigError {
     TimeoutOutOfRange,
     /// The default HTTP client could not be built.
     #[error("the HTTP client could not be built")]
-    HttpClient(#[source] reqwest::Error),
+    HttpClient(#[source] std::sync::Arc<dyn std::error::Error + Send + Sync>),
 }
 
 /// Builds a [`UserPoolClient`]; see [`UserPoolClient::builder`].
@@ -118,7 +118,7 @@ impl UserPoolClientBuilder {
     }
 
     /// Time limit of one call, from sending the request to the end of the answer (default
-    /// [`DEFAULT_CLIENT_TIMEOUT`], from 1 ms to 5 min). `sign_in_srp` makes two calls, each
+    /// [`UserPoolClient::DEFAULT_TIMEOUT`], from 1 ms to 5 min). `sign_in_srp` makes two calls, each
     /// with this limit.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -224,7 +224,9 @@ fn default_http_client(endpoint: &Url) -> Result<reqwest::Client, ClientConfigEr
     if endpoint.host().as_ref().is_some_and(is_loopback) {
         builder = builder.no_proxy();
     }
-    builder.build().map_err(ClientConfigError::HttpClient)
+    builder
+        .build()
+        .map_err(|e| ClientConfigError::HttpClient(std::sync::Arc::new(e)))
 }
 
 #[cfg(test)]

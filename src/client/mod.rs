@@ -73,7 +73,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use challenge::{Challenge, ChallengeAnswer, MfaType, SignIn};
-pub use config::{ClientConfigError, DEFAULT_CLIENT_TIMEOUT, UserPoolClientBuilder};
+pub use config::{ClientConfigError, UserPoolClientBuilder};
 pub use error::{ClientError, ClientErrorKind, CognitoErrorKind, ProtocolError};
 pub use secret::Secret;
 pub use srp::{SrpError, SrpParam};
@@ -103,6 +103,9 @@ impl fmt::Debug for UserPoolClient {
 }
 
 impl UserPoolClient {
+    /// Default time limit of one call (connect, request and the whole answer): 10 s.
+    pub const DEFAULT_TIMEOUT: std::time::Duration = config::DEFAULT_CLIENT_TIMEOUT;
+
     /// A builder for the pool `user_pool_id` (`us-east-1_AbC123xyz`) and its app client
     /// `client_id`. The region (and so the default endpoint) and the SRP pool name come from
     /// the pool id.
