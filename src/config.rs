@@ -625,21 +625,25 @@ pub(crate) fn is_valid_region(region: &str) -> bool {
 
 /// Checks `[\w-]+_[0-9a-zA-Z]+` (ASCII), at most 55 characters; returns the region prefix.
 pub(crate) fn validate_pool_id(pool: &str) -> Result<&str, ConfigError> {
-    let invalid = || ConfigError::InvalidUserPoolId(pool.to_owned());
+    split_pool_id(pool)
+        .map(|(prefix, _)| prefix)
+        .ok_or_else(|| ConfigError::InvalidUserPoolId(pool.to_owned()))
+}
+
+/// The region prefix and the pool name of a user pool id, by the one rule every part of the crate
+/// uses (the layer's config, the client, SRP, the local user pool): `[\w-]+_[0-9a-zA-Z]+`,
+/// ASCII, at most 55 characters. `\w` contains `_`, so the split point is the last `_`.
+pub(crate) fn split_pool_id(pool: &str) -> Option<(&str, &str)> {
     if pool.is_empty() || pool.len() > MAX_POOL_ID_LEN {
-        return Err(invalid());
+        return None;
     }
-    // `\w` contains `_`, so the regex's split point is the last `_`.
-    let (prefix, suffix) = pool.rsplit_once('_').ok_or_else(invalid)?;
+    let (prefix, suffix) = pool.rsplit_once('_')?;
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
-    if prefix.is_empty()
-        || suffix.is_empty()
-        || !prefix.bytes().all(word)
-        || !suffix.bytes().all(|b| b.is_ascii_alphanumeric())
-    {
-        return Err(invalid());
-    }
-    Ok(prefix)
+    let valid = !prefix.is_empty()
+        && !suffix.is_empty()
+        && prefix.bytes().all(word)
+        && suffix.bytes().all(|b| b.is_ascii_alphanumeric());
+    valid.then_some((prefix, suffix))
 }
 
 /// https only, except plain http to a loopback host.

@@ -30,10 +30,12 @@ use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 
 use quickstart::{Banner, Settings};
 
+#[path = "common/example.rs"]
+mod common_example;
+use common_example::build_example;
+
 /// Limit of any single HTTP exchange with a local server.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
-/// Limit of building the example (a cold build of the example on a small machine).
-const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
 /// Limit of the example's start-up, until it prints `listening on`.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// The example prints fewer lines than this before `listening on`.
@@ -578,46 +580,9 @@ async fn an_address_in_use_fails_the_start_with_a_message() {
 /// and returns the path of its executable. Built once per test binary.
 async fn example_binary() -> PathBuf {
     static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-    BIN.get_or_init(|| async {
-        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
-        let build = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--example",
-                "quickstart",
-                "--features",
-                "test-util",
-            ])
-            .args(["--message-format=json", "--manifest-path", manifest])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .output();
-        let out = tokio::time::timeout(BUILD_TIMEOUT, build)
-            .await
-            .expect("the example builds in time")
-            .expect("cargo runs");
-        assert!(
-            out.status.success(),
-            "cargo build --example quickstart failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .find(|msg| {
-                msg["reason"] == "compiler-artifact"
-                    && msg["target"]["name"] == "quickstart"
-                    && msg["target"]["kind"]
-                        .as_array()
-                        .is_some_and(|k| k.iter().any(|k| k == "example"))
-            })
-            .and_then(|msg| msg["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reports the example's executable")
-    })
-    .await
-    .clone()
+    BIN.get_or_init(|| async { build_example("quickstart", &["--features", "test-util"]).await })
+        .await
+        .clone()
 }
 
 /// The example's command with a clean environment for the variables it reads.

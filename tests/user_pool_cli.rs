@@ -25,8 +25,10 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt as _, BufReader};
 use tokio::process::Command;
 use tower_cognito::test_util::{LocalUserPool, UserPoolServer, UserStatus};
 
-/// Limit of building the example (a cold build on a small machine).
-const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
+#[path = "common/example.rs"]
+mod common_example;
+use common_example::build_example;
+
 /// Limit of one run of the example.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 const PASSWORD: &str = "Corr3ct-horse-battery";
@@ -46,7 +48,6 @@ const VARS: [&str; 6] = [
 async fn example_binary() -> PathBuf {
     static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
     BIN.get_or_init(|| async {
-        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
         // The features of this test binary, so that the library built for it is reused.
         let mut features = vec!["client", "test-util"];
         if cfg!(feature = "axum") {
@@ -55,36 +56,12 @@ async fn example_binary() -> PathBuf {
         if cfg!(feature = "reqwest") {
             features.push("reqwest");
         }
-        let build = Command::new(env!("CARGO"))
-            .args(["build", "--example", "user_pool", "--no-default-features"])
-            .args(["--features", &features.join(",")])
-            .args(["--message-format=json", "--manifest-path", manifest])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .output();
-        let out = tokio::time::timeout(BUILD_TIMEOUT, build)
-            .await
-            .expect("the example builds in time")
-            .expect("cargo runs");
-        assert!(
-            out.status.success(),
-            "cargo build --example user_pool failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .find(|msg| {
-                msg["reason"] == "compiler-artifact"
-                    && msg["target"]["name"] == "user_pool"
-                    && msg["target"]["kind"]
-                        .as_array()
-                        .is_some_and(|k| k.iter().any(|k| k == "example"))
-            })
-            .and_then(|msg| msg["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reports the example's executable")
+        let features = features.join(",");
+        build_example(
+            "user_pool",
+            &["--no-default-features", "--features", &features],
+        )
+        .await
     })
     .await
     .clone()

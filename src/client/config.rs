@@ -9,7 +9,7 @@ use reqwest::Url;
 use super::UserPoolClient;
 use super::secret::Secret;
 use super::transport::Inner;
-use crate::config::{is_loopback, is_valid_client_id, is_valid_region, validate_pool_id};
+use crate::config::{is_loopback, is_valid_client_id, is_valid_region, split_pool_id};
 
 /// Default time limit of one call (connect, request and the whole answer).
 pub(crate) const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -140,13 +140,8 @@ impl UserPoolClientBuilder {
     /// A [`ClientConfigError`] naming the first setting that is refused.
     pub fn build(self) -> Result<UserPoolClient, ClientConfigError> {
         let pool = self.user_pool_id;
-        let prefix = validate_pool_id(&pool)
-            .map_err(|_| ClientConfigError::InvalidUserPoolId(pool.clone()))?
-            .to_owned();
-        // Checked by `validate_pool_id`: the pool id has a `_`.
-        let pool_name = pool
-            .rsplit_once('_')
-            .map(|(_, name)| name.to_owned())
+        let (prefix, pool_name) = split_pool_id(&pool)
+            .map(|(prefix, name)| (prefix.to_owned(), name.to_owned()))
             .ok_or_else(|| ClientConfigError::InvalidUserPoolId(pool.clone()))?;
         let region = self.region.unwrap_or(prefix);
         if !is_valid_region(&region) {

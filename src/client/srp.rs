@@ -828,10 +828,10 @@ fn sha256(parts: &[&[u8]]) -> [u8; 32] {
 /// The pool name: the user pool id after its `_` (`us-west-2_abc` → `abc`).
 fn pool_name(user_pool_id: &str) -> Result<&str, SrpError> {
     cap(user_pool_id, SrpParam::UserPoolId, MAX_USER_POOL_ID_LEN)?;
-    match user_pool_id.split_once('_') {
-        Some((region, name)) if !region.is_empty() && !name.is_empty() && !name.contains('_') => {
-            Ok(name)
-        }
+    // The crate's one pool-id rule; a region with a `_` of its own is refused too, as the
+    // reference client's `split('_')[1]` would take another pool name.
+    match crate::config::split_pool_id(user_pool_id) {
+        Some((region, name)) if !region.contains('_') => Ok(name),
         _ => Err(SrpError::InvalidUserPoolId),
     }
 }

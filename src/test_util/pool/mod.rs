@@ -358,7 +358,7 @@ impl LocalUserPoolBuilder {
             }
         };
         let pool_id = issuer.user_pool_id().to_owned();
-        if !pool_id.contains('_') || pool_id.len() > 55 {
+        if crate::config::split_pool_id(&pool_id).is_none() {
             return Err(LocalPoolError::InvalidSetting(
                 "the user pool id must be REGION_NAME",
             ));
