@@ -3,7 +3,6 @@
 //! both paths share ([`Authenticator::finish`]): a rule added there holds on cache hits and misses
 //! alike. Layer -> service -> this -> verifier; nothing here imports back up the path.
 
-use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,16 +23,18 @@ use crate::refresh::RefresherHandle;
 use crate::verifier::Verifier;
 
 /// What every clone of the layer and of its services shares: the rules, the keys, the cache.
-pub(crate) struct Authenticator {
+/// `E` is the application's claims type ([`CognitoClaims<E>`]), which the cache holds.
+pub(crate) struct Authenticator<E = ()> {
     verifier: Verifier,
     issuer: Arc<IssuerKeys>,
-    cache: Option<TokenCache>,
+    cache: Option<TokenCache<E>>,
     /// The maximum key age in seconds, when set and the keys are refreshed.
     max_key_age: Option<u64>,
-    _refresher: Option<RefresherHandle>,
+    /// Shared by the authenticators of every claims type made from one layer.
+    _refresher: Option<Arc<RefresherHandle>>,
 }
 
-impl fmt::Debug for Authenticator {
+impl<E> fmt::Debug for Authenticator<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Authenticator")
             .field("verifier", &self.verifier)
@@ -59,8 +60,29 @@ impl Authenticator {
                 .as_ref()
                 .and(config.pool.max_key_age)
                 .map(|age| age.as_secs()),
-            _refresher: refresher,
+            _refresher: refresher.map(Arc::new),
         }
+    }
+}
+
+impl<E> Authenticator<E> {
+    /// The same rules, keys and refresher for claims of type `F`, with a cache of its own.
+    pub(crate) fn for_claims<F>(&self) -> Authenticator<F> {
+        Authenticator {
+            verifier: self.verifier.clone(),
+            issuer: Arc::clone(&self.issuer),
+            cache: TokenCache::new(self.verifier.config().layer.token_cache_size),
+            max_key_age: self.max_key_age,
+            _refresher: self._refresher.clone(),
+        }
+    }
+
+    /// Whether the keys are past the maximum key age at `now`. One atomic load when a maximum is
+    /// set; nothing otherwise.
+    #[inline]
+    fn is_stale(&self, now: u64) -> bool {
+        self.max_key_age
+            .is_some_and(|age| self.issuer.is_stale(age, now))
     }
 
     pub(crate) fn verifier(&self) -> &Verifier {
@@ -114,90 +136,39 @@ impl Readiness {
     }
 }
 
-#[inline]
-fn is_cognito_claims<T: 'static>() -> bool {
-    TypeId::of::<T>() == TypeId::of::<CognitoClaims>()
-}
-
-/// Puts `Claims<CognitoClaims>` (and `Claims<T>` for an application claims type) into the
-/// extensions. `false` when `custom` is not a `T` (a cached entry made by a layer of another `T`).
-#[inline]
-fn insert_claims<T: Send + Sync + 'static>(
-    extensions: &mut Extensions,
-    claims: &Arc<CognitoClaims>,
-    custom: Option<&Arc<dyn Any + Send + Sync>>,
-) -> bool {
-    if !is_cognito_claims::<T>() {
-        match custom.map(|c| Arc::clone(c).downcast::<T>()) {
-            Some(Ok(custom)) => {
-                extensions.insert(Claims(custom));
-            }
-            _ => return false,
-        }
-    }
-    extensions.insert(Claims(Arc::clone(claims)));
-    true
-}
-
 fn empty_key_set() -> &'static KeySet {
     static EMPTY: std::sync::LazyLock<KeySet> = std::sync::LazyLock::new(KeySet::empty);
     &EMPTY
 }
 
-impl Authenticator {
-    /// Whether the keys are past the maximum key age at `now`. One atomic load when a maximum is
-    /// set; nothing otherwise.
-    #[inline]
-    fn is_stale(&self, now: u64) -> bool {
-        self.max_key_age
-            .is_some_and(|age| self.issuer.is_stale(age, now))
-    }
-
+impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
     /// The request path: extract, then [`verified`](Self::verified), which stores the claims in
     /// the extensions.
     #[inline]
-    pub(crate) fn authenticate<T>(
+    pub(crate) fn authenticate(
         &self,
         headers: &HeaderMap,
         extensions: &mut Extensions,
-    ) -> Result<(), Error>
-    where
-        T: DeserializeOwned + Send + Sync + 'static,
-    {
+    ) -> Result<(), Error> {
         let candidate = bearer_candidate(headers, self.verifier.config().layer.max_token_size)?;
-        self.verified::<T>(candidate, |claims, custom| {
-            insert_claims::<T>(extensions, claims, custom)
-        })
+        let claims = self.verified(candidate)?;
+        extensions.insert(Claims(claims));
+        Ok(())
     }
 
     /// A token from anywhere (a WebSocket handshake, a queue message): the same path as a request,
     /// the size cap and the `b64token` grammar included.
-    pub(crate) fn verify_token(&self, token: &str) -> Result<Arc<CognitoClaims>, Error> {
+    pub(crate) fn verify_token(&self, token: &str) -> Result<Arc<CognitoClaims<E>>, Error> {
         if token.len() > self.verifier.config().layer.max_token_size {
             return Err(Error::new(ErrorKind::TokenTooLarge));
         }
-        let mut verified = None;
-        self.verified::<CognitoClaims>(token.as_bytes(), |claims, _| {
-            verified = Some(Arc::clone(claims));
-            true
-        })?;
-        // `verified` stores on every success.
-        verified.ok_or(Error::new(ErrorKind::InvalidClaims))
+        self.verified(token.as_bytes())
     }
 
     /// Looks the token up in the cache, else verifies it (and caches it), then the final step both
-    /// share; `store` gets the claims of a token that passed, and answers `false` when a cached
-    /// entry lacks what it needs (one made for another claims type), which then verifies again.
-    /// A token whose `kid` is unknown nudges the refresher.
+    /// share. A token whose `kid` is unknown nudges the refresher.
     #[inline]
-    fn verified<T>(
-        &self,
-        candidate: &[u8],
-        mut store: impl FnMut(&Arc<CognitoClaims>, Option<&Arc<dyn Any + Send + Sync>>) -> bool,
-    ) -> Result<(), Error>
-    where
-        T: DeserializeOwned + Send + Sync + 'static,
-    {
+    fn verified(&self, candidate: &[u8]) -> Result<Arc<CognitoClaims<E>>, Error> {
         let config = self.verifier.config();
         let keys = self.issuer.keys.load();
         let now = config.layer.clock.now();
@@ -212,20 +183,17 @@ impl Authenticator {
             cache.hit(candidate, &keys, |entry| {
                 hit = Some(
                     self.finish(&entry.claims, now)
-                        .map(|()| store(&entry.claims, entry.custom.as_ref())),
+                        .map(|()| Arc::clone(&entry.claims)),
                 );
             });
         }
-        match hit {
-            Some(Ok(true)) => return Ok(()),
-            Some(Err(kind)) => return Err(Error::new(kind)),
-            // A miss, or an entry made by a layer of another claims type: verify.
-            Some(Ok(false)) | None => {}
+        if let Some(hit) = hit {
+            return hit.map_err(Error::new);
         }
         let token = check_token(candidate)?;
 
         let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
-        let (claims, payload) = match self.verifier.verify_parts(token, key_set) {
+        let claims = match self.verifier.verify_parts::<E>(token, key_set) {
             Ok(verified) => verified,
             Err(ErrorKind::KeysUnavailable) if stale => {
                 return Err(Error::new(ErrorKind::KeysStale));
@@ -237,26 +205,18 @@ impl Authenticator {
             Err(kind) => return Err(Error::new(kind)),
         };
         self.finish(&claims, now)?;
-        let claims = Arc::new(claims);
-        let custom: Option<Arc<dyn Any + Send + Sync>> = if is_cognito_claims::<T>() {
-            None
-        } else {
-            let custom: T = serde_json::from_slice(&payload)
-                .map_err(|_| Error::new(ErrorKind::CustomClaims))?;
-            Some(Arc::new(custom))
-        };
-        store(&claims, custom.as_ref());
+        let claims = Arc::new(claims.settle()?);
         // Only a token that passed every rule gets here.
         if let Some(cache) = cache {
-            cache.insert(token, &keys, claims, custom);
+            cache.insert(token, &keys, Arc::clone(&claims));
         }
-        Ok(())
+        Ok(claims)
     }
 
     /// The final step of every request, cache hit or miss: the rules that depend on the instant
     /// (`exp`, `nbf`, `iat` at `now`, with the leeway). A rule added here holds on both paths.
     #[inline]
-    fn finish(&self, claims: &CognitoClaims, now: u64) -> Result<(), ErrorKind> {
+    fn finish<X>(&self, claims: &CognitoClaims<X>, now: u64) -> Result<(), ErrorKind> {
         self.verifier.check_time(claims, now)
     }
 }

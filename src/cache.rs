@@ -11,7 +11,6 @@
 //!   at the current instant (`exp`, `nbf`, `iat`, with the leeway).
 //! - Reads take no lock: `ArcSwapOption::load` and a compare.
 
-use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
@@ -23,21 +22,20 @@ use crate::keys::KeySet;
 /// Tokens longer than this are never cached.
 pub(crate) const MAX_CACHED_TOKEN_LEN: usize = 4096;
 
-pub(crate) struct Entry {
+pub(crate) struct Entry<E> {
     token: Box<[u8]>,
     keys: Arc<KeySet>,
-    pub(crate) claims: Arc<CognitoClaims>,
-    /// The application claims (`with_claims::<T>()`), when the layer produces them.
-    pub(crate) custom: Option<Arc<dyn Any + Send + Sync>>,
+    pub(crate) claims: Arc<CognitoClaims<E>>,
 }
 
-pub(crate) struct TokenCache {
-    slots: Box<[ArcSwapOption<Entry>]>,
+/// `E` is the layer's application claims type: one cache per layer type, no downcast.
+pub(crate) struct TokenCache<E> {
+    slots: Box<[ArcSwapOption<Entry<E>>]>,
     mask: usize,
     seed: u64,
 }
 
-impl fmt::Debug for TokenCache {
+impl<E> fmt::Debug for TokenCache<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenCache")
             .field("slots", &self.slots.len())
@@ -45,7 +43,7 @@ impl fmt::Debug for TokenCache {
     }
 }
 
-impl TokenCache {
+impl<E> TokenCache<E> {
     /// A cache of `slots` entries (rounded up to a power of two); `None` for zero.
     pub(crate) fn new(slots: usize) -> Option<Self> {
         if slots == 0 {
@@ -63,7 +61,7 @@ impl TokenCache {
     }
 
     #[inline]
-    fn slot(&self, bytes: &[u8]) -> Option<&ArcSwapOption<Entry>> {
+    fn slot(&self, bytes: &[u8]) -> Option<&ArcSwapOption<Entry<E>>> {
         // The last 16 bytes are signature characters: an RSA signature is pseudo-random.
         let tail = bytes
             .get(bytes.len().saturating_sub(16)..)
@@ -87,7 +85,7 @@ impl TokenCache {
     /// The entry is borrowed, not cloned: two threads hitting the same token do not bounce the
     /// entry's reference count between their cores.
     #[inline]
-    pub(crate) fn hit(&self, token: &[u8], keys: &Arc<KeySet>, on_hit: impl FnOnce(&Entry)) {
+    pub(crate) fn hit(&self, token: &[u8], keys: &Arc<KeySet>, on_hit: impl FnOnce(&Entry<E>)) {
         if token.len() > MAX_CACHED_TOKEN_LEN {
             return;
         }
@@ -105,13 +103,7 @@ impl TokenCache {
     }
 
     /// Remembers a token that passed every rule with `keys`.
-    pub(crate) fn insert(
-        &self,
-        token: &str,
-        keys: &Arc<KeySet>,
-        claims: Arc<CognitoClaims>,
-        custom: Option<Arc<dyn Any + Send + Sync>>,
-    ) {
+    pub(crate) fn insert(&self, token: &str, keys: &Arc<KeySet>, claims: Arc<CognitoClaims<E>>) {
         if token.len() > MAX_CACHED_TOKEN_LEN {
             return;
         }
@@ -120,7 +112,6 @@ impl TokenCache {
                 token: token.as_bytes().into(),
                 keys: Arc::clone(keys),
                 claims,
-                custom,
             })));
         }
     }

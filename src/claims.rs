@@ -1,14 +1,19 @@
 //! The claims of a verified Cognito token.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::ser::{SerializeMap, Serializer};
+use serde::de::value::CowStrDeserializer;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::ser::{self, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::ErrorKind;
-use crate::json::{BorrowedStr, StrictValue, Typed, TypedSeed, insert_unique, set_once};
+use crate::json::{
+    BorrowedStr, StrOrIgnore, StrictIgnore, StrictValue, Typed, TypedSeed, UniqueKeys, set_once,
+};
 
 /// Latest accepted time claim: 9999-12-31T23:59:59Z. Larger values are treated as invalid, so no
 /// arithmetic on a time claim can overflow.
@@ -84,16 +89,43 @@ impl Scopes {
 /// The claims of a verified Cognito user-pool token, typed.
 ///
 /// The layer puts them into the request extensions (behind an `Arc`); handlers read them with the
-/// [`Claims`](crate::Claims) extractor. Every claim not typed here is in [`other`](Self::other),
-/// and `custom:*` attributes are in [`custom`](Self::custom), so nothing a pre-token-generation
-/// trigger adds is lost.
+/// [`Claims`](crate::Claims) extractor. `custom:*` attributes with string values are in
+/// [`custom`](Self::custom).
+///
+/// `E` is the application's own claims type, filled from the same parse of the payload: it sees
+/// every member this type does not read itself (anything but the fields below, `custom:*`
+/// attributes included), so `CognitoClaims<MyClaims>` costs no second pass. With the default
+/// `E = ()` those members are checked strictly and dropped without being stored;
+/// `CognitoClaims<serde_json::Map<String, serde_json::Value>>` keeps them all (and has
+/// [`claim`](CognitoClaims::claim)).
+///
+/// ```
+/// # fn main() -> Result<(), serde_json::Error> {
+/// use tower_cognito::CognitoClaims;
+///
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Tenant {
+///     #[serde(rename = "custom:tenant")]
+///     tenant: String,
+///     #[serde(default)]
+///     plan: Option<String>,
+/// }
+///
+/// let payload = r#"{"sub":"u-1","iss":"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A",
+///     "token_use":"id","exp":2000000000,"custom:tenant":"acme","plan":"gold"}"#;
+/// let claims: CognitoClaims<Tenant> = serde_json::from_str(payload)?;
+/// assert_eq!((claims.sub.as_str(), claims.extra.tenant.as_str()), ("u-1", "acme"));
+/// assert_eq!(claims.custom_attribute("tenant"), Some("acme"));
+/// assert_eq!(claims.extra.plan.as_deref(), Some("gold"));
+/// # Ok(()) }
+/// ```
 ///
 /// Deserializing is strict where security lives (time claims only as non-negative integer JSON
-/// numbers, no duplicate members) and lenient where issuers vary (`email_verified` as a boolean or
-/// `"true"`/`"false"`; unknown claims of any type).
+/// numbers, no duplicate members at any depth) and lenient where issuers vary (`email_verified` as
+/// a boolean or `"true"`/`"false"`; unknown claims of any type).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct CognitoClaims {
+pub struct CognitoClaims<E = ()> {
     /// Subject: the user's UUID (for client-credentials tokens, the app client).
     pub sub: String,
     /// Issuer.
@@ -136,11 +168,12 @@ pub struct CognitoClaims {
     pub event_id: Option<String>,
     /// `custom:*` attributes (string values), keyed without the `custom:` prefix.
     pub custom: BTreeMap<String, String>,
-    /// Every other claim (`cognito:roles`, `identities`, `device_key`, trigger-added claims...).
-    pub other: Map<String, Value>,
+    /// The application's own claims, deserialized from every member not typed above (`()` by
+    /// default: nothing kept).
+    pub extra: E,
 }
 
-impl CognitoClaims {
+impl<E> CognitoClaims<E> {
     /// The user name: `username` of an access token or `cognito:username` of an ID token.
     /// `None` for client-credentials (machine-to-machine) tokens.
     pub fn username(&self) -> Option<&str> {
@@ -169,11 +202,62 @@ impl CognitoClaims {
         let name = name.strip_prefix("custom:").unwrap_or(name);
         self.custom.get(name).map(String::as_str)
     }
-    /// Any claim not typed above, by its name in the token.
-    pub fn claim(&self, name: &str) -> Option<&Value> {
-        self.other.get(name)
-    }
 
+    /// The same claims with the application's part mapped by `f` (for instance `|_| ()` to drop
+    /// it).
+    pub fn map_extra<F>(self, f: impl FnOnce(E) -> F) -> CognitoClaims<F> {
+        CognitoClaims {
+            sub: self.sub,
+            iss: self.iss,
+            token_use: self.token_use,
+            exp: self.exp,
+            iat: self.iat,
+            nbf: self.nbf,
+            auth_time: self.auth_time,
+            client_id: self.client_id,
+            aud: self.aud,
+            username: self.username,
+            cognito_username: self.cognito_username,
+            groups: self.groups,
+            scope: self.scope,
+            email: self.email,
+            email_verified: self.email_verified,
+            phone_number: self.phone_number,
+            phone_number_verified: self.phone_number_verified,
+            jti: self.jti,
+            origin_jti: self.origin_jti,
+            event_id: self.event_id,
+            custom: self.custom,
+            extra: f(self.extra),
+        }
+    }
+}
+
+impl CognitoClaims<Map<String, Value>> {
+    /// Any claim not typed in [`CognitoClaims`], by its name in the token.
+    pub fn claim(&self, name: &str) -> Option<&Value> {
+        self.extra.get(name)
+    }
+}
+
+/// Claims whose application part may have been refused: what the parser gives, so that the
+/// Cognito rules (issuer, client, time) are still checked first and named first.
+pub(crate) type Parsed<E> = CognitoClaims<Option<E>>;
+
+impl<E> Parsed<E> {
+    /// The claims, once the Cognito rules passed: [`ErrorKind::CustomClaims`] when the
+    /// application's type refused the payload.
+    #[inline]
+    pub(crate) fn settle(self) -> Result<CognitoClaims<E>, ErrorKind> {
+        let mut claims = self;
+        match claims.extra.take() {
+            Some(extra) => Ok(claims.map_extra(|_| extra)),
+            None => Err(ErrorKind::CustomClaims),
+        }
+    }
+}
+
+impl<E: DeserializeOwned> Parsed<E> {
     /// Parses a payload, naming the broken rule precisely.
     pub(crate) fn from_payload(payload: &[u8]) -> Result<Self, ErrorKind> {
         // One UTF-8 check of the whole payload (invalid UTF-8 anywhere is invalid JSON), then the
@@ -181,17 +265,13 @@ impl CognitoClaims {
         let Ok(payload) = std::str::from_utf8(payload) else {
             return Err(ErrorKind::InvalidClaims);
         };
-        Self::parse_str(payload)
-    }
-
-    /// serde_json with the strict visitor: the only claims parser.
-    fn parse_str(payload: &str) -> Result<Self, ErrorKind> {
         let mut problem = None;
         let mut de = serde_json::Deserializer::from_str(payload);
         let parsed = de::Deserializer::deserialize_map(
             &mut de,
-            ClaimsVisitor {
+            ClaimsVisitor::<E> {
                 problem: &mut problem,
+                extra: PhantomData,
             },
         );
         let end = de.end();
@@ -203,8 +283,9 @@ impl CognitoClaims {
     }
 }
 
-struct ClaimsVisitor<'p> {
+struct ClaimsVisitor<'p, E> {
     problem: &'p mut Option<ErrorKind>,
+    extra: PhantomData<fn() -> E>,
 }
 
 #[derive(Default)]
@@ -376,35 +457,178 @@ impl Slots {
     }
 }
 
-impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
-    /// `None` when a rule was broken (recorded in `problem`); `Err` for a JSON error.
-    type Value = Option<CognitoClaims>;
+/// The payload's members as one pass reads them: typed claims go into the slots as they come;
+/// the others are handed to the application's type `E` (through [`ExtraDeserializer`]), or, when
+/// `E` wants nothing (`()`), checked strictly and dropped. `custom:*` string attributes are kept
+/// in `custom` either way.
+struct Members<'de, A> {
+    map: A,
+    slots: Slots,
+    custom: BTreeMap<String, String>,
+    seen: UniqueKeys<'de>,
+    /// The first claim rule a typed member broke.
+    problem: Option<ErrorKind>,
+    /// The value of the member whose name was just handed to `E`.
+    pending: Option<Value>,
+    /// An error came from the JSON itself (not from `E`'s own rules).
+    json_failed: bool,
+}
+
+impl<'de, A: MapAccess<'de>> Members<'de, A> {
+    /// Marks an error of the JSON itself.
+    #[inline]
+    fn json<T>(&mut self, r: Result<T, A::Error>) -> Result<T, A::Error> {
+        self.json_failed |= r.is_err();
+        r
+    }
+
+    /// The next member not typed by [`CognitoClaims`]: its name (checked unique), after storing
+    /// every typed member before it.
+    #[inline]
+    fn next_untyped(&mut self) -> Result<Option<Cow<'de, str>>, A::Error> {
+        loop {
+            let key = self.map.next_key::<BorrowedStr<'de>>();
+            let Some(BorrowedStr(key)) = self.json(key)? else {
+                return Ok(None);
+            };
+            if let Some(field) = Field::from_name(&key) {
+                // A typed claim: read the shape it needs, no `Value` built.
+                let value = self.map.next_value_seed(TypedSeed);
+                let value = self.json(value)?;
+                let broken = self.slots.put::<A::Error>(field, value);
+                if let Some(kind) = self.json(broken)? {
+                    // Keep reading: a later duplicate or JSON error still makes the payload
+                    // invalid.
+                    self.problem.get_or_insert(kind);
+                }
+                continue;
+            }
+            let fresh = self.seen.insert(key.clone());
+            self.json(fresh)?;
+            return Ok(Some(key));
+        }
+    }
+
+    /// Reads the members `E` did not: typed ones into the slots, the rest checked and dropped.
+    fn drain(&mut self) -> Result<(), A::Error> {
+        self.pending = None;
+        while let Some(key) = self.next_untyped()? {
+            if let Some(name) = key.strip_prefix("custom:") {
+                let value = self.map.next_value_seed(StrOrIgnore);
+                if let Some(value) = self.json(value)? {
+                    self.custom.insert(name.to_owned(), value);
+                }
+            } else {
+                let value = self.map.next_value_seed(StrictIgnore);
+                self.json(value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for &mut Members<'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        let Some(key) = self.next_untyped()? else {
+            return Ok(None);
+        };
+        let value = self.map.next_value_seed(StrictValue);
+        let value = self.json(value)?;
+        if let (Some(name), Value::String(v)) = (key.strip_prefix("custom:"), &value) {
+            self.custom.insert(name.to_owned(), v.clone());
+        }
+        self.pending = Some(value);
+        seed.deserialize(CowStrDeserializer::new(key)).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        let Some(value) = self.pending.take() else {
+            return Err(de::Error::custom("a claim's value asked before its name"));
+        };
+        seed.deserialize(value).map_err(de::Error::custom)
+    }
+}
+
+/// `E`'s view of the payload: a map of the members not typed by [`CognitoClaims`]. A type that
+/// wants nothing (`()`, a unit struct, `IgnoredAny`) costs no map: the members are only checked.
+struct ExtraDeserializer<'m, 'de, A>(&'m mut Members<'de, A>);
+
+impl<'de, A: MapAccess<'de>> Deserializer<'de> for ExtraDeserializer<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        visitor.visit_map(self.0)
+    }
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        self.0.drain()?;
+        visitor.visit_unit()
+    }
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        self.deserialize_unit(visitor)
+    }
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        self.deserialize_unit(visitor)
+    }
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        visitor.visit_some(self)
+    }
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf seq tuple tuple_struct map struct enum identifier
+    }
+}
+
+impl<'de, E: de::Deserialize<'de>> Visitor<'de> for ClaimsVisitor<'_, E> {
+    /// `None` when a rule was broken (recorded in `problem`); `Err` for a JSON error. `extra` is
+    /// `None` when `E` refused the members it was given.
+    type Value = Option<Parsed<E>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object of claims")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut s = Slots::default();
-        let mut custom: BTreeMap<String, String> = BTreeMap::new();
-        let mut other = Map::new();
-        while let Some(BorrowedStr(key)) = map.next_key::<BorrowedStr<'de>>()? {
-            if let Some(field) = Field::from_name(&key) {
-                // A typed claim: read the shape it needs, no `Value` built.
-                let value = map.next_value_seed(TypedSeed)?;
-                if let Some(kind) = s.put::<A::Error>(field, value)? {
-                    // Keep reading: a later duplicate or JSON error still makes the payload invalid.
-                    self.problem.get_or_insert(kind);
-                }
-                continue;
-            }
-            let value = map.next_value_seed(StrictValue)?;
-            store_unknown(&mut custom, &mut other, key.into_owned(), value)?;
-        }
-        if self.problem.is_some() {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Members {
+            map,
+            slots: Slots::default(),
+            custom: BTreeMap::new(),
+            seen: UniqueKeys::default(),
+            problem: None,
+            pending: None,
+            json_failed: false,
+        };
+        let extra = match E::deserialize(ExtraDeserializer(&mut members)) {
+            Ok(extra) => Some(extra),
+            // The JSON itself is broken: the whole payload is invalid.
+            Err(e) if members.json_failed => return Err(e),
+            // `E`'s own rules refused its members: the Cognito rules still come first.
+            Err(_) => None,
+        };
+        // The members `E` left (all of them for `()`), so that a later duplicate or JSON error
+        // still fails the payload.
+        members.drain()?;
+        if let Some(kind) = members.problem {
+            *self.problem = Some(kind);
             return Ok(None);
         }
-        match s.finish(custom, other) {
+        match members.slots.finish(members.custom, extra) {
             Ok(claims) => Ok(Some(claims)),
             Err(kind) => {
                 *self.problem = Some(kind);
@@ -414,38 +638,14 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
     }
 }
 
-/// Files a claim that is not typed: a string `custom:*` attribute into `custom` (keyed without
-/// the prefix), anything else into `other`. A duplicate name is a JSON error.
-fn store_unknown<E: de::Error>(
-    custom: &mut BTreeMap<String, String>,
-    other: &mut Map<String, Value>,
-    key: String,
-    value: Value,
-) -> Result<(), E> {
-    match (key.strip_prefix("custom:"), value) {
-        (Some(name), Value::String(v)) if !other.contains_key(&key) => {
-            if custom.insert(name.to_owned(), v).is_some() {
-                return Err(de::Error::custom("duplicate member"));
-            }
-            Ok(())
-        }
-        (name, value) => {
-            if name.is_some_and(|n| custom.contains_key(n)) {
-                return Err(de::Error::custom("duplicate member"));
-            }
-            insert_unique(other, key, value)
-        }
-    }
-}
-
 impl Slots {
     /// The claims, once every member was read without a problem; the first missing required
     /// claim otherwise.
-    fn finish(
+    fn finish<X>(
         self,
         custom: BTreeMap<String, String>,
-        other: Map<String, Value>,
-    ) -> Result<CognitoClaims, ErrorKind> {
+        extra: X,
+    ) -> Result<CognitoClaims<X>, ErrorKind> {
         let s = self;
         // Same precedence as always: `iss`, then `token_use`, `exp`, `sub`.
         let missing = match (&s.iss, &s.token_use, &s.exp, &s.sub) {
@@ -484,20 +684,23 @@ impl Slots {
             origin_jti: s.origin_jti,
             event_id: s.event_id,
             custom,
-            other,
+            extra,
         })
     }
 }
 
-impl<'de> de::Deserialize<'de> for CognitoClaims {
+impl<'de, E: de::Deserialize<'de>> de::Deserialize<'de> for CognitoClaims<E> {
     /// Strict: the same rules as the verifier's payload parser (a wrong type, a duplicate member,
-    /// a missing `sub`/`iss`/`token_use`/`exp` is an error).
+    /// a missing `sub`/`iss`/`token_use`/`exp` is an error, and so is a payload `E` refuses).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut problem = None;
-        match d.deserialize_map(ClaimsVisitor {
+        let parsed = d.deserialize_map(ClaimsVisitor::<E> {
             problem: &mut problem,
-        })? {
-            Some(claims) => Ok(claims),
+            extra: PhantomData,
+        })?;
+        match parsed.map(Parsed::settle) {
+            Some(Ok(claims)) => Ok(claims),
+            Some(Err(kind)) => Err(de::Error::custom(kind.description())),
             None => Err(de::Error::custom(
                 problem.unwrap_or(ErrorKind::InvalidClaims).description(),
             )),
@@ -505,9 +708,11 @@ impl<'de> de::Deserialize<'de> for CognitoClaims {
     }
 }
 
-impl serde::Serialize for CognitoClaims {
-    /// Serializes in Cognito's own shape (`cognito:groups`, `custom:*`, `scope` as a string).
+impl<E: serde::Serialize> serde::Serialize for CognitoClaims<E> {
+    /// Serializes in Cognito's own shape (`cognito:groups`, `custom:*`, `scope` as a string), with
+    /// the members of `extra` (when it serializes as a map) after the typed ones.
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let extra = serde_json::to_value(&self.extra).map_err(ser::Error::custom)?;
         let mut m = ser.serialize_map(None)?;
         m.serialize_entry("sub", &self.sub)?;
         m.serialize_entry("iss", &self.iss)?;
@@ -539,8 +744,24 @@ impl serde::Serialize for CognitoClaims {
         for (k, v) in &self.custom {
             m.serialize_entry(&format!("custom:{k}"), v)?;
         }
-        for (k, v) in &self.other {
-            m.serialize_entry(k, v)?;
+        match extra {
+            Value::Object(members) => {
+                for (k, v) in &members {
+                    // A typed claim or a string attribute already written above is not repeated.
+                    let written = Field::from_name(k).is_some()
+                        || k.strip_prefix("custom:")
+                            .is_some_and(|name| self.custom.contains_key(name));
+                    if !written {
+                        m.serialize_entry(k, v)?;
+                    }
+                }
+            }
+            Value::Null => {}
+            _ => {
+                return Err(ser::Error::custom(
+                    "the application's claims must serialize as a map",
+                ));
+            }
         }
         m.end()
     }
@@ -550,8 +771,20 @@ impl serde::Serialize for CognitoClaims {
 mod tests {
     use super::*;
 
-    fn parse(json: &str) -> Result<CognitoClaims, ErrorKind> {
-        CognitoClaims::from_payload(json.as_bytes())
+    type AllClaims = CognitoClaims<Map<String, Value>>;
+
+    /// Parses with every untyped claim kept, and checks that the default `E = ()` parse of the
+    /// same payload gives the same verdict and the same typed claims.
+    fn parse(json: &str) -> Result<AllClaims, ErrorKind> {
+        let all =
+            Parsed::<Map<String, Value>>::from_payload(json.as_bytes()).and_then(Parsed::settle);
+        let unit = Parsed::<()>::from_payload(json.as_bytes()).and_then(Parsed::settle);
+        match (&all, unit) {
+            (Ok(all), Ok(unit)) => assert_eq!(all.clone().map_extra(|_| ()), unit, "{json}"),
+            (Err(a), Err(u)) => assert_eq!(*a, u, "{json}"),
+            (a, u) => panic!("{json}: {a:?} but {u:?} with E = ()"),
+        }
+        all
     }
 
     const ACCESS: &str = r#"{"sub":"u-1","iss":"https://i","token_use":"access","exp":2000,"iat":1000,
@@ -594,9 +827,11 @@ mod tests {
         assert_eq!(c.custom_attribute("tenant"), Some("t1"));
         assert_eq!(c.claim("device_key"), Some(&Value::from("dk")));
         assert_eq!(c.claim("version"), Some(&Value::from(2)));
-        let back: CognitoClaims =
-            serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        let back: AllClaims = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
         assert_eq!(back, c);
+        let unit: CognitoClaims =
+            serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        assert_eq!(unit, c.map_extra(|_| ()));
     }
 
     #[test]
@@ -732,8 +967,112 @@ mod tests {
         assert_eq!(parse(&deep).unwrap_err(), ErrorKind::InvalidClaims);
         let invalid_utf8 = b"{\"sub\":\"\xff\",\"iss\":\"i\",\"token_use\":\"id\",\"exp\":5}";
         assert_eq!(
-            CognitoClaims::from_payload(invalid_utf8).unwrap_err(),
+            Parsed::<()>::from_payload(invalid_utf8).unwrap_err(),
             ErrorKind::InvalidClaims
         );
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+    struct Tenant {
+        #[serde(rename = "custom:tenant")]
+        tenant: String,
+        #[serde(default)]
+        level: Option<u8>,
+    }
+
+    fn parse_as<E: DeserializeOwned>(json: &str) -> Result<CognitoClaims<E>, ErrorKind> {
+        Parsed::<E>::from_payload(json.as_bytes()).and_then(Parsed::settle)
+    }
+
+    #[test]
+    fn application_claims_in_the_same_parse() {
+        let c = parse_as::<Tenant>(ACCESS).unwrap();
+        assert_eq!(
+            c.extra,
+            Tenant {
+                tenant: "t1".into(),
+                level: None
+            }
+        );
+        // The string attribute is in `custom` too, and the typed claims are all there.
+        assert_eq!(c.custom_attribute("tenant"), Some("t1"));
+        assert_eq!((c.sub.as_str(), c.username()), ("u-1", Some("alice")));
+        // Serialized in Cognito's shape: the attribute once, then parsed back the same.
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json.matches("custom:tenant").count(), 1, "{json}");
+        assert_eq!(parse_as::<Tenant>(&json).unwrap(), c);
+
+        let base = r#""sub":"u","iss":"i","token_use":"id","exp":5"#;
+        // `E` refusing its members is `CustomClaims`, after every Cognito rule of the payload.
+        for refused in [
+            format!("{{{base}}}"),
+            format!(r#"{{{base},"custom:tenant":5}}"#),
+            format!(r#"{{{base},"custom:tenant":"t","level":300}}"#),
+        ] {
+            assert_eq!(
+                parse_as::<Tenant>(&refused).unwrap_err(),
+                ErrorKind::CustomClaims,
+                "{refused}"
+            );
+        }
+        for (json, kind) in [
+            (
+                r#"{"sub":"u","token_use":"id","exp":5,"level":"x"}"#,
+                ErrorKind::InvalidIssuer,
+            ),
+            (
+                r#"{"sub":"u","iss":"i","token_use":"id","exp":5.5}"#,
+                ErrorKind::InvalidClaims,
+            ),
+            // Duplicates and JSON errors after `E` refused still fail the payload as JSON.
+            (
+                r#"{"sub":"u","iss":"i","token_use":"id","exp":5,"level":"x","a":1,"a":1}"#,
+                ErrorKind::InvalidClaims,
+            ),
+            (
+                r#"{"sub":"u","iss":"i","token_use":"id","exp":5,"custom:tenant":"t","custom:tenant":"u"}"#,
+                ErrorKind::InvalidClaims,
+            ),
+            (
+                r#"{"custom:tenant":"t","level":{"b":1,"b":2},"sub":"u","iss":"i","token_use":"id","exp":5}"#,
+                ErrorKind::InvalidClaims,
+            ),
+        ] {
+            assert_eq!(parse_as::<Tenant>(json).unwrap_err(), kind, "{json}");
+        }
+        // `E` sees only the untyped members: a field named like a typed claim never fills.
+        #[derive(Debug, serde::Deserialize)]
+        struct Sub {
+            #[allow(dead_code)]
+            sub: String,
+        }
+        assert_eq!(
+            parse_as::<Sub>(ACCESS).unwrap_err(),
+            ErrorKind::CustomClaims
+        );
+        // Types that want nothing.
+        assert!(parse_as::<serde::de::IgnoredAny>(ACCESS).is_ok());
+        assert!(parse_as::<PhantomData<u8>>(ACCESS).is_ok());
+        assert_eq!(
+            parse_as::<Option<Tenant>>(ACCESS)
+                .unwrap()
+                .extra
+                .unwrap()
+                .tenant,
+            "t1"
+        );
+        assert_eq!(parse_as::<Value>(ACCESS).unwrap().extra["version"], 2);
+    }
+
+    #[test]
+    fn many_untyped_claims_are_checked_for_duplicates() {
+        let members: String = (0..100).map(|i| format!(r#","x{i}":{i}"#)).collect();
+        let ok = format!(r#"{{"sub":"u","iss":"i","token_use":"id","exp":5{members}}}"#);
+        assert_eq!(parse(&ok).unwrap().extra.len(), 100);
+        for dup in ["x0", "x15", "x16", "x99"] {
+            let bad =
+                format!(r#"{{"sub":"u","iss":"i","token_use":"id","exp":5{members},"{dup}":1}}"#);
+            assert_eq!(parse(&bad).unwrap_err(), ErrorKind::InvalidClaims, "{dup}");
+        }
     }
 }

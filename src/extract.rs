@@ -7,11 +7,12 @@ use crate::claims::CognitoClaims;
 
 /// The verified claims of the request, as the layer put them into the request extensions.
 ///
-/// `T` is [`CognitoClaims`] unless the layer was given an application claims type with
-/// [`CognitoAuthLayer::with_claims`](crate::CognitoAuthLayer::with_claims); `Claims<CognitoClaims>`
-/// is always there too. Cloning is cheap (an `Arc`).
+/// It derefs to [`CognitoClaims<E>`]: `E` is `()` unless the layer was given an application
+/// claims type with [`CognitoAuthLayer::extra_claims`](crate::CognitoAuthLayer::extra_claims)
+/// (then read `Claims<E>` with that very type: it is the only one in the extensions). Cloning is
+/// cheap (an `Arc`).
 ///
-/// With the `axum` feature (on by default) it is an extractor, and so is `Option<Claims<T>>`. A
+/// With the `axum` feature (on by default) it is an extractor, and so is `Option<Claims<E>>`. A
 /// handler that asks for `Claims` on a route the layer does not cover answers `500`: that is a
 /// server misconfiguration, not a client error.
 ///
@@ -25,17 +26,17 @@ use crate::claims::CognitoClaims;
 /// # assert_eq!(user_of(&http::Request::new(())), None);
 /// ```
 #[derive(Debug)]
-pub struct Claims<T = CognitoClaims>(pub Arc<T>);
+pub struct Claims<E = ()>(pub Arc<CognitoClaims<E>>);
 
-impl<T> Clone for Claims<T> {
+impl<E> Clone for Claims<E> {
     fn clone(&self) -> Self {
         Self(Arc::clone(&self.0))
     }
 }
 
-impl<T> Deref for Claims<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
+impl<E> Deref for Claims<E> {
+    type Target = CognitoClaims<E>;
+    fn deref(&self) -> &CognitoClaims<E> {
         &self.0
     }
 }
@@ -85,10 +86,10 @@ mod axum_impl {
         }
     }
 
-    impl<S, T> FromRequestParts<S> for Claims<T>
+    impl<S, E> FromRequestParts<S> for Claims<E>
     where
         S: Send + Sync,
-        T: Send + Sync + 'static,
+        E: Send + Sync + 'static,
     {
         type Rejection = MissingClaims;
 
@@ -97,10 +98,10 @@ mod axum_impl {
         }
     }
 
-    impl<S, T> OptionalFromRequestParts<S> for Claims<T>
+    impl<S, E> OptionalFromRequestParts<S> for Claims<E>
     where
         S: Send + Sync,
-        T: Send + Sync + 'static,
+        E: Send + Sync + 'static,
     {
         type Rejection = Infallible;
 

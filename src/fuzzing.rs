@@ -20,15 +20,34 @@ pub fn bearer_token(headers: &HeaderMap, max_len: usize) -> Result<&str, Error> 
 ///
 /// # Errors
 /// The [`Error`] naming the broken claim rule.
-pub fn parse_claims(payload: &[u8]) -> Result<CognitoClaims, Error> {
-    CognitoClaims::from_payload(payload).map_err(Error::new)
+pub fn parse_claims(
+    payload: &[u8],
+) -> Result<CognitoClaims<serde_json::Map<String, serde_json::Value>>, Error> {
+    crate::claims::Parsed::from_payload(payload)
+        .and_then(crate::claims::Parsed::settle)
+        .map_err(Error::new)
+}
+
+/// [`parse_claims`] with nothing kept of the untyped claims (`E = ()`, the layer's default):
+/// the same verdict, the same typed claims.
+///
+/// # Errors
+/// The [`Error`] naming the broken claim rule.
+pub fn parse_claims_unit(payload: &[u8]) -> Result<CognitoClaims, Error> {
+    crate::claims::Parsed::from_payload(payload)
+        .and_then(crate::claims::Parsed::settle)
+        .map_err(Error::new)
 }
 
 /// The verifier's claim rules (issuer, token use, client, time) on parsed claims.
 ///
 /// # Errors
 /// The [`Error`] naming the first broken rule.
-pub fn check_claims(verifier: &Verifier, claims: &CognitoClaims, now: u64) -> Result<(), Error> {
+pub fn check_claims<E>(
+    verifier: &Verifier,
+    claims: &CognitoClaims<E>,
+    now: u64,
+) -> Result<(), Error> {
     verifier.check(claims, now).map_err(Error::new)
 }
 

@@ -112,7 +112,7 @@ impl<'de> Visitor<'de> for TypedVisitor {
         })
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        StrictValueVisitor.visit_map(map)?;
+        StrictIgnoreVisitor.visit_map(map)?;
         Ok(Typed::Other)
     }
 }
@@ -223,22 +223,102 @@ impl<'de> Visitor<'de> for StrictIgnoreVisitor {
         Ok(empty)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        // Where this is used the members are few (a JOSE header's values are capped): a linear
-        // scan is the cheapest set.
-        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        let mut keys = UniqueKeys::default();
         while let Some(BorrowedStr(key)) = map.next_key::<BorrowedStr<'de>>()? {
-            if keys.contains(&key) {
-                return Err(de::Error::custom("duplicate member"));
-            }
+            keys.insert(key)?;
             map.next_value_seed(StrictIgnore)?;
-            keys.push(key);
         }
         Ok(false)
     }
 }
 
+/// A string value, or `None` for any other value (consumed strictly, like [`StrictIgnore`]).
+pub(crate) struct StrOrIgnore;
+
+impl<'de> DeserializeSeed<'de> for StrOrIgnore {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+        d.deserialize_any(StrOrIgnoreVisitor)
+    }
+}
+
+struct StrOrIgnoreVisitor;
+
+impl<'de> Visitor<'de> for StrOrIgnoreVisitor {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        StrictIgnoreVisitor.visit_seq(seq).map(|_| None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        StrictIgnoreVisitor.visit_map(map).map(|_| None)
+    }
+}
+
+/// Member names seen so far in one object, to refuse a duplicate. A linear scan while they are
+/// few (a JOSE header, a Cognito payload's handful of untyped claims), a hash set beyond: linear
+/// in the number of members whatever it is.
+#[derive(Default)]
+pub(crate) struct UniqueKeys<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: std::collections::HashSet<Cow<'de, str>>,
+}
+
+impl<'de> UniqueKeys<'de> {
+    /// Members scanned linearly before the set switches to hashing.
+    const FEW: usize = 16;
+
+    /// Remembers `key`; a JSON error when it was seen before.
+    #[inline]
+    pub(crate) fn insert<E: de::Error>(&mut self, key: Cow<'de, str>) -> Result<(), E> {
+        let new = if self.few.len() < Self::FEW {
+            let new = !self.few.contains(&key);
+            if new {
+                self.few.push(key);
+            }
+            new
+        } else {
+            if self.many.is_empty() {
+                self.many.extend(self.few.iter().cloned());
+            }
+            self.many.insert(key)
+        };
+        if new {
+            Ok(())
+        } else {
+            Err(E::custom("duplicate member"))
+        }
+    }
+}
+
 /// Inserts a member, failing on a duplicate name.
-pub(crate) fn insert_unique<E: de::Error>(
+fn insert_unique<E: de::Error>(
     map: &mut Map<String, Value>,
     key: String,
     value: Value,

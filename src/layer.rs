@@ -1,14 +1,12 @@
 //! [`CognitoAuthLayer`]: the tower layer, its key set and its refresher.
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use tower_layer::Layer;
 
 use crate::auth::{Authenticator, Readiness};
-use crate::claims::CognitoClaims;
 use crate::config::CognitoConfig;
 use crate::error::StartError;
 use crate::extract::Claims;
@@ -32,8 +30,9 @@ use crate::verifier::Verifier;
 /// always keeping the last good set. The task ends when the last clone of the layer and of its
 /// services is dropped. The request path never awaits, never locks and never fetches.
 ///
-/// `T` is an application claims type deserialized from the same verified payload (see
-/// [`with_claims`](Self::with_claims)); by default only [`CognitoClaims`] are produced.
+/// `E` is the application's own claims type, filled from the same parse of the verified payload
+/// into [`CognitoClaims<E>`](crate::CognitoClaims) (see [`extra_claims`](Self::extra_claims));
+/// `()` by default.
 ///
 /// ```
 /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig};
@@ -52,27 +51,25 @@ use crate::verifier::Verifier;
 /// # let _ = app; Ok(()) }
 /// ```
 #[must_use = "a layer does nothing until it wraps a service"]
-pub struct CognitoAuthLayer<T = CognitoClaims, R = Rfc6750> {
-    auth: Arc<Authenticator>,
+pub struct CognitoAuthLayer<E = (), R = Rfc6750> {
+    auth: Arc<Authenticator<E>>,
     reject: R,
-    _claims: PhantomData<fn() -> T>,
 }
 
-impl<T, R: Clone> Clone for CognitoAuthLayer<T, R> {
+impl<E, R: Clone> Clone for CognitoAuthLayer<E, R> {
     fn clone(&self) -> Self {
         Self {
             auth: Arc::clone(&self.auth),
             reject: self.reject.clone(),
-            _claims: PhantomData,
         }
     }
 }
 
-impl<T, R> fmt::Debug for CognitoAuthLayer<T, R> {
+impl<E, R> fmt::Debug for CognitoAuthLayer<E, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CognitoAuthLayer")
             .field("auth", &self.auth)
-            .field("claims", &std::any::type_name::<T>())
+            .field("extra_claims", &std::any::type_name::<E>())
             .finish()
     }
 }
@@ -168,37 +165,67 @@ impl CognitoAuthLayer {
         Self {
             auth: Arc::new(Authenticator::new(config, issuer, refresher)),
             reject: Rfc6750::checked(&config.layer.realm),
-            _claims: PhantomData,
         }
     }
 }
 
-impl<T, R> CognitoAuthLayer<T, R> {
-    /// Also deserializes the application's own claims type `U` from the verified payload, and
-    /// puts `Claims<U>` into the request extensions next to `Claims<CognitoClaims>`. A token whose
-    /// payload does not deserialize into `U` is rejected (`401`, [`ErrorKind::CustomClaims`](crate::ErrorKind::CustomClaims)).
+impl<E, R> CognitoAuthLayer<E, R> {
+    /// Fills the application's own claims type `F` from the same parse of each verified payload:
+    /// handlers then read [`Claims<F>`](crate::Claims), which derefs to
+    /// [`CognitoClaims<F>`](crate::CognitoClaims) (the Cognito claims, typed, plus
+    /// [`extra`](crate::CognitoClaims::extra): `F`).
     ///
-    /// This costs a second JSON parse of the payload per request; `CognitoClaims` already carries
-    /// every claim (unknown ones in [`other`](CognitoClaims::other)).
-    pub fn with_claims<U>(self) -> CognitoAuthLayer<U, R>
+    /// `F` sees every member [`CognitoClaims`](crate::CognitoClaims) does not type itself (so not
+    /// `sub`, `email`, `cognito:groups`... which are there already), `custom:*` attributes
+    /// included. A token whose payload `F` refuses is rejected once every Cognito rule passed
+    /// (`401`, [`ErrorKind::CustomClaims`](crate::ErrorKind::CustomClaims)). The layer gets a
+    /// verified-token cache of its own for `F`; the key set and its refresher are shared.
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "test-util", feature = "axum"))]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer};
+    /// use tower_cognito::test_util::LocalIssuer;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Tenant {
+    ///     #[serde(rename = "custom:tenant")]
+    ///     tenant: String,
+    /// }
+    ///
+    /// async fn handler(claims: Claims<Tenant>) -> String {
+    ///     format!("{} of {}", claims.sub, claims.extra.tenant)
+    /// }
+    ///
+    /// let issuer = LocalIssuer::new()?;
+    /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    /// let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?.extra_claims::<Tenant>();
+    /// let app: axum::Router = axum::Router::new()
+    ///     .route("/", axum::routing::get(handler))
+    ///     .layer(layer.clone());
+    /// let token = issuer.token().claim("custom:tenant", "acme").build();
+    /// assert_eq!(layer.verify(&token)?.extra.tenant, "acme");
+    /// # let _ = app; Ok(()) }
+    /// # #[cfg(not(all(feature = "test-util", feature = "axum")))]
+    /// # fn main() {}
+    /// ```
+    pub fn extra_claims<F>(self) -> CognitoAuthLayer<F, R>
     where
-        U: DeserializeOwned + Send + Sync + 'static,
+        F: DeserializeOwned + Send + Sync + 'static,
     {
         CognitoAuthLayer {
-            auth: self.auth,
+            auth: Arc::new(self.auth.for_claims::<F>()),
             reject: self.reject,
-            _claims: PhantomData,
         }
     }
 
     /// Answers rejected requests with `reject` instead of the RFC 6750 default ([`Rfc6750`]): a
     /// [`Reject`](crate::Reject) implementation or a closure `Fn(&Error, &http::request::Parts) -> Response<B>`.
     /// The [`Error`](crate::Error) is put into the response's extensions whatever it answers.
-    pub fn reject_with<R2>(self, reject: R2) -> CognitoAuthLayer<T, R2> {
+    pub fn reject_with<R2>(self, reject: R2) -> CognitoAuthLayer<E, R2> {
         CognitoAuthLayer {
             auth: self.auth,
             reject,
-            _claims: PhantomData,
         }
     }
 
@@ -231,7 +258,10 @@ impl<T, R> CognitoAuthLayer<T, R> {
     ///
     /// # Errors
     /// The [`Error`](crate::Error) a request with this token would have been rejected with.
-    pub fn verify(&self, token: &str) -> Result<Claims, crate::Error> {
+    pub fn verify(&self, token: &str) -> Result<Claims<E>, crate::Error>
+    where
+        E: DeserializeOwned + Send + Sync + 'static,
+    {
         self.auth.verify_token(token).map(Claims)
     }
 
@@ -258,8 +288,8 @@ impl<T, R> CognitoAuthLayer<T, R> {
     }
 }
 
-impl<S, T, R: Clone> Layer<S> for CognitoAuthLayer<T, R> {
-    type Service = CognitoAuth<S, T, R>;
+impl<S, E, R: Clone> Layer<S> for CognitoAuthLayer<E, R> {
+    type Service = CognitoAuth<S, E, R>;
 
     fn layer(&self, inner: S) -> Self::Service {
         CognitoAuth::new(inner, Arc::clone(&self.auth), self.reject.clone())

@@ -1,7 +1,6 @@
 //! [`CognitoAuth`]: the service the layer wraps around an inner service.
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -10,7 +9,6 @@ use serde::de::DeserializeOwned;
 use tower_service::Service;
 
 use crate::auth::Authenticator;
-use crate::claims::CognitoClaims;
 use crate::future::ResponseFuture;
 use crate::rejection::{Reject, Rfc6750};
 
@@ -20,20 +18,21 @@ use crate::rejection::{Reject, Rfc6750};
 /// `call`: no boxing, no clone of the inner service, `poll_ready` passed through, the inner error
 /// type unchanged (a rejection is a response, not an error). `R` builds the rejection responses
 /// ([`Rfc6750`] by default).
-pub struct CognitoAuth<S, T = CognitoClaims, R = Rfc6750> {
+///
+/// `E` is the application's claims type of [`CognitoClaims<E>`](crate::CognitoClaims) (`()` by
+/// default); the claims go into the request extensions as [`Claims<E>`](crate::Claims).
+pub struct CognitoAuth<S, E = (), R = Rfc6750> {
     inner: S,
-    auth: Arc<Authenticator>,
+    auth: Arc<Authenticator<E>>,
     reject: R,
-    _claims: PhantomData<fn() -> T>,
 }
 
-impl<S, T, R> CognitoAuth<S, T, R> {
-    pub(crate) fn new(inner: S, auth: Arc<Authenticator>, reject: R) -> Self {
+impl<S, E, R> CognitoAuth<S, E, R> {
+    pub(crate) fn new(inner: S, auth: Arc<Authenticator<E>>, reject: R) -> Self {
         Self {
             inner,
             auth,
             reject,
-            _claims: PhantomData,
         }
     }
     /// The inner service.
@@ -50,18 +49,17 @@ impl<S, T, R> CognitoAuth<S, T, R> {
     }
 }
 
-impl<S: Clone, T, R: Clone> Clone for CognitoAuth<S, T, R> {
+impl<S: Clone, E, R: Clone> Clone for CognitoAuth<S, E, R> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
             auth: Arc::clone(&self.auth),
             reject: self.reject.clone(),
-            _claims: PhantomData,
         }
     }
 }
 
-impl<S: fmt::Debug, T, R> fmt::Debug for CognitoAuth<S, T, R> {
+impl<S: fmt::Debug, E, R> fmt::Debug for CognitoAuth<S, E, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CognitoAuth")
             .field("inner", &self.inner)
@@ -71,11 +69,11 @@ impl<S: fmt::Debug, T, R> fmt::Debug for CognitoAuth<S, T, R> {
     }
 }
 
-impl<S, T, R, ReqBody, ResBody> Service<Request<ReqBody>> for CognitoAuth<S, T, R>
+impl<S, E, R, ReqBody, ResBody> Service<Request<ReqBody>> for CognitoAuth<S, E, R>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     R: Reject<ResBody>,
-    T: DeserializeOwned + Send + Sync + 'static,
+    E: DeserializeOwned + Send + Sync + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -91,7 +89,7 @@ where
         let (mut parts, body) = req.into_parts();
         match self
             .auth
-            .authenticate::<T>(&parts.headers, &mut parts.extensions)
+            .authenticate(&parts.headers, &mut parts.extensions)
         {
             Ok(()) => ResponseFuture::inner(self.inner.call(Request::from_parts(parts, body))),
             Err(error) => {

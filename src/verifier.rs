@@ -2,15 +2,15 @@
 //! reads of its own. The claim rules live here; the structure in [`jws`](crate::jws), the header
 //! in [`header`](crate::header).
 
-use std::cell::OnceCell;
 use std::fmt;
-use std::ops::Deref;
 
-use crate::claims::{Audience, CognitoClaims, TokenUse};
+use serde::de::DeserializeOwned;
+
+use crate::claims::{Audience, CognitoClaims, Parsed, TokenUse};
 use crate::config::{AcceptTokenUse, CognitoConfig};
 use crate::error::{Error, ErrorKind};
 use crate::header::segment_kid;
-use crate::jws::{b64, decode, decode_into, split};
+use crate::jws::{b64, decode_into, split};
 use crate::keys::{KeySet, VerifyingKey};
 
 /// Largest RSA signature accepted: 8192-bit keys.
@@ -70,20 +70,35 @@ impl Verifier {
     /// An [`Error`] naming the first rule the token breaks. An empty key set gives
     /// [`ErrorKind::KeysUnavailable`].
     pub fn verify(&self, token: &str, keys: &KeySet, now: u64) -> Result<CognitoClaims, Error> {
-        let (claims, _) = self.verify_parts(token, keys)?;
+        self.verify_as(token, keys, now)
+    }
+
+    /// [`verify`](Self::verify), with the application's own claims type `E` filled from the same
+    /// parse of the payload (see [`CognitoClaims`]).
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify), and [`ErrorKind::CustomClaims`] when every Cognito rule passed
+    /// but the payload does not deserialize into `E`.
+    pub fn verify_as<E: DeserializeOwned>(
+        &self,
+        token: &str,
+        keys: &KeySet,
+        now: u64,
+    ) -> Result<CognitoClaims<E>, Error> {
+        let claims = self.verify_parts::<E>(token, keys)?;
         self.check_time(&claims, now)?;
-        Ok(claims)
+        Ok(claims.settle()?)
     }
 
     /// Verifies everything that does not depend on the time: structure, header, key, signature,
-    /// and the claim rules of [`check_identity`](Self::check_identity). Also gives the payload
-    /// (for an application's own claims type). The time rules are [`check_time`](Self::check_time),
-    /// which the layer runs on cache hits and misses alike.
-    pub(crate) fn verify_parts<'t>(
+    /// and the claim rules of [`check_identity`](Self::check_identity). The time rules are
+    /// [`check_time`](Self::check_time), which the layer runs on cache hits and misses alike; then
+    /// [`Parsed::settle`] says whether the application's type took the payload.
+    pub(crate) fn verify_parts<E: DeserializeOwned>(
         &self,
-        token: &'t str,
+        token: &str,
         keys: &KeySet,
-    ) -> Result<(CognitoClaims, Payload<'t>), ErrorKind> {
+    ) -> Result<Parsed<E>, ErrorKind> {
         let bytes = token.as_bytes();
         if bytes.len() > self.config.layer.max_token_size {
             return Err(ErrorKind::TokenTooLarge);
@@ -115,26 +130,20 @@ impl Verifier {
             return Err(ErrorKind::InvalidSignature);
         }
 
-        let claims = CognitoClaims::from_payload(payload)?;
+        let claims = Parsed::<E>::from_payload(payload)?;
         self.check_identity(&claims)?;
-        Ok((
-            claims,
-            Payload {
-                encoded: parts.payload,
-                decoded: OnceCell::new(),
-            },
-        ))
+        Ok(claims)
     }
 
     /// Every claim rule (identity, then time), on claims whose signature verified.
     #[cfg(fuzzing)]
-    pub(crate) fn check(&self, c: &CognitoClaims, now: u64) -> Result<(), ErrorKind> {
+    pub(crate) fn check<E>(&self, c: &CognitoClaims<E>, now: u64) -> Result<(), ErrorKind> {
         self.check_identity(c)?;
         self.check_time(c, now)
     }
 
     /// The claim rules that do not depend on the time: issuer, token use, app client.
-    fn check_identity(&self, c: &CognitoClaims) -> Result<(), ErrorKind> {
+    fn check_identity<E>(&self, c: &CognitoClaims<E>) -> Result<(), ErrorKind> {
         let cfg = &self.config;
         if !cfg.issuer_matches(&c.iss) {
             return Err(ErrorKind::InvalidIssuer);
@@ -164,7 +173,7 @@ impl Verifier {
     /// every request, cache hit or miss, so a token the verifier would reject at this instant is
     /// never let through by the cache (a clock that steps back included).
     #[inline]
-    pub(crate) fn check_time(&self, c: &CognitoClaims, now: u64) -> Result<(), ErrorKind> {
+    pub(crate) fn check_time<E>(&self, c: &CognitoClaims<E>, now: u64) -> Result<(), ErrorKind> {
         let cfg = &self.config;
         // Time claims are at most MAX_NUMERIC_DATE, so these sums cannot overflow; saturate anyway.
         let leeway = cfg.layer.leeway;
@@ -192,22 +201,5 @@ pub(crate) fn header_key<'k>(
     match keys.is_empty() {
         true => Ok(None),
         false => keys.get(&kid).map(Some).ok_or(ErrorKind::UnknownKeyId),
-    }
-}
-
-/// The payload of a verified token, as bytes (`Deref<Target = [u8]>`), for an application's own
-/// claims type. The verifier parses its claims from a copy decoded on the stack; most layers never
-/// need the bytes again, so they are decoded again only on first use, never allocated otherwise.
-pub(crate) struct Payload<'t> {
-    encoded: &'t [u8],
-    decoded: OnceCell<Vec<u8>>,
-}
-
-impl Deref for Payload<'_> {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        // The segment decoded once already, so this never falls back to the empty default.
-        self.decoded
-            .get_or_init(|| decode(self.encoded).unwrap_or_default())
     }
 }

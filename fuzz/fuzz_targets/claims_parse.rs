@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tower_cognito::fuzzing::{check_claims, parse_claims};
+use tower_cognito::fuzzing::{check_claims, parse_claims, parse_claims_unit};
 use tower_cognito_fuzz::{FIXTURE, NOW};
 
 /// 9999-12-31T23:59:59Z, the latest time claim the parser accepts.
@@ -14,9 +14,18 @@ const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
 
 fuzz_target!(|data: &[u8]| {
     let f = &*FIXTURE;
-    let Ok(claims) = parse_claims(data) else {
-        return;
+    // The layer's default (`E = ()`: untyped claims checked and dropped) and the keep-everything
+    // parse give the same verdict and the same typed claims.
+    let unit = parse_claims_unit(data);
+    let claims = match parse_claims(data) {
+        Ok(claims) => claims,
+        Err(e) => {
+            assert_eq!(unit.map(|_| ()).map_err(|u| *u.kind()), Err(*e.kind()));
+            return;
+        }
     };
+    let unit = unit.expect("the unit parse accepts what the full parse accepts");
+    assert_eq!(unit, claims.clone().map_extra(|_| ()));
     for t in [Some(claims.exp), claims.iat, claims.nbf, claims.auth_time]
         .into_iter()
         .flatten()
@@ -29,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
 
     let json = serde_json::to_vec(&claims).expect("claims serialize");
     let again = parse_claims(&json).expect("serialized claims parse again");
-    // `other` may hold floats, which need not round-trip to the last bit: compare the rest.
+    // `extra` may hold floats, which need not round-trip to the last bit: compare the rest.
     assert_eq!(
         (
             &again.sub,
@@ -64,6 +73,6 @@ fuzz_target!(|data: &[u8]| {
             &claims.custom
         ),
     );
-    assert!(again.other.keys().eq(claims.other.keys()));
+    assert!(again.extra.keys().eq(claims.extra.keys()));
     assert_eq!(check_claims(&f.verifier, &again, NOW), verdict);
 });

@@ -6,7 +6,10 @@ use super::error::{ClientError, ProtocolError};
 use super::secret::Secret;
 use super::wire;
 use crate::claims::CognitoClaims;
+use serde::de::DeserializeOwned;
+
 use crate::error::Error;
+use crate::extract::Claims;
 use crate::keys::KeySet;
 use crate::layer::CognitoAuthLayer;
 use crate::verifier::Verifier;
@@ -91,11 +94,11 @@ impl Tokens {
     /// [`ErrorKind::KeysUnavailable`](crate::ErrorKind::KeysUnavailable)).
     ///
     /// [`AcceptTokenUse::Access`]: crate::AcceptTokenUse::Access
-    pub fn verify_access<T, R>(
-        &self,
-        layer: &CognitoAuthLayer<T, R>,
-    ) -> Result<CognitoClaims, Error> {
-        verify_with_layer(&self.access_token, layer)
+    pub fn verify_access<E, R>(&self, layer: &CognitoAuthLayer<E, R>) -> Result<Claims<E>, Error>
+    where
+        E: DeserializeOwned + Send + Sync + 'static,
+    {
+        layer.verify(self.access_token.expose())
     }
 
     /// Verifies the ID token with the verifier, key set and clock of `layer`.
@@ -106,8 +109,11 @@ impl Tokens {
     /// The [`Error`] the layer would reject the token with.
     ///
     /// [`AcceptTokenUse::Id`]: crate::AcceptTokenUse::Id
-    pub fn verify_id<T, R>(&self, layer: &CognitoAuthLayer<T, R>) -> Result<CognitoClaims, Error> {
-        verify_with_layer(&self.id_token, layer)
+    pub fn verify_id<E, R>(&self, layer: &CognitoAuthLayer<E, R>) -> Result<Claims<E>, Error>
+    where
+        E: DeserializeOwned + Send + Sync + 'static,
+    {
+        layer.verify(self.id_token.expose())
     }
 
     /// Verifies the access token with `verifier` and `keys` at `now` (seconds since the Unix
@@ -157,13 +163,4 @@ fn lifetime_from_payload(token: &str) -> Option<u64> {
         .ok()?;
     let times: Times = serde_json::from_slice(&bytes).ok()?;
     times.exp.checked_sub(times.iat)
-}
-
-fn verify_with_layer<T, R>(
-    token: &Secret,
-    layer: &CognitoAuthLayer<T, R>,
-) -> Result<CognitoClaims, Error> {
-    layer
-        .verify(token.expose())
-        .map(|claims| std::sync::Arc::unwrap_or_clone(claims.0))
 }

@@ -295,7 +295,7 @@ struct Tenant {
 #[tokio::test]
 async fn application_claims_are_cached_too() {
     let (issuer, _) = fixed_issuer();
-    let layer = static_layer(&issuer, 1024).with_claims::<Tenant>();
+    let layer = static_layer(&issuer, 1024).extra_claims::<Tenant>();
     let mut claims = issuer.access_claims();
     claims.insert("custom:tenant".into(), json!("t-42"));
     let token = issuer.sign(&claims);
@@ -321,13 +321,13 @@ async fn application_claims_are_cached_too() {
         assert_eq!(res.status(), 200);
         seen.push(
             res.extensions()
-                .get::<Option<Arc<Tenant>>>()
+                .get::<Option<Arc<tower_cognito::CognitoClaims<Tenant>>>>()
                 .cloned()
                 .flatten()
                 .unwrap(),
         );
     }
-    assert_eq!(seen[0].tenant, "t-42");
+    assert_eq!(seen[0].extra.tenant, "t-42");
     assert!(Arc::ptr_eq(&seen[0], &seen[1]));
 }
 

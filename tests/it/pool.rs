@@ -422,8 +422,12 @@ async fn new_password_required() {
         .unwrap()
         .tokens()
         .unwrap();
-    let id = tokens.verify_id(&f.layer).unwrap();
-    assert_eq!(id.other.get("name"), Some(&json!("Hank Hill")));
+    let all = f
+        .layer
+        .clone()
+        .extra_claims::<serde_json::Map<String, serde_json::Value>>();
+    let id = tokens.verify_id(&all).unwrap();
+    assert_eq!(id.claim("name"), Some(&json!("Hank Hill")));
     assert_eq!(f.pool.user_status("hank"), Some(UserStatus::Confirmed));
     // The session is used up; the new password works, the temporary one does not.
     let (kind, _) = cognito_error(f.client.respond_to_challenge(&challenge, &answer).await);

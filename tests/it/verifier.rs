@@ -949,7 +949,13 @@ fn accepted_claims_are_typed() {
     claims.insert("cognito:groups".into(), json!(["users", "admins"]));
     claims.insert("custom:tenant".into(), json!("acme"));
     claims.insert("x-trigger".into(), json!({ "k": [1] }));
-    let c = v.verify(&f.sign(&claims), &f.keys_a, NOW).unwrap();
+    let c = v
+        .verify_as::<serde_json::Map<String, serde_json::Value>>(&f.sign(&claims), &f.keys_a, NOW)
+        .unwrap();
+    assert_eq!(
+        v.verify(&f.sign(&claims), &f.keys_a, NOW).unwrap(),
+        c.clone().map_extra(|_| ())
+    );
     assert_eq!(c.token_use, TokenUse::Access);
     assert_eq!(c.sub, "a1b2c3d4-0000-4000-8000-000000000001");
     assert_eq!(c.iss, f.a.issuer());
