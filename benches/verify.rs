@@ -90,7 +90,7 @@ fn bench(c: &mut Criterion) {
     for (v, token) in [(&verifier, &hostile), (&verifier_8x, &hostile_8x)] {
         assert_eq!(
             v.verify(token, &keys, now).unwrap_err().kind(),
-            &tower_cognito::ErrorKind::InvalidType
+            tower_cognito::ErrorKind::InvalidType
         );
     }
 
@@ -150,7 +150,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| verifier.verify(black_box(&id), &keys, now).unwrap())
     });
     g.bench_function("verify_tenant_token", |b| {
-        b.iter(|| verifier.verify(black_box(&with_tenant), &keys, now).unwrap())
+        b.iter(|| {
+            verifier
+                .verify(black_box(&with_tenant), &keys, now)
+                .unwrap()
+        })
     });
     g.bench_function("verify_tenant_token_extra_claims", |b| {
         b.iter(|| {

@@ -26,8 +26,8 @@ impl Error {
     }
 
     /// What went wrong.
-    pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
     }
 
     /// A token that passed every rule but is refused by the application's own check (`401

@@ -250,7 +250,7 @@ impl<E, R> CognitoAuthLayer<E, R> {
     /// let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
     /// let claims = layer.verify(&issuer.access_token())?;
     /// assert_eq!(claims.client_id.as_deref(), Some(issuer.client_id()));
-    /// assert_eq!(layer.verify("not-a-token").unwrap_err().kind(), &ErrorKind::Malformed);
+    /// assert_eq!(layer.verify("not-a-token").unwrap_err().kind(), ErrorKind::Malformed);
     /// # Ok(()) }
     /// # #[cfg(not(feature = "test-util"))]
     /// # fn main() {}

@@ -32,7 +32,7 @@ const PAYLOAD_BUF_LEN: usize = 2048;
 ///     .build()?;
 /// let verifier = Verifier::new(&config);
 /// let err = verifier.verify("not.a.token", &KeySet::empty(), 1_700_000_000).unwrap_err();
-/// assert_eq!(err.kind(), &ErrorKind::Malformed);
+/// assert_eq!(err.kind(), ErrorKind::Malformed);
 /// # Ok::<(), tower_cognito::ConfigError>(())
 /// ```
 #[derive(Clone)]

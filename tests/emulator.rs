@@ -328,7 +328,7 @@ where
         .extensions()
         .get::<Error>()
         .expect("a rejection carries its Error");
-    Err((response.status(), *error.kind()))
+    Err((response.status(), error.kind()))
 }
 
 async fn send(layer: &CognitoAuthLayer, token: &str) -> Result<Claims, (StatusCode, ErrorKind)> {

@@ -23,7 +23,7 @@ use super::LocalIssuer;
 /// let other_pool = LocalIssuer::builder().user_pool_id("us-east-1_Other9").build()?;
 /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
 /// let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
-/// let refused = |token: String| *layer.verify(&token).unwrap_err().kind();
+/// let refused = |token: String| layer.verify(&token).unwrap_err().kind();
 ///
 /// assert!(layer.verify(&issuer.token().build()).is_ok());
 /// assert!(matches!(refused(issuer.token().expired().build()), ErrorKind::Expired { .. }));

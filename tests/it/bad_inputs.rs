@@ -553,7 +553,7 @@ async fn answer(svc: Svc, authorization: &[Vec<u8>]) -> Result<Answer, String> {
     };
     let challenge = single(WWW_AUTHENTICATE)?;
     let retry_after = single(RETRY_AFTER)?;
-    let kind = res.extensions().get::<Error>().map(|e| *e.kind());
+    let kind = res.extensions().get::<Error>().map(|e| e.kind());
     let status = res.status().as_u16();
     let body = res.into_body();
     let body = match body.strip_prefix("ok ") {

@@ -110,11 +110,7 @@ async fn a_hit_applies_every_time_rule_at_the_current_instant() {
             clock.set(now);
             let verified = layer.verifier().verify(&token, &layer.key_set(), now);
             let got = answer(&layer, &token).await;
-            assert_eq!(
-                got.kind,
-                verified.as_ref().err().map(|e| *e.kind()),
-                "{now}"
-            );
+            assert_eq!(got.kind, verified.as_ref().err().map(|e| e.kind()), "{now}");
             if let Some(claims) = got.claims {
                 // Served from the cache, not verified again.
                 assert!(Arc::ptr_eq(&claims, &cached), "{now}");
@@ -425,11 +421,11 @@ async fn layer_verify_is_the_request_path_without_http() {
     // The grammar and the size cap, as for a header.
     assert_eq!(
         layer.verify("a.b=.c").unwrap_err().kind(),
-        &ErrorKind::InvalidRequest(tower_cognito::RequestError::InvalidCharacters)
+        ErrorKind::InvalidRequest(tower_cognito::RequestError::InvalidCharacters)
     );
     assert_eq!(
         layer.verify(&"a".repeat(9 * 1024)).unwrap_err().kind(),
-        &ErrorKind::TokenTooLarge
+        ErrorKind::TokenTooLarge
     );
 
     // A rotated key: unknown at first, then the nudged refetch (after the cooldown) picks it up.
@@ -438,7 +434,7 @@ async fn layer_verify_is_the_request_path_without_http() {
     let rotated = issuer.access_token();
     assert_eq!(
         layer.verify(&rotated).unwrap_err().kind(),
-        &ErrorKind::UnknownKeyId
+        ErrorKind::UnknownKeyId
     );
     advance_until_fetched(&layer, Duration::from_secs(10), fetches + 1).await;
     assert!(layer.key_set().contains(&kid));

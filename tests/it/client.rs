@@ -1381,7 +1381,7 @@ mod verify {
         assert_eq!(claims.sub, "a1b2c3d4-0000-4000-8000-000000000001");
         assert_eq!(
             tokens.verify_id(&access_layer).unwrap_err().kind(),
-            &ErrorKind::TokenUseNotAccepted
+            ErrorKind::TokenUseNotAccepted
         );
 
         let any_layer = CognitoAuthLayer::with_key_set(
@@ -1414,7 +1414,7 @@ mod verify {
                 .verify_access_with(&verifier, &issuer.key_set(), issuer.now())
                 .unwrap_err()
                 .kind(),
-            &ErrorKind::TokenUseNotAccepted
+            ErrorKind::TokenUseNotAccepted
         );
         let expired = issuer.now() + 3 * 3600;
         assert!(matches!(

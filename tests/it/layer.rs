@@ -98,7 +98,7 @@ async fn send(app: &Router, req: Request<Body>) -> Answer {
     let challenge = header(WWW_AUTHENTICATE);
     let retry_after = header(RETRY_AFTER);
     let status = res.status();
-    let kind = res.extensions().get::<Error>().map(|e| *e.kind());
+    let kind = res.extensions().get::<Error>().map(|e| e.kind());
     let bytes = axum::body::to_bytes(res.into_body(), 1024 * 1024)
         .await
         .unwrap();
@@ -596,6 +596,7 @@ async fn plain_tower_service_with_string_bodies() {
             exp: NOW - 3600,
             now: NOW
         })
+        .copied()
     );
     assert_eq!(
         res.into_body(),
@@ -651,7 +652,7 @@ async fn plain_tower_service_with_full_bodies() {
     );
     assert_eq!(
         res.extensions().get::<Error>().map(Error::kind),
-        Some(&ErrorKind::TokenUseNotAccepted)
+        Some(&ErrorKind::TokenUseNotAccepted).copied()
     );
     let body = res.into_body().collect().await.unwrap().to_bytes();
     assert!(body.is_empty());
@@ -796,7 +797,7 @@ async fn inner_error_type_is_unchanged() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         res.extensions().get::<Error>().map(Error::kind),
-        Some(&ErrorKind::MissingCredentials)
+        Some(&ErrorKind::MissingCredentials).copied()
     );
 }
 
@@ -844,7 +845,7 @@ async fn a_closure_chooses_the_rejection_from_the_request() {
     assert_eq!(
         json.extensions()
             .get::<tower_cognito::Error>()
-            .map(|e| *e.kind()),
+            .map(|e| e.kind()),
         Some(ErrorKind::Malformed)
     );
 

@@ -261,7 +261,7 @@ fn kind(response: &Response<String>) -> Option<ErrorKind> {
     response
         .extensions()
         .get::<tower_cognito::Error>()
-        .map(|e| *e.kind())
+        .map(|e| e.kind())
 }
 
 async fn assert_accepted(layer: &CognitoAuthLayer, token: &str) {

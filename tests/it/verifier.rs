@@ -244,7 +244,7 @@ fn run(shared: Vec<Row>, own: Vec<Case>) {
             .verifier(c.v)
             .verify(&c.token, f.keys(c.k), NOW)
             .map(|_| ())
-            .map_err(|e| *e.kind());
+            .map_err(|e| e.kind());
         if got != c.expect {
             failures.push(format!(
                 "{} ({:?}, keys {:?}): expected {:?}, got {:?}",
@@ -1015,7 +1015,7 @@ fn errors_never_carry_token_content() {
         &Value::Object(with(f.access(), "iss", json!("https://SECRET-ISS.example"))),
     );
     let e = f.access.verify(&token, &f.keys_a, NOW).unwrap_err();
-    assert_eq!(e.kind(), &ErrorKind::UnknownKeyId);
+    assert_eq!(e.kind(), ErrorKind::UnknownKeyId);
     let shown = format!("{e} {e:?} {}", e.description());
     assert!(!shown.contains("SECRET"), "{shown}");
 
@@ -1025,7 +1025,7 @@ fn errors_never_carry_token_content() {
         json!("https://SECRET-ISS.example"),
     ));
     let e = f.access.verify(&token, &f.keys_a, NOW).unwrap_err();
-    assert_eq!(e.kind(), &ErrorKind::InvalidIssuer);
+    assert_eq!(e.kind(), ErrorKind::InvalidIssuer);
     let shown = format!("{e} {e:?} {}", e.description());
     assert!(!shown.contains("SECRET"), "{shown}");
 }

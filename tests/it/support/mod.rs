@@ -69,7 +69,7 @@ pub(crate) async fn answer(layer: &CognitoAuthLayer, token: &str) -> Answer {
         kind: res
             .extensions()
             .get::<tower_cognito::Error>()
-            .map(|e| *e.kind()),
+            .map(|e| e.kind()),
         retry_after: res.headers().contains_key("retry-after"),
         claims: res
             .extensions()
