@@ -100,7 +100,8 @@ pub use source::{FetchError, JwksSource};
 pub use verifier::Verifier;
 
 /// Every ```` ```rust ```` snippet of the README is compiled (and run unless `no_run`) as a
-/// doctest, so none can go stale; they use the `axum`, `test-util` and `client` features.
+/// doctest, so none can go stale; they use the `axum`, `test-util` and `client` features, and the
+/// tonic snippet the `tonic` and `tonic-health` dev-dependencies.
 #[cfg(all(doctest, feature = "axum", feature = "test-util", feature = "client"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
