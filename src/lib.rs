@@ -6,7 +6,9 @@
 //! task, verifies the bearer token of every request with every Cognito rule (RS256 only, `kid`,
 //! signature, exact `iss`, `token_use`, `client_id`/`aud`, `exp`/`nbf`/`iat`), and puts the typed
 //! [`CognitoClaims`] into the request, where handlers take them with the [`Claims`] extractor.
-//! Failures are answered per RFC 6750 (`401`/`400`/`503` with `WWW-Authenticate`).
+//! Failures are answered per RFC 6750 (`401`/`400`/`503` with `WWW-Authenticate`), in the gRPC
+//! form (`grpc-status` 16, 7 or 14) for gRPC requests, or as RFC 9457 problem documents with
+//! [`ProblemJson`].
 //!
 //! ```
 //! use axum::{Router, routing::get};
@@ -90,7 +92,7 @@ pub use extract::MissingClaims;
 pub use keys::{JwksError, KeySet};
 pub use keystore::RefreshStats;
 pub use layer::CognitoAuthLayer;
-pub use rejection::{Reject, Rfc6750};
+pub use rejection::{ProblemJson, Reject, Rfc6750, is_grpc_request};
 pub use service::CognitoAuth;
 #[cfg(feature = "reqwest")]
 pub use source::ReqwestJwks;
@@ -98,7 +100,8 @@ pub use source::{FetchError, JwksSource};
 pub use verifier::Verifier;
 
 /// Every ```` ```rust ```` snippet of the README is compiled (and run unless `no_run`) as a
-/// doctest, so none can go stale; they use the `axum`, `test-util` and `client` features.
+/// doctest, so none can go stale; they use the `axum`, `test-util` and `client` features, and the
+/// tonic snippet the `tonic` and `tonic-health` dev-dependencies.
 #[cfg(all(doctest, feature = "axum", feature = "test-util", feature = "client"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

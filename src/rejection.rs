@@ -1,15 +1,32 @@
 //! How a rejected request is answered: the [`Reject`] trait, chosen as a type parameter of the
-//! layer (nothing boxed per request), implemented by closures too, and [`Rfc6750`], the default.
+//! layer (nothing boxed per request), implemented by closures too, and the ready-made answers:
+//! [`Rfc6750`], the default, and [`ProblemJson`], an RFC 9457 body for JSON APIs. Both answer gRPC
+//! requests ([`is_grpc_request`]) in the gRPC form: HTTP `200` with `grpc-status` and
+//! `grpc-message`, since gRPC clients read the status there.
 
-use http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::request::Parts;
-use http::{HeaderValue, Response};
+use http::{HeaderMap, HeaderName, HeaderValue, Response};
+use serde::Serialize;
 
 use crate::config::is_qdtext;
 use crate::error::{Challenge, Error};
 
 /// Seconds a client is asked to wait when no key set is available yet.
 const RETRY_AFTER_SECS: HeaderValue = HeaderValue::from_static("5");
+
+/// `content-type` of the gRPC form (a trailers-only response: the status is in the headers).
+const GRPC_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/grpc");
+const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+/// gRPC status codes: UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE.
+const GRPC_UNAUTHENTICATED: HeaderValue = HeaderValue::from_static("16");
+const GRPC_PERMISSION_DENIED: HeaderValue = HeaderValue::from_static("7");
+const GRPC_UNAVAILABLE: HeaderValue = HeaderValue::from_static("14");
+
+/// `content-type` of [`ProblemJson`] bodies (RFC 9457 §3).
+const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
 
 /// Builds the response to a rejected request, from the error and the request's parts (so the
 /// answer can depend on the request: a gRPC or a JSON answer for the requests that want one).
@@ -34,7 +51,8 @@ const RETRY_AFTER_SECS: HeaderValue = HeaderValue::from_static("5");
 ///             *response.status_mut() = error.status();
 ///             response
 ///         } else {
-///             rfc6750.response(error)
+///             // The default's answer: gRPC form for gRPC requests, RFC 6750 otherwise.
+///             rfc6750.response_for(error, parts)
 ///         }
 ///     },
 /// );
@@ -55,9 +73,55 @@ where
     }
 }
 
+/// Whether a request is a gRPC call: its `content-type` starts with `application/grpc` (any
+/// case; `application/grpc+proto`, `application/grpc-web` and parameters included). The
+/// ready-made rejections answer those in the gRPC form.
+pub fn is_grpc_request(headers: &HeaderMap) -> bool {
+    const PREFIX: &[u8] = b"application/grpc";
+    headers.get(CONTENT_TYPE).is_some_and(|value| {
+        value
+            .as_bytes()
+            .get(..PREFIX.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(PREFIX))
+    })
+}
+
 /// The default answer, RFC 6750 §3: the error's status, an empty body (`B::default()`, so any
 /// body type works), and the `WWW-Authenticate: Bearer` challenge with the realm, the `error` code
 /// and a fixed `error_description` (never anything from the request); `Retry-After` on `503`.
+///
+/// gRPC requests ([`is_grpc_request`]) get the gRPC form instead ([`grpc_response`](Self::grpc_response)):
+/// HTTP `200`, `grpc-status` `16` (UNAUTHENTICATED, for `400` and `401`), `7`
+/// (PERMISSION_DENIED, `403`) or `14` (UNAVAILABLE, `503`), a fixed `grpc-message`, and the same
+/// `WWW-Authenticate` (or `Retry-After`) in the metadata.
+///
+/// ```
+/// use http::{Request, Response, header};
+/// use tower_cognito::{Error, ErrorKind, Reject, Rfc6750};
+///
+/// let rfc6750 = Rfc6750::new("api")?;
+/// let error = Error::from(ErrorKind::InvalidSignature);
+///
+/// let (http, ()) = Request::new(()).into_parts();
+/// let response: Response<()> = rfc6750.reject(&error, &http);
+/// assert_eq!(response.status(), 401);
+/// assert_eq!(
+///     response.headers()[header::WWW_AUTHENTICATE],
+///     r#"Bearer realm="api", error="invalid_token", error_description="invalid signature""#
+/// );
+///
+/// let (grpc, ()) = Request::builder()
+///     .header(header::CONTENT_TYPE, "application/grpc")
+///     .body(())?
+///     .into_parts();
+/// let response: Response<()> = rfc6750.reject(&error, &grpc);
+/// assert_eq!(response.status(), 200);
+/// assert_eq!(response.headers()["grpc-status"], "16");
+/// assert_eq!(response.headers()["grpc-message"], "invalid signature");
+/// assert_eq!(response.headers()[header::CONTENT_TYPE], "application/grpc");
+/// assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Rfc6750 {
     realm: Box<str>,
@@ -87,11 +151,41 @@ impl Rfc6750 {
         }
     }
 
-    /// The response for `error` (without the error in the extensions: the layer adds it).
+    /// The HTTP response for `error`, whatever the request (without the error in the extensions:
+    /// the layer adds it).
     pub fn response<B: Default>(&self, error: &Error) -> Response<B> {
         let mut response = Response::new(B::default());
         *response.status_mut() = error.status();
+        self.challenge(error, response.headers_mut());
+        response
+    }
+
+    /// The gRPC form for `error`, whatever the request: a trailers-only response (HTTP `200`,
+    /// `content-type: application/grpc`, an empty body) with `grpc-status`, a fixed `grpc-message`
+    /// and the `WWW-Authenticate` challenge (or `Retry-After`) of [`response`](Self::response).
+    pub fn grpc_response<B: Default>(&self, error: &Error) -> Response<B> {
+        let mut response = Response::new(B::default());
         let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, GRPC_CONTENT_TYPE);
+        headers.insert(GRPC_STATUS, grpc_status(error));
+        headers.insert(GRPC_MESSAGE, grpc_message(error));
+        self.challenge(error, headers);
+        response
+    }
+
+    /// What the layer answers with this rejection: [`grpc_response`](Self::grpc_response) for a
+    /// gRPC request ([`is_grpc_request`]), [`response`](Self::response) otherwise. For closures
+    /// that answer some requests themselves and leave the rest to the default.
+    pub fn response_for<B: Default>(&self, error: &Error, request: &Parts) -> Response<B> {
+        if is_grpc_request(&request.headers) {
+            self.grpc_response(error)
+        } else {
+            self.response(error)
+        }
+    }
+
+    /// Adds the `WWW-Authenticate` challenge for `error`, or `Retry-After` when it is a `503`.
+    fn challenge(&self, error: &Error, headers: &mut HeaderMap) {
         match error.kind().challenge() {
             Challenge::None => {
                 headers.insert(WWW_AUTHENTICATE, self.bare.clone());
@@ -116,14 +210,158 @@ impl Rfc6750 {
                 headers.insert(RETRY_AFTER, RETRY_AFTER_SECS);
             }
         }
-        response
     }
 }
 
 impl<B: Default> Reject<B> for Rfc6750 {
-    fn reject(&self, error: &Error, _: &Parts) -> Response<B> {
-        self.response(error)
+    fn reject(&self, error: &Error, request: &Parts) -> Response<B> {
+        self.response_for(error, request)
     }
+}
+
+/// The gRPC status code of `error`: every credential failure (no token, a malformed
+/// `authorization`, any token failure) is UNAUTHENTICATED.
+fn grpc_status(error: &Error) -> HeaderValue {
+    match error.kind().challenge() {
+        Challenge::None | Challenge::InvalidRequest | Challenge::InvalidToken => {
+            GRPC_UNAUTHENTICATED
+        }
+        Challenge::InsufficientScope => GRPC_PERMISSION_DENIED,
+        Challenge::Unavailable => GRPC_UNAVAILABLE,
+    }
+}
+
+/// The `grpc-message` of `error`: its fixed description, a static header value (nothing
+/// allocated).
+fn grpc_message(error: &Error) -> HeaderValue {
+    let description = error.description();
+    // gRPC percent-encodes `grpc-message` outside printable ASCII and `%`. The crate's own
+    // descriptions are plain printable ASCII and go as they are; a custom check's description that
+    // is not is replaced by a generic one of its status.
+    if !description.is_empty()
+        && description
+            .bytes()
+            .all(|b| (0x20..=0x7e).contains(&b) && b != b'%')
+    {
+        // Cannot panic: `from_static` accepts exactly printable ASCII (and tab), checked above.
+        HeaderValue::from_static(description)
+    } else {
+        match error.kind().challenge() {
+            Challenge::InsufficientScope => HeaderValue::from_static("permission denied"),
+            Challenge::Unavailable => HeaderValue::from_static("unavailable"),
+            _ => HeaderValue::from_static("unauthenticated"),
+        }
+    }
+}
+
+/// A ready-made answer for JSON APIs: an RFC 9457 problem document
+/// (`content-type: application/problem+json`) with the status, `WWW-Authenticate` and
+/// `Retry-After` of [`Rfc6750`]; gRPC requests get [`Rfc6750`]'s gRPC form.
+///
+/// Every member is fixed per error kind, never taken from the request: `type` is `about:blank`,
+/// `title` the status's reason phrase, `status` the status code, `detail` the error's
+/// [`description`](Error::description), and `error` the RFC 6750 error code when there is one.
+/// The body type only needs `Default` (for the gRPC form) and `From<Bytes>`: axum's `Body`,
+/// `http_body_util::Full<Bytes>`, `Bytes` and `Vec<u8>` all qualify.
+///
+/// ```
+/// # #[cfg(feature = "test-util")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use bytes::Bytes;
+/// use http::{Request, Response, header};
+/// use http_body_util::{BodyExt, Full};
+/// use tower::{ServiceBuilder, ServiceExt};
+/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ProblemJson};
+/// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
+/// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+///
+/// let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?
+///     .reject_with(ProblemJson::new("api")?);
+/// let app = ServiceBuilder::new().layer(layer).service_fn(|_: Request<Full<Bytes>>| async {
+///     Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from("hello"))))
+/// });
+///
+/// let response = app.oneshot(Request::new(Full::default())).await?;
+/// assert_eq!(response.status(), 401);
+/// assert_eq!(response.headers()[header::CONTENT_TYPE], "application/problem+json");
+/// assert_eq!(response.headers()[header::WWW_AUTHENTICATE], r#"Bearer realm="api""#);
+/// let body = response.into_body().collect().await?.to_bytes();
+/// assert_eq!(
+///     body,
+///     r#"{"type":"about:blank","title":"Unauthorized","status":401,"detail":"no bearer token"}"#
+/// );
+/// # Ok(()) }
+/// # #[cfg(not(feature = "test-util"))] fn main() {}
+/// ```
+#[derive(Debug, Clone)]
+pub struct ProblemJson {
+    rfc6750: Rfc6750,
+}
+
+impl ProblemJson {
+    /// The answer for `realm` (the realm of the `WWW-Authenticate` challenge).
+    ///
+    /// # Errors
+    /// As [`Rfc6750::new`].
+    pub fn new(realm: &str) -> Result<Self, crate::ConfigError> {
+        Rfc6750::new(realm).map(Self::from)
+    }
+
+    /// The problem response for `error`, whatever the request (without the error in the
+    /// extensions: the layer adds it).
+    pub fn response<B: From<Bytes>>(&self, error: &Error) -> Response<B> {
+        let status = error.status();
+        let problem = Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: error.description(),
+            error: error.error_code(),
+        };
+        // One allocation: the body. Serializing these fields cannot fail; the fallback is valid
+        // JSON all the same.
+        let body = serde_json::to_vec(&problem).map_or_else(
+            |_| Bytes::from_static(br#"{"type":"about:blank"}"#),
+            Bytes::from,
+        );
+        let mut response = Response::new(B::from(body));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, PROBLEM_JSON);
+        self.rfc6750.challenge(error, headers);
+        response
+    }
+}
+
+impl From<Rfc6750> for ProblemJson {
+    /// The problem answer with the realm of `rfc6750`.
+    fn from(rfc6750: Rfc6750) -> Self {
+        Self { rfc6750 }
+    }
+}
+
+impl<B: Default + From<Bytes>> Reject<B> for ProblemJson {
+    fn reject(&self, error: &Error, request: &Parts) -> Response<B> {
+        if is_grpc_request(&request.headers) {
+            self.rfc6750.grpc_response(error)
+        } else {
+            self.response(error)
+        }
+    }
+}
+
+/// An RFC 9457 problem document, borrowed from fixed strings.
+#[derive(Serialize)]
+struct Problem {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: &'static str,
+    /// The RFC 6750 error code, an extension member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
 }
 
 #[cfg(test)]
@@ -149,5 +387,129 @@ mod tests {
         let unavailable: Response<()> = rfc.response(&Error::new(ErrorKind::KeysStale));
         assert_eq!(unavailable.headers()[RETRY_AFTER], "5");
         assert!(Rfc6750::new("a\"b").is_err());
+    }
+
+    fn parts(content_type: Option<&str>) -> Parts {
+        let mut request = http::Request::builder();
+        if let Some(value) = content_type {
+            request = request.header(CONTENT_TYPE, value);
+        }
+        request.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn grpc_requests_are_told_by_their_content_type() {
+        for (content_type, grpc) in [
+            (Some("application/grpc"), true),
+            (Some("application/grpc+proto"), true),
+            (Some("application/grpc-web+proto"), true),
+            (Some("Application/GRPC; charset=utf-8"), true),
+            (Some("application/json"), false),
+            (Some("application/grp"), false),
+            (Some("text/plain; application/grpc"), false),
+            (None, false),
+        ] {
+            assert_eq!(
+                is_grpc_request(&parts(content_type).headers),
+                grpc,
+                "{content_type:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_grpc_form_per_answer() {
+        let rfc = Rfc6750::new("api").unwrap();
+        let cases = [
+            (ErrorKind::MissingCredentials, "16", "no bearer token"),
+            (
+                ErrorKind::InvalidRequest(crate::RequestError::EmptyToken),
+                "16",
+                "empty bearer token",
+            ),
+            (ErrorKind::InvalidSignature, "16", "invalid signature"),
+            (ErrorKind::InsufficientScope, "7", "insufficient scope"),
+            (
+                ErrorKind::KeysUnavailable,
+                "14",
+                "signing keys are not available",
+            ),
+            (ErrorKind::KeysStale, "14", "signing keys are stale"),
+        ];
+        for (kind, status, message) in cases {
+            let error = Error::new(kind);
+            let grpc: Response<()> = rfc.reject(&error, &parts(Some("application/grpc")));
+            assert_eq!(grpc.status(), 200, "{kind:?}");
+            let headers = grpc.headers();
+            assert_eq!(headers[CONTENT_TYPE], "application/grpc");
+            assert_eq!(headers[GRPC_STATUS], status, "{kind:?}");
+            assert_eq!(headers[GRPC_MESSAGE], message, "{kind:?}");
+            // The HTTP form's challenge, unchanged, in the metadata.
+            let http: Response<()> = rfc.reject(&error, &parts(None));
+            assert_eq!(http.status(), error.status());
+            assert!(!http.headers().contains_key(GRPC_STATUS));
+            assert!(!http.headers().contains_key(CONTENT_TYPE));
+            assert_eq!(
+                headers.get(WWW_AUTHENTICATE),
+                http.headers().get(WWW_AUTHENTICATE)
+            );
+            assert_eq!(headers.get(RETRY_AFTER), http.headers().get(RETRY_AFTER));
+        }
+    }
+
+    #[test]
+    fn custom_descriptions_a_grpc_message_cannot_carry_are_replaced() {
+        let rfc = Rfc6750::new("api").unwrap();
+        let grpc = parts(Some("application/grpc"));
+        let cases = [
+            (Error::forbidden("tenant mismatch"), "7", "tenant mismatch"),
+            (Error::forbidden("100% sure"), "7", "permission denied"),
+            (Error::unauthorized("a\nline"), "16", "unauthenticated"),
+            (Error::unauthorized("élan"), "16", "unauthenticated"),
+            (Error::unauthorized(""), "16", "unauthenticated"),
+        ];
+        for (error, status, message) in cases {
+            let response: Response<()> = rfc.reject(&error, &grpc);
+            assert_eq!(response.headers()[GRPC_STATUS], status, "{error:?}");
+            assert_eq!(response.headers()[GRPC_MESSAGE], message, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn problem_bodies_are_fixed_and_escaped() {
+        let problem = ProblemJson::new("api").unwrap();
+        let http = parts(Some("application/json"));
+        let body = |error: &Error| {
+            let response: Response<Bytes> = problem.reject(error, &http);
+            assert_eq!(response.status(), error.status());
+            assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
+            serde_json::from_slice::<serde_json::Value>(response.body()).unwrap()
+        };
+        assert_eq!(
+            body(&Error::new(ErrorKind::Expired { exp: 1, now: 2 })),
+            serde_json::json!({
+                "type": "about:blank",
+                "title": "Unauthorized",
+                "status": 401,
+                "detail": "the token expired",
+                "error": "invalid_token",
+            })
+        );
+        assert_eq!(
+            body(&Error::unauthorized("a \"quoted\"\nline"))["detail"],
+            "a \"quoted\"\nline"
+        );
+        let unavailable: Response<Vec<u8>> =
+            problem.reject(&Error::new(ErrorKind::KeysStale), &http);
+        assert_eq!(unavailable.headers()[RETRY_AFTER], "5");
+        assert!(!unavailable.headers().contains_key(WWW_AUTHENTICATE));
+        // gRPC requests get the gRPC form, with an empty body.
+        let grpc: Response<Bytes> = problem.reject(
+            &Error::new(ErrorKind::Malformed),
+            &parts(Some("application/grpc")),
+        );
+        assert_eq!(grpc.status(), 200);
+        assert_eq!(grpc.headers()[GRPC_STATUS], "16");
+        assert!(grpc.body().is_empty());
     }
 }

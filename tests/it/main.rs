@@ -21,6 +21,7 @@ mod layer;
 mod pool;
 mod properties;
 mod refresher;
+mod rejection;
 mod staleness;
 mod storm;
 mod verifier;

@@ -1,0 +1,302 @@
+//! gRPC with a real tonic client: the gRPC example (`examples/grpc.rs`) built and run as a child
+//! process exactly as the README runs it, and the layer in front of a whole tonic server in
+//! process (every service covered, health included; no key set yet).
+
+#![cfg(all(feature = "test-util", feature = "reqwest"))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "common/child.rs"]
+mod child;
+#[path = "common/example.rs"]
+mod common_example;
+#[path = "../examples/grpc.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod grpc_example;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http::uri::PathAndQuery;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Channel, Endpoint, Server};
+use tonic::{Code, Request, Status};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_prost::ProstCodec;
+use tower_cognito::test_util::LocalIssuer;
+use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, FetchError, JwksSource};
+
+use child::{BAD_CONFIGURATIONS, command, fails_cleanly, line_value, start};
+use grpc_example::whoami::{self, WhoamiReply, WhoamiRequest, WhoamiServer};
+
+/// Limit of any single call to a local server.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Builds the example (as `cargo run --example grpc --features test-util` would), once per test
+/// binary.
+async fn example_binary() -> PathBuf {
+    static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+    BIN.get_or_init(|| async {
+        common_example::build_example("grpc", &["--features", "test-util"]).await
+    })
+    .await
+    .clone()
+}
+
+async fn channel(addr: SocketAddr) -> Channel {
+    Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_timeout(CALL_TIMEOUT)
+        .timeout(CALL_TIMEOUT)
+        .connect()
+        .await
+        .unwrap()
+}
+
+/// `request` with `authorization` in its metadata, if given.
+fn with_auth<T>(message: T, authorization: Option<&str>) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Some(value) = authorization {
+        request
+            .metadata_mut()
+            .insert("authorization", value.parse().unwrap());
+    }
+    request
+}
+
+/// Calls `Whoami` with a tonic client, as generated code would.
+async fn call_whoami(
+    channel: &Channel,
+    authorization: Option<&str>,
+) -> Result<WhoamiReply, Status> {
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready().await.unwrap();
+    grpc.unary(
+        with_auth(WhoamiRequest {}, authorization),
+        PathAndQuery::from_static(whoami::WHOAMI),
+        ProstCodec::<WhoamiRequest, WhoamiReply>::default(),
+    )
+    .await
+    .map(tonic::Response::into_inner)
+}
+
+/// The health check of `service`, with `authorization` if given.
+async fn health_check(
+    channel: &Channel,
+    service: &str,
+    authorization: Option<&str>,
+) -> Result<ServingStatus, Status> {
+    let request = HealthCheckRequest {
+        service: service.to_owned(),
+    };
+    HealthClient::new(channel.clone())
+        .check(with_auth(request, authorization))
+        .await
+        .map(|reply| reply.into_inner().status())
+}
+
+fn metadata<'a>(status: &'a Status, key: &str) -> Option<&'a str> {
+    status.metadata().get(key).map(|v| v.to_str().unwrap())
+}
+
+/// Asserts `result` is a rejection with `code`, the fixed `message` and the `challenge`.
+#[track_caller]
+fn assert_rejected<T: std::fmt::Debug>(
+    result: Result<T, Status>,
+    code: Code,
+    message: &str,
+    challenge: Option<&str>,
+) {
+    let status = result.expect_err("a rejection");
+    assert_eq!(status.code(), code, "{status:?}");
+    assert_eq!(status.message(), message, "{status:?}");
+    assert_eq!(
+        metadata(&status, "www-authenticate"),
+        challenge,
+        "{status:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_example_keeps_health_open_and_whoami_behind_the_layer() {
+    let mut running = start(command(&example_binary().await)).await;
+    let (lines, addr) = (&running.lines, running.addr);
+    assert!(addr.ip().is_loopback() && addr.port() != 0, "{addr}");
+    assert_eq!(
+        lines[0],
+        "offline mode: no COGNITO_* variable set, tokens come from an embedded local issuer"
+    );
+    let access = line_value(lines, "access token: ").unwrap().to_owned();
+    let bearer = format!("Bearer {access}");
+    assert!(
+        lines.contains(&format!(
+            "call {} with the metadata: authorization: {bearer}",
+            whoami::WHOAMI
+        )),
+        "{lines:#?}"
+    );
+    let channel = channel(addr).await;
+
+    // Health probes carry no token: that service is not behind the layer.
+    for service in ["", whoami::SERVICE] {
+        let status = health_check(&channel, service, None).await.unwrap();
+        assert_eq!(status, ServingStatus::Serving, "{service:?}");
+    }
+
+    // No token, or another scheme: UNAUTHENTICATED with the bare challenge.
+    let bare = Some("Bearer realm=\"api\"");
+    assert_rejected(
+        call_whoami(&channel, None).await,
+        Code::Unauthenticated,
+        "no bearer token",
+        bare,
+    );
+    let basic = call_whoami(&channel, Some("Basic YWxpY2U6cHc=")).await;
+    assert_rejected(basic, Code::Unauthenticated, "no bearer token", bare);
+
+    // Malformed `authorization` metadata: UNAUTHENTICATED too (an HTTP 400 would read INTERNAL).
+    let malformed = [
+        ("Bearer", "empty bearer token"),
+        ("Bearer a b", "more than one bearer token"),
+        ("Bearer a\"b", "invalid characters in the bearer token"),
+    ];
+    for (value, message) in malformed {
+        let challenge = format!(
+            "Bearer realm=\"api\", error=\"invalid_request\", error_description=\"{message}\""
+        );
+        let result = call_whoami(&channel, Some(value)).await;
+        assert_rejected(result, Code::Unauthenticated, message, Some(&challenge));
+    }
+
+    // A token that fails: UNAUTHENTICATED, `invalid_token`.
+    let result = call_whoami(&channel, Some("Bearer not.a-real.token")).await;
+    let challenge = "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"the token is not a compact JWS\"";
+    assert_rejected(
+        result,
+        Code::Unauthenticated,
+        "the token is not a compact JWS",
+        Some(challenge),
+    );
+
+    // The printed token: the handler read the claims the layer verified.
+    let reply = call_whoami(&channel, Some(&bearer)).await.unwrap();
+    assert_eq!(reply.sub, "a1b2c3d4-0000-4000-8000-000000000001");
+    assert_eq!(reply.username.as_deref(), Some("alice"));
+    assert_eq!(reply.token_use, "access");
+    assert_eq!(reply.groups, ["users"]);
+    // The token in any case of the scheme, as RFC 6750 allows.
+    let lower = format!("bearer {access}");
+    assert_eq!(
+        call_whoami(&channel, Some(&lower)).await.unwrap().sub,
+        reply.sub
+    );
+
+    running.child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_example_exits_cleanly_on_bad_configuration() {
+    let bin = example_binary().await;
+    for (vars, needle) in BAD_CONFIGURATIONS {
+        fails_cleanly(command(&bin), "grpc", vars, needle).await;
+    }
+}
+
+// --- The layer around a whole tonic server, in process ----------------------------------------
+
+/// Serves health and `Whoami` on a free loopback port, both behind `layer`
+/// (`Server::builder().layer(..)`); returns the address and the server task.
+async fn serve_all_behind(layer: CognitoAuthLayer) -> (SocketAddr, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_reporter, health) = tonic_health::server::health_reporter();
+    let server = tokio::spawn(async move {
+        Server::builder()
+            .layer(layer)
+            .add_service(health)
+            .add_service(WhoamiServer)
+            .serve_with_incoming(TcpIncoming::from(listener))
+            .await
+            .unwrap();
+    });
+    (addr, server)
+}
+
+#[tokio::test]
+async fn a_server_wide_layer_covers_health_too() {
+    let issuer = LocalIssuer::new().unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
+    let (addr, server) = serve_all_behind(layer).await;
+    let channel = channel(addr).await;
+    let bearer = format!("Bearer {}", issuer.access_token());
+
+    let result = health_check(&channel, "", None).await;
+    assert_rejected(
+        result,
+        Code::Unauthenticated,
+        "no bearer token",
+        Some("Bearer realm=\"api\""),
+    );
+    let status = health_check(&channel, "", Some(&bearer)).await.unwrap();
+    assert_eq!(status, ServingStatus::Serving);
+
+    // An expired token: UNAUTHENTICATED; an ID token on an access-only layer: the same.
+    let expired = format!("Bearer {}", issuer.token().expired().build());
+    let result = health_check(&channel, "", Some(&expired)).await;
+    assert_eq!(result.unwrap_err().code(), Code::Unauthenticated);
+    let id = format!("Bearer {}", issuer.id_token());
+    let status = call_whoami(&channel, Some(&id)).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(status.message(), "token use not accepted");
+
+    let reply = call_whoami(&channel, Some(&bearer)).await.unwrap();
+    assert_eq!(reply.username.as_deref(), Some("alice"));
+    server.abort();
+}
+
+/// A JWKS source that never answers: the layer has no key set.
+struct NeverAnswers;
+
+impl JwksSource for NeverAnswers {
+    async fn fetch(&self, _max_size: usize) -> Result<Vec<u8>, FetchError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn no_key_set_yet_is_unavailable_with_retry_after() {
+    let issuer = LocalIssuer::new().unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::lazy_with_source(config, NeverAnswers).unwrap();
+    let (addr, server) = serve_all_behind(layer).await;
+    let channel = channel(addr).await;
+
+    let bearer = format!("Bearer {}", issuer.access_token());
+    let status = health_check(&channel, "", Some(&bearer)).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(status.message(), "signing keys are not available");
+    assert_eq!(metadata(&status, "retry-after"), Some("5"));
+    assert_eq!(metadata(&status, "www-authenticate"), None);
+    // Without a token, the answer does not depend on the keys.
+    let status = health_check(&channel, "", None).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    server.abort();
+}
