@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tower::{Layer, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, CognitoClaims, Error, ErrorKind, FetchError, JwksSource,
+    AcceptTokenUse, CognitoAuthLayer, Error, ErrorKind, FetchError, JwksSource,
     ProblemJson, Reject, Rfc6750,
 };
 
@@ -154,7 +154,7 @@ fn request(case: &Case, grpc: bool) -> Request<Full<Bytes>> {
 
 /// Sends `request` through `layer` around a handler that answers `200 ok`.
 async fn send<R>(
-    layer: &CognitoAuthLayer<CognitoClaims, R>,
+    layer: &CognitoAuthLayer<(), R>,
     request: Request<Full<Bytes>>,
 ) -> (Response<()>, Bytes)
 where
