@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+#[path = "setup/cases.rs"]
+mod cases;
 mod setup;
 
 use std::convert::Infallible;
@@ -59,33 +61,10 @@ fn bench(c: &mut Criterion) {
         )
     };
 
-    // Hostile headers, built to cost the most before the signature within the header caps: 512
-    // bytes decoded, 16 members, 32 values and escapes. Member names written with `\u` escapes (they
-    // leave the fast path), each member an array of two long strings, and the verdict (`typ`) only
-    // at the end, after everything was parsed. Under the default token cap, and the same header
-    // with a token eight times that cap and a verifier that accepts it: the caps keep the cost.
-    let adversarial = |token_len: usize| {
-        let head = format!(r#"{{"alg":"RS256","kid":"{kid}""#);
-        let tail = r#","typ":"JWE"}"#;
-        // 1 + 3 + 5 × (1 name escape + 1 member + 1 array + 2 strings) = 29 items; 3 escapes more.
-        let build = |pad: usize| {
-            let text = "p".repeat(pad);
-            let body: String = (0..5)
-                .map(|i| format!(r#","\u006d{i:02}":["{text}","{text}"]"#))
-                .collect();
-            format!(r#"{head}{body}{tail}"#).replacen("pp", r"\n\n\n", 1)
-        };
-        let pad = (0..)
-            .take_while(|&n| build(n + 1).len() <= 512)
-            .last()
-            .unwrap();
-        let header = URL_SAFE_NO_PAD.encode(build(pad));
-        let sig = URL_SAFE_NO_PAD.encode([7u8; 256]);
-        let payload = "A".repeat(token_len - header.len() - sig.len() - 2);
-        format!("{header}.{payload}.{sig}")
-    };
-    let hostile = adversarial(8 * 1024);
-    let hostile_8x = adversarial(64 * 1024);
+    // The hostile header under the default token cap, and the same header with a token eight
+    // times that cap and a verifier that accepts it: the caps keep the cost.
+    let hostile = cases::adversarial_header(&kid, 8 * 1024);
+    let hostile_8x = cases::adversarial_header(&kid, 64 * 1024);
     let verifier_8x = Verifier::new(&config.clone().max_token_size(64 * 1024).build().unwrap());
     for (v, token) in [(&verifier, &hostile), (&verifier_8x, &hostile_8x)] {
         assert_eq!(
@@ -96,15 +75,8 @@ fn bench(c: &mut Criterion) {
 
     // Payloads of many unknown claims (after the signature): duplicate detection and the claims
     // parse must grow linearly. 1 000 and 8 000 members, signed, under a 1 MiB token cap.
-    let many_members = |n: usize| {
-        let mut claims = issuer.access_claims();
-        for i in 0..n {
-            claims.insert(format!("m{i}"), serde_json::json!(i));
-        }
-        issuer.sign(&claims)
-    };
-    let members_1k = many_members(1_000);
-    let members_8k = many_members(8_000);
+    let members_1k = cases::many_claims(&issuer, 1_000);
+    let members_8k = cases::many_claims(&issuer, 8_000);
     let verifier_1mib = Verifier::new(&config.clone().max_token_size(1 << 20).build().unwrap());
     for token in [&members_1k, &members_8k] {
         verifier_1mib.verify(token, &keys, now).unwrap();

@@ -1,4 +1,4 @@
-//! Memory soak of the layer under key rotation (run by `scripts/memory.sh`).
+//! Memory soak of the layer under key rotation (run by `cargo xtask memory`).
 //!
 //! ```text
 //! cargo run --release --example soak --features test-util -- [seconds]

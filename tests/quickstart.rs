@@ -1,5 +1,6 @@
-//! The quick start (`examples/quickstart.rs`): its functions in process, and the compiled example
-//! as a child process, exactly as the README runs it.
+//! The quick start (`examples/quickstart.rs`) and the benchmark server built on it
+//! (`examples/bench_server.rs`): their functions in process, and the compiled examples as child
+//! processes, exactly as the README runs them.
 
 #![cfg(all(feature = "test-util", feature = "axum", feature = "reqwest"))]
 #![allow(
@@ -9,9 +10,10 @@
     clippy::indexing_slicing
 )]
 
-#[path = "../examples/quickstart.rs"]
+// The bench server includes the quick start as its module `quickstart`: one copy of both.
+#[path = "../examples/bench_server.rs"]
 #[allow(dead_code, unreachable_pub)]
-mod quickstart;
+mod bench_server;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -28,7 +30,7 @@ use tokio::task::JoinHandle;
 use tower_cognito::AcceptTokenUse;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 
-use quickstart::{Banner, Settings};
+use bench_server::quickstart::{self, Offline, Settings};
 
 #[path = "common/example.rs"]
 mod common_example;
@@ -40,6 +42,22 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// The example prints fewer lines than this before `listening on`.
 const MAX_BANNER_LINES: usize = 50;
+
+/// Every variable the quick start reads (the bench server reads these and [`BENCH_VARS`]).
+const QUICKSTART_VARS: [&str; 6] = [
+    "BIND_ADDR",
+    "COGNITO_USER_POOL_ID",
+    "COGNITO_CLIENT_ID",
+    "COGNITO_REGION",
+    "COGNITO_TOKEN_USE",
+    "COGNITO_JWKS_URL",
+];
+/// The bench server's own variables.
+const BENCH_VARS: [&str; 3] = [
+    "BENCH_TOKENS_FILE",
+    "BENCH_UNKNOWN_KID_FILE",
+    "BENCH_TOKEN_COUNT",
+];
 
 /// Variables of a fake environment.
 type Vars<'a> = &'a [(&'a str, &'a str)];
@@ -66,22 +84,41 @@ fn line_value<'a>(lines: &'a [String], prefix: &str) -> Option<&'a str> {
     lines.iter().find_map(|l| l.strip_prefix(prefix))
 }
 
-/// Builds the app for `settings`, serves it on a free loopback port, and returns the address,
-/// the banner (which must outlive the test) and the server task.
-async fn start(settings: &Settings) -> (SocketAddr, Banner, JoinHandle<()>) {
-    let (router, banner) = quickstart::build(settings).await.unwrap();
-    let (addr, server) = serve(settings.bind_addr, router).await;
-    (addr, banner, server)
+/// A server started in process on a free loopback port.
+struct Started {
+    addr: SocketAddr,
+    /// The banner, `listening on` last.
+    lines: Vec<String>,
+    /// The embedded issuer in offline mode (it must outlive the test).
+    offline: Option<Offline>,
+    server: JoinHandle<()>,
 }
 
-/// Serves `router` on `bind_addr` (port 0: a free one); returns the address and the server task.
-async fn serve(bind_addr: SocketAddr, router: axum::Router) -> (SocketAddr, JoinHandle<()>) {
-    let listener = TcpListener::bind(bind_addr).await.unwrap();
+/// Builds the quick start's layer for `settings`, and serves `app(layer, offline)` on
+/// `settings.bind_addr` (port 0: a free one).
+async fn start_with(
+    settings: &Settings,
+    app: impl FnOnce(&tower_cognito::CognitoAuthLayer, Option<&Offline>) -> axum::Router,
+) -> Started {
+    let listener = TcpListener::bind(settings.bind_addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let (layer, offline) = quickstart::layer(settings).await.unwrap();
+    let router = app(&layer, offline.as_ref());
+    let lines = quickstart::banner(settings, offline.as_ref(), addr);
     let server = tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
     });
-    (addr, server)
+    Started {
+        addr,
+        lines,
+        offline,
+        server,
+    }
+}
+
+/// The quick start's app for `settings`, served in process.
+async fn start(settings: &Settings) -> Started {
+    start_with(settings, |layer, _| quickstart::app(layer.clone())).await
 }
 
 fn challenge(resp: &reqwest::Response) -> String {
@@ -97,10 +134,19 @@ fn challenge(resp: &reqwest::Response) -> String {
 async fn offline_mode_serves_and_verifies_its_printed_tokens() {
     let settings = quickstart::settings_from_env(env(&[("BIND_ADDR", "127.0.0.1:0")])).unwrap();
     assert!(settings.cognito.is_none(), "no COGNITO_* variable: offline");
-    let (addr, banner, server) = start(&settings).await;
-    assert!(matches!(banner, Banner::Offline(_)));
+    assert_eq!(
+        settings.token_use,
+        AcceptTokenUse::Access,
+        "default: access"
+    );
+    let Started {
+        addr,
+        lines,
+        offline,
+        server,
+    } = start(&settings).await;
+    assert!(offline.is_some());
 
-    let lines = banner.lines(addr);
     assert_eq!(
         lines.last().map(String::as_str),
         Some(format!("listening on http://{addr}").as_str())
@@ -137,20 +183,19 @@ async fn offline_mode_serves_and_verifies_its_printed_tokens() {
     );
     assert!(me["exp"].as_u64().unwrap() > 0);
 
-    // Token use `any`: the ID token works too.
+    // Access tokens only, as in real mode: the printed ID token is refused.
     let resp = http
         .get(format!("{base}/me"))
         .bearer_auth(id)
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let me: Value = resp.json().await.unwrap();
-    assert_eq!(me["token_use"], "id");
-    assert_eq!(me["username"], "alice");
-    assert_eq!(me["client_id"], tower_cognito::test_util::LOCAL_CLIENT_ID);
-    assert_eq!(me["email"], "alice@example.com");
-    assert_eq!(me["scopes"], serde_json::json!([]));
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        challenge(&resp).contains("token use not accepted"),
+        "{}",
+        challenge(&resp)
+    );
 
     let resp = http.get(format!("{base}/me")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
@@ -172,7 +217,7 @@ async fn offline_mode_serves_and_verifies_its_printed_tokens() {
     // Only `/me` is behind the layer: an unknown path is a plain 404, not a 401.
     let resp = http.get(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    // The debug routes exist only when asked for.
+    // The debug routes are the bench server's only.
     for path in ["/debug/stats", "/debug/authed", "/debug/me-no-layer"] {
         let resp = http.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
@@ -181,7 +226,52 @@ async fn offline_mode_serves_and_verifies_its_printed_tokens() {
     server.abort();
 }
 
-// --- Benchmark support (scripts/load.sh) -------------------------------------------------------
+#[tokio::test]
+async fn offline_mode_honours_cognito_token_use() {
+    for (token_use, access_ok) in [("id", false), ("any", true)] {
+        let settings = quickstart::settings_from_env(env(&[
+            ("BIND_ADDR", "127.0.0.1:0"),
+            ("COGNITO_TOKEN_USE", token_use),
+        ]))
+        .unwrap();
+        assert!(
+            settings.cognito.is_none(),
+            "COGNITO_TOKEN_USE alone: offline"
+        );
+        let Started {
+            addr,
+            lines,
+            server,
+            ..
+        } = start(&settings).await;
+        assert!(
+            lines.contains(&format!("accepted token use: {token_use}")),
+            "{lines:#?}"
+        );
+        let access = line_value(&lines, "access token: ").unwrap();
+        let id = line_value(&lines, "id token: ").unwrap();
+        // The curl command carries a token that works.
+        let curl_token = if token_use == "id" { id } else { access };
+        let curl = format!("curl -H \"Authorization: Bearer {curl_token}\" http://{addr}/me");
+        assert!(lines.contains(&curl), "{lines:#?}");
+
+        let http = client();
+        let me = format!("http://{addr}/me");
+        let resp = http.get(&me).bearer_auth(access).send().await.unwrap();
+        assert_eq!(resp.status().is_success(), access_ok, "{token_use}");
+        let resp = http.get(&me).bearer_auth(id).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{token_use}");
+        let me: Value = resp.json().await.unwrap();
+        assert_eq!(me["token_use"], "id");
+        assert_eq!(me["username"], "alice");
+        assert_eq!(me["client_id"], tower_cognito::test_util::LOCAL_CLIENT_ID);
+        assert_eq!(me["email"], "alice@example.com");
+        assert_eq!(me["scopes"], serde_json::json!([]));
+        server.abort();
+    }
+}
+
+// --- The bench server (examples/bench_server.rs) -----------------------------------------------
 
 /// A fresh directory under the system temporary directory, removed on drop.
 struct TempDir(PathBuf);
@@ -208,31 +298,28 @@ impl Drop for TempDir {
 }
 
 #[test]
-fn bench_options_default_off_and_validated() {
-    let options = quickstart::bench_options_from_env(env(&[])).unwrap();
-    assert_eq!(options, quickstart::BenchOptions::default());
-    assert!(!options.debug_stats && !options.writes_tokens());
-    assert_eq!(options.token_count, quickstart::DEFAULT_TOKEN_COUNT);
+fn token_files_default_off_and_validated() {
+    let files = bench_server::token_files_from_env(env(&[])).unwrap();
+    assert!(!files.any());
+    assert_eq!(files.count, bench_server::DEFAULT_TOKEN_COUNT);
 
-    let options = quickstart::bench_options_from_env(env(&[
-        ("QUICKSTART_DEBUG_STATS", "1"),
-        ("QUICKSTART_TOKENS_FILE", "/tmp/t"),
-        ("QUICKSTART_UNKNOWN_KID_FILE", " "),
-        ("QUICKSTART_TOKEN_COUNT", "12"),
+    let files = bench_server::token_files_from_env(env(&[
+        ("BENCH_TOKENS_FILE", "/tmp/t"),
+        ("BENCH_UNKNOWN_KID_FILE", " "),
+        ("BENCH_TOKEN_COUNT", "12"),
     ]))
     .unwrap();
-    assert!(options.debug_stats);
-    assert_eq!(options.tokens_file, Some(PathBuf::from("/tmp/t")));
-    assert_eq!(options.unknown_kid_file, None, "blank counts as unset");
-    assert_eq!(options.token_count, 12);
+    assert!(files.any());
+    assert_eq!(files.valid, Some(PathBuf::from("/tmp/t")));
+    assert_eq!(files.unknown_kid, None, "blank counts as unset");
+    assert_eq!(files.count, 12);
 
     for (var, value) in [
-        ("QUICKSTART_DEBUG_STATS", "yes"),
-        ("QUICKSTART_TOKEN_COUNT", "0"),
-        ("QUICKSTART_TOKEN_COUNT", "1000001"),
-        ("QUICKSTART_TOKEN_COUNT", "ten"),
+        ("BENCH_TOKEN_COUNT", "0"),
+        ("BENCH_TOKEN_COUNT", "1000001"),
+        ("BENCH_TOKEN_COUNT", "ten"),
     ] {
-        let err = quickstart::bench_options_from_env(env(&[(var, value)])).unwrap_err();
+        let err = bench_server::token_files_from_env(env(&[(var, value)])).unwrap_err();
         assert!(err.contains(var) && !err.contains('\n'), "{err}");
     }
 }
@@ -240,18 +327,23 @@ fn bench_options_default_off_and_validated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_stats_and_token_files_in_offline_mode() {
     let settings = quickstart::settings_from_env(env(&[("BIND_ADDR", "127.0.0.1:0")])).unwrap();
-    let dir = TempDir::new("quickstart-tokens");
-    let options = quickstart::BenchOptions {
-        debug_stats: true,
-        tokens_file: Some(dir.0.join("valid.txt")),
-        unknown_kid_file: Some(dir.0.join("unknown.txt")),
-        token_count: 5,
+    let dir = TempDir::new("bench-server-tokens");
+    let files = bench_server::TokenFiles {
+        valid: Some(dir.0.join("valid.txt")),
+        unknown_kid: Some(dir.0.join("unknown.txt")),
+        count: 5,
     };
-    let (router, banner) = quickstart::build_with(&settings, &options).await.unwrap();
-    let Banner::Offline(offline) = &banner else {
-        panic!("offline mode expected");
-    };
-    let lines = quickstart::write_token_files(&offline.issuer, &options).unwrap();
+    let Started {
+        addr,
+        offline,
+        server,
+        ..
+    } = start_with(&settings, |layer, offline| {
+        bench_server::app(layer, offline).unwrap()
+    })
+    .await;
+    let offline = offline.expect("offline mode");
+    let lines = bench_server::write_token_files(&offline.issuer, &files).unwrap();
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[0].starts_with("wrote 5 distinct access tokens to "));
     assert!(lines[1].starts_with("wrote 5 unknown-kid tokens to "));
@@ -274,7 +366,6 @@ async fn debug_stats_and_token_files_in_offline_mode() {
     assert_eq!(distinct(&valid), 5);
     assert_eq!(distinct(&unknown), 5);
 
-    let (addr, server) = serve(settings.bind_addr, router).await;
     let http = client();
     let base = format!("http://{addr}");
     // One GET, with a bearer token when given.
@@ -359,15 +450,23 @@ async fn real_mode_verifies_the_configured_pool() {
     assert_eq!(config.jwks_url(), jwks.jwks_url());
     assert_eq!(config.token_use(), AcceptTokenUse::Access);
 
-    let (addr, banner, server) = start(&settings).await;
-    let lines = banner.lines(addr);
+    let Started {
+        addr,
+        lines,
+        server,
+        ..
+    } = start(&settings).await;
     let mode = lines.first().unwrap();
     assert!(
         mode.starts_with("real mode: user pool eu-west-1_Quick42"),
         "{mode}"
     );
     assert!(mode.contains(issuer.issuer()), "{mode}");
-    assert!(mode.contains(jwks.jwks_url()), "{mode}");
+    assert_eq!(lines[1], format!("JWKS {}", jwks.jwks_url()));
+    assert!(
+        lines.contains(&"accepted token use: access".to_owned()),
+        "{lines:#?}"
+    );
     assert!(line_value(&lines, "access token: ").is_none());
     assert_eq!(
         lines.last().unwrap(),
@@ -432,6 +531,11 @@ fn settings_defaults_and_choices() {
         quickstart::settings_from_env(env(&[("BIND_ADDR", " "), ("COGNITO_REGION", "")])).unwrap();
     assert_eq!(s.bind_addr, "127.0.0.1:3000".parse().unwrap());
     assert!(s.cognito.is_none());
+
+    // COGNITO_TOKEN_USE is honoured offline too (it names no pool).
+    let s = quickstart::settings_from_env(env(&[("COGNITO_TOKEN_USE", " id ")])).unwrap();
+    assert!(s.cognito.is_none());
+    assert_eq!(s.token_use, AcceptTokenUse::Id);
 
     let real = [
         ("COGNITO_USER_POOL_ID", "us-east-1_AbC123xyz"),
@@ -548,9 +652,10 @@ async fn unreachable_keys_fail_the_start_with_a_message() {
         .unwrap();
     let settings = Settings {
         bind_addr: "127.0.0.1:0".parse().unwrap(),
+        token_use: AcceptTokenUse::Access,
         cognito: Some(config),
     };
-    let err = quickstart::build(&settings).await.err().unwrap();
+    let err = quickstart::layer(&settings).await.err().unwrap();
     assert!(
         err.starts_with("could not load the signing keys from http://127.0.0.1:"),
         "{err}"
@@ -564,6 +669,7 @@ async fn an_address_in_use_fails_the_start_with_a_message() {
     let addr = taken.local_addr().unwrap();
     let settings = Settings {
         bind_addr: addr,
+        token_use: AcceptTokenUse::Access,
         cognito: None,
     };
     let run = tokio::time::timeout(START_TIMEOUT, quickstart::run(settings));
@@ -576,27 +682,34 @@ async fn an_address_in_use_fails_the_start_with_a_message() {
 
 // --- The compiled example, as a child process -------------------------------------------------
 
-/// Builds the example with cargo (as `cargo run --example quickstart --features test-util` would)
-/// and returns the path of its executable. Built once per test binary.
-async fn example_binary() -> PathBuf {
-    static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-    BIN.get_or_init(|| async { build_example("quickstart", &["--features", "test-util"]).await })
+/// Builds the example `name` with cargo (as `cargo run --example quickstart --features test-util`
+/// would) and returns the path of its executable. Each one built once per test binary.
+async fn example_binary(name: &'static str) -> PathBuf {
+    static QUICKSTART: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+    static BENCH_SERVER: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+    let cell = match name {
+        "quickstart" => &QUICKSTART,
+        "bench_server" => &BENCH_SERVER,
+        other => panic!("no example {other}"),
+    };
+    cell.get_or_init(|| async { build_example(name, &["--features", "test-util"]).await })
         .await
         .clone()
 }
 
 /// The example's command with a clean environment for the variables it reads.
-async fn example() -> Command {
-    let mut cmd = Command::new(example_binary().await);
-    cmd.env_remove("BIND_ADDR");
-    for var in quickstart::COGNITO_VARS
-        .iter()
-        .chain(&quickstart::BENCH_VARS)
-    {
+async fn example_named(name: &'static str) -> Command {
+    let mut cmd = Command::new(example_binary(name).await);
+    for var in QUICKSTART_VARS.iter().chain(&BENCH_VARS) {
         cmd.env_remove(var);
     }
     cmd.stdin(Stdio::null()).kill_on_drop(true);
     cmd
+}
+
+/// The quick start's command.
+async fn example() -> Command {
+    example_named("quickstart").await
 }
 
 /// The example running as a child process, after its banner.
@@ -657,15 +770,15 @@ async fn start_example(mut cmd: Command) -> Running {
     }
 }
 
+/// The first line of the offline banner.
+const OFFLINE_LINE: &str = "offline mode: no COGNITO_USER_POOL_ID, tokens from an embedded issuer";
+
 #[tokio::test]
 async fn the_example_binary_prints_a_working_token() {
     let mut running = start_example(example().await).await;
     let (lines, addr) = (&running.lines, running.addr);
     assert!(addr.ip().is_loopback() && addr.port() != 0, "{addr}");
-    assert_eq!(
-        lines.first().unwrap(),
-        "offline mode: no COGNITO_* variable set, tokens come from an embedded local issuer"
-    );
+    assert_eq!(lines.first().unwrap(), OFFLINE_LINE);
     let access = line_value(lines, "access token: ").unwrap().to_owned();
     let id = line_value(lines, "id token: ").unwrap().to_owned();
     assert!(lines.contains(&format!(
@@ -685,18 +798,67 @@ async fn the_example_binary_prints_a_working_token() {
     assert_eq!(me["username"], "alice");
     assert_eq!(me["token_use"], "access");
 
+    // Access tokens only by default.
     let resp = http
         .get(format!("http://{addr}/me"))
         .bearer_auth(&id)
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 
     let resp = http.get(format!("http://{addr}/me")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 
     running.child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_example_binary_with_token_use_id_prints_a_working_id_token() {
+    let mut cmd = example().await;
+    cmd.env("COGNITO_TOKEN_USE", "id");
+    let mut running = start_example(cmd).await;
+    let (lines, addr) = (&running.lines, running.addr);
+    assert_eq!(lines.first().unwrap(), OFFLINE_LINE);
+    let id = line_value(lines, "id token: ").unwrap().to_owned();
+    assert!(lines.contains(&format!(
+        "curl -H \"Authorization: Bearer {id}\" http://{addr}/me"
+    )));
+    let resp = client()
+        .get(format!("http://{addr}/me"))
+        .bearer_auth(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let me: Value = resp.json().await.unwrap();
+    assert_eq!(me["token_use"], "id");
+    assert_eq!(me["email"], "alice@example.com");
+
+    running.child.kill().await.unwrap();
+}
+
+/// Runs `cmd` with each of `cases`' variables: it must exit 1 with one line on stderr,
+/// `{prefix}: error: ` and the case's needle, no panic and no `listening on`.
+async fn assert_exits_cleanly(name: &'static str, cases: &[(Vars<'_>, &str)]) {
+    for (vars, needle) in cases {
+        let mut cmd = example_named(name).await;
+        cmd.envs(vars.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let out = tokio::time::timeout(START_TIMEOUT, cmd.output())
+            .await
+            .expect("the example exits in time")
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{vars:?} must fail");
+        assert_eq!(out.status.code(), Some(1), "{vars:?}");
+        assert!(!stderr.contains("panicked"), "{vars:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.starts_with(&format!("{name}: error: ")), "{stderr}");
+        assert!(stderr.contains(needle), "{vars:?}: {stderr}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("listening on"));
+    }
 }
 
 #[tokio::test]
@@ -721,55 +883,43 @@ async fn the_example_binary_exits_cleanly_on_bad_configuration() {
             ],
             "COGNITO_TOKEN_USE",
         ),
+        (&[("COGNITO_TOKEN_USE", "bogus")], "COGNITO_TOKEN_USE"),
         (&[("BIND_ADDR", "nonsense")], "BIND_ADDR"),
-        (&[("QUICKSTART_TOKEN_COUNT", "0")], "QUICKSTART_TOKEN_COUNT"),
+    ];
+    assert_exits_cleanly("quickstart", cases).await;
+}
+
+#[tokio::test]
+async fn the_bench_server_exits_cleanly_on_bad_configuration() {
+    let cases: &[(Vars<'_>, &str)] = &[
+        (&[("BENCH_TOKEN_COUNT", "0")], "BENCH_TOKEN_COUNT"),
+        (&[("BIND_ADDR", "nonsense")], "BIND_ADDR"),
         // Token files need the embedded issuer.
         (
             &[
                 ("COGNITO_USER_POOL_ID", "us-east-1_AbC123xyz"),
                 ("COGNITO_CLIENT_ID", "c1"),
-                ("QUICKSTART_TOKENS_FILE", "/nonexistent/tokens.txt"),
+                ("BENCH_TOKENS_FILE", "/nonexistent/tokens.txt"),
             ],
             "need offline mode",
         ),
     ];
-    for (vars, needle) in cases {
-        let mut cmd = example().await;
-        cmd.envs(vars.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let out = tokio::time::timeout(START_TIMEOUT, cmd.output())
-            .await
-            .expect("the example exits in time")
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{vars:?} must fail");
-        assert_eq!(out.status.code(), Some(1), "{vars:?}");
-        assert!(!stderr.contains("panicked"), "{vars:?}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-        assert!(stderr.starts_with("quickstart: error: "), "{stderr}");
-        assert!(stderr.contains(needle), "{vars:?}: {stderr}");
-        assert!(!String::from_utf8_lossy(&out.stdout).contains("listening on"));
-    }
+    assert_exits_cleanly("bench_server", cases).await;
 }
 
 #[tokio::test]
-async fn the_example_binary_writes_token_files_and_serves_stats() {
-    let dir = TempDir::new("quickstart-binary");
+async fn the_bench_server_writes_token_files_and_serves_stats() {
+    let dir = TempDir::new("bench-server-binary");
     let valid = dir.0.join("valid.txt");
     let unknown = dir.0.join("unknown.txt");
-    let mut cmd = example().await;
-    cmd.env("QUICKSTART_DEBUG_STATS", "1")
-        .env("QUICKSTART_TOKEN_COUNT", "3")
-        .env("QUICKSTART_TOKENS_FILE", &valid)
-        .env("QUICKSTART_UNKNOWN_KID_FILE", &unknown);
+    let mut cmd = example_named("bench_server").await;
+    cmd.env("BENCH_TOKEN_COUNT", "3")
+        .env("BENCH_TOKENS_FILE", &valid)
+        .env("BENCH_UNKNOWN_KID_FILE", &unknown);
     let mut running = start_example(cmd).await;
     let (lines, addr) = (&running.lines, running.addr);
-    // The usual banner, then the extra lines, then `listening on` last.
-    assert_eq!(
-        lines.first().unwrap(),
-        "offline mode: no COGNITO_* variable set, tokens come from an embedded local issuer"
-    );
+    // The quick start's banner, then the extra lines, then `listening on` last.
+    assert_eq!(lines.first().unwrap(), OFFLINE_LINE);
     let n = lines.len();
     assert_eq!(
         lines[n - 4],

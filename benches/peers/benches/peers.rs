@@ -16,7 +16,7 @@
 //! below), so no runtime is involved.
 //!
 //! Also writes the fixture for the node peer (`target/peers/fixture.json`). Run from the repo root
-//! with `bash scripts/peers.sh`, or here with `cargo bench`.
+//! with `cargo xtask peers`, or here with `cargo bench`.
 
 #[path = "../../setup/mod.rs"]
 mod setup;

@@ -1,4 +1,4 @@
--- wrk script of scripts/load.sh.
+-- wrk script of `cargo xtask load` (xtask/src/load.rs).
 --
 -- LOAD_TOKENS_FILE=path: one bearer token per line; every request carries the next one (each wrk
 -- thread starts at its own offset and cycles through the whole file). The requests are formatted

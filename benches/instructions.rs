@@ -1,0 +1,254 @@
+//! Instruction counts of the verification cases of `benches/verify.rs`, under callgrind through
+//! gungraun: deterministic, so unaffected by other load on the machine, unlike the timings.
+//!
+//! `cargo xtask instructions` installs valgrind and the `gungraun-runner` of the same version as
+//! the `gungraun` dev-dependency, runs this bench and prints each case as a ratio to the floor;
+//! `cargo bench --bench instructions --features test-util` prints gungraun's own report.
+//!
+//! Each case is one call, counted alone: its fixture is built (and every path warmed up once) in
+//! gungraun's setup, outside the count, and leaked so that dropping it is not counted either.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+// `#[library_benchmark]` generates a public module per benchmark.
+#![allow(missing_docs)]
+
+// The criterion helpers of `setup` are not used here.
+#[path = "setup/cases.rs"]
+mod cases;
+#[allow(dead_code)]
+mod setup;
+
+use std::convert::Infallible;
+use std::hint::black_box;
+
+use gungraun::{library_benchmark, library_benchmark_group, main};
+use tower::Service;
+use tower_cognito::test_util::LocalIssuer;
+use tower_cognito::{AcceptTokenUse, CognitoAuth, KeySet, Verifier};
+
+use setup::{Floor, Layers, ready, status};
+
+/// The inner service of the layer cases: answers at once with an empty body.
+type Inner = tower::util::ServiceFn<
+    fn(http::Request<()>) -> std::future::Ready<Result<http::Response<String>, Infallible>>,
+>;
+
+fn empty(
+    _req: http::Request<()>,
+) -> std::future::Ready<Result<http::Response<String>, Infallible>> {
+    std::future::ready(Ok(http::Response::new(String::new())))
+}
+
+/// Everything the cases need, built as in `benches/verify.rs`.
+struct Fixture {
+    floor: Floor<'static>,
+    verifier: Verifier,
+    verifier_8x: Verifier,
+    verifier_1mib: Verifier,
+    keys: KeySet,
+    now: u64,
+    access: String,
+    id: String,
+    hostile: String,
+    hostile_8x: String,
+    claims_1k: String,
+    claims_8k: String,
+    tenant: String,
+    request: Box<dyn Fn() -> http::Request<()>>,
+    with_layer: CognitoAuth<Inner>,
+    with_uncached_layer: CognitoAuth<Inner>,
+    without_layer: Inner,
+}
+
+/// The fixture, checked and warmed up, leaked (`'static`, never dropped).
+fn fixture() -> &'static mut Fixture {
+    let issuer = LocalIssuer::new().unwrap();
+    let config = issuer.config().token_use(AcceptTokenUse::Any);
+    let keys = issuer.key_set();
+    let now = issuer.now();
+    let access: &'static str = Box::leak(issuer.access_token().into_boxed_str());
+    let kid = issuer.kid();
+    let verifier = Verifier::new(&config.clone().build().unwrap());
+    let verifier_8x = Verifier::new(&config.clone().max_token_size(64 * 1024).build().unwrap());
+    let verifier_1mib = Verifier::new(&config.clone().max_token_size(1 << 20).build().unwrap());
+    let inner: Inner = tower::service_fn(empty as fn(_) -> _);
+    let layers = Layers::new(&issuer, config, inner);
+    let request = setup::bearer_requests(access);
+    let mut f = Fixture {
+        floor: Floor::new(&issuer.jwks(), access),
+        verifier,
+        verifier_8x,
+        verifier_1mib,
+        keys,
+        now,
+        access: access.to_owned(),
+        id: issuer.id_token(),
+        hostile: cases::adversarial_header(&kid, 8 * 1024),
+        hostile_8x: cases::adversarial_header(&kid, 64 * 1024),
+        claims_1k: cases::many_claims(&issuer, 1_000),
+        claims_8k: cases::many_claims(&issuer, 8_000),
+        tenant: issuer.token().claim("custom:tenant", "acme").build(),
+        request: Box::new(request),
+        with_layer: layers.cached,
+        with_uncached_layer: layers.uncached,
+        without_layer: inner,
+    };
+    // Every case once, as it is counted: checks the outcome and warms up lazy state (and the
+    // cache entry of the cache-hit case).
+    let (v, k, now) = (&f.verifier, &f.keys, f.now);
+    v.verify(&f.access, k, now).unwrap();
+    v.verify(&f.id, k, now).unwrap();
+    for (v, token) in [(v, &f.hostile), (&f.verifier_8x, &f.hostile_8x)] {
+        let err = v.verify(token, k, now).unwrap_err();
+        assert_eq!(err.kind(), tower_cognito::ErrorKind::InvalidType);
+    }
+    v.verify(&f.tenant, k, now).unwrap();
+    v.verify_as::<Tenant>(&f.tenant, k, now).unwrap();
+    for token in [&f.claims_1k, &f.claims_8k] {
+        f.verifier_1mib.verify(token, k, now).unwrap();
+    }
+    for _ in 0..2 {
+        assert_eq!(status(&mut f.with_layer, (f.request)()), 200);
+        assert_eq!(status(&mut f.with_uncached_layer, (f.request)()), 200);
+        assert_eq!(status(&mut f.without_layer, (f.request)()), 200);
+    }
+    Box::leak(Box::new(f))
+}
+
+// The floor: one RSA-2048 PKCS#1 v1.5 SHA-256 verification, pre-parsed key.
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn floor_rsa_verify(f: &'static mut Fixture) {
+    let Floor {
+        parsed,
+        signing_input,
+        sig,
+        ..
+    } = &f.floor;
+    parsed
+        .verify_sig(black_box(signing_input.as_bytes()), black_box(sig))
+        .unwrap();
+}
+
+/// `Verifier::verify` of a valid token, every rule; the claims are dropped inside the count.
+fn verify_ok(f: &Fixture, v: &Verifier, token: &str) {
+    drop(black_box(
+        v.verify(black_box(token), &f.keys, f.now).unwrap(),
+    ));
+}
+
+/// `Verifier::verify` of a token it refuses.
+fn verify_err(v: &Verifier, f: &Fixture, token: &str) {
+    black_box(v.verify(black_box(token), &f.keys, f.now).unwrap_err());
+}
+
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn verify_access(f: &'static mut Fixture) {
+    verify_ok(f, &f.verifier, &f.access);
+}
+
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn verify_id(f: &'static mut Fixture) {
+    verify_ok(f, &f.verifier, &f.id);
+}
+
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn reject_adversarial_header(f: &'static mut Fixture) {
+    verify_err(&f.verifier, f, &f.hostile);
+}
+
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn reject_adversarial_header_8x_cap(f: &'static mut Fixture) {
+    verify_err(&f.verifier_8x, f, &f.hostile_8x);
+}
+
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn verify_payload_1k_claims(f: &'static mut Fixture) {
+    verify_ok(f, &f.verifier_1mib, &f.claims_1k);
+}
+
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn verify_payload_8k_claims(f: &'static mut Fixture) {
+    verify_ok(f, &f.verifier_1mib, &f.claims_8k);
+}
+
+/// An application claims type, filled from the same parse as the Cognito claims.
+#[derive(serde::Deserialize)]
+struct Tenant {
+    #[serde(rename = "custom:tenant")]
+    #[allow(dead_code)]
+    tenant: String,
+}
+
+// A token with a custom attribute, with the default claims (`E = ()`)...
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn verify_tenant_token(f: &'static mut Fixture) {
+    verify_ok(f, &f.verifier, &f.tenant);
+}
+
+// ... and with an application claims type that reads it (`extra_claims::<Tenant>()`).
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn verify_tenant_token_extra_claims(f: &'static mut Fixture) {
+    drop(black_box(
+        f.verifier
+            .verify_as::<Tenant>(black_box(&f.tenant), &f.keys, f.now)
+            .unwrap(),
+    ));
+}
+
+/// One request through `svc`, polled once; the response is dropped inside the count.
+fn oneshot<S>(svc: &mut S, request: &dyn Fn() -> http::Request<()>)
+where
+    S: Service<http::Request<()>>,
+    S::Error: std::fmt::Debug,
+{
+    drop(black_box(ready(svc.call(request())).unwrap()));
+}
+
+// The request alone, without the layer: subtracted from the layer cases.
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn oneshot_without_layer(f: &'static mut Fixture) {
+    oneshot(&mut f.without_layer, &f.request);
+}
+
+// Through the layer, verified-token cache off: every request verified in full.
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn oneshot_with_layer_uncached(f: &'static mut Fixture) {
+    oneshot(&mut f.with_uncached_layer, &f.request);
+}
+
+// Through the layer, the same token again: a verified-token cache hit.
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn oneshot_with_layer(f: &'static mut Fixture) {
+    oneshot(&mut f.with_layer, &f.request);
+}
+
+library_benchmark_group!(
+    name = verify;
+    benchmarks =
+        floor_rsa_verify,
+        verify_access,
+        verify_id,
+        oneshot_without_layer,
+        oneshot_with_layer_uncached,
+        oneshot_with_layer,
+        reject_adversarial_header,
+        reject_adversarial_header_8x_cap,
+        verify_payload_1k_claims,
+        verify_payload_8k_claims,
+        verify_tenant_token,
+        verify_tenant_token_extra_claims
+);
+
+main!(library_benchmark_groups = verify);
