@@ -3,6 +3,7 @@
 //! both paths share ([`Authenticator::finish`]): a rule added there holds on cache hits and misses
 //! alike. Layer -> service -> this -> verifier; nothing here imports back up the path.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,42 +11,41 @@ use std::time::Duration;
 use http::{Extensions, HeaderMap};
 use serde::de::DeserializeOwned;
 
-use crate::bearer::{bearer_candidate, check_token};
+use crate::bearer::{check_token, token_candidate};
 use crate::cache::TokenCache;
 use crate::claims::CognitoClaims;
 use crate::clock::Clock;
 use crate::config::CognitoConfig;
 use crate::error::{Error, ErrorKind};
 use crate::extract::Claims;
+use crate::jws::decode_into;
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
 use crate::refresh::RefresherHandle;
-use crate::verifier::Verifier;
+use crate::verifier::{PAYLOAD_BUF_LEN, Verifier};
 
-/// What every clone of the layer and of its services shares: the rules, the keys, the cache.
-/// `E` is the application's claims type ([`CognitoClaims<E>`]), which the cache holds.
-pub(crate) struct Authenticator<E = ()> {
+/// One user pool of a layer: its rules, its key store and refresher.
+pub(crate) struct Pool {
     verifier: Verifier,
     issuer: Arc<IssuerKeys>,
-    cache: Option<TokenCache<E>>,
     /// The maximum key age in seconds, when set and the keys are refreshed.
     max_key_age: Option<u64>,
-    /// Shared by the authenticators of every claims type made from one layer.
-    _refresher: Option<Arc<RefresherHandle>>,
+    _refresher: Option<RefresherHandle>,
 }
 
-impl<E> fmt::Debug for Authenticator<E> {
+impl fmt::Debug for Pool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Authenticator")
+        f.debug_struct("Pool")
             .field("verifier", &self.verifier)
             .field("issuer", &self.issuer)
-            .field("cache", &self.cache)
             .field("refreshing", &self._refresher.is_some())
             .finish()
     }
 }
 
-impl Authenticator {
+impl Pool {
+    /// A pool from its own configuration (one pool), its key store and its refresher (`None`
+    /// for a static key set).
     pub(crate) fn new(
         config: &CognitoConfig,
         issuer: Arc<IssuerKeys>,
@@ -53,27 +53,13 @@ impl Authenticator {
     ) -> Self {
         Self {
             verifier: Verifier::new(config),
-            issuer,
-            cache: TokenCache::new(config.layer.token_cache_size),
             // A static key set is never refreshed, so it never goes stale.
             max_key_age: refresher
                 .as_ref()
                 .and(config.pool.max_key_age)
                 .map(|age| age.as_secs()),
-            _refresher: refresher.map(Arc::new),
-        }
-    }
-}
-
-impl<E> Authenticator<E> {
-    /// The same rules, keys and refresher for claims of type `F`, with a cache of its own.
-    pub(crate) fn for_claims<F>(&self) -> Authenticator<F> {
-        Authenticator {
-            verifier: self.verifier.clone(),
-            issuer: Arc::clone(&self.issuer),
-            cache: TokenCache::new(self.verifier.config().layer.token_cache_size),
-            max_key_age: self.max_key_age,
-            _refresher: self._refresher.clone(),
+            issuer,
+            _refresher: refresher,
         }
     }
 
@@ -93,9 +79,8 @@ impl<E> Authenticator<E> {
         &self.issuer
     }
 
-    /// What [`Readiness`] reports now.
-    pub(crate) fn readiness(&self) -> Readiness {
-        let now = self.verifier.config().layer.clock.now();
+    /// What [`Readiness`] reports for this pool now.
+    fn readiness(&self, now: u64) -> Readiness {
         let issuer = &self.issuer;
         Readiness {
             keys: issuer.keys.load().len(),
@@ -105,6 +90,195 @@ impl<E> Authenticator<E> {
             stale: self.is_stale(now),
             refresher_running: issuer.refresher_alive(),
         }
+    }
+}
+
+/// The pools of a layer: the first, and the others with the issuer lookup that picks one.
+struct Pools {
+    first: Pool,
+    others: Box<[Pool]>,
+    /// Each accepted issuer (both forms) to its pool: 0 is `first`, `i` is `others[i - 1]`.
+    /// Empty with one pool: nothing is routed.
+    routes: HashMap<Box<str>, usize>,
+}
+
+impl Pools {
+    fn new(pools: Vec<Pool>) -> Option<Self> {
+        let mut pools = pools.into_iter();
+        let first = pools.next()?;
+        let others: Box<[Pool]> = pools.collect();
+        let mut routes = HashMap::new();
+        if !others.is_empty() {
+            for (index, pool) in std::iter::once(&first).chain(&*others).enumerate() {
+                let pool = &pool.verifier.config().pool;
+                routes.insert(pool.issuer.clone().into_boxed_str(), index);
+                if let Some(updated) = &pool.updated_issuer {
+                    routes.insert(updated.clone().into_boxed_str(), index);
+                }
+            }
+        }
+        Some(Self {
+            first,
+            others,
+            routes,
+        })
+    }
+
+    #[inline]
+    fn get(&self, index: usize) -> &Pool {
+        match index.checked_sub(1) {
+            None => &self.first,
+            // An index comes from `routes` or from a cache entry made with one: always in range.
+            Some(i) => self.others.get(i).unwrap_or(&self.first),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Pool> {
+        std::iter::once(&self.first).chain(&*self.others)
+    }
+
+    /// The pool a decoded payload names with its `iss`, read before the signature only to choose
+    /// the key set: the chosen pool's verifier checks `iss` again, exactly, after the signature,
+    /// so a wrong guess can only refuse a token, never accept one. The first `"iss"` member
+    /// whose string value is an accepted issuer wins.
+    #[inline]
+    fn route(&self, payload: &[u8]) -> Option<usize> {
+        for at in memchr::memmem::find_iter(payload, b"\"iss\"") {
+            let rest = payload.get(at + 5..)?;
+            let rest = skip_ws(rest).strip_prefix(b":")?;
+            let Some(rest) = skip_ws(rest).strip_prefix(b"\"") else {
+                continue;
+            };
+            // An issuer with an escape never routes (Cognito writes none): the value stops at the
+            // first `"` or `\\`, and only an exact, known issuer matches.
+            let end = memchr::memchr2(b'"', b'\\', rest)?;
+            let value = rest.get(..end)?;
+            if let Some(&index) = std::str::from_utf8(value)
+                .ok()
+                .and_then(|iss| self.routes.get(iss))
+            {
+                return Some(index);
+            }
+        }
+        None
+    }
+}
+
+fn skip_ws(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .unwrap_or(bytes.len());
+    bytes.get(start..).unwrap_or_default()
+}
+
+/// What every clone of the layer and of its services shares: the pools (rules, keys,
+/// refreshers) and the verified-token cache. `E` is the application's claims type
+/// ([`CognitoClaims<E>`]), which the cache holds.
+pub(crate) struct Authenticator<E = ()> {
+    pools: Arc<Pools>,
+    cache: Option<TokenCache<E>>,
+}
+
+impl<E> fmt::Debug for Authenticator<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("pools", &self.pools.iter().collect::<Vec<_>>())
+            .field("cache", &self.cache)
+            .finish()
+    }
+}
+
+/// What a layer adds to the rules of its pools: the application's own check on the verified
+/// claims, and whether a request without credentials may pass. Cloned into each service (an
+/// `Arc` and a flag): layers that share one [`Authenticator`] (its keys and cache) may differ here.
+pub(crate) struct Policy<E> {
+    pub(crate) check: Option<Check<E>>,
+    pub(crate) optional: bool,
+}
+
+/// The application's own check: `Ok` lets the request through.
+pub(crate) type Check<E> = Arc<dyn Fn(&CognitoClaims<E>) -> Result<(), Error> + Send + Sync>;
+
+impl<E> Clone for Policy<E> {
+    fn clone(&self) -> Self {
+        Self {
+            check: self.check.clone(),
+            optional: self.optional,
+        }
+    }
+}
+
+impl<E> Default for Policy<E> {
+    fn default() -> Self {
+        Self {
+            check: None,
+            optional: false,
+        }
+    }
+}
+
+impl<E> fmt::Debug for Policy<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Policy")
+            .field("check", &self.check.is_some())
+            .field("optional", &self.optional)
+            .finish()
+    }
+}
+
+impl Authenticator {
+    /// The authenticator of `pools` (one at least), with the cache of the first pool's layer
+    /// settings. `None` without a pool.
+    pub(crate) fn new(pools: Vec<Pool>) -> Option<Self> {
+        let pools = Pools::new(pools)?;
+        let cache = TokenCache::new(pools.first.verifier.config().layer.token_cache_size);
+        Some(Self {
+            pools: Arc::new(pools),
+            cache,
+        })
+    }
+}
+
+impl<E> Authenticator<E> {
+    /// The same pools (rules, keys and refreshers) for claims of type `F`, with a cache of its
+    /// own.
+    pub(crate) fn for_claims<F>(&self) -> Authenticator<F> {
+        Authenticator {
+            pools: Arc::clone(&self.pools),
+            cache: TokenCache::new(self.config().layer.token_cache_size),
+        }
+    }
+
+    /// The first pool's configuration (the layer settings are every pool's).
+    pub(crate) fn config(&self) -> &CognitoConfig {
+        self.pools.first.verifier.config()
+    }
+
+    /// The first pool.
+    pub(crate) fn first(&self) -> &Pool {
+        &self.pools.first
+    }
+
+    /// Every pool, the first first.
+    pub(crate) fn pools(&self) -> impl Iterator<Item = &Pool> {
+        self.pools.iter()
+    }
+
+    /// What [`Readiness`] reports now: every pool's, the worst of each.
+    pub(crate) fn readiness(&self) -> Readiness {
+        let now = self.config().layer.clock.now();
+        let mut all = self.pools.iter().map(|pool| pool.readiness(now));
+        let first = all.next().unwrap_or(self.pools.first.readiness(now));
+        all.fold(first, |a, b| Readiness {
+            keys: a.keys.min(b.keys),
+            last_refresh_age: match (a.last_refresh_age, b.last_refresh_age) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            },
+            stale: a.stale || b.stale,
+            refresher_running: a.refresher_running && b.refresher_running,
+        })
     }
 }
 
@@ -143,80 +317,133 @@ fn empty_key_set() -> &'static KeySet {
 
 impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
     /// The request path: extract, then [`verified`](Self::verified), which stores the claims in
-    /// the extensions.
+    /// the extensions. With `policy.optional`, a request without credentials passes without
+    /// claims.
     #[inline]
     pub(crate) fn authenticate(
         &self,
         headers: &HeaderMap,
         extensions: &mut Extensions,
+        policy: &Policy<E>,
     ) -> Result<(), Error> {
-        let candidate = bearer_candidate(headers, self.verifier.config().layer.max_token_size)?;
-        let claims = self.verified(candidate)?;
+        let layer = &self.config().layer;
+        let candidate =
+            match token_candidate(headers, layer.max_token_size, layer.cookie.as_deref()) {
+                Ok(candidate) => candidate,
+                Err(ErrorKind::MissingCredentials) if policy.optional => return Ok(()),
+                Err(kind) => return Err(Error::new(kind)),
+            };
+        let claims = self.verified(candidate, policy)?;
         extensions.insert(Claims(claims));
         Ok(())
     }
 
     /// A token from anywhere (a WebSocket handshake, a queue message): the same path as a request,
-    /// the size cap and the `b64token` grammar included.
-    pub(crate) fn verify_token(&self, token: &str) -> Result<Arc<CognitoClaims<E>>, Error> {
-        if token.len() > self.verifier.config().layer.max_token_size {
+    /// the size cap, the `b64token` grammar and the application's check included.
+    pub(crate) fn verify_token(
+        &self,
+        token: &str,
+        policy: &Policy<E>,
+    ) -> Result<Arc<CognitoClaims<E>>, Error> {
+        if token.len() > self.config().layer.max_token_size {
             return Err(Error::new(ErrorKind::TokenTooLarge));
         }
-        self.verified(token.as_bytes())
+        self.verified(token.as_bytes(), policy)
     }
 
     /// Looks the token up in the cache, else verifies it (and caches it), then the final step both
-    /// share. A token whose `kid` is unknown nudges the refresher.
+    /// share. A token whose `kid` is unknown nudges its pool's refresher.
     #[inline]
-    fn verified(&self, candidate: &[u8]) -> Result<Arc<CognitoClaims<E>>, Error> {
-        let config = self.verifier.config();
-        let keys = self.issuer.keys.load();
-        let now = config.layer.clock.now();
-        // Stale keys (past the maximum key age) verify nothing: the verifier sees an empty set,
-        // so a well-formed token gets 503 and a malformed one still 401. The cache is skipped.
-        let stale = self.is_stale(now);
-        let cache = self.cache.as_ref().filter(|_| !stale);
+    fn verified(
+        &self,
+        candidate: &[u8],
+        policy: &Policy<E>,
+    ) -> Result<Arc<CognitoClaims<E>>, Error> {
+        let now = self.config().layer.clock.now();
         // A hit is byte-identical to a token that passed every check, the character scan too,
-        // with the same key set: only the time rules can answer differently now.
+        // with its pool's current key set: only the time rules and the application's check can
+        // answer differently now. Stale keys (past the maximum key age) skip the cache.
         let mut hit = None;
-        if let Some(cache) = cache {
-            cache.hit(candidate, &keys, |entry| {
-                hit = Some(
-                    self.finish(&entry.claims, now)
-                        .map(|()| Arc::clone(&entry.claims)),
-                );
+        if let Some(cache) = &self.cache {
+            cache.hit(candidate, |entry| {
+                let pool = self.pools.get(entry.pool());
+                if entry.verified_with(&pool.issuer.keys.load()) && !pool.is_stale(now) {
+                    hit = Some(
+                        self.finish(pool, &entry.claims, now, policy)
+                            .map(|()| Arc::clone(&entry.claims)),
+                    );
+                }
             });
         }
         if let Some(hit) = hit {
-            return hit.map_err(Error::new);
+            return hit;
         }
         let token = check_token(candidate)?;
 
+        // One pool: nothing to choose. Several: the payload is decoded first, its `iss` picks the
+        // pool (one hash lookup), and the decoded payload is verified with that pool's rules.
+        let mut payload_buf = [0u8; PAYLOAD_BUF_LEN];
+        let mut payload_heap = Vec::new();
+        let routed = if self.pools.routes.is_empty() {
+            None
+        } else {
+            let parts = self.pools.first.verifier.split(token)?;
+            let payload = decode_into(parts.payload, &mut payload_buf, &mut payload_heap)?;
+            let index = self.pools.route(payload).ok_or(ErrorKind::InvalidIssuer)?;
+            Some((index, parts, payload))
+        };
+        let index = routed.as_ref().map_or(0, |(index, ..)| *index);
+        let pool = self.pools.get(index);
+        let keys = pool.issuer.keys.load();
+        // Stale keys verify nothing: the verifier sees an empty set, so a well-formed token gets
+        // 503 and a malformed one still 401.
+        let stale = pool.is_stale(now);
         let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
-        let claims = match self.verifier.verify_parts::<E>(token, key_set) {
+        let verified = match &routed {
+            None => pool.verifier.verify_parts::<E>(token, key_set),
+            Some((_, parts, payload)) => {
+                pool.verifier
+                    .verify_split::<E>(parts, Some(payload), key_set)
+            }
+        };
+        let claims = match verified {
             Ok(verified) => verified,
             Err(ErrorKind::KeysUnavailable) if stale => {
                 return Err(Error::new(ErrorKind::KeysStale));
             }
             Err(ErrorKind::UnknownKeyId) => {
-                self.issuer.request_refetch();
+                pool.issuer.request_refetch();
                 return Err(Error::new(ErrorKind::UnknownKeyId));
             }
             Err(kind) => return Err(Error::new(kind)),
         };
-        self.finish(&claims, now)?;
+        // The Cognito rules first, the application's type after them.
+        pool.verifier.check_time(&claims, now)?;
         let claims = Arc::new(claims.settle()?);
-        // Only a token that passed every rule gets here.
-        if let Some(cache) = cache {
-            cache.insert(token, &keys, Arc::clone(&claims));
+        // Only a token that passed every rule of its pool gets here; the application's check is
+        // not the cache's (it runs on every hit, in `finish`).
+        if let Some(cache) = self.cache.as_ref().filter(|_| !stale) {
+            cache.insert(token, index, &keys, Arc::clone(&claims));
         }
+        self.finish(pool, &claims, now, policy)?;
         Ok(claims)
     }
 
     /// The final step of every request, cache hit or miss: the rules that depend on the instant
-    /// (`exp`, `nbf`, `iat` at `now`, with the leeway). A rule added here holds on both paths.
+    /// (`exp`, `nbf`, `iat` at `now`, with the leeway), then the application's check. A rule
+    /// added here holds on both paths.
     #[inline]
-    fn finish<X>(&self, claims: &CognitoClaims<X>, now: u64) -> Result<(), ErrorKind> {
-        self.verifier.check_time(claims, now)
+    fn finish(
+        &self,
+        pool: &Pool,
+        claims: &CognitoClaims<E>,
+        now: u64,
+        policy: &Policy<E>,
+    ) -> Result<(), Error> {
+        pool.verifier.check_time(claims, now)?;
+        match &policy.check {
+            Some(check) => check(claims),
+            None => Ok(()),
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Extraction of the bearer token from the `Authorization` header (RFC 6750 §2.1).
 
 use http::HeaderMap;
-use http::header::AUTHORIZATION;
+use http::header::{AUTHORIZATION, COOKIE};
 
 use crate::error::{ErrorKind, RequestError};
 
@@ -53,6 +53,78 @@ pub(crate) fn bearer_candidate(headers: &HeaderMap, max_len: usize) -> Result<&[
         return Err(ErrorKind::TokenTooLarge);
     }
     Ok(token)
+}
+
+/// The token candidate of a request: the `Authorization: Bearer` one, or with `cookie` set (a
+/// layer that also reads a token cookie), the value of that cookie when there is no bearer header.
+/// Both at once is `400` ([`RequestError::HeaderAndCookie`]): which one the client meant is not
+/// the server's guess. The candidate goes through the same cache lookup and the same grammar
+/// ([`check_token`]) whatever its source.
+#[inline]
+pub(crate) fn token_candidate<'h>(
+    headers: &'h HeaderMap,
+    max_len: usize,
+    cookie: Option<&str>,
+) -> Result<&'h [u8], ErrorKind> {
+    let bearer = bearer_candidate(headers, max_len);
+    let Some(name) = cookie else {
+        return bearer;
+    };
+    match (bearer, cookie_candidate(headers, name, max_len)?) {
+        (bearer, None) => bearer,
+        (Err(ErrorKind::MissingCredentials), Some(token)) => Ok(token),
+        // A bearer header, well-formed or not, next to the cookie.
+        (_, Some(_)) => Err(ErrorKind::InvalidRequest(RequestError::HeaderAndCookie)),
+    }
+}
+
+/// The value of the cookie `name` in the request's `Cookie` headers (RFC 6265 §4.2.1: pairs
+/// separated by `;` and optional spaces; a value may be wrapped in double quotes), `None` when
+/// absent. Twice is `400`; an empty value is `400` like an empty bearer token; longer than
+/// `max_len` is [`ErrorKind::TokenTooLarge`].
+fn cookie_candidate<'h>(
+    headers: &'h HeaderMap,
+    name: &str,
+    max_len: usize,
+) -> Result<Option<&'h [u8]>, ErrorKind> {
+    let mut found = None;
+    for header in headers.get_all(COOKIE) {
+        for pair in header.as_bytes().split(|&b| b == b';') {
+            let pair = trim_spaces(pair);
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+                continue;
+            };
+            let (key, value) = pair.split_at(eq);
+            if key != name.as_bytes() {
+                continue;
+            }
+            if found.is_some() {
+                return Err(ErrorKind::InvalidRequest(RequestError::MultipleCookies));
+            }
+            let value = value.get(1..).unwrap_or_default();
+            let value = match value {
+                [b'"', inner @ .., b'"'] => inner,
+                _ => value,
+            };
+            if value.is_empty() {
+                return Err(ErrorKind::InvalidRequest(RequestError::EmptyToken));
+            }
+            if value.len() > max_len {
+                return Err(ErrorKind::TokenTooLarge);
+            }
+            found = Some(value);
+        }
+    }
+    Ok(found)
+}
+
+fn trim_spaces(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b != b' ' && b != b'\t');
+    let end = bytes.iter().rposition(|&b| b != b' ' && b != b'\t');
+    match (start, end) {
+        (Some(start), Some(end)) => bytes.get(start..=end).unwrap_or_default(),
+        _ => &[],
+    }
 }
 
 /// The candidate as a `b64token` (RFC 6750 §2.1), or the `400` naming its first bad character.

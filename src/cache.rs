@@ -24,8 +24,25 @@ pub(crate) const MAX_CACHED_TOKEN_LEN: usize = 4096;
 
 pub(crate) struct Entry<E> {
     token: Box<[u8]>,
+    /// The layer's pool whose keys verified the token.
+    pool: usize,
     keys: Arc<KeySet>,
     pub(crate) claims: Arc<CognitoClaims<E>>,
+}
+
+impl<E> Entry<E> {
+    /// The pool whose keys verified the token.
+    #[inline]
+    pub(crate) fn pool(&self) -> usize {
+        self.pool
+    }
+
+    /// Whether the token was verified with exactly `keys` (the pool's current set): any swap of
+    /// the set makes every entry of it a miss.
+    #[inline]
+    pub(crate) fn verified_with(&self, keys: &Arc<KeySet>) -> bool {
+        Arc::ptr_eq(&self.keys, keys)
+    }
 }
 
 /// `E` is the layer's application claims type: one cache per layer type, no downcast.
@@ -78,14 +95,15 @@ impl<E> TokenCache<E> {
         self.slots.get((h as usize) & self.mask)
     }
 
-    /// Runs `on_hit` on the cached entry of exactly these token bytes, verified with exactly
-    /// `keys`; does nothing without a hit. The bytes need not have been checked: only
-    /// byte-identical verified tokens hit. The caller applies the time rules to the entry.
+    /// Runs `on_hit` on the cached entry of exactly these token bytes; does nothing without one.
+    /// The bytes need not have been checked: only byte-identical verified tokens are here. The
+    /// caller checks that the entry's key set is still its pool's
+    /// ([`Entry::verified_with`]) and applies the time rules.
     ///
     /// The entry is borrowed, not cloned: two threads hitting the same token do not bounce the
     /// entry's reference count between their cores.
     #[inline]
-    pub(crate) fn hit(&self, token: &[u8], keys: &Arc<KeySet>, on_hit: impl FnOnce(&Entry<E>)) {
+    pub(crate) fn hit(&self, token: &[u8], on_hit: impl FnOnce(&Entry<E>)) {
         if token.len() > MAX_CACHED_TOKEN_LEN {
             return;
         }
@@ -94,7 +112,6 @@ impl<E> TokenCache<E> {
         };
         let guard = slot.load();
         if let Some(entry) = guard.as_ref()
-            && Arc::ptr_eq(&entry.keys, keys)
             // Constant time: the cached token is another request's credential.
             && aws_lc_rs::constant_time::verify_slices_are_equal(&entry.token, token).is_ok()
         {
@@ -102,14 +119,21 @@ impl<E> TokenCache<E> {
         }
     }
 
-    /// Remembers a token that passed every rule with `keys`.
-    pub(crate) fn insert(&self, token: &str, keys: &Arc<KeySet>, claims: Arc<CognitoClaims<E>>) {
+    /// Remembers a token that passed every rule of pool `pool` with `keys`.
+    pub(crate) fn insert(
+        &self,
+        token: &str,
+        pool: usize,
+        keys: &Arc<KeySet>,
+        claims: Arc<CognitoClaims<E>>,
+    ) {
         if token.len() > MAX_CACHED_TOKEN_LEN {
             return;
         }
         if let Some(slot) = self.slot(token.as_bytes()) {
             slot.store(Some(Arc::new(Entry {
                 token: token.as_bytes().into(),
+                pool,
                 keys: Arc::clone(keys),
                 claims,
             })));

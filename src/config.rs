@@ -113,12 +113,15 @@ impl ClientPolicy {
 pub struct CognitoConfig {
     /// Which tokens are the pool's, and where and how often its keys are fetched.
     pub(crate) pool: PoolSettings,
+    /// The other pools of a layer that serves several (see
+    /// [`and_pool`](CognitoConfigBuilder::and_pool)); empty for one pool.
+    pub(crate) others: Vec<PoolSettings>,
     /// How the layer reads and answers requests, whatever the pool.
     pub(crate) layer: LayerSettings,
 }
 
 /// The settings of one user pool: which tokens are its and where its keys come from. A layer
-/// serving several pools will hold one of these per pool.
+/// serving several pools holds one of these per pool.
 #[derive(Clone)]
 pub(crate) struct PoolSettings {
     pub(crate) user_pool_id: String,
@@ -145,6 +148,8 @@ pub(crate) struct LayerSettings {
     pub(crate) token_cache_size: usize,
     pub(crate) realm: String,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The name of a cookie that may carry the token instead of the `Authorization` header.
+    pub(crate) cookie: Option<Box<str>>,
 }
 
 impl fmt::Debug for CognitoConfig {
@@ -168,6 +173,15 @@ impl fmt::Debug for CognitoConfig {
             .field("token_cache_size", &self.layer.token_cache_size)
             .field("realm", &self.layer.realm)
             .field("clock", &self.layer.clock)
+            .field("token_cookie", &self.layer.cookie)
+            .field(
+                "other_pools",
+                &self
+                    .others
+                    .iter()
+                    .map(|p| p.user_pool_id.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -199,29 +213,36 @@ impl CognitoConfig {
     /// Starts a configuration for the user pool `user_pool_id` (e.g. `us-east-1_AbC123xyz`).
     pub fn builder(user_pool_id: impl Into<String>) -> CognitoConfigBuilder {
         CognitoConfigBuilder {
-            user_pool_id: user_pool_id.into(),
-            region: None,
-            issuer_domain: CognitoConfig::DEFAULT_ISSUER_DOMAIN.to_owned(),
-            accept_updated_issuer: false,
-            jwks_url: None,
-            client_ids: Vec::new(),
-            any_client: false,
-            token_use: None,
+            earlier: Vec::new(),
+            pool: PoolBuilder::new(user_pool_id.into()),
             leeway: CognitoConfig::DEFAULT_LEEWAY,
-            refresh_interval: CognitoConfig::DEFAULT_REFRESH_INTERVAL,
-            unknown_kid_cooldown: CognitoConfig::DEFAULT_UNKNOWN_KID_COOLDOWN,
-            fetch_timeout: CognitoConfig::DEFAULT_FETCH_TIMEOUT,
             startup_timeout: CognitoConfig::DEFAULT_STARTUP_TIMEOUT,
-            max_jwks_size: CognitoConfig::DEFAULT_MAX_JWKS_SIZE,
             max_token_size: CognitoConfig::DEFAULT_MAX_TOKEN_SIZE,
-            max_key_age: None,
             token_cache_size: CognitoConfig::DEFAULT_TOKEN_CACHE_SIZE,
             realm: CognitoConfig::DEFAULT_REALM.to_owned(),
             clock: Arc::new(SystemClock),
+            cookie: None,
         }
     }
 
-    /// The user pool id.
+    /// Each pool's own configuration, the first one first: one item unless the layer serves
+    /// several pools ([`and_pool`](CognitoConfigBuilder::and_pool)). The settings of the layer
+    /// itself (leeway, clock, token cap, cache, realm, cookie) are the same in all.
+    pub fn pools(&self) -> impl Iterator<Item = CognitoConfig> + '_ {
+        std::iter::once(&self.pool)
+            .chain(&self.others)
+            .map(|pool| CognitoConfig {
+                pool: pool.clone(),
+                others: Vec::new(),
+                layer: self.layer.clone(),
+            })
+    }
+    /// How many user pools the layer serves (1 unless [`and_pool`](CognitoConfigBuilder::and_pool)
+    /// was used).
+    pub fn pool_count(&self) -> usize {
+        1 + self.others.len()
+    }
+    /// The user pool id (of the first pool; see [`pools`](Self::pools)).
     pub fn user_pool_id(&self) -> &str {
         &self.pool.user_pool_id
     }
@@ -292,6 +313,10 @@ impl CognitoConfig {
     pub fn realm(&self) -> &str {
         &self.layer.realm
     }
+    /// The cookie that may carry the token, when the layer reads one.
+    pub fn token_cookie(&self) -> Option<&str> {
+        self.layer.cookie.as_deref()
+    }
 
     /// Whether `iss` is one of this pool's accepted issuers.
     #[inline]
@@ -301,9 +326,30 @@ impl CognitoConfig {
 }
 
 /// Builder of a [`CognitoConfig`]; see [`CognitoConfig::builder`].
+///
+/// The pool settings (app clients, token use, region, issuer, JWKS URL and schedule, maximum key
+/// age) apply to the pool named last: the one of [`CognitoConfig::builder`], or of the latest
+/// [`and_pool`](Self::and_pool). The layer settings (leeway, token cap, cache, realm, cookie,
+/// clock, startup wait) apply to the whole layer wherever they are called.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct CognitoConfigBuilder {
+    /// The pools named before the last one, in order.
+    earlier: Vec<PoolBuilder>,
+    /// The pool named last: the one the pool methods change.
+    pool: PoolBuilder,
+    leeway: Duration,
+    startup_timeout: Duration,
+    max_token_size: usize,
+    token_cache_size: usize,
+    realm: String,
+    clock: Arc<dyn Clock>,
+    cookie: Option<String>,
+}
+
+/// The settings of one pool, as given.
+#[derive(Debug, Clone)]
+struct PoolBuilder {
     user_pool_id: String,
     region: Option<String>,
     issuer_domain: String,
@@ -312,24 +358,80 @@ pub struct CognitoConfigBuilder {
     client_ids: Vec<String>,
     any_client: bool,
     token_use: Option<AcceptTokenUse>,
-    leeway: Duration,
     refresh_interval: Duration,
     unknown_kid_cooldown: Duration,
     fetch_timeout: Duration,
-    startup_timeout: Duration,
     max_jwks_size: usize,
-    max_token_size: usize,
     max_key_age: Option<Duration>,
-    token_cache_size: usize,
-    realm: String,
-    clock: Arc<dyn Clock>,
+}
+
+impl PoolBuilder {
+    fn new(user_pool_id: String) -> Self {
+        Self {
+            user_pool_id,
+            region: None,
+            issuer_domain: CognitoConfig::DEFAULT_ISSUER_DOMAIN.to_owned(),
+            accept_updated_issuer: false,
+            jwks_url: None,
+            client_ids: Vec::new(),
+            any_client: false,
+            token_use: None,
+            refresh_interval: CognitoConfig::DEFAULT_REFRESH_INTERVAL,
+            unknown_kid_cooldown: CognitoConfig::DEFAULT_UNKNOWN_KID_COOLDOWN,
+            fetch_timeout: CognitoConfig::DEFAULT_FETCH_TIMEOUT,
+            max_jwks_size: CognitoConfig::DEFAULT_MAX_JWKS_SIZE,
+            max_key_age: None,
+        }
+    }
 }
 
 impl CognitoConfigBuilder {
+    /// The pool the pool settings apply to: the one named last.
+    fn last(&mut self) -> &mut PoolBuilder {
+        &mut self.pool
+    }
+
+    /// Also accepts the tokens of another user pool, in the same layer (several tenants, regions,
+    /// or a migration between pools). The pool settings called after this (app clients, token
+    /// use, region, JWKS URL, schedule...) are this pool's; it starts from the defaults.
+    ///
+    /// The layer picks the pool of a token by its issuer (`iss`, read before the signature only
+    /// to choose the key set, and checked again after it), with one hash lookup; each pool has
+    /// its own key set and refresher, so one pool's JWKS outage answers `503` for its tokens only.
+    ///
+    /// ```
+    /// use tower_cognito::{AcceptTokenUse, CognitoConfig};
+    ///
+    /// let config = CognitoConfig::builder("eu-west-1_AbCdEf123")
+    ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
+    ///     .token_use(AcceptTokenUse::Access)
+    ///     .and_pool("us-east-1_XyZ987654")
+    ///     .client_id("7abc1ktl3f2lrrvc1e5e0hdh1g")
+    ///     .token_use(AcceptTokenUse::Id)
+    ///     .build()?;
+    /// let pools: Vec<_> = config.pools().map(|p| p.user_pool_id().to_owned()).collect();
+    /// assert_eq!(pools, ["eu-west-1_AbCdEf123", "us-east-1_XyZ987654"]);
+    /// # Ok::<(), tower_cognito::ConfigError>(())
+    /// ```
+    pub fn and_pool(mut self, user_pool_id: impl Into<String>) -> Self {
+        let next = PoolBuilder::new(user_pool_id.into());
+        self.earlier.push(std::mem::replace(&mut self.pool, next));
+        self
+    }
+
+    /// Also reads the token from the cookie `name` (browser sessions), when the request has no
+    /// `Authorization: Bearer` header. A request with both is `400 invalid_request`. The cookie's
+    /// value goes through the same grammar, size cap and verified-token cache as a bearer token
+    /// (a value wrapped in double quotes is unwrapped). Off by default.
+    pub fn token_cookie(mut self, name: impl Into<String>) -> Self {
+        self.cookie = Some(name.into());
+        self
+    }
+
     /// Allows tokens of this app client (call once per client). Required unless
     /// [`allow_any_client`](Self::allow_any_client) is chosen.
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_ids.push(client_id.into());
+        self.last().client_ids.push(client_id.into());
         self
     }
     /// Allows tokens of each of these app clients.
@@ -338,41 +440,42 @@ impl CognitoConfigBuilder {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.client_ids
+        self.last()
+            .client_ids
             .extend(client_ids.into_iter().map(Into::into));
         self
     }
     /// Accepts tokens of any app client of the pool. Deliberate opt-out of the client check.
     pub fn allow_any_client(mut self) -> Self {
-        self.any_client = true;
+        self.last().any_client = true;
         self
     }
     /// Which token kinds to accept. Required.
     pub fn token_use(mut self, token_use: AcceptTokenUse) -> Self {
-        self.token_use = Some(token_use);
+        self.last().token_use = Some(token_use);
         self
     }
     /// The region, when it is not the pool id's prefix.
     pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
+        self.last().region = Some(region.into());
         self
     }
     /// The issuer's domain (default `amazonaws.com`; `amazonaws.com.cn` in China regions).
     pub fn issuer_domain(mut self, domain: impl Into<String>) -> Self {
-        self.issuer_domain = domain.into();
+        self.last().issuer_domain = domain.into();
         self
     }
     /// Also accepts the updated issuer form `https://issuer-cognito-idp.{region}.{domain}/{pool}`
     /// (multi-region user pools). Off by default.
     pub fn accept_updated_issuer(mut self, accept: bool) -> Self {
-        self.accept_updated_issuer = accept;
+        self.last().accept_updated_issuer = accept;
         self
     }
     /// Fetches the key set from this URL instead of `{issuer}/.well-known/jwks.json`.
     ///
     /// Must be `https`, or plain `http` to a loopback host (`127.0.0.0/8`, `::1`, `localhost`).
     pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
-        self.jwks_url = Some(url.into());
+        self.last().jwks_url = Some(url.into());
         self
     }
     /// Leeway on `exp`, `nbf` and `iat` (default 60 s, at most 10 min; whole seconds).
@@ -382,18 +485,18 @@ impl CognitoConfigBuilder {
     }
     /// Interval between scheduled refreshes (default 15 min, from 1 s to 7 days).
     pub fn refresh_interval(mut self, interval: Duration) -> Self {
-        self.refresh_interval = interval;
+        self.last().refresh_interval = interval;
         self
     }
     /// Minimum time between two refetches caused by unknown `kid`s (default 10 s, from 100 ms to
     /// 1 h).
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
-        self.unknown_kid_cooldown = cooldown;
+        self.last().unknown_kid_cooldown = cooldown;
         self
     }
     /// Time limit of one fetch (default 5 s, from 1 ms to 5 min).
     pub fn fetch_timeout(mut self, timeout: Duration) -> Self {
-        self.fetch_timeout = timeout;
+        self.last().fetch_timeout = timeout;
         self
     }
     /// How long [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) waits for the first key set
@@ -405,7 +508,7 @@ impl CognitoConfigBuilder {
     }
     /// Cap on the JWKS body (default 64 KiB, from 1 KiB to 16 MiB).
     pub fn max_jwks_size(mut self, bytes: usize) -> Self {
-        self.max_jwks_size = bytes;
+        self.last().max_jwks_size = bytes;
         self
     }
     /// Cap on the token size (default 8 KiB, from 256 bytes to 1 MiB).
@@ -424,7 +527,7 @@ impl CognitoConfigBuilder {
     /// The age is decided on the request path from the time of the last successful fetch, not by
     /// the refresher, so it holds even if the refresher task is gone (its runtime shut down, say).
     pub fn max_key_age(mut self, age: Duration) -> Self {
-        self.max_key_age = Some(age);
+        self.last().max_key_age = Some(age);
         self
     }
     /// Entries of the verified-token cache (default 1024, rounded up to a power of two; 0 turns the
@@ -453,8 +556,96 @@ impl CognitoConfigBuilder {
     /// Validates everything and builds the configuration.
     ///
     /// # Errors
-    /// A [`ConfigError`] naming the first setting that is refused.
+    /// A [`ConfigError`] naming the first setting that is refused: each pool's settings in the
+    /// order the pools were named, then the layer's.
     pub fn build(self) -> Result<CognitoConfig, ConfigError> {
+        let mut pools = Vec::with_capacity(self.earlier.len() + 1);
+        for pool in self.earlier.into_iter().chain([self.pool]) {
+            let pool = pool.build()?;
+            if pools
+                .iter()
+                .any(|known: &PoolSettings| known.issuer == pool.issuer)
+            {
+                return Err(ConfigError::DuplicatePool(pool.user_pool_id));
+            }
+            pools.push(pool);
+        }
+        // Every duration is bounded, so no instant the refresher computes can overflow and no
+        // setting can make its task panic (`Duration::MAX` is refused here, by name).
+        check_range(
+            "leeway",
+            self.leeway,
+            Duration::ZERO,
+            Duration::from_secs(600),
+            "from 0 to 600 s",
+        )?;
+        check_range(
+            "startup_timeout",
+            self.startup_timeout,
+            Duration::from_millis(1),
+            Duration::from_secs(600),
+            "from 1 ms to 10 min (no wait at all: `CognitoAuthLayer::lazy`)",
+        )?;
+        if !(256..=1024 * 1024).contains(&self.max_token_size) {
+            return Err(ConfigError::OutOfRange {
+                name: "max_token_size",
+                reason: "from 256 bytes to 1 MiB",
+            });
+        }
+        if self.token_cache_size > 1 << 20 {
+            return Err(ConfigError::OutOfRange {
+                name: "token_cache_size",
+                reason: "at most 1 048 576 entries",
+            });
+        }
+        if self.realm.is_empty() || !self.realm.bytes().all(is_qdtext) {
+            return Err(ConfigError::InvalidRealm(self.realm));
+        }
+        let cookie = match self.cookie {
+            Some(name) if !is_cookie_name(&name) => {
+                return Err(ConfigError::InvalidCookieName(name));
+            }
+            name => name.map(String::into_boxed_str),
+        };
+        let mut pools = pools.into_iter();
+        let Some(first) = pools.next() else {
+            // Not reachable: the builder always has its first pool.
+            return Err(ConfigError::MissingClientId);
+        };
+        Ok(CognitoConfig {
+            pool: first,
+            others: pools.collect(),
+            layer: LayerSettings {
+                leeway: self.leeway.as_secs(),
+                startup_timeout: self.startup_timeout,
+                max_token_size: self.max_token_size,
+                token_cache_size: self.token_cache_size,
+                realm: self.realm,
+                clock: self.clock,
+                cookie,
+            },
+        })
+    }
+}
+
+/// `Ok` when `value` is within `min..=max`; the error names the setting otherwise.
+fn check_range(
+    name: &'static str,
+    value: Duration,
+    min: Duration,
+    max: Duration,
+    reason: &'static str,
+) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange { name, reason })
+    }
+}
+
+impl PoolBuilder {
+    /// One pool's settings, validated.
+    fn build(self) -> Result<PoolSettings, ConfigError> {
         let pool = self.user_pool_id;
         let prefix = validate_pool_id(&pool)?;
         let region = self.region.unwrap_or_else(|| prefix.to_owned());
@@ -498,61 +689,31 @@ impl CognitoConfigBuilder {
         };
         let token_use = self.token_use.ok_or(ConfigError::MissingTokenUse)?;
 
-        // Every duration is bounded, so no instant the refresher computes can overflow and no
-        // setting can make its task panic (`Duration::MAX` is refused here, by name).
-        let secs = Duration::from_secs;
-        let durations = [
-            (
-                "leeway",
-                self.leeway,
-                Duration::ZERO,
-                secs(600),
-                "from 0 to 600 s",
-            ),
-            (
-                "refresh_interval",
-                self.refresh_interval,
-                secs(1),
-                MAX_REFRESH_INTERVAL,
-                "from 1 s to 7 days",
-            ),
-            (
-                "unknown_kid_cooldown",
-                self.unknown_kid_cooldown,
-                Duration::from_millis(100),
-                secs(3600),
-                "from 100 ms to 1 h",
-            ),
-            (
-                "fetch_timeout",
-                self.fetch_timeout,
-                Duration::from_millis(1),
-                secs(300),
-                "from 1 ms to 5 min",
-            ),
-            (
-                "startup_timeout",
-                self.startup_timeout,
-                Duration::from_millis(1),
-                secs(600),
-                "from 1 ms to 10 min (no wait at all: `CognitoAuthLayer::lazy`)",
-            ),
-        ];
-        for (name, value, min, max, reason) in durations {
-            if !(min..=max).contains(&value) {
-                return Err(ConfigError::OutOfRange { name, reason });
-            }
-        }
+        check_range(
+            "refresh_interval",
+            self.refresh_interval,
+            Duration::from_secs(1),
+            MAX_REFRESH_INTERVAL,
+            "from 1 s to 7 days",
+        )?;
+        check_range(
+            "unknown_kid_cooldown",
+            self.unknown_kid_cooldown,
+            Duration::from_millis(100),
+            Duration::from_secs(3600),
+            "from 100 ms to 1 h",
+        )?;
+        check_range(
+            "fetch_timeout",
+            self.fetch_timeout,
+            Duration::from_millis(1),
+            Duration::from_secs(300),
+            "from 1 ms to 5 min",
+        )?;
         if !(1024..=16 * 1024 * 1024).contains(&self.max_jwks_size) {
             return Err(ConfigError::OutOfRange {
                 name: "max_jwks_size",
                 reason: "from 1 KiB to 16 MiB",
-            });
-        }
-        if !(256..=1024 * 1024).contains(&self.max_token_size) {
-            return Err(ConfigError::OutOfRange {
-                name: "max_token_size",
-                reason: "from 256 bytes to 1 MiB",
             });
         }
         if self
@@ -564,41 +725,46 @@ impl CognitoConfigBuilder {
                 reason: "longer than refresh_interval, at most 30 days",
             });
         }
-        if self.token_cache_size > 1 << 20 {
-            return Err(ConfigError::OutOfRange {
-                name: "token_cache_size",
-                reason: "at most 1 048 576 entries",
-            });
-        }
-        if self.realm.is_empty() || !self.realm.bytes().all(is_qdtext) {
-            return Err(ConfigError::InvalidRealm(self.realm));
-        }
-
-        Ok(CognitoConfig {
-            pool: PoolSettings {
-                user_pool_id: pool,
-                region,
-                issuer,
-                updated_issuer,
-                jwks_url,
-                clients,
-                token_use,
-                refresh_interval: self.refresh_interval,
-                unknown_kid_cooldown: self.unknown_kid_cooldown,
-                fetch_timeout: self.fetch_timeout,
-                max_jwks_size: self.max_jwks_size,
-                max_key_age: self.max_key_age,
-            },
-            layer: LayerSettings {
-                leeway: self.leeway.as_secs(),
-                startup_timeout: self.startup_timeout,
-                max_token_size: self.max_token_size,
-                token_cache_size: self.token_cache_size,
-                realm: self.realm,
-                clock: self.clock,
-            },
+        Ok(PoolSettings {
+            user_pool_id: pool,
+            region,
+            issuer,
+            updated_issuer,
+            jwks_url,
+            clients,
+            token_use,
+            refresh_interval: self.refresh_interval,
+            unknown_kid_cooldown: self.unknown_kid_cooldown,
+            fetch_timeout: self.fetch_timeout,
+            max_jwks_size: self.max_jwks_size,
+            max_key_age: self.max_key_age,
         })
     }
+}
+
+/// An RFC 6265 cookie name: an RFC 9110 `token` (letters, digits and ``!#$%&'*+-.^_`|~``).
+fn is_cookie_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'!' | b'#'
+                        | b'$'
+                        | b'%'
+                        | b'&'
+                        | b'\''
+                        | b'*'
+                        | b'+'
+                        | b'-'
+                        | b'.'
+                        | b'^'
+                        | b'_'
+                        | b'`'
+                        | b'|'
+                        | b'~'
+                )
+        })
 }
 
 /// Characters allowed in a quoted `WWW-Authenticate` parameter value (RFC 6750 §3).

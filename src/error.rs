@@ -111,7 +111,8 @@ impl From<ErrorKind> for Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// No `Authorization` header, or one with another scheme (such as `Basic`).
+    /// No `Authorization` header, or one with another scheme (such as `Basic`), and no token
+    /// cookie when the layer reads one.
     MissingCredentials,
     /// The `Authorization` header is malformed (see [`RequestError`]).
     InvalidRequest(RequestError),
@@ -199,6 +200,11 @@ pub enum RequestError {
     MultipleTokens,
     /// Bytes outside the RFC 6750 `b64token` grammar, control characters or non-ASCII.
     InvalidCharacters,
+    /// A bearer token in the `Authorization` header and in the token cookie at once (a layer
+    /// with [`token_cookie`](crate::CognitoConfigBuilder::token_cookie)).
+    HeaderAndCookie,
+    /// The token cookie more than once.
+    MultipleCookies,
 }
 
 /// The `WWW-Authenticate` challenge family of an error kind (RFC 6750 §3.1).
@@ -231,6 +237,10 @@ impl ErrorKind {
             }
             Self::InvalidRequest(RequestError::EmptyToken) => "empty bearer token",
             Self::InvalidRequest(RequestError::MultipleTokens) => "more than one bearer token",
+            Self::InvalidRequest(RequestError::HeaderAndCookie) => {
+                "a token in both the Authorization header and the cookie"
+            }
+            Self::InvalidRequest(RequestError::MultipleCookies) => "more than one token cookie",
             Self::InvalidRequest(RequestError::InvalidCharacters) => {
                 "invalid characters in the bearer token"
             }
@@ -302,6 +312,13 @@ pub enum ConfigError {
     /// The realm has characters that cannot appear in a quoted `WWW-Authenticate` parameter.
     #[error("invalid realm {0:?}: use printable ASCII without '\"' or '\\'")]
     InvalidRealm(String),
+    /// The token cookie's name is not an RFC 6265 cookie name (letters, digits and
+    /// ``!#$%&'*+-.^_`|~``, not empty).
+    #[error("invalid token cookie name {0:?}")]
+    InvalidCookieName(String),
+    /// The same user pool (the same issuer) was configured twice.
+    #[error("the user pool {0:?} is configured twice")]
+    DuplicatePool(String),
 }
 
 /// Why no layer (or JWKS source) could be made from a valid configuration: the errors of the
@@ -319,11 +336,20 @@ pub enum StartError {
     /// The HTTP client could not be built.
     #[error("the HTTP client could not be built")]
     HttpClient(#[source] std::sync::Arc<dyn std::error::Error + Send + Sync>),
+    /// A configuration of several pools was given one JWKS source or key set: each pool needs
+    /// its own (`new_with_sources`, `lazy_with_sources`, `with_key_sets`).
+    #[error("{pools} user pools need one JWKS source or key set each")]
+    SourcePerPool {
+        /// How many pools the configuration has.
+        pools: usize,
+    },
     /// No usable key set could be fetched within the startup timeout.
-    #[error("no usable key set within {timeout:?}")]
+    #[error("no usable key set for the user pool {user_pool_id} within {timeout:?}")]
     NoKeys {
         /// The startup timeout.
         timeout: std::time::Duration,
+        /// The pool without keys (the first such, with several pools).
+        user_pool_id: String,
         /// Why the last fetch failed (`None`: no fetch completed in time).
         #[source]
         last_error: Option<crate::FetchError>,
@@ -382,6 +408,8 @@ mod tests {
             ErrorKind::InvalidRequest(RequestError::EmptyToken),
             ErrorKind::InvalidRequest(RequestError::MultipleTokens),
             ErrorKind::InvalidRequest(RequestError::InvalidCharacters),
+            ErrorKind::InvalidRequest(RequestError::HeaderAndCookie),
+            ErrorKind::InvalidRequest(RequestError::MultipleCookies),
             ErrorKind::TokenTooLarge,
             ErrorKind::Malformed,
             ErrorKind::InvalidHeader,

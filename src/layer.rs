@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use tower_layer::Layer;
 
-use crate::auth::{Authenticator, Readiness};
+use crate::auth::{Authenticator, Policy, Pool, Readiness};
 use crate::config::CognitoConfig;
 use crate::error::StartError;
 use crate::extract::Claims;
@@ -53,6 +53,7 @@ use crate::verifier::Verifier;
 #[must_use = "a layer does nothing until it wraps a service"]
 pub struct CognitoAuthLayer<E = (), R = Rfc6750> {
     auth: Arc<Authenticator<E>>,
+    policy: Policy<E>,
     reject: R,
 }
 
@@ -60,6 +61,7 @@ impl<E, R: Clone> Clone for CognitoAuthLayer<E, R> {
     fn clone(&self) -> Self {
         Self {
             auth: Arc::clone(&self.auth),
+            policy: self.policy.clone(),
             reject: self.reject.clone(),
         }
     }
@@ -69,6 +71,7 @@ impl<E, R> fmt::Debug for CognitoAuthLayer<E, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CognitoAuthLayer")
             .field("auth", &self.auth)
+            .field("policy", &self.policy)
             .field("extra_claims", &std::any::type_name::<E>())
             .finish()
     }
@@ -85,30 +88,69 @@ impl CognitoAuthLayer {
     /// cannot be built, [`StartError::NoRuntime`] outside a tokio runtime.
     #[cfg(feature = "reqwest")]
     pub async fn new(config: CognitoConfig) -> Result<Self, StartError> {
-        let source = crate::ReqwestJwks::new(&config)?;
-        Self::new_with_source(config, source).await
+        let sources = config
+            .pools()
+            .map(|pool| crate::ReqwestJwks::new(&pool))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut sources = sources.into_iter();
+        Self::new_with_sources(config, |_| sources.next()).await
     }
 
     /// Like [`new`](Self::new), with the key set fetched from `source` (your own HTTP client, a
     /// file, a secret store, an in-memory source in tests).
     ///
     /// # Errors
-    /// As [`new`](Self::new).
+    /// As [`new`](Self::new); [`StartError::SourcePerPool`] for a configuration of several pools
+    /// (give each its source with [`new_with_sources`](Self::new_with_sources)).
     pub async fn new_with_source(
         config: CognitoConfig,
         source: impl JwksSource,
     ) -> Result<Self, StartError> {
+        let mut source = Some(source);
+        Self::new_with_sources(config, |_| source.take()).await
+    }
+
+    /// Like [`new`](Self::new), with each pool's key set fetched from the source `sources` gives
+    /// for that pool's own configuration ([`CognitoConfig::pools`]). Waits for every pool's first
+    /// key set.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new); [`StartError::SourcePerPool`] when `sources` gives `None` for a
+    /// pool.
+    pub async fn new_with_sources<S: JwksSource>(
+        config: CognitoConfig,
+        sources: impl FnMut(&CognitoConfig) -> Option<S>,
+    ) -> Result<Self, StartError> {
         let timeout = config.layer.startup_timeout;
-        let layer = Self::lazy_with_source(config, source)?;
-        let mut swaps = layer.auth.issuer().subscribe();
-        let loaded = tokio::time::timeout(timeout, swaps.wait_for(|&n| n > 0)).await;
-        match loaded {
-            Ok(Ok(_)) => Ok(layer),
-            _ => Err(StartError::NoKeys {
-                timeout,
-                last_error: layer.auth.issuer().last_error(),
-            }),
-        }
+        let layer = Self::lazy_with_sources(config, sources)?;
+        let wait = async {
+            for pool in layer.auth.pools() {
+                let mut swaps = pool.issuer().subscribe();
+                if swaps.wait_for(|&n| n > 0).await.is_err() {
+                    return Err(pool);
+                }
+            }
+            Ok(())
+        };
+        let failed = match tokio::time::timeout(timeout, wait).await {
+            Ok(Ok(())) => return Ok(layer),
+            Ok(Err(pool)) => Some(pool),
+            Err(_) => None,
+        };
+        // The first pool still without keys (the one the wait was on, or gave up on).
+        let pool = failed
+            .or_else(|| {
+                layer
+                    .auth
+                    .pools()
+                    .find(|p| p.issuer().keys.load().is_empty())
+            })
+            .unwrap_or(layer.auth.first());
+        Err(StartError::NoKeys {
+            timeout,
+            user_pool_id: pool.verifier().config().user_pool_id().to_owned(),
+            last_error: pool.issuer().last_error(),
+        })
     }
 
     /// Builds the layer without waiting: requests are answered `503` (with `Retry-After`) until
@@ -119,53 +161,100 @@ impl CognitoAuthLayer {
     /// HTTP client cannot be built.
     #[cfg(feature = "reqwest")]
     pub fn lazy(config: CognitoConfig) -> Result<Self, StartError> {
-        let source = crate::ReqwestJwks::new(&config)?;
-        Self::lazy_with_source(config, source)
+        let sources = config
+            .pools()
+            .map(|pool| crate::ReqwestJwks::new(&pool))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut sources = sources.into_iter();
+        Self::lazy_with_sources(config, |_| sources.next())
     }
 
     /// Like [`lazy`](Self::lazy), with the key set fetched from `source`.
     ///
     /// # Errors
-    /// [`StartError::NoRuntime`] outside a tokio runtime.
+    /// [`StartError::NoRuntime`] outside a tokio runtime; [`StartError::SourcePerPool`] for a
+    /// configuration of several pools.
     pub fn lazy_with_source(
         config: CognitoConfig,
         source: impl JwksSource,
     ) -> Result<Self, StartError> {
+        let mut source = Some(source);
+        Self::lazy_with_sources(config, |_| source.take())
+    }
+
+    /// Like [`lazy`](Self::lazy), with each pool's key set fetched from the source `sources`
+    /// gives for that pool's own configuration.
+    ///
+    /// # Errors
+    /// [`StartError::NoRuntime`] outside a tokio runtime; [`StartError::SourcePerPool`] when
+    /// `sources` gives `None` for a pool.
+    pub fn lazy_with_sources<S: JwksSource>(
+        config: CognitoConfig,
+        mut sources: impl FnMut(&CognitoConfig) -> Option<S>,
+    ) -> Result<Self, StartError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-        let issuer = Arc::new(IssuerKeys::new(KeySet::empty(), true));
-        let task = runtime.spawn(refresh::run(
-            Arc::clone(&issuer),
-            source,
-            Schedule::from_config(&config),
-        ));
-        let refresher = RefresherHandle::new(task.abort_handle(), Arc::clone(&issuer));
-        Ok(Self::from_parts(&config, issuer, Some(refresher)))
+        let pools = config.pool_count();
+        let mut built = Vec::with_capacity(pools);
+        for pool in config.pools() {
+            let source = sources(&pool).ok_or(StartError::SourcePerPool { pools })?;
+            built.push((pool, source));
+        }
+        let pools = built.into_iter().map(|(pool, source)| {
+            let issuer = Arc::new(IssuerKeys::new(KeySet::empty(), true));
+            let task = runtime.spawn(refresh::run(
+                Arc::clone(&issuer),
+                source,
+                Schedule::from_config(&pool),
+            ));
+            let refresher = RefresherHandle::new(task.abort_handle(), Arc::clone(&issuer));
+            Pool::new(&pool, issuer, Some(refresher))
+        });
+        Self::from_pools(&config, pools.collect())
     }
 
     /// Builds the layer over a fixed key set: nothing is fetched, ever (pinned keys, or tests).
     ///
     /// # Errors
-    /// [`StartError::EmptyKeySet`] when `keys` has no key.
+    /// [`StartError::EmptyKeySet`] when `keys` has no key; [`StartError::SourcePerPool`] for a
+    /// configuration of several pools ([`with_key_sets`](Self::with_key_sets)).
     pub fn with_key_set(config: CognitoConfig, keys: KeySet) -> Result<Self, StartError> {
-        if keys.is_empty() {
-            return Err(StartError::EmptyKeySet);
-        }
-        Ok(Self::from_parts(
-            &config,
-            Arc::new(IssuerKeys::new(keys, false)),
-            None,
-        ))
+        let mut keys = Some(keys);
+        Self::with_key_sets(config, |_| keys.take())
     }
 
-    fn from_parts(
-        config: &CognitoConfig,
-        issuer: Arc<IssuerKeys>,
-        refresher: Option<RefresherHandle>,
-    ) -> Self {
-        Self {
-            auth: Arc::new(Authenticator::new(config, issuer, refresher)),
-            reject: Rfc6750::checked(&config.layer.realm),
+    /// Builds the layer over a fixed key set per pool, the one `keys` gives for each pool's own
+    /// configuration.
+    ///
+    /// # Errors
+    /// [`StartError::EmptyKeySet`] when a set has no key; [`StartError::SourcePerPool`] when
+    /// `keys` gives `None` for a pool.
+    pub fn with_key_sets(
+        config: CognitoConfig,
+        mut keys: impl FnMut(&CognitoConfig) -> Option<KeySet>,
+    ) -> Result<Self, StartError> {
+        let count = config.pool_count();
+        let mut pools = Vec::with_capacity(count);
+        for pool in config.pools() {
+            let set = keys(&pool).ok_or(StartError::SourcePerPool { pools: count })?;
+            if set.is_empty() {
+                return Err(StartError::EmptyKeySet);
+            }
+            pools.push(Pool::new(
+                &pool,
+                Arc::new(IssuerKeys::new(set, false)),
+                None,
+            ));
         }
+        Self::from_pools(&config, pools)
+    }
+
+    fn from_pools(config: &CognitoConfig, pools: Vec<Pool>) -> Result<Self, StartError> {
+        let auth = Authenticator::new(pools).ok_or(StartError::SourcePerPool { pools: 0 })?;
+        Ok(Self {
+            auth: Arc::new(auth),
+            policy: Policy::default(),
+            reject: Rfc6750::checked(&config.layer.realm),
+        })
     }
 }
 
@@ -215,8 +304,74 @@ impl<E, R> CognitoAuthLayer<E, R> {
     {
         CognitoAuthLayer {
             auth: Arc::new(self.auth.for_claims::<F>()),
+            policy: Policy::default(),
             reject: self.reject,
         }
+    }
+
+    /// Adds the application's own check on the verified claims (tenant match, `auth_time`
+    /// freshness, a custom attribute): it runs after the signature and every Cognito rule
+    /// passed, on verified-token cache hits too, and answers `Ok(())` to let the request through,
+    /// or an [`Error::unauthorized`](crate::Error::unauthorized) (`401 invalid_token`) or
+    /// [`Error::forbidden`](crate::Error::forbidden) (`403 insufficient_scope`) with a fixed
+    /// description. A second call adds a second check (both must pass, in order).
+    ///
+    /// The check belongs to this layer value: clones made before it, which share the keys and
+    /// the cache, do not run it (one check per route is one `clone().check(..)`). Call
+    /// [`extra_claims`](Self::extra_claims) first: it starts a new claims type without checks.
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::{SystemTime, UNIX_EPOCH};
+    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, Error, ErrorKind};
+    /// use tower_cognito::test_util::LocalIssuer;
+    ///
+    /// let issuer = LocalIssuer::new()?;
+    /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    /// let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?
+    ///     .check(|claims| match claims.custom_attribute("tenant") {
+    ///         Some("acme") => Ok(()),
+    ///         _ => Err(Error::forbidden("wrong tenant")),
+    ///     })
+    ///     .check(|claims| {
+    ///         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    ///         // A sign-in older than 12 hours must sign in again.
+    ///         match claims.auth_time {
+    ///             Some(at) if now.saturating_sub(at) <= 12 * 3600 => Ok(()),
+    ///             _ => Err(Error::unauthorized("sign in again")),
+    ///         }
+    ///     });
+    /// let acme = issuer.token().claim("custom:tenant", "acme").build();
+    /// assert!(layer.verify(&acme).is_ok());
+    /// let other = issuer.token().claim("custom:tenant", "umbrella").build();
+    /// assert_eq!(layer.verify(&other).unwrap_err().kind(), ErrorKind::Forbidden { description: "wrong tenant" });
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "test-util"))]
+    /// # fn main() {}
+    /// ```
+    pub fn check<F>(mut self, check: F) -> Self
+    where
+        F: Fn(&crate::CognitoClaims<E>) -> Result<(), crate::Error> + Send + Sync + 'static,
+        E: 'static,
+    {
+        self.policy.check = Some(match self.policy.check.take() {
+            None => Arc::new(check),
+            Some(first) => Arc::new(move |claims| {
+                first(claims)?;
+                check(claims)
+            }),
+        });
+        self
+    }
+
+    /// Optional authentication: a request without credentials (no `Authorization: Bearer`
+    /// header and no token cookie) passes through without claims (handlers take
+    /// `Option<Claims>`), while a request with a bad token still gets `401` and a malformed one
+    /// `400`. Like [`check`](Self::check), it belongs to this layer value.
+    pub fn optional(mut self) -> Self {
+        self.policy.optional = true;
+        self
     }
 
     /// Answers rejected requests with `reject` instead of the RFC 6750 default ([`Rfc6750`]): a
@@ -225,13 +380,15 @@ impl<E, R> CognitoAuthLayer<E, R> {
     pub fn reject_with<R2>(self, reject: R2) -> CognitoAuthLayer<E, R2> {
         CognitoAuthLayer {
             auth: self.auth,
+            policy: self.policy,
             reject,
         }
     }
 
-    /// The configuration.
+    /// The configuration (of the first pool, with the layer's settings; every pool's is in
+    /// [`CognitoConfig::pools`] of the configuration the layer was built with).
     pub fn config(&self) -> &CognitoConfig {
-        self.auth.verifier().config()
+        self.auth.config()
     }
 
     /// Verifies a token outside HTTP (a WebSocket handshake, a queue consumer) exactly as the layer
@@ -262,27 +419,52 @@ impl<E, R> CognitoAuthLayer<E, R> {
     where
         E: DeserializeOwned + Send + Sync + 'static,
     {
-        self.auth.verify_token(token).map(Claims)
+        self.auth.verify_token(token, &self.policy).map(Claims)
     }
 
-    /// The verifier the layer runs (pure: no clock, key set nor cache of its own; for those, use
-    /// [`verify`](Self::verify)).
+    /// The verifier the layer runs for its first pool (pure: no clock, key set nor cache of its
+    /// own; for those, use [`verify`](Self::verify)).
     pub fn verifier(&self) -> &Verifier {
-        self.auth.verifier()
+        self.auth.first().verifier()
     }
 
-    /// The current key set (empty until the first fetch succeeds).
+    /// The first pool's current key set (empty until its first fetch succeeds); every pool's is
+    /// [`key_sets`](Self::key_sets).
     pub fn key_set(&self) -> Arc<KeySet> {
-        self.auth.issuer().keys.load_full()
+        self.auth.first().issuer().keys.load_full()
     }
 
-    /// Counters of the key refresher.
+    /// Each pool's user pool id and current key set, the first pool first.
+    pub fn key_sets(&self) -> Vec<(String, Arc<KeySet>)> {
+        self.auth
+            .pools()
+            .map(|pool| {
+                let id = pool.verifier().config().user_pool_id().to_owned();
+                (id, pool.issuer().keys.load_full())
+            })
+            .collect()
+    }
+
+    /// Counters of the first pool's key refresher; every pool's is
+    /// [`pool_refresh_stats`](Self::pool_refresh_stats).
     pub fn refresh_stats(&self) -> RefreshStats {
-        self.auth.issuer().stats()
+        self.auth.first().issuer().stats()
     }
 
-    /// Whether the layer can verify tokens now: see [`Readiness`]. Cheap (a few atomic loads and
-    /// one clock read): serve it from a readiness probe.
+    /// Each pool's user pool id and refresher counters, the first pool first.
+    pub fn pool_refresh_stats(&self) -> Vec<(String, RefreshStats)> {
+        self.auth
+            .pools()
+            .map(|pool| {
+                let id = pool.verifier().config().user_pool_id().to_owned();
+                (id, pool.issuer().stats())
+            })
+            .collect()
+    }
+
+    /// Whether the layer can verify tokens now: see [`Readiness`] (with several pools, the worst
+    /// of each: the fewest keys, the oldest refresh, stale or stopped if any is). Cheap (a few
+    /// atomic loads and one clock read): serve it from a readiness probe.
     pub fn readiness(&self) -> Readiness {
         self.auth.readiness()
     }
@@ -292,6 +474,11 @@ impl<S, E, R: Clone> Layer<S> for CognitoAuthLayer<E, R> {
     type Service = CognitoAuth<S, E, R>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        CognitoAuth::new(inner, Arc::clone(&self.auth), self.reject.clone())
+        CognitoAuth::new(
+            inner,
+            Arc::clone(&self.auth),
+            self.policy.clone(),
+            self.reject.clone(),
+        )
     }
 }

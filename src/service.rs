@@ -8,7 +8,7 @@ use http::{Request, Response};
 use serde::de::DeserializeOwned;
 use tower_service::Service;
 
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, Policy};
 use crate::future::ResponseFuture;
 use crate::rejection::{Reject, Rfc6750};
 
@@ -24,14 +24,16 @@ use crate::rejection::{Reject, Rfc6750};
 pub struct CognitoAuth<S, E = (), R = Rfc6750> {
     inner: S,
     auth: Arc<Authenticator<E>>,
+    policy: Policy<E>,
     reject: R,
 }
 
 impl<S, E, R> CognitoAuth<S, E, R> {
-    pub(crate) fn new(inner: S, auth: Arc<Authenticator<E>>, reject: R) -> Self {
+    pub(crate) fn new(inner: S, auth: Arc<Authenticator<E>>, policy: Policy<E>, reject: R) -> Self {
         Self {
             inner,
             auth,
+            policy,
             reject,
         }
     }
@@ -54,6 +56,7 @@ impl<S: Clone, E, R: Clone> Clone for CognitoAuth<S, E, R> {
         Self {
             inner: self.inner.clone(),
             auth: Arc::clone(&self.auth),
+            policy: self.policy.clone(),
             reject: self.reject.clone(),
         }
     }
@@ -89,7 +92,7 @@ where
         let (mut parts, body) = req.into_parts();
         match self
             .auth
-            .authenticate(&parts.headers, &mut parts.extensions)
+            .authenticate(&parts.headers, &mut parts.extensions, &self.policy)
         {
             Ok(()) => ResponseFuture::inner(self.inner.call(Request::from_parts(parts, body))),
             Err(error) => {

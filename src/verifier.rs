@@ -10,13 +10,13 @@ use crate::claims::{Audience, CognitoClaims, Parsed, TokenUse};
 use crate::config::{AcceptTokenUse, CognitoConfig};
 use crate::error::{Error, ErrorKind};
 use crate::header::segment_kid;
-use crate::jws::{b64, decode_into, split};
+use crate::jws::{Parts, b64, decode_into, split};
 use crate::keys::{KeySet, VerifyingKey};
 
 /// Largest RSA signature accepted: 8192-bit keys.
 const MAX_SIGNATURE_LEN: usize = 1024;
 /// Decoded payloads up to this size stay on the stack.
-const PAYLOAD_BUF_LEN: usize = 2048;
+pub(crate) const PAYLOAD_BUF_LEN: usize = 2048;
 
 /// Verifies Cognito tokens against a key set, with the rules of one [`CognitoConfig`].
 ///
@@ -99,12 +99,29 @@ impl Verifier {
         token: &str,
         keys: &KeySet,
     ) -> Result<Parsed<E>, ErrorKind> {
+        let parts = self.split(token)?;
+        self.verify_split(&parts, None, keys)
+    }
+
+    /// The size cap, then the three segments.
+    #[inline]
+    pub(crate) fn split<'t>(&self, token: &'t str) -> Result<Parts<'t>, ErrorKind> {
         let bytes = token.as_bytes();
         if bytes.len() > self.config.layer.max_token_size {
             return Err(ErrorKind::TokenTooLarge);
         }
-        let parts = split(bytes).ok_or(ErrorKind::Malformed)?;
+        split(bytes).ok_or(ErrorKind::Malformed)
+    }
 
+    /// [`verify_parts`](Self::verify_parts) on split segments; `decoded` is the payload when the
+    /// caller decoded it already (a layer of several pools reads its `iss` to pick the pool),
+    /// else it is decoded here, after the header and the signature's length were checked.
+    pub(crate) fn verify_split<E: DeserializeOwned>(
+        &self,
+        parts: &Parts<'_>,
+        decoded: Option<&[u8]>,
+        keys: &KeySet,
+    ) -> Result<Parsed<E>, ErrorKind> {
         // The header an issuer writes for one of the keys, byte for byte, is valid and names that
         // key: nothing to decode nor parse. Any other header takes the full path.
         let key = match keys.by_header(parts.header) {
@@ -122,7 +139,10 @@ impl Verifier {
         // Decoded on the stack (a Cognito payload is about 1 KB); a larger one on the heap.
         let mut payload_buf = [0u8; PAYLOAD_BUF_LEN];
         let mut payload_heap = Vec::new();
-        let payload = decode_into(parts.payload, &mut payload_buf, &mut payload_heap)?;
+        let payload = match decoded {
+            Some(payload) => payload,
+            None => decode_into(parts.payload, &mut payload_buf, &mut payload_heap)?,
+        };
 
         // Only a well-formed token waits for keys (503); a malformed one could never verify (401).
         let key = key.ok_or(ErrorKind::KeysUnavailable)?;
