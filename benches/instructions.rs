@@ -57,6 +57,7 @@ struct Fixture {
     request: Box<dyn Fn() -> http::Request<()>>,
     with_layer: CognitoAuth<Inner>,
     with_uncached_layer: CognitoAuth<Inner>,
+    with_100_pools: CognitoAuth<Inner>,
     without_layer: Inner,
 }
 
@@ -91,6 +92,7 @@ fn fixture() -> &'static mut Fixture {
         request: Box::new(request),
         with_layer: layers.cached,
         with_uncached_layer: layers.uncached,
+        with_100_pools: layers.uncached_100_pools,
         without_layer: inner,
     };
     // Every case once, as it is counted: checks the outcome and warms up lazy state (and the
@@ -110,6 +112,7 @@ fn fixture() -> &'static mut Fixture {
     for _ in 0..2 {
         assert_eq!(status(&mut f.with_layer, (f.request)()), 200);
         assert_eq!(status(&mut f.with_uncached_layer, (f.request)()), 200);
+        assert_eq!(status(&mut f.with_100_pools, (f.request)()), 200);
         assert_eq!(status(&mut f.without_layer, (f.request)()), 200);
     }
     Box::leak(Box::new(f))
@@ -227,6 +230,13 @@ fn oneshot_with_layer_uncached(f: &'static mut Fixture) {
     oneshot(&mut f.with_uncached_layer, &f.request);
 }
 
+// The same, in a layer of 100 user pools: the token's pool picked by its `iss`.
+#[library_benchmark]
+#[bench::case(setup = fixture)]
+fn oneshot_with_layer_uncached_100_pools(f: &'static mut Fixture) {
+    oneshot(&mut f.with_100_pools, &f.request);
+}
+
 // Through the layer, the same token again: a verified-token cache hit.
 #[library_benchmark]
 #[bench::case(setup = fixture)]
@@ -242,6 +252,7 @@ library_benchmark_group!(
         verify_id,
         oneshot_without_layer,
         oneshot_with_layer_uncached,
+        oneshot_with_layer_uncached_100_pools,
         oneshot_with_layer,
         reject_adversarial_header,
         reject_adversarial_header_8x_cap,

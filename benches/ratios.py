@@ -26,6 +26,7 @@ for name, ns in sorted(rows.items(), key=lambda kv: (kv[1], kv[0])):
 if "oneshot_without_layer" in rows:
     for name, label in [
         ("oneshot_with_layer_uncached", "layer cost, token cache off (with − without)"),
+        ("oneshot_with_layer_uncached_100_pools", "layer cost, token cache off, 100 pools (with − without)"),
         ("oneshot_with_layer", "layer cost, cache hit (with − without)"),
     ]:
         if name in rows:

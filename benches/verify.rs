@@ -88,10 +88,12 @@ fn bench(c: &mut Criterion) {
     let Layers {
         cached: mut with_layer,
         uncached: mut with_uncached_layer,
+        uncached_100_pools: mut with_100_pools,
     } = Layers::new(&issuer, config, inner);
     let mut without_layer = inner;
     let request = setup::bearer_requests(&access);
     assert_eq!(status(&mut with_uncached_layer, request()), 200);
+    assert_eq!(status(&mut with_100_pools, request()), 200);
     assert_eq!(status(&mut with_layer, request()), 200);
     assert_eq!(status(&mut without_layer, request()), 200);
 
@@ -189,6 +191,12 @@ fn bench(c: &mut Criterion) {
         &mut g,
         "oneshot_with_layer_uncached",
         &mut with_uncached_layer,
+        &request,
+    );
+    bench_oneshot(
+        &mut g,
+        "oneshot_with_layer_uncached_100_pools",
+        &mut with_100_pools,
         &request,
     );
     bench_oneshot(

@@ -197,6 +197,18 @@ impl<E> CognitoClaims<E> {
             _ => None,
         }
     }
+    /// The user pool that issued the token (`eu-west-1_AbC123xyz`): the last path segment of a
+    /// Cognito issuer (`https://cognito-idp.{region}.{domain}/{pool}`, or the `issuer-cognito-idp`
+    /// form). With a layer of several pools, this says which pool the token is from (its
+    /// issuer was checked to be that pool's exactly).
+    pub fn user_pool_id(&self) -> Option<&str> {
+        let rest = self
+            .iss
+            .strip_prefix("https://cognito-idp.")
+            .or_else(|| self.iss.strip_prefix("https://issuer-cognito-idp."))?;
+        let (_, pool) = rest.split_once('/')?;
+        (!pool.is_empty() && !pool.contains('/')).then_some(pool)
+    }
     /// A `custom:*` attribute, by name with or without the `custom:` prefix.
     pub fn custom_attribute(&self, name: &str) -> Option<&str> {
         let name = name.strip_prefix("custom:").unwrap_or(name);

@@ -100,6 +100,9 @@ pub(crate) struct Layers<S> {
     pub(crate) cached: CognitoAuth<S>,
     /// With the cache off (`token_cache_size(0)`): every request verifies in full.
     pub(crate) uncached: CognitoAuth<S>,
+    /// The same, in a layer of 100 user pools (the issuer's first, 99 others after it): the
+    /// token's pool is picked by its `iss`.
+    pub(crate) uncached_100_pools: CognitoAuth<S>,
 }
 
 impl<S: Clone> Layers<S> {
@@ -112,9 +115,22 @@ impl<S: Clone> Layers<S> {
                 .layer(layer)
                 .service(inner.clone())
         };
+        let mut many = config.clone().token_cache_size(0);
+        for i in 1..100 {
+            many = many
+                .and_pool(format!("eu-west-1_Bench{i:03}"))
+                .client_id("benchclient")
+                .token_use(tower_cognito::AcceptTokenUse::Any);
+        }
+        let many =
+            CognitoAuthLayer::with_key_sets(many.build().unwrap(), |_| Some(issuer.key_set()))
+                .unwrap();
         Self {
             cached: behind(config.clone()),
             uncached: behind(config.token_cache_size(0)),
+            uncached_100_pools: tower::ServiceBuilder::new()
+                .layer(many)
+                .service(inner.clone()),
         }
     }
 }

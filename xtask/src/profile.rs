@@ -98,7 +98,12 @@ pub(crate) fn instructions() -> Result<(), Fail> {
     )?;
     let mut ir = BTreeMap::new();
     let cases = CASES.iter().map(|(case, _)| *case);
-    for case in cases.chain(["oneshot_with_layer_uncached", "oneshot_with_layer"]) {
+    let layer_cases = [
+        "oneshot_with_layer_uncached",
+        "oneshot_with_layer_uncached_100_pools",
+        "oneshot_with_layer",
+    ];
+    for case in cases.chain(layer_cases) {
         ir.insert(
             case,
             summary_instructions(&out.join(format!("{case}.case/summary.json")))?,
@@ -119,9 +124,22 @@ pub(crate) fn instructions() -> Result<(), Fail> {
         get("oneshot_with_layer_uncached") - base,
     );
     row(
+        "through the layer, token cache off, 100 user pools (with − without)",
+        get("oneshot_with_layer_uncached_100_pools") - base,
+    );
+    row(
         "through the layer, cache hit (with − without)",
         get("oneshot_with_layer") - base,
     );
+    let one = get("oneshot_with_layer_uncached") - base;
+    let hundred = get("oneshot_with_layer_uncached_100_pools") - base;
+    if one > 0.0 {
+        println!();
+        println!(
+            "100 user pools / 1 pool, through the layer: {:.4}x",
+            hundred / one
+        );
+    }
     Ok(())
 }
 

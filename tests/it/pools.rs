@@ -1,0 +1,314 @@
+//! Several user pools in one layer: each token verified by its own pool (picked by `iss`), with
+//! that pool's app clients, token use and key set; one pool's JWKS outage answers 503 for its
+//! tokens only. Paused tokio time for the refreshers; every clock fixed at `NOW`.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use serde_json::json;
+use tower_cognito::test_util::{JwksResponse, LocalIssuer};
+use tower_cognito::{
+    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, ConfigError, ErrorKind, FixedClock, StartError,
+};
+
+use crate::support::answer;
+use crate::support::tokens::{NOW, POOL_B};
+
+const POOL_A: &str = "eu-west-1_PoolA1";
+const CLIENT_B: &str = "clientofpoolb";
+
+/// Two issuers (pools A and B), one RSA key each, generated once for the file.
+fn issuers() -> (LocalIssuer, LocalIssuer) {
+    static ISSUERS: OnceLock<(LocalIssuer, LocalIssuer)> = OnceLock::new();
+    let (a, b) = ISSUERS.get_or_init(|| {
+        let issuer = |pool: &str, client: &str| {
+            LocalIssuer::builder()
+                .user_pool_id(pool)
+                .client_id(client)
+                .clock(FixedClock::new(NOW))
+                .build()
+                .unwrap()
+        };
+        (issuer(POOL_A, "clientofpoola"), issuer(POOL_B, CLIENT_B))
+    });
+    (a.clone(), b.clone())
+}
+
+/// Pool A accepts access tokens of its client; pool B, ID tokens of its own.
+fn two_pools(a: &LocalIssuer, b: &LocalIssuer) -> CognitoConfig {
+    a.config()
+        .token_use(AcceptTokenUse::Access)
+        .and_pool(b.user_pool_id())
+        .client_id(b.client_id())
+        .token_use(AcceptTokenUse::Id)
+        .jwks_url(
+            b.config()
+                .token_use(AcceptTokenUse::Id)
+                .build()
+                .unwrap()
+                .jwks_url(),
+        )
+        .build()
+        .unwrap()
+}
+
+/// The layer over both issuers' current keys, never refreshed.
+fn static_layer(a: &LocalIssuer, b: &LocalIssuer) -> CognitoAuthLayer {
+    CognitoAuthLayer::with_key_sets(two_pools(a, b), |pool| {
+        Some(if pool.user_pool_id() == a.user_pool_id() {
+            a.key_set()
+        } else {
+            b.key_set()
+        })
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn each_token_is_verified_by_its_own_pool() {
+    let (a, b) = issuers();
+    let layer = static_layer(&a, &b);
+
+    let got = answer(&layer, &a.access_token()).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    let claims = got.claims.unwrap();
+    assert_eq!(claims.iss, a.issuer());
+    assert_eq!(claims.user_pool_id(), Some(POOL_A));
+
+    let got = answer(&layer, &b.id_token()).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    let claims = got.claims.unwrap();
+    assert_eq!(claims.user_pool_id(), Some(POOL_B));
+    assert_eq!(claims.app_client_id(), Some(CLIENT_B));
+
+    // Each pool's own rules: B takes ID tokens only, A access tokens only.
+    let rules = [
+        (b.access_token(), ErrorKind::TokenUseNotAccepted),
+        (a.id_token(), ErrorKind::TokenUseNotAccepted),
+    ];
+    for (token, kind) in rules {
+        assert_eq!(
+            answer(&layer, &token).await.status_kind(),
+            (401, Some(kind))
+        );
+    }
+    // A's app client is not B's, and the other way round.
+    let mut claims = a.access_claims();
+    claims.insert("client_id".into(), json!(CLIENT_B));
+    assert_eq!(
+        answer(&layer, &a.sign(&claims)).await.status_kind(),
+        (401, Some(ErrorKind::InvalidClient))
+    );
+
+    // The same routes through `verify` outside HTTP.
+    assert_eq!(
+        layer.verify(&b.id_token()).unwrap().user_pool_id(),
+        Some(POOL_B)
+    );
+}
+
+#[tokio::test]
+async fn a_key_of_one_pool_never_verifies_a_token_claiming_another() {
+    let (a, b) = issuers();
+    let layer = static_layer(&a, &b);
+    // Signed by B (same `kid` as A's key), claiming A's issuer: routed to A, whose key refuses it.
+    let mut claims = a.access_claims();
+    claims.insert("iss".into(), json!(a.issuer()));
+    let forged = b.sign(&claims);
+    assert_eq!(
+        answer(&layer, &forged).await.status_kind(),
+        (401, Some(ErrorKind::InvalidSignature))
+    );
+    // An issuer that is no configured pool, a missing one, one with an escape: never routed.
+    let mut unknown = a.access_claims();
+    unknown.insert(
+        "iss".into(),
+        json!("https://cognito-idp.ap-south-1.amazonaws.com/ap-south-1_Unknown9"),
+    );
+    let mut no_iss = a.access_claims();
+    no_iss.remove("iss");
+    let escaped = a
+        .token()
+        .raw_payload(
+            serde_json::to_string(&a.access_claims())
+                .unwrap()
+                .replace("https://", "https:\\/\\/"),
+        )
+        .build();
+    for token in [a.sign(&unknown), a.sign(&no_iss), escaped] {
+        assert_eq!(
+            answer(&layer, &token).await.status_kind(),
+            (401, Some(ErrorKind::InvalidIssuer))
+        );
+    }
+    // A token naming B's issuer in a nested claim before its own `iss` (the claims are written
+    // in name order): routed to B by that first member, and refused there, never accepted. Only
+    // the issuer's own trigger could write such a claim.
+    let mut nested = a.access_claims();
+    nested.insert("aaa_meta".into(), json!({ "iss": b.issuer() }));
+    let got = answer(&layer, &a.sign(&nested)).await;
+    assert_eq!(got.status, 401, "{got:?}");
+}
+
+#[tokio::test]
+async fn the_cache_keeps_each_token_with_its_pool() {
+    let (a, b) = issuers();
+    let layer = static_layer(&a, &b);
+    let (ta, tb) = (a.access_token(), b.id_token());
+    let first_a = answer(&layer, &ta).await.claims.unwrap();
+    let first_b = answer(&layer, &tb).await.claims.unwrap();
+    for _ in 0..3 {
+        let again_a = answer(&layer, &ta).await.claims.unwrap();
+        let again_b = answer(&layer, &tb).await.claims.unwrap();
+        assert!(Arc::ptr_eq(&first_a, &again_a));
+        assert!(Arc::ptr_eq(&first_b, &again_b));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_pools_outage_is_its_own() {
+    // Issuers of their own: the file's are shared with the other tests.
+    let issuer = |pool: &str, client: &str| {
+        LocalIssuer::builder()
+            .user_pool_id(pool)
+            .client_id(client)
+            .clock(FixedClock::new(NOW))
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (issuer(POOL_A, "clientofpoola"), issuer(POOL_B, CLIENT_B));
+    b.respond_with(JwksResponse::Status(500));
+    let config = two_pools(&a, &b);
+    // `new` waits for every pool and names the one without keys.
+    let waited =
+        CognitoAuthLayer::new_with_sources(config.clone(), |pool| Some(source_of(pool, &a, &b)))
+            .await;
+    match waited {
+        Err(StartError::NoKeys { user_pool_id, .. }) => assert_eq!(user_pool_id, POOL_B),
+        other => panic!("expected NoKeys for pool B, got {other:?}"),
+    }
+
+    let layer =
+        CognitoAuthLayer::lazy_with_sources(config, |pool| Some(source_of(pool, &a, &b))).unwrap();
+    // Bounded: A's first fetch is immediate.
+    for _ in 0..100 {
+        if !layer.key_sets()[0].1.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(answer(&layer, &a.access_token()).await.status, 200);
+    let got = answer(&layer, &b.id_token()).await;
+    assert_eq!(
+        (got.status, got.kind, got.retry_after),
+        (503, Some(ErrorKind::KeysUnavailable), true)
+    );
+    assert!(!layer.readiness().is_ready());
+    assert_eq!(layer.readiness().keys, 0);
+
+    // B's endpoint comes back: its refresher retries with backoff (bounded wait, paused time).
+    b.respond_with(JwksResponse::Keys);
+    for _ in 0..600 {
+        if !layer.key_sets()[1].1.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(answer(&layer, &b.id_token()).await.status, 200);
+    assert_eq!(answer(&layer, &a.access_token()).await.status, 200);
+    assert!(layer.readiness().is_ready());
+    let stats = layer.pool_refresh_stats();
+    assert_eq!(stats.len(), 2);
+    assert_eq!(stats[1].0, POOL_B);
+    assert!(stats[1].1.failures >= 1, "{stats:?}");
+}
+
+/// The in-memory source of the pool `pool` names.
+fn source_of(pool: &CognitoConfig, a: &LocalIssuer, b: &LocalIssuer) -> LocalIssuer {
+    if pool.user_pool_id() == a.user_pool_id() {
+        a.clone()
+    } else {
+        b.clone()
+    }
+}
+
+#[tokio::test]
+async fn a_configuration_of_several_pools_needs_a_source_per_pool() {
+    let (a, b) = issuers();
+    let config = two_pools(&a, &b);
+    assert!(matches!(
+        CognitoAuthLayer::with_key_set(config.clone(), a.key_set()),
+        Err(StartError::SourcePerPool { pools: 2 })
+    ));
+    assert!(matches!(
+        CognitoAuthLayer::lazy_with_source(config.clone(), a.clone()),
+        Err(StartError::SourcePerPool { pools: 2 })
+    ));
+    assert!(matches!(
+        CognitoAuthLayer::new_with_source(config, a.clone()).await,
+        Err(StartError::SourcePerPool { pools: 2 })
+    ));
+}
+
+#[test]
+fn pool_settings_are_per_pool() {
+    let base = || {
+        CognitoConfig::builder(POOL_A)
+            .client_id("clientofpoola")
+            .token_use(AcceptTokenUse::Access)
+            .leeway(Duration::from_secs(5))
+    };
+    let config = base()
+        .and_pool(POOL_B)
+        .client_ids(["one", "two"])
+        .token_use(AcceptTokenUse::Any)
+        .refresh_interval(Duration::from_secs(60))
+        .realm("orders")
+        .build()
+        .unwrap();
+    assert_eq!(config.pool_count(), 2);
+    let pools: Vec<CognitoConfig> = config.pools().collect();
+    assert_eq!(pools[0].user_pool_id(), POOL_A);
+    assert_eq!(pools[0].token_use(), AcceptTokenUse::Access);
+    assert_eq!(
+        pools[0].refresh_interval(),
+        CognitoConfig::DEFAULT_REFRESH_INTERVAL
+    );
+    assert_eq!(pools[1].user_pool_id(), POOL_B);
+    assert_eq!(pools[1].token_use(), AcceptTokenUse::Any);
+    assert_eq!(pools[1].refresh_interval(), Duration::from_secs(60));
+    assert_eq!(
+        pools[1].client_ids().unwrap().collect::<Vec<_>>(),
+        ["one", "two"]
+    );
+    // The layer's settings are every pool's, wherever they were called.
+    for pool in &pools {
+        assert_eq!(pool.leeway(), Duration::from_secs(5));
+        assert_eq!(pool.realm(), "orders");
+        assert_eq!(pool.pool_count(), 1);
+    }
+    // A pool starts from the defaults: its token use and clients are its own to give.
+    assert!(matches!(
+        base().and_pool(POOL_B).client_id("x").build(),
+        Err(ConfigError::MissingTokenUse)
+    ));
+    assert!(matches!(
+        base()
+            .and_pool(POOL_B)
+            .token_use(AcceptTokenUse::Id)
+            .build(),
+        Err(ConfigError::MissingClientId)
+    ));
+    assert!(matches!(
+        base()
+            .and_pool(POOL_A)
+            .allow_any_client()
+            .token_use(AcceptTokenUse::Id)
+            .build(),
+        Err(ConfigError::DuplicatePool(pool)) if pool == POOL_A
+    ));
+    assert!(matches!(
+        base().and_pool("not a pool").build(),
+        Err(ConfigError::InvalidUserPoolId(_))
+    ));
+}
