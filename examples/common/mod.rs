@@ -169,6 +169,7 @@ pub(crate) async fn auth(settings: &Settings) -> Result<Auth, String> {
             ),
             format!("JWKS {jwks_url}"),
             accepts,
+            "(put a token of this pool in $TOKEN)".to_owned(),
         ];
         return Ok(Auth {
             layer,
