@@ -22,6 +22,7 @@
 //! | `BENCH_UNKNOWN_KID_FILE` | write `BENCH_TOKEN_COUNT` tokens there, each naming a distinct unknown `kid` (correctly signed otherwise) |
 //! | `BENCH_TOKEN_COUNT` | tokens per file (default 10 000, at most 1 000 000) |
 
+// The quick start's routes and, through it, the examples' shared set-up (`examples/common/mod.rs`).
 #[path = "quickstart.rs"]
 #[allow(dead_code)]
 pub(crate) mod quickstart;
@@ -37,7 +38,7 @@ use serde_json::{Value, json};
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{Claims, Clock, CognitoAuthLayer, SystemClock};
 
-use quickstart::{Offline, Settings};
+use quickstart::common::{self, Auth, Settings};
 
 /// Default of `BENCH_TOKEN_COUNT`.
 pub(crate) const DEFAULT_TOKEN_COUNT: usize = 10_000;
@@ -62,7 +63,7 @@ impl TokenFiles {
     }
 }
 
-/// Reads the token files through `vars`, like [`quickstart::settings_from_env`].
+/// Reads the token files through `vars`, like [`common::settings_from_env`].
 ///
 /// # Errors
 /// A one-line message naming the variable that is wrong.
@@ -91,13 +92,14 @@ pub(crate) fn token_files_from_env(
     })
 }
 
-/// The quick start's routes plus the debug routes, on `layer`.
+/// The quick start's routes plus the debug routes, on `auth`'s layer.
 ///
 /// # Errors
 /// A one-line message when the printed access token does not verify.
-pub(crate) fn app(layer: &CognitoAuthLayer, offline: Option<&Offline>) -> Result<Router, String> {
+pub(crate) fn app(auth: &Auth) -> Result<Router, String> {
+    let layer = &auth.layer;
     let mut router = quickstart::app(layer.clone());
-    if let Some(offline) = offline {
+    if let Some(offline) = &auth.offline {
         let claims = layer
             .verifier()
             .verify(&offline.access_token, &layer.key_set(), SystemClock.now())
@@ -109,7 +111,10 @@ pub(crate) fn app(layer: &CognitoAuthLayer, offline: Option<&Offline>) -> Result
     let authed = Router::new()
         .route("/debug/authed", get(|| async { "ok" }))
         .route_layer(layer.clone());
-    let (layer, issuer) = (layer.clone(), offline.map(|o| o.issuer.clone()));
+    let (layer, issuer) = (
+        layer.clone(),
+        auth.offline.as_ref().map(|o| o.issuer.clone()),
+    );
     let stats = move || std::future::ready(Json(debug_stats(&layer, issuer.as_ref())));
     Ok(router.route("/debug/stats", get(stats)).merge(authed))
 }
@@ -211,17 +216,12 @@ pub(crate) async fn run(settings: Settings, files: TokenFiles) -> Result<(), Str
     if settings.cognito.is_some() && files.any() {
         return Err(TOKENS_NEED_OFFLINE.to_owned());
     }
-    let listener = tokio::net::TcpListener::bind(settings.bind_addr)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.bind_addr))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("cannot read the bound address: {e}"))?;
-    // `offline` owns the embedded issuer: its JWKS server runs until `run` returns.
-    let (layer, offline) = quickstart::layer(&settings).await?;
-    let router = app(&layer, offline.as_ref())?;
+    let (listener, addr) = common::bind(&settings).await?;
+    // `auth` owns the offline issuer: its JWKS server runs until `run` returns.
+    let auth = common::auth(&settings).await?;
+    let router = app(&auth)?;
     let mut extra = Vec::new();
-    if let Some(offline) = offline.as_ref().filter(|_| files.any()) {
+    if let Some(offline) = auth.offline.as_ref().filter(|_| files.any()) {
         let (issuer, files) = (offline.issuer.clone(), files.clone());
         // Signing thousands of tokens takes seconds: off the async workers.
         extra = tokio::task::spawn_blocking(move || write_token_files(&issuer, &files))
@@ -229,7 +229,7 @@ pub(crate) async fn run(settings: Settings, files: TokenFiles) -> Result<(), Str
             .map_err(|e| format!("token files: {e}"))??;
     }
     extra.push(format!("debug stats: http://{addr}/debug/stats"));
-    let mut lines = quickstart::banner(&settings, offline.as_ref(), addr);
+    let mut lines = quickstart::banner(&auth, addr);
     let listening = lines.pop();
     for line in lines.iter().chain(&extra).chain(&listening) {
         println!("{line}");
@@ -244,18 +244,10 @@ pub(crate) async fn run(settings: Settings, files: TokenFiles) -> Result<(), Str
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let env = |name: &str| std::env::var(name).ok();
-    let result = match quickstart::settings_from_env(env)
-        .and_then(|s| Ok((s, token_files_from_env(env)?)))
-    {
+    let settings = common::settings_from_env(common::env, quickstart::DEFAULT_BIND_ADDR);
+    let result = match settings.and_then(|s| Ok((s, token_files_from_env(common::env)?))) {
         Ok((settings, files)) => run(settings, files).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench_server: error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit("bench_server", result)
 }

@@ -6,9 +6,10 @@
 //! cargo run --example grpc --features test-util
 //! ```
 //!
-//! The quick start's contract: it prints `listening on http://ADDR` and, in offline mode (no
-//! `COGNITO_*` variable set), a valid access token; `BIND_ADDR` (default `127.0.0.1:50051`) and
-//! the `COGNITO_*` variables (see `examples/common/mod.rs`) point it at a real user pool.
+//! The quick start's variables and offline mode (`examples/common/mod.rs`): offline (no
+//! `COGNITO_USER_POOL_ID`) it prints an access token, an ID token and the call to make with the
+//! one the layer accepts (`COGNITO_TOKEN_USE`, access by default), then
+//! `listening on http://ADDR` (`BIND_ADDR`, default `127.0.0.1:50051`).
 //!
 //! The layer covers only the service it wraps (`named_layer`), so health probes need no token;
 //! `Server::builder().layer(auth)` would cover every service, health included. A rejected call
@@ -142,6 +143,7 @@ pub mod whoami {
 /// Binds, builds the layer, prints the banner and serves until Ctrl-C.
 async fn run(settings: Settings) -> Result<(), String> {
     let (listener, addr) = common::bind(&settings).await?;
+    // `auth` owns the offline issuer: its JWKS server runs until `run` returns.
     let auth = common::auth(&settings).await?;
 
     // The standard health service, open: probes carry no token.
@@ -150,14 +152,14 @@ async fn run(settings: Settings) -> Result<(), String> {
         .set_service_status(whoami::SERVICE, ServingStatus::Serving)
         .await;
 
-    for line in &auth.lines {
+    for line in &auth.banner {
         println!("{line}");
     }
     println!(
         "services: grpc.health.v1.Health (open), {} (behind the layer)",
         whoami::SERVICE
     );
-    let token = auth.access_token.as_deref().unwrap_or("$TOKEN");
+    let token = auth.try_token();
     println!(
         "call {} with the metadata: authorization: Bearer {token}",
         whoami::WHOAMI

@@ -5,11 +5,12 @@
 //! cargo run --example hyper --features test-util
 //! ```
 //!
-//! The quick start's contract: it prints `listening on http://ADDR` and, in offline mode (no
-//! `COGNITO_*` variable set), a valid access token and a ready `curl` command; `BIND_ADDR`
-//! (default `127.0.0.1:3000`) and the `COGNITO_*` variables (see `examples/common/mod.rs`) point
-//! it at a real user pool. Every request goes through the layer: without a valid token, `401`
-//! with the RFC 6750 challenge; with one, `200` and the claims as JSON.
+//! The quick start's variables and offline mode (`examples/common/mod.rs`): offline (no
+//! `COGNITO_USER_POOL_ID`) it prints an access token, an ID token and a ready `curl` command with
+//! the one the layer accepts (`COGNITO_TOKEN_USE`, access by default), then
+//! `listening on http://ADDR` (`BIND_ADDR`, default `127.0.0.1:3000`). Every request goes through
+//! the layer: without a valid token, `401` with the RFC 6750 challenge; with one, `200` and the
+//! claims as JSON.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -57,16 +58,17 @@ async fn me(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
 /// Binds, builds the layer, prints the banner and serves until Ctrl-C.
 async fn run(settings: Settings) -> Result<(), String> {
     let (listener, addr) = common::bind(&settings).await?;
+    // `auth` owns the offline issuer: its JWKS server runs until `run` returns.
     let auth = common::auth(&settings).await?;
     // A tower service: the layer, then the handler. Cloned per connection (an `Arc` inside).
     let service = ServiceBuilder::new()
         .layer(auth.layer.clone())
         .service_fn(me);
 
-    for line in &auth.lines {
+    for line in &auth.banner {
         println!("{line}");
     }
-    let token = auth.access_token.as_deref().unwrap_or("$TOKEN");
+    let token = auth.try_token();
     println!("try it:");
     println!("curl -H \"Authorization: Bearer {token}\" http://{addr}/me");
     println!("listening on http://{addr}");

@@ -35,7 +35,7 @@ use tonic_prost::ProstCodec;
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, FetchError, JwksSource};
 
-use child::{BAD_CONFIGURATIONS, command, fails_cleanly, line_value, start};
+use child::{BAD_CONFIGURATIONS, OFFLINE_LINE, command, fails_cleanly, line_value, start};
 use grpc_example::whoami::{self, WhoamiReply, WhoamiRequest, WhoamiServer};
 
 /// Limit of any single call to a local server.
@@ -131,11 +131,9 @@ async fn the_example_keeps_health_open_and_whoami_behind_the_layer() {
     let mut running = start(command(&example_binary().await)).await;
     let (lines, addr) = (&running.lines, running.addr);
     assert!(addr.ip().is_loopback() && addr.port() != 0, "{addr}");
-    assert_eq!(
-        lines[0],
-        "offline mode: no COGNITO_* variable set, tokens come from an embedded local issuer"
-    );
+    assert_eq!(lines[0], OFFLINE_LINE);
     let access = line_value(lines, "access token: ").unwrap().to_owned();
+    let id = line_value(lines, "id token: ").unwrap().to_owned();
     let bearer = format!("Bearer {access}");
     assert!(
         lines.contains(&format!(
@@ -199,6 +197,42 @@ async fn the_example_keeps_health_open_and_whoami_behind_the_layer() {
         call_whoami(&channel, Some(&lower)).await.unwrap().sub,
         reply.sub
     );
+    // Access tokens only by default, offline as in real mode: the printed ID token is refused.
+    let status = call_whoami(&channel, Some(&format!("Bearer {id}")))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    assert_eq!(status.message(), "token use not accepted");
+
+    running.child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn with_token_use_id_the_printed_id_token_is_the_working_one() {
+    let mut cmd = command(&example_binary().await);
+    cmd.env("COGNITO_TOKEN_USE", "id");
+    let mut running = start(cmd).await;
+    let (lines, addr) = (&running.lines, running.addr);
+    assert_eq!(lines[0], OFFLINE_LINE);
+    let access = line_value(lines, "access token: ").unwrap().to_owned();
+    let id = line_value(lines, "id token: ").unwrap().to_owned();
+    assert!(
+        lines.contains(&format!(
+            "call {} with the metadata: authorization: Bearer {id}",
+            whoami::WHOAMI
+        )),
+        "{lines:#?}"
+    );
+    let channel = channel(addr).await;
+    let reply = call_whoami(&channel, Some(&format!("Bearer {id}")))
+        .await
+        .unwrap();
+    assert_eq!(reply.token_use, "id");
+    assert_eq!(reply.username.as_deref(), Some("alice"));
+    let status = call_whoami(&channel, Some(&format!("Bearer {access}")))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
 
     running.child.kill().await.unwrap();
 }

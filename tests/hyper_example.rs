@@ -21,7 +21,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tower_cognito::test_util::LOCAL_CLIENT_ID;
 
-use child::{BAD_CONFIGURATIONS, command, fails_cleanly, line_value, start};
+use child::{BAD_CONFIGURATIONS, OFFLINE_LINE, command, fails_cleanly, line_value, start};
 
 /// Limit of any single HTTP exchange with the example.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,9 +54,10 @@ async fn the_example_prints_a_token_that_its_layer_accepts() {
     let mut running = start(command(&example_binary().await)).await;
     let (lines, addr) = (&running.lines, running.addr);
     assert!(addr.ip().is_loopback() && addr.port() != 0, "{addr}");
-    assert_eq!(
-        lines[0],
-        "offline mode: no COGNITO_* variable set, tokens come from an embedded local issuer"
+    assert_eq!(lines[0], OFFLINE_LINE);
+    assert!(
+        lines.contains(&"accepted token use: access".to_owned()),
+        "{lines:#?}"
     );
     let access = line_value(lines, "access token: ").unwrap().to_owned();
     let id = line_value(lines, "id token: ").unwrap().to_owned();
@@ -109,12 +110,44 @@ async fn the_example_prints_a_token_that_its_layer_accepts() {
     assert_eq!(me["token_use"], "access");
     assert_eq!(me["path"], "/me");
 
-    // The offline layer takes either kind of token (token use `any`).
+    // Access tokens only by default, offline as in real mode: the printed ID token is refused.
+    let resp = http.get(&url).bearer_auth(&id).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        challenge(&resp).contains("token use not accepted"),
+        "{}",
+        challenge(&resp)
+    );
+    assert!(lines.iter().any(|l| l.contains(LOCAL_CLIENT_ID)));
+
+    running.child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn with_token_use_id_the_printed_id_token_is_the_working_one() {
+    let mut cmd = command(&example_binary().await);
+    cmd.env("COGNITO_TOKEN_USE", "id");
+    let mut running = start(cmd).await;
+    let (lines, addr) = (&running.lines, running.addr);
+    assert_eq!(lines[0], OFFLINE_LINE);
+    assert!(
+        lines.contains(&"accepted token use: id".to_owned()),
+        "{lines:#?}"
+    );
+    let access = line_value(lines, "access token: ").unwrap().to_owned();
+    let id = line_value(lines, "id token: ").unwrap().to_owned();
+    let curl = format!("curl -H \"Authorization: Bearer {id}\" http://{addr}/me");
+    assert!(lines.contains(&curl), "{lines:#?}");
+
+    let http = client();
+    let url = format!("http://{addr}/me");
     let resp = http.get(&url).bearer_auth(&id).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let me: Value = resp.json().await.unwrap();
     assert_eq!(me["token_use"], "id");
-    assert!(lines.iter().any(|l| l.contains(LOCAL_CLIENT_ID)));
+    assert_eq!(me["username"], "alice");
+    let resp = http.get(&url).bearer_auth(&access).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 
     running.child.kill().await.unwrap();
 }

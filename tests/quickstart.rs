@@ -10,7 +10,8 @@
     clippy::indexing_slicing
 )]
 
-// The bench server includes the quick start as its module `quickstart`: one copy of both.
+// The bench server includes the quick start as its module `quickstart`, and the quick start the
+// examples' shared set-up as `quickstart::common`: one copy of each.
 #[path = "../examples/bench_server.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod bench_server;
@@ -30,7 +31,10 @@ use tokio::task::JoinHandle;
 use tower_cognito::AcceptTokenUse;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 
-use bench_server::quickstart::{self, Offline, Settings};
+use bench_server::quickstart::{
+    self,
+    common::{self, Auth, Offline, Settings},
+};
 
 #[path = "common/example.rs"]
 mod common_example;
@@ -94,17 +98,20 @@ struct Started {
     server: JoinHandle<()>,
 }
 
-/// Builds the quick start's layer for `settings`, and serves `app(layer, offline)` on
-/// `settings.bind_addr` (port 0: a free one).
-async fn start_with(
-    settings: &Settings,
-    app: impl FnOnce(&tower_cognito::CognitoAuthLayer, Option<&Offline>) -> axum::Router,
-) -> Started {
+/// The settings of the quick start (its default `BIND_ADDR`) read from `vars`.
+fn settings_from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+    common::settings_from_env(vars, quickstart::DEFAULT_BIND_ADDR)
+}
+
+/// Builds the examples' layer for `settings`, and serves `app(auth)` on `settings.bind_addr`
+/// (port 0: a free one).
+async fn start_with(settings: &Settings, app: impl FnOnce(&Auth) -> axum::Router) -> Started {
     let listener = TcpListener::bind(settings.bind_addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let (layer, offline) = quickstart::layer(settings).await.unwrap();
-    let router = app(&layer, offline.as_ref());
-    let lines = quickstart::banner(settings, offline.as_ref(), addr);
+    let auth = common::auth(settings).await.unwrap();
+    let router = app(&auth);
+    let lines = quickstart::banner(&auth, addr);
+    let offline = auth.offline;
     let server = tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
     });
@@ -118,7 +125,7 @@ async fn start_with(
 
 /// The quick start's app for `settings`, served in process.
 async fn start(settings: &Settings) -> Started {
-    start_with(settings, |layer, _| quickstart::app(layer.clone())).await
+    start_with(settings, |auth| quickstart::app(auth.layer.clone())).await
 }
 
 fn challenge(resp: &reqwest::Response) -> String {
@@ -132,7 +139,7 @@ fn challenge(resp: &reqwest::Response) -> String {
 
 #[tokio::test]
 async fn offline_mode_serves_and_verifies_its_printed_tokens() {
-    let settings = quickstart::settings_from_env(env(&[("BIND_ADDR", "127.0.0.1:0")])).unwrap();
+    let settings = settings_from_env(env(&[("BIND_ADDR", "127.0.0.1:0")])).unwrap();
     assert!(settings.cognito.is_none(), "no COGNITO_* variable: offline");
     assert_eq!(
         settings.token_use,
@@ -229,7 +236,7 @@ async fn offline_mode_serves_and_verifies_its_printed_tokens() {
 #[tokio::test]
 async fn offline_mode_honours_cognito_token_use() {
     for (token_use, access_ok) in [("id", false), ("any", true)] {
-        let settings = quickstart::settings_from_env(env(&[
+        let settings = settings_from_env(env(&[
             ("BIND_ADDR", "127.0.0.1:0"),
             ("COGNITO_TOKEN_USE", token_use),
         ]))
@@ -326,7 +333,7 @@ fn token_files_default_off_and_validated() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_stats_and_token_files_in_offline_mode() {
-    let settings = quickstart::settings_from_env(env(&[("BIND_ADDR", "127.0.0.1:0")])).unwrap();
+    let settings = settings_from_env(env(&[("BIND_ADDR", "127.0.0.1:0")])).unwrap();
     let dir = TempDir::new("bench-server-tokens");
     let files = bench_server::TokenFiles {
         valid: Some(dir.0.join("valid.txt")),
@@ -338,10 +345,7 @@ async fn debug_stats_and_token_files_in_offline_mode() {
         offline,
         server,
         ..
-    } = start_with(&settings, |layer, offline| {
-        bench_server::app(layer, offline).unwrap()
-    })
-    .await;
+    } = start_with(&settings, |auth| bench_server::app(auth).unwrap()).await;
     let offline = offline.expect("offline mode");
     let lines = bench_server::write_token_files(&offline.issuer, &files).unwrap();
     assert_eq!(lines.len(), 2, "{lines:?}");
@@ -437,7 +441,7 @@ async fn real_mode_verifies_the_configured_pool() {
         .unwrap();
     let jwks = issuer.serve().await.unwrap();
     let clients = format!("other, {}", issuer.client_id());
-    let settings = quickstart::settings_from_env(env(&[
+    let settings = settings_from_env(env(&[
         ("BIND_ADDR", "127.0.0.1:0"),
         ("COGNITO_USER_POOL_ID", issuer.user_pool_id()),
         ("COGNITO_CLIENT_ID", &clients),
@@ -522,18 +526,17 @@ async fn real_mode_verifies_the_configured_pool() {
 
 #[test]
 fn settings_defaults_and_choices() {
-    let s = quickstart::settings_from_env(env(&[])).unwrap();
+    let s = settings_from_env(env(&[])).unwrap();
     assert_eq!(s.bind_addr, "127.0.0.1:3000".parse().unwrap());
     assert!(s.cognito.is_none());
 
     // Blank values count as unset.
-    let s =
-        quickstart::settings_from_env(env(&[("BIND_ADDR", " "), ("COGNITO_REGION", "")])).unwrap();
+    let s = settings_from_env(env(&[("BIND_ADDR", " "), ("COGNITO_REGION", "")])).unwrap();
     assert_eq!(s.bind_addr, "127.0.0.1:3000".parse().unwrap());
     assert!(s.cognito.is_none());
 
     // COGNITO_TOKEN_USE is honoured offline too (it names no pool).
-    let s = quickstart::settings_from_env(env(&[("COGNITO_TOKEN_USE", " id ")])).unwrap();
+    let s = settings_from_env(env(&[("COGNITO_TOKEN_USE", " id ")])).unwrap();
     assert!(s.cognito.is_none());
     assert_eq!(s.token_use, AcceptTokenUse::Id);
 
@@ -541,10 +544,7 @@ fn settings_defaults_and_choices() {
         ("COGNITO_USER_POOL_ID", "us-east-1_AbC123xyz"),
         ("COGNITO_CLIENT_ID", "c1"),
     ];
-    let config = quickstart::settings_from_env(env(&real))
-        .unwrap()
-        .cognito
-        .unwrap();
+    let config = settings_from_env(env(&real)).unwrap().cognito.unwrap();
     assert_eq!(
         config.token_use(),
         AcceptTokenUse::Access,
@@ -559,20 +559,14 @@ fn settings_defaults_and_choices() {
     for (raw, expected) in [("id", AcceptTokenUse::Id), ("any", AcceptTokenUse::Any)] {
         let mut vars = real.to_vec();
         vars.push(("COGNITO_TOKEN_USE", raw));
-        let config = quickstart::settings_from_env(env(&vars))
-            .unwrap()
-            .cognito
-            .unwrap();
+        let config = settings_from_env(env(&vars)).unwrap().cognito.unwrap();
         assert_eq!(config.token_use(), expected);
     }
 
     let mut vars = real.to_vec();
     vars.push(("COGNITO_REGION", "eu-central-1"));
     vars.push(("COGNITO_CLIENT_ID", "a, b,,c"));
-    let config = quickstart::settings_from_env(env(&vars))
-        .unwrap()
-        .cognito
-        .unwrap();
+    let config = settings_from_env(env(&vars)).unwrap().cognito.unwrap();
     assert_eq!(config.region(), "eu-central-1");
     assert_eq!(
         config.issuer(),
@@ -631,7 +625,7 @@ fn configuration_errors_are_one_line_messages() {
         ),
     ];
     for (vars, needles) in cases {
-        let err = quickstart::settings_from_env(env(vars)).expect_err(&format!("{vars:?}"));
+        let err = settings_from_env(env(vars)).expect_err(&format!("{vars:?}"));
         assert!(!err.contains('\n'), "one line: {err:?}");
         for needle in *needles {
             assert!(err.contains(needle), "{vars:?}: {err:?} lacks {needle:?}");
@@ -655,7 +649,7 @@ async fn unreachable_keys_fail_the_start_with_a_message() {
         token_use: AcceptTokenUse::Access,
         cognito: Some(config),
     };
-    let err = quickstart::layer(&settings).await.err().unwrap();
+    let err = common::auth(&settings).await.err().unwrap();
     assert!(
         err.starts_with("could not load the signing keys from http://127.0.0.1:"),
         "{err}"

@@ -35,6 +35,10 @@ pub(crate) fn command(bin: &Path) -> Command {
     cmd
 }
 
+/// The first line of every example's offline banner (`examples/common/mod.rs`).
+pub(crate) const OFFLINE_LINE: &str =
+    "offline mode: no COGNITO_USER_POOL_ID, tokens from an embedded issuer";
+
 /// The value of the banner line starting with `prefix`.
 pub(crate) fn line_value<'a>(lines: &'a [String], prefix: &str) -> Option<&'a str> {
     lines.iter().find_map(|l| l.strip_prefix(prefix))
@@ -142,6 +146,11 @@ pub(crate) const BAD_CONFIGURATIONS: &[(&[(&str, &str)], &str)] = &[
             ("COGNITO_TOKEN_USE", "bogus"),
         ],
         "COGNITO_TOKEN_USE",
+    ),
+    // Read in offline mode too, so checked there as well.
+    (
+        &[("COGNITO_TOKEN_USE", "bogus")],
+        "invalid COGNITO_TOKEN_USE",
     ),
     // Half a real configuration never falls back to offline mode.
     (
