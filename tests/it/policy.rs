@@ -328,7 +328,8 @@ async fn the_token_cookie() {
     assert_eq!(got.status, 200);
 
     let (auth, auth_value) = bearer(&token);
-    let refused: [(Vec<(http::HeaderName, String)>, u16, ErrorKind); 7] = [
+    type Headers = Vec<(http::HeaderName, String)>;
+    let refused: [(Headers, u16, ErrorKind); 7] = [
         (
             vec![
                 cookie(&format!("session={token}")),
