@@ -143,25 +143,30 @@ impl Pools {
     /// whose string value is an accepted issuer wins.
     #[inline]
     fn route(&self, payload: &[u8]) -> Option<usize> {
-        for at in memchr::memmem::find_iter(payload, b"\"iss\"") {
-            let rest = payload.get(at + 5..)?;
-            let rest = skip_ws(rest).strip_prefix(b":")?;
-            let Some(rest) = skip_ws(rest).strip_prefix(b"\"") else {
-                continue;
-            };
-            // An issuer with an escape never routes (Cognito writes none): the value stops at the
-            // first `"` or `\\`, and only an exact, known issuer matches.
-            let end = memchr::memchr2(b'"', b'\\', rest)?;
-            let value = rest.get(..end)?;
-            if let Some(&index) = std::str::from_utf8(value)
+        issuer_candidates(payload).find_map(|iss| {
+            std::str::from_utf8(iss)
                 .ok()
-                .and_then(|iss| self.routes.get(iss))
-            {
-                return Some(index);
-            }
-        }
-        None
+                .and_then(|iss| self.routes.get(iss).copied())
+        })
     }
+}
+
+/// The string values of the `"iss"` members of a decoded payload, in order, without parsing it:
+/// after each `"iss"`, optional whitespace, `:`, whitespace and `"`, the bytes up to the next `"`.
+/// A value with an escape stops at its `\` and matches no issuer (Cognito writes none). Arbitrary
+/// bytes (the payload of a forged token) give at most one candidate per `"iss"` occurrence.
+#[inline]
+pub(crate) fn issuer_candidates(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
+    memchr::memmem::find_iter(payload, b"\"iss\"").filter_map(|at| {
+        let rest = payload.get(at + 5..)?;
+        let rest = skip_ws(rest).strip_prefix(b":")?;
+        let rest = skip_ws(rest).strip_prefix(b"\"")?;
+        let end = memchr::memchr2(b'"', b'\\', rest)?;
+        // Only a value closed by its quote: one that stopped at an escape is no issuer.
+        (rest.get(end) == Some(&b'"'))
+            .then(|| rest.get(..end))
+            .flatten()
+    })
 }
 
 fn skip_ws(bytes: &[u8]) -> &[u8] {
@@ -445,5 +450,50 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
             Some(check) => check(claims),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::issuer_candidates;
+
+    fn candidates(payload: &str) -> Vec<String> {
+        issuer_candidates(payload.as_bytes())
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn issuer_candidates_are_the_string_values_of_iss_members() {
+        assert_eq!(
+            candidates(r#"{"sub":"u","iss":"https://a/p"}"#),
+            ["https://a/p"]
+        );
+        assert_eq!(candidates(r#"{ "iss" : "x" , "y":1}"#), ["x"]);
+        assert_eq!(
+            candidates(r#"{"a":{"iss":"nested"},"iss":"top"}"#),
+            ["nested", "top"]
+        );
+        // Not a member name, not a string, an escape, unterminated, truncated: nothing.
+        for none in [
+            r#"{"x":"iss"}"#,
+            r#"{"iss":5}"#,
+            r#"{"iss":"https:\/\/a"}"#,
+            r#"{"iss":"open"#,
+            r#"{"iss":"#,
+            r#"{"iss""#,
+            r#""iss""#,
+            "",
+            r#"{"iss":null,"isss":"x"}"#,
+        ] {
+            assert!(candidates(none).is_empty(), "{none}");
+        }
+        // Arbitrary bytes never panic, whatever follows the name.
+        let mut noise = Vec::new();
+        for b in 0..=255u8 {
+            noise.extend_from_slice(b"\"iss\"");
+            noise.push(b);
+        }
+        assert!(issuer_candidates(&noise).count() <= 256);
     }
 }

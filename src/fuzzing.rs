@@ -84,3 +84,11 @@ pub fn header_paths(
     })
     .collect()
 }
+
+/// The `iss` values a layer of several pools reads from a decoded payload before the signature
+/// (only to choose the pool's key set), in order.
+pub fn issuer_candidates(payload: &[u8]) -> Vec<Vec<u8>> {
+    crate::auth::issuer_candidates(payload)
+        .map(<[u8]>::to_vec)
+        .collect()
+}
