@@ -16,7 +16,7 @@ use crate::cache::TokenCache;
 use crate::claims::CognitoClaims;
 use crate::clock::Clock;
 use crate::config::CognitoConfig;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, RequestError};
 use crate::extract::Claims;
 use crate::jws::decode_into;
 use crate::keys::KeySet;
@@ -124,12 +124,12 @@ impl Pools {
         })
     }
 
+    /// The pool at `index` (an index from `routes`, or of a cache entry made with one).
     #[inline]
-    fn get(&self, index: usize) -> &Pool {
+    fn get(&self, index: usize) -> Option<&Pool> {
         match index.checked_sub(1) {
-            None => &self.first,
-            // An index comes from `routes` or from a cache entry made with one: always in range.
-            Some(i) => self.others.get(i).unwrap_or(&self.first),
+            None => Some(&self.first),
+            Some(i) => self.others.get(i),
         }
     }
 
@@ -167,6 +167,22 @@ pub(crate) fn issuer_candidates(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
             .then(|| rest.get(..end))
             .flatten()
     })
+}
+
+/// Whether the request has no `Authorization` header, or one whose scheme is another RFC 7235
+/// `token` than `Bearer`, followed by a space or nothing (`Basic ...`, `Negotiate`).
+fn no_bearer_credentials(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+        return true;
+    };
+    let scheme = value
+        .as_bytes()
+        .split(|&b| b == b' ')
+        .next()
+        .unwrap_or_default();
+    !scheme.is_empty()
+        && !scheme.eq_ignore_ascii_case(b"bearer")
+        && scheme.iter().all(|&b| crate::config::is_tchar(b))
 }
 
 fn skip_ws(bytes: &[u8]) -> &[u8] {
@@ -274,7 +290,9 @@ impl<E> Authenticator<E> {
     pub(crate) fn readiness(&self) -> Readiness {
         let now = self.config().layer.clock.now();
         let mut all = self.pools.iter().map(|pool| pool.readiness(now));
-        let first = all.next().unwrap_or(self.pools.first.readiness(now));
+        let first = all
+            .next()
+            .unwrap_or_else(|| self.pools.first.readiness(now));
         all.fold(first, |a, b| Readiness {
             keys: a.keys.min(b.keys),
             last_refresh_age: match (a.last_refresh_age, b.last_refresh_age) {
@@ -335,7 +353,17 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         let candidate =
             match token_candidate(headers, layer.max_token_size, layer.cookie.as_deref()) {
                 Ok(candidate) => candidate,
-                Err(ErrorKind::MissingCredentials) if policy.optional => return Ok(()),
+                // No credentials at all, or those of another scheme: through, without claims. A
+                // header that is neither (`Bearer` glued to its token, an empty value) is a
+                // malformed request, not an anonymous one.
+                Err(ErrorKind::MissingCredentials) if policy.optional => {
+                    return match no_bearer_credentials(headers) {
+                        true => Ok(()),
+                        false => Err(Error::new(ErrorKind::InvalidRequest(
+                            RequestError::InvalidCharacters,
+                        ))),
+                    };
+                }
                 Err(kind) => return Err(Error::new(kind)),
             };
         let claims = self.verified(candidate, policy)?;
@@ -371,7 +399,9 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         let mut hit = None;
         if let Some(cache) = &self.cache {
             cache.hit(candidate, |entry| {
-                let pool = self.pools.get(entry.pool());
+                let Some(pool) = self.pools.get(entry.pool()) else {
+                    return;
+                };
                 if entry.verified_with(&pool.issuer.keys.load()) && !pool.is_stale(now) {
                     hit = Some(
                         self.finish(pool, &entry.claims, now, policy)
@@ -398,7 +428,7 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
             Some((index, parts, payload))
         };
         let index = routed.as_ref().map_or(0, |(index, ..)| *index);
-        let pool = self.pools.get(index);
+        let pool = self.pools.get(index).ok_or(ErrorKind::InvalidIssuer)?;
         let keys = pool.issuer.keys.load();
         // Stale keys verify nothing: the verifier sees an empty set, so a well-formed token gets
         // 503 and a malformed one still 401.

@@ -626,13 +626,16 @@ impl<'de, E: de::Deserialize<'de>> Visitor<'de> for ClaimsVisitor<'_, E> {
             pending: None,
             json_failed: false,
         };
-        let extra = match E::deserialize(ExtraDeserializer(&mut members)) {
-            Ok(extra) => Some(extra),
-            // The JSON itself is broken: the whole payload is invalid.
-            Err(e) if members.json_failed => return Err(e),
-            // `E`'s own rules refused its members: the Cognito rules still come first.
-            Err(_) => None,
-        };
+        let extra = E::deserialize(ExtraDeserializer(&mut members));
+        if members.json_failed {
+            // The JSON itself is broken (a duplicate, a syntax error): the whole payload is
+            // invalid, even when `E` swallowed the error and answered `Ok`.
+            return Err(extra
+                .err()
+                .unwrap_or_else(|| de::Error::custom("invalid JSON")));
+        }
+        // `E`'s own rules refused its members: the Cognito rules still come first.
+        let extra = extra.ok();
         // The members `E` left (all of them for `()`), so that a later duplicate or JSON error
         // still fails the payload.
         members.drain()?;
@@ -1074,6 +1077,40 @@ mod tests {
             "t1"
         );
         assert_eq!(parse_as::<Value>(ACCESS).unwrap().extra["version"], 2);
+    }
+
+    /// An application type that turns any error into a default: it must not hide a broken
+    /// payload from the strict rules.
+    #[derive(Debug, Default, PartialEq)]
+    struct Lenient(Option<Tenant>);
+
+    impl<'de> de::Deserialize<'de> for Lenient {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Ok(Self(Tenant::deserialize(d).ok()))
+        }
+    }
+
+    #[test]
+    fn an_application_type_cannot_swallow_a_json_error() {
+        for bad in [
+            // A duplicate typed claim, met while `E` was reading (the error went through `E`).
+            r#"{"sub":"u","iss":"i","token_use":"id","exp":1,"exp":9999999999,"custom:tenant":"t"}"#,
+            // A duplicate nested in an untyped claim, as that claim's last member.
+            r#"{"sub":"u","iss":"i","token_use":"id","exp":5,"x":{"y":1,"y":2}}"#,
+            r#"{"x":{"y":1,"y":2},"sub":"u","iss":"i","token_use":"id","exp":5}"#,
+            r#"{"sub":"u","iss":"i","token_use":"id","exp":5,"a":1,"a":2}"#,
+        ] {
+            assert_eq!(
+                parse_as::<Lenient>(bad).unwrap_err(),
+                ErrorKind::InvalidClaims,
+                "{bad}"
+            );
+        }
+        let fine = r#"{"sub":"u","iss":"i","token_use":"id","exp":5,"custom:tenant":"t"}"#;
+        assert_eq!(
+            parse_as::<Lenient>(fine).unwrap().extra.0.unwrap().tenant,
+            "t"
+        );
     }
 
     #[test]

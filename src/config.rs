@@ -366,6 +366,20 @@ struct PoolBuilder {
 }
 
 impl PoolBuilder {
+    /// The next pool: its own identity, this pool's schedule and safety settings.
+    fn next(&self, user_pool_id: String) -> Self {
+        Self {
+            issuer_domain: self.issuer_domain.clone(),
+            accept_updated_issuer: self.accept_updated_issuer,
+            refresh_interval: self.refresh_interval,
+            unknown_kid_cooldown: self.unknown_kid_cooldown,
+            fetch_timeout: self.fetch_timeout,
+            max_jwks_size: self.max_jwks_size,
+            max_key_age: self.max_key_age,
+            ..Self::new(user_pool_id)
+        }
+    }
+
     fn new(user_pool_id: String) -> Self {
         Self {
             user_pool_id,
@@ -393,7 +407,11 @@ impl CognitoConfigBuilder {
 
     /// Also accepts the tokens of another user pool, in the same layer (several tenants, regions,
     /// or a migration between pools). The pool settings called after this (app clients, token
-    /// use, region, JWKS URL, schedule...) are this pool's; it starts from the defaults.
+    /// use, region, JWKS URL, schedule...) are this pool's. It names its own app clients
+    /// (or `allow_any_client`), token use, region and JWKS URL; it starts with the schedule and
+    /// safety settings of the pool named before it (refresh interval, unknown-`kid` cooldown,
+    /// fetch timeout, JWKS size cap, maximum key age, issuer domain, updated issuer form), so
+    /// those given before the first `and_pool` hold for every pool.
     ///
     /// The layer picks the pool of a token by its issuer (`iss`, read before the signature only
     /// to choose the key set, and checked again after it), with one hash lookup; each pool has
@@ -414,15 +432,21 @@ impl CognitoConfigBuilder {
     /// # Ok::<(), tower_cognito::ConfigError>(())
     /// ```
     pub fn and_pool(mut self, user_pool_id: impl Into<String>) -> Self {
-        let next = PoolBuilder::new(user_pool_id.into());
+        let next = self.pool.next(user_pool_id.into());
         self.earlier.push(std::mem::replace(&mut self.pool, next));
         self
     }
 
     /// Also reads the token from the cookie `name` (browser sessions), when the request has no
-    /// `Authorization: Bearer` header. A request with both is `400 invalid_request`. The cookie's
-    /// value goes through the same grammar, size cap and verified-token cache as a bearer token
-    /// (a value wrapped in double quotes is unwrapped). Off by default.
+    /// `Authorization: Bearer` header. A request with both is `400 invalid_request`, and so is
+    /// the cookie sent twice (two cookies of that name for different paths or domains: give the
+    /// cookie one path and a `__Host-` name). The cookie's value goes through the same grammar,
+    /// size cap and verified-token cache as a bearer token (a value wrapped in double quotes is
+    /// unwrapped). Off by default.
+    ///
+    /// A browser sends cookies on cross-site requests by itself, a bearer header it does not:
+    /// protect the routes that read the cookie against cross-site request forgery (a
+    /// `SameSite=Strict` or `Lax` cookie, a CSRF token).
     pub fn token_cookie(mut self, name: impl Into<String>) -> Self {
         self.cookie = Some(name.into());
         self
@@ -742,29 +766,31 @@ impl PoolBuilder {
     }
 }
 
-/// An RFC 6265 cookie name: an RFC 9110 `token` (letters, digits and ``!#$%&'*+-.^_`|~``).
+/// An RFC 6265 cookie name: an RFC 9110 `token`.
 fn is_cookie_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'!' | b'#'
-                        | b'$'
-                        | b'%'
-                        | b'&'
-                        | b'\''
-                        | b'*'
-                        | b'+'
-                        | b'-'
-                        | b'.'
-                        | b'^'
-                        | b'_'
-                        | b'`'
-                        | b'|'
-                        | b'~'
-                )
-        })
+    !name.is_empty() && name.bytes().all(is_tchar)
+}
+
+/// An RFC 9110 `tchar`: letters, digits and ``!#$%&'*+-.^_`|~``.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
 }
 
 /// Characters allowed in a quoted `WWW-Authenticate` parameter value (RFC 6750 §3).

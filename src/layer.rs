@@ -270,6 +270,10 @@ impl<E, R> CognitoAuthLayer<E, R> {
     /// (`401`, [`ErrorKind::CustomClaims`](crate::ErrorKind::CustomClaims)). The layer gets a
     /// verified-token cache of its own for `F`; the key set and its refresher are shared.
     ///
+    /// Call it before [`check`](Self::check): a check reads the claims type it was written for,
+    /// so the checks added before `extra_claims` are dropped (and an error is logged);
+    /// [`optional`](Self::optional) is kept.
+    ///
     /// ```
     /// # #[cfg(all(feature = "test-util", feature = "axum"))]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -302,9 +306,18 @@ impl<E, R> CognitoAuthLayer<E, R> {
     where
         F: DeserializeOwned + Send + Sync + 'static,
     {
+        if self.policy.check.is_some() {
+            // A check reads `CognitoClaims<E>`: it cannot run on `CognitoClaims<F>`.
+            crate::log::error!(
+                "extra_claims() drops the checks added before it: add them after extra_claims()"
+            );
+        }
         CognitoAuthLayer {
             auth: Arc::new(self.auth.for_claims::<F>()),
-            policy: Policy::default(),
+            policy: Policy {
+                check: None,
+                optional: self.policy.optional,
+            },
             reject: self.reject,
         }
     }

@@ -49,7 +49,8 @@ impl fmt::Debug for Verifier {
 }
 
 impl Verifier {
-    /// A verifier with the rules of `config`.
+    /// A verifier with the rules of `config`: of its first pool, for a configuration of several
+    /// (the layer runs one per pool; [`CognitoConfig::pools`] gives each pool's configuration).
     pub fn new(config: &CognitoConfig) -> Self {
         Self {
             config: config.clone(),

@@ -166,7 +166,7 @@ async fn a_check_runs_only_after_every_token_rule() {
         Ok(())
     });
     let refused = [
-        (issuer.token().expired().build(), "Expired"),
+        (issuer.token().expired().build(), "expired"),
         (issuer.token().tampered().build(), "InvalidSignature"),
         (issuer.id_token(), "TokenUseNotAccepted"),
         (
@@ -178,13 +178,34 @@ async fn a_check_runs_only_after_every_token_rule() {
     for (token, what) in refused {
         let got = send_bearer(&layer, &token).await;
         assert_eq!(got.status, 401, "{what}: {got:?}");
+        let kind = format!("{:?}", got.kind.unwrap());
+        assert!(
+            kind.starts_with(what) || what == "expired" && kind.starts_with("Expired"),
+            "{what}: {kind}"
+        );
     }
     assert_eq!(calls.load(Ordering::SeqCst), 0);
-    // An expired token that was cached while valid is refused before the check too: the time
-    // rules come first on a hit as on a miss.
-    assert_eq!(
-        send_bearer(&layer, &issuer.access_token()).await.status,
-        200
+
+    // A token cached while valid, then expired: refused by the time rules on the hit, before the
+    // check runs.
+    let clock = Arc::new(FixedClock::new(NOW));
+    let issuer = LocalIssuer::builder()
+        .clock(Arc::clone(&clock))
+        .build()
+        .unwrap();
+    let counted = Arc::clone(&calls);
+    let layer = layer_with(&issuer, |c| c).check(move |_| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    });
+    let token = issuer.access_token();
+    assert_eq!(send_bearer(&layer, &token).await.status, 200);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    clock.advance(2 * 3600);
+    let got = send_bearer(&layer, &token).await;
+    assert!(
+        matches!(got.kind, Some(ErrorKind::Expired { .. })),
+        "{got:?}"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
@@ -245,6 +266,29 @@ async fn optional_authentication_passes_only_requests_without_credentials() {
     for bad in ["Bearer", "Bearer a b", "Bearer a\"b"] {
         let got = send(&layer, &[(AUTHORIZATION, bad)]).await;
         assert_eq!(got.status, 400, "{bad}");
+    }
+    // Neither a bearer token nor another scheme: malformed, not anonymous.
+    let token = issuer.access_token();
+    for glued in [
+        format!("Bearer\t{token}"),
+        format!("Bearer,{token}"),
+        String::new(),
+        format!("Bearer\u{a0}{token}").replace('\u{a0}', "\t"),
+    ] {
+        let got = send(&layer, &[(AUTHORIZATION, &glued)]).await;
+        assert_eq!(
+            (got.status, got.kind),
+            (
+                400,
+                Some(ErrorKind::InvalidRequest(RequestError::InvalidCharacters))
+            ),
+            "{glued:?}"
+        );
+    }
+    // Another scheme alone, or with its credentials.
+    for other in ["Negotiate", "Digest realm=x", "Basic"] {
+        let got = send(&layer, &[(AUTHORIZATION, other)]).await;
+        assert_eq!((got.status, got.claims.is_none()), (200, true), "{other}");
     }
     // A valid token gives its claims.
     let got = send_bearer(&layer, &issuer.access_token()).await;

@@ -257,6 +257,7 @@ fn pool_settings_are_per_pool() {
             .client_id("clientofpoola")
             .token_use(AcceptTokenUse::Access)
             .leeway(Duration::from_secs(5))
+            .max_key_age(Duration::from_secs(7200))
     };
     let config = base()
         .and_pool(POOL_B)
@@ -281,6 +282,8 @@ fn pool_settings_are_per_pool() {
         pools[1].client_ids().unwrap().collect::<Vec<_>>(),
         ["one", "two"]
     );
+    // The schedule and safety settings given before `and_pool` carry over to the next pool.
+    assert_eq!(pools[1].max_key_age(), Some(Duration::from_secs(7200)));
     // The layer's settings are every pool's, wherever they were called.
     for pool in &pools {
         assert_eq!(pool.leeway(), Duration::from_secs(5));
