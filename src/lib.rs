@@ -58,6 +58,7 @@ mod config;
 mod error;
 mod extract;
 pub mod future;
+mod guard;
 mod header;
 mod json;
 mod jws;
@@ -85,10 +86,13 @@ pub use auth::Readiness;
 pub use claims::{Audience, CognitoClaims, Scopes, TokenUse};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{AcceptTokenUse, CognitoConfig, CognitoConfigBuilder, ParseTokenUseError};
-pub use error::{ConfigError, Error, ErrorKind, RequestError, StartError};
+pub use error::{ConfigError, Error, ErrorKind, GuardError, RequestError, StartError};
 pub use extract::Claims;
 #[cfg(feature = "axum")]
 pub use extract::MissingClaims;
+#[cfg(feature = "axum")]
+pub use guard::{Authorized, AuthorizedRejection, Requirement};
+pub use guard::{Guard, GuardLayer, Require};
 pub use keys::{JwksError, KeySet};
 pub use keystore::RefreshStats;
 pub use layer::CognitoAuthLayer;

@@ -170,10 +170,11 @@ where
 }
 
 fn error_of(response: &Response<()>) -> Error {
-    *response
+    response
         .extensions()
         .get::<Error>()
         .expect("the error in the extensions")
+        .clone()
 }
 
 fn problem(status: u16, title: &str, description: &str, code: Option<&str>) -> Value {
