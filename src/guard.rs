@@ -55,7 +55,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 use tower_layer::{Layer, Stack};
 use tower_service::Service;
 
-use crate::claims::CognitoClaims;
+use crate::claims::{CognitoClaims, TokenUse};
 use crate::error::{ConfigError, Error, GuardError};
 use crate::extract::Claims;
 use crate::future::ResponseFuture;
@@ -121,8 +121,11 @@ impl Clause {
     }
 
     fn holds<E>(&self, claims: &CognitoClaims<E>) -> bool {
+        // OAuth scopes are granted to access tokens only: an ID token's `scope`, should a
+        // trigger add one, grants nothing.
+        let access = claims.token_use == TokenUse::Access;
         let has = |name: &str| match self.target {
-            Target::Scopes => claims.has_scope(name),
+            Target::Scopes => access && claims.has_scope(name),
             Target::Groups => claims.in_group(name),
         };
         match self.mode {
@@ -148,8 +151,9 @@ fn is_group_name(name: &str) -> bool {
 /// Scopes are matched token by token on the space-delimited `scope` claim, exactly and
 /// case-sensitively ([`CognitoClaims::has_scope`]): `orders/read` is not granted by
 /// `orders/read-all`, `Orders/Read` or a claim `"orders/read\tx"` (a tab is not a separator).
-/// Groups are matched exactly ([`CognitoClaims::in_group`]). ID tokens carry no `scope`: a scope
-/// requirement refuses them. Names are checked when the requirement is made, never per request.
+/// Groups are matched exactly ([`CognitoClaims::in_group`]). Scopes are granted to access tokens
+/// only: a scope requirement refuses ID tokens (`403`), even one whose payload has a `scope`
+/// member. Names are checked when the requirement is made, never per request.
 ///
 /// ```
 /// use tower_cognito::{CognitoClaims, ErrorKind, Require};
@@ -764,6 +768,27 @@ mod tests {
             payload["scope"] = scope.into();
         }
         serde_json::from_value(payload).unwrap()
+    }
+
+    #[test]
+    fn scopes_are_granted_to_access_tokens_only() {
+        let require = Require::scopes_any(["openid"]).unwrap();
+        let mut id = claims(Some("openid"), &[]);
+        assert!(require.check(&id).is_ok());
+        id.token_use = TokenUse::Id;
+        assert_eq!(
+            require.check(&id).unwrap_err().kind(),
+            ErrorKind::InsufficientScope
+        );
+        assert!(
+            Require::groups_any(["g"])
+                .unwrap()
+                .check(&CognitoClaims {
+                    groups: vec!["g".into()],
+                    ..id
+                })
+                .is_ok()
+        );
     }
 
     #[test]
