@@ -206,25 +206,48 @@ impl Rfc6750 {
             }
             Challenge::InvalidRequest | Challenge::InvalidToken | Challenge::InsufficientScope => {
                 let code = error.error_code().unwrap_or("invalid_token");
-                let description = error.description();
                 // Only the realm and fixed strings go in; a custom check's description that a
-                // quoted parameter cannot carry is left out.
-                let mut value = if description.bytes().all(is_qdtext) {
-                    format!(
-                        "Bearer realm=\"{}\", error=\"{code}\", error_description=\"{description}\"",
-                        self.realm
-                    )
-                } else {
-                    format!("Bearer realm=\"{}\", error=\"{code}\"", self.realm)
+                // quoted parameter cannot carry is left out. The scopes a guard requires
+                // (configuration) go last, so that without them the challenge is what it always
+                // was; a list outside the grammar is left out too.
+                let description = Some(error.description()).filter(|d| d.bytes().all(is_qdtext));
+                let scope = error.required_scope().filter(|s| is_scope_list(s));
+                let quoted = |name, value: Option<&'static str>| match value {
+                    Some(value) => [name, value, "\""],
+                    None => ["", "", ""],
                 };
-                // The scopes a guard requires (configuration), last, as Spring Security and
-                // others send them; a list outside the grammar is left out.
-                if let Some(scope) = error.required_scope().filter(|s| is_scope_list(s)) {
-                    value.push_str(", scope=\"");
-                    value.push_str(scope);
-                    value.push('"');
-                }
-                let value = HeaderValue::from_str(&value).unwrap_or_else(|_| self.bare.clone());
+                let [d0, d1, d2] = quoted(", error_description=\"", description);
+                let realm: &str = &self.realm;
+                let value = match scope {
+                    // One allocation of the exact size, handed to the header value as it is.
+                    Some(s) => [
+                        "Bearer realm=\"",
+                        realm,
+                        "\", error=\"",
+                        code,
+                        "\"",
+                        d0,
+                        d1,
+                        d2,
+                        ", scope=\"",
+                        s,
+                        "\"",
+                    ]
+                    .concat(),
+                    None => [
+                        "Bearer realm=\"",
+                        realm,
+                        "\", error=\"",
+                        code,
+                        "\"",
+                        d0,
+                        d1,
+                        d2,
+                    ]
+                    .concat(),
+                };
+                let value = HeaderValue::from_maybe_shared(Bytes::from(value))
+                    .unwrap_or_else(|_| self.bare.clone());
                 headers.insert(WWW_AUTHENTICATE, value);
             }
             Challenge::Unavailable => {
