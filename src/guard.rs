@@ -62,11 +62,6 @@ use crate::future::ResponseFuture;
 use crate::layer::CognitoAuthLayer;
 use crate::rejection::{Reject, Rfc6750, is_grpc_request, is_scope_char};
 
-/// What the log says, and what [`MissingClaims`](crate::MissingClaims) says, when no
-/// authentication layer ran in front of a guard.
-const NO_CLAIMS: &str =
-    "no verified claims in the request: is CognitoAuthLayer installed in front of this guard?";
-
 /// Which claim a clause reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
@@ -511,7 +506,9 @@ where
 fn misconfigured<B: Default>(request: &HeaderMap) -> Response<B> {
     const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
     const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
-    crate::log::error!("{NO_CLAIMS}");
+    crate::log::error!(
+        "no verified claims in the request: is CognitoAuthLayer installed in front of this guard?"
+    );
     let mut response = Response::new(B::default());
     if is_grpc_request(request) {
         let headers = response.headers_mut();
