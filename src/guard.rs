@@ -21,9 +21,10 @@
 //! # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
 //!
 //! let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+//! // The guard inherits the layer's realm and claims type.
+//! let readers = auth.guard(Require::scopes_all(["orders/read"])?);
 //! let app = Router::new()
-//!     // This route only: the guard inherits the layer's realm and claims type.
-//!     .route("/orders", get(|| async { "orders" }).route_layer(auth.guard(Require::scopes_all(["orders/read"])?)))
+//!     .route("/orders", get(|| async { "orders" }).route_layer(readers)) // this route only
 //!     .route("/me", get(|| async { "me" }))
 //!     .route_layer(auth);
 //!

@@ -8,7 +8,9 @@
 //! [`CognitoClaims`] into the request, where handlers take them with the [`Claims`] extractor.
 //! Failures are answered per RFC 6750 (`401`/`400`/`503` with `WWW-Authenticate`), in the gRPC
 //! form (`grpc-status` 16, 7 or 14) for gRPC requests, or as RFC 9457 problem documents with
-//! [`ProblemJson`].
+//! [`ProblemJson`]. Scope and group guards ([`Require`], [`GuardLayer`], and the `Authorized`
+//! extractor with the `axum` feature) stack on one route, one tonic service or a whole app behind
+//! the layer, and answer `403 insufficient_scope`.
 //!
 //! ```
 //! use axum::{Router, routing::get};
