@@ -212,40 +212,24 @@ impl Rfc6750 {
                 // was; a list outside the grammar is left out too.
                 let description = Some(error.description()).filter(|d| d.bytes().all(is_qdtext));
                 let scope = error.required_scope().filter(|s| is_scope_list(s));
-                let quoted = |name, value: Option<&'static str>| match value {
-                    Some(value) => [name, value, "\""],
-                    None => ["", "", ""],
-                };
                 let [d0, d1, d2] = quoted(", error_description=\"", description);
+                let [s0, s1, s2] = quoted(", scope=\"", scope);
                 let realm: &str = &self.realm;
-                let value = match scope {
-                    // One allocation of the exact size, handed to the header value as it is.
-                    Some(s) => [
-                        "Bearer realm=\"",
-                        realm,
-                        "\", error=\"",
-                        code,
-                        "\"",
-                        d0,
-                        d1,
-                        d2,
-                        ", scope=\"",
-                        s,
-                        "\"",
-                    ]
-                    .concat(),
-                    None => [
-                        "Bearer realm=\"",
-                        realm,
-                        "\", error=\"",
-                        code,
-                        "\"",
-                        d0,
-                        d1,
-                        d2,
-                    ]
-                    .concat(),
-                };
+                // One allocation of the exact size, handed to the header value as it is.
+                let value = [
+                    "Bearer realm=\"",
+                    realm,
+                    "\", error=\"",
+                    code,
+                    "\"",
+                    d0,
+                    d1,
+                    d2,
+                    s0,
+                    s1,
+                    s2,
+                ]
+                .concat();
                 let value = HeaderValue::from_maybe_shared(Bytes::from(value))
                     .unwrap_or_else(|_| self.bare.clone());
                 headers.insert(WWW_AUTHENTICATE, value);
@@ -260,6 +244,14 @@ impl Rfc6750 {
 impl<B: Default> Reject<B> for Rfc6750 {
     fn reject(&self, error: &Error, request: &Parts) -> Response<B> {
         self.response_for(error, request)
+    }
+}
+
+/// The pieces of `, name="value"` (`start` is `, name="`), or nothing.
+fn quoted<'a>(start: &'a str, value: Option<&'a str>) -> [&'a str; 3] {
+    match value {
+        Some(value) => [start, value, "\""],
+        None => ["", "", ""],
     }
 }
 
