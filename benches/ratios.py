@@ -31,3 +31,11 @@ if "oneshot_without_layer" in rows:
     ]:
         if name in rows:
             row(label, rows[name] - rows["oneshot_without_layer"])
+# The guard's cost is its case minus the same request (claims already in it) without the guard.
+if "oneshot_without_guard" in rows:
+    for name, label in [
+        ("guard_pass", "guard cost, request admitted (with − without)"),
+        ("guard_reject", "guard cost, request refused with a scope challenge (with − without)"),
+    ]:
+        if name in rows:
+            row(label, rows[name] - rows["oneshot_without_guard"])

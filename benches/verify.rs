@@ -16,8 +16,9 @@ use aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
+use tower::Layer;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, Verifier};
+use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, GuardLayer, Require, Verifier};
 
 use setup::{Floor, Layers, bench_floor, bench_jsonwebtoken, bench_oneshot, status};
 
@@ -82,6 +83,19 @@ fn bench(c: &mut Criterion) {
         verifier_1mib.verify(token, &keys, now).unwrap();
     }
 
+    // The scope and group guard alone, over a request that already carries the claims (as behind
+    // the layer): its cost is the case minus `oneshot_without_guard`, the same request through the
+    // bare inner service. The refusal names a required scope, the most it writes.
+    let claims = CognitoAuthLayer::with_key_set(config.clone().build().unwrap(), issuer.key_set())
+        .unwrap()
+        .verify(&access)
+        .unwrap();
+    let claims_request = move || {
+        let mut req = http::Request::new(());
+        req.extensions_mut().insert(claims.clone());
+        req
+    };
+
     let inner = tower::service_fn(|_req: http::Request<()>| async {
         Ok::<_, Infallible>(http::Response::new(String::new()))
     });
@@ -91,6 +105,17 @@ fn bench(c: &mut Criterion) {
         uncached_100_pools: mut with_100_pools,
     } = Layers::new(&issuer, config, inner);
     let mut without_layer = inner;
+    let mut guard_pass = GuardLayer::new(
+        Require::scopes_all(["aws.cognito.signin.user.admin"])
+            .unwrap()
+            .and(Require::groups_any(["admins", "users"]).unwrap()),
+    )
+    .layer(inner);
+    let mut guard_reject =
+        GuardLayer::new(Require::scopes_all(["orders/read", "orders/write"]).unwrap()).layer(inner);
+    let mut without_guard = inner;
+    assert_eq!(status(&mut guard_pass, claims_request()), 200);
+    assert_eq!(status(&mut guard_reject, claims_request()), 403);
     let request = setup::bearer_requests(&access);
     assert_eq!(status(&mut with_uncached_layer, request()), 200);
     assert_eq!(status(&mut with_100_pools, request()), 200);
@@ -204,6 +229,14 @@ fn bench(c: &mut Criterion) {
         "oneshot_without_layer",
         &mut without_layer,
         &request,
+    );
+    bench_oneshot(&mut g, "guard_pass", &mut guard_pass, &claims_request);
+    bench_oneshot(&mut g, "guard_reject", &mut guard_reject, &claims_request);
+    bench_oneshot(
+        &mut g,
+        "oneshot_without_guard",
+        &mut without_guard,
+        &claims_request,
     );
     g.finish();
 }

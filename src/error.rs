@@ -7,22 +7,30 @@
 //! No message here ever contains token content (no claim value, no `kid`, no issuer from a token).
 
 use std::fmt;
+use std::sync::Arc;
 
 use http::StatusCode;
 
 /// Why a request was not authenticated, or not authorized.
 ///
-/// Opaque, with a `Copy` [`ErrorKind`]; the layer puts a copy in the extensions of every
-/// rejection response. Custom checks make their own with [`unauthorized`](Self::unauthorized)
-/// and [`forbidden`](Self::forbidden).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Opaque, with a `Copy` [`ErrorKind`]; the layer puts it in the extensions of every
+/// rejection response. Cloning is cheap (at most one reference count). Custom checks make their
+/// own with [`unauthorized`](Self::unauthorized), [`forbidden`](Self::forbidden) and
+/// [`insufficient_scope`](Self::insufficient_scope).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
+    /// The scopes a guard requires, for the `scope` parameter of the challenge (configuration,
+    /// never request data); only with [`ErrorKind::InsufficientScope`].
+    required_scope: Option<Arc<str>>,
 }
 
 impl Error {
     pub(crate) const fn new(kind: ErrorKind) -> Self {
-        Self { kind }
+        Self {
+            kind,
+            required_scope: None,
+        }
     }
 
     /// What went wrong.
@@ -39,6 +47,31 @@ impl Error {
     /// A valid token that may not do this (`403 insufficient_scope`), with a fixed description.
     pub const fn forbidden(description: &'static str) -> Self {
         Self::new(ErrorKind::Forbidden { description })
+    }
+
+    /// A valid token that lacks a required scope (`403 insufficient_scope`): `required` is the
+    /// space-delimited list of the scopes the resource requires, sent as the challenge's `scope`
+    /// parameter (RFC 6750 §3). It is configuration, never request data; a list with characters
+    /// outside the RFC 6750 `scope-token` grammar (and single spaces) is left out of the header.
+    /// [`Require`](crate::Require) makes these for you.
+    pub fn insufficient_scope(required: impl Into<Arc<str>>) -> Self {
+        let required: Arc<str> = required.into();
+        Self {
+            kind: ErrorKind::InsufficientScope,
+            required_scope: (!required.is_empty()).then_some(required),
+        }
+    }
+
+    /// A valid token whose user is not in a required group (`403 insufficient_scope`, no `scope`
+    /// parameter).
+    pub const fn missing_group() -> Self {
+        Self::new(ErrorKind::MissingGroup)
+    }
+
+    /// The scopes the refused request required, as given to
+    /// [`insufficient_scope`](Self::insufficient_scope): the challenge's `scope` parameter.
+    pub fn required_scope(&self) -> Option<&str> {
+        self.required_scope.as_deref()
     }
 
     /// Whether the answer is `403`: authenticated, but not allowed.
@@ -87,6 +120,10 @@ impl fmt::Display for Error {
             ErrorKind::Expired { exp, now } => write!(f, " (exp {exp}, now {now})"),
             ErrorKind::NotYetValid { nbf, now } => write!(f, " (nbf {nbf}, now {now})"),
             ErrorKind::IssuedInFuture { iat, now } => write!(f, " (iat {iat}, now {now})"),
+            ErrorKind::InsufficientScope => match &self.required_scope {
+                Some(scope) => write!(f, " (required: {scope})"),
+                None => Ok(()),
+            },
             _ => Ok(()),
         }
     }
@@ -179,8 +216,12 @@ pub enum ErrorKind {
         /// The check's fixed description.
         description: &'static str,
     },
-    /// The token is valid but lacks a required scope or group (`403 insufficient_scope`).
+    /// The token is valid but lacks a required scope (`403 insufficient_scope`; the required
+    /// scopes are in [`Error::required_scope`]).
     InsufficientScope,
+    /// The token is valid but its user is not in a required group (`cognito:groups`; `403
+    /// insufficient_scope`).
+    MissingGroup,
     /// The token is valid; the application's own check forbids this (`403`).
     Forbidden {
         /// The check's fixed description.
@@ -223,7 +264,9 @@ impl ErrorKind {
             Self::MissingCredentials => Challenge::None,
             Self::InvalidRequest(_) => Challenge::InvalidRequest,
             Self::KeysUnavailable | Self::KeysStale => Challenge::Unavailable,
-            Self::InsufficientScope | Self::Forbidden { .. } => Challenge::InsufficientScope,
+            Self::InsufficientScope | Self::MissingGroup | Self::Forbidden { .. } => {
+                Challenge::InsufficientScope
+            }
             _ => Challenge::InvalidToken,
         }
     }
@@ -267,6 +310,7 @@ impl ErrorKind {
             Self::KeysStale => "signing keys are stale",
             Self::Unauthorized { description } | Self::Forbidden { description } => description,
             Self::InsufficientScope => "insufficient scope",
+            Self::MissingGroup => "not in a required group",
         }
     }
 }
@@ -356,6 +400,23 @@ pub enum StartError {
     },
 }
 
+/// Why a [`Require`](crate::Require) could not be made: raised by its constructors, when the
+/// guard is built, never per request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuardError {
+    /// No scope or group name was given: a guard must require something.
+    #[error("a guard needs at least one scope or group")]
+    Empty,
+    /// A scope is empty or has characters outside the RFC 6750 `scope-token` grammar
+    /// (printable ASCII without space, `"` and `\`).
+    #[error("invalid scope {0:?}: use printable ASCII without space, '\"' or '\\'")]
+    InvalidScope(String),
+    /// A group name is empty or has control characters.
+    #[error("invalid group name {0:?}: it is empty or has control characters")]
+    InvalidGroup(String),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +443,7 @@ mod tests {
                 403,
                 Some("insufficient_scope"),
             ),
+            (ErrorKind::MissingGroup, 403, Some("insufficient_scope")),
             (
                 ErrorKind::Forbidden { description: "x" },
                 403,
@@ -432,6 +494,7 @@ mod tests {
             ErrorKind::KeysUnavailable,
             ErrorKind::KeysStale,
             ErrorKind::InsufficientScope,
+            ErrorKind::MissingGroup,
         ];
         for kind in all {
             let d = kind.description();

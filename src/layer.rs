@@ -398,6 +398,11 @@ impl<E, R> CognitoAuthLayer<E, R> {
         }
     }
 
+    /// The rejection this layer answers with.
+    pub(crate) fn rejection(&self) -> &R {
+        &self.reject
+    }
+
     /// The configuration (of the first pool, with the layer's settings; every pool's is in
     /// [`CognitoConfig::pools`] of the configuration the layer was built with).
     pub fn config(&self) -> &CognitoConfig {

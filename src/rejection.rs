@@ -86,6 +86,20 @@ pub fn is_grpc_request(headers: &HeaderMap) -> bool {
     })
 }
 
+/// A byte of an RFC 6750 `scope-token`: `%x21 / %x23-5B / %x5D-7E` (printable ASCII without
+/// space, `"` and `\`).
+pub(crate) fn is_scope_char(b: u8) -> bool {
+    b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b)
+}
+
+/// Whether `scope` is a `scope` attribute value of RFC 6750 §3: `scope-token`s separated by
+/// single spaces.
+pub(crate) fn is_scope_list(scope: &str) -> bool {
+    scope
+        .split(' ')
+        .all(|token| !token.is_empty() && token.bytes().all(is_scope_char))
+}
+
 /// The default answer, RFC 6750 §3: the error's status, an empty body (`B::default()`, so any
 /// body type works), and the `WWW-Authenticate: Bearer` challenge with the realm, the `error` code
 /// and a fixed `error_description` (never anything from the request); `Retry-After` on `503`.
@@ -192,18 +206,32 @@ impl Rfc6750 {
             }
             Challenge::InvalidRequest | Challenge::InvalidToken | Challenge::InsufficientScope => {
                 let code = error.error_code().unwrap_or("invalid_token");
-                let description = error.description();
                 // Only the realm and fixed strings go in; a custom check's description that a
-                // quoted parameter cannot carry is left out.
-                let value = if description.bytes().all(is_qdtext) {
-                    format!(
-                        "Bearer realm=\"{}\", error=\"{code}\", error_description=\"{description}\"",
-                        self.realm
-                    )
-                } else {
-                    format!("Bearer realm=\"{}\", error=\"{code}\"", self.realm)
-                };
-                let value = HeaderValue::from_str(&value).unwrap_or_else(|_| self.bare.clone());
+                // quoted parameter cannot carry is left out. The scopes a guard requires
+                // (configuration) go last, so that without them the challenge is what it always
+                // was; a list outside the grammar is left out too.
+                let description = Some(error.description()).filter(|d| d.bytes().all(is_qdtext));
+                let scope = error.required_scope().filter(|s| is_scope_list(s));
+                let [d0, d1, d2] = quoted(", error_description=\"", description);
+                let [s0, s1, s2] = quoted(", scope=\"", scope);
+                let realm: &str = &self.realm;
+                // One allocation of the exact size, handed to the header value as it is.
+                let value = [
+                    "Bearer realm=\"",
+                    realm,
+                    "\", error=\"",
+                    code,
+                    "\"",
+                    d0,
+                    d1,
+                    d2,
+                    s0,
+                    s1,
+                    s2,
+                ]
+                .concat();
+                let value = HeaderValue::from_maybe_shared(Bytes::from(value))
+                    .unwrap_or_else(|_| self.bare.clone());
                 headers.insert(WWW_AUTHENTICATE, value);
             }
             Challenge::Unavailable => {
@@ -216,6 +244,14 @@ impl Rfc6750 {
 impl<B: Default> Reject<B> for Rfc6750 {
     fn reject(&self, error: &Error, request: &Parts) -> Response<B> {
         self.response_for(error, request)
+    }
+}
+
+/// The pieces of `, name="value"` (`start` is `, name="`), or nothing.
+fn quoted<'a>(start: &'a str, value: Option<&'a str>) -> [&'a str; 3] {
+    match value {
+        Some(value) => [start, value, "\""],
+        None => ["", "", ""],
     }
 }
 
@@ -260,7 +296,9 @@ fn grpc_message(error: &Error) -> HeaderValue {
 ///
 /// Every member is fixed per error kind, never taken from the request: `type` is `about:blank`,
 /// `title` the status's reason phrase, `status` the status code, `detail` the error's
-/// [`description`](Error::description), and `error` the RFC 6750 error code when there is one.
+/// [`description`](Error::description), `error` the RFC 6750 error code when there is one, and
+/// `scope` the scopes a scope guard requires ([`Error::required_scope`], configuration) when it
+/// refused the request.
 /// The body type only needs `Default` (for the gRPC form) and `From<Bytes>`: axum's `Body`,
 /// `http_body_util::Full<Bytes>`, `Bytes` and `Vec<u8>` all qualify.
 ///
@@ -318,6 +356,7 @@ impl ProblemJson {
             status: status.as_u16(),
             detail: error.description(),
             error: error.error_code(),
+            scope: error.required_scope(),
         };
         // One allocation: the body. Serializing these fields cannot fail; the fallback is valid
         // JSON all the same.
@@ -351,9 +390,9 @@ impl<B: Default + From<Bytes>> Reject<B> for ProblemJson {
     }
 }
 
-/// An RFC 9457 problem document, borrowed from fixed strings.
+/// An RFC 9457 problem document, borrowed from fixed strings and configuration.
 #[derive(Serialize)]
-struct Problem {
+struct Problem<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     title: &'static str,
@@ -362,6 +401,9 @@ struct Problem {
     /// The RFC 6750 error code, an extension member.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'static str>,
+    /// The scopes a guard requires (configuration, as in the challenge), an extension member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
 }
 
 #[cfg(test)]
@@ -387,6 +429,60 @@ mod tests {
         let unavailable: Response<()> = rfc.response(&Error::new(ErrorKind::KeysStale));
         assert_eq!(unavailable.headers()[RETRY_AFTER], "5");
         assert!(Rfc6750::new("a\"b").is_err());
+    }
+
+    #[test]
+    fn scope_refusals_name_the_required_scopes_last() {
+        let rfc = Rfc6750::new("api").unwrap();
+        let header = |error: &Error| {
+            let response: Response<()> = rfc.response(error);
+            assert_eq!(response.status(), 403);
+            response.headers()[WWW_AUTHENTICATE]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        let base = r#"Bearer realm="api", error="insufficient_scope", error_description="insufficient scope""#;
+        assert_eq!(
+            header(&Error::insufficient_scope("orders/read orders/write")),
+            format!(r#"{base}, scope="orders/read orders/write""#)
+        );
+        // No scope, or one a header cannot carry: the challenge without it, as before.
+        assert_eq!(header(&Error::new(ErrorKind::InsufficientScope)), base);
+        assert_eq!(header(&Error::insufficient_scope("")), base);
+        for bad in ["a  b", " a", "a ", "a\"b", "a\tb", "é", "a\nb"] {
+            assert_eq!(header(&Error::insufficient_scope(bad)), base, "{bad:?}");
+        }
+        assert_eq!(
+            header(&Error::missing_group()),
+            r#"Bearer realm="api", error="insufficient_scope", error_description="not in a required group""#
+        );
+        // The gRPC form keeps the challenge.
+        let grpc: Response<()> = rfc.reject(
+            &Error::insufficient_scope("a"),
+            &parts(Some("application/grpc")),
+        );
+        assert_eq!(grpc.headers()[GRPC_STATUS], "7");
+        assert_eq!(grpc.headers()[GRPC_MESSAGE], "insufficient scope");
+        assert_eq!(
+            grpc.headers()[WWW_AUTHENTICATE],
+            format!(r#"{base}, scope="a""#).as_str()
+        );
+        // The problem body names them too.
+        let problem: Response<Bytes> = ProblemJson::new("api")
+            .unwrap()
+            .reject(&Error::insufficient_scope("a b"), &parts(None));
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(problem.body()).unwrap(),
+            serde_json::json!({
+                "type": "about:blank",
+                "title": "Forbidden",
+                "status": 403,
+                "detail": "insufficient scope",
+                "error": "insufficient_scope",
+                "scope": "a b",
+            })
+        );
     }
 
     fn parts(content_type: Option<&str>) -> Parts {

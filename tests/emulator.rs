@@ -324,11 +324,12 @@ where
             .cloned()
             .expect("a 200 carries the claims the inner service saw"));
     }
-    let error = *response
+    let kind = response
         .extensions()
         .get::<Error>()
-        .expect("a rejection carries its Error");
-    Err((response.status(), error.kind()))
+        .expect("a rejection carries its Error")
+        .kind();
+    Err((response.status(), kind))
 }
 
 async fn send(layer: &CognitoAuthLayer, token: &str) -> Result<Claims, (StatusCode, ErrorKind)> {

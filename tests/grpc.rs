@@ -25,6 +25,7 @@ use std::time::Duration;
 use http::uri::PathAndQuery;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tonic::service::LayerExt as _;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
 use tonic::{Code, Request, Status};
@@ -33,7 +34,9 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_prost::ProstCodec;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, FetchError, JwksSource};
+use tower_cognito::{
+    AcceptTokenUse, CognitoAuthLayer, FetchError, GuardLayer, JwksSource, Require,
+};
 
 use child::{BAD_CONFIGURATIONS, OFFLINE_LINE, command, fails_cleanly, line_value, start};
 use grpc_example::whoami::{self, WhoamiReply, WhoamiRequest, WhoamiServer};
@@ -299,6 +302,129 @@ async fn a_server_wide_layer_covers_health_too() {
 
     let reply = call_whoami(&channel, Some(&bearer)).await.unwrap();
     assert_eq!(reply.username.as_deref(), Some("alice"));
+    server.abort();
+}
+
+// --- Scope and group guards on one tonic service -------------------------------------------
+
+/// Serves health (open) and `Whoami` behind `auth` and a guard for the group `admins`
+/// (`named_layer` twice, as the README shows) on a free loopback port.
+async fn serve_guarded(auth: CognitoAuthLayer) -> (SocketAddr, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_reporter, health) = tonic_health::server::health_reporter();
+    let admins = auth.guard(Require::groups_any(["admins"]).unwrap());
+    let server = tokio::spawn(async move {
+        Server::builder()
+            .add_service(health)
+            .add_service(auth.named_layer(admins.named_layer(WhoamiServer)))
+            .serve_with_incoming(TcpIncoming::from(listener))
+            .await
+            .unwrap();
+    });
+    (addr, server)
+}
+
+#[tokio::test]
+async fn a_guard_on_one_service_answers_permission_denied() {
+    let issuer = LocalIssuer::new().unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .build()
+        .unwrap();
+    let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
+    let (addr, server) = serve_guarded(auth.clone()).await;
+    let channel = channel(addr).await;
+
+    // Health stays open.
+    assert_eq!(
+        health_check(&channel, "", None).await.unwrap(),
+        ServingStatus::Serving
+    );
+    // No token: the authentication layer answers, UNAUTHENTICATED.
+    let result = call_whoami(&channel, None).await;
+    assert_rejected(
+        result,
+        Code::Unauthenticated,
+        "no bearer token",
+        Some("Bearer realm=\"api\""),
+    );
+    // A valid token of a user outside `admins`: PERMISSION_DENIED, the challenge kept.
+    let user = format!("Bearer {}", issuer.access_token());
+    assert_rejected(
+        call_whoami(&channel, Some(&user)).await,
+        Code::PermissionDenied,
+        "not in a required group",
+        Some(
+            r#"Bearer realm="api", error="insufficient_scope", error_description="not in a required group""#,
+        ),
+    );
+    // A member: the handler's answer.
+    let admin = issuer
+        .token()
+        .claim("cognito:groups", serde_json::json!(["users", "admins"]))
+        .build();
+    let reply = call_whoami(&channel, Some(&format!("Bearer {admin}")))
+        .await
+        .unwrap();
+    assert_eq!(reply.groups, ["users", "admins"]);
+    server.abort();
+
+    // Scopes on the whole server, in one layer (`require`): the required scope in the challenge.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let layer = auth.require(Require::scopes_all(["whoami/read"]).unwrap());
+    let server = tokio::spawn(async move {
+        Server::builder()
+            .layer(layer)
+            .add_service(WhoamiServer)
+            .serve_with_incoming(TcpIncoming::from(listener))
+            .await
+            .unwrap();
+    });
+    let channel = self::channel(addr).await;
+    assert_rejected(
+        call_whoami(&channel, Some(&user)).await,
+        Code::PermissionDenied,
+        "insufficient scope",
+        Some(
+            r#"Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="whoami/read""#,
+        ),
+    );
+    let reader = issuer.token().claim("scope", "openid whoami/read").build();
+    assert!(
+        call_whoami(&channel, Some(&format!("Bearer {reader}")))
+            .await
+            .is_ok()
+    );
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_guard_on_a_service_without_the_layer_is_internal() {
+    let issuer = LocalIssuer::new().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let guard = GuardLayer::new(Require::groups_any(["admins"]).unwrap());
+    let server = tokio::spawn(async move {
+        Server::builder()
+            .add_service(guard.named_layer(WhoamiServer))
+            .serve_with_incoming(TcpIncoming::from(listener))
+            .await
+            .unwrap();
+    });
+    let channel = channel(addr).await;
+    let admin = issuer
+        .token()
+        .claim("cognito:groups", serde_json::json!(["admins"]))
+        .build();
+    assert_rejected(
+        call_whoami(&channel, Some(&format!("Bearer {admin}"))).await,
+        Code::Internal,
+        "server misconfiguration",
+        None,
+    );
     server.abort();
 }
 

@@ -17,6 +17,7 @@ mod bad_inputs;
 mod cache;
 mod client;
 mod faults;
+mod guard;
 mod layer;
 mod policy;
 mod pool;

@@ -1,7 +1,7 @@
 //! The ready-made rejections through the real layer, for every answer the layer gives: `Rfc6750`
 //! (HTTP, and the gRPC form for `content-type: application/grpc*`) and `ProblemJson` (RFC 9457
-//! bodies, and the same gRPC form). `403` is not produced by the layer itself yet (no guard), so
-//! its forms are checked on `Reject` directly.
+//! bodies, and the same gRPC form). `403` is not produced by the authentication layer itself (the
+//! guards' `403` is in `guard.rs`), so its forms are checked on `Reject` directly.
 
 use std::convert::Infallible;
 
@@ -170,10 +170,11 @@ where
 }
 
 fn error_of(response: &Response<()>) -> Error {
-    *response
+    response
         .extensions()
         .get::<Error>()
         .expect("the error in the extensions")
+        .clone()
 }
 
 fn problem(status: u16, title: &str, description: &str, code: Option<&str>) -> Value {
