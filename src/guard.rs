@@ -61,7 +61,7 @@ use crate::error::{ConfigError, Error, GuardError};
 use crate::extract::Claims;
 use crate::future::ResponseFuture;
 use crate::layer::CognitoAuthLayer;
-use crate::rejection::{Reject, Rfc6750, is_grpc_request, is_scope_char};
+use crate::rejection::{Reject, Rfc6750, grpc_content_type, is_scope_char};
 
 /// Which claim a clause reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -511,9 +511,9 @@ fn misconfigured<B: Default>(request: &HeaderMap) -> Response<B> {
         "no verified claims in the request: is CognitoAuthLayer installed in front of this guard?"
     );
     let mut response = Response::new(B::default());
-    if is_grpc_request(request) {
+    if let Some(content_type) = grpc_content_type(request) {
         let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert(CONTENT_TYPE, content_type);
         headers.insert(GRPC_STATUS, HeaderValue::from_static("13"));
         headers.insert(
             GRPC_MESSAGE,

@@ -18,6 +18,9 @@ const RETRY_AFTER_SECS: HeaderValue = HeaderValue::from_static("5");
 
 /// `content-type` of the gRPC form (a trailers-only response: the status is in the headers).
 const GRPC_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/grpc");
+const GRPC_WEB_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/grpc-web");
+const GRPC_WEB_TEXT_CONTENT_TYPE: HeaderValue =
+    HeaderValue::from_static("application/grpc-web-text");
 const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
 /// gRPC status codes: UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE.
@@ -73,17 +76,34 @@ where
     }
 }
 
-/// Whether a request is a gRPC call: its `content-type` starts with `application/grpc` (any
-/// case; `application/grpc+proto`, `application/grpc-web` and parameters included). The
+/// Whether a request is a gRPC call: its `content-type` is `application/grpc` (any case), alone
+/// or followed by `+format` or `;parameters`, or the gRPC-web forms `application/grpc-web` and
+/// `application/grpc-web-text` (answered with their own `content-type`). The
 /// ready-made rejections answer those in the gRPC form.
 pub fn is_grpc_request(headers: &HeaderMap) -> bool {
-    const PREFIX: &[u8] = b"application/grpc";
-    headers.get(CONTENT_TYPE).is_some_and(|value| {
-        value
-            .as_bytes()
-            .get(..PREFIX.len())
-            .is_some_and(|start| start.eq_ignore_ascii_case(PREFIX))
-    })
+    grpc_content_type(headers).is_some()
+}
+
+/// The `content-type` of the gRPC answer to a request, `None` when it is no gRPC call:
+/// `application/grpc`, or for gRPC-web (a browser's, through a proxy or `tonic-web`)
+/// `application/grpc-web` and `application/grpc-web-text`. The request's type must be exactly
+/// one of those, or one followed by `+` (a message format) or `;` (parameters), in any case.
+pub(crate) fn grpc_content_type(headers: &HeaderMap) -> Option<HeaderValue> {
+    let value = headers.get(CONTENT_TYPE)?.as_bytes();
+    let subtype = |prefix: &[u8]| {
+        let start = value.get(..prefix.len())?;
+        let rest = value.get(prefix.len()..)?;
+        let boundary = matches!(rest.first(), None | Some(b'+' | b';' | b' '));
+        (start.eq_ignore_ascii_case(prefix) && boundary).then_some(())
+    };
+    // The longest first: `application/grpc-web-text` also starts with the others.
+    if subtype(b"application/grpc-web-text").is_some() {
+        Some(GRPC_WEB_TEXT_CONTENT_TYPE)
+    } else if subtype(b"application/grpc-web").is_some() {
+        Some(GRPC_WEB_CONTENT_TYPE)
+    } else {
+        subtype(b"application/grpc").map(|()| GRPC_CONTENT_TYPE)
+    }
 }
 
 /// A byte of an RFC 6750 `scope-token`: `%x21 / %x23-5B / %x5D-7E` (printable ASCII without
@@ -178,9 +198,18 @@ impl Rfc6750 {
     /// `content-type: application/grpc`, an empty body) with `grpc-status`, a fixed `grpc-message`
     /// and the `WWW-Authenticate` challenge (or `Retry-After`) of [`response`](Self::response).
     pub fn grpc_response<B: Default>(&self, error: &Error) -> Response<B> {
+        self.grpc_response_as(error, GRPC_CONTENT_TYPE)
+    }
+
+    /// [`grpc_response`](Self::grpc_response) with this `content-type` (gRPC or gRPC-web).
+    pub(crate) fn grpc_response_as<B: Default>(
+        &self,
+        error: &Error,
+        content_type: HeaderValue,
+    ) -> Response<B> {
         let mut response = Response::new(B::default());
         let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, GRPC_CONTENT_TYPE);
+        headers.insert(CONTENT_TYPE, content_type);
         headers.insert(GRPC_STATUS, grpc_status(error));
         headers.insert(GRPC_MESSAGE, grpc_message(error));
         self.challenge(error, headers);
@@ -191,10 +220,9 @@ impl Rfc6750 {
     /// gRPC request ([`is_grpc_request`]), [`response`](Self::response) otherwise. For closures
     /// that answer some requests themselves and leave the rest to the default.
     pub fn response_for<B: Default>(&self, error: &Error, request: &Parts) -> Response<B> {
-        if is_grpc_request(&request.headers) {
-            self.grpc_response(error)
-        } else {
-            self.response(error)
+        match grpc_content_type(&request.headers) {
+            Some(content_type) => self.grpc_response_as(error, content_type),
+            None => self.response(error),
         }
     }
 
@@ -382,8 +410,8 @@ impl From<Rfc6750> for ProblemJson {
 
 impl<B: Default + From<Bytes>> Reject<B> for ProblemJson {
     fn reject(&self, error: &Error, request: &Parts) -> Response<B> {
-        if is_grpc_request(&request.headers) {
-            self.rfc6750.grpc_response(error)
+        if let Some(content_type) = grpc_content_type(&request.headers) {
+            self.rfc6750.grpc_response_as(error, content_type)
         } else {
             self.response(error)
         }
@@ -499,9 +527,12 @@ mod tests {
             (Some("application/grpc"), true),
             (Some("application/grpc+proto"), true),
             (Some("application/grpc-web+proto"), true),
+            (Some("application/grpc-web-text"), true),
             (Some("Application/GRPC; charset=utf-8"), true),
             (Some("application/json"), false),
             (Some("application/grp"), false),
+            (Some("application/grpcfoo"), false),
+            (Some("application/grpc-webx"), false),
             (Some("text/plain; application/grpc"), false),
             (None, false),
         ] {
@@ -510,6 +541,23 @@ mod tests {
                 grpc,
                 "{content_type:?}"
             );
+        }
+    }
+
+    #[test]
+    fn grpc_web_gets_its_own_content_type() {
+        let rfc = Rfc6750::new("api").unwrap();
+        let error = Error::new(ErrorKind::MissingCredentials);
+        for (request, answer) in [
+            ("application/grpc", "application/grpc"),
+            ("application/grpc+proto", "application/grpc"),
+            ("application/grpc-web", "application/grpc-web"),
+            ("application/grpc-web+proto", "application/grpc-web"),
+            ("application/grpc-web-text+proto", "application/grpc-web-text"),
+        ] {
+            let response: Response<()> = rfc.response_for(&error, &parts(Some(request)));
+            assert_eq!(response.headers()[CONTENT_TYPE], answer, "{request}");
+            assert_eq!(response.headers()[GRPC_STATUS], "16", "{request}");
         }
     }
 
