@@ -98,7 +98,7 @@ pub(crate) fn token_files_from_env(
 /// A one-line message when the printed access token does not verify.
 pub(crate) fn app(auth: &Auth) -> Result<Router, String> {
     let layer = &auth.layer;
-    let mut router = quickstart::app(layer.clone());
+    let mut router = quickstart::app(layer.clone())?;
     if let Some(offline) = &auth.offline {
         let claims = layer
             .verifier()

@@ -1,4 +1,5 @@
-//! Quick start: an axum API whose `/me` route needs a Cognito token (an access token by default).
+//! Quick start: an axum API whose `/me` route needs a Cognito token (an access token by default)
+//! and whose `/admin` route also needs the Cognito group `admins`.
 //!
 //! ```text
 //! cargo run --example quickstart --features test-util
@@ -20,19 +21,29 @@ use std::process::ExitCode;
 
 use axum::{Json, Router, response::IntoResponse, routing::get};
 use serde::Serialize;
-use tower_cognito::{Claims, CognitoAuthLayer};
+use tower_cognito::{Claims, CognitoAuthLayer, Require};
 
 use common::{Auth, Settings};
 
 /// Where to listen when `BIND_ADDR` is not set.
 pub(crate) const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
 
-/// `GET /health` is public; `GET /me` goes through the layer (`route_layer`: matched routes only).
-pub(crate) fn app(auth: CognitoAuthLayer) -> Router {
-    let protected = Router::new().route("/me", get(me)).route_layer(auth);
-    Router::new()
+/// `GET /health` is public; `GET /me` goes through the layer (`route_layer`: matched routes
+/// only), and `GET /admin` through the layer and a guard: members of the group `admins` only.
+pub(crate) fn app(auth: CognitoAuthLayer) -> Result<Router, String> {
+    let admins = Require::groups_any(["admins"]).map_err(|e| e.to_string())?;
+    let protected = Router::new()
+        .route("/me", get(me))
+        .route("/admin", get(admin).route_layer(auth.guard(admins)))
+        .route_layer(auth);
+    Ok(Router::new()
         .route("/health", get(|| async { "ok" }))
-        .merge(protected)
+        .merge(protected))
+}
+
+/// `GET /admin`: only a member of `admins` gets here (anyone else: `403 insufficient_scope`).
+async fn admin(claims: Claims) -> String {
+    format!("hello admin {}", claims.username().unwrap_or(&claims.sub))
 }
 
 /// The body of `GET /me`: a view of the verified claims, borrowed from them.
@@ -70,9 +81,14 @@ pub(crate) fn banner(auth: &Auth, addr: SocketAddr) -> Vec<String> {
     let token = auth.try_token();
     let mut lines = auth.banner.clone();
     lines.push("try it:".to_owned());
-    lines.push(format!(
-        "curl -H \"Authorization: Bearer {token}\" http://{addr}/me"
-    ));
+    for path in ["me", "admin"] {
+        lines.push(format!(
+            "curl -H \"Authorization: Bearer {token}\" http://{addr}/{path}"
+        ));
+    }
+    lines.push(
+        "(GET /admin needs the Cognito group admins: 403 insufficient_scope otherwise)".into(),
+    );
     lines.push(format!("listening on http://{addr}"));
     lines
 }
@@ -86,7 +102,7 @@ pub(crate) async fn run(settings: Settings) -> Result<(), String> {
         println!("{line}");
     }
     let shutdown = async { drop(tokio::signal::ctrl_c().await) };
-    let server = axum::serve(listener, app(auth.layer.clone())).with_graceful_shutdown(shutdown);
+    let server = axum::serve(listener, app(auth.layer.clone())?).with_graceful_shutdown(shutdown);
     server.await.map_err(|e| format!("server error: {e}"))
 }
 

@@ -553,7 +553,10 @@ mod tests {
             ("application/grpc+proto", "application/grpc"),
             ("application/grpc-web", "application/grpc-web"),
             ("application/grpc-web+proto", "application/grpc-web"),
-            ("application/grpc-web-text+proto", "application/grpc-web-text"),
+            (
+                "application/grpc-web-text+proto",
+                "application/grpc-web-text",
+            ),
         ] {
             let response: Response<()> = rfc.response_for(&error, &parts(Some(request)));
             assert_eq!(response.headers()[CONTENT_TYPE], answer, "{request}");

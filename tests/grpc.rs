@@ -193,7 +193,7 @@ async fn the_example_keeps_health_open_and_whoami_behind_the_layer() {
     assert_eq!(reply.sub, "a1b2c3d4-0000-4000-8000-000000000001");
     assert_eq!(reply.username.as_deref(), Some("alice"));
     assert_eq!(reply.token_use, "access");
-    assert_eq!(reply.groups, ["users"]);
+    assert_eq!(reply.groups, ["users", "admins"]);
     // The token in any case of the scheme, as RFC 6750 allows.
     let lower = format!("bearer {access}");
     assert_eq!(

@@ -125,7 +125,10 @@ async fn start_with(settings: &Settings, app: impl FnOnce(&Auth) -> axum::Router
 
 /// The quick start's app for `settings`, served in process.
 async fn start(settings: &Settings) -> Started {
-    start_with(settings, |auth| quickstart::app(auth.layer.clone())).await
+    start_with(settings, |auth| {
+        quickstart::app(auth.layer.clone()).unwrap()
+    })
+    .await
 }
 
 fn challenge(resp: &reqwest::Response) -> String {
@@ -183,7 +186,14 @@ async fn offline_mode_serves_and_verifies_its_printed_tokens() {
     assert_eq!(me["token_use"], "access");
     assert_eq!(me["username"], "alice");
     assert_eq!(me["client_id"], tower_cognito::test_util::LOCAL_CLIENT_ID);
-    assert_eq!(me["groups"], serde_json::json!(["users"]));
+    // The printed user is an admin, and the banner says so.
+    assert_eq!(me["groups"], serde_json::json!(["users", "admins"]));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("in the groups users and admins")),
+        "{lines:#?}"
+    );
     assert_eq!(
         me["scopes"],
         serde_json::json!(["aws.cognito.signin.user.admin"])
@@ -221,7 +231,42 @@ async fn offline_mode_serves_and_verifies_its_printed_tokens() {
         challenge(&resp)
     );
 
-    // Only `/me` is behind the layer: an unknown path is a plain 404, not a 401.
+    // `GET /admin`: the group `admins` only, behind the same layer.
+    let admin_curl = format!("curl -H \"Authorization: Bearer {access}\" http://{addr}/admin");
+    assert!(lines.contains(&admin_curl), "{lines:#?}");
+    let resp = http
+        .get(format!("{base}/admin"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.text().await.unwrap(), "hello admin alice");
+    let not_admin = offline.as_ref().unwrap().issuer.access_token();
+    let resp = http
+        .get(format!("{base}/admin"))
+        .bearer_auth(&not_admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        challenge(&resp),
+        r#"Bearer realm="api", error="insufficient_scope", error_description="not in a required group""#
+    );
+    // The same token is fine on `/me`; without a token `/admin` is 401 (the layer answers).
+    let resp = http
+        .get(format!("{base}/me"))
+        .bearer_auth(&not_admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = http.get(format!("{base}/admin")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(&resp), "Bearer realm=\"api\"");
+
+    // Only `/me` and `/admin` are behind the layer: an unknown path is a plain 404, not a 401.
     let resp = http.get(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     // The debug routes are the bench server's only.
@@ -927,7 +972,11 @@ async fn the_bench_server_writes_token_files_and_serves_stats() {
         lines[n - 2],
         format!("debug stats: http://{addr}/debug/stats")
     );
-    assert!(lines[n - 5].starts_with("curl -H "), "{lines:#?}");
+    // The quick start's banner (its `curl` commands and the `/admin` note) comes before.
+    assert!(
+        lines[..n - 4].iter().any(|l| l.starts_with("curl -H ")),
+        "{lines:#?}"
+    );
 
     let http = client();
     let token = std::fs::read_to_string(&valid).unwrap();

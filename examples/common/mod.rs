@@ -187,9 +187,15 @@ pub(crate) async fn auth(settings: &Settings) -> Result<Auth, String> {
     let layer = CognitoAuthLayer::new(config)
         .await
         .map_err(|e| format!("could not load the local issuer's keys: {e}"))?;
+    // The printed user is in the groups `users` and `admins` (the quick start's `GET /admin`
+    // needs `admins`).
+    let groups = ["users", "admins"];
     let offline = Offline {
-        access_token: issuer.access_token(),
-        id_token: issuer.id_token(),
+        access_token: issuer.token().claim("cognito:groups", groups).build(),
+        id_token: issuer
+            .id_token_builder()
+            .claim("cognito:groups", groups)
+            .build(),
         issuer,
         jwks,
     };
@@ -204,7 +210,10 @@ pub(crate) async fn auth(settings: &Settings) -> Result<Auth, String> {
         accepts,
         format!("access token: {}", offline.access_token),
         format!("id token: {}", offline.id_token),
-        "(the tokens are valid for 1 hour; restart for fresh ones)".to_owned(),
+        format!(
+            "(both for the user alice, in the groups {}; valid for 1 hour: restart for fresh ones)",
+            groups.join(" and ")
+        ),
     ];
     Ok(Auth {
         layer,
