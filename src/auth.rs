@@ -19,6 +19,7 @@ use crate::error::{Error, ErrorKind};
 use crate::extract::Claims;
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
+use crate::metrics::Counters;
 use crate::refresh::RefresherHandle;
 use crate::verifier::Verifier;
 
@@ -32,6 +33,8 @@ pub(crate) struct Authenticator<E = ()> {
     max_key_age: Option<u64>,
     /// Shared by the authenticators of every claims type made from one layer.
     _refresher: Option<Arc<RefresherHandle>>,
+    /// Outcomes and cache hits (src/metrics.rs), shared like the refresher.
+    counters: Arc<Counters>,
 }
 
 impl<E> fmt::Debug for Authenticator<E> {
@@ -61,6 +64,7 @@ impl Authenticator {
                 .and(config.pool.max_key_age)
                 .map(|age| age.as_secs()),
             _refresher: refresher.map(Arc::new),
+            counters: Arc::default(),
         }
     }
 }
@@ -74,7 +78,12 @@ impl<E> Authenticator<E> {
             cache: TokenCache::new(self.verifier.config().layer.token_cache_size),
             max_key_age: self.max_key_age,
             _refresher: self._refresher.clone(),
+            counters: Arc::clone(&self.counters),
         }
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
     }
 
     /// Whether the keys are past the maximum key age at `now`. One atomic load when a maximum is
@@ -104,6 +113,13 @@ impl<E> Authenticator<E> {
                 .map(|at| Duration::from_secs(now.saturating_sub(at))),
             stale: self.is_stale(now),
             refresher_running: issuer.refresher_alive(),
+            deny_list: self
+                .verifier
+                .config()
+                .layer
+                .deny_list
+                .as_ref()
+                .map(|list| list.set().readiness(now)),
         }
     }
 }
@@ -115,6 +131,11 @@ impl<E> Authenticator<E> {
 /// (a static key set needs none). A refresher that ended (its runtime shut down while the layer
 /// lives on in another one, or a panic) makes the layer not ready, and is logged once at error
 /// level; tokens still verify with the last keys until the maximum key age, if one is set, passes.
+///
+/// With a shared [`DenyList`](crate::DenyList), ready also means: not staler than its
+/// [maximum staleness](crate::RedisDenyListBuilder::max_staleness) when one is set (the list
+/// fails closed). A list that fails open (the default) keeps the layer ready through a Redis
+/// outage, as its requests keep being served; [`deny_list`](Self::deny_list) reports the outage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Readiness {
@@ -127,13 +148,42 @@ pub struct Readiness {
     pub stale: bool,
     /// The refresher task is running (always `true` for a static key set).
     pub refresher_running: bool,
+    /// The deny-list's sync state (`None`: the layer has no deny-list).
+    pub deny_list: Option<DenyListReadiness>,
 }
 
 impl Readiness {
-    /// Keys loaded, fresh, and kept fresh.
+    /// Keys loaded, fresh, and kept fresh; and the deny-list, if any, not stale.
     pub fn is_ready(&self) -> bool {
-        self.keys > 0 && !self.stale && self.refresher_running
+        self.keys > 0
+            && !self.stale
+            && self.refresher_running
+            && !self.deny_list.is_some_and(|d| d.stale)
     }
+
+    /// `200 OK` when [ready](Self::is_ready), else `503 Service Unavailable`: the answer of a
+    /// readiness probe.
+    pub fn status(&self) -> http::StatusCode {
+        if self.is_ready() {
+            http::StatusCode::OK
+        } else {
+            http::StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+/// The deny-list part of [`Readiness`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DenyListReadiness {
+    /// Shared through a backend (Redis); `false` for an in-memory list.
+    pub shared: bool,
+    /// Confirmed in sync within two heartbeats (always `true` for an in-memory list).
+    pub in_sync: bool,
+    /// Time since the last confirmed sync (`None`: in-memory, or not synced yet).
+    pub lag: Option<Duration>,
+    /// Staler than its maximum staleness: tokens get `503`, and the layer is not ready.
+    pub stale: bool,
 }
 
 fn empty_key_set() -> &'static KeySet {
@@ -150,8 +200,11 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         headers: &HeaderMap,
         extensions: &mut Extensions,
     ) -> Result<(), Error> {
-        let candidate = bearer_candidate(headers, self.verifier.config().layer.max_token_size)?;
-        let claims = self.verified(candidate)?;
+        let max = self.verifier.config().layer.max_token_size;
+        let verified = bearer_candidate(headers, max)
+            .map_err(Error::new)
+            .and_then(|candidate| self.verified(candidate));
+        let claims = self.counters.count(verified)?;
         extensions.insert(Claims(claims));
         Ok(())
     }
@@ -160,9 +213,11 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
     /// the size cap and the `b64token` grammar included.
     pub(crate) fn verify_token(&self, token: &str) -> Result<Arc<CognitoClaims<E>>, Error> {
         if token.len() > self.verifier.config().layer.max_token_size {
-            return Err(Error::new(ErrorKind::TokenTooLarge));
+            return self
+                .counters
+                .count(Err(Error::new(ErrorKind::TokenTooLarge)));
         }
-        self.verified(token.as_bytes())
+        self.counters.count(self.verified(token.as_bytes()))
     }
 
     /// Looks the token up in the cache, else verifies it (and caches it), then the final step both
@@ -188,7 +243,11 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
             });
         }
         if let Some(hit) = hit {
+            self.counters.cache_hit();
             return hit.map_err(Error::new);
+        }
+        if cache.is_some() {
+            self.counters.cache_miss();
         }
         let token = check_token(candidate)?;
 
@@ -214,9 +273,16 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
     }
 
     /// The final step of every request, cache hit or miss: the rules that depend on the instant
-    /// (`exp`, `nbf`, `iat` at `now`, with the leeway). A rule added here holds on both paths.
+    /// (`exp`, `nbf`, `iat` at `now`, with the leeway), then revocation (the deny-list, read
+    /// at `now`). A rule added here holds on both paths.
     #[inline]
     fn finish<X>(&self, claims: &CognitoClaims<X>, now: u64) -> Result<(), ErrorKind> {
-        self.verifier.check_time(claims, now)
+        self.verifier.check_time(claims, now)?;
+        // Revocation (src/deny.rs): one swap-load and at most two hash lookups, no lock.
+        if let Some(deny) = &self.verifier.config().layer.deny_list {
+            deny.set()
+                .check(claims, now, self.verifier.config().layer.leeway)?;
+        }
+        Ok(())
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::clock::{Clock, SystemClock};
+use crate::deny::DenyList;
 use crate::error::ConfigError;
 
 /// Longest refresh interval accepted.
@@ -145,6 +146,8 @@ pub(crate) struct LayerSettings {
     pub(crate) token_cache_size: usize,
     pub(crate) realm: String,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Revoked sessions and tokens, checked after every verification and cache hit.
+    pub(crate) deny_list: Option<DenyList>,
 }
 
 impl fmt::Debug for CognitoConfig {
@@ -168,6 +171,7 @@ impl fmt::Debug for CognitoConfig {
             .field("token_cache_size", &self.layer.token_cache_size)
             .field("realm", &self.layer.realm)
             .field("clock", &self.layer.clock)
+            .field("deny_list", &self.layer.deny_list)
             .finish()
     }
 }
@@ -218,6 +222,7 @@ impl CognitoConfig {
             token_cache_size: CognitoConfig::DEFAULT_TOKEN_CACHE_SIZE,
             realm: CognitoConfig::DEFAULT_REALM.to_owned(),
             clock: Arc::new(SystemClock),
+            deny_list: None,
         }
     }
 
@@ -323,6 +328,7 @@ pub struct CognitoConfigBuilder {
     token_cache_size: usize,
     realm: String,
     clock: Arc<dyn Clock>,
+    deny_list: Option<DenyList>,
 }
 
 impl CognitoConfigBuilder {
@@ -447,6 +453,15 @@ impl CognitoConfigBuilder {
     /// The clock time claims are checked against (default: the system clock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Refuses tokens whose `origin_jti` or `jti` is on `list` (`401 invalid_token`,
+    /// [`ErrorKind::Revoked`](crate::ErrorKind::Revoked)), checked after every verification and
+    /// on every cache hit. Give every layer of the process (and, shared through Redis, of every
+    /// replica) the same list. See [`DenyList`].
+    pub fn deny_list(mut self, list: DenyList) -> Self {
+        self.deny_list = Some(list);
         self
     }
 
@@ -596,6 +611,7 @@ impl CognitoConfigBuilder {
                 token_cache_size: self.token_cache_size,
                 realm: self.realm,
                 clock: self.clock,
+                deny_list: self.deny_list,
             },
         })
     }

@@ -53,6 +53,7 @@ mod cache;
 mod claims;
 mod clock;
 mod config;
+mod deny;
 mod error;
 mod extract;
 pub mod future;
@@ -63,6 +64,7 @@ mod keys;
 mod keystore;
 mod layer;
 mod log;
+mod metrics;
 mod refresh;
 mod rejection;
 mod service;
@@ -79,10 +81,13 @@ pub mod test_util;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use auth::Readiness;
+pub use auth::{DenyListReadiness, Readiness};
 pub use claims::{Audience, CognitoClaims, Scopes, TokenUse};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{AcceptTokenUse, CognitoConfig, CognitoConfigBuilder, ParseTokenUseError};
+pub use deny::{DenyList, SyncStatus};
+#[cfg(feature = "redis")]
+pub use deny::{RedisDenyListBuilder, RedisError};
 pub use error::{ConfigError, Error, ErrorKind, RequestError, StartError};
 pub use extract::Claims;
 #[cfg(feature = "axum")]
@@ -90,6 +95,7 @@ pub use extract::MissingClaims;
 pub use keys::{JwksError, KeySet};
 pub use keystore::RefreshStats;
 pub use layer::CognitoAuthLayer;
+pub use metrics::{DenyListMetrics, Metrics, PoolMetrics};
 pub use rejection::{Reject, Rfc6750};
 pub use service::CognitoAuth;
 #[cfg(feature = "reqwest")]

@@ -21,6 +21,9 @@ mod layer;
 mod pool;
 mod properties;
 mod refresher;
+mod revocation;
+#[cfg(feature = "redis")]
+mod revocation_redis;
 mod staleness;
 mod storm;
 mod verifier;
