@@ -227,10 +227,17 @@ impl DenyList {
         let Some(id) = claims.origin_jti.as_deref().or(claims.jti.as_deref()) else {
             return false;
         };
-        let now = self.inner.set.clock.now();
-        let lifetime = claims.iat.map_or(0, |iat| claims.exp.saturating_sub(iat));
-        self.revoke(id, claims.exp.max(now.saturating_add(lifetime)));
+        self.revoke_lineage(id, claims.exp, claims.iat);
         true
+    }
+
+    /// Denies the lineage `id` of a token expiring at `exp`, issued at `iat`: until the later
+    /// of `exp` and now + its lifetime (a token refreshed just now lives that long).
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn revoke_lineage(&self, id: &str, exp: u64, iat: Option<u64>) {
+        let now = self.inner.set.clock.now();
+        let lifetime = iat.map_or(0, |iat| exp.saturating_sub(iat));
+        self.revoke(id, exp.max(now.saturating_add(lifetime)));
     }
 
     /// Whether `id` is denied at `now`, within `leeway` seconds (as the layer checks it).

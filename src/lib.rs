@@ -65,10 +65,12 @@ mod keystore;
 mod layer;
 mod log;
 mod metrics;
+mod ready;
 mod refresh;
 mod rejection;
 mod service;
 mod source;
+mod trace;
 mod verifier;
 
 #[cfg(feature = "client")]
@@ -96,6 +98,7 @@ pub use keys::{JwksError, KeySet};
 pub use keystore::RefreshStats;
 pub use layer::CognitoAuthLayer;
 pub use metrics::{DenyListMetrics, Metrics, PoolMetrics};
+pub use ready::ReadinessService;
 pub use rejection::{Reject, Rfc6750};
 pub use service::CognitoAuth;
 #[cfg(feature = "reqwest")]

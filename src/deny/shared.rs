@@ -301,6 +301,7 @@ async fn bounded<T>(
 async fn run(set: Arc<DenySet>, client: Client, settings: Settings) {
     let mut failures: u32 = 0;
     loop {
+        #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
         let error = session(&set, &client, &settings, &mut failures).await;
         set.sync.failures.fetch_add(1, Ordering::Relaxed);
         failures = failures.saturating_add(1);

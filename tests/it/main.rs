@@ -18,6 +18,7 @@ mod cache;
 mod client;
 mod faults;
 mod layer;
+mod observability;
 mod pool;
 mod properties;
 mod refresher;
