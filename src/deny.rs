@@ -54,10 +54,61 @@ pub use self::shared::{RedisDenyListBuilder, RedisError};
 /// Entries are kept this long past their `until`: the longest leeway a layer accepts, so no
 /// layer can still accept a token whose entry is gone.
 pub(crate) const GRACE: u64 = 600;
+/// Revocations queued for the backend, at most.
+const MAX_PENDING: usize = 1 << 16;
 /// Longest id accepted (`origin_jti`/`jti` are UUIDs; anything longer is not Cognito's).
 pub(crate) const MAX_ID_LEN: usize = 256;
 
-type Entries = HashMap<Box<str>, u64>;
+pub(crate) type Entries = HashMap<Box<str>, u64, IdHasher>;
+
+/// A cheap seeded hash for the ids (UUIDs): eight bytes per multiply, about a third of SipHash's
+/// cost on the request path. Flooding is no concern here: lookups use ids from verified tokens
+/// only, and entries come from the application; the seed is random per list all the same.
+#[derive(Clone, Copy)]
+pub(crate) struct IdHasher {
+    seed: u64,
+}
+
+impl IdHasher {
+    fn new() -> Self {
+        let mut seed = [0u8; 8];
+        // The seed only spreads ids; without randomness the map still works.
+        let _ = aws_lc_rs::rand::fill(&mut seed);
+        Self {
+            seed: u64::from_le_bytes(seed),
+        }
+    }
+}
+
+impl std::hash::BuildHasher for IdHasher {
+    type Hasher = IdHash;
+    fn build_hasher(&self) -> IdHash {
+        IdHash(self.seed)
+    }
+}
+
+pub(crate) struct IdHash(u64);
+
+impl std::hash::Hasher for IdHash {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0 ^ (bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            for (w, b) in word.iter_mut().zip(chunk) {
+                *w = *b;
+            }
+            h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            h ^= h >> 29;
+        }
+        self.0 = h;
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        let h = self.0.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^ (h >> 32)
+    }
+}
 
 /// A set of denied token ids, shared by every clone (cheap: one `Arc`).
 ///
@@ -210,7 +261,11 @@ impl DenyList {
         let set = &self.inner.set;
         set.merge([(id, until)], true);
         if set.sync.shared {
-            if let Ok(mut pending) = set.sync.pending.lock() {
+            // Bounded: past the cap (a long outage), the write-back after the reconnect, which
+            // writes every local entry Redis lacks, carries the rest.
+            if let Ok(mut pending) = set.sync.pending.lock()
+                && pending.len() < MAX_PENDING
+            {
                 pending.push((id.into(), until));
             }
             set.sync.wake.notify_one();
@@ -302,7 +357,7 @@ pub struct SyncStatus {
 impl DenySet {
     pub(crate) fn new(clock: Arc<dyn Clock>, sync: SyncState) -> Self {
         Self {
-            entries: ArcSwap::from_pointee(Entries::new()),
+            entries: ArcSwap::from_pointee(Entries::with_hasher(IdHasher::new())),
             write: Mutex::new(()),
             clock,
             sync,
@@ -360,14 +415,20 @@ impl DenySet {
                     && current.get(*id).is_none_or(|known| until > known)
             })
             .collect();
-        if new.is_empty() && !prune {
+        let expired = prune && current.values().any(|until| *until < horizon);
+        if new.is_empty() && !expired {
             return;
         }
-        let mut next: Entries = current
-            .iter()
-            .filter(|(_, until)| **until >= horizon)
-            .map(|(id, until)| (id.clone(), *until))
-            .collect();
+        let mut next = Entries::with_capacity_and_hasher(
+            current.len().saturating_add(new.len()),
+            *current.hasher(),
+        );
+        next.extend(
+            current
+                .iter()
+                .filter(|(_, until)| !prune || **until >= horizon)
+                .map(|(id, until)| (id.clone(), *until)),
+        );
         for (id, until) in new {
             let slot = next.entry(id.into()).or_insert(0);
             *slot = until.max(*slot);

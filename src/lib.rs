@@ -42,6 +42,10 @@
 //! - `client`: [`client::UserPoolClient`], a client of the user-pool API (sign-up, sign-in with
 //!   SRP or password, challenges, refresh, attributes, passwords, TOTP, sign-out), with
 //!   [`client::Tokens::verify_access`] to verify what it gets with this crate's verifier.
+//! - `redis`: [`DenyList::redis`], a deny-list of revoked sessions shared by every replica
+//!   through Redis (an in-memory [`DenyList`] needs no feature).
+//! - `metrics`: [`Metrics::record`] exports [`CognitoAuthLayer::metrics`] through the `metrics`
+//!   facade (the snapshot itself needs no feature).
 
 // `doc_cfg` labels feature-gated items on the docs host (`--cfg docsrs`, nightly rustdoc);
 // `doc_auto_cfg` was folded into it.
