@@ -60,7 +60,7 @@ impl UserPoolClient {
     /// client). Returns whether an id was denied.
     ///
     /// # Errors
-    /// [`ClientErrorKind::InvalidInput`](super::ClientErrorKind::InvalidInput) when `tokens`
+    /// [`ClientErrorKind::InvalidInput`] when `tokens`
     /// has no refresh token; the [`ClientError`] of `RevokeToken`. Nothing is denied then.
     pub async fn revoke_token_and_deny(
         &self,
