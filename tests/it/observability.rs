@@ -2,11 +2,10 @@
 //! their export through the `metrics` facade (a recorder of the test's own), the rejection event's
 //! fields (kind, pool, `kid`; never the token), and the readiness service's answers.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tower::{Layer as _, Service as _, ServiceExt as _};
+use tower::ServiceExt as _;
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, DenyList, FixedClock};
 
@@ -266,6 +265,9 @@ mod events {
 #[cfg(feature = "tracing")]
 #[test]
 fn one_debug_event_per_rejection_with_kind_pool_and_kid_never_the_token() {
+    use std::convert::Infallible;
+    use tower::{Layer as _, Service as _};
+
     let issuer = LocalIssuer::new().unwrap();
     let config = issuer
         .config()
