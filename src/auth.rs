@@ -21,6 +21,7 @@ use crate::extract::Claims;
 use crate::jws::decode_into;
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
+use crate::metrics::Counters;
 use crate::refresh::RefresherHandle;
 use crate::verifier::{PAYLOAD_BUF_LEN, Verifier};
 
@@ -89,6 +90,13 @@ impl Pool {
                 .map(|at| Duration::from_secs(now.saturating_sub(at))),
             stale: self.is_stale(now),
             refresher_running: issuer.refresher_alive(),
+            deny_list: self
+                .verifier
+                .config()
+                .layer
+                .deny_list
+                .as_ref()
+                .map(|list| list.set().readiness(now)),
         }
     }
 }
@@ -199,6 +207,8 @@ fn skip_ws(bytes: &[u8]) -> &[u8] {
 pub(crate) struct Authenticator<E = ()> {
     pools: Arc<Pools>,
     cache: Option<TokenCache<E>>,
+    /// Outcomes and cache hits (src/metrics.rs), shared by every claims type of one layer.
+    counters: Arc<Counters>,
 }
 
 impl<E> fmt::Debug for Authenticator<E> {
@@ -257,6 +267,7 @@ impl Authenticator {
         Some(Self {
             pools: Arc::new(pools),
             cache,
+            counters: Arc::default(),
         })
     }
 }
@@ -268,7 +279,25 @@ impl<E> Authenticator<E> {
         Authenticator {
             pools: Arc::clone(&self.pools),
             cache: TokenCache::new(self.config().layer.token_cache_size),
+            counters: Arc::clone(&self.counters),
         }
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The user pool id of the pool a token (the candidate bytes of a request) would be verified
+    /// by: for the rejection event only (it decodes the payload again with several pools).
+    pub(crate) fn pool_id_of(&self, candidate: &[u8]) -> Option<&str> {
+        let pool = if self.pools.routes.is_empty() {
+            &self.pools.first
+        } else {
+            let parts = crate::jws::split(candidate)?;
+            let payload = crate::jws::decode(parts.payload).ok()?;
+            self.pools.get(self.pools.route(&payload)?)?
+        };
+        Some(pool.verifier.config().user_pool_id())
     }
 
     /// The first pool's configuration (the layer settings are every pool's).
@@ -301,6 +330,7 @@ impl<E> Authenticator<E> {
             },
             stale: a.stale || b.stale,
             refresher_running: a.refresher_running && b.refresher_running,
+            deny_list: a.deny_list,
         })
     }
 }
@@ -312,6 +342,11 @@ impl<E> Authenticator<E> {
 /// (a static key set needs none). A refresher that ended (its runtime shut down while the layer
 /// lives on in another one, or a panic) makes the layer not ready, and is logged once at error
 /// level; tokens still verify with the last keys until the maximum key age, if one is set, passes.
+///
+/// With a shared [`DenyList`](crate::DenyList), ready also means: not staler than its
+/// [maximum staleness](crate::RedisDenyListBuilder::max_staleness) when one is set (the list
+/// fails closed). A list that fails open (the default) keeps the layer ready through a Redis
+/// outage, as its requests keep being served; [`deny_list`](Self::deny_list) reports the outage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Readiness {
@@ -324,13 +359,42 @@ pub struct Readiness {
     pub stale: bool,
     /// The refresher task is running (always `true` for a static key set).
     pub refresher_running: bool,
+    /// The deny-list's sync state (`None`: the layer has no deny-list).
+    pub deny_list: Option<DenyListReadiness>,
 }
 
 impl Readiness {
-    /// Keys loaded, fresh, and kept fresh.
+    /// Keys loaded, fresh, and kept fresh; and the deny-list, if any, not stale.
     pub fn is_ready(&self) -> bool {
-        self.keys > 0 && !self.stale && self.refresher_running
+        self.keys > 0
+            && !self.stale
+            && self.refresher_running
+            && !self.deny_list.is_some_and(|d| d.stale)
     }
+
+    /// `200 OK` when [ready](Self::is_ready), else `503 Service Unavailable`: the answer of a
+    /// readiness probe.
+    pub fn status(&self) -> http::StatusCode {
+        if self.is_ready() {
+            http::StatusCode::OK
+        } else {
+            http::StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+/// The deny-list part of [`Readiness`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DenyListReadiness {
+    /// Shared through a backend (Redis); `false` for an in-memory list.
+    pub shared: bool,
+    /// Confirmed in sync within two heartbeats (always `true` for an in-memory list).
+    pub in_sync: bool,
+    /// Time since the last confirmed sync (`None`: in-memory, or not synced yet).
+    pub lag: Option<Duration>,
+    /// Staler than its maximum staleness: tokens get `503`, and the layer is not ready.
+    pub stale: bool,
 }
 
 fn empty_key_set() -> &'static KeySet {
@@ -364,9 +428,9 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
                         ))),
                     };
                 }
-                Err(kind) => return Err(Error::new(kind)),
+                Err(kind) => return self.counters.count(Err(Error::new(kind))),
             };
-        let claims = self.verified(candidate, policy)?;
+        let claims = self.counters.count(self.verified(candidate, policy))?;
         extensions.insert(Claims(claims));
         Ok(())
     }
@@ -379,9 +443,11 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         policy: &Policy<E>,
     ) -> Result<Arc<CognitoClaims<E>>, Error> {
         if token.len() > self.config().layer.max_token_size {
-            return Err(Error::new(ErrorKind::TokenTooLarge));
+            return self
+                .counters
+                .count(Err(Error::new(ErrorKind::TokenTooLarge)));
         }
-        self.verified(token.as_bytes(), policy)
+        self.counters.count(self.verified(token.as_bytes(), policy))
     }
 
     /// Looks the token up in the cache, else verifies it (and caches it), then the final step both
@@ -411,7 +477,11 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
             });
         }
         if let Some(hit) = hit {
+            self.counters.cache_hit();
             return hit;
+        }
+        if self.cache.is_some() {
+            self.counters.cache_miss();
         }
         let token = check_token(candidate)?;
 
@@ -475,7 +545,12 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         now: u64,
         policy: &Policy<E>,
     ) -> Result<(), Error> {
+        let layer = &pool.verifier.config().layer;
         pool.verifier.check_time(claims, now)?;
+        // Revocation (src/deny.rs): one swap-load and at most two hash lookups, no lock.
+        if let Some(deny) = &layer.deny_list {
+            deny.set().check(claims, now, layer.leeway)?;
+        }
         match &policy.check {
             Some(check) => check(claims),
             None => Ok(()),

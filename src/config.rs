@@ -7,6 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::clock::{Clock, SystemClock};
+use crate::deny::DenyList;
 use crate::error::ConfigError;
 
 /// Longest refresh interval accepted.
@@ -150,6 +151,8 @@ pub(crate) struct LayerSettings {
     pub(crate) clock: Arc<dyn Clock>,
     /// The name of a cookie that may carry the token instead of the `Authorization` header.
     pub(crate) cookie: Option<Box<str>>,
+    /// Revoked sessions and tokens, checked after every verification and cache hit.
+    pub(crate) deny_list: Option<DenyList>,
 }
 
 impl fmt::Debug for CognitoConfig {
@@ -174,6 +177,7 @@ impl fmt::Debug for CognitoConfig {
             .field("realm", &self.layer.realm)
             .field("clock", &self.layer.clock)
             .field("token_cookie", &self.layer.cookie)
+            .field("deny_list", &self.layer.deny_list)
             .field(
                 "other_pools",
                 &self
@@ -222,6 +226,7 @@ impl CognitoConfig {
             realm: CognitoConfig::DEFAULT_REALM.to_owned(),
             clock: Arc::new(SystemClock),
             cookie: None,
+            deny_list: None,
         }
     }
 
@@ -345,6 +350,7 @@ pub struct CognitoConfigBuilder {
     realm: String,
     clock: Arc<dyn Clock>,
     cookie: Option<String>,
+    deny_list: Option<DenyList>,
 }
 
 /// The settings of one pool, as given.
@@ -577,6 +583,15 @@ impl CognitoConfigBuilder {
         self
     }
 
+    /// Refuses tokens whose `origin_jti` or `jti` is on `list` (`401 invalid_token`,
+    /// [`ErrorKind::Revoked`](crate::ErrorKind::Revoked)), checked after every verification and
+    /// on every cache hit, for the tokens of every pool of the layer. Give every layer of the
+    /// process (and, shared through Redis, of every replica) the same list. See [`DenyList`].
+    pub fn deny_list(mut self, list: DenyList) -> Self {
+        self.deny_list = Some(list);
+        self
+    }
+
     /// Validates everything and builds the configuration.
     ///
     /// # Errors
@@ -647,6 +662,7 @@ impl CognitoConfigBuilder {
                 realm: self.realm,
                 clock: self.clock,
                 cookie,
+                deny_list: self.deny_list,
             },
         })
     }

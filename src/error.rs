@@ -144,7 +144,8 @@ impl From<ErrorKind> for Error {
 /// - malformed request: `400`, `error="invalid_request"`;
 /// - token failures: `401`, `error="invalid_token"`;
 /// - authenticated but not allowed: `403`, `error="insufficient_scope"`;
-/// - no usable keys, or keys staler than the configured maximum: `503` with `Retry-After`.
+/// - no usable keys, or keys (or a shared deny-list) staler than the configured maximum: `503`
+///   with `Retry-After`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -211,6 +212,12 @@ pub enum ErrorKind {
     KeysUnavailable,
     /// The key set could not be refreshed for longer than the configured maximum key age.
     KeysStale,
+    /// The token's `origin_jti` or `jti` is on the layer's [`DenyList`](crate::DenyList): its
+    /// session was signed out or its refresh token revoked (`401 invalid_token`).
+    Revoked,
+    /// The shared deny-list has not been in sync for longer than its configured maximum
+    /// staleness, so revocations may be missing (`503`, like stale keys).
+    RevocationsStale,
     /// The token passed every rule; the application's own check refused it (`401`).
     Unauthorized {
         /// The check's fixed description.
@@ -263,7 +270,9 @@ impl ErrorKind {
         match self {
             Self::MissingCredentials => Challenge::None,
             Self::InvalidRequest(_) => Challenge::InvalidRequest,
-            Self::KeysUnavailable | Self::KeysStale => Challenge::Unavailable,
+            Self::KeysUnavailable | Self::KeysStale | Self::RevocationsStale => {
+                Challenge::Unavailable
+            }
             Self::InsufficientScope | Self::MissingGroup | Self::Forbidden { .. } => {
                 Challenge::InsufficientScope
             }
@@ -308,6 +317,8 @@ impl ErrorKind {
             Self::CustomClaims => "invalid application claims",
             Self::KeysUnavailable => "signing keys are not available",
             Self::KeysStale => "signing keys are stale",
+            Self::Revoked => "the token was revoked",
+            Self::RevocationsStale => "the revocation list is not in sync",
             Self::Unauthorized { description } | Self::Forbidden { description } => description,
             Self::InsufficientScope => "insufficient scope",
             Self::MissingGroup => "not in a required group",
@@ -438,6 +449,8 @@ mod tests {
             ),
             (ErrorKind::KeysUnavailable, 503, None),
             (ErrorKind::KeysStale, 503, None),
+            (ErrorKind::Revoked, 401, Some("invalid_token")),
+            (ErrorKind::RevocationsStale, 503, None),
             (
                 ErrorKind::InsufficientScope,
                 403,
@@ -493,6 +506,8 @@ mod tests {
             ErrorKind::CustomClaims,
             ErrorKind::KeysUnavailable,
             ErrorKind::KeysStale,
+            ErrorKind::Revoked,
+            ErrorKind::RevocationsStale,
             ErrorKind::InsufficientScope,
             ErrorKind::MissingGroup,
         ];

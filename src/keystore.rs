@@ -23,6 +23,8 @@ pub(crate) struct IssuerKeys {
     fetches: AtomicU64,
     failures: AtomicU64,
     changes: AtomicU64,
+    /// Refetches asked for by unknown `kid`s (one per fetch cycle at most).
+    unknown_kid_refetches: AtomicU64,
     last_error: Mutex<Option<FetchError>>,
     /// When the last fetch succeeded, in seconds of the layer's clock; 0 before the first one.
     /// The request path decides staleness from it (one atomic load), so the maximum key age
@@ -59,6 +61,7 @@ impl IssuerKeys {
             fetches: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             changes: AtomicU64::new(0),
+            unknown_kid_refetches: AtomicU64::new(0),
             last_error: Mutex::new(None),
             last_success: AtomicU64::new(0),
             running: AtomicBool::new(refreshing),
@@ -157,6 +160,7 @@ impl IssuerKeys {
             return;
         }
         if !self.refetch_wanted.swap(true, Ordering::AcqRel) {
+            self.unknown_kid_refetches.fetch_add(1, Ordering::Relaxed);
             self.nudge.notify_one();
         }
     }
@@ -167,6 +171,7 @@ impl IssuerKeys {
             failures: self.failures.load(Ordering::Relaxed),
             swaps: *self.swaps.borrow(),
             changes: self.changes.load(Ordering::Relaxed),
+            unknown_kid_refetches: self.unknown_kid_refetches.load(Ordering::Relaxed),
         }
     }
 
@@ -192,4 +197,7 @@ pub struct RefreshStats {
     pub swaps: u64,
     /// Fetches whose key set differed from the current one and replaced it.
     pub changes: u64,
+    /// Refetches asked for by tokens naming an unknown `kid` (at most one per fetch cycle: the
+    /// request that finds none pending asks, the others find it pending).
+    pub unknown_kid_refetches: u64,
 }

@@ -52,7 +52,7 @@ use crate::verifier::Verifier;
 /// ```
 #[must_use = "a layer does nothing until it wraps a service"]
 pub struct CognitoAuthLayer<E = (), R = Rfc6750> {
-    auth: Arc<Authenticator<E>>,
+    pub(crate) auth: Arc<Authenticator<E>>,
     policy: Policy<E>,
     reject: R,
 }

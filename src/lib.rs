@@ -46,6 +46,10 @@
 //! - `client`: [`client::UserPoolClient`], a client of the user-pool API (sign-up, sign-in with
 //!   SRP or password, challenges, refresh, attributes, passwords, TOTP, sign-out), with
 //!   [`client::Tokens::verify_access`] to verify what it gets with this crate's verifier.
+//! - `redis`: [`DenyList::redis`], a deny-list of revoked sessions shared by every replica
+//!   through Redis (an in-memory [`DenyList`] needs no feature).
+//! - `metrics`: [`Metrics::record`] exports [`CognitoAuthLayer::metrics`] through the `metrics`
+//!   facade (the snapshot itself needs no feature).
 
 // `doc_cfg` labels feature-gated items on the docs host (`--cfg docsrs`, nightly rustdoc);
 // `doc_auto_cfg` was folded into it.
@@ -57,6 +61,7 @@ mod cache;
 mod claims;
 mod clock;
 mod config;
+mod deny;
 mod error;
 mod extract;
 pub mod future;
@@ -68,10 +73,13 @@ mod keys;
 mod keystore;
 mod layer;
 mod log;
+mod metrics;
+mod ready;
 mod refresh;
 mod rejection;
 mod service;
 mod source;
+mod trace;
 mod verifier;
 
 #[cfg(feature = "client")]
@@ -84,10 +92,13 @@ pub mod test_util;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use auth::Readiness;
+pub use auth::{DenyListReadiness, Readiness};
 pub use claims::{Audience, CognitoClaims, Scopes, TokenUse};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{AcceptTokenUse, CognitoConfig, CognitoConfigBuilder, ParseTokenUseError};
+pub use deny::{DenyList, SyncStatus};
+#[cfg(feature = "redis")]
+pub use deny::{RedisDenyListBuilder, RedisError};
 pub use error::{ConfigError, Error, ErrorKind, GuardError, RequestError, StartError};
 pub use extract::Claims;
 #[cfg(feature = "axum")]
@@ -98,6 +109,8 @@ pub use guard::{Guard, GuardLayer, Require};
 pub use keys::{JwksError, KeySet};
 pub use keystore::RefreshStats;
 pub use layer::CognitoAuthLayer;
+pub use metrics::{DenyListMetrics, Metrics, PoolMetrics};
+pub use ready::ReadinessService;
 pub use rejection::{ProblemJson, Reject, Rfc6750, is_grpc_request};
 pub use service::CognitoAuth;
 #[cfg(feature = "reqwest")]

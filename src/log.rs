@@ -8,6 +8,13 @@ macro_rules! debug {
     }};
 }
 
+macro_rules! info {
+    ($($arg:tt)*) => {{
+        #[cfg(feature = "tracing")]
+        ::tracing::info!($($arg)*);
+    }};
+}
+
 macro_rules! warning {
     ($($arg:tt)*) => {{
         #[cfg(feature = "tracing")]
@@ -22,4 +29,5 @@ macro_rules! error {
     }};
 }
 
-pub(crate) use {debug, error, warning};
+#[allow(unused_imports)] // `info` serves optional parts only.
+pub(crate) use {debug, error, info, warning};

@@ -45,6 +45,9 @@ pub(crate) struct Schedule {
     pub(crate) fetch_timeout: Duration,
     pub(crate) max_size: usize,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The user pool id, for the events.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) pool: Arc<str>,
 }
 
 impl Schedule {
@@ -55,6 +58,7 @@ impl Schedule {
             fetch_timeout: config.pool.fetch_timeout,
             max_size: config.pool.max_jwks_size,
             clock: Arc::clone(&config.layer.clock),
+            pool: config.pool.user_pool_id.as_str().into(),
         }
     }
 }
@@ -106,13 +110,27 @@ pub(crate) async fn run<S: JwksSource>(keys: Arc<IssuerKeys>, source: S, schedul
 
         let wait = match fetch(&source, &schedule).await {
             Ok(set) => {
-                crate::log::debug!(keys = set.len(), skipped = set.skipped(), "JWKS loaded");
+                // A new or rotated key set is worth an info line; the routine refresh is not.
+                if keys.keys.load().same_keys(&set) {
+                    crate::log::debug!(pool = &*schedule.pool, keys = set.len(), "JWKS unchanged");
+                } else {
+                    crate::log::info!(
+                        pool = &*schedule.pool,
+                        keys = set.len(),
+                        skipped = set.skipped(),
+                        "JWKS key set loaded"
+                    );
+                }
                 keys.fetch_succeeded(set, schedule.clock.now());
                 failures = 0;
                 schedule.interval
             }
             Err(error) => {
-                crate::log::warning!(%error, "JWKS fetch failed; keeping the previous key set");
+                crate::log::warning!(
+                    pool = &*schedule.pool,
+                    %error,
+                    "JWKS fetch failed; keeping the previous key set"
+                );
                 keys.fetch_failed(error);
                 failures = failures.saturating_add(1);
                 backoff(failures).min(schedule.interval)

@@ -96,7 +96,7 @@ where
         {
             Ok(()) => ResponseFuture::inner(self.inner.call(Request::from_parts(parts, body))),
             Err(error) => {
-                crate::log::debug!(kind = ?error.kind(), status = error.status().as_u16(), "request rejected");
+                self.auth.trace_rejection(&parts.headers, &error);
                 let mut response = self.reject.reject(&error, &parts);
                 response.extensions_mut().insert(error);
                 ResponseFuture::rejected(response)

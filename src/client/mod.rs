@@ -56,6 +56,7 @@ mod challenge;
 mod config;
 mod error;
 mod ops;
+mod revoke;
 mod secret;
 // The server side (`PasswordVerifier`, `SrpServer`) serves the tests here and a local user
 // pool; the fixed-exponent constructors serve test vectors.

@@ -19,12 +19,16 @@ mod client;
 mod faults;
 mod guard;
 mod layer;
+mod observability;
 mod policy;
 mod pool;
 mod pools;
 mod properties;
 mod refresher;
 mod rejection;
+mod revocation;
+#[cfg(feature = "redis")]
+mod revocation_redis;
 mod staleness;
 mod storm;
 mod verifier;

@@ -872,6 +872,73 @@ async fn global_sign_out_and_revocation() {
     assert_eq!(message, "Invalid Access Token");
 }
 
+/// The client glue: `GlobalSignOut` or `RevokeToken`, then the session's `origin_jti` denied,
+/// so the layer answers the still-valid tokens of that session 401 at once (refreshed ones too),
+/// and other sessions keep working.
+#[tokio::test]
+async fn sign_out_and_revoke_deny_the_session_on_the_layer() {
+    let f = fixture().await;
+    let deny = tower_cognito::DenyList::with_clock(Arc::clone(&f.clock));
+    let config = f
+        .pool
+        .config()
+        .token_use(AcceptTokenUse::Any)
+        .deny_list(deny.clone())
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::with_key_set(config, f.pool.issuer().key_set()).unwrap();
+    f.signed_up("quinn").await;
+    let signed_out = f.sign_in("quinn").await;
+    let refreshed = f
+        .client
+        .refresh(signed_out.refresh_token.as_ref().unwrap(), None)
+        .await
+        .unwrap();
+    signed_out.verify_access(&layer).unwrap();
+    assert!(
+        f.client
+            .global_sign_out_and_deny(&signed_out.access_token, &deny)
+            .await
+            .unwrap()
+    );
+    for tokens in [&signed_out, &refreshed] {
+        let kind = |r: Result<_, tower_cognito::Error>| r.map(drop).unwrap_err().kind();
+        assert_eq!(
+            kind(tokens.verify_access(&layer)),
+            tower_cognito::ErrorKind::Revoked
+        );
+        assert_eq!(
+            kind(tokens.verify_id(&layer)),
+            tower_cognito::ErrorKind::Revoked
+        );
+    }
+
+    let kept = f.sign_in("quinn").await;
+    let revoked = f.sign_in("quinn").await;
+    assert!(
+        f.client
+            .revoke_token_and_deny(&revoked, &deny)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        revoked.verify_access(&layer).unwrap_err().kind(),
+        tower_cognito::ErrorKind::Revoked
+    );
+    kept.verify_access(&layer).unwrap();
+    assert_eq!(deny.len(), 2);
+
+    // A failed call denies nothing.
+    let before = deny.len();
+    assert!(
+        f.client
+            .global_sign_out_and_deny(&secret("forged"), &deny)
+            .await
+            .is_err()
+    );
+    assert_eq!(deny.len(), before);
+}
+
 #[tokio::test]
 async fn delete_user() {
     let f = fixture().await;

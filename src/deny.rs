@@ -1,0 +1,544 @@
+//! Revocation: the [`DenyList`] of token lineages (`origin_jti`) and single tokens (`jti`) the
+//! layer refuses although their signature and expiry are fine.
+//!
+//! Cognito's `GlobalSignOut` and `RevokeToken` do not change a token: every local verifier
+//! accepts a signed-out user's access token until it expires. `origin_jti` is the same for every
+//! token of one refresh-token lineage, so denying it cuts the whole session off.
+//!
+//! - The request path does one `ArcSwap` load and (when the list is not empty) at most two hash
+//!   lookups: no lock, no await. Writers copy the map, change the copy and swap it in.
+//! - An entry denies while a token expiring at its `until` could still be accepted
+//!   (`now <= until + leeway`), then it is pruned: on every write, and by the sync task of a
+//!   shared list, so the set stays bounded by the revocations of the last token lifetime.
+//! - With the `redis` feature the list is shared by every replica ([`DenyList::redis`]); the local
+//!   copy keeps serving through an outage (see [`RedisDenyListBuilder::max_staleness`]).
+//!
+//! ```
+//! # #[cfg(feature = "test-util")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, DenyList, ErrorKind};
+//! use tower_cognito::test_util::LocalIssuer;
+//!
+//! let issuer = LocalIssuer::new()?;
+//! let deny = DenyList::new();
+//! let config = issuer.config().token_use(AcceptTokenUse::Access).deny_list(deny.clone()).build()?;
+//! let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+//!
+//! let token = issuer.access_token();
+//! let claims = layer.verify(&token)?;
+//! // The user signs out: deny the session (its `origin_jti`) for as long as its tokens live.
+//! assert!(deny.revoke_session(&claims));
+//! assert_eq!(layer.verify(&token).unwrap_err().kind(), ErrorKind::Revoked);
+//! # Ok(()) }
+//! # #[cfg(not(feature = "test-util"))]
+//! # fn main() {}
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+
+use crate::claims::CognitoClaims;
+use crate::clock::{Clock, SystemClock};
+use crate::error::ErrorKind;
+
+#[cfg(feature = "redis")]
+mod shared;
+#[cfg(feature = "redis")]
+pub use self::shared::{RedisDenyListBuilder, RedisError};
+
+/// Entries are kept this long past their `until`: the longest leeway a layer accepts, so no
+/// layer can still accept a token whose entry is gone.
+pub(crate) const GRACE: u64 = 600;
+/// Revocations queued for the backend, at most.
+const MAX_PENDING: usize = 1 << 16;
+/// Longest id accepted (`origin_jti`/`jti` are UUIDs; anything longer is not Cognito's).
+pub(crate) const MAX_ID_LEN: usize = 256;
+
+pub(crate) type Entries = HashMap<Box<str>, u64, IdHasher>;
+
+/// A cheap seeded hash for the ids (UUIDs): eight bytes per multiply, about a third of SipHash's
+/// cost on the request path. Flooding is no concern here: lookups use ids from verified tokens
+/// only, and entries come from the application; the seed is random per list all the same.
+#[derive(Clone, Copy)]
+pub(crate) struct IdHasher {
+    seed: u64,
+}
+
+impl IdHasher {
+    fn new() -> Self {
+        let mut seed = [0u8; 8];
+        // The seed only spreads ids; without randomness the map still works.
+        let _ = aws_lc_rs::rand::fill(&mut seed);
+        Self {
+            seed: u64::from_le_bytes(seed),
+        }
+    }
+}
+
+impl std::hash::BuildHasher for IdHasher {
+    type Hasher = IdHash;
+    fn build_hasher(&self) -> IdHash {
+        IdHash(self.seed)
+    }
+}
+
+pub(crate) struct IdHash(u64);
+
+impl std::hash::Hasher for IdHash {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0 ^ (bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            for (w, b) in word.iter_mut().zip(chunk) {
+                *w = *b;
+            }
+            h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            h ^= h >> 29;
+        }
+        self.0 = h;
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        let h = self.0.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^ (h >> 32)
+    }
+}
+
+/// A set of denied token ids, shared by every clone (cheap: one `Arc`).
+///
+/// Give it to the layers with [`CognitoConfigBuilder::deny_list`](crate::CognitoConfigBuilder::deny_list);
+/// revoke with [`revoke`](Self::revoke) or [`revoke_session`](Self::revoke_session). The layer
+/// answers a token whose `origin_jti` or `jti` is denied with `401 invalid_token`
+/// ([`ErrorKind::Revoked`]), on cache hits as on misses.
+///
+/// Time is whole seconds of its [`Clock`] (the system clock unless [`with_clock`](Self::with_clock)),
+/// used to prune expired entries; give it the layer's clock in tests.
+#[derive(Clone)]
+pub struct DenyList {
+    inner: Arc<Inner>,
+}
+
+/// What the clones share: the set, and (with a shared backend) the handle that stops the sync
+/// task when the last clone goes.
+struct Inner {
+    set: Arc<DenySet>,
+    #[cfg(feature = "redis")]
+    _sync: Option<self::shared::SyncHandle>,
+}
+
+/// The set itself, shared with the sync task (which holds no `DenyList`, so the last clone's
+/// drop stops it).
+pub(crate) struct DenySet {
+    entries: ArcSwap<Entries>,
+    /// Serialises writers (the request path never takes it): without it two concurrent
+    /// copy-on-write updates could lose one.
+    write: Mutex<()>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) sync: SyncState,
+}
+
+/// The state of the shared backend, read by the request path (staleness), readiness and metrics.
+pub(crate) struct SyncState {
+    /// Whether a backend keeps this list in sync with other replicas.
+    pub(crate) shared: bool,
+    /// Past this many seconds without a confirmed sync, tokens get 503 (`u64::MAX`: fail open).
+    pub(crate) max_staleness: u64,
+    /// A shared list counts as in sync when its last confirmed sync is at most this old
+    /// (seconds): two heartbeats.
+    pub(crate) window: u64,
+    /// When the list was last known in sync (clock seconds; 0: never).
+    pub(crate) last_sync: AtomicU64,
+    /// Full resynchronisations done (one per connection).
+    pub(crate) resyncs: AtomicU64,
+    /// Connections lost or refused.
+    pub(crate) failures: AtomicU64,
+    /// Entries revoked here and not yet written to the backend.
+    pub(crate) pending: Mutex<Vec<(Box<str>, u64)>>,
+    pub(crate) wake: tokio::sync::Notify,
+    /// Woken after every full resync (`RedisDenyListBuilder::connect` waits on it).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) synced: tokio::sync::Notify,
+}
+
+impl SyncState {
+    fn local() -> Self {
+        Self {
+            shared: false,
+            max_staleness: u64::MAX,
+            window: 2,
+            last_sync: AtomicU64::new(0),
+            resyncs: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            pending: Mutex::new(Vec::new()),
+            wake: tokio::sync::Notify::new(),
+            synced: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Seconds since the last confirmed sync at `now`; `None` for a local list or before the
+    /// first sync.
+    fn lag(&self, now: u64) -> Option<u64> {
+        let last = self.last_sync.load(Ordering::Acquire);
+        (self.shared && last != 0).then(|| now.saturating_sub(last))
+    }
+
+    /// Connected and confirmed within the window (always for a local list).
+    fn in_sync(&self, now: u64) -> bool {
+        !self.shared || self.lag(now).is_some_and(|lag| lag <= self.window)
+    }
+
+    /// Whether the list is staler than the configured maximum (never for a local list, never
+    /// when failing open). Before the first sync a fail-closed list is stale: it has not seen
+    /// the revocations made before this replica started.
+    #[inline]
+    fn is_stale(&self, now: u64) -> bool {
+        if self.max_staleness == u64::MAX {
+            return false;
+        }
+        let last = self.last_sync.load(Ordering::Acquire);
+        last == 0 || now.saturating_sub(last) > self.max_staleness
+    }
+}
+
+impl fmt::Debug for DenyList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Ids are other users' session ids: counted, never listed.
+        f.debug_struct("DenyList")
+            .field("entries", &self.len())
+            .field("shared", &self.inner.set.sync.shared)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for DenyList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DenyList {
+    /// An empty in-memory list for this process, on the system clock.
+    pub fn new() -> Self {
+        Self::with_clock(SystemClock)
+    }
+
+    /// An empty in-memory list on `clock` (use the layer's clock in tests).
+    pub fn with_clock(clock: impl Clock) -> Self {
+        Self::from_set(Arc::new(DenySet::new(Arc::new(clock), SyncState::local())))
+    }
+
+    fn from_set(set: Arc<DenySet>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                set,
+                #[cfg(feature = "redis")]
+                _sync: None,
+            }),
+        }
+    }
+
+    pub(crate) fn set(&self) -> &DenySet {
+        &self.inner.set
+    }
+
+    /// Denies the token id `id` (an `origin_jti`, which cuts a whole session off, or a `jti`)
+    /// until `until` (seconds since the Unix epoch: the `exp` of the last token to deny). A
+    /// second revocation of the same id keeps the later `until`. Expired entries are pruned.
+    ///
+    /// Takes effect at once in this process; a shared list writes and publishes it in the
+    /// background (kept and retried through an outage). An empty id, or one longer than 256
+    /// bytes, is ignored: Cognito's are UUIDs.
+    pub fn revoke(&self, id: &str, until: u64) {
+        if id.is_empty() || id.len() > MAX_ID_LEN {
+            return;
+        }
+        let set = &self.inner.set;
+        set.merge([(id, until)], true);
+        if set.sync.shared {
+            // Bounded: past the cap (a long outage), the write-back after the reconnect, which
+            // writes every local entry Redis lacks, carries the rest.
+            if let Ok(mut pending) = set.sync.pending.lock()
+                && pending.len() < MAX_PENDING
+            {
+                pending.push((id.into(), until));
+            }
+            set.sync.wake.notify_one();
+        }
+    }
+
+    /// Denies the session of these verified claims: their `origin_jti` (or, for a token without
+    /// one, its `jti`), until the last token of the session can have expired.
+    ///
+    /// Tokens refreshed before the revocation may expire after this one, by up to one token
+    /// lifetime: `until` is the later of `exp` and now + (`exp` - `iat`). Returns `false` when
+    /// the claims carry neither id (nothing was denied).
+    pub fn revoke_session<E>(&self, claims: &CognitoClaims<E>) -> bool {
+        let Some(id) = claims.origin_jti.as_deref().or(claims.jti.as_deref()) else {
+            return false;
+        };
+        self.revoke_lineage(id, claims.exp, claims.iat);
+        true
+    }
+
+    /// Denies the lineage `id` of a token expiring at `exp`, issued at `iat`: until the later
+    /// of `exp` and now + its lifetime (a token refreshed just now lives that long).
+    #[cfg_attr(not(feature = "client"), allow(dead_code))]
+    pub(crate) fn revoke_lineage(&self, id: &str, exp: u64, iat: Option<u64>) {
+        let now = self.inner.set.clock.now();
+        let lifetime = iat.map_or(0, |iat| exp.saturating_sub(iat));
+        self.revoke(id, exp.max(now.saturating_add(lifetime)));
+    }
+
+    /// Whether `id` is denied at `now`, within `leeway` seconds (as the layer checks it).
+    pub fn is_revoked(&self, id: &str, now: u64, leeway: Duration) -> bool {
+        self.inner.set.denies(id, now, leeway.as_secs())
+    }
+
+    /// Entries held now (expired ones included until the next prune).
+    pub fn len(&self) -> usize {
+        self.inner.set.entries.load().len()
+    }
+
+    /// Whether no entry is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops the entries that can deny nothing any more.
+    pub fn prune(&self) {
+        self.inner
+            .set
+            .merge(std::iter::empty::<(&str, u64)>(), true);
+    }
+
+    /// Whether the list is shared, and how far behind it may be.
+    pub fn sync_status(&self) -> SyncStatus {
+        let set = &self.inner.set;
+        let now = set.clock.now();
+        let sync = &set.sync;
+        SyncStatus {
+            shared: sync.shared,
+            in_sync: sync.in_sync(now),
+            lag: sync.lag(now).map(Duration::from_secs),
+            stale: sync.is_stale(now),
+            resyncs: sync.resyncs.load(Ordering::Relaxed),
+            failures: sync.failures.load(Ordering::Relaxed),
+            pending: sync.pending.lock().map_or(0, |p| p.len()),
+        }
+    }
+}
+
+/// Where a [`DenyList`] stands with its shared backend: [`DenyList::sync_status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SyncStatus {
+    /// The list is shared by a backend (Redis); `false` for an in-memory list.
+    pub shared: bool,
+    /// Connected and confirmed within two heartbeats (always `true` when not shared).
+    pub in_sync: bool,
+    /// Time since the last confirmed sync (`None`: not shared, or never synced).
+    pub lag: Option<Duration>,
+    /// Staler than the configured maximum: tokens are answered `503` until it syncs again.
+    pub stale: bool,
+    /// Full resynchronisations (one per successful connection).
+    pub resyncs: u64,
+    /// Connections lost or refused.
+    pub failures: u64,
+    /// Revocations made here and not yet written to the backend.
+    pub pending: usize,
+}
+
+impl DenySet {
+    pub(crate) fn new(clock: Arc<dyn Clock>, sync: SyncState) -> Self {
+        Self {
+            entries: ArcSwap::from_pointee(Entries::with_hasher(IdHasher::new())),
+            write: Mutex::new(()),
+            clock,
+            sync,
+        }
+    }
+
+    /// The request path: `Err(Revoked)` when the claims' `origin_jti` or `jti` is denied at
+    /// `now` (with `leeway`), `Err(RevocationsStale)` when a fail-closed shared list is staler
+    /// than its maximum. One load, and two hash lookups only when the list is not empty.
+    #[inline]
+    pub(crate) fn check<E>(
+        &self,
+        claims: &CognitoClaims<E>,
+        now: u64,
+        leeway: u64,
+    ) -> Result<(), ErrorKind> {
+        if self.sync.is_stale(now) {
+            return Err(ErrorKind::RevocationsStale);
+        }
+        let entries = self.entries.load();
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let denied = |id: &Option<String>| {
+            id.as_deref()
+                .and_then(|id| entries.get(id))
+                .is_some_and(|&until| now <= until.saturating_add(leeway))
+        };
+        if denied(&claims.origin_jti) || denied(&claims.jti) {
+            return Err(ErrorKind::Revoked);
+        }
+        Ok(())
+    }
+
+    fn denies(&self, id: &str, now: u64, leeway: u64) -> bool {
+        self.entries
+            .load()
+            .get(id)
+            .is_some_and(|&until| now <= until.saturating_add(leeway))
+    }
+
+    /// Adds `new` (keeping the later `until` of an id already there), prunes what expired when
+    /// `prune` is set, and swaps the copy in. Nothing is copied when nothing changes (a replica
+    /// receiving its own publication).
+    pub(crate) fn merge<'a>(&self, new: impl IntoIterator<Item = (&'a str, u64)>, prune: bool) {
+        let _writer = self.write.lock();
+        let horizon = self.clock.now().saturating_sub(GRACE);
+        let current = self.entries.load();
+        let new: Vec<(&str, u64)> = new
+            .into_iter()
+            .filter(|(id, until)| {
+                !id.is_empty()
+                    && id.len() <= MAX_ID_LEN
+                    && *until >= horizon
+                    && current.get(*id).is_none_or(|known| until > known)
+            })
+            .collect();
+        let expired = prune && current.values().any(|until| *until < horizon);
+        if new.is_empty() && !expired {
+            return;
+        }
+        let mut next = Entries::with_capacity_and_hasher(
+            current.len().saturating_add(new.len()),
+            *current.hasher(),
+        );
+        next.extend(
+            current
+                .iter()
+                .filter(|(_, until)| !prune || **until >= horizon)
+                .map(|(id, until)| (id.clone(), *until)),
+        );
+        for (id, until) in new {
+            let slot = next.entry(id.into()).or_insert(0);
+            *slot = until.max(*slot);
+        }
+        self.entries.store(Arc::new(next));
+    }
+
+    /// A copy of the live entries (the sync task's write-back after a resync).
+    #[cfg(feature = "redis")]
+    pub(crate) fn snapshot(&self) -> Arc<Entries> {
+        self.entries.load_full()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.load().len()
+    }
+
+    /// Seconds since the last confirmed sync (`None`: not shared or never synced).
+    pub(crate) fn lag(&self, now: u64) -> Option<u64> {
+        self.sync.lag(now)
+    }
+
+    /// The readiness part at `now` (the layer's clock).
+    pub(crate) fn readiness(&self, now: u64) -> crate::auth::DenyListReadiness {
+        crate::auth::DenyListReadiness {
+            shared: self.sync.shared,
+            in_sync: self.sync.in_sync(now),
+            lag: self.sync.lag(now).map(Duration::from_secs),
+            stale: self.sync.is_stale(now),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+
+    fn claims(origin: Option<&str>, jti: Option<&str>) -> CognitoClaims {
+        let mut c: CognitoClaims = serde_json::from_value(serde_json::json!({
+            "sub": "s", "iss": "i", "token_use": "access", "exp": 2000, "iat": 1000,
+        }))
+        .unwrap();
+        c.origin_jti = origin.map(Into::into);
+        c.jti = jti.map(Into::into);
+        c
+    }
+
+    #[test]
+    fn denies_origin_or_jti_until_expiry_plus_leeway() {
+        let clock = Arc::new(FixedClock::new(1000));
+        let list = DenyList::with_clock(Arc::clone(&clock));
+        let set = list.set();
+        assert_eq!(set.check(&claims(Some("o"), Some("j")), 1000, 60), Ok(()));
+        list.revoke("o", 2000);
+        list.revoke("j2", 2000);
+        assert_eq!(
+            set.check(&claims(Some("o"), Some("j")), 1000, 60),
+            Err(ErrorKind::Revoked)
+        );
+        assert_eq!(
+            set.check(&claims(None, Some("j2")), 1000, 60),
+            Err(ErrorKind::Revoked)
+        );
+        assert_eq!(set.check(&claims(None, None), 1000, 60), Ok(()));
+        // Within the leeway after `until` still denied, past it not.
+        assert_eq!(
+            set.check(&claims(Some("o"), None), 2060, 60),
+            Err(ErrorKind::Revoked)
+        );
+        assert_eq!(set.check(&claims(Some("o"), None), 2061, 60), Ok(()));
+    }
+
+    #[test]
+    fn keeps_the_later_until_and_prunes_on_write() {
+        let clock = Arc::new(FixedClock::new(1000));
+        let list = DenyList::with_clock(Arc::clone(&clock));
+        list.revoke("a", 1500);
+        list.revoke("a", 1200);
+        assert!(list.is_revoked("a", 1400, Duration::ZERO));
+        list.revoke("b", 5000);
+        assert_eq!(list.len(), 2);
+        clock.set(1500 + GRACE + 1);
+        list.revoke("c", 9000);
+        assert_eq!(list.len(), 2, "a was pruned");
+        assert!(!list.is_revoked("a", 1400, Duration::ZERO));
+        clock.set(9000 + GRACE + 1);
+        list.prune();
+        assert!(list.is_empty());
+    }
+
+    #[test]
+    fn ignores_empty_and_oversized_ids_and_revoke_session_bounds_the_lineage() {
+        let clock = Arc::new(FixedClock::new(1500));
+        let list = DenyList::with_clock(Arc::clone(&clock));
+        list.revoke("", 9000);
+        list.revoke(&"x".repeat(MAX_ID_LEN + 1), 9000);
+        assert!(list.is_empty());
+        assert!(!list.revoke_session(&claims(None, None)));
+        assert!(list.revoke_session(&claims(Some("o"), Some("j"))));
+        // exp 2000, lifetime 1000, now 1500: a token refreshed just now expires at 2500.
+        assert!(list.is_revoked("o", 2500, Duration::ZERO));
+        assert!(!list.is_revoked("o", 2501, Duration::ZERO));
+        assert!(
+            !list.is_revoked("j", 1500, Duration::ZERO),
+            "origin_jti first"
+        );
+        let debug = format!("{list:?}");
+        assert!(!debug.contains("\"o\""), "{debug}");
+        assert!(!list.sync_status().shared);
+        assert!(list.sync_status().in_sync);
+    }
+}

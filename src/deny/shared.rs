@@ -1,0 +1,550 @@
+//! The deny-list shared by every replica through Redis (feature `redis`).
+//!
+//! Layout: one sorted set `{key}` (member: the id, score: its `until`) and one pub/sub channel of
+//! the same name (payload: `"{until} {id}"`). Every replica runs one sync task:
+//!
+//! 1. connect, subscribe to the channel, and only then read the whole sorted set (a full resync:
+//!    nothing published after the subscription is missed, nothing before it is either);
+//! 2. write back what this replica knows and Redis does not (revocations made during an outage, or
+//!    a Redis that lost its data on restart) and publish them, so every replica converges;
+//! 3. apply publications as they come, write this replica's revocations as they are made
+//!    (`ZADD GT` + `PUBLISH`), and ping on every heartbeat, which stamps the list as in sync;
+//! 4. on any error, back off and start again at 1.
+//!
+//! The set only grows by revocations and shrinks by expiry, so merging (the later `until` wins) is
+//! the whole conflict rule. The request path never waits for any of this: it reads the local copy.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use ::redis::aio::MultiplexedConnection;
+use ::redis::{AsyncConnectionConfig, Client, Value};
+use futures_util::{FutureExt as _, StreamExt as _};
+use tokio::task::AbortHandle;
+
+use super::{DenyList, DenySet, GRACE, Inner, MAX_ID_LEN, SyncState};
+use crate::clock::{Clock, SystemClock};
+
+/// Publications applied in one swap of the local copy, at most.
+const BATCH: usize = 1024;
+const BACKOFF_BASE: Duration = Duration::from_millis(50);
+const BACKOFF_CAP: Duration = Duration::from_secs(5);
+
+/// Builder of a [`DenyList`] shared through Redis: [`DenyList::redis`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use tower_cognito::DenyList;
+///
+/// let deny = DenyList::redis("redis://127.0.0.1:6379")
+///     // Fail closed: answer 503 once the list may have missed revocations for 30 s.
+///     .max_staleness(Duration::from_secs(30))
+///     .connect()
+///     .await?;
+/// # let _ = deny; Ok(()) }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct RedisDenyListBuilder {
+    url: String,
+    key: String,
+    max_staleness: Option<Duration>,
+    heartbeat: Duration,
+    timeout: Duration,
+    startup_timeout: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for RedisDenyListBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisDenyListBuilder")
+            // The URL may hold a password.
+            .field("url", &crate::config::without_userinfo(&self.url))
+            .field("key", &self.key)
+            .field("max_staleness", &self.max_staleness)
+            .field("heartbeat", &self.heartbeat)
+            .field("timeout", &self.timeout)
+            .field("startup_timeout", &self.startup_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a shared deny-list could not be started.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedisError {
+    /// The URL is not a `redis://` (or `redis+unix://`) URL. `rediss://` (TLS) is not supported.
+    #[error("invalid Redis URL {0:?}")]
+    InvalidUrl(String),
+    /// A setting is out of its range.
+    #[error("{name} is out of range: {reason}")]
+    OutOfRange {
+        /// The setting's name.
+        name: &'static str,
+        /// The allowed range.
+        reason: &'static str,
+    },
+    /// The sync task needs a tokio runtime, and none is running.
+    #[error("no tokio runtime: start the deny-list from within a tokio runtime")]
+    NoRuntime,
+    /// [`connect`](RedisDenyListBuilder::connect) saw no full sync within the startup timeout.
+    #[error("the deny-list did not sync with Redis within {0:?}")]
+    NotSynced(Duration),
+}
+
+impl DenyList {
+    /// A deny-list shared by every replica through the Redis server at `url`
+    /// (`redis://[:password@]host:port[/db]`); see [`RedisDenyListBuilder`].
+    pub fn redis(url: impl Into<String>) -> RedisDenyListBuilder {
+        RedisDenyListBuilder {
+            url: url.into(),
+            key: "tower-cognito:revoked".to_owned(),
+            max_staleness: None,
+            heartbeat: Duration::from_secs(1),
+            timeout: Duration::from_secs(2),
+            startup_timeout: Duration::from_secs(10),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl RedisDenyListBuilder {
+    /// The name of the sorted set and of the channel (default `tower-cognito:revoked`): every
+    /// replica sharing revocations uses the same.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
+        self
+    }
+    /// Fail closed: once the list has not been confirmed in sync for longer than `age`
+    /// (Redis unreachable), and before its first sync, tokens are answered `503` with
+    /// `Retry-After` ([`ErrorKind::RevocationsStale`](crate::ErrorKind::RevocationsStale)) and
+    /// readiness says not ready. Without it (the default) the list fails open: the local copy
+    /// keeps serving through any outage, which metrics and readiness report. At least twice the
+    /// heartbeat, at most 1 day; whole seconds.
+    pub fn max_staleness(mut self, age: Duration) -> Self {
+        self.max_staleness = Some(age);
+        self
+    }
+    /// How often the connection is checked, which confirms the list in sync (default 1 s, from
+    /// 100 ms to 60 s).
+    pub fn heartbeat(mut self, every: Duration) -> Self {
+        self.heartbeat = every;
+        self
+    }
+    /// Time limit of connecting and of each command (default 2 s, from 10 ms to 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+    /// How long [`connect`](Self::connect) waits for the first full sync (default 10 s, at most
+    /// 10 min).
+    pub fn startup_timeout(mut self, timeout: Duration) -> Self {
+        self.startup_timeout = timeout;
+        self
+    }
+    /// The clock entries expire by (default: the system clock). Use the layer's.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Starts the sync task and returns at once; the list fills on the first sync.
+    ///
+    /// # Errors
+    /// [`RedisError::InvalidUrl`], [`RedisError::OutOfRange`], or [`RedisError::NoRuntime`]
+    /// outside a tokio runtime.
+    pub fn start(self) -> Result<DenyList, RedisError> {
+        let in_range = |value: Duration, min: Duration, max: Duration| (min..=max).contains(&value);
+        let ms = Duration::from_millis;
+        let secs = Duration::from_secs;
+        if !in_range(self.heartbeat, ms(100), secs(60)) {
+            return Err(RedisError::OutOfRange {
+                name: "heartbeat",
+                reason: "from 100 ms to 60 s",
+            });
+        }
+        if !in_range(self.timeout, ms(10), secs(60)) {
+            return Err(RedisError::OutOfRange {
+                name: "timeout",
+                reason: "from 10 ms to 60 s",
+            });
+        }
+        if self.startup_timeout > secs(600) {
+            return Err(RedisError::OutOfRange {
+                name: "startup_timeout",
+                reason: "at most 10 min",
+            });
+        }
+        // The window within which the list counts as in sync: two heartbeats, whole seconds.
+        let window = self.heartbeat.saturating_mul(2).as_secs_f64().ceil() as u64;
+        let max_staleness = match self.max_staleness {
+            None => u64::MAX,
+            Some(age) if age.as_secs() >= window && age <= secs(86_400) => age.as_secs(),
+            Some(_) => {
+                return Err(RedisError::OutOfRange {
+                    name: "max_staleness",
+                    reason: "at least twice the heartbeat, at most 1 day",
+                });
+            }
+        };
+        if self.key.is_empty() || self.key.len() > 256 {
+            return Err(RedisError::OutOfRange {
+                name: "key",
+                reason: "from 1 to 256 bytes",
+            });
+        }
+        let invalid = || RedisError::InvalidUrl(crate::config::without_userinfo(&self.url));
+        if !(self.url.starts_with("redis://") || self.url.starts_with("redis+unix://")) {
+            return Err(invalid());
+        }
+        let client = Client::open(self.url.as_str()).map_err(|_| invalid())?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| RedisError::NoRuntime)?;
+
+        let mut sync = SyncState::local();
+        sync.shared = true;
+        sync.max_staleness = max_staleness;
+        sync.window = window;
+        let set = Arc::new(DenySet::new(self.clock, sync));
+        let settings = Settings {
+            key: self.key,
+            heartbeat: self.heartbeat,
+            timeout: self.timeout,
+        };
+        let task = runtime.spawn(run(Arc::clone(&set), client, settings));
+        Ok(DenyList {
+            inner: Arc::new(Inner {
+                set,
+                _sync: Some(SyncHandle(task.abort_handle())),
+            }),
+        })
+    }
+
+    /// Starts the sync task and waits (at most the startup timeout) for the first full sync, so
+    /// the list holds every revocation made before this replica started.
+    ///
+    /// # Errors
+    /// As [`start`](Self::start); [`RedisError::NotSynced`] when Redis did not answer in time
+    /// (the task is stopped).
+    pub async fn connect(self) -> Result<DenyList, RedisError> {
+        let timeout = self.startup_timeout;
+        let list = self.start()?;
+        let synced = async {
+            let sync = &list.set().sync;
+            loop {
+                let seen = sync.synced.notified();
+                if sync.resyncs.load(Ordering::Acquire) > 0 {
+                    return;
+                }
+                seen.await;
+            }
+        };
+        match tokio::time::timeout(timeout, synced).await {
+            Ok(()) => Ok(list),
+            Err(_) => Err(RedisError::NotSynced(timeout)),
+        }
+    }
+}
+
+/// Stops the sync task when the last clone of the list (the layers' included) goes.
+pub(crate) struct SyncHandle(AbortHandle);
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+struct Settings {
+    key: String,
+    heartbeat: Duration,
+    timeout: Duration,
+}
+
+/// Anything that ends a session: the task logs it (without the URL) and reconnects.
+#[derive(Debug)]
+enum SessionError {
+    Redis(::redis::RedisError),
+    Timeout,
+    Closed,
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Redis(e) => write!(f, "{:?}", e.kind()),
+            Self::Timeout => f.write_str("timed out"),
+            Self::Closed => f.write_str("connection closed"),
+        }
+    }
+}
+
+impl From<::redis::RedisError> for SessionError {
+    fn from(e: ::redis::RedisError) -> Self {
+        Self::Redis(e)
+    }
+}
+
+async fn bounded<T>(
+    limit: Duration,
+    f: impl Future<Output = Result<T, ::redis::RedisError>>,
+) -> Result<T, SessionError> {
+    match tokio::time::timeout(limit, f).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(SessionError::Timeout),
+    }
+}
+
+/// The sync task: sessions, with backoff between them. Aborted with the last clone of the list.
+async fn run(set: Arc<DenySet>, client: Client, settings: Settings) {
+    let mut failures: u32 = 0;
+    loop {
+        #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+        let error = session(&set, &client, &settings, &mut failures).await;
+        set.sync.failures.fetch_add(1, Ordering::Relaxed);
+        failures = failures.saturating_add(1);
+        if failures == 1 {
+            crate::log::warning!(%error, "deny-list: Redis unreachable; serving the local copy");
+        } else {
+            crate::log::debug!(%error, failures, "deny-list: Redis still unreachable");
+        }
+        let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.saturating_sub(1).min(10));
+        tokio::time::sleep(exp.min(BACKOFF_CAP)).await;
+    }
+}
+
+/// One connection: subscribe, full resync, write-back, then publications, local revocations and
+/// heartbeats until something fails.
+async fn session(
+    set: &DenySet,
+    client: &Client,
+    settings: &Settings,
+    failures: &mut u32,
+) -> SessionError {
+    match session_inner(set, client, settings, failures).await {
+        Ok(never) => match never {},
+        Err(e) => e,
+    }
+}
+
+async fn session_inner(
+    set: &DenySet,
+    client: &Client,
+    settings: &Settings,
+    failures: &mut u32,
+) -> Result<std::convert::Infallible, SessionError> {
+    let limit = settings.timeout;
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(limit))
+        .set_response_timeout(Some(limit));
+    let mut conn = bounded(
+        limit,
+        client.get_multiplexed_async_connection_with_config(&config),
+    )
+    .await?;
+    let (mut sink, mut stream) = bounded(limit, client.get_async_pubsub()).await?.split();
+    bounded(limit, sink.subscribe(settings.key.as_str())).await?;
+
+    resync(set, &mut conn, settings).await?;
+    if *failures > 0 {
+        crate::log::info!("deny-list: Redis reachable again; resynchronised");
+    }
+    *failures = 0;
+    set.sync.resyncs.fetch_add(1, Ordering::AcqRel);
+    set.sync.synced.notify_waiters();
+    stamp(set);
+
+    let mut beat = tokio::time::interval(settings.heartbeat);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            message = stream.next() => {
+                let Some(first) = message else {
+                    return Err(SessionError::Closed);
+                };
+                // Everything already received goes into one swap of the local copy.
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match stream.next().now_or_never() {
+                        Some(Some(m)) => batch.push(m),
+                        Some(None) => return Err(SessionError::Closed),
+                        None => break,
+                    }
+                }
+                set.merge(batch.iter().filter_map(|m| parse(m.get_payload_bytes())), false);
+            }
+            () = set.sync.wake.notified() => {
+                let pending = take_pending(set);
+                write(&mut conn, settings, &pending).await?;
+            }
+            _ = beat.tick() => {
+                bounded(limit, sink.ping::<Value>()).await?;
+                let horizon = set.clock.now().saturating_sub(GRACE);
+                bounded(
+                    limit,
+                    ::redis::cmd("ZREMRANGEBYSCORE")
+                        .arg(&settings.key)
+                        .arg("-inf")
+                        .arg(format!("({horizon}"))
+                        .exec_async(&mut conn),
+                )
+                .await?;
+                set.merge(std::iter::empty(), true);
+                stamp(set);
+            }
+        }
+    }
+}
+
+/// Marks the list in sync now.
+fn stamp(set: &DenySet) {
+    // 0 means "never": a clock at the epoch still stamps.
+    set.sync
+        .last_sync
+        .store(set.clock.now().max(1), Ordering::Release);
+}
+
+fn take_pending(set: &DenySet) -> Vec<(Box<str>, u64)> {
+    set.sync
+        .pending
+        .lock()
+        .map(|mut p| std::mem::take(&mut *p))
+        .unwrap_or_default()
+}
+
+/// Reads the whole set (expired entries dropped first), merges it into the local copy, and
+/// writes back and publishes what only this replica knows.
+async fn resync(
+    set: &DenySet,
+    conn: &mut MultiplexedConnection,
+    settings: &Settings,
+) -> Result<(), SessionError> {
+    let limit = settings.timeout;
+    let key = settings.key.as_str();
+    // Taken before the snapshot: a revocation made after this is pending again, and woken.
+    let _pending = take_pending(set);
+    let horizon = set.clock.now().saturating_sub(GRACE);
+    bounded(
+        limit,
+        ::redis::cmd("ZREMRANGEBYSCORE")
+            .arg(key)
+            .arg("-inf")
+            .arg(format!("({horizon}"))
+            .exec_async(conn),
+    )
+    .await?;
+    let remote: Vec<(String, u64)> = bounded(
+        limit,
+        ::redis::cmd("ZRANGEBYSCORE")
+            .arg(key)
+            .arg(horizon)
+            .arg("+inf")
+            .arg("WITHSCORES")
+            .query_async(conn),
+    )
+    .await?;
+    set.merge(remote.iter().map(|(id, until)| (id.as_str(), *until)), true);
+    let remote: std::collections::HashMap<&str, u64> = remote
+        .iter()
+        .map(|(id, until)| (id.as_str(), *until))
+        .collect();
+    let missing: Vec<(Box<str>, u64)> = set
+        .snapshot()
+        .iter()
+        .filter(|(id, until)| remote.get(&***id).is_none_or(|r| r < *until))
+        .map(|(id, until)| (id.clone(), *until))
+        .collect();
+    write(conn, settings, &missing).await
+}
+
+/// `ZADD GT` and `PUBLISH` each entry, in one pipeline.
+async fn write(
+    conn: &mut MultiplexedConnection,
+    settings: &Settings,
+    entries: &[(Box<str>, u64)],
+) -> Result<(), SessionError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut pipe = ::redis::pipe();
+    for (id, until) in entries {
+        pipe.cmd("ZADD")
+            .arg(&settings.key)
+            .arg("GT")
+            .arg(*until)
+            .arg(&**id)
+            .ignore();
+        pipe.cmd("PUBLISH")
+            .arg(&settings.key)
+            .arg(format!("{until} {id}"))
+            .ignore();
+    }
+    bounded(settings.timeout, pipe.exec_async(conn)).await
+}
+
+/// `"{until} {id}"`; anything else (another writer on the channel) is ignored.
+fn parse(payload: &[u8]) -> Option<(&str, u64)> {
+    let text = std::str::from_utf8(payload).ok()?;
+    let (until, id) = text.split_once(' ')?;
+    if id.is_empty() || id.len() > MAX_ID_LEN || until.len() > 20 {
+        return None;
+    }
+    Some((id, until.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publications_parse_strictly() {
+        assert_eq!(parse(b"2000 abc"), Some(("abc", 2000)));
+        assert_eq!(parse(b"2000 a b"), Some(("a b", 2000)));
+        for bad in [
+            &b""[..],
+            b"2000",
+            b"2000 ",
+            b"x abc",
+            b"-1 abc",
+            b"99999999999999999999999 a",
+            b"\xff\xfe a",
+        ] {
+            assert_eq!(parse(bad), None, "{bad:?}");
+        }
+        let long = format!("1 {}", "a".repeat(MAX_ID_LEN + 1));
+        assert_eq!(parse(long.as_bytes()), None);
+    }
+
+    #[tokio::test]
+    async fn settings_are_bounded_and_urls_checked() {
+        let bad = [
+            DenyList::redis("redis://127.0.0.1:1").heartbeat(Duration::ZERO),
+            DenyList::redis("redis://127.0.0.1:1").timeout(Duration::from_secs(3600)),
+            DenyList::redis("redis://127.0.0.1:1").max_staleness(Duration::from_secs(1)),
+            DenyList::redis("redis://127.0.0.1:1").key(""),
+        ];
+        for builder in bad {
+            assert!(
+                matches!(builder.start(), Err(RedisError::OutOfRange { .. })),
+                "out of range"
+            );
+        }
+        for url in ["http://x", "rediss://127.0.0.1", "redis://:s3cret@[::"] {
+            let err = DenyList::redis(url).start().unwrap_err();
+            assert!(matches!(err, RedisError::InvalidUrl(_)), "{url}");
+            assert!(!format!("{err:?}").contains("s3cret"));
+        }
+        let debug = format!("{:?}", DenyList::redis("redis://:s3cret@127.0.0.1:1"));
+        assert!(!debug.contains("s3cret"), "{debug}");
+    }
+
+    #[test]
+    fn start_needs_a_runtime() {
+        assert_eq!(
+            DenyList::redis("redis://127.0.0.1:1").start().unwrap_err(),
+            RedisError::NoRuntime
+        );
+    }
+}

@@ -1,0 +1,371 @@
+//! Counters and gauges of a layer: [`CognitoAuthLayer::metrics`] gives a [`Metrics`] snapshot;
+//! with the `metrics` feature, [`Metrics::record`] hands it to the `metrics` facade, so any of its
+//! exporters (Prometheus, StatsD, OpenTelemetry) publishes it unchanged.
+//!
+//! The request path pays two relaxed atomic increments (its outcome, and a cache hit or miss):
+//! nothing is allocated, looked up or locked per request. Per-pool figures (fetches, key-set age,
+//! unknown-`kid` refetches) come from the key store's own counters, read when the snapshot is taken.
+//!
+//! ```
+//! # #[cfg(feature = "test-util")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+//! use tower_cognito::test_util::LocalIssuer;
+//!
+//! let issuer = LocalIssuer::new()?;
+//! let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+//! let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+//! let token = issuer.access_token();
+//! layer.verify(&token)?;
+//! layer.verify(&token)?;
+//! assert!(layer.verify("x.y.z").is_err());
+//!
+//! let m = layer.metrics();
+//! assert_eq!((m.accepted, m.cache_hits, m.cache_misses), (2, 1, 2));
+//! assert_eq!(m.rejected("malformed"), 1);
+//! assert_eq!(m.pools[0].pool, issuer.user_pool_id());
+//! # Ok(()) }
+//! # #[cfg(not(feature = "test-util"))]
+//! # fn main() {}
+//! ```
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::clock::Clock as _;
+use crate::error::{Error, ErrorKind};
+use crate::layer::CognitoAuthLayer;
+
+/// Every error kind's name, in the order of [`kind_index`]: the `kind` label of the exported
+/// rejection counter, and [`ErrorKind::name`].
+const KIND_NAMES: [&str; KINDS] = [
+    "missing_credentials",
+    "invalid_request",
+    "token_too_large",
+    "malformed",
+    "invalid_header",
+    "unsupported_algorithm",
+    "missing_key_id",
+    "critical_header",
+    "invalid_type",
+    "unknown_key_id",
+    "invalid_signature",
+    "invalid_claims",
+    "invalid_issuer",
+    "invalid_token_use",
+    "token_use_not_accepted",
+    "invalid_client",
+    "missing_expiry",
+    "expired",
+    "not_yet_valid",
+    "issued_in_future",
+    "custom_claims",
+    "keys_unavailable",
+    "keys_stale",
+    "revoked",
+    "revocations_stale",
+    "unauthorized",
+    "insufficient_scope",
+    "forbidden",
+    "missing_group",
+];
+const KINDS: usize = 29;
+
+/// The slot of a kind in [`KIND_NAMES`]. Exhaustive on purpose: a new kind must get a name.
+const fn kind_index(kind: &ErrorKind) -> usize {
+    match kind {
+        ErrorKind::MissingCredentials => 0,
+        ErrorKind::InvalidRequest(_) => 1,
+        ErrorKind::TokenTooLarge => 2,
+        ErrorKind::Malformed => 3,
+        ErrorKind::InvalidHeader => 4,
+        ErrorKind::UnsupportedAlgorithm => 5,
+        ErrorKind::MissingKeyId => 6,
+        ErrorKind::CriticalHeader => 7,
+        ErrorKind::InvalidType => 8,
+        ErrorKind::UnknownKeyId => 9,
+        ErrorKind::InvalidSignature => 10,
+        ErrorKind::InvalidClaims => 11,
+        ErrorKind::InvalidIssuer => 12,
+        ErrorKind::InvalidTokenUse => 13,
+        ErrorKind::TokenUseNotAccepted => 14,
+        ErrorKind::InvalidClient => 15,
+        ErrorKind::MissingExpiry => 16,
+        ErrorKind::Expired { .. } => 17,
+        ErrorKind::NotYetValid { .. } => 18,
+        ErrorKind::IssuedInFuture { .. } => 19,
+        ErrorKind::CustomClaims => 20,
+        ErrorKind::KeysUnavailable => 21,
+        ErrorKind::KeysStale => 22,
+        ErrorKind::Revoked => 23,
+        ErrorKind::RevocationsStale => 24,
+        ErrorKind::Unauthorized { .. } => 25,
+        ErrorKind::InsufficientScope => 26,
+        ErrorKind::Forbidden { .. } => 27,
+        ErrorKind::MissingGroup => 28,
+    }
+}
+
+impl ErrorKind {
+    /// A stable snake-case name of the kind (`"expired"`, `"revoked"`, `"invalid_request"` for
+    /// every [`RequestError`](crate::RequestError)): the `kind` label of the exported metrics,
+    /// and a safe field for logs (nothing from the request).
+    pub fn name(&self) -> &'static str {
+        // `kind_index` is below KINDS for every kind (the array length is checked by the type).
+        KIND_NAMES
+            .get(kind_index(self))
+            .copied()
+            .unwrap_or("unknown")
+    }
+}
+
+/// The request path's counters, shared by every clone of a layer (and its claims types).
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    accepted: AtomicU64,
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
+    rejected: [AtomicU64; KINDS],
+}
+
+impl Counters {
+    /// Counts the outcome of one request and hands it back.
+    #[inline]
+    pub(crate) fn count<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        let counter = match &result {
+            Ok(_) => &self.accepted,
+            Err(e) => match self.rejected.get(kind_index(&e.kind())) {
+                Some(counter) => counter,
+                None => return result,
+            },
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        result
+    }
+
+    #[inline]
+    pub(crate) fn cache_hit(&self) {
+        self.cache_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn cache_miss(&self) {
+        self.cache_misses.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A snapshot of a layer's counters and gauges: [`CognitoAuthLayer::metrics`].
+///
+/// Counters count since the layer was built, over every clone of it (and of
+/// [`extra_claims`](CognitoAuthLayer::extra_claims) layers made from it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metrics {
+    /// Requests (and [`verify`](CognitoAuthLayer::verify) calls) that passed.
+    pub accepted: u64,
+    /// Rejections by error kind ([`ErrorKind::name`]), every kind listed, zeros included.
+    pub rejections: Vec<(&'static str, u64)>,
+    /// Tokens served from the verified-token cache.
+    pub cache_hits: u64,
+    /// Tokens looked up in the cache and verified (0 when the cache is off).
+    pub cache_misses: u64,
+    /// One entry per user pool.
+    pub pools: Vec<PoolMetrics>,
+    /// The deny-list's figures (`None`: the layer has none).
+    pub deny_list: Option<DenyListMetrics>,
+}
+
+/// The figures of one user pool in [`Metrics`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolMetrics {
+    /// The user pool id (the `pool` label of the exported metrics).
+    pub pool: String,
+    /// Usable keys in the current key set.
+    pub keys: usize,
+    /// Time since the last successful JWKS fetch (`None`: none yet, or a static key set).
+    pub key_set_age: Option<Duration>,
+    /// JWKS fetches started.
+    pub fetches: u64,
+    /// Fetches that produced a usable key set.
+    pub fetch_successes: u64,
+    /// Fetches that failed (the previous key set was kept).
+    pub fetch_failures: u64,
+    /// Fetches whose key set replaced the current one.
+    pub key_changes: u64,
+    /// Refetches asked for by tokens naming an unknown `kid` (at most one per fetch cycle).
+    pub unknown_kid_refetches: u64,
+}
+
+/// The deny-list's figures in [`Metrics`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DenyListMetrics {
+    /// Entries held.
+    pub entries: usize,
+    /// Shared through Redis.
+    pub shared: bool,
+    /// Time since the last confirmed sync (`None`: in-memory, or never synced).
+    pub sync_lag: Option<Duration>,
+    /// Full resynchronisations (one per connection).
+    pub resyncs: u64,
+    /// Connections lost or refused.
+    pub sync_failures: u64,
+}
+
+impl Metrics {
+    /// Rejections of the kind named `name` ([`ErrorKind::name`]); 0 for an unknown name.
+    pub fn rejected(&self, name: &str) -> u64 {
+        self.rejections
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(0, |(_, count)| *count)
+    }
+
+    /// Tokens refused because they were on the deny-list.
+    pub fn revoked(&self) -> u64 {
+        self.rejected("revoked")
+    }
+
+    /// Rejections of every kind.
+    pub fn rejected_total(&self) -> u64 {
+        self.rejections.iter().map(|(_, count)| count).sum()
+    }
+
+    /// Hands the snapshot to the `metrics` facade (feature `metrics`): counters as absolute
+    /// values, gauges set. Call it before your exporter renders (a `/metrics` handler) or on an
+    /// interval. Names (all prefixed `tower_cognito_`):
+    ///
+    /// | name | kind | labels |
+    /// |---|---|---|
+    /// | `verifications_total` | counter | `outcome` = `accepted` or the error kind's name |
+    /// | `cache_hits_total`, `cache_misses_total` | counter | |
+    /// | `jwks_fetches_total` | counter | `pool`, `outcome` = `success` / `failure` |
+    /// | `key_changes_total`, `unknown_kid_refetches_total` | counter | `pool` |
+    /// | `keys`, `key_set_age_seconds` | gauge | `pool` |
+    /// | `revoked_total` | counter | |
+    /// | `deny_list_entries`, `deny_list_sync_lag_seconds` | gauge | |
+    /// | `deny_list_sync_failures_total` | counter | |
+    ///
+    /// A key set never fetched (or static) reports an age of 0; a list never synced, or
+    /// in-memory, a lag of 0.
+    #[cfg(feature = "metrics")]
+    pub fn record(&self) {
+        use ::metrics::{counter, gauge};
+        counter!("tower_cognito_verifications_total", "outcome" => "accepted")
+            .absolute(self.accepted);
+        for (kind, count) in &self.rejections {
+            counter!("tower_cognito_verifications_total", "outcome" => *kind).absolute(*count);
+        }
+        counter!("tower_cognito_cache_hits_total").absolute(self.cache_hits);
+        counter!("tower_cognito_cache_misses_total").absolute(self.cache_misses);
+        for p in &self.pools {
+            let pool = p.pool.clone();
+            counter!("tower_cognito_jwks_fetches_total", "pool" => pool.clone(), "outcome" => "success")
+                .absolute(p.fetch_successes);
+            counter!("tower_cognito_jwks_fetches_total", "pool" => pool.clone(), "outcome" => "failure")
+                .absolute(p.fetch_failures);
+            counter!("tower_cognito_key_changes_total", "pool" => pool.clone())
+                .absolute(p.key_changes);
+            counter!("tower_cognito_unknown_kid_refetches_total", "pool" => pool.clone())
+                .absolute(p.unknown_kid_refetches);
+            gauge!("tower_cognito_keys", "pool" => pool.clone()).set(p.keys as f64);
+            gauge!("tower_cognito_key_set_age_seconds", "pool" => pool)
+                .set(p.key_set_age.map_or(0.0, |d| d.as_secs_f64()));
+        }
+        counter!("tower_cognito_revoked_total").absolute(self.revoked());
+        if let Some(d) = &self.deny_list {
+            gauge!("tower_cognito_deny_list_entries").set(d.entries as f64);
+            gauge!("tower_cognito_deny_list_sync_lag_seconds")
+                .set(d.sync_lag.map_or(0.0, |l| l.as_secs_f64()));
+            counter!("tower_cognito_deny_list_sync_failures_total").absolute(d.sync_failures);
+        }
+    }
+}
+
+impl<E, R> CognitoAuthLayer<E, R> {
+    /// A snapshot of the layer's counters and gauges: verifications by outcome, cache hits and
+    /// misses, per pool the JWKS fetches by outcome, the key-set age and the unknown-`kid`
+    /// refetches, and the deny-list's size and sync lag. Cheap (atomic loads and one clock read);
+    /// see [`Metrics::record`] to export it.
+    pub fn metrics(&self) -> Metrics {
+        let auth = &self.auth;
+        let counters = auth.counters();
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let config = auth.config();
+        let now = config.layer.clock.now();
+        let pools = auth
+            .pools()
+            .map(|pool| {
+                let issuer = pool.issuer();
+                let stats = issuer.stats();
+                PoolMetrics {
+                    pool: pool.verifier().config().pool.user_pool_id.clone(),
+                    keys: issuer.keys.load().len(),
+                    key_set_age: issuer
+                        .last_success()
+                        .map(|at| Duration::from_secs(now.saturating_sub(at))),
+                    fetches: stats.fetches,
+                    fetch_successes: stats.swaps,
+                    fetch_failures: stats.failures,
+                    key_changes: stats.changes,
+                    unknown_kid_refetches: stats.unknown_kid_refetches,
+                }
+            })
+            .collect();
+        Metrics {
+            accepted: load(&counters.accepted),
+            rejections: KIND_NAMES
+                .iter()
+                .zip(&counters.rejected)
+                .map(|(name, c)| (*name, load(c)))
+                .collect(),
+            cache_hits: load(&counters.cache_hits),
+            cache_misses: load(&counters.cache_misses),
+            pools,
+            deny_list: config.layer.deny_list.as_ref().map(|list| {
+                let status = list.sync_status();
+                DenyListMetrics {
+                    entries: list.set().len(),
+                    shared: status.shared,
+                    sync_lag: list.set().lag(now).map(Duration::from_secs),
+                    resyncs: status.resyncs,
+                    sync_failures: status.failures,
+                }
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_distinct_name() {
+        let mut names = KIND_NAMES.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), KINDS);
+        assert_eq!(ErrorKind::Revoked.name(), "revoked");
+        assert_eq!(ErrorKind::Expired { exp: 1, now: 2 }.name(), "expired");
+        assert_eq!(
+            ErrorKind::InvalidRequest(crate::RequestError::EmptyToken).name(),
+            "invalid_request"
+        );
+        assert_eq!(
+            ErrorKind::Forbidden { description: "x" }.name(),
+            "forbidden"
+        );
+    }
+
+    #[test]
+    fn count_passes_the_result_through() {
+        let c = Counters::default();
+        assert_eq!(c.count(Ok::<u8, Error>(1)), Ok(1));
+        let e = Error::new(ErrorKind::Revoked);
+        assert_eq!(c.count(Err::<u8, Error>(e.clone())), Err(e));
+        assert_eq!(c.accepted.load(Ordering::Relaxed), 1);
+        assert_eq!(c.rejected[23].load(Ordering::Relaxed), 1);
+    }
+}

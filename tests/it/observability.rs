@@ -1,0 +1,386 @@
+//! Metrics, tracing and readiness through the real layer: the snapshot's counters and gauges,
+//! their export through the `metrics` facade (a recorder of the test's own), the rejection event's
+//! fields (kind, pool, `kid`; never the token), and the readiness service's answers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tower::ServiceExt as _;
+use tower_cognito::test_util::LocalIssuer;
+use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, DenyList, FixedClock};
+
+use crate::support::answer;
+
+const NOW: u64 = 1_700_000_000;
+
+fn issuer_on(clock: &Arc<FixedClock>) -> LocalIssuer {
+    LocalIssuer::builder()
+        .clock(Arc::clone(clock))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_snapshot_counts_outcomes_cache_fetches_refetches_and_the_deny_list() {
+    let clock = Arc::new(FixedClock::new(NOW));
+    let issuer = issuer_on(&clock);
+    let deny = DenyList::with_clock(Arc::clone(&clock));
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .deny_list(deny.clone())
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::new_with_source(config, issuer.clone())
+        .await
+        .unwrap();
+
+    let token = issuer.access_token();
+    for _ in 0..3 {
+        assert_eq!(answer(&layer, &token).await.status, 200);
+    }
+    assert_eq!(answer(&layer, "x.y.z").await.status, 401);
+    let forged = issuer.token().header("kid", "forged").build();
+    assert_eq!(answer(&layer, &forged).await.status, 401);
+    assert_eq!(
+        answer(&layer, &issuer.token().expired().build())
+            .await
+            .status,
+        401
+    );
+    let claims = layer.verify(&token).unwrap();
+    deny.revoke_session(&claims);
+    assert_eq!(answer(&layer, &token).await.status, 401);
+    clock.advance(42);
+
+    let m = layer.metrics();
+    assert_eq!(m.accepted, 4, "three requests and one verify");
+    assert_eq!(m.rejected("malformed"), 1);
+    assert_eq!(m.rejected("unknown_key_id"), 1);
+    assert_eq!(m.rejected("expired"), 1);
+    assert_eq!(m.revoked(), 1);
+    assert_eq!(m.rejected_total(), 4);
+    assert_eq!(
+        m.cache_hits, 4,
+        "two repeats, the verify and the revoked hit"
+    );
+    assert_eq!(m.cache_misses, 4);
+    let pool = &m.pools[0];
+    assert_eq!(pool.pool, issuer.user_pool_id());
+    assert!(pool.keys > 0);
+    assert_eq!(pool.key_set_age, Some(Duration::from_secs(42)));
+    assert_eq!(pool.unknown_kid_refetches, 1);
+    assert!(pool.fetches >= 1 && pool.fetch_successes >= 1);
+    assert_eq!(pool.fetch_failures, 0);
+    let d = m.deny_list.as_ref().unwrap();
+    assert_eq!((d.entries, d.shared, d.sync_lag), (1, false, None));
+
+    // One counter set, whichever clone or claims type counted.
+    #[derive(Debug, serde::Deserialize)]
+    struct Extra {}
+    let typed = layer.clone().extra_claims::<Extra>();
+    typed.verify(&issuer.access_token()).unwrap();
+    assert_eq!(layer.metrics().accepted, 5);
+}
+
+#[cfg(feature = "metrics")]
+mod export {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use metrics::{
+        Counter, CounterFn, Gauge, GaugeFn, Histogram, Key, KeyName, Metadata, Recorder,
+        SharedString, Unit,
+    };
+
+    /// Keeps the last value of every series, named `name{label=value,...}`.
+    #[derive(Default)]
+    pub(super) struct Capture(Arc<Mutex<BTreeMap<String, f64>>>);
+
+    struct Series(Arc<Mutex<BTreeMap<String, f64>>>, String);
+
+    impl CounterFn for Series {
+        fn increment(&self, value: u64) {
+            *self.0.lock().unwrap().entry(self.1.clone()).or_default() += value as f64;
+        }
+        fn absolute(&self, value: u64) {
+            self.0.lock().unwrap().insert(self.1.clone(), value as f64);
+        }
+    }
+
+    impl GaugeFn for Series {
+        fn increment(&self, value: f64) {
+            *self.0.lock().unwrap().entry(self.1.clone()).or_default() += value;
+        }
+        fn decrement(&self, value: f64) {
+            *self.0.lock().unwrap().entry(self.1.clone()).or_default() -= value;
+        }
+        fn set(&self, value: f64) {
+            self.0.lock().unwrap().insert(self.1.clone(), value);
+        }
+    }
+
+    impl Capture {
+        fn series(&self, key: &Key) -> Arc<Series> {
+            let labels: Vec<String> = key
+                .labels()
+                .map(|l| format!("{}={}", l.key(), l.value()))
+                .collect();
+            let name = format!("{}{{{}}}", key.name(), labels.join(","));
+            Arc::new(Series(Arc::clone(&self.0), name))
+        }
+
+        pub(super) fn get(&self, name: &str) -> Option<f64> {
+            self.0.lock().unwrap().get(name).copied()
+        }
+    }
+
+    impl Recorder for Capture {
+        fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+            Counter::from_arc(self.series(key))
+        }
+        fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
+            Gauge::from_arc(self.series(key))
+        }
+        fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
+            Histogram::noop()
+        }
+    }
+}
+
+#[cfg(feature = "metrics")]
+#[tokio::test]
+async fn record_exports_the_snapshot_through_the_metrics_facade() {
+    let clock = Arc::new(FixedClock::new(NOW));
+    let issuer = issuer_on(&clock);
+    let deny = DenyList::with_clock(Arc::clone(&clock));
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .deny_list(deny.clone())
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::new_with_source(config, issuer.clone())
+        .await
+        .unwrap();
+    let token = issuer.access_token();
+    layer.verify(&token).unwrap();
+    layer.verify(&token).unwrap();
+    let _ = layer.verify("x.y.z");
+    deny.revoke("gone", NOW + 60);
+    clock.advance(7);
+
+    let capture = export::Capture::default();
+    metrics::with_local_recorder(&capture, || layer.metrics().record());
+    let pool = issuer.user_pool_id();
+    let cases = [
+        (
+            "tower_cognito_verifications_total{outcome=accepted}".to_owned(),
+            2.0,
+        ),
+        (
+            "tower_cognito_verifications_total{outcome=malformed}".to_owned(),
+            1.0,
+        ),
+        (
+            "tower_cognito_verifications_total{outcome=revoked}".to_owned(),
+            0.0,
+        ),
+        ("tower_cognito_cache_hits_total{}".to_owned(), 1.0),
+        ("tower_cognito_cache_misses_total{}".to_owned(), 2.0),
+        (
+            format!("tower_cognito_key_set_age_seconds{{pool={pool}}}"),
+            7.0,
+        ),
+        (
+            format!("tower_cognito_jwks_fetches_total{{pool={pool},outcome=failure}}"),
+            0.0,
+        ),
+        (
+            format!("tower_cognito_unknown_kid_refetches_total{{pool={pool}}}"),
+            0.0,
+        ),
+        ("tower_cognito_deny_list_entries{}".to_owned(), 1.0),
+        ("tower_cognito_deny_list_sync_lag_seconds{}".to_owned(), 0.0),
+    ];
+    for (name, value) in cases {
+        assert_eq!(capture.get(&name), Some(value), "{name}");
+    }
+    assert!(
+        capture
+            .get(&format!(
+                "tower_cognito_jwks_fetches_total{{pool={pool},outcome=success}}"
+            ))
+            .unwrap()
+            >= 1.0
+    );
+}
+
+#[cfg(feature = "tracing")]
+mod events {
+    use std::fmt::Write as _;
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    /// Every event, as `level message field=value ...`.
+    #[derive(Clone, Default)]
+    pub(super) struct Events(pub(super) Arc<Mutex<Vec<String>>>);
+
+    struct Line<'a>(&'a mut String);
+
+    impl Visit for Line<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            let _ = write!(self.0, " {}={value}", field.name());
+        }
+    }
+
+    impl Subscriber for Events {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut line = event.metadata().level().to_string();
+            event.record(&mut Line(&mut line));
+            self.0.lock().unwrap().push(line);
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+}
+
+#[cfg(feature = "tracing")]
+#[test]
+fn one_debug_event_per_rejection_with_kind_pool_and_kid_never_the_token() {
+    use std::convert::Infallible;
+    use tower::{Layer as _, Service as _};
+
+    let issuer = LocalIssuer::new().unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
+    let mut svc = layer.layer(tower::service_fn(|_req: http::Request<()>| async {
+        Ok::<_, Infallible>(http::Response::new(String::new()))
+    }));
+    let expired = issuer.token().expired().build();
+    let hostile = issuer.token().header("kid", "evil\n\u{1b}[31mkid").build();
+    let events = events::Events::default();
+    tracing::subscriber::with_default(events.clone(), || {
+        for token in [&expired, &hostile, &issuer.access_token()] {
+            let req = http::Request::get("/")
+                .header("authorization", format!("Bearer {token}"))
+                .body(())
+                .unwrap();
+            drop(svc.call(req));
+        }
+        drop(svc.call(http::Request::get("/").body(()).unwrap()));
+    });
+    let lines = events.0.lock().unwrap().clone();
+    let rejections: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("request rejected"))
+        .collect();
+    assert_eq!(rejections.len(), 3, "{lines:#?}");
+    let pool = issuer.user_pool_id();
+    let kid = issuer.kid();
+    assert!(rejections[0].starts_with("DEBUG"), "{}", rejections[0]);
+    assert!(
+        rejections[0].contains(&format!(
+            "kind=expired status=401 pool={pool} kid=\"{kid}\""
+        )),
+        "{}",
+        rejections[0]
+    );
+    // The attacker's `kid` is escaped: no raw newline or escape character reaches the log.
+    assert!(
+        rejections[1].contains("kind=unknown_key_id"),
+        "{}",
+        rejections[1]
+    );
+    assert!(
+        rejections[1].contains(r#"kid="evil\n\u{1b}[31mkid""#),
+        "{}",
+        rejections[1]
+    );
+    assert!(
+        rejections[2].contains("kind=missing_credentials") && rejections[2].contains("kid=\"-\"")
+    );
+    for line in &lines {
+        for token in [&expired, &hostile] {
+            let signature = token.rsplit('.').next().unwrap();
+            assert!(!line.contains(signature), "{line}");
+            assert!(!line.contains(token.split('.').nth(1).unwrap()), "{line}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_readiness_service_answers_200_when_ready_and_503_with_the_reason() {
+    let issuer = LocalIssuer::new().unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .build()
+        .unwrap();
+    let ready = CognitoAuthLayer::with_key_set(config.clone(), issuer.key_set()).unwrap();
+    let res = ready
+        .readiness_service()
+        .oneshot(http::Request::get("/ready").body(()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.body(), "ready\n");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert!(ready.readiness().deny_list.is_none());
+
+    // No keys yet (a source that never answers): 503, "no keys".
+    let waiting = CognitoAuthLayer::lazy_with_source(config, NeverJwks).unwrap();
+    let res = waiting
+        .readiness_service()
+        .oneshot(http::Request::get("/ready").body(()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.body(), "no keys\n");
+
+    // Behind axum, outside the authenticated routes.
+    let app: axum::Router = axum::Router::new()
+        .route("/me", axum::routing::get(|| async { "me" }))
+        .layer(ready.clone())
+        .route_service("/ready", ready.readiness_service());
+    let res = app
+        .oneshot(
+            http::Request::get("/ready")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+/// A JWKS source that never answers.
+#[derive(Debug, Clone)]
+struct NeverJwks;
+
+impl tower_cognito::JwksSource for NeverJwks {
+    async fn fetch(&self, _max_size: usize) -> Result<Vec<u8>, tower_cognito::FetchError> {
+        std::future::pending().await
+    }
+}
