@@ -28,16 +28,19 @@ use common::{Auth, Settings};
 /// Where to listen when `BIND_ADDR` is not set.
 pub(crate) const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
 
-/// `GET /health` is public; `GET /me` goes through the layer (`route_layer`: matched routes
-/// only), and `GET /admin` through the layer and a guard: members of the group `admins` only.
+/// `GET /health` and `GET /ready` (200 when the keys are loaded and fresh, else 503) are public;
+/// `GET /me` goes through the layer (`route_layer`: matched routes only), and `GET /admin`
+/// through the layer and a guard: members of the group `admins` only.
 pub(crate) fn app(auth: CognitoAuthLayer) -> Result<Router, String> {
     let admins = Require::groups_any(["admins"]).map_err(|e| e.to_string())?;
+    let auth_ready = auth.readiness_service();
     let protected = Router::new()
         .route("/me", get(me))
         .route("/admin", get(admin).route_layer(auth.guard(admins)))
         .route_layer(auth);
     Ok(Router::new()
         .route("/health", get(|| async { "ok" }))
+        .route_service("/ready", auth_ready)
         .merge(protected))
 }
 

@@ -173,6 +173,10 @@ async fn offline_mode_serves_and_verifies_its_printed_tokens() {
     let resp = http.get(format!("{base}/health")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.text().await.unwrap(), "ok");
+    // Readiness, without a token: the keys are loaded and fresh.
+    let resp = http.get(format!("{base}/ready")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.text().await.unwrap(), "ready\n");
 
     let resp = http
         .get(format!("{base}/me"))
