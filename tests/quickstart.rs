@@ -19,14 +19,12 @@ mod bench_server;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::net::TcpListener;
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::process::Command;
 use tokio::task::JoinHandle;
 use tower_cognito::AcceptTokenUse;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
@@ -36,26 +34,16 @@ use bench_server::quickstart::{
     common::{self, Auth, Offline, Settings},
 };
 
+#[path = "common/child.rs"]
+mod child;
 #[path = "common/example.rs"]
 mod common_example;
+use child::{OFFLINE_LINE, START_TIMEOUT, fails_cleanly, line_value, start as start_example};
 use common_example::build_example;
 
 /// Limit of any single HTTP exchange with a local server.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
-/// Limit of the example's start-up, until it prints `listening on`.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
-/// The example prints fewer lines than this before `listening on`.
-const MAX_BANNER_LINES: usize = 50;
 
-/// Every variable the quick start reads (the bench server reads these and [`BENCH_VARS`]).
-const QUICKSTART_VARS: [&str; 6] = [
-    "BIND_ADDR",
-    "COGNITO_USER_POOL_ID",
-    "COGNITO_CLIENT_ID",
-    "COGNITO_REGION",
-    "COGNITO_TOKEN_USE",
-    "COGNITO_JWKS_URL",
-];
 /// The bench server's own variables.
 const BENCH_VARS: [&str; 3] = [
     "BENCH_TOKENS_FILE",
@@ -81,11 +69,6 @@ fn client() -> reqwest::Client {
         .timeout(HTTP_TIMEOUT)
         .build()
         .unwrap()
-}
-
-/// The value of the banner line starting with `prefix`.
-fn line_value<'a>(lines: &'a [String], prefix: &str) -> Option<&'a str> {
-    lines.iter().find_map(|l| l.strip_prefix(prefix))
 }
 
 /// A server started in process on a free loopback port.
@@ -742,11 +725,10 @@ async fn example_binary(name: &'static str) -> PathBuf {
 
 /// The example's command with a clean environment for the variables it reads.
 async fn example_named(name: &'static str) -> Command {
-    let mut cmd = Command::new(example_binary(name).await);
-    for var in QUICKSTART_VARS.iter().chain(&BENCH_VARS) {
+    let mut cmd = child::command(&example_binary(name).await);
+    for var in BENCH_VARS {
         cmd.env_remove(var);
     }
-    cmd.stdin(Stdio::null()).kill_on_drop(true);
     cmd
 }
 
@@ -754,67 +736,6 @@ async fn example_named(name: &'static str) -> Command {
 async fn example() -> Command {
     example_named("quickstart").await
 }
-
-/// The example running as a child process, after its banner.
-struct Running {
-    child: Child,
-    /// The banner, `listening on` last.
-    lines: Vec<String>,
-    /// The address of that line.
-    addr: SocketAddr,
-    /// The rest of its stdout, kept open so that the child can still print.
-    _stdout: Lines<BufReader<ChildStdout>>,
-}
-
-/// Spawns `cmd` (from `example`, with `BIND_ADDR` set to a free loopback port) and reads its
-/// banner up to `listening on`, bounded in lines and in time. If that line does not come, kills
-/// the child and panics with what it printed.
-async fn start_example(mut cmd: Command) -> Running {
-    let mut child = cmd
-        .env("BIND_ADDR", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let banner = tokio::time::timeout(START_TIMEOUT, async {
-        let mut lines = Vec::new();
-        while lines.len() < MAX_BANNER_LINES {
-            let Some(line) = stdout.next_line().await.unwrap() else {
-                break; // the child exited
-            };
-            let done = line.starts_with("listening on http://");
-            lines.push(line);
-            if done {
-                break;
-            }
-        }
-        lines
-    })
-    .await;
-    let Ok(lines) = banner else {
-        child.kill().await.unwrap();
-        panic!("the example printed no `listening on` line in time");
-    };
-    let Some(addr) = line_value(&lines, "listening on http://") else {
-        child.kill().await.unwrap();
-        let out = child.wait_with_output().await.unwrap();
-        panic!(
-            "no `listening on` line in {lines:#?}; stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let addr = addr.parse().unwrap();
-    Running {
-        child,
-        lines,
-        addr,
-        _stdout: stdout,
-    }
-}
-
-/// The first line of the offline banner.
-const OFFLINE_LINE: &str = "offline mode: no COGNITO_USER_POOL_ID, tokens from an embedded issuer";
 
 #[tokio::test]
 async fn the_example_binary_prints_a_working_token() {
@@ -885,51 +806,14 @@ async fn the_example_binary_with_token_use_id_prints_a_working_id_token() {
 /// `{prefix}: error: ` and the case's needle, no panic and no `listening on`.
 async fn assert_exits_cleanly(name: &'static str, cases: &[(Vars<'_>, &str)]) {
     for (vars, needle) in cases {
-        let mut cmd = example_named(name).await;
-        cmd.envs(vars.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let out = tokio::time::timeout(START_TIMEOUT, cmd.output())
-            .await
-            .expect("the example exits in time")
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{vars:?} must fail");
-        assert_eq!(out.status.code(), Some(1), "{vars:?}");
-        assert!(!stderr.contains("panicked"), "{vars:?}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-        assert!(stderr.starts_with(&format!("{name}: error: ")), "{stderr}");
-        assert!(stderr.contains(needle), "{vars:?}: {stderr}");
-        assert!(!String::from_utf8_lossy(&out.stdout).contains("listening on"));
+        fails_cleanly(example_named(name).await, name, vars, needle).await;
     }
 }
 
 #[tokio::test]
 async fn the_example_binary_exits_cleanly_on_bad_configuration() {
-    let cases: &[(Vars<'_>, &str)] = &[
-        (
-            &[
-                ("COGNITO_USER_POOL_ID", "bad id"),
-                ("COGNITO_CLIENT_ID", "c1"),
-            ],
-            "COGNITO_USER_POOL_ID",
-        ),
-        (
-            &[("COGNITO_USER_POOL_ID", "us-east-1_AbC123xyz")],
-            "COGNITO_CLIENT_ID is required",
-        ),
-        (
-            &[
-                ("COGNITO_USER_POOL_ID", "us-east-1_AbC123xyz"),
-                ("COGNITO_CLIENT_ID", "c1"),
-                ("COGNITO_TOKEN_USE", "bogus"),
-            ],
-            "COGNITO_TOKEN_USE",
-        ),
-        (&[("COGNITO_TOKEN_USE", "bogus")], "COGNITO_TOKEN_USE"),
-        (&[("BIND_ADDR", "nonsense")], "BIND_ADDR"),
-    ];
-    assert_exits_cleanly("quickstart", cases).await;
+    // The configurations every example refuses (a superset of the quick start's former list).
+    assert_exits_cleanly("quickstart", child::BAD_CONFIGURATIONS).await;
 }
 
 #[tokio::test]
