@@ -147,13 +147,20 @@ impl Tokens {
 /// `exp - iat` of a JWT's payload, read WITHOUT verifying the token: only the lifetime hint
 /// for an answer that lacks `ExpiresIn`, never a claim anyone relies on.
 fn lifetime_from_payload(token: &str) -> Option<u64> {
-    use base64::Engine as _;
-
     #[derive(serde::Deserialize)]
     struct Times {
         exp: u64,
         iat: u64,
     }
+    let times: Times = unverified_payload(token)?;
+    times.exp.checked_sub(times.iat)
+}
+
+/// The payload of a JWT, deserialized WITHOUT verifying the token (at most 64 KiB of it): for
+/// hints about tokens Cognito just handed over, never for a claim anyone relies on.
+pub(crate) fn unverified_payload<T: serde::de::DeserializeOwned>(token: &str) -> Option<T> {
+    use base64::Engine as _;
+
     let payload = token.split('.').nth(1)?;
     if payload.len() > 64 * 1024 {
         return None;
@@ -161,6 +168,5 @@ fn lifetime_from_payload(token: &str) -> Option<u64> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
         .ok()?;
-    let times: Times = serde_json::from_slice(&bytes).ok()?;
-    times.exp.checked_sub(times.iat)
+    serde_json::from_slice(&bytes).ok()
 }

@@ -21,7 +21,7 @@ use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
     AcceptTokenUse, Authorized, Claims, CognitoAuthLayer, CognitoClaims, Error, ErrorKind,
-    FixedClock, GuardLayer, ProblemJson, Require, Requirement,
+    GuardLayer, ProblemJson, Require, Requirement,
 };
 
 const NOW: u64 = 1_700_000_000;
@@ -34,17 +34,9 @@ fn insufficient_scope(scope: &str) -> String {
     )
 }
 
-/// One RSA key for the whole file (key generation is the slow part); clones share it.
+/// The binary's shared issuer (clock fixed at `NOW`).
 fn issuer() -> LocalIssuer {
-    static ISSUER: OnceLock<LocalIssuer> = OnceLock::new();
-    ISSUER
-        .get_or_init(|| {
-            LocalIssuer::builder()
-                .clock(FixedClock::new(NOW))
-                .build()
-                .unwrap()
-        })
-        .clone()
+    crate::support::shared_issuer()
 }
 
 /// A layer that accepts access and ID tokens (so that ID tokens reach the guards).

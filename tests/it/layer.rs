@@ -8,7 +8,6 @@
 #![cfg(feature = "axum")]
 
 use std::convert::Infallible;
-use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
 use axum::Router;
@@ -21,25 +20,15 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, Error, ErrorKind, FixedClock, RequestError,
-};
+use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, Error, ErrorKind, RequestError};
 
 const NOW: u64 = 1_700_000_000;
 const SUB: &str = "a1b2c3d4-0000-4000-8000-000000000001";
 const BARE: &str = r#"Bearer realm="api""#;
 
-/// One RSA key for the whole file (key generation is the slow part); clones share it.
+/// The binary's shared issuer (clock fixed at `NOW`).
 fn issuer() -> LocalIssuer {
-    static ISSUER: OnceLock<LocalIssuer> = OnceLock::new();
-    ISSUER
-        .get_or_init(|| {
-            LocalIssuer::builder()
-                .clock(FixedClock::new(NOW))
-                .build()
-                .unwrap()
-        })
-        .clone()
+    crate::support::shared_issuer()
 }
 
 fn access_layer(issuer: &LocalIssuer) -> CognitoAuthLayer {

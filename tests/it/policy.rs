@@ -3,8 +3,8 @@
 //! `http::Request`, and an axum router for the `Option<Claims>` extractor). Clocks fixed at `NOW`.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use http::header::{AUTHORIZATION, COOKIE, WWW_AUTHENTICATE};
 use tower::ServiceExt;
@@ -16,16 +16,9 @@ use tower_cognito::{
 
 use crate::support::tokens::NOW;
 
+/// The binary's shared issuer (clock fixed at `NOW`).
 fn issuer() -> LocalIssuer {
-    static ISSUER: OnceLock<LocalIssuer> = OnceLock::new();
-    ISSUER
-        .get_or_init(|| {
-            LocalIssuer::builder()
-                .clock(FixedClock::new(NOW))
-                .build()
-                .unwrap()
-        })
-        .clone()
+    crate::support::shared_issuer()
 }
 
 fn layer_with(

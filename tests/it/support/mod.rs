@@ -30,6 +30,21 @@ pub(crate) async fn serve_layer(
     (server, layer)
 }
 
+/// One issuer whose clock is fixed at [`tokens::NOW`], with one RSA key for the whole test binary
+/// (key generation is the slow part); clones share it. Only for tests that do not change its
+/// keys or its JWKS answers.
+pub(crate) fn shared_issuer() -> LocalIssuer {
+    static ISSUER: std::sync::OnceLock<LocalIssuer> = std::sync::OnceLock::new();
+    ISSUER
+        .get_or_init(|| {
+            LocalIssuer::builder()
+                .clock(tower_cognito::FixedClock::new(tokens::NOW))
+                .build()
+                .unwrap()
+        })
+        .clone()
+}
+
 /// What one request came back as.
 #[derive(Debug)]
 pub(crate) struct Answer {
