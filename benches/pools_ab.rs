@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+// Only part of the shared setup is used here.
+#[allow(dead_code)]
 mod setup;
 
 use std::convert::Infallible;
@@ -38,7 +40,7 @@ fn main() {
     assert_eq!(status(&mut one, request()), 200);
     assert_eq!(status(&mut hundred, request()), 200);
 
-    let mut time = |svc: &mut dyn FnMut()| {
+    let time = |svc: &mut dyn FnMut()| {
         let start = Instant::now();
         for _ in 0..PER_ROUND {
             svc();
