@@ -289,6 +289,7 @@ impl<E> Authenticator<E> {
 
     /// The user pool id of the pool a token (the candidate bytes of a request) would be verified
     /// by: for the rejection event only (it decodes the payload again with several pools).
+    #[cfg(feature = "tracing")]
     pub(crate) fn pool_id_of(&self, candidate: &[u8]) -> Option<&str> {
         let pool = if self.pools.routes.is_empty() {
             &self.pools.first
@@ -487,11 +488,13 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
 
         // One pool: nothing to choose. Several: the payload is decoded first, its `iss` picks the
         // pool (one hash lookup), and the decoded payload is verified with that pool's rules.
-        let mut payload_buf = [0u8; PAYLOAD_BUF_LEN];
-        let mut payload_heap = Vec::new();
+        // The buffers are made (and zeroed) only with several pools: one pool needs neither.
+        let mut payload_buf: [u8; PAYLOAD_BUF_LEN];
+        let mut payload_heap: Vec<u8>;
         let routed = if self.pools.routes.is_empty() {
             None
         } else {
+            (payload_buf, payload_heap) = ([0u8; PAYLOAD_BUF_LEN], Vec::new());
             let parts = self.pools.first.verifier.split(token)?;
             let payload = decode_into(parts.payload, &mut payload_buf, &mut payload_heap)?;
             let index = self.pools.route(payload).ok_or(ErrorKind::InvalidIssuer)?;

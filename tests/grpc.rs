@@ -268,14 +268,19 @@ async fn serve_all_behind(layer: CognitoAuthLayer) -> (SocketAddr, JoinHandle<()
     (addr, server)
 }
 
-#[tokio::test]
-async fn a_server_wide_layer_covers_health_too() {
-    let issuer = LocalIssuer::new().unwrap();
-    let config = issuer
+/// `issuer`'s configuration for access tokens.
+fn access_config(issuer: &LocalIssuer) -> tower_cognito::CognitoConfig {
+    issuer
         .config()
         .token_use(AcceptTokenUse::Access)
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_server_wide_layer_covers_health_too() {
+    let issuer = LocalIssuer::new().unwrap();
+    let config = access_config(&issuer);
     let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
     let (addr, server) = serve_all_behind(layer).await;
     let channel = channel(addr).await;
@@ -328,11 +333,7 @@ async fn serve_guarded(auth: CognitoAuthLayer) -> (SocketAddr, JoinHandle<()>) {
 #[tokio::test]
 async fn a_guard_on_one_service_answers_permission_denied() {
     let issuer = LocalIssuer::new().unwrap();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .build()
-        .unwrap();
+    let config = access_config(&issuer);
     let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
     let (addr, server) = serve_guarded(auth.clone()).await;
     let channel = channel(addr).await;
@@ -440,11 +441,7 @@ impl JwksSource for NeverAnswers {
 #[tokio::test]
 async fn no_key_set_yet_is_unavailable_with_retry_after() {
     let issuer = LocalIssuer::new().unwrap();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .build()
-        .unwrap();
+    let config = access_config(&issuer);
     let layer = CognitoAuthLayer::lazy_with_source(config, NeverAnswers).unwrap();
     let (addr, server) = serve_all_behind(layer).await;
     let channel = channel(addr).await;

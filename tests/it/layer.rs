@@ -31,14 +31,7 @@ fn issuer() -> LocalIssuer {
     crate::support::shared_issuer()
 }
 
-fn access_layer(issuer: &LocalIssuer) -> CognitoAuthLayer {
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .build()
-        .unwrap();
-    CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap()
-}
+use crate::support::access_layer;
 
 fn challenge(code: &str, description: &str) -> String {
     format!(r#"Bearer realm="api", error="{code}", error_description="{description}""#)

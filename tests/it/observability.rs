@@ -20,11 +20,11 @@ fn issuer_on(clock: &Arc<FixedClock>) -> LocalIssuer {
         .unwrap()
 }
 
-#[tokio::test]
-async fn the_snapshot_counts_outcomes_cache_fetches_refetches_and_the_deny_list() {
-    let clock = Arc::new(FixedClock::new(NOW));
-    let issuer = issuer_on(&clock);
-    let deny = DenyList::with_clock(Arc::clone(&clock));
+/// An issuer on `clock`, a deny-list on it, and a layer for access tokens refreshing from the
+/// issuer (in memory) with that list.
+async fn deny_list_layer(clock: &Arc<FixedClock>) -> (LocalIssuer, DenyList, CognitoAuthLayer) {
+    let issuer = issuer_on(clock);
+    let deny = DenyList::with_clock(Arc::clone(clock));
     let config = issuer
         .config()
         .token_use(AcceptTokenUse::Access)
@@ -34,6 +34,13 @@ async fn the_snapshot_counts_outcomes_cache_fetches_refetches_and_the_deny_list(
     let layer = CognitoAuthLayer::new_with_source(config, issuer.clone())
         .await
         .unwrap();
+    (issuer, deny, layer)
+}
+
+#[tokio::test]
+async fn the_snapshot_counts_outcomes_cache_fetches_refetches_and_the_deny_list() {
+    let clock = Arc::new(FixedClock::new(NOW));
+    let (issuer, deny, layer) = deny_list_layer(&clock).await;
 
     let token = issuer.access_token();
     for _ in 0..3 {
@@ -155,17 +162,7 @@ mod export {
 #[tokio::test]
 async fn record_exports_the_snapshot_through_the_metrics_facade() {
     let clock = Arc::new(FixedClock::new(NOW));
-    let issuer = issuer_on(&clock);
-    let deny = DenyList::with_clock(Arc::clone(&clock));
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .deny_list(deny.clone())
-        .build()
-        .unwrap();
-    let layer = CognitoAuthLayer::new_with_source(config, issuer.clone())
-        .await
-        .unwrap();
+    let (issuer, deny, layer) = deny_list_layer(&clock).await;
     let token = issuer.access_token();
     layer.verify(&token).unwrap();
     layer.verify(&token).unwrap();
@@ -269,11 +266,7 @@ fn one_debug_event_per_rejection_with_kind_pool_and_kid_never_the_token() {
     use tower::{Layer as _, Service as _};
 
     let issuer = LocalIssuer::new().unwrap();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .build()
-        .unwrap();
+    let config = crate::support::access_config(&issuer);
     let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
     let mut svc = layer.layer(tower::service_fn(|_req: http::Request<()>| async {
         Ok::<_, Infallible>(http::Response::new(String::new()))
@@ -333,11 +326,7 @@ fn one_debug_event_per_rejection_with_kind_pool_and_kid_never_the_token() {
 #[tokio::test]
 async fn the_readiness_service_answers_200_when_ready_and_503_with_the_reason() {
     let issuer = LocalIssuer::new().unwrap();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .build()
-        .unwrap();
+    let config = crate::support::access_config(&issuer);
     let ready = CognitoAuthLayer::with_key_set(config.clone(), issuer.key_set()).unwrap();
     let res = ready
         .readiness_service()

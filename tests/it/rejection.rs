@@ -13,8 +13,7 @@ use serde_json::{Value, json};
 use tower::{Layer, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, Error, ErrorKind, FetchError, JwksSource, ProblemJson,
-    Reject, Rfc6750,
+    CognitoAuthLayer, Error, ErrorKind, FetchError, JwksSource, ProblemJson, Reject, Rfc6750,
 };
 
 /// A JWKS source that never answers: the layer has no key set.
@@ -226,11 +225,7 @@ fn assert_grpc_form(response: &Response<()>, body: &Bytes, case: &Case) {
 #[tokio::test]
 async fn every_rejection_in_every_form() {
     let issuer = LocalIssuer::new().unwrap();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .build()
-        .unwrap();
+    let config = crate::support::access_config(&issuer);
     let ready = CognitoAuthLayer::with_key_set(config.clone(), issuer.key_set()).unwrap();
     let no_keys = CognitoAuthLayer::lazy_with_source(config, NeverAnswers).unwrap();
     let problem_json = || ProblemJson::new("api").unwrap();

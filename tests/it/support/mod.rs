@@ -45,6 +45,20 @@ pub(crate) fn shared_issuer() -> LocalIssuer {
         .clone()
 }
 
+/// `issuer`'s configuration for access tokens.
+pub(crate) fn access_config(issuer: &LocalIssuer) -> tower_cognito::CognitoConfig {
+    issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .build()
+        .unwrap()
+}
+
+/// A layer for access tokens over `issuer`'s current keys, never refreshed.
+pub(crate) fn access_layer(issuer: &LocalIssuer) -> CognitoAuthLayer {
+    CognitoAuthLayer::with_key_set(access_config(issuer), issuer.key_set()).unwrap()
+}
+
 /// What one request came back as.
 #[derive(Debug)]
 pub(crate) struct Answer {
