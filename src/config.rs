@@ -881,9 +881,11 @@ pub(crate) fn without_userinfo(raw: &str) -> String {
             let _ = url.set_password(None);
             url.to_string()
         }
-        Ok(_) => raw.to_owned(),
+        // `user:password@host` without a scheme parses as the scheme `user` and an opaque
+        // path, which is then where the credentials are: such URLs go through the `@` rule.
+        Ok(url) if !url.cannot_be_a_base() => raw.to_owned(),
         // Not a URL at all: keep what precedes an `@`-suffixed authority out too.
-        Err(_) => match raw.rsplit_once('@') {
+        _ => match raw.rsplit_once('@') {
             Some((_, host)) => format!("<credentials removed>@{host}"),
             None => raw.to_owned(),
         },

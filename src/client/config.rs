@@ -40,7 +40,8 @@ pub enum ClientConfigError {
     /// carries credentials, a query or a fragment.
     #[error("invalid endpoint {url:?}: {reason}")]
     InvalidEndpoint {
-        /// The URL as given, without any credentials it carried.
+        /// The URL as given, without any credentials it carried, its query or fragment
+        /// replaced by `<redacted>`.
         url: String,
         /// Why it was refused.
         reason: &'static str,
@@ -71,7 +72,7 @@ impl fmt::Debug for UserPoolClientBuilder {
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.endpoint.as_deref().map(redacted_endpoint))
             .field("timeout", &self.timeout)
             .field("http_client", &self.http.is_some())
             .finish()
@@ -193,7 +194,7 @@ impl UserPoolClientBuilder {
 /// https only, except plain http to a loopback host; no credentials, query or fragment.
 fn parse_endpoint(raw: &str) -> Result<Url, ClientConfigError> {
     let refuse = |reason| ClientConfigError::InvalidEndpoint {
-        url: crate::config::without_userinfo(raw),
+        url: redacted_endpoint(raw),
         reason,
     };
     let url = Url::parse(raw).map_err(|_| refuse("not a valid absolute URL"))?;
@@ -209,6 +210,22 @@ fn parse_endpoint(raw: &str) -> Result<Url, ClientConfigError> {
         "http" => Err(refuse("plain http is allowed only to a loopback host")),
         _ => Err(refuse("the scheme must be https")),
     }
+}
+
+/// `raw` as it may be shown (the builder's `Debug`, a refused endpoint's error): without
+/// `user:password@`, and with any query or fragment replaced by `<redacted>`, since a query may
+/// carry a key or token (`?X-Amz-Security-Token=...`). An endpoint `build` accepts has neither,
+/// so it shows unchanged.
+fn redacted_endpoint(raw: &str) -> String {
+    let mut shown = crate::config::without_userinfo(raw);
+    // Of a parsed URL's text, the first `?` or `#` starts the query or fragment (the path,
+    // host and scheme cannot hold one unescaped); of an unparsable string, cutting there keeps
+    // less, never more.
+    if let Some(at) = shown.find(['?', '#']) {
+        shown.truncate(at + 1);
+        shown.push_str("<redacted>");
+    }
+    shown
 }
 
 fn default_http_client(endpoint: &Url) -> Result<reqwest::Client, ClientConfigError> {
@@ -342,6 +359,71 @@ mod tests {
         }
         assert!(b().timeout(Duration::from_millis(1)).build().is_ok());
         assert!(b().http_client(reqwest::Client::new()).build().is_ok());
+    }
+
+    #[test]
+    fn the_endpoint_shows_without_credentials_or_query() {
+        let secrets = ["hunter2", "t0ken-value", "fr4g"];
+        for (endpoint, shown) in [
+            (
+                "https://admin:hunter2@vpce.example.com/cognito",
+                "https://vpce.example.com/cognito",
+            ),
+            (
+                "https://:hunter2@vpce.example.com/",
+                "https://vpce.example.com/",
+            ),
+            (
+                "https://hunter2@vpce.example.com/",
+                "https://vpce.example.com/",
+            ),
+            (
+                "https://vpce.example.com/?X-Amz-Security-Token=t0ken-value#fr4g",
+                "https://vpce.example.com/?<redacted>",
+            ),
+            (
+                "https://vpce.example.com/#fr4g?t0ken-value",
+                "https://vpce.example.com/#<redacted>",
+            ),
+            (
+                "http://admin:hunter2@127.0.0.1:9/?key=t0ken-value",
+                "http://127.0.0.1:9/?<redacted>",
+            ),
+            // No scheme: `admin` reads as one, the rest as an opaque path.
+            (
+                "admin:hunter2@vpce.example.com",
+                "<credentials removed>@vpce.example.com",
+            ),
+            // Not a URL.
+            (
+                "https://admin:hunter2@vpce example.com/?t0ken-value",
+                "<credentials removed>@vpce example.com/?<redacted>",
+            ),
+            ("https://vpce.example.com/", "https://vpce.example.com/"),
+        ] {
+            let builder = UserPoolClient::builder("us-east-1_AbC123", "client1").endpoint(endpoint);
+            let debug = format!("{builder:?}");
+            assert!(
+                debug.contains(&format!("endpoint: Some({shown:?})")),
+                "{endpoint}: {debug}"
+            );
+            match builder.build() {
+                Ok(client) => assert_eq!(client.endpoint(), endpoint),
+                Err(error) => {
+                    let ClientConfigError::InvalidEndpoint { url, .. } = &error else {
+                        panic!("{error:?}")
+                    };
+                    assert_eq!(url, shown);
+                    let text = format!("{error} {error:?}");
+                    for secret in secrets {
+                        assert!(!text.contains(secret), "{text}");
+                    }
+                }
+            }
+            for secret in secrets {
+                assert!(!debug.contains(secret), "{debug}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use http::{HeaderMap, StatusCode};
-use serde::Deserialize;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::srp::SrpError;
 
@@ -17,9 +17,12 @@ const MAX_MESSAGE_LEN: usize = 1024;
 ///
 /// [`kind`](Self::kind) tells what went wrong; [`operation`](Self::operation) names the Cognito
 /// operation. A Cognito error keeps its type name and message (the text Cognito wrote, never a
-/// value the client sent); transport errors keep their source in the
-/// [`source`](std::error::Error::source) chain. Nothing here ever holds a password, code,
-/// token, session or secret.
+/// value the client sent) and nothing else of the body; transport errors keep their source in
+/// the [`source`](std::error::Error::source) chain (with the endpoint's URL, never another); an
+/// answer that is not what the operation returns has a source saying where and what (member
+/// path, line, column, the type expected), never quoting the answer. Nothing here, in
+/// `Display`, `Debug` or any level of the source chain, holds a password, code, token, session
+/// or secret.
 #[derive(Debug)]
 pub struct ClientError {
     operation: &'static str,
@@ -38,8 +41,10 @@ pub enum ClientErrorKind {
         kind: CognitoErrorKind,
         /// The error type name as sent, without namespace or suffix: `NotAuthorizedException`.
         type_name: String,
-        /// Cognito's message (empty when none was sent), cut at 1024 characters, control
-        /// characters replaced by spaces.
+        /// Cognito's message (empty when none was sent, or when it was not a JSON string), cut
+        /// at 1024 characters, control characters replaced by spaces. It is the text Cognito
+        /// wrote for the caller ("Incorrect username or password."); Cognito never writes a
+        /// password, code, token, session or secret into it.
         message: String,
     },
     /// The request could not be sent or the answer not read (connection, TLS, I/O).
@@ -240,45 +245,188 @@ impl StdError for ClientError {
     }
 }
 
-/// The error fields of a Cognito error body: `__type` or `code`, `message` or `Message`.
-#[derive(Deserialize, Default)]
+/// What this client reads of a Cognito error body: `__type`, `code`, `message` and `Message`,
+/// each only when its value is a string (the last such value when a member repeats). Every other
+/// member, and any of these four with another type (`"message": 5`, an object, `null`), is
+/// skipped unread (serde_json skips without recursion, so its depth does not matter): the error
+/// type is read whatever the rest of the body holds.
+#[derive(Default)]
 struct ErrorBody {
-    #[serde(rename = "__type")]
     type_: Option<String>,
     code: Option<String>,
     message: Option<String>,
-    #[serde(rename = "Message")]
     message_upper: Option<String>,
 }
 
+impl<'de> Deserialize<'de> for ErrorBody {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BodyVisitor;
+
+        impl<'de> Visitor<'de> for BodyVisitor {
+            type Value = ErrorBody;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Cognito error body")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ErrorBody, A::Error> {
+                let mut body = ErrorBody::default();
+                while let Some(member) = map.next_key::<Member>()? {
+                    let slot = match member {
+                        Member::Type => &mut body.type_,
+                        Member::Code => &mut body.code,
+                        Member::Message => &mut body.message,
+                        Member::MessageUpper => &mut body.message_upper,
+                        Member::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    if let StringOrSkipped(Some(text)) = map.next_value()? {
+                        *slot = Some(text);
+                    }
+                }
+                Ok(body)
+            }
+        }
+
+        deserializer.deserialize_map(BodyVisitor)
+    }
+}
+
+/// A member name of an error body, read without allocating.
+enum Member {
+    Type,
+    Code,
+    Message,
+    MessageUpper,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MemberVisitor;
+
+        impl Visitor<'_> for MemberVisitor {
+            type Value = Member;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Member, E> {
+                Ok(match name {
+                    "__type" => Member::Type,
+                    "code" => Member::Code,
+                    "message" => Member::Message,
+                    "Message" => Member::MessageUpper,
+                    _ => Member::Other,
+                })
+            }
+        }
+
+        deserializer.deserialize_identifier(MemberVisitor)
+    }
+}
+
+/// A string value, or `None` for a value of any other type (skipped, nested values unread).
+struct StringOrSkipped(Option<String>);
+
+impl<'de> Deserialize<'de> for StringOrSkipped {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = StringOrSkipped;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(StringOrSkipped(Some(text.to_owned())))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Self::Value, E> {
+                Ok(StringOrSkipped(Some(text)))
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(StringOrSkipped(None))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(StringOrSkipped(None))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(StringOrSkipped(None))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(StringOrSkipped(None))
+            }
+
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(StringOrSkipped(None))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(StringOrSkipped(None))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(StringOrSkipped(None))
+            }
+        }
+
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
 /// The error of an answer with an error status, or `None` when it names no error type.
+///
+/// The type is the first of `__type`, `code` (when they are JSON strings) and the
+/// `x-amzn-errortype` header that holds a type name once stripped ([`type_name_of`]). The message
+/// is `message`, else `Message`, when a string; it is kept (capped, control characters replaced),
+/// since it is the text Cognito wrote for the caller: Cognito marks passwords, codes, tokens,
+/// sessions and secrets as sensitive and never writes them into a message. No other member of
+/// the body is kept.
 pub(crate) fn parse_error(headers: &HeaderMap, body: &[u8]) -> Option<ClientErrorKind> {
     // A body that is not JSON (or not an object) still lets the header name the type.
     let body: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
-    let from_body = body
-        .type_
-        .as_deref()
-        .or(body.code.as_deref())
-        .map(strip_type_name)
-        .filter(|name| !name.is_empty());
-    let from_header = || {
-        headers
-            .get("x-amzn-errortype")
-            .and_then(|value| value.to_str().ok())
-            .map(strip_type_name)
-            .filter(|name| !name.is_empty())
-    };
-    let type_name = clean(from_body.or_else(from_header)?, MAX_TYPE_NAME_LEN);
+    let header = headers
+        .get("x-amzn-errortype")
+        .and_then(|value| value.to_str().ok());
+    let type_name = [body.type_.as_deref(), body.code.as_deref(), header]
+        .into_iter()
+        .flatten()
+        .find_map(type_name_of)?;
     let message = body
         .message
         .or(body.message_upper)
         .map(|message| clean(&message, MAX_MESSAGE_LEN))
         .unwrap_or_default();
     Some(ClientErrorKind::Cognito {
-        kind: CognitoErrorKind::from_type_name(&type_name),
-        type_name,
+        kind: CognitoErrorKind::from_type_name(type_name),
+        type_name: type_name.chars().take(MAX_TYPE_NAME_LEN).collect(),
         message,
     })
+}
+
+/// The type name in `raw` ([`strip_type_name`]) when it is one: an ASCII letter or `_`, then
+/// ASCII letters, digits and `_` (a Smithy shape name, as every Cognito error type is). Anything
+/// else, a token or a code put where the type goes, names no type and is never shown.
+fn type_name_of(raw: &str) -> Option<&str> {
+    let name = strip_type_name(raw);
+    let valid = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    valid.then_some(name)
 }
 
 /// `com.amazonaws.cognito#NotAuthorizedException:http://...` → `NotAuthorizedException`:
@@ -352,6 +500,118 @@ mod tests {
         assert_eq!(parse_error(&HeaderMap::new(), b"{}"), None);
         assert_eq!(parse_error(&HeaderMap::new(), br#"{"__type":""}"#), None);
         assert_eq!(parse_error(&HeaderMap::new(), b"[1,2]"), None);
+    }
+
+    /// `(type name, message)` of an error body, with no header.
+    fn parsed(body: &str) -> Option<(String, String)> {
+        match parse_error(&HeaderMap::new(), body.as_bytes())? {
+            ClientErrorKind::Cognito {
+                type_name, message, ..
+            } => Some((type_name, message)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_type_is_read_whatever_the_other_members_are() {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let na = "NotAuthorizedException";
+        for (body, type_name, message) in [
+            (r#"{"__type":"NotAuthorizedException","message":5}"#.to_owned(), na, ""),
+            (r#"{"__type":"NotAuthorizedException","message":-1.5e300}"#.to_owned(), na, ""),
+            (r#"{"__type":"NotAuthorizedException","message":true}"#.to_owned(), na, ""),
+            (r#"{"__type":"NotAuthorizedException","message":null}"#.to_owned(), na, ""),
+            (r#"{"__type":"NotAuthorizedException"}"#.to_owned(), na, ""),
+            (
+                r#"{"__type":"NotAuthorizedException","message":{"AccessToken":"eyJ.a.b"}}"#
+                    .to_owned(),
+                na,
+                "",
+            ),
+            (r#"{"__type":"NotAuthorizedException","message":["m"]}"#.to_owned(), na, ""),
+            (format!(r#"{{"__type":"{na}","message":{deep}}}"#), na, ""),
+            (format!(r#"{{"x":{deep},"__type":"{na}","y":{deep}}}"#), na, ""),
+            (r#"{"__type":"NotAuthorizedException","Message":"M"}"#.to_owned(), na, "M"),
+            (
+                r#"{"__type":"NotAuthorizedException","message":5,"Message":"M"}"#.to_owned(),
+                na,
+                "M",
+            ),
+            (
+                r#"{"message":"m","__type":"NotAuthorizedException","Message":"M"}"#.to_owned(),
+                na,
+                "m",
+            ),
+            (
+                r#"{"a":[1,{"b":null}],"__type":"NotAuthorizedException","z":{"y":[true]},"message":"m"}"#
+                    .to_owned(),
+                na,
+                "m",
+            ),
+            // A repeated member: its last string value, as `JSON.parse` reads it.
+            (
+                r#"{"__type":"NotAuthorizedException","message":"a","message":"b"}"#.to_owned(),
+                na,
+                "b",
+            ),
+            (
+                r#"{"__type":"UserNotFoundException","__type":"NotAuthorizedException","__type":5}"#
+                    .to_owned(),
+                na,
+                "",
+            ),
+            // `__type` that is not a string, or not a type name: `code`.
+            (r#"{"__type":5,"code":"NotAuthorizedException"}"#.to_owned(), na, ""),
+            (r#"{"__type":"","code":"NotAuthorizedException"}"#.to_owned(), na, ""),
+            (
+                r#"{"__type":"eyJ.token.value","code":"NotAuthorizedException"}"#.to_owned(),
+                na,
+                "",
+            ),
+        ] {
+            assert_eq!(
+                parsed(&body),
+                Some((type_name.to_owned(), message.to_owned())),
+                "{}",
+                body.get(..200).unwrap_or(&body)
+            );
+        }
+    }
+
+    #[test]
+    fn only_type_names_name_a_type() {
+        for body in [
+            r#"{"__type":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"}"#,
+            r#"{"__type":"918273"}"#,
+            r#"{"__type":"session-value+/="}"#,
+            r#"{"__type":"Not Authorized"}"#,
+            r#"{"code":"a.b"}"#,
+            r#"{"__type":5,"code":null}"#,
+            r#""NotAuthorizedException""#,
+            r#"{"__type":"NotAuthorizedException"} trailing"#,
+        ] {
+            assert_eq!(parsed(body), None, "{body}");
+        }
+        // The header is the fallback for a body type that is no type name.
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-amzn-errortype",
+            "UserNotFoundException:".parse().unwrap(),
+        );
+        let kind = parse_error(&headers, br#"{"__type":"918273","message":"m"}"#).unwrap();
+        assert_eq!(
+            kind,
+            ClientErrorKind::Cognito {
+                kind: CognitoErrorKind::UserNotFound,
+                type_name: "UserNotFoundException".to_owned(),
+                message: "m".to_owned(),
+            }
+        );
+        headers.insert("x-amzn-errortype", "eyJ.token.value".parse().unwrap());
+        assert_eq!(parse_error(&headers, b"{}"), None);
+        for name in ["_X", "A1", "NotAuthorizedException"] {
+            assert_eq!(type_name_of(name), Some(name));
+        }
     }
 
     #[test]

@@ -54,6 +54,7 @@
 mod auth;
 mod challenge;
 mod config;
+mod decode;
 mod error;
 mod ops;
 mod revoke;

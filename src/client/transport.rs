@@ -9,6 +9,7 @@ use reqwest::Url;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::decode::decode;
 use super::error::{ClientError, ClientErrorKind, ProtocolError, parse_error};
 use super::secret::Secret;
 
@@ -44,7 +45,8 @@ impl fmt::Debug for Inner {
 }
 
 impl Inner {
-    /// Calls `operation` with `body` and parses the answer as `T` (an empty body reads as `{}`).
+    /// Calls `operation` with `body` and parses the answer as `T` (an empty body reads as `{}`;
+    /// an answer that is not a `T` is an error that never quotes it, see [`decode`]).
     pub(crate) async fn call<B, T>(
         &self,
         operation: &'static str,
@@ -61,17 +63,7 @@ impl Inner {
             Err(_) => Err(ClientError::new(operation, ClientErrorKind::Timeout)),
         };
         match result {
-            Ok(bytes) => {
-                let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-                    b"{}"
-                } else {
-                    &bytes
-                };
-                serde_json::from_slice(bytes).map_err(|e| {
-                    crate::log::debug!(operation, "cognito answer is not the expected JSON");
-                    ClientError::protocol(operation, ProtocolError::InvalidJson).with_source(e)
-                })
-            }
+            Ok(bytes) => decode(operation, &bytes),
             Err(error) => {
                 crate::log::debug!(
                     operation,
@@ -96,6 +88,14 @@ impl Inner {
             )
         })?;
         let transport = |e: reqwest::Error| {
+            // The endpoint has no credentials, query or fragment (`build` refuses them); any
+            // other URL (where the application's own client followed a redirect) may carry
+            // anything, and is dropped from the error.
+            let e = if e.url().is_some_and(|url| *url != self.endpoint) {
+                e.without_url()
+            } else {
+                e
+            };
             let kind = if e.is_timeout() {
                 ClientErrorKind::Timeout
             } else {

@@ -1252,6 +1252,476 @@ async fn errors_without_a_type_and_malformed_answers() {
     }
 }
 
+/// Secret-looking values put into malformed answers; none may show at any level of an error.
+const SECRET_BLOCK: &str = "U2VjcmV0QmxvY2stbm90LWZvci1sb2dz";
+const SRP_B_DIGITS: &str = "8675309123456789";
+const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
+
+/// Walks `err`'s whole source chain (bounded) and checks `Display` and `Debug` of every level
+/// for every secret marker; returns the number of levels.
+fn assert_chain_redacted(err: &ClientError, context: &str) -> usize {
+    let markers = SECRETS
+        .iter()
+        .copied()
+        .chain([SECRET_BLOCK, SRP_B_DIGITS, TOTP_SECRET]);
+    let mut level: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    for depth in 0..16 {
+        let Some(error) = level else {
+            return depth;
+        };
+        let text = format!("{error} | {error:?}");
+        for marker in markers.clone() {
+            assert!(
+                !text.contains(marker),
+                "{context}: level {depth} shows {marker:?}: {text}"
+            );
+        }
+        level = error.source();
+    }
+    panic!("{context}: a source chain of more than 16 levels");
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    SignInPassword,
+    SignInSrp,
+    Refresh,
+    GetTokensFromRefreshToken,
+    GetUser,
+    AssociateSoftwareToken,
+    VerifySoftwareToken,
+    SignUp,
+}
+
+async fn call(op: Op, client: &UserPoolClient) -> Result<(), ClientError> {
+    let password = Secret::new(PASSWORD);
+    let token = Secret::new(ACCESS);
+    let refresh = Secret::new(REFRESH);
+    match op {
+        Op::SignInPassword => client.sign_in_password("alice", &password).await.map(drop),
+        Op::SignInSrp => client.sign_in_srp("alice", &password).await.map(drop),
+        Op::Refresh => client.refresh(&refresh, Some("alice")).await.map(drop),
+        Op::GetTokensFromRefreshToken => client
+            .get_tokens_from_refresh_token(&refresh)
+            .await
+            .map(drop),
+        Op::GetUser => client.get_user(&token).await.map(drop),
+        Op::AssociateSoftwareToken => client
+            .associate_software_token(SoftwareTokenAuth::AccessToken(&token))
+            .await
+            .map(drop),
+        Op::VerifySoftwareToken => client
+            .verify_software_token(
+                SoftwareTokenAuth::AccessToken(&token),
+                &Secret::new(CODE),
+                None,
+            )
+            .await
+            .map(drop),
+        Op::SignUp => client
+            .sign_up(&SignUpInput::new("alice", password))
+            .await
+            .map(drop),
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    InvalidJson,
+    Srp,
+    Cognito(CognitoErrorKind),
+    ErrorStatus,
+}
+
+/// Malformed answers of every operation family, each full of secret-looking values (tokens,
+/// sessions, codes, SRP values, a TOTP secret): whatever the client reports, no level of the
+/// error's source chain shows one, in `Display` or `Debug`.
+#[tokio::test]
+async fn no_error_level_shows_a_value_of_the_answer() {
+    let fill = |template: &str| {
+        template
+            .replace("<ACCESS>", ACCESS)
+            .replace("<ID>", ID)
+            .replace("<REFRESH>", REFRESH)
+            .replace("<SESSION>", SESSION)
+            .replace("<CODE>", CODE)
+            .replace("<SECRET_BLOCK>", SECRET_BLOCK)
+            .replace("<SRP_B>", SRP_B_DIGITS)
+            .replace("<TOTP>", TOTP_SECRET)
+    };
+    let cases: &[(Op, u16, &str, Option<&str>, Expect)] = &[
+        // Sign-in results.
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"AuthenticationResult":"<ACCESS>"}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"AuthenticationResult":{"AccessToken":"<ACCESS>","IdToken":"<ID>","RefreshToken":"<REFRESH>","ExpiresIn":"<ACCESS>"}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"AuthenticationResult":{"AccessToken":"<ACCESS>","IdToken":["<ID>"],"RefreshToken":"<REFRESH>","ExpiresIn":3600}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"AuthenticationResult":{"AccessToken":"<ACCESS>","IdToken":"<ID>","ExpiresIn":3600,"TokenType":{"t":"<REFRESH>"}}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"AuthenticationResult":{"AccessToken":"<ACCESS>","IdToken":"<ID>","ExpiresIn":-<CODE>}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"AuthenticationResult":{"AccessToken":"<ACCESS>","IdToken":"<ID>"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"AuthenticationResult":{"AccessToken":"<ACCESS>","IdToken":"<ID>","ExpiresIn":3600}} "<REFRESH>""#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"AuthenticationResult":{"AccessToken":"<ACCESS>\x","IdToken":"<ID>"}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            "<ACCESS>",
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            r#"["<ACCESS>","<SESSION>"]"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        // Challenges and their parameters, SRP included.
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"ChallengeName":"SMS_MFA","Session":"<SESSION>","ChallengeParameters":"<SESSION>"}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"ChallengeName":<CODE>,"Session":"<SESSION>","ChallengeParameters":{}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"ChallengeName":"SMS_MFA","Session":{"s":"<SESSION>"},"ChallengeParameters":{"CODE_DELIVERY_DESTINATION":"<CODE>"}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"ChallengeName":"CUSTOM_CHALLENGE","Session":"<SESSION>","ChallengeParameters":{"answer":<CODE>}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInPassword,
+            200,
+            r#"{"ChallengeName":"CUSTOM_CHALLENGE","Session":"<SESSION>","ChallengeParameters":{"<ACCESS>":false}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInSrp,
+            200,
+            r#"{"ChallengeName":"PASSWORD_VERIFIER","Session":"<SESSION>","ChallengeParameters":{"SALT":"ab12","SRP_B":<SRP_B>,"SECRET_BLOCK":"<SECRET_BLOCK>","USER_ID_FOR_SRP":"alice"}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignInSrp,
+            200,
+            r#"{"ChallengeName":"PASSWORD_VERIFIER","Session":"<SESSION>","ChallengeParameters":{"SALT":"ab12","SRP_B":"<SECRET_BLOCK>","SECRET_BLOCK":"<SECRET_BLOCK>","USER_ID_FOR_SRP":"alice"}}"#,
+            None,
+            Expect::Srp,
+        ),
+        (
+            Op::SignInSrp,
+            200,
+            r#"{"ChallengeName":"PASSWORD_VERIFIER","Session":"<SESSION>","ChallengeParameters":{"SALT":"ab12","SRP_B":"<SRP_B>","SECRET_BLOCK":"<ACCESS>","USER_ID_FOR_SRP":"alice"}}"#,
+            None,
+            Expect::Srp,
+        ),
+        // Refresh.
+        (
+            Op::Refresh,
+            200,
+            r#"{"AuthenticationResult":"<REFRESH>"}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::Refresh,
+            200,
+            r#"{"AuthenticationResult":{"AccessToken":"<ACCESS>","IdToken":"<ID>","RefreshToken":<CODE>,"ExpiresIn":3600}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::GetTokensFromRefreshToken,
+            200,
+            r#"{"AuthenticationResult":{"AccessToken":{"a":"<ACCESS>"},"IdToken":"<ID>","RefreshToken":"<REFRESH>"}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::GetTokensFromRefreshToken,
+            200,
+            r#"{"AuthenticationResult":{"AccessToken":"<ACCESS>","IdToken":"<ID>","RefreshToken":"<REFRESH>","ExpiresIn":true}}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        // The user and TOTP setup.
+        (
+            Op::GetUser,
+            200,
+            r#"{"Username":"alice","UserAttributes":"<ACCESS>"}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::GetUser,
+            200,
+            r#"{"Username":"alice","UserAttributes":[{"Name":"custom:token","Value":{"v":"<ACCESS>"}}]}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::GetUser,
+            200,
+            r#"{"Username":"alice","UserAttributes":[{"Value":"<ACCESS>"}]}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::GetUser,
+            200,
+            r#"{"Username":<CODE>,"UserAttributes":[]}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::GetUser,
+            200,
+            r#"{"Username":"alice","UserAttributes":[],"UserMFASettingList":"<SESSION>"}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::AssociateSoftwareToken,
+            200,
+            r#"{"SecretCode":{"Value":"<TOTP>"},"Session":"<SESSION>"}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::AssociateSoftwareToken,
+            200,
+            r#"{"SecretCode":"<TOTP>","Session":<SRP_B>}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::VerifySoftwareToken,
+            200,
+            r#"{"Status":"SUCCESS","Session":["<SESSION>"]}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::SignUp,
+            200,
+            r#"{"UserConfirmed":"<SESSION>","UserSub":"sub"}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        // Errors.
+        (
+            Op::SignInPassword,
+            400,
+            r#"{"__type":"NotAuthorizedException","message":{"token":"<ACCESS>"},"Session":"<SESSION>"}"#,
+            None,
+            Expect::Cognito(CognitoErrorKind::NotAuthorized),
+        ),
+        (
+            Op::SignInPassword,
+            400,
+            r#"{"__type":"NotAuthorizedException","message":5,"AuthenticationResult":{"AccessToken":"<ACCESS>"}}"#,
+            None,
+            Expect::Cognito(CognitoErrorKind::NotAuthorized),
+        ),
+        (
+            Op::SignInPassword,
+            400,
+            r#"{"__type":"CodeMismatchException","message":null,"ChallengeParameters":{"SECRET_BLOCK":"<SECRET_BLOCK>"}}"#,
+            None,
+            Expect::Cognito(CognitoErrorKind::CodeMismatch),
+        ),
+        (
+            Op::SignInPassword,
+            400,
+            r#"{"__type":"<ACCESS>","message":"m"}"#,
+            None,
+            Expect::ErrorStatus,
+        ),
+        (
+            Op::SignInPassword,
+            400,
+            r#"{"__type":<CODE>,"code":"<SESSION>"}"#,
+            None,
+            Expect::ErrorStatus,
+        ),
+        (
+            Op::SignInPassword,
+            500,
+            "<html><ACCESS></html>",
+            None,
+            Expect::ErrorStatus,
+        ),
+        (
+            Op::SignInPassword,
+            400,
+            r#"{"Session":"<SESSION>"}"#,
+            Some("<REFRESH>"),
+            Expect::ErrorStatus,
+        ),
+    ];
+    for &(op, status, template, header, expect) in cases {
+        let body = fill(template);
+        let mut answer = ResponseTemplate::new(status).set_body_string(body.clone());
+        if let Some(header) = header {
+            answer = answer.insert_header("x-amzn-errortype", fill(header).as_str());
+        }
+        let server = pool(answer).await;
+        let err = call(op, &client(&server, true)).await.unwrap_err();
+        let context = format!("{op:?} {status} {body}");
+        let fits = match (expect, err.kind()) {
+            (Expect::InvalidJson, ClientErrorKind::Protocol(ProtocolError::InvalidJson))
+            | (Expect::Srp, ClientErrorKind::Srp(_))
+            | (Expect::ErrorStatus, ClientErrorKind::Protocol(ProtocolError::ErrorStatus)) => true,
+            (Expect::Cognito(kind), _) => err.cognito_kind() == Some(kind),
+            _ => false,
+        };
+        assert!(fits, "{context}: expected {expect:?}, got {err:?}");
+        let levels = assert_chain_redacted(&err, &context);
+        // An answer that is not the expected JSON says where and what, one level down.
+        if matches!(expect, Expect::InvalidJson) {
+            assert_eq!(levels, 2, "{context}");
+        }
+    }
+}
+
+/// `{"__type":"NotAuthorizedException","message":5}` and the other shapes of the message: the
+/// type is read whatever the other members are; the message only when it is a string.
+#[tokio::test]
+async fn the_error_type_is_read_whatever_the_message_is() {
+    for (body, message) in [
+        (
+            json!({"__type": "NotAuthorizedException", "message": 5}),
+            "",
+        ),
+        (
+            json!({"__type": "NotAuthorizedException", "message": {"a": [1]}}),
+            "",
+        ),
+        (
+            json!({"__type": "NotAuthorizedException", "message": null}),
+            "",
+        ),
+        (
+            json!({"__type": "NotAuthorizedException", "message": ["m"], "Message": "M"}),
+            "M",
+        ),
+        (
+            json!({"__type": "NotAuthorizedException", "extra": {"deep": [[[{}]]]}, "message": "m"}),
+            "m",
+        ),
+    ] {
+        let err = error_of(ResponseTemplate::new(400).set_body_json(&body)).await;
+        assert_eq!(
+            err.cognito_kind(),
+            Some(CognitoErrorKind::NotAuthorized),
+            "{body}: {err:?}"
+        );
+        assert_eq!(err.message(), Some(message), "{body}");
+        let display = err.to_string();
+        if message.is_empty() {
+            assert_eq!(display, "InitiateAuth: NotAuthorizedException");
+        } else {
+            assert_eq!(
+                display,
+                format!("InitiateAuth: NotAuthorizedException: {message}")
+            );
+        }
+    }
+}
+
+/// The application's own HTTP client follows a redirect to a URL with credentials and a token
+/// in its query; the transport error names no URL but the endpoint.
+#[tokio::test]
+async fn a_redirect_target_never_shows_in_the_error() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap();
+    drop(closed);
+    let target = format!("http://admin:{PASSWORD}@{addr}/?token={ACCESS}");
+    let server = pool(ResponseTemplate::new(307).insert_header("location", target.as_str())).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(1))
+        .no_proxy()
+        .build()
+        .unwrap();
+    let client = UserPoolClient::builder(POOL, CLIENT_ID)
+        .endpoint(server.uri())
+        .http_client(http)
+        .build()
+        .unwrap();
+    let err = client
+        .sign_in_password("alice", &Secret::new(PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ClientErrorKind::Transport, "{err:?}");
+    let levels = assert_chain_redacted(&err, "redirect");
+    assert!(levels >= 2, "{err:?}");
+    let debug = format!("{err:?}");
+    assert!(!debug.contains("admin"), "{debug}");
+}
+
 #[tokio::test]
 async fn timeouts_and_transport_errors() {
     let server = pool(
