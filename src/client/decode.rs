@@ -354,6 +354,99 @@ mod tests {
         }
     }
 
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::{Value, json};
+
+        use super::*;
+
+        const MARK: &str = "s3cr3t-918273";
+
+        /// Any JSON value whose strings, keys and numbers carry the marker (`918273`).
+        fn marked_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(json!(MARK)),
+                Just(json!(format!("eyJ.{MARK}.sig"))),
+                Just(json!(918_273_u64)),
+                Just(json!(-918_273_i64)),
+                Just(json!(918_273.5_f64)),
+                Just(json!(true)),
+                Just(Value::Null),
+            ];
+            leaf.prop_recursive(4, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::vec((member_name(), inner), 0..4)
+                        .prop_map(|members| Value::Object(members.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// The wire types' member names, and keys that carry the marker.
+        fn member_name() -> impl Strategy<Value = String> {
+            prop::sample::select(vec![
+                "AuthenticationResult",
+                "AccessToken",
+                "IdToken",
+                "RefreshToken",
+                "ExpiresIn",
+                "TokenType",
+                "ChallengeName",
+                "Session",
+                "ChallengeParameters",
+                "SRP_B",
+                "Username",
+                "UserAttributes",
+                "Name",
+                "Value",
+                "UserMFASettingList",
+                "SecretCode",
+                "Status",
+                "UserConfirmed",
+                "UserSub",
+                "CodeDeliveryDetails",
+                MARK,
+                "918273",
+            ])
+            .prop_map(str::to_owned)
+        }
+
+        /// No level of the error of decoding `body` as `T` shows the marker.
+        fn check<T: DeserializeOwned>(body: &[u8]) -> Result<(), TestCaseError> {
+            if let Err(error) = decode::<T>("Op", body) {
+                let mut level: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+                for _ in 0..8 {
+                    let Some(current) = level else { break };
+                    let text = format!("{current} {current:?}");
+                    prop_assert!(!text.contains("918273"), "{}", text);
+                    level = current.source();
+                }
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// An answer of any shape, as a value or as its text cut anywhere.
+            #[test]
+            fn decode_errors_never_show_a_value(
+                members in prop::collection::vec((member_name(), marked_value()), 0..6),
+                cut in any::<prop::sample::Index>(),
+            ) {
+                let body = Value::Object(members.into_iter().collect()).to_string();
+                let truncated = body.get(..cut.index(body.len() + 1)).unwrap_or(&body);
+                for text in [body.as_str(), truncated] {
+                    check::<wire::AuthResponse>(text.as_bytes())?;
+                    check::<wire::GetUserResponse>(text.as_bytes())?;
+                    check::<wire::SignUpResponse>(text.as_bytes())?;
+                    check::<wire::AssociateSoftwareTokenResponse>(text.as_bytes())?;
+                    check::<wire::CodeDeliveryListResponse>(text.as_bytes())?;
+                }
+            }
+        }
+    }
+
     /// A message of a form serde never wrote keeps nothing of its text.
     #[test]
     fn unknown_message_forms_keep_nothing() {

@@ -63,7 +63,8 @@ pub enum ClientErrorKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProtocolError {
-    /// An error status with no Cognito error type in the body nor in `x-amzn-errortype`.
+    /// An error status with no Cognito error type in the body nor in `x-amzn-errortype` (a
+    /// value there that is not a type name, such as a token, names none).
     #[error("an error status with no Cognito error type")]
     ErrorStatus,
     /// The body is larger than the cap (1 MiB).
@@ -72,7 +73,9 @@ pub enum ProtocolError {
         /// The cap, in bytes.
         max: usize,
     },
-    /// The body is not JSON, or not of the expected shape.
+    /// The body is not JSON, or not of the expected shape. The error's
+    /// [`source`](std::error::Error::source) says where and what (member path, problem, type
+    /// expected, line and column), never a value of the answer.
     #[error("the answer is not the expected JSON")]
     InvalidJson,
     /// A required field is missing.

@@ -49,7 +49,9 @@
 //!
 //! Errors are [`ClientError`]s: a Cognito error keeps its type name and message, parsed into
 //! a [`CognitoErrorKind`]; transport failures, timeouts and unexpected answers are kinds of
-//! their own, and no answer, however malformed, makes the client panic.
+//! their own, and no answer, however malformed, makes the client panic. An unexpected answer's
+//! error says where and what (member path, line, column, the type expected), never a value of
+//! the answer: no level of an error's source chain shows a token, session, code or secret.
 
 mod auth;
 mod challenge;
