@@ -267,6 +267,11 @@ async fn optional_authentication_passes_only_requests_without_credentials() {
         format!("Bearer,{token}"),
         String::new(),
         format!("Bearer\u{a0}{token}").replace('\u{a0}', "\t"),
+        // A JWT is all token characters, so RFC 7235 alone would read these as a scheme of
+        // their own; a word that starts with `Bearer` is no other scheme (issue 16).
+        format!("Bearer{token}"),
+        format!("bEaReR{token}"),
+        format!("Bearer{token} x"),
     ] {
         let got = send(&layer, &[(AUTHORIZATION, &glued)]).await;
         assert_eq!(
