@@ -602,7 +602,7 @@ fn misconfigured<B: Default>(method: &Method, headers: &HeaderMap) -> Response<B
     response
 }
 
-impl<E, R> CognitoAuthLayer<E, R> {
+impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// A guard for `require` behind this layer: it reads this layer's [`Claims<E>`](crate::Claims) and answers
     /// with this layer's rejection ([`Rfc6750`] in this layer's realm unless
     /// [`reject_with`](CognitoAuthLayer::reject_with) chose another). Stack it where the

@@ -285,7 +285,7 @@ impl Metrics {
     }
 }
 
-impl<E, R> CognitoAuthLayer<E, R> {
+impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// A snapshot of the layer's counters and gauges: verifications by outcome, cache hits and
     /// misses, per pool the JWKS fetches by outcome, the key-set age and the unknown-`kid`
     /// refetches, and the deny-list's size and sync lag. Cheap (atomic loads and one clock read);
