@@ -250,7 +250,10 @@ pub enum RequestError {
     EmptyToken,
     /// More than one token after `Bearer`.
     MultipleTokens,
-    /// Bytes outside the RFC 6750 `b64token` grammar, control characters or non-ASCII.
+    /// Bytes outside the RFC 6750 `b64token` grammar, control characters or non-ASCII; or an
+    /// `Authorization` value that is neither `Bearer` credentials nor another scheme (an empty
+    /// value, `Bearer` glued to its token or followed by a tab: `Bearer<token>` is no scheme of
+    /// its own).
     InvalidCharacters,
     /// A bearer token in the `Authorization` header and in the token cookie at once (a layer
     /// with [`token_cookie`](crate::CognitoConfigBuilder::token_cookie)).

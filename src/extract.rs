@@ -14,9 +14,10 @@ use crate::claims::CognitoClaims;
 ///
 /// With the `axum` feature (on by default) it is an extractor, and so is `Option<Claims<E>>`. A
 /// handler that asks for `Claims` on a route the layer does not cover answers `500`: that is a
-/// server misconfiguration, not a client error. Behind an [`optional`](crate::CognitoAuthLayer::optional)
-/// layer, a request without credentials has no claims either, and asking for `Claims` answers it
-/// `401` with the bare `WWW-Authenticate: Bearer realm="api"` challenge ([`MissingClaims`]).
+/// server misconfiguration, not a client error. Behind an
+/// [`optional`](crate::CognitoAuthLayer::optional) layer, a request without credentials has no
+/// claims either, and asking for `Claims` answers it `401` with the bare
+/// `WWW-Authenticate: Bearer realm="api"` challenge (see `MissingClaims`).
 ///
 /// With hyper or tonic, read it from the extensions:
 ///

@@ -268,9 +268,9 @@ impl Require {
 
     /// Tokens of the user pool `user_pool_id` only (any of its users): the pool of the token's
     /// verified `iss` ([`CognitoClaims::user_pool_id`]). A token of another pool the layer accepts
-    /// is refused with `403 insufficient_scope` ([`ErrorKind::OtherPool`](crate::ErrorKind::OtherPool)):
-    /// it authenticates its user, who may not use this resource, as for a missing group (a new
-    /// token of the same pool would not help, so not `401`). See [`in_pool`](Self::in_pool).
+    /// is refused with `403 insufficient_scope` ([`ErrorKind::OtherPool`]): it authenticates its
+    /// user, who may not use this resource, as for a missing group (a new token of the same pool
+    /// would not help, so not `401`). See [`in_pool`](Self::in_pool).
     ///
     /// # Errors
     /// [`GuardError::InvalidUserPoolId`] for an id that is not `REGION_ID` (the rule of
@@ -323,7 +323,7 @@ impl Require {
     /// # Errors
     /// [`Error::insufficient_scope`] with every scope this requirement names
     /// ([`Error::required_scope`]) when a scope is missing; [`Error::missing_group`] when a group
-    /// is; [`ErrorKind::OtherPool`](crate::ErrorKind::OtherPool) for a token of another user pool.
+    /// is; [`ErrorKind::OtherPool`] for a token of another user pool.
     /// All answer `403 insufficient_scope`. No allocation either way.
     pub fn check<E>(&self, claims: &CognitoClaims<E>) -> Result<(), Error> {
         match self.clauses.iter().find(|clause| !clause.holds(claims)) {
@@ -478,8 +478,8 @@ impl<S, E, R: Clone> Layer<S> for GuardLayer<E, R> {
     }
 }
 
-/// Checks a [`Require`] on the request's [`Claims<E>`](crate::Claims), then calls the inner service or answers
-/// `403` itself. Built by [`GuardLayer`].
+/// Checks a [`Require`] on the request's [`Claims<E>`](crate::Claims), then calls the inner
+/// service or answers `403` itself. Built by [`GuardLayer`].
 ///
 /// The check is synchronous, inside `call`: no boxing, no clone of the inner service,
 /// `poll_ready` passed through, the inner error type unchanged; nothing is allocated when the
@@ -492,11 +492,11 @@ impl<S, E, R: Clone> Layer<S> for GuardLayer<E, R> {
 /// `error`; gRPC calls: `grpc-status` 16, UNAUTHENTICATED) and
 /// [`ErrorKind::MissingCredentials`] in the response's extensions, logged at debug level only.
 ///
-/// No [`Claims<E>`](crate::Claims) in the request otherwise means no authentication layer ran in front of the
-/// guard (or one with another claims type): a server misconfiguration, logged at error level and
-/// answered `500` with an empty body (gRPC calls: `grpc-status` 13, INTERNAL, `grpc-message: server
-/// misconfiguration`), as the [`Claims`](crate::Claims) extractor answers. That answer is not `R`'s: it
-/// concerns no credential, and carries no [`Error`].
+/// No [`Claims<E>`](crate::Claims) in the request otherwise means no authentication layer ran in
+/// front of the guard (or one with another claims type): a server misconfiguration, logged at
+/// error level and answered `500` with an empty body (gRPC calls: `grpc-status` 13, INTERNAL,
+/// `grpc-message: server misconfiguration`), as the [`Claims`](crate::Claims) extractor answers.
+/// That answer is not `R`'s: it concerns no credential, and carries no [`Error`].
 pub struct Guard<S, E = (), R = Rfc6750> {
     inner: S,
     require: Arc<Require>,
@@ -603,8 +603,8 @@ fn misconfigured<B: Default>(method: &Method, headers: &HeaderMap) -> Response<B
 }
 
 impl<E, R, C> CognitoAuthLayer<E, R, C> {
-    /// A guard for `require` behind this layer: it reads this layer's [`Claims<E>`](crate::Claims) and answers
-    /// with this layer's rejection ([`Rfc6750`] in this layer's realm unless
+    /// A guard for `require` behind this layer: it reads this layer's
+    /// [`Claims<E>`](crate::Claims) and answers with this layer's rejection ([`Rfc6750`] in this layer's realm unless
     /// [`reject_with`](CognitoAuthLayer::reject_with) chose another). Stack it where the
     /// requirement applies, inside the layer: on one axum route
     /// (`get(handler).route_layer(auth.guard(..))`), on one tonic service

@@ -439,10 +439,17 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
         }
     }
 
-    /// Optional authentication: a request without credentials (no `Authorization: Bearer`
-    /// header and no token cookie) passes through without claims (handlers take
-    /// `Option<Claims>`), while a request with a bad token still gets `401` and a malformed one
-    /// `400`. Like [`check`](Self::check), it belongs to this layer value.
+    /// Optional authentication: a request without credentials (no `Authorization` header, or
+    /// one of another scheme such as `Basic`, and no token cookie) passes through without claims
+    /// (handlers take `Option<Claims>`), while a request with a bad token still gets `401` and a
+    /// malformed one `400` (`Bearer` glued to its token, `Bearer<token>`, included: it is no
+    /// other scheme). Like [`check`](Self::check), it belongs to this layer value.
+    ///
+    /// Such a request is marked anonymous: a guard behind the layer ([`guard`](Self::guard),
+    /// [`GuardLayer`](crate::GuardLayer)) and the axum extractors [`Claims`] and `Authorized`
+    /// answer it `401` with the bare challenge
+    /// (`WWW-Authenticate: Bearer realm="..."`; gRPC: `grpc-status` 16), at debug level, never
+    /// the `500` (and error log) of a route without a layer.
     pub fn optional(mut self) -> Self {
         self.policy.optional = true;
         self

@@ -586,7 +586,9 @@ fn optional_app(issuer: &LocalIssuer) -> Router {
         .route("/claims", get(|c: Claims| async move { c.sub.clone() }))
         .route(
             "/maybe",
-            get(|c: Option<Claims>| async move { c.map_or("anonymous".to_owned(), |c| c.sub.clone()) }),
+            get(|c: Option<Claims>| async move {
+                c.map_or("anonymous".to_owned(), |c| c.sub.clone())
+            }),
         )
         .layer(auth)
 }
