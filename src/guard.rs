@@ -604,9 +604,11 @@ fn misconfigured<B: Default>(method: &Method, headers: &HeaderMap) -> Response<B
 
 impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// A guard for `require` behind this layer: it reads this layer's
-    /// [`Claims<E>`](crate::Claims) and answers with this layer's rejection ([`Rfc6750`] in this layer's realm unless
-    /// [`reject_with`](CognitoAuthLayer::reject_with) chose another). Stack it where the
-    /// requirement applies, inside the layer: on one axum route
+    /// [`Claims<E>`](crate::Claims) and answers with this layer's rejection ([`Rfc6750`] in this
+    /// layer's realm unless [`reject_with`](CognitoAuthLayer::reject_with) chose another), its
+    /// `403`s and, behind an [`optional`](CognitoAuthLayer::optional) layer, the `401` of a
+    /// request without credentials. Stack it where the requirement applies, inside the layer: on
+    /// one axum route
     /// (`get(handler).route_layer(auth.guard(..))`), on one tonic service
     /// (`auth.named_layer(guard.named_layer(service))`). See [`GuardLayer`].
     pub fn guard(&self, require: Require) -> GuardLayer<E, R>
