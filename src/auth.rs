@@ -16,8 +16,8 @@ use crate::cache::TokenCache;
 use crate::claims::CognitoClaims;
 use crate::clock::Clock;
 use crate::config::CognitoConfig;
-use crate::error::{Error, ErrorKind, RequestError};
-use crate::extract::Claims;
+use crate::error::{Error, ErrorKind};
+use crate::extract::{Anonymous, Claims};
 use crate::jws::decode_into;
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
@@ -175,22 +175,6 @@ pub(crate) fn issuer_candidates(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
             .then(|| rest.get(..end))
             .flatten()
     })
-}
-
-/// Whether the request has no `Authorization` header, or one whose scheme is another RFC 7235
-/// `token` than `Bearer`, followed by a space or nothing (`Basic ...`, `Negotiate`).
-fn no_bearer_credentials(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
-        return true;
-    };
-    let scheme = value
-        .as_bytes()
-        .split(|&b| b == b' ')
-        .next()
-        .unwrap_or_default();
-    !scheme.is_empty()
-        && !scheme.eq_ignore_ascii_case(b"bearer")
-        && scheme.iter().all(|&b| crate::config::is_tchar(b))
 }
 
 fn skip_ws(bytes: &[u8]) -> &[u8] {
@@ -406,7 +390,7 @@ fn empty_key_set() -> &'static KeySet {
 impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
     /// The request path: extract, then [`verified`](Self::verified), which stores the claims in
     /// the extensions. With `policy.optional`, a request without credentials passes without
-    /// claims.
+    /// claims, marked [`Anonymous`] for the guards and extractors behind the layer.
     #[inline]
     pub(crate) fn authenticate(
         &self,
@@ -418,16 +402,13 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         let candidate =
             match token_candidate(headers, layer.max_token_size, layer.cookie.as_deref()) {
                 Ok(candidate) => candidate,
-                // No credentials at all, or those of another scheme: through, without claims. A
-                // header that is neither (`Bearer` glued to its token, an empty value) is a
-                // malformed request, not an anonymous one.
+                // No credentials at all, or those of another scheme: through, without claims,
+                // marked so that a guard or an extractor behind answers 401 (not the 500 of a
+                // missing layer). What is neither (`Bearer` glued to its token, an empty value)
+                // is a malformed request, not an anonymous one: `token_candidate` says which.
                 Err(ErrorKind::MissingCredentials) if policy.optional => {
-                    return match no_bearer_credentials(headers) {
-                        true => Ok(()),
-                        false => Err(Error::new(ErrorKind::InvalidRequest(
-                            RequestError::InvalidCharacters,
-                        ))),
-                    };
+                    extensions.insert(Anonymous);
+                    return Ok(());
                 }
                 Err(kind) => return self.counters.count(Err(Error::new(kind))),
             };

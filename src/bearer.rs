@@ -20,7 +20,8 @@ pub(crate) fn bearer_token(headers: &HeaderMap, max_len: usize) -> Result<&str, 
 /// trailing whitespace (the field's optional whitespace, RFC 9110 §5.5) removed, not empty and at
 /// most `max_len` long; their characters are not checked yet ([`check_token`] does). Only spaces
 /// separate the scheme from the token: a tab after them is the token's first byte, and fails
-/// the grammar.
+/// the grammar. No header, or another scheme, is [`ErrorKind::MissingCredentials`]; a value that
+/// is neither a bearer credential nor another scheme is `400` (see [`not_bearer`]).
 ///
 /// The layer looks these bytes up in the verified-token cache first: a hit is byte-identical to a
 /// token that passed [`check_token`] and every verification rule, so the character scan (about
@@ -37,8 +38,7 @@ pub(crate) fn bearer_candidate(headers: &HeaderMap, max_len: usize) -> Result<&[
         None => (bytes, &[][..]),
     };
     if !scheme.eq_ignore_ascii_case(b"bearer") {
-        // Another scheme (Basic, Digest...) means no bearer credentials at all.
-        return Err(ErrorKind::MissingCredentials);
+        return Err(not_bearer(scheme));
     }
     let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
     let end = rest
@@ -53,6 +53,29 @@ pub(crate) fn bearer_candidate(headers: &HeaderMap, max_len: usize) -> Result<&[
         return Err(ErrorKind::TokenTooLarge);
     }
     Ok(token)
+}
+
+/// What an `Authorization` value whose first word (up to the first space) is not `Bearer` means:
+/// no bearer credentials when that word is another RFC 7235 `auth-scheme` (a `token`: `Basic`,
+/// `Digest`, `Negotiate`), so a layer answers `401` without an `error` and an optional one lets the
+/// request through; a malformed request (`400 invalid_request`) otherwise, in both modes alike.
+///
+/// Malformed: an empty value, a word with a byte outside `tchar` (`Bearer` then a tab, a comma or
+/// a non-ASCII space before the token), and `Bearer` glued to token characters (`Bearer<token>`,
+/// any case). RFC 7235 alone would read `Bearereyj...` as a scheme of its own, but a JWT is all
+/// `tchar`s: a word that starts with `Bearer` is a bearer credential written wrong, never another
+/// scheme, or an optional layer would take `Bearer<token>` for an anonymous request. This is the
+/// one place the crate decides it.
+fn not_bearer(scheme: &[u8]) -> ErrorKind {
+    const BEARER: &[u8] = b"bearer";
+    let glued = scheme
+        .get(..BEARER.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(BEARER));
+    if !scheme.is_empty() && !glued && scheme.iter().all(|&b| crate::config::is_tchar(b)) {
+        ErrorKind::MissingCredentials
+    } else {
+        ErrorKind::InvalidRequest(RequestError::InvalidCharacters)
+    }
 }
 
 /// The token candidate of a request: the `Authorization: Bearer` one, or with `cookie` set (a
@@ -242,7 +265,45 @@ mod tests {
             extract(&[b"Basic dXNlcjpwYXNz"]),
             Err(ErrorKind::MissingCredentials)
         );
-        assert_eq!(extract(&[b"Bearertok"]), Err(ErrorKind::MissingCredentials));
+        // A word that starts with `Bearer` is no other scheme, whatever follows it.
+        for glued in [
+            &b"Bearertok"[..],
+            b"bearera.b.c",
+            b"BEARER-x",
+            b"Bearer.a.b",
+            b"Bearer!",
+            b"Bearer\ta.b.c",
+            b"Bearer,a.b.c",
+            b"Bearer\xc2\xa0a.b.c",
+            b"Bearera.b.c d",
+        ] {
+            assert_eq!(
+                extract(&[glued]),
+                Err(req(InvalidCharacters)),
+                "{:?}",
+                String::from_utf8_lossy(glued)
+            );
+        }
+        // Another scheme, alone or with its credentials, is no bearer credential; a value that
+        // is no scheme at all is malformed.
+        for other in [
+            &b"Basic"[..],
+            b"Negotiate abc",
+            b"Digest realm=x",
+            b"Bear a.b.c",
+            b"x",
+        ] {
+            assert_eq!(extract(&[other]), Err(ErrorKind::MissingCredentials));
+        }
+        for malformed in [
+            &b""[..],
+            b" Bearer a.b.c",
+            b"Basic\tx",
+            b"B\"asic x",
+            b"\xc3\xa9",
+        ] {
+            assert_eq!(extract(&[malformed]), Err(req(InvalidCharacters)));
+        }
         assert_eq!(extract(&[b"Bearer"]), Err(req(EmptyToken)));
         assert_eq!(extract(&[b"Bearer    "]), Err(req(EmptyToken)));
         assert_eq!(extract(&[b"Bearer a.b.c"]), ok("a.b.c"));

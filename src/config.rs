@@ -423,8 +423,13 @@ impl CognitoConfigBuilder {
     /// to choose the key set, and checked again after it), with one hash lookup; each pool has
     /// its own key set and refresher, so one pool's JWKS outage answers `503` for its tokens only.
     ///
+    /// Every pool's tokens pass the layer. A guard reads names only: an unbound
+    /// `Require::groups_any(["admins"])` admits the `admins` of **every** configured pool, another
+    /// tenant's included. Bind a tenant's guards to its pool with
+    /// [`Require::in_pool`](crate::Require::in_pool) (a token of another pool gets `403`):
+    ///
     /// ```
-    /// use tower_cognito::{AcceptTokenUse, CognitoConfig};
+    /// use tower_cognito::{AcceptTokenUse, CognitoConfig, Require};
     ///
     /// let config = CognitoConfig::builder("eu-west-1_AbCdEf123")
     ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
@@ -435,7 +440,10 @@ impl CognitoConfigBuilder {
     ///     .build()?;
     /// let pools: Vec<_> = config.pools().map(|p| p.user_pool_id().to_owned()).collect();
     /// assert_eq!(pools, ["eu-west-1_AbCdEf123", "us-east-1_XyZ987654"]);
-    /// # Ok::<(), tower_cognito::ConfigError>(())
+    /// // The EU tenant's admin routes: `auth.guard(eu_admins)` on them.
+    /// let eu_admins = Require::groups_any(["admins"])?.in_pool("eu-west-1_AbCdEf123")?;
+    /// # let _ = eu_admins;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn and_pool(mut self, user_pool_id: impl Into<String>) -> Self {
         let next = self.pool.next(user_pool_id.into());

@@ -234,6 +234,10 @@ pub enum ErrorKind {
         /// The check's fixed description.
         description: &'static str,
     },
+    /// The token is valid but of another user pool than a guard bound to a pool requires
+    /// ([`Require::pool`](crate::Require::pool), [`Require::in_pool`](crate::Require::in_pool);
+    /// `403 insufficient_scope`).
+    OtherPool,
 }
 
 /// How the `Authorization` header was malformed (answered with `400 invalid_request`).
@@ -246,7 +250,10 @@ pub enum RequestError {
     EmptyToken,
     /// More than one token after `Bearer`.
     MultipleTokens,
-    /// Bytes outside the RFC 6750 `b64token` grammar, control characters or non-ASCII.
+    /// Bytes outside the RFC 6750 `b64token` grammar, control characters or non-ASCII; or an
+    /// `Authorization` value that is neither `Bearer` credentials nor another scheme (an empty
+    /// value, `Bearer` glued to its token or followed by a tab: `Bearer<token>` is no scheme of
+    /// its own).
     InvalidCharacters,
     /// A bearer token in the `Authorization` header and in the token cookie at once (a layer
     /// with [`token_cookie`](crate::CognitoConfigBuilder::token_cookie)).
@@ -273,9 +280,10 @@ impl ErrorKind {
             Self::KeysUnavailable | Self::KeysStale | Self::RevocationsStale => {
                 Challenge::Unavailable
             }
-            Self::InsufficientScope | Self::MissingGroup | Self::Forbidden { .. } => {
-                Challenge::InsufficientScope
-            }
+            Self::InsufficientScope
+            | Self::MissingGroup
+            | Self::Forbidden { .. }
+            | Self::OtherPool => Challenge::InsufficientScope,
             _ => Challenge::InvalidToken,
         }
     }
@@ -322,6 +330,7 @@ impl ErrorKind {
             Self::Unauthorized { description } | Self::Forbidden { description } => description,
             Self::InsufficientScope => "insufficient scope",
             Self::MissingGroup => "not in a required group",
+            Self::OtherPool => "the token is of another user pool",
         }
     }
 }
@@ -426,6 +435,9 @@ pub enum GuardError {
     /// A group name is empty or has control characters.
     #[error("invalid group name {0:?}: it is empty or has control characters")]
     InvalidGroup(String),
+    /// A user pool id does not match `[\w-]+_[0-9a-zA-Z]+` (ASCII, at most 55 characters).
+    #[error("invalid user pool id {0:?}: expected REGION_ID, e.g. us-east-1_AbC123xyz")]
+    InvalidUserPoolId(String),
 }
 
 #[cfg(test)]
@@ -457,6 +469,7 @@ mod tests {
                 Some("insufficient_scope"),
             ),
             (ErrorKind::MissingGroup, 403, Some("insufficient_scope")),
+            (ErrorKind::OtherPool, 403, Some("insufficient_scope")),
             (
                 ErrorKind::Forbidden { description: "x" },
                 403,
@@ -510,6 +523,7 @@ mod tests {
             ErrorKind::RevocationsStale,
             ErrorKind::InsufficientScope,
             ErrorKind::MissingGroup,
+            ErrorKind::OtherPool,
         ];
         for kind in all {
             let d = kind.description();

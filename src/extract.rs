@@ -14,7 +14,10 @@ use crate::claims::CognitoClaims;
 ///
 /// With the `axum` feature (on by default) it is an extractor, and so is `Option<Claims<E>>`. A
 /// handler that asks for `Claims` on a route the layer does not cover answers `500`: that is a
-/// server misconfiguration, not a client error.
+/// server misconfiguration, not a client error. Behind an
+/// [`optional`](crate::CognitoAuthLayer::optional) layer, a request without credentials has no
+/// claims either, and asking for `Claims` answers it `401` with the bare
+/// `WWW-Authenticate: Bearer realm="api"` challenge (see `MissingClaims`).
 ///
 /// With hyper or tonic, read it from the extensions:
 ///
@@ -41,6 +44,25 @@ impl<E> Deref for Claims<E> {
     }
 }
 
+/// What an [`optional`](crate::CognitoAuthLayer::optional) layer puts in the extensions of a
+/// request it lets through without credentials: it tells "no claims because the request is
+/// anonymous" (a guard or an extractor answers `401`) from "no claims because no layer ran" (a
+/// server misconfiguration, `500`). Only the layer inserts it; a client cannot.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Anonymous;
+
+/// The claims of type `E` in `extensions`, or why there are none: `Err(true)` when an optional
+/// layer let the request through without credentials, `Err(false)` when no layer (of this claims
+/// type) ran.
+#[inline]
+pub(crate) fn claims_in<E: Send + Sync + 'static>(
+    extensions: &http::Extensions,
+) -> Result<&Claims<E>, bool> {
+    extensions
+        .get::<Claims<E>>()
+        .ok_or_else(|| extensions.get::<Anonymous>().is_some())
+}
+
 #[cfg(feature = "axum")]
 mod axum_impl {
     use std::convert::Infallible;
@@ -52,16 +74,43 @@ mod axum_impl {
 
     use super::Claims;
 
-    /// Rejection of the [`Claims`] extractor: no layer verified this request. Answers `500`.
+    /// Rejection of the [`Claims`] extractor: no claims in the request.
+    ///
+    /// Either no layer verified this request (or one of another claims type): a server
+    /// misconfiguration, logged at error level and answered `500`. Or an
+    /// [`optional`](crate::CognitoAuthLayer::optional) layer let it through without credentials
+    /// ([`is_anonymous`](Self::is_anonymous)): the client's to fix, answered `401` with the bare
+    /// challenge of [`Rfc6750`](crate::Rfc6750) in the default realm (`api`), the
+    /// [`ErrorKind::MissingCredentials`](crate::ErrorKind::MissingCredentials) error in the
+    /// response's extensions, and logged at debug level only (anonymous clients cannot fill the
+    /// error log).
     #[derive(Debug, Clone, Copy, Default)]
     #[non_exhaustive]
-    pub struct MissingClaims;
+    pub struct MissingClaims {
+        anonymous: bool,
+    }
+
+    impl MissingClaims {
+        /// The rejection of a request with no claims: `anonymous` when an optional layer let it
+        /// through without credentials.
+        pub(crate) fn new(anonymous: bool) -> Self {
+            Self { anonymous }
+        }
+
+        /// Whether an optional layer let the request through without credentials (`401`), rather
+        /// than no layer running at all (`500`).
+        pub fn is_anonymous(&self) -> bool {
+            self.anonymous
+        }
+    }
 
     impl std::fmt::Display for MissingClaims {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(
-                "no verified claims in the request: is CognitoAuthLayer installed on this route?",
-            )
+            f.write_str(if self.anonymous {
+                "no credentials: the optional authentication layer let an anonymous request through"
+            } else {
+                "no verified claims in the request: is CognitoAuthLayer installed on this route?"
+            })
         }
     }
 
@@ -69,8 +118,13 @@ mod axum_impl {
 
     impl IntoResponse for MissingClaims {
         fn into_response(self) -> Response {
-            crate::log::error!("{self}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "server misconfiguration").into_response()
+            if self.anonymous {
+                crate::log::debug!(status = 401, "anonymous request refused by an extractor");
+                crate::Error::new(crate::ErrorKind::MissingCredentials).into_response()
+            } else {
+                crate::log::error!("{self}");
+                (StatusCode::INTERNAL_SERVER_ERROR, "server misconfiguration").into_response()
+            }
         }
     }
 
@@ -94,7 +148,9 @@ mod axum_impl {
         type Rejection = MissingClaims;
 
         async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-            parts.extensions.get::<Self>().cloned().ok_or(MissingClaims)
+            super::claims_in::<E>(&parts.extensions)
+                .cloned()
+                .map_err(MissingClaims::new)
         }
     }
 

@@ -5,9 +5,11 @@
 //!
 //! A guard runs after [`CognitoAuthLayer`]: a valid token that lacks what it requires is answered
 //! `403` with `WWW-Authenticate: Bearer realm="...", error="insufficient_scope", ...` (and
-//! `scope="<the required scopes>"` when scopes were missing), never `401`; gRPC requests get
-//! `grpc-status` 7 (PERMISSION_DENIED). A guard where no authentication layer ran is a server
-//! misconfiguration: `500` (see [`Guard`]).
+//! `scope="<the required scopes>"` when scopes were missing), never `401`; gRPC calls get
+//! `grpc-status` 7 (PERMISSION_DENIED). A request that an [`optional`](CognitoAuthLayer::optional)
+//! layer let through without credentials is answered `401` with the bare challenge (gRPC: 16,
+//! UNAUTHENTICATED). A guard where no authentication layer ran is a server misconfiguration:
+//! `500` (see [`Guard`]).
 //!
 //! ```
 //! # #[cfg(all(feature = "test-util", feature = "axum"))]
@@ -52,13 +54,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::header::CONTENT_TYPE;
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use tower_layer::{Layer, Stack};
 use tower_service::Service;
 
 use crate::claims::{CognitoClaims, TokenUse};
-use crate::error::{ConfigError, Error, GuardError};
-use crate::extract::Claims;
+use crate::config::split_pool_id;
+use crate::error::{ConfigError, Error, ErrorKind, GuardError};
+use crate::extract::claims_in;
 use crate::future::ResponseFuture;
 use crate::layer::CognitoAuthLayer;
 use crate::rejection::{Reject, Rfc6750, grpc_content_type, is_scope_char};
@@ -68,6 +71,8 @@ use crate::rejection::{Reject, Rfc6750, grpc_content_type, is_scope_char};
 enum Target {
     Scopes,
     Groups,
+    /// The user pool of the token (its verified `iss`).
+    Pool,
 }
 
 /// Whether one name of a clause is enough, or every one is needed.
@@ -98,11 +103,14 @@ impl Clause {
                 let valid = match target {
                     Target::Scopes => is_scope_token(name),
                     Target::Groups => is_group_name(name),
+                    // The crate's one rule for a user pool id.
+                    Target::Pool => split_pool_id(name).is_some(),
                 };
                 match (valid, target) {
                     (true, _) => Ok(Box::from(name)),
                     (false, Target::Scopes) => Err(GuardError::InvalidScope(name.to_owned())),
                     (false, Target::Groups) => Err(GuardError::InvalidGroup(name.to_owned())),
+                    (false, Target::Pool) => Err(GuardError::InvalidUserPoolId(name.to_owned())),
                 }
             })
             .collect::<Result<Box<[Box<str>]>, _>>()?;
@@ -120,9 +128,16 @@ impl Clause {
         // OAuth scopes are granted to access tokens only: an ID token's `scope`, should a
         // trigger add one, grants nothing.
         let access = claims.token_use == TokenUse::Access;
+        // The pool of the verified `iss` (the layer compared it exactly with a configured pool's
+        // issuer): a slice of it, nothing allocated.
+        let pool = match self.target {
+            Target::Pool => claims.user_pool_id(),
+            Target::Scopes | Target::Groups => None,
+        };
         let has = |name: &str| match self.target {
             Target::Scopes => access && claims.has_scope(name),
             Target::Groups => claims.in_group(name),
+            Target::Pool => pool == Some(name),
         };
         match self.mode {
             Match::Any => self.names.iter().any(|name| has(name)),
@@ -142,7 +157,8 @@ fn is_group_name(name: &str) -> bool {
 }
 
 /// What a request must carry: OAuth scopes (the `scope` claim of access tokens) and Cognito groups
-/// (`cognito:groups`), any-of or all-of; [`and`](Self::and) combines requirements.
+/// (`cognito:groups`), any-of or all-of, and with several user pools the token's pool
+/// ([`in_pool`](Self::in_pool)); [`and`](Self::and) combines requirements.
 ///
 /// Scopes are matched token by token on the space-delimited `scope` claim, exactly and
 /// case-sensitively ([`CognitoClaims::has_scope`]): `orders/read` is not granted by
@@ -250,6 +266,51 @@ impl Require {
         Self::one(Target::Groups, Match::All, groups)
     }
 
+    /// Tokens of the user pool `user_pool_id` only (any of its users): the pool of the token's
+    /// verified `iss` ([`CognitoClaims::user_pool_id`]). A token of another pool the layer accepts
+    /// is refused with `403 insufficient_scope` ([`ErrorKind::OtherPool`]): it authenticates its
+    /// user, who may not use this resource, as for a missing group (a new token of the same pool
+    /// would not help, so not `401`). See [`in_pool`](Self::in_pool).
+    ///
+    /// # Errors
+    /// [`GuardError::InvalidUserPoolId`] for an id that is not `REGION_ID` (the rule of
+    /// [`CognitoConfig::builder`](crate::CognitoConfig::builder)).
+    pub fn pool(user_pool_id: &str) -> Result<Self, GuardError> {
+        Self::one(Target::Pool, Match::Any, [user_pool_id])
+    }
+
+    /// This requirement, for tokens of the user pool `user_pool_id` only: the pool is checked
+    /// first, then `self` ([`Require::pool`]`(user_pool_id)?.and(self)`).
+    ///
+    /// With a layer of several pools ([`and_pool`](crate::CognitoConfigBuilder::and_pool)), bind
+    /// group guards to their pool: the group names of every pool are alike to a guard, so an
+    /// unbound `groups_any(["admins"])` admits the `admins` of every configured pool, another
+    /// tenant's included.
+    ///
+    /// ```
+    /// use tower_cognito::{CognitoClaims, ErrorKind, Require};
+    ///
+    /// let admins_of_a = Require::groups_any(["admins"])?.in_pool("eu-west-1_TenantA1")?;
+    /// let admin_of = |pool: &str| -> CognitoClaims {
+    ///     serde_json::from_value(serde_json::json!({
+    ///         "sub": "s", "token_use": "access", "exp": 1, "cognito:groups": ["admins"],
+    ///         "iss": format!("https://cognito-idp.eu-west-1.amazonaws.com/{pool}"),
+    ///     })).unwrap()
+    /// };
+    /// assert!(admins_of_a.check(&admin_of("eu-west-1_TenantA1")).is_ok());
+    /// let refused = admins_of_a.check(&admin_of("eu-west-1_TenantB2")).unwrap_err();
+    /// assert_eq!((refused.kind(), refused.status().as_u16()), (ErrorKind::OtherPool, 403));
+    /// // Unbound: the admins of every pool.
+    /// assert!(Require::groups_any(["admins"])?.check(&admin_of("eu-west-1_TenantB2")).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`pool`](Self::pool).
+    pub fn in_pool(self, user_pool_id: &str) -> Result<Self, GuardError> {
+        Ok(Self::pool(user_pool_id)?.and(self))
+    }
+
     /// Both requirements: `self`, then `other` (checked in that order; the first that fails
     /// decides the answer).
     pub fn and(self, other: Require) -> Self {
@@ -262,7 +323,8 @@ impl Require {
     /// # Errors
     /// [`Error::insufficient_scope`] with every scope this requirement names
     /// ([`Error::required_scope`]) when a scope is missing; [`Error::missing_group`] when a group
-    /// is. Both answer `403 insufficient_scope`. No allocation either way.
+    /// is; [`ErrorKind::OtherPool`] for a token of another user pool.
+    /// All answer `403 insufficient_scope`. No allocation either way.
     pub fn check<E>(&self, claims: &CognitoClaims<E>) -> Result<(), Error> {
         match self.clauses.iter().find(|clause| !clause.holds(claims)) {
             None => Ok(()),
@@ -274,6 +336,10 @@ impl Require {
                 target: Target::Groups,
                 ..
             }) => Err(Error::missing_group()),
+            Some(Clause {
+                target: Target::Pool,
+                ..
+            }) => Err(Error::new(ErrorKind::OtherPool)),
         }
     }
 
@@ -331,7 +397,7 @@ pub struct GuardLayer<E = (), R = Rfc6750> {
 
 impl GuardLayer {
     /// A guard for `require`, answering with [`Rfc6750`] in the default realm (`api`), reading
-    /// [`Claims`] (`E = ()`; [`for_claims`](Self::for_claims) for a layer with
+    /// [`Claims`](crate::Claims) (`E = ()`; [`for_claims`](Self::for_claims) for a layer with
     /// [`extra_claims`](CognitoAuthLayer::extra_claims)).
     pub fn new(require: Require) -> Self {
         Self {
@@ -412,19 +478,25 @@ impl<S, E, R: Clone> Layer<S> for GuardLayer<E, R> {
     }
 }
 
-/// Checks a [`Require`] on the request's [`Claims<E>`], then calls the inner service or answers
-/// `403` itself. Built by [`GuardLayer`].
+/// Checks a [`Require`] on the request's [`Claims<E>`](crate::Claims), then calls the inner
+/// service or answers `403` itself. Built by [`GuardLayer`].
 ///
 /// The check is synchronous, inside `call`: no boxing, no clone of the inner service,
 /// `poll_ready` passed through, the inner error type unchanged; nothing is allocated when the
 /// request passes. A refused request is answered by `R` with the [`Error`] in the response's
 /// extensions, as the authentication layer's rejections are.
 ///
-/// No [`Claims<E>`] in the request means no authentication layer ran in front of the guard (or
-/// one with another claims type): a server misconfiguration, logged at error level and answered
-/// `500` with an empty body (gRPC requests: `grpc-status` 13, INTERNAL, `grpc-message: server
-/// misconfiguration`), as the [`Claims`] extractor answers. That answer is not `R`'s: it
-/// concerns no credential, and carries no [`Error`].
+/// A request that an [`optional`](CognitoAuthLayer::optional) layer let through without
+/// credentials has no claims: the guard answers it as the layer answers a request without
+/// credentials, `401` with `R`'s bare challenge (`WWW-Authenticate: Bearer realm="..."`, no
+/// `error`; gRPC calls: `grpc-status` 16, UNAUTHENTICATED) and
+/// [`ErrorKind::MissingCredentials`] in the response's extensions, logged at debug level only.
+///
+/// No [`Claims<E>`](crate::Claims) in the request otherwise means no authentication layer ran in
+/// front of the guard (or one with another claims type): a server misconfiguration, logged at
+/// error level and answered `500` with an empty body (gRPC calls: `grpc-status` 13, INTERNAL,
+/// `grpc-message: server misconfiguration`), as the [`Claims`](crate::Claims) extractor answers.
+/// That answer is not `R`'s: it concerns no credential, and carries no [`Error`].
 pub struct Guard<S, E = (), R = Rfc6750> {
     inner: S,
     require: Arc<Require>,
@@ -486,9 +558,14 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let verdict = match req.extensions().get::<Claims<E>>() {
-            Some(claims) => self.require.check(claims),
-            None => return ResponseFuture::rejected(misconfigured(req.headers())),
+        let verdict = match claims_in::<E>(req.extensions()) {
+            Ok(claims) => self.require.check(claims),
+            // An optional layer let a request without credentials through: the client's to fix
+            // (401 and the bare challenge), never the server error of a missing layer.
+            Err(true) => Err(Error::new(ErrorKind::MissingCredentials)),
+            Err(false) => {
+                return ResponseFuture::rejected(misconfigured(req.method(), req.headers()));
+            }
         };
         match verdict {
             Ok(()) => ResponseFuture::inner(self.inner.call(req)),
@@ -504,14 +581,14 @@ where
 }
 
 /// The answer of a guard with no authentication layer in front: `500`, or gRPC's INTERNAL.
-fn misconfigured<B: Default>(request: &HeaderMap) -> Response<B> {
+fn misconfigured<B: Default>(method: &Method, headers: &HeaderMap) -> Response<B> {
     const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
     const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
     crate::log::error!(
         "no verified claims in the request: is CognitoAuthLayer installed in front of this guard?"
     );
     let mut response = Response::new(B::default());
-    if let Some(content_type) = grpc_content_type(request) {
+    if let Some(content_type) = grpc_content_type(method, headers) {
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, content_type);
         headers.insert(GRPC_STATUS, HeaderValue::from_static("13"));
@@ -525,11 +602,13 @@ fn misconfigured<B: Default>(request: &HeaderMap) -> Response<B> {
     response
 }
 
-impl<E, R> CognitoAuthLayer<E, R> {
-    /// A guard for `require` behind this layer: it reads this layer's [`Claims<E>`] and answers
-    /// with this layer's rejection ([`Rfc6750`] in this layer's realm unless
-    /// [`reject_with`](CognitoAuthLayer::reject_with) chose another). Stack it where the
-    /// requirement applies, inside the layer: on one axum route
+impl<E, R, C> CognitoAuthLayer<E, R, C> {
+    /// A guard for `require` behind this layer: it reads this layer's
+    /// [`Claims<E>`](crate::Claims) and answers with this layer's rejection ([`Rfc6750`] in this
+    /// layer's realm unless [`reject_with`](CognitoAuthLayer::reject_with) chose another), its
+    /// `403`s and, behind an [`optional`](CognitoAuthLayer::optional) layer, the `401` of a
+    /// request without credentials. Stack it where the requirement applies, inside the layer: on
+    /// one axum route
     /// (`get(handler).route_layer(auth.guard(..))`), on one tonic service
     /// (`auth.named_layer(guard.named_layer(service))`). See [`GuardLayer`].
     pub fn guard(&self, require: Require) -> GuardLayer<E, R>
@@ -635,8 +714,10 @@ mod axum_impl {
     /// ([`Requirement`]). Derefs to [`CognitoClaims<E>`].
     ///
     /// A refusal is answered as [`Error`] answers in axum: [`Rfc6750`](crate::Rfc6750) in the
-    /// default realm (`api`), the error in the response's extensions; no claims at all (no
-    /// authentication layer ran) is `500`, as for [`Claims`]. For another realm or rejection, use
+    /// default realm (`api`), the error in the response's extensions. No claims at all is
+    /// answered as for [`Claims`] ([`MissingClaims`]): `401` with the bare challenge when an
+    /// [`optional`](crate::CognitoAuthLayer::optional) layer let a request without credentials
+    /// through, `500` when no authentication layer ran. For another realm or rejection, use
     /// [`GuardLayer`](crate::GuardLayer) on the route instead.
     ///
     /// ```
@@ -714,7 +795,8 @@ mod axum_impl {
     #[derive(Debug, Clone)]
     #[non_exhaustive]
     pub enum AuthorizedRejection {
-        /// No authentication layer ran: `500`.
+        /// No claims: no authentication layer ran (`500`), or an optional one let a request
+        /// without credentials through (`401`, [`MissingClaims::is_anonymous`]).
         MissingClaims(MissingClaims),
         /// The claims did not meet the requirement: the error's answer (`403` usually).
         Refused(Error),
@@ -741,10 +823,10 @@ mod axum_impl {
         type Rejection = AuthorizedRejection;
 
         async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-            let claims = parts
-                .extensions
-                .get::<Claims<E>>()
-                .ok_or(AuthorizedRejection::MissingClaims(MissingClaims))?;
+            let claims =
+                crate::extract::claims_in::<E>(&parts.extensions).map_err(|anonymous| {
+                    AuthorizedRejection::MissingClaims(MissingClaims::new(anonymous))
+                })?;
             Q::check(claims).map_err(AuthorizedRejection::Refused)?;
             Ok(Self {
                 claims: claims.clone(),

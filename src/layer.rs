@@ -1,6 +1,7 @@
 //! [`CognitoAuthLayer`]: the tower layer, its key set and its refresher.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -32,7 +33,11 @@ use crate::verifier::Verifier;
 ///
 /// `E` is the application's own claims type, filled from the same parse of the verified payload
 /// into [`CognitoClaims<E>`](crate::CognitoClaims) (see [`extra_claims`](Self::extra_claims));
-/// `()` by default.
+/// `()` by default. `R` answers rejected requests ([`reject_with`](Self::reject_with)). `C`
+/// records whether checks of yours were added: [`Unchecked`] from the constructors, [`Checked`]
+/// after [`check`](Self::check). A check reads the claims type it was written for, so only an
+/// `Unchecked` layer can still change it: `layer.check(f).extra_claims::<T>()` does not compile,
+/// and no check can vanish.
 ///
 /// ```
 /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig};
@@ -51,23 +56,37 @@ use crate::verifier::Verifier;
 /// # let _ = app; Ok(()) }
 /// ```
 #[must_use = "a layer does nothing until it wraps a service"]
-pub struct CognitoAuthLayer<E = (), R = Rfc6750> {
+pub struct CognitoAuthLayer<E = (), R = Rfc6750, C = Unchecked> {
     pub(crate) auth: Arc<Authenticator<E>>,
     policy: Policy<E>,
     reject: R,
+    checks: PhantomData<fn() -> C>,
 }
 
-impl<E, R: Clone> Clone for CognitoAuthLayer<E, R> {
+/// The [`CognitoAuthLayer`] state of a layer without checks of yours (what the constructors
+/// return): its claims type may still change ([`extra_claims`](CognitoAuthLayer::extra_claims)).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Unchecked;
+
+/// The [`CognitoAuthLayer`] state of a layer with at least one [`check`](CognitoAuthLayer::check):
+/// its claims type is the one the checks read, for good.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Checked;
+
+impl<E, R: Clone, C> Clone for CognitoAuthLayer<E, R, C> {
     fn clone(&self) -> Self {
         Self {
             auth: Arc::clone(&self.auth),
             policy: self.policy.clone(),
             reject: self.reject.clone(),
+            checks: PhantomData,
         }
     }
 }
 
-impl<E, R> fmt::Debug for CognitoAuthLayer<E, R> {
+impl<E, R, C> fmt::Debug for CognitoAuthLayer<E, R, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CognitoAuthLayer")
             .field("auth", &self.auth)
@@ -254,11 +273,12 @@ impl CognitoAuthLayer {
             auth: Arc::new(auth),
             policy: Policy::default(),
             reject: Rfc6750::checked(&config.layer.realm),
+            checks: PhantomData,
         })
     }
 }
 
-impl<E, R> CognitoAuthLayer<E, R> {
+impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     /// Fills the application's own claims type `F` from the same parse of each verified payload:
     /// handlers then read [`Claims<F>`](crate::Claims), which derefs to
     /// [`CognitoClaims<F>`](crate::CognitoClaims) (the Cognito claims, typed, plus
@@ -270,9 +290,45 @@ impl<E, R> CognitoAuthLayer<E, R> {
     /// (`401`, [`ErrorKind::CustomClaims`](crate::ErrorKind::CustomClaims)). The layer gets a
     /// verified-token cache of its own for `F`; the key set and its refresher are shared.
     ///
-    /// Call it before [`check`](Self::check): a check reads the claims type it was written for,
-    /// so the checks added before `extra_claims` are dropped (and an error is logged);
-    /// [`optional`](Self::optional) is kept.
+    /// Choose the claims type before any [`check`](Self::check): a check reads the claims type
+    /// it was written for, so `extra_claims` is only there on an [`Unchecked`] layer, and a
+    /// check added before it cannot be dropped by it (this does not compile):
+    ///
+    /// ```compile_fail,E0599
+    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, KeySet};
+    ///
+    /// # fn layer(keys: KeySet) -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = CognitoConfig::builder("us-east-1_AbC123xyz")
+    ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
+    ///     .token_use(AcceptTokenUse::Access)
+    ///     .build()?;
+    /// let layer = CognitoAuthLayer::with_key_set(config, keys)?
+    ///     .check(|_claims| Ok(()))
+    ///     .extra_claims::<serde_json::Value>(); // no `extra_claims` on a `Checked` layer
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// while the other order does, and the check reads `CognitoClaims<F>`:
+    ///
+    /// ```
+    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, Error, KeySet};
+    ///
+    /// # fn layer(keys: KeySet) -> Result<(), Box<dyn std::error::Error>> {
+    /// # let config = CognitoConfig::builder("us-east-1_AbC123xyz")
+    /// #     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
+    /// #     .token_use(AcceptTokenUse::Access)
+    /// #     .build()?;
+    /// let layer = CognitoAuthLayer::with_key_set(config, keys)?
+    ///     .extra_claims::<serde_json::Value>()
+    ///     .check(|claims| match claims.extra.get("custom:tenant") {
+    ///         Some(tenant) if tenant == "acme" => Ok(()),
+    ///         _ => Err(Error::forbidden("wrong tenant")),
+    ///     });
+    /// # let _ = layer; Ok(()) }
+    /// ```
+    ///
+    /// [`optional`](CognitoAuthLayer::optional) and [`reject_with`](CognitoAuthLayer::reject_with)
+    /// are kept.
     ///
     /// ```
     /// # #[cfg(all(feature = "test-util", feature = "axum"))]
@@ -302,16 +358,12 @@ impl<E, R> CognitoAuthLayer<E, R> {
     /// # #[cfg(not(all(feature = "test-util", feature = "axum")))]
     /// # fn main() {}
     /// ```
-    pub fn extra_claims<F>(self) -> CognitoAuthLayer<F, R>
+    pub fn extra_claims<F>(self) -> CognitoAuthLayer<F, R, Unchecked>
     where
         F: DeserializeOwned + Send + Sync + 'static,
     {
-        if self.policy.check.is_some() {
-            // A check reads `CognitoClaims<E>`: it cannot run on `CognitoClaims<F>`.
-            crate::log::error!(
-                "extra_claims() drops the checks added before it: add them after extra_claims()"
-            );
-        }
+        // An `Unchecked` layer has no check to carry over (only `check` adds one, and it makes
+        // the layer `Checked`).
         CognitoAuthLayer {
             auth: Arc::new(self.auth.for_claims::<F>()),
             policy: Policy {
@@ -319,9 +371,12 @@ impl<E, R> CognitoAuthLayer<E, R> {
                 optional: self.policy.optional,
             },
             reject: self.reject,
+            checks: PhantomData,
         }
     }
+}
 
+impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// Adds the application's own check on the verified claims (tenant match, `auth_time`
     /// freshness, a custom attribute): it runs after the signature and every Cognito rule
     /// passed, on verified-token cache hits too, and answers `Ok(())` to let the request through,
@@ -330,8 +385,9 @@ impl<E, R> CognitoAuthLayer<E, R> {
     /// description. A second call adds a second check (both must pass, in order).
     ///
     /// The check belongs to this layer value: clones made before it, which share the keys and
-    /// the cache, do not run it (one check per route is one `clone().check(..)`). Call
-    /// [`extra_claims`](Self::extra_claims) first: it starts a new claims type without checks.
+    /// the cache, do not run it (one check per route is one `clone().check(..)`). The layer is
+    /// [`Checked`] from then on, so its claims type is fixed: call
+    /// [`extra_claims`](Self::extra_claims) first (after a check it does not compile).
     ///
     /// ```
     /// # #[cfg(feature = "test-util")]
@@ -363,7 +419,7 @@ impl<E, R> CognitoAuthLayer<E, R> {
     /// # #[cfg(not(feature = "test-util"))]
     /// # fn main() {}
     /// ```
-    pub fn check<F>(mut self, check: F) -> Self
+    pub fn check<F>(mut self, check: F) -> CognitoAuthLayer<E, R, Checked>
     where
         F: Fn(&crate::CognitoClaims<E>) -> Result<(), crate::Error> + Send + Sync + 'static,
         E: 'static,
@@ -375,13 +431,25 @@ impl<E, R> CognitoAuthLayer<E, R> {
                 check(claims)
             }),
         });
-        self
+        CognitoAuthLayer {
+            auth: self.auth,
+            policy: self.policy,
+            reject: self.reject,
+            checks: PhantomData,
+        }
     }
 
-    /// Optional authentication: a request without credentials (no `Authorization: Bearer`
-    /// header and no token cookie) passes through without claims (handlers take
-    /// `Option<Claims>`), while a request with a bad token still gets `401` and a malformed one
-    /// `400`. Like [`check`](Self::check), it belongs to this layer value.
+    /// Optional authentication: a request without credentials (no `Authorization` header, or
+    /// one of another scheme such as `Basic`, and no token cookie) passes through without claims
+    /// (handlers take `Option<Claims>`), while a request with a bad token still gets `401` and a
+    /// malformed one `400` (`Bearer` glued to its token, `Bearer<token>`, included: it is no
+    /// other scheme). Like [`check`](Self::check), it belongs to this layer value.
+    ///
+    /// Such a request is marked anonymous: a guard behind the layer ([`guard`](Self::guard),
+    /// [`GuardLayer`](crate::GuardLayer)) and the axum extractors [`Claims`] and `Authorized`
+    /// answer it `401` with the bare challenge
+    /// (`WWW-Authenticate: Bearer realm="..."`; gRPC: `grpc-status` 16), at debug level, never
+    /// the `500` (and error log) of a route without a layer.
     pub fn optional(mut self) -> Self {
         self.policy.optional = true;
         self
@@ -390,11 +458,12 @@ impl<E, R> CognitoAuthLayer<E, R> {
     /// Answers rejected requests with `reject` instead of the RFC 6750 default ([`Rfc6750`]): a
     /// [`Reject`](crate::Reject) implementation or a closure `Fn(&Error, &http::request::Parts) -> Response<B>`.
     /// The [`Error`](crate::Error) is put into the response's extensions whatever it answers.
-    pub fn reject_with<R2>(self, reject: R2) -> CognitoAuthLayer<E, R2> {
+    pub fn reject_with<R2>(self, reject: R2) -> CognitoAuthLayer<E, R2, C> {
         CognitoAuthLayer {
             auth: self.auth,
             policy: self.policy,
             reject,
+            checks: PhantomData,
         }
     }
 
@@ -488,7 +557,7 @@ impl<E, R> CognitoAuthLayer<E, R> {
     }
 }
 
-impl<S, E, R: Clone> Layer<S> for CognitoAuthLayer<E, R> {
+impl<S, E, R: Clone, C> Layer<S> for CognitoAuthLayer<E, R, C> {
     type Service = CognitoAuth<S, E, R>;
 
     fn layer(&self, inner: S) -> Self::Service {

@@ -108,7 +108,7 @@ pub use guard::{Authorized, AuthorizedRejection, Requirement};
 pub use guard::{Guard, GuardLayer, Require};
 pub use keys::{JwksError, KeySet};
 pub use keystore::RefreshStats;
-pub use layer::CognitoAuthLayer;
+pub use layer::{Checked, CognitoAuthLayer, Unchecked};
 pub use metrics::{DenyListMetrics, Metrics, PoolMetrics};
 pub use ready::ReadinessService;
 pub use rejection::{ProblemJson, Reject, Rfc6750, is_grpc_request};

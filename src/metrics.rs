@@ -68,8 +68,9 @@ const KIND_NAMES: [&str; KINDS] = [
     "insufficient_scope",
     "forbidden",
     "missing_group",
+    "other_pool",
 ];
-const KINDS: usize = 29;
+const KINDS: usize = 30;
 
 /// The slot of a kind in [`KIND_NAMES`]. Exhaustive on purpose: a new kind must get a name.
 const fn kind_index(kind: &ErrorKind) -> usize {
@@ -103,6 +104,7 @@ const fn kind_index(kind: &ErrorKind) -> usize {
         ErrorKind::InsufficientScope => 26,
         ErrorKind::Forbidden { .. } => 27,
         ErrorKind::MissingGroup => 28,
+        ErrorKind::OtherPool => 29,
     }
 }
 
@@ -283,7 +285,7 @@ impl Metrics {
     }
 }
 
-impl<E, R> CognitoAuthLayer<E, R> {
+impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// A snapshot of the layer's counters and gauges: verifications by outcome, cache hits and
     /// misses, per pool the JWKS fetches by outcome, the key-set age and the unknown-`kid`
     /// refetches, and the deny-list's size and sync lag. Cheap (atomic loads and one clock read);

@@ -61,7 +61,7 @@ impl<E> fmt::Debug for ReadinessService<E> {
     }
 }
 
-impl<E, R> CognitoAuthLayer<E, R> {
+impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// A [`ReadinessService`] for a health route (`GET /ready`): `200` when
     /// [`readiness`](Self::readiness) says ready, else `503`.
     pub fn readiness_service(&self) -> ReadinessService<E> {

@@ -1,13 +1,13 @@
 //! How a rejected request is answered: the [`Reject`] trait, chosen as a type parameter of the
 //! layer (nothing boxed per request), implemented by closures too, and the ready-made answers:
 //! [`Rfc6750`], the default, and [`ProblemJson`], an RFC 9457 body for JSON APIs. Both answer gRPC
-//! requests ([`is_grpc_request`]) in the gRPC form: HTTP `200` with `grpc-status` and
-//! `grpc-message`, since gRPC clients read the status there.
+//! calls ([`is_grpc_request`]: a `POST` with a gRPC `content-type`) in the gRPC form: HTTP `200`
+//! with `grpc-status` and `grpc-message`, since gRPC clients read the status there.
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::request::Parts;
-use http::{HeaderMap, HeaderName, HeaderValue, Response};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Response};
 use serde::Serialize;
 
 use crate::config::is_qdtext;
@@ -76,19 +76,39 @@ where
     }
 }
 
-/// Whether a request is a gRPC call: its `content-type` is `application/grpc` (any case), alone
-/// or followed by `+format` or `;parameters`, or the gRPC-web forms `application/grpc-web` and
-/// `application/grpc-web-text` (answered with their own `content-type`). The
-/// ready-made rejections answer those in the gRPC form.
-pub fn is_grpc_request(headers: &HeaderMap) -> bool {
-    grpc_content_type(headers).is_some()
+/// Whether a request is a gRPC call: a `POST` (every gRPC call is one, gRPC-web included) whose
+/// `content-type` is `application/grpc` (any case), alone or followed by `+format` or
+/// `;parameters`, or the gRPC-web forms `application/grpc-web` and `application/grpc-web-text`
+/// (answered with their own `content-type`). The ready-made rejections answer those in the gRPC
+/// form, and any other request (a `GET` with a gRPC `content-type` included) in the HTTP form.
+///
+/// ```
+/// use http::{Method, Request, header};
+/// use tower_cognito::is_grpc_request;
+///
+/// let (call, ()) = Request::post("/pkg.Service/Method")
+///     .header(header::CONTENT_TYPE, "application/grpc+proto")
+///     .body(())?
+///     .into_parts();
+/// assert!(is_grpc_request(&call.method, &call.headers));
+/// assert!(!is_grpc_request(&Method::GET, &call.headers));
+/// # Ok::<(), http::Error>(())
+/// ```
+pub fn is_grpc_request(method: &Method, headers: &HeaderMap) -> bool {
+    grpc_content_type(method, headers).is_some()
 }
 
-/// The `content-type` of the gRPC answer to a request, `None` when it is no gRPC call:
-/// `application/grpc`, or for gRPC-web (a browser's, through a proxy or `tonic-web`)
-/// `application/grpc-web` and `application/grpc-web-text`. The request's type must be exactly
-/// one of those, or one followed by `+` (a message format) or `;` (parameters), in any case.
-pub(crate) fn grpc_content_type(headers: &HeaderMap) -> Option<HeaderValue> {
+/// The `content-type` of the gRPC answer to a request, `None` when it is no gRPC call: not a
+/// `POST`, or another type than `application/grpc`, or for gRPC-web (a browser's, through a proxy
+/// or `tonic-web`) `application/grpc-web` and `application/grpc-web-text`. The request's type must
+/// be exactly one of those, or one followed by `+` (a message format) or `;` (parameters), in any
+/// case.
+pub(crate) fn grpc_content_type(method: &Method, headers: &HeaderMap) -> Option<HeaderValue> {
+    // gRPC calls are always POST: a GET that claims a gRPC type gets the HTTP form, whose status
+    // any HTTP client reads (the gRPC form is a 200 with an empty body).
+    if method != Method::POST {
+        return None;
+    }
     let value = headers.get(CONTENT_TYPE)?.as_bytes();
     let subtype = |prefix: &[u8]| {
         let start = value.get(..prefix.len())?;
@@ -124,7 +144,8 @@ pub(crate) fn is_scope_list(scope: &str) -> bool {
 /// body type works), and the `WWW-Authenticate: Bearer` challenge with the realm, the `error` code
 /// and a fixed `error_description` (never anything from the request); `Retry-After` on `503`.
 ///
-/// gRPC requests ([`is_grpc_request`]) get the gRPC form instead ([`grpc_response`](Self::grpc_response)):
+/// gRPC calls ([`is_grpc_request`]: a `POST` with a gRPC `content-type`) get the gRPC form instead
+/// ([`grpc_response`](Self::grpc_response)):
 /// HTTP `200`, `grpc-status` `16` (UNAUTHENTICATED, for `400` and `401`), `7`
 /// (PERMISSION_DENIED, `403`) or `14` (UNAVAILABLE, `503`), a fixed `grpc-message`, and the same
 /// `WWW-Authenticate` (or `Retry-After`) in the metadata.
@@ -144,7 +165,7 @@ pub(crate) fn is_scope_list(scope: &str) -> bool {
 ///     r#"Bearer realm="api", error="invalid_token", error_description="invalid signature""#
 /// );
 ///
-/// let (grpc, ()) = Request::builder()
+/// let (grpc, ()) = Request::post("/pkg.Service/Method")
 ///     .header(header::CONTENT_TYPE, "application/grpc")
 ///     .body(())?
 ///     .into_parts();
@@ -217,10 +238,11 @@ impl Rfc6750 {
     }
 
     /// What the layer answers with this rejection: [`grpc_response`](Self::grpc_response) for a
-    /// gRPC request ([`is_grpc_request`]), [`response`](Self::response) otherwise. For closures
-    /// that answer some requests themselves and leave the rest to the default.
+    /// gRPC call ([`is_grpc_request`]: a `POST` with a gRPC `content-type`),
+    /// [`response`](Self::response) otherwise. For closures that answer some requests themselves
+    /// and leave the rest to the default.
     pub fn response_for<B: Default>(&self, error: &Error, request: &Parts) -> Response<B> {
-        match grpc_content_type(&request.headers) {
+        match grpc_content_type(&request.method, &request.headers) {
             Some(content_type) => self.grpc_response_as(error, content_type),
             None => self.response(error),
         }
@@ -320,7 +342,7 @@ fn grpc_message(error: &Error) -> HeaderValue {
 
 /// A ready-made answer for JSON APIs: an RFC 9457 problem document
 /// (`content-type: application/problem+json`) with the status, `WWW-Authenticate` and
-/// `Retry-After` of [`Rfc6750`]; gRPC requests get [`Rfc6750`]'s gRPC form.
+/// `Retry-After` of [`Rfc6750`]; gRPC calls ([`is_grpc_request`]) get [`Rfc6750`]'s gRPC form.
 ///
 /// Every member is fixed per error kind, never taken from the request: `type` is `about:blank`,
 /// `title` the status's reason phrase, `status` the status code, `detail` the error's
@@ -410,7 +432,7 @@ impl From<Rfc6750> for ProblemJson {
 
 impl<B: Default + From<Bytes>> Reject<B> for ProblemJson {
     fn reject(&self, error: &Error, request: &Parts) -> Response<B> {
-        if let Some(content_type) = grpc_content_type(&request.headers) {
+        if let Some(content_type) = grpc_content_type(&request.method, &request.headers) {
             self.rfc6750.grpc_response_as(error, content_type)
         } else {
             self.response(error)
@@ -513,8 +535,13 @@ mod tests {
         );
     }
 
+    /// A `POST` (as every gRPC call is) with this `content-type`.
     fn parts(content_type: Option<&str>) -> Parts {
-        let mut request = http::Request::builder();
+        parts_with(Method::POST, content_type)
+    }
+
+    fn parts_with(method: Method, content_type: Option<&str>) -> Parts {
+        let mut request = http::Request::builder().method(method);
         if let Some(value) = content_type {
             request = request.header(CONTENT_TYPE, value);
         }
@@ -536,12 +563,46 @@ mod tests {
             (Some("text/plain; application/grpc"), false),
             (None, false),
         ] {
+            let parts = parts(content_type);
             assert_eq!(
-                is_grpc_request(&parts(content_type).headers),
+                is_grpc_request(&parts.method, &parts.headers),
                 grpc,
                 "{content_type:?}"
             );
         }
+    }
+
+    #[test]
+    fn only_a_post_is_a_grpc_call() {
+        let rfc = Rfc6750::new("api").unwrap();
+        let problem = ProblemJson::new("api").unwrap();
+        let error = Error::new(ErrorKind::MissingCredentials);
+        for method in [
+            Method::GET,
+            Method::HEAD,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+            Method::PATCH,
+        ] {
+            for content_type in ["application/grpc", "application/grpc-web+proto"] {
+                let request = parts_with(method.clone(), Some(content_type));
+                assert!(!is_grpc_request(&request.method, &request.headers));
+                // The HTTP form: its status, no gRPC metadata, the bare challenge.
+                let response: Response<()> = rfc.reject(&error, &request);
+                assert_eq!(response.status(), 401, "{method} {content_type}");
+                assert!(!response.headers().contains_key(GRPC_STATUS));
+                assert!(!response.headers().contains_key(CONTENT_TYPE));
+                assert_eq!(response.headers()[WWW_AUTHENTICATE], "Bearer realm=\"api\"");
+                let response: Response<Bytes> = problem.reject(&error, &request);
+                assert_eq!(response.status(), 401, "{method} {content_type}");
+                assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
+                assert!(!response.headers().contains_key(GRPC_STATUS));
+            }
+        }
+        let post = parts_with(Method::POST, Some("application/grpc"));
+        let response: Response<()> = rfc.reject(&error, &post);
+        assert_eq!(response.headers()[GRPC_STATUS], "16");
     }
 
     #[test]

@@ -402,6 +402,45 @@ async fn a_guard_on_one_service_answers_permission_denied() {
     server.abort();
 }
 
+/// Behind an optional layer, a call without a token passes the layer and meets the guard, which
+/// answers it UNAUTHENTICATED, as the layer answers no credentials (it was INTERNAL, a 500).
+#[tokio::test]
+async fn a_guard_behind_an_optional_layer_answers_an_anonymous_call_unauthenticated() {
+    let issuer = LocalIssuer::new().unwrap();
+    let config = access_config(&issuer);
+    let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set())
+        .unwrap()
+        .optional();
+    let (addr, server) = serve_guarded(auth).await;
+    let channel = channel(addr).await;
+    assert_rejected(
+        call_whoami(&channel, None).await,
+        Code::Unauthenticated,
+        "no bearer token",
+        Some("Bearer realm=\"api\""),
+    );
+    // `Bearer` glued to its token is a malformed call, not an anonymous one.
+    let glued = format!("Bearer{}", issuer.access_token());
+    assert_rejected(
+        call_whoami(&channel, Some(&glued)).await,
+        Code::Unauthenticated,
+        "invalid characters in the bearer token",
+        Some(
+            r#"Bearer realm="api", error="invalid_request", error_description="invalid characters in the bearer token""#,
+        ),
+    );
+    let admin = issuer
+        .token()
+        .claim("cognito:groups", serde_json::json!(["admins"]))
+        .build();
+    assert!(
+        call_whoami(&channel, Some(&format!("Bearer {admin}")))
+            .await
+            .is_ok()
+    );
+    server.abort();
+}
+
 #[tokio::test]
 async fn a_guard_on_a_service_without_the_layer_is_internal() {
     let issuer = LocalIssuer::new().unwrap();

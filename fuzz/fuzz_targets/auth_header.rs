@@ -1,6 +1,8 @@
 //! Arbitrary bytes as `Authorization` header values (one per line), through the bearer parser and
 //! through the layer's request path. Never panics; the layer answers only 200, 400 or 401, and
-//! 200 exactly when the single header carries one of the fixture's valid tokens.
+//! 200 exactly when the single header carries one of the fixture's valid tokens; a single value
+//! whose first word starts with `Bearer` and goes on (`Bearer<token>`) is 400, never another
+//! scheme.
 
 #![no_main]
 
@@ -33,6 +35,15 @@ fuzz_target!(|data: &[u8]| {
         Ok(_) => StatusCode::UNAUTHORIZED,
         Err(ref e) => e.status(),
     };
+    // An oracle of its own for the scheme: `Bearer` (any case) glued to more bytes is a
+    // malformed bearer credential.
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    if let (Some(value), None) = (values.next(), values.next()) {
+        let word = value.as_bytes().split(|&b| b == b' ').next().unwrap_or_default();
+        if word.len() > 6 && word[..6].eq_ignore_ascii_case(b"bearer") {
+            assert_eq!(expected, StatusCode::BAD_REQUEST);
+        }
+    }
 
     // The layer's request path, polled once: a rejection is ready at once, and so is the inner
     // service, which answers 500 if the claims were not put into the request.

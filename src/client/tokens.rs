@@ -94,7 +94,10 @@ impl Tokens {
     /// [`ErrorKind::KeysUnavailable`](crate::ErrorKind::KeysUnavailable)).
     ///
     /// [`AcceptTokenUse::Access`]: crate::AcceptTokenUse::Access
-    pub fn verify_access<E, R>(&self, layer: &CognitoAuthLayer<E, R>) -> Result<Claims<E>, Error>
+    pub fn verify_access<E, R, C>(
+        &self,
+        layer: &CognitoAuthLayer<E, R, C>,
+    ) -> Result<Claims<E>, Error>
     where
         E: DeserializeOwned + Send + Sync + 'static,
     {
@@ -109,7 +112,7 @@ impl Tokens {
     /// The [`Error`] the layer would reject the token with.
     ///
     /// [`AcceptTokenUse::Id`]: crate::AcceptTokenUse::Id
-    pub fn verify_id<E, R>(&self, layer: &CognitoAuthLayer<E, R>) -> Result<Claims<E>, Error>
+    pub fn verify_id<E, R, C>(&self, layer: &CognitoAuthLayer<E, R, C>) -> Result<Claims<E>, Error>
     where
         E: DeserializeOwned + Send + Sync + 'static,
     {

@@ -77,7 +77,7 @@ enum Group {
 
 /// Rows per group.
 const GROUPS: [(Group, usize); 7] = [
-    (Group::Extraction, 40),
+    (Group::Extraction, 44),
     (Group::Structure, 60),
     (Group::Algorithm, 69),
     (Group::Signature, 19),
@@ -87,7 +87,7 @@ const GROUPS: [(Group, usize); 7] = [
 ];
 
 /// Rows in all.
-const CASES: usize = 296;
+const CASES: usize = 300;
 
 // ---------------------------------------------------------------------------------------------
 // Fixture: four RSA keys in all, shared by every test of this file.
@@ -622,7 +622,13 @@ fn extraction(f: &Fx) -> Vec<Case> {
     vec![
         tok("valid access token (control)", &t, Pass),
         raw_auth("no Authorization header", vec![], NoCredentials),
-        raw_auth("empty header value", vec![vec![]], NoCredentials),
+        // Changed in issue 16: an empty value was `NoCredentials` (401). It is no scheme at all,
+        // so a malformed request, as an optional layer already answered it.
+        raw_auth(
+            "empty header value",
+            vec![vec![]],
+            BadRequest(InvalidCharacters),
+        ),
         raw_auth(
             "Basic credentials",
             vec![auth("Basic dXNlcjpwYXNz".into())],
@@ -638,19 +644,42 @@ fn extraction(f: &Fx) -> Vec<Case> {
             vec![auth(r#"Digest username="u""#.into())],
             NoCredentials,
         ),
+        // Changed in issue 16: these four were `NoCredentials` (401), "another scheme". A word
+        // that starts with `Bearer` is a bearer credential written wrong, never another scheme
+        // (an optional layer let `Bearer<token>` through as anonymous): 400 in every mode.
         raw_auth(
             "scheme glued to the token",
             vec![auth(format!("Bearer{t}"))],
-            NoCredentials,
+            BadRequest(InvalidCharacters),
         ),
         raw_auth(
-            "Bearer then a tab (another scheme)",
+            "lower-case scheme glued to the token",
+            vec![auth(format!("bearer{t}"))],
+            BadRequest(InvalidCharacters),
+        ),
+        raw_auth(
+            "upper-case scheme glued to the token",
+            vec![auth(format!("BEARER{t}"))],
+            BadRequest(InvalidCharacters),
+        ),
+        raw_auth(
+            "scheme and token joined by a comma",
+            vec![auth(format!("Bearer,{t}"))],
+            BadRequest(InvalidCharacters),
+        ),
+        raw_auth(
+            "Bearer then a tab",
             vec![auth(format!("Bearer\t{t}"))],
-            NoCredentials,
+            BadRequest(InvalidCharacters),
         ),
         raw_auth(
-            "Bearer then a non-breaking space (another scheme)",
+            "Bearer then a non-breaking space",
             vec![[b"Bearer\xc2\xa0".as_slice(), t.as_bytes()].concat()],
+            BadRequest(InvalidCharacters),
+        ),
+        raw_auth(
+            "a scheme that Bearer starts with (another scheme)",
+            vec![auth(format!("Bear {t}"))],
             NoCredentials,
         ),
         raw_auth(

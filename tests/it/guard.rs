@@ -321,6 +321,17 @@ async fn a_guard_without_an_authentication_layer_is_a_server_error() {
         "server misconfiguration"
     );
     assert_eq!(response.headers()[CONTENT_TYPE], "application/grpc");
+    // A GET with a gRPC `content-type` is no gRPC call: the plain 500.
+    let svc = guard.layer(tower::service_fn(|_: Request<()>| async {
+        Ok::<_, Infallible>(Response::new(String::new()))
+    }));
+    let request = Request::get("/pkg.Svc/Method")
+        .header(CONTENT_TYPE, "application/grpc")
+        .body(())
+        .unwrap();
+    let response = svc.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 500);
+    assert!(!response.headers().contains_key("grpc-status"));
 }
 
 #[tokio::test]
@@ -377,10 +388,13 @@ async fn plain_tower_stacks_custom_rejections_and_realms() {
     });
     let require = || Require::scopes_all(["orders/read"]).unwrap();
     let granted = token(&issuer, Some("orders/read"), json!([]));
+    // A gRPC call is a POST with a gRPC `content-type`.
     let request = |token: &str, grpc: bool| {
         let mut req = Request::get("/").header(AUTHORIZATION, format!("Bearer {token}"));
         if grpc {
-            req = req.header(CONTENT_TYPE, "application/grpc+proto");
+            req = req
+                .method(http::Method::POST)
+                .header(CONTENT_TYPE, "application/grpc+proto");
         }
         req.body(()).unwrap()
     };
@@ -417,6 +431,11 @@ async fn plain_tower_stacks_custom_rejections_and_realms() {
     // The error is in the extensions with the required scopes.
     let error = response.extensions().get::<Error>().unwrap();
     assert_eq!(error.required_scope(), Some("orders/read"));
+    // A GET with a gRPC `content-type` is no gRPC call: the HTTP form.
+    let mut get = request(&issuer.access_token(), true);
+    *get.method_mut() = http::Method::GET;
+    let got = seen(svc.clone().oneshot(get).await.unwrap()).await;
+    assert_eq!(got, refused(challenge, ErrorKind::InsufficientScope));
 
     // `GuardLayer::new` has the default realm; `realm` and `reject_with` change the answer.
     let problem = GuardLayer::new(require())
@@ -537,4 +556,166 @@ async fn readiness_and_errors_of_the_inner_service_pass_through() {
     let (_, respond) = handle.next_request().await.unwrap();
     respond.send_error("inner overloaded");
     assert_eq!(future.await.unwrap_err().to_string(), "inner overloaded");
+}
+
+/// The routes of the optional-authentication cases: a guard (from the layer, so in its realm),
+/// the `Authorized` and `Claims` extractors, and `Option<Claims>`, all behind one optional layer
+/// whose realm is `orders`.
+fn optional_app(issuer: &LocalIssuer) -> Router {
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .realm("orders")
+        .build()
+        .unwrap();
+    let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set())
+        .unwrap()
+        .optional();
+    let admins = auth.guard(Require::groups_any(["admins"]).unwrap());
+    Router::new()
+        .route(
+            "/guarded",
+            get(|| async { "guarded" })
+                .post(|| async { "guarded" })
+                .route_layer(admins),
+        )
+        .route(
+            "/authorized",
+            get(|a: Authorized<Admins>| async move { a.sub.clone() }),
+        )
+        .route("/claims", get(|c: Claims| async move { c.sub.clone() }))
+        .route(
+            "/maybe",
+            get(|c: Option<Claims>| async move {
+                c.map_or("anonymous".to_owned(), |c| c.sub.clone())
+            }),
+        )
+        .layer(auth)
+}
+
+fn anonymous(status: u16, challenge: &str) -> Seen {
+    Seen {
+        status,
+        challenge: Some(challenge.to_owned()),
+        kind: Some(ErrorKind::MissingCredentials),
+        body: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn an_anonymous_request_behind_an_optional_layer_is_401_never_500() {
+    let issuer = issuer();
+    let app = optional_app(&issuer);
+    let sub = issuer.access_claims()["sub"].as_str().unwrap().to_owned();
+    let member = token(&issuer, None, json!(["admins"]));
+    let cases: Vec<(&str, &str, Option<String>, Seen)> = vec![
+        // Without credentials: the guard answers as the layer answers no credentials, in the
+        // layer's realm; the extractors as `Error` answers in axum (the default realm).
+        (
+            "guard",
+            "/guarded",
+            None,
+            anonymous(401, r#"Bearer realm="orders""#),
+        ),
+        ("Authorized", "/authorized", None, anonymous(401, BARE)),
+        ("Claims", "/claims", None, anonymous(401, BARE)),
+        ("Option<Claims>", "/maybe", None, ok("anonymous")),
+        // Another scheme is no credentials too.
+        (
+            "guard, Basic",
+            "/guarded",
+            Some("Basic dXNlcjpwYXNz".to_owned()),
+            anonymous(401, r#"Bearer realm="orders""#),
+        ),
+        // With a token: as without `optional`.
+        (
+            "guard, member",
+            "/guarded",
+            Some(format!("Bearer {member}")),
+            ok("guarded"),
+        ),
+        (
+            "guard, not a member",
+            "/guarded",
+            Some(format!("Bearer {}", issuer.access_token())),
+            refused(
+                r#"Bearer realm="orders", error="insufficient_scope", error_description="not in a required group""#,
+                ErrorKind::MissingGroup,
+            ),
+        ),
+        (
+            "Authorized, member",
+            "/authorized",
+            Some(format!("Bearer {member}")),
+            ok(&sub),
+        ),
+        (
+            "Claims, token",
+            "/claims",
+            Some(format!("Bearer {member}")),
+            ok(&sub),
+        ),
+    ];
+    for (name, uri, authorization, expected) in cases {
+        let mut request = Request::get(uri);
+        if let Some(value) = &authorization {
+            request = request.header(AUTHORIZATION, value);
+        }
+        let response = app
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(seen(response).await, expected, "{name}");
+    }
+
+    // A gRPC call without credentials: UNAUTHENTICATED from the guard, in the gRPC form.
+    let call = Request::post("/guarded")
+        .header(CONTENT_TYPE, "application/grpc")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(call).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["grpc-status"], "16");
+    assert_eq!(response.headers()["grpc-message"], "no bearer token");
+    assert_eq!(
+        response.headers()[WWW_AUTHENTICATE],
+        r#"Bearer realm="orders""#
+    );
+    assert_eq!(
+        response.extensions().get::<Error>().map(Error::kind),
+        Some(ErrorKind::MissingCredentials)
+    );
+}
+
+#[tokio::test]
+async fn a_standalone_guard_behind_an_optional_layer_answers_401_in_its_own_realm() {
+    let issuer = issuer();
+    let auth = layer(&issuer).optional();
+    let inner = tower::service_fn(|_: Request<()>| async {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+    });
+    let guard = GuardLayer::new(Require::scopes_any(["orders/read"]).unwrap());
+    let svc = ServiceBuilder::new()
+        .layer(auth.clone())
+        .layer(guard.clone())
+        .service(inner);
+    let got = seen(svc.oneshot(Request::new(())).await.unwrap()).await;
+    assert_eq!(got, anonymous(401, BARE));
+    // `realm` and `reject_with` choose that answer, as they choose the guard's 403.
+    let svc = ServiceBuilder::new()
+        .layer(auth)
+        .layer(guard.reject_with(ProblemJson::new("orders").unwrap()))
+        .service(inner);
+    let response = svc.oneshot(Request::new(())).await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
+    assert_eq!(
+        response.headers()[WWW_AUTHENTICATE],
+        r#"Bearer realm="orders""#
+    );
+    // Without any layer, the same request is still the server's misconfiguration.
+    let bare = GuardLayer::new(Require::scopes_any(["orders/read"]).unwrap()).layer(inner);
+    let got = seen(bare.oneshot(Request::new(())).await.unwrap()).await;
+    assert_eq!((got.status, got.kind), (500, None));
 }

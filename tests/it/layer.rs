@@ -227,20 +227,30 @@ async fn axum_response_table() {
             unauthorized,
         )
         .rejected(BARE, K::MissingCredentials),
-        row("empty header value", vec![b"".to_vec()], unauthorized)
-            .rejected(BARE, K::MissingCredentials),
+        // Changed in issue 16: the next three were 401 without an `error` ("another scheme").
+        // None is a scheme: each is a malformed request, 400 in every mode.
+        row("empty header value", vec![b"".to_vec()], bad_request).rejected(
+            invalid_request("invalid characters in the bearer token"),
+            K::InvalidRequest(R::InvalidCharacters),
+        ),
         row(
-            "tab instead of a space after the scheme (another scheme)",
+            "tab instead of a space after the scheme",
             vec![format!("Bearer\t{token}").into_bytes()],
-            unauthorized,
+            bad_request,
         )
-        .rejected(BARE, K::MissingCredentials),
+        .rejected(
+            invalid_request("invalid characters in the bearer token"),
+            K::InvalidRequest(R::InvalidCharacters),
+        ),
         row(
             "scheme glued to the token",
             vec![format!("Bearer{token}").into_bytes()],
-            unauthorized,
+            bad_request,
         )
-        .rejected(BARE, K::MissingCredentials),
+        .rejected(
+            invalid_request("invalid characters in the bearer token"),
+            K::InvalidRequest(R::InvalidCharacters),
+        ),
         row(
             "optional claims behind the layer, no header",
             vec![],

@@ -323,6 +323,64 @@ fn one_debug_event_per_rejection_with_kind_pool_and_kid_never_the_token() {
     }
 }
 
+/// Anonymous requests behind an optional layer reach guards and extractors that refuse them:
+/// debug events only, whatever their number (an anonymous client cannot fill the error log);
+/// the guard without any layer still logs its misconfiguration at error level, once per request.
+#[cfg(all(feature = "tracing", feature = "axum"))]
+#[tokio::test(flavor = "current_thread")]
+async fn anonymous_refusals_log_nothing_at_error_level() {
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower_cognito::{
+        Authorized, Claims, CognitoClaims, Error, GuardLayer, Require, Requirement,
+    };
+
+    struct Admins;
+    impl Requirement for Admins {
+        fn check(claims: &CognitoClaims) -> Result<(), Error> {
+            match claims.in_group("admins") {
+                true => Ok(()),
+                false => Err(Error::missing_group()),
+            }
+        }
+    }
+
+    let issuer = crate::support::shared_issuer();
+    let auth = crate::support::access_layer(&issuer).optional();
+    let admins = || Require::groups_any(["admins"]).unwrap();
+    let app = axum::Router::new()
+        .route(
+            "/guarded",
+            get(|| async { "" }).route_layer(auth.guard(admins())),
+        )
+        .route("/authorized", get(|_: Authorized<Admins>| async { "" }))
+        .route("/claims", get(|_: Claims| async { "" }))
+        .layer(auth)
+        .route(
+            "/no-layer",
+            get(|| async { "" }).route_layer(GuardLayer::new(admins())),
+        );
+    let events = events::Events::default();
+    let _default = tracing::subscriber::set_default(events.clone());
+    for _ in 0..10 {
+        for uri in ["/guarded", "/authorized", "/claims"] {
+            let request = http::Request::get(uri).body(Body::empty()).unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), 401, "{uri}");
+        }
+    }
+    let lines = events.0.lock().unwrap().clone();
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| l.starts_with("DEBUG")), "{lines:#?}");
+    assert_eq!(lines.len(), 30, "one debug event per refusal: {lines:#?}");
+
+    let request = http::Request::get("/no-layer").body(Body::empty()).unwrap();
+    assert_eq!(app.oneshot(request).await.unwrap().status(), 500);
+    let lines = events.0.lock().unwrap().clone();
+    let errors: Vec<&String> = lines.iter().filter(|l| l.starts_with("ERROR")).collect();
+    assert_eq!(errors.len(), 1, "{lines:#?}");
+}
+
 #[tokio::test]
 async fn the_readiness_service_answers_200_when_ready_and_503_with_the_reason() {
     let issuer = LocalIssuer::new().unwrap();

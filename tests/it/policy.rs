@@ -11,7 +11,7 @@ use tower::ServiceExt;
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
     AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, CognitoConfig, CognitoConfigBuilder,
-    ConfigError, Error, ErrorKind, FixedClock, RequestError,
+    ConfigError, Error, ErrorKind, FixedClock, RequestError, Rfc6750,
 };
 
 use crate::support::tokens::NOW;
@@ -40,8 +40,11 @@ struct Got {
     claims: Option<Arc<CognitoClaims>>,
 }
 
-/// One request with these headers through `layer`.
-async fn send(layer: &CognitoAuthLayer, headers: &[(http::HeaderName, &str)]) -> Got {
+/// One request with these headers through `layer`, with checks (`Checked`) or without.
+async fn send<C>(
+    layer: &CognitoAuthLayer<(), Rfc6750, C>,
+    headers: &[(http::HeaderName, &str)],
+) -> Got {
     let svc = tower::ServiceBuilder::new()
         .layer(layer.clone())
         .service_fn(|req: http::Request<()>| async move {
@@ -75,7 +78,7 @@ fn bearer(token: &str) -> (http::HeaderName, String) {
     (AUTHORIZATION, format!("Bearer {token}"))
 }
 
-async fn send_bearer(layer: &CognitoAuthLayer, token: &str) -> Got {
+async fn send_bearer<C>(layer: &CognitoAuthLayer<(), Rfc6750, C>, token: &str) -> Got {
     let (name, value) = bearer(token);
     send(layer, &[(name, &value)]).await
 }
@@ -243,6 +246,80 @@ async fn checks_compose_and_belong_to_their_layer() {
     }
 }
 
+#[derive(Debug, serde::Deserialize)]
+struct Tenant {
+    #[serde(rename = "custom:tenant")]
+    tenant: String,
+}
+
+/// The claims type is chosen before the checks (`check(..).extra_claims()` does not compile: the
+/// doctest of `extra_claims`), so a check reads it, runs on every request, and is never dropped.
+#[tokio::test]
+async fn a_check_reads_the_claims_type_chosen_before_it() {
+    let issuer = issuer();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let layer = layer_with(&issuer, |c| c)
+        .optional()
+        .extra_claims::<Tenant>()
+        .check(move |claims| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            match claims.extra.tenant.as_str() {
+                "acme" => Ok(()),
+                _ => Err(Error::forbidden("wrong tenant")),
+            }
+        });
+    let svc = tower::ServiceBuilder::new()
+        .layer(layer.clone())
+        .service_fn(|req: http::Request<()>| async move {
+            let tenant = req
+                .extensions()
+                .get::<Claims<Tenant>>()
+                .map_or("anonymous".to_owned(), |c| c.extra.tenant.clone());
+            Ok::<_, Infallible>(http::Response::new(tenant))
+        });
+    let call = |token: Option<String>| {
+        let svc = svc.clone();
+        async move {
+            let mut req = http::Request::get("/");
+            if let Some(token) = token {
+                req = req.header(AUTHORIZATION, format!("Bearer {token}"));
+            }
+            let res = svc.oneshot(req.body(()).unwrap()).await.unwrap();
+            let kind = res.extensions().get::<Error>().map(Error::kind);
+            (res.status().as_u16(), kind, res.into_body())
+        }
+    };
+    let acme = issuer.token().claim("custom:tenant", "acme").build();
+    let umbrella = issuer.token().claim("custom:tenant", "umbrella").build();
+    for _ in 0..2 {
+        assert_eq!(
+            call(Some(acme.clone())).await,
+            (200, None, "acme".to_owned())
+        );
+        let forbidden = Some(ErrorKind::Forbidden {
+            description: "wrong tenant",
+        });
+        assert_eq!(
+            call(Some(umbrella.clone())).await,
+            (403, forbidden, String::new())
+        );
+    }
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        4,
+        "misses and cache hits alike"
+    );
+    // `optional` was kept through `extra_claims`.
+    assert_eq!(call(None).await, (200, None, "anonymous".to_owned()));
+    assert_eq!(
+        layer.verify(&umbrella).unwrap_err().kind(),
+        ErrorKind::Forbidden {
+            description: "wrong tenant"
+        }
+    );
+}
+
 #[tokio::test]
 async fn optional_authentication_passes_only_requests_without_credentials() {
     let issuer = issuer();
@@ -267,6 +344,11 @@ async fn optional_authentication_passes_only_requests_without_credentials() {
         format!("Bearer,{token}"),
         String::new(),
         format!("Bearer\u{a0}{token}").replace('\u{a0}', "\t"),
+        // A JWT is all token characters, so RFC 7235 alone would read these as a scheme of
+        // their own; a word that starts with `Bearer` is no other scheme (issue 16).
+        format!("Bearer{token}"),
+        format!("bEaReR{token}"),
+        format!("Bearer{token} x"),
     ] {
         let got = send(&layer, &[(AUTHORIZATION, &glued)]).await;
         assert_eq!(

@@ -6,9 +6,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::json;
+use tower::ServiceExt as _;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, ConfigError, ErrorKind, FixedClock, StartError,
+    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, ConfigError, Error, ErrorKind, FixedClock,
+    GuardError, Require, StartError,
 };
 
 use crate::support::answer;
@@ -314,4 +316,146 @@ fn pool_settings_are_per_pool() {
         base().and_pool("not a pool").build(),
         Err(ConfigError::InvalidUserPoolId(_))
     ));
+}
+
+/// Both pools for access tokens, each with its own app client and keys.
+fn two_access_pools(a: &LocalIssuer, b: &LocalIssuer) -> CognitoAuthLayer {
+    let config = a
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .and_pool(b.user_pool_id())
+        .client_id(b.client_id())
+        .token_use(AcceptTokenUse::Access)
+        .build()
+        .unwrap();
+    CognitoAuthLayer::with_key_sets(config, |pool| {
+        Some(if pool.user_pool_id() == a.user_pool_id() {
+            a.key_set()
+        } else {
+            b.key_set()
+        })
+    })
+    .unwrap()
+}
+
+/// Status, error kind and challenge of one request with `token` through the layer and a guard
+/// for `require` (with a gRPC `content-type` when `grpc`: then the `grpc-status` for the status).
+async fn guarded(
+    auth: &CognitoAuthLayer,
+    require: Require,
+    token: &str,
+    grpc: bool,
+) -> (String, Option<ErrorKind>, Option<String>) {
+    let svc = tower::ServiceBuilder::new()
+        .layer(auth.require(require))
+        .service_fn(|_: http::Request<()>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+        });
+    let mut request = http::Request::post("/").header("authorization", format!("Bearer {token}"));
+    if grpc {
+        request = request.header("content-type", "application/grpc");
+    }
+    let response = svc.oneshot(request.body(()).unwrap()).await.unwrap();
+    let status = match response.headers().get("grpc-status") {
+        Some(grpc) => format!("grpc {}", grpc.to_str().unwrap()),
+        None => response.status().as_str().to_owned(),
+    };
+    let kind = response.extensions().get::<Error>().map(Error::kind);
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, kind, challenge)
+}
+
+#[tokio::test]
+async fn a_guard_bound_to_a_pool_refuses_the_same_group_of_another_pool() {
+    let (a, b) = issuers();
+    let auth = two_access_pools(&a, &b);
+    let admin = |issuer: &LocalIssuer| {
+        issuer
+            .token()
+            .claim("cognito:groups", json!(["admins"]))
+            .build()
+    };
+    let (admin_a, admin_b) = (admin(&a), admin(&b));
+    let user_a = a.token().claim("cognito:groups", json!(["users"])).build();
+    let admins = || Require::groups_any(["admins"]).unwrap();
+    let admins_of = |pool: &str| admins().in_pool(pool).unwrap();
+    let other_pool = Some(
+        r#"Bearer realm="api", error="insufficient_scope", error_description="the token is of another user pool""#
+            .to_owned(),
+    );
+    let ok = ("200".to_owned(), None, None);
+    let refused = (
+        "403".to_owned(),
+        Some(ErrorKind::OtherPool),
+        other_pool.clone(),
+    );
+
+    // Each pool's admins on their own pool's route, never on the other's.
+    assert_eq!(guarded(&auth, admins_of(POOL_A), &admin_a, false).await, ok);
+    assert_eq!(guarded(&auth, admins_of(POOL_B), &admin_b, false).await, ok);
+    assert_eq!(
+        guarded(&auth, admins_of(POOL_B), &admin_a, false).await,
+        refused
+    );
+    assert_eq!(
+        guarded(&auth, admins_of(POOL_A), &admin_b, false).await,
+        refused
+    );
+    // The pool is checked first: another pool's non-member is told the pool, not the group.
+    let user_b = b.token().claim("cognito:groups", json!(["users"])).build();
+    assert_eq!(
+        guarded(&auth, admins_of(POOL_A), &user_b, false).await,
+        refused
+    );
+    // The right pool, not in the group.
+    let (status, kind, _) = guarded(&auth, admins_of(POOL_A), &user_a, false).await;
+    assert_eq!(
+        (status.as_str(), kind),
+        ("403", Some(ErrorKind::MissingGroup))
+    );
+    // gRPC: PERMISSION_DENIED, with the same challenge.
+    assert_eq!(
+        guarded(&auth, admins_of(POOL_B), &admin_a, true).await,
+        (
+            "grpc 7".to_owned(),
+            Some(ErrorKind::OtherPool),
+            other_pool.clone()
+        )
+    );
+    // A pool alone: any user of it.
+    assert_eq!(
+        guarded(&auth, Require::pool(POOL_A).unwrap(), &user_a, false).await,
+        ok
+    );
+    assert_eq!(
+        guarded(&auth, Require::pool(POOL_A).unwrap(), &admin_b, false).await,
+        refused
+    );
+
+    // Unbound, as documented: the admins of every configured pool.
+    assert_eq!(guarded(&auth, admins(), &admin_a, false).await, ok);
+    assert_eq!(guarded(&auth, admins(), &admin_b, false).await, ok);
+}
+
+#[test]
+fn a_pool_guard_takes_a_user_pool_id() {
+    for bad in [
+        "",
+        "eu-west-1",
+        "_x",
+        "eu west-1_x",
+        "eu-west-1_x!",
+        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_X",
+    ] {
+        assert_eq!(
+            Require::pool(bad).unwrap_err(),
+            GuardError::InvalidUserPoolId(bad.to_owned()),
+            "{bad:?}"
+        );
+        assert!(Require::scopes_any(["a"]).unwrap().in_pool(bad).is_err());
+    }
+    assert!(Require::pool(POOL_A).is_ok());
 }

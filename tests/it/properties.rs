@@ -280,7 +280,8 @@ fn jwks_document() -> impl Strategy<Value = Vec<u8>> {
 /// An `Authorization` value: a scheme, spaces, a token and a tail, each near the valid forms.
 fn authorization_value() -> impl Strategy<Value = Vec<u8>> {
     let scheme = prop::sample::select(vec![
-        "Bearer", "bearer", "BEARER", "BeArEr", "Basic", "Bearer\t", "Bearerx", "",
+        "Bearer", "bearer", "BEARER", "BeArEr", "Basic", "Bearer\t", "Bearerx", "", "Bear",
+        "Bearer,",
     ]);
     let spaces = prop::sample::select(vec!["", " ", "  ", "\t", " \t"]);
     let token = prop_oneof![
@@ -302,6 +303,31 @@ fn authorization_value() -> impl Strategy<Value = Vec<u8>> {
         }),
         1 => prop::collection::vec(any::<u8>(), 0..80),
     ]
+}
+
+/// One request with these `Authorization` values through `layer`, around a service that answers
+/// 200 with claims and 500 without (the layer let the request through without claims).
+fn through(layer: CognitoAuthLayer, values: &[Vec<u8>]) -> Response<()> {
+    let mut request = Request::builder().uri("/");
+    for value in values {
+        request = request.header(AUTHORIZATION, HeaderValue::from_bytes(value).unwrap());
+    }
+    let request = request.body(()).unwrap();
+    let service = layer.layer(tower::service_fn(|req: Request<()>| async move {
+        let status = match req.extensions().get::<Claims>() {
+            Some(_) => StatusCode::OK,
+            None => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Ok::<_, Infallible>(Response::builder().status(status).body(()).unwrap())
+    }));
+    RUNTIME.block_on(service.oneshot(request)).unwrap()
+}
+
+/// Whether the first word of `value` (up to the first space) is `Bearer`, any case, with more
+/// after it: `Bearer<token>`, `Bearer\t<token>`, `Bearerx`.
+fn bearer_glued(value: &[u8]) -> bool {
+    let word = value.split(|&b| b == b' ').next().unwrap_or_default();
+    word.len() > 6 && word[..6].eq_ignore_ascii_case(b"bearer")
 }
 
 /// What the layer must answer 200 to: one header, a `Bearer` scheme (any case) and one or more
@@ -398,20 +424,7 @@ proptest! {
             .into_iter()
             .filter(|v| HeaderValue::from_bytes(v).is_ok())
             .collect();
-        let mut request = Request::builder().uri("/");
-        for value in &values {
-            request = request.header(AUTHORIZATION, HeaderValue::from_bytes(value).unwrap());
-        }
-        let request = request.body(()).unwrap();
-        let service = FIXTURE.layer.clone().layer(tower::service_fn(|req: Request<()>| async move {
-            // 500 if the layer let the request through without claims.
-            let status = match req.extensions().get::<Claims>() {
-                Some(_) => StatusCode::OK,
-                None => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            Ok::<_, Infallible>(Response::builder().status(status).body(()).unwrap())
-        }));
-        let response = RUNTIME.block_on(service.oneshot(request)).unwrap();
+        let response = through(FIXTURE.layer.clone(), &values);
         let status = response.status();
         prop_assert!(
             matches!(status.as_u16(), 200 | 400 | 401),
@@ -421,6 +434,23 @@ proptest! {
         if status != StatusCode::OK {
             let challenge = response.headers().get(WWW_AUTHENTICATE);
             prop_assert!(challenge.is_some_and(|c| c.as_bytes().starts_with(b"Bearer realm=\"")));
+        }
+        // A first word that starts with `Bearer` and goes on is a malformed bearer credential,
+        // never another scheme.
+        if let [value] = &values[..] && bearer_glued(value) {
+            prop_assert_eq!(status, StatusCode::BAD_REQUEST, "{:?}", values);
+        }
+        // An optional layer answers the same, except that what has no credentials at all (401
+        // without an `error`) passes without claims: the grammar is one for both modes.
+        let missing = response
+            .extensions()
+            .get::<tower_cognito::Error>()
+            .is_some_and(|e| e.kind() == tower_cognito::ErrorKind::MissingCredentials);
+        let optional = through(FIXTURE.layer.clone().optional(), &values).status();
+        if missing {
+            prop_assert_eq!(optional, StatusCode::INTERNAL_SERVER_ERROR, "{:?}", values);
+        } else {
+            prop_assert_eq!(optional, status, "{:?}", values);
         }
     }
 }

@@ -7,7 +7,7 @@ use std::convert::Infallible;
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderMap, Request, Response, StatusCode};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
 use tower::{Layer, ServiceExt};
@@ -140,8 +140,9 @@ fn cases(issuer: &LocalIssuer) -> Vec<Case> {
     ]
 }
 
+/// A `POST` (as every gRPC call is) with `case`'s headers, and a gRPC `content-type` if `grpc`.
 fn request(case: &Case, grpc: bool) -> Request<Full<Bytes>> {
-    let mut request = Request::builder().uri("/pkg.Service/Method");
+    let mut request = Request::post("/pkg.Service/Method");
     for value in &case.authorization {
         request = request.header(AUTHORIZATION, value);
     }
@@ -235,22 +236,39 @@ async fn every_rejection_in_every_form() {
         let layer = if case.no_keys { &no_keys } else { &ready };
         let status = StatusCode::from_u16(case.status).unwrap();
 
-        // RFC 6750, HTTP: today's answer, byte for byte.
-        let (response, body) = send(layer, request(&case, false)).await;
-        assert_eq!(response.status(), status, "{name}");
-        assert_challenge(response.headers(), &case);
-        assert!(!response.headers().contains_key(CONTENT_TYPE), "{name}");
-        assert!(!response.headers().contains_key("grpc-status"), "{name}");
-        assert!(body.is_empty(), "{name}");
-        assert_eq!(error_of(&response).status(), status, "{name}");
+        // RFC 6750, HTTP: today's answer, byte for byte. A GET with a gRPC `content-type` is no
+        // gRPC call (they are all POST): the same HTTP answer.
+        let mut get = request(&case, true);
+        *get.method_mut() = Method::GET;
+        for request in [request(&case, false), get] {
+            let method = request.method().clone();
+            let (response, body) = send(layer, request).await;
+            assert_eq!(response.status(), status, "{name} {method}");
+            assert_challenge(response.headers(), &case);
+            assert!(!response.headers().contains_key(CONTENT_TYPE), "{name}");
+            assert!(!response.headers().contains_key("grpc-status"), "{name}");
+            assert!(body.is_empty(), "{name}");
+            assert_eq!(error_of(&response).status(), status, "{name}");
+        }
 
         // RFC 6750, gRPC.
         let (response, body) = send(layer, request(&case, true)).await;
         assert_grpc_form(&response, &body, &case);
 
-        // Problem JSON, HTTP.
+        // Problem JSON, HTTP (and a GET with a gRPC `content-type`: the same).
         let problems = layer.clone().reject_with(problem_json());
-        let (response, body) = send(&problems, request(&case, false)).await;
+        let mut get = request(&case, true);
+        *get.method_mut() = Method::GET;
+        let (response, body) = send(&problems, get).await;
+        assert_eq!(response.status(), status, "{name} GET");
+        assert_eq!(
+            response.headers()[CONTENT_TYPE],
+            "application/problem+json",
+            "{name} GET"
+        );
+        assert!(!response.headers().contains_key("grpc-status"), "{name}");
+        let (response, body2) = send(&problems, request(&case, false)).await;
+        assert_eq!(body, body2, "{name}");
         assert_eq!(response.status(), status, "{name}");
         assert_eq!(
             response.headers()[CONTENT_TYPE],
@@ -297,7 +315,7 @@ async fn every_rejection_in_every_form() {
 #[test]
 fn forbidden_is_permission_denied_and_403() {
     let (http, ()) = Request::new(()).into_parts();
-    let (grpc, ()) = Request::builder()
+    let (grpc, ()) = Request::post("/pkg.Service/Method")
         .header(CONTENT_TYPE, "application/grpc+proto")
         .body(())
         .unwrap()
