@@ -58,6 +58,16 @@ pub(crate) const GRACE: u64 = 600;
 const MAX_PENDING: usize = 1 << 16;
 /// Longest id accepted (`origin_jti`/`jti` are UUIDs; anything longer is not Cognito's).
 pub(crate) const MAX_ID_LEN: usize = 256;
+/// [`DenyList::MAX_ENTRY_LIFETIME`] in seconds: 3650 days (Cognito's longest refresh-token
+/// lifetime) and one day (its longest access- or ID-token lifetime, for the last token a refresh
+/// gives just before the refresh token expires).
+const MAX_AHEAD: u64 = 3651 * 86_400;
+
+/// The latest `until` an entry made at `now` may have (see [`DenyList::MAX_ENTRY_LIFETIME`]).
+#[inline]
+pub(crate) fn ceiling(now: u64) -> u64 {
+    now.saturating_add(MAX_AHEAD)
+}
 
 pub(crate) type Entries = HashMap<Box<str>, u64, IdHasher>;
 
@@ -158,6 +168,8 @@ pub(crate) struct SyncState {
     pub(crate) resyncs: AtomicU64,
     /// Connections lost or refused.
     pub(crate) failures: AtomicU64,
+    /// Entries of the shared set the last full resync could not read (and skipped).
+    pub(crate) skipped: AtomicU64,
     /// Entries revoked here and not yet written to the backend.
     pub(crate) pending: Mutex<Vec<(Box<str>, u64)>>,
     pub(crate) wake: tokio::sync::Notify,
@@ -175,6 +187,7 @@ impl SyncState {
             last_sync: AtomicU64::new(0),
             resyncs: AtomicU64::new(0),
             failures: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
             pending: Mutex::new(Vec::new()),
             wake: tokio::sync::Notify::new(),
             synced: tokio::sync::Notify::new(),
@@ -247,18 +260,28 @@ impl DenyList {
         &self.inner.set
     }
 
+    /// The longest an entry denies, counted from when it is made: 3651 days. No Cognito token
+    /// lives longer: a refresh token at most 3650 days (10 years), and the last access or ID
+    /// token it gives at most one day more. An `until` later than now + this is clamped to it,
+    /// which denies every token the id can match for as long as that token lives, and keeps every
+    /// `until` an integer far below 2^53 (exact as a Redis score).
+    pub const MAX_ENTRY_LIFETIME: Duration = Duration::from_secs(MAX_AHEAD);
+
     /// Denies the token id `id` (an `origin_jti`, which cuts a whole session off, or a `jti`)
     /// until `until` (seconds since the Unix epoch: the `exp` of the last token to deny). A
     /// second revocation of the same id keeps the later `until`. Expired entries are pruned.
     ///
-    /// Takes effect at once in this process; a shared list writes and publishes it in the
-    /// background (kept and retried through an outage). An empty id, or one longer than 256
-    /// bytes, is ignored: Cognito's are UUIDs.
+    /// An `until` past now + [`MAX_ENTRY_LIFETIME`](Self::MAX_ENTRY_LIFETIME) (`u64::MAX`
+    /// included: "for ever") is clamped to it. Takes effect at once in this process; a shared
+    /// list writes and publishes it in the background (kept and retried through an outage). An
+    /// empty id, or one longer than 256 bytes, is ignored: Cognito's are UUIDs.
     pub fn revoke(&self, id: &str, until: u64) {
         if id.is_empty() || id.len() > MAX_ID_LEN {
             return;
         }
         let set = &self.inner.set;
+        // Clamped before it is queued too: the backend gets what this process holds.
+        let until = until.min(ceiling(set.clock.now()));
         set.merge([(id, until)], true);
         if set.sync.shared {
             // Bounded: past the cap (a long outage), the write-back after the reconnect, which
@@ -330,6 +353,7 @@ impl DenyList {
             resyncs: sync.resyncs.load(Ordering::Relaxed),
             failures: sync.failures.load(Ordering::Relaxed),
             pending: sync.pending.lock().map_or(0, |p| p.len()),
+            skipped_entries: sync.skipped.load(Ordering::Relaxed),
         }
     }
 }
@@ -352,6 +376,11 @@ pub struct SyncStatus {
     pub failures: u64,
     /// Revocations made here and not yet written to the backend.
     pub pending: usize,
+    /// Entries of the shared set that the last full resync could not read and skipped: a member
+    /// that is not UTF-8, empty or longer than 256 bytes (it can match no token id), or a score
+    /// that is not a number. Written by something other than this crate; they stay in Redis
+    /// until removed there (0 when not shared).
+    pub skipped_entries: u64,
 }
 
 impl DenySet {
@@ -399,15 +428,18 @@ impl DenySet {
             .is_some_and(|&until| now <= until.saturating_add(leeway))
     }
 
-    /// Adds `new` (keeping the later `until` of an id already there), prunes what expired when
-    /// `prune` is set, and swaps the copy in. Nothing is copied when nothing changes (a replica
-    /// receiving its own publication).
+    /// Adds `new` (keeping the later `until` of an id already there; an `until` past the
+    /// ceiling clamped to it), prunes what expired when `prune` is set, and swaps the copy in.
+    /// Nothing is copied when nothing changes (a replica receiving its own publication).
     pub(crate) fn merge<'a>(&self, new: impl IntoIterator<Item = (&'a str, u64)>, prune: bool) {
         let _writer = self.write.lock();
-        let horizon = self.clock.now().saturating_sub(GRACE);
+        let now = self.clock.now();
+        let horizon = now.saturating_sub(GRACE);
+        let ceiling = ceiling(now);
         let current = self.entries.load();
         let new: Vec<(&str, u64)> = new
             .into_iter()
+            .map(|(id, until)| (id, until.min(ceiling)))
             .filter(|(id, until)| {
                 !id.is_empty()
                     && id.len() <= MAX_ID_LEN
@@ -442,6 +474,38 @@ impl DenySet {
         self.entries.load_full()
     }
 
+    /// An empty map for `capacity` entries, hashed as this set's (a full resync fills it).
+    #[cfg(feature = "redis")]
+    pub(crate) fn empty_entries(&self, capacity: usize) -> Entries {
+        Entries::with_capacity_and_hasher(capacity, *self.entries.load().hasher())
+    }
+
+    /// Makes `remote` (a full read of the shared set, entries checked and clamped by the
+    /// reader) the new copy, with every live local entry merged in (the later `until` wins): one
+    /// swap, linear in the entries, however many pages the read took. Nothing revoked here in the
+    /// meantime is lost: the merge runs under the writers' lock, on the current copy.
+    #[cfg(feature = "redis")]
+    pub(crate) fn merge_full(&self, mut remote: Entries) {
+        let _writer = self.write.lock();
+        let now = self.clock.now();
+        let horizon = now.saturating_sub(GRACE);
+        let ceiling = ceiling(now);
+        remote.retain(|id, until| {
+            *until = (*until).min(ceiling);
+            *until >= horizon && !id.is_empty() && id.len() <= MAX_ID_LEN
+        });
+        let current = self.entries.load();
+        for (id, until) in current.iter().filter(|(_, until)| **until >= horizon) {
+            match remote.get_mut(&**id) {
+                Some(known) => *known = (*known).max(*until),
+                None => {
+                    remote.insert(id.clone(), *until);
+                }
+            }
+        }
+        self.entries.store(Arc::new(remote));
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.entries.load().len()
     }
@@ -458,6 +522,7 @@ impl DenySet {
             in_sync: self.sync.in_sync(now),
             lag: self.sync.lag(now).map(Duration::from_secs),
             stale: self.sync.is_stale(now),
+            skipped_entries: self.sync.skipped.load(Ordering::Relaxed),
         }
     }
 }
@@ -540,5 +605,75 @@ mod tests {
         assert!(!debug.contains("\"o\""), "{debug}");
         assert!(!list.sync_status().shared);
         assert!(list.sync_status().in_sync);
+    }
+
+    #[test]
+    fn a_far_future_until_is_clamped_to_the_maximum_entry_lifetime() {
+        let clock = Arc::new(FixedClock::new(1000));
+        let max = DenyList::MAX_ENTRY_LIFETIME.as_secs();
+        assert_eq!(max, 3651 * 86_400, "10 years of refresh token and a day");
+        let mut sync = SyncState::local();
+        sync.shared = true;
+        let list = DenyList::from_set(Arc::new(DenySet::new(clock.clone(), sync)));
+        list.revoke("forever", u64::MAX);
+        list.revoke("exact", 1000 + max);
+        list.revoke("normal", 5000);
+        for id in ["forever", "exact"] {
+            assert!(list.is_revoked(id, 1000 + max, Duration::ZERO), "{id}");
+            assert!(!list.is_revoked(id, 1000 + max + 1, Duration::ZERO), "{id}");
+        }
+        assert!(list.is_revoked("normal", 5000, Duration::ZERO));
+        // Queued for the backend as held here: an integer far below 2^53.
+        let pending = list.set().sync.pending.lock().unwrap().clone();
+        assert!(
+            pending.contains(&("forever".into(), 1000 + max)),
+            "{pending:?}"
+        );
+        assert!(pending.iter().all(|(_, until)| *until < 1 << 53));
+        // A far-future entry from elsewhere (a publication) is clamped the same way, to the
+        // ceiling of the time it arrives.
+        clock.set(2000);
+        list.set().merge([("published", u64::MAX)], false);
+        assert!(list.is_revoked("published", 2000 + max, Duration::ZERO));
+        assert!(!list.is_revoked("published", 2000 + max + 1, Duration::ZERO));
+        // The later arrival of the same far-future id moves it to the later ceiling.
+        list.set().merge([("forever", u64::MAX)], false);
+        assert!(list.is_revoked("forever", 2000 + max, Duration::ZERO));
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_full_read_replaces_the_copy_with_local_entries_merged_in() {
+        let clock = Arc::new(FixedClock::new(10_000));
+        let max = DenyList::MAX_ENTRY_LIFETIME.as_secs();
+        let list = DenyList::with_clock(Arc::clone(&clock));
+        list.revoke("local-only", 20_000);
+        list.revoke("both-local-later", 30_000);
+        list.revoke("both-remote-later", 20_000);
+        let set = list.set();
+        let mut remote = set.empty_entries(8);
+        remote.insert("remote-only".into(), 20_000);
+        remote.insert("both-local-later".into(), 25_000);
+        remote.insert("both-remote-later".into(), 40_000);
+        remote.insert("expired".into(), 10_000 - GRACE - 1);
+        remote.insert("far".into(), u64::MAX);
+        remote.insert("".into(), 20_000);
+        set.merge_full(remote);
+        let held: std::collections::BTreeMap<String, u64> = set
+            .snapshot()
+            .iter()
+            .map(|(id, until)| (id.to_string(), *until))
+            .collect();
+        let expected: std::collections::BTreeMap<String, u64> = [
+            ("local-only", 20_000),
+            ("remote-only", 20_000),
+            ("both-local-later", 30_000),
+            ("both-remote-later", 40_000),
+            ("far", 10_000 + max),
+        ]
+        .into_iter()
+        .map(|(id, until)| (id.to_owned(), until))
+        .collect();
+        assert_eq!(held, expected);
     }
 }
