@@ -28,7 +28,7 @@ use ::redis::{AsyncConnectionConfig, Client, Value};
 use futures_util::{FutureExt as _, StreamExt as _};
 use tokio::task::AbortHandle;
 
-use super::{DenyList, DenySet, GRACE, Inner, MAX_ID_LEN, SyncState};
+use super::{DenyList, DenySet, GRACE, Inner, MAX_ID_LEN, Prune, SyncState};
 use crate::clock::{Clock, SystemClock};
 
 /// Publications applied in one swap of the local copy, at most.
@@ -388,7 +388,10 @@ async fn session_inner(
                         None => break,
                     }
                 }
-                set.merge(batch.iter().filter_map(|m| parse(m.get_payload_bytes())), false);
+                set.merge(
+                    batch.iter().filter_map(|m| parse(m.get_payload_bytes())),
+                    Prune::No,
+                );
             }
             () = set.sync.wake.notified() => {
                 let pending = take_pending(set);
@@ -408,7 +411,7 @@ async fn session_inner(
                         .exec_async(&mut conn),
                 )
                 .await?;
-                set.merge(std::iter::empty(), true);
+                set.merge(std::iter::empty(), Prune::Due);
                 stamp(set);
             }
         }
@@ -507,9 +510,8 @@ async fn resync(
     let missing: Vec<(&str, u64)> = local
         .iter()
         .filter(|(id, until)| {
-            **until >= horizon && remote.get(&***id).is_none_or(|known| known < *until)
+            *until >= horizon && remote.get(*id).is_none_or(|known| *known < *until)
         })
-        .map(|(id, until)| (&**id, *until))
         .collect();
     crate::log::debug!(
         entries = remote.len(),
