@@ -584,3 +584,29 @@ async fn a_million_entries_resync_page_by_page_under_a_short_timeout() {
          {held} entries held)"
     );
 }
+
+/// No server needed: a Redis password never shows in the builder's `Debug` or in an error,
+/// whether in the URL's userinfo or in the query of a `redis+unix://` URL.
+#[test]
+fn no_redis_password_shows_in_debug_or_errors() {
+    for url in [
+        "redis://:s3cret@127.0.0.1:6379",
+        "redis://app:s3cret@127.0.0.1:6379/1",
+        "redis+unix:///run/redis.sock?pass=s3cret",
+        "redis+unix:///run/redis.sock?db=0&password=s3cret",
+    ] {
+        let debug = format!("{:?}", DenyList::redis(url));
+        assert!(!debug.contains("s3cret"), "{debug}");
+    }
+    // Refused URLs (the error carries the URL, redacted); refused before any runtime is needed.
+    for url in [
+        "redis+unix:///run/redis.sock?pass=s3cret&db=x",
+        "rediss://:s3cret@127.0.0.1",
+        "redis://:s3cret@[::",
+    ] {
+        let err = DenyList::redis(url).start().unwrap_err();
+        for shown in [format!("{err:?}"), err.to_string()] {
+            assert!(!shown.contains("s3cret"), "{shown}");
+        }
+    }
+}
