@@ -6,10 +6,14 @@
 //! token of one refresh-token lineage, so denying it cuts the whole session off.
 //!
 //! - The request path does one `ArcSwap` load and (when the list is not empty) at most two hash
-//!   lookups: no lock, no await. Writers copy the map, change the copy and swap it in.
+//!   lookups: no lock, no await. Writers copy the map, change the copy and swap it in; past 4096
+//!   entries they copy only the entries made since the last rebuild (about the square root of the
+//!   list's size), and a lookup probes those first, then the rest.
 //! - An entry denies while a token expiring at its `until` could still be accepted
-//!   (`now <= until + leeway`), then it is pruned: on every write, and by the sync task of a
-//!   shared list, so the set stays bounded by the revocations of the last token lifetime.
+//!   (`now <= until + leeway`), then it is pruned: on every write (a list past 4096 entries at
+//!   most once a minute), and by the sync task of a shared list, so the set stays bounded by the
+//!   revocations of the last token lifetime. No `until` is later than now +
+//!   [`DenyList::MAX_ENTRY_LIFETIME`] (3651 days): later ones are clamped.
 //! - With the `redis` feature the list is shared by every replica ([`DenyList::redis`]); the local
 //!   copy keeps serving through an outage (see [`RedisDenyListBuilder::max_staleness`]).
 //!
