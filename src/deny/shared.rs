@@ -595,7 +595,7 @@ fn id_of(member: Value) -> Option<Box<str>> {
 }
 
 /// A score as an `until`. This crate writes integers (Redis sends them as integer text); any
-/// other number Redis holds (a fraction, the exponent form of a score past 2^53, `inf`) is
+/// other number Redis holds (a fraction, `inf`, the exponent form Redis gives a very large score) is
 /// rounded up, so the entry denies at least as long as its score says (the caller clamps it to
 /// the ceiling); a negative one is in the past. `None`: not a number.
 fn until_of(score: &Value) -> Option<u64> {
@@ -648,26 +648,25 @@ async fn write(
 }
 
 /// `url` without its secrets, for `Debug` and errors: the password of a `redis://` URL
-/// (`:password@`) and the values of `pass` and `password` query parameters (how a
-/// `redis+unix://` URL carries its password; any case) are replaced by `redacted`. Of a string
-/// that does not parse as a URL, the query and anything before an `@` are left out.
+/// (`:password@`), the values of `pass` and `password` query parameters (how a `redis+unix://`
+/// URL carries its password; any case) and any fragment are replaced by `redacted`. Of a string
+/// that does not parse as a URL, nothing up to its last `@` and nothing from a `?` or `#` on is
+/// shown.
 pub(crate) fn redacted_url(raw: &str) -> String {
     const HIDDEN: &str = "redacted";
     let secret =
         |name: &str| name.eq_ignore_ascii_case("pass") || name.eq_ignore_ascii_case("password");
     let Ok(mut url) = url::Url::parse(raw) else {
-        let (base, query) = match raw.find(['?', '#']) {
-            Some(at) => (raw.get(..at).unwrap_or_default(), true),
-            None => (raw, false),
+        let (credentials, rest) = match raw.rsplit_once('@') {
+            Some((_, host)) => ("<credentials removed>@", host),
+            None => ("", raw),
         };
-        let base = match base.rsplit_once('@') {
-            Some((_, host)) => format!("<credentials removed>@{host}"),
-            None => base.to_owned(),
-        };
-        return if query {
-            format!("{base}?<removed>")
-        } else {
-            base
+        return match rest.find(['?', '#']) {
+            Some(at) => format!(
+                "{credentials}{}?<removed>",
+                rest.get(..at).unwrap_or_default()
+            ),
+            None => format!("{credentials}{rest}"),
         };
     };
     if url.password().is_some() && url.set_password(Some(HIDDEN)).is_err() {
@@ -686,6 +685,9 @@ pub(crate) fn redacted_url(raw: &str) -> String {
             })
             .collect();
         url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    if url.fragment().is_some() {
+        url.set_fragment(Some(HIDDEN));
     }
     url.to_string()
 }
@@ -892,6 +894,9 @@ mod tests {
             ),
             ("redis://:s3cret@[::", "<credentials removed>@[::"),
             ("redis://[::?pass=s3cret", "redis://[::?<removed>"),
+            ("redis://:pa#s3cret@host", "<credentials removed>@host"),
+            ("redis://host#:s3cret@x", "redis://host#redacted"),
+            ("redis://host/0#s3cret", "redis://host/0#redacted"),
             ("not a url", "not a url"),
         ] {
             assert_eq!(redacted_url(url), shown, "{url}");

@@ -1,12 +1,15 @@
 //! The deny-list shared through a real `redis-server` (feature `redis`): two layers in this process
 //! are two replicas. Revoke on one, 401 on the other (and the propagation time, p50/p99); a replica
 //! started after the revocation sees it; Redis killed and restarted mid-test loses nothing, blocks
-//! no request, and every replica converges after the restart.
+//! no request, and every replica converges after the restart. Entries no replica can read, or
+//! with a far-future expiry, written straight into Redis stop no resync; 1 M entries resync page by
+//! page under a short command timeout.
 //!
 //! `.ci/run` starts `redis-server` on a loopback port and exports `REDIS_URL`. Without it the tests
 //! print "skipped: REDIS_URL not set" and pass, unless `CI` is set: in CI that is a failure. The
-//! restart test runs a `redis-server` of its own (from `PATH`) on another loopback port, since it
-//! kills it.
+//! restart, unreadable-entry and 1 M-entry tests run a `redis-server` of their own (from `PATH`) on
+//! another loopback port, since they kill it, its clients, or load it. The tests that need Redis
+//! run one at a time.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -41,6 +44,13 @@ fn redis_url() -> Option<String> {
             None
         }
     }
+}
+
+/// The Redis tests run one at a time: the 1 M-entry one loads the machine for tens of seconds
+/// (in a debug build), and the others measure propagation or wait on reconnects.
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static REDIS_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    REDIS_TESTS.lock().await
 }
 
 fn unix_now() -> u64 {
@@ -90,6 +100,7 @@ fn token_with_origin(issuer: &LocalIssuer, origin: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_on_one_replica_is_401_on_the_other_and_propagation_is_measured() {
     let Some(url) = redis_url() else { return };
+    let _serial = one_at_a_time().await;
     let key = unique_key("two-replicas");
     let issuer = LocalIssuer::new().unwrap();
     let a = DenyList::redis(&url).key(&key).connect().await.unwrap();
@@ -142,6 +153,7 @@ async fn revoke_on_one_replica_is_401_on_the_other_and_propagation_is_measured()
 #[tokio::test]
 async fn a_replica_started_after_the_revocation_sees_it() {
     let Some(url) = redis_url() else { return };
+    let _serial = one_at_a_time().await;
     let key = unique_key("late-replica");
     let issuer = LocalIssuer::new().unwrap();
     let a = DenyList::redis(&url).key(&key).connect().await.unwrap();
@@ -217,6 +229,7 @@ async fn redis_killed_and_restarted_loses_nothing_and_blocks_nothing() {
     if redis_url().is_none() {
         return;
     }
+    let _serial = one_at_a_time().await;
     let port = free_port();
     let mut server = Server::start(port);
     let url = format!("redis://127.0.0.1:{}", server.port);
@@ -337,6 +350,7 @@ async fn unreadable_and_far_future_entries_never_stop_revocations_reaching_a_rep
     if redis_url().is_none() {
         return;
     }
+    let _serial = one_at_a_time().await;
     // A server of its own: the test makes every replica reconnect (CLIENT KILL).
     let server = Server::start(free_port());
     let url = format!("redis://127.0.0.1:{}", server.port);
@@ -473,6 +487,7 @@ async fn a_million_entries_resync_page_by_page_under_a_short_timeout() {
     if redis_url().is_none() {
         return;
     }
+    let _serial = one_at_a_time().await;
     const ENTRIES: u64 = 1_000_000;
     const REMOVED: u64 = 10_000;
     const ADDED: u64 = 1_000;
