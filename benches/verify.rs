@@ -254,13 +254,28 @@ fn bench(c: &mut Criterion) {
         issuer.key_set(),
     )
     .unwrap();
+    // A list past 4096 entries, written one revocation at a time: its recent entries and the
+    // rest are two maps, and a lookup that finds nothing probes both.
+    let large = DenyList::new();
+    for i in 0..100_000 {
+        large.revoke(&format!("other-session-{i}"), now + 3600);
+    }
+    let large_layer = CognitoAuthLayer::with_key_set(
+        config.clone().deny_list(large).build().unwrap(),
+        issuer.key_set(),
+    )
+    .unwrap();
     hit_layer.verify(&access).unwrap();
     deny_layer.verify(&access).unwrap();
+    large_layer.verify(&access).unwrap();
     g.bench_function("layer_verify_cache_hit", |b| {
         b.iter(|| hit_layer.verify(black_box(&access)).unwrap())
     });
     g.bench_function("layer_verify_cache_hit_deny_list_1k", |b| {
         b.iter(|| deny_layer.verify(black_box(&access)).unwrap())
+    });
+    g.bench_function("layer_verify_cache_hit_deny_list_100k", |b| {
+        b.iter(|| large_layer.verify(black_box(&access)).unwrap())
     });
     let counters = [
         std::sync::atomic::AtomicU64::new(0),

@@ -380,6 +380,10 @@ pub struct DenyListReadiness {
     pub lag: Option<Duration>,
     /// Staler than its maximum staleness: tokens get `503`, and the layer is not ready.
     pub stale: bool,
+    /// Entries of the shared set that the last full resync could not read and skipped (a
+    /// member that is not UTF-8, empty or over 256 bytes, a score that is not a number); they do
+    /// not make the layer unready, every other entry was applied. 0 for an in-memory list.
+    pub skipped_entries: u64,
 }
 
 fn empty_key_set() -> &'static KeySet {

@@ -213,6 +213,9 @@ pub struct DenyListMetrics {
     pub resyncs: u64,
     /// Connections lost or refused.
     pub sync_failures: u64,
+    /// Entries of the shared set that the last full resync could not read and skipped
+    /// ([`SyncStatus::skipped_entries`](crate::SyncStatus::skipped_entries)).
+    pub skipped_entries: u64,
 }
 
 impl Metrics {
@@ -246,7 +249,7 @@ impl Metrics {
     /// | `key_changes_total`, `unknown_kid_refetches_total` | counter | `pool` |
     /// | `keys`, `key_set_age_seconds` | gauge | `pool` |
     /// | `revoked_total` | counter | |
-    /// | `deny_list_entries`, `deny_list_sync_lag_seconds` | gauge | |
+    /// | `deny_list_entries`, `deny_list_sync_lag_seconds`, `deny_list_skipped_entries` | gauge | |
     /// | `deny_list_sync_failures_total` | counter | |
     ///
     /// A key set never fetched (or static) reports an age of 0; a list never synced, or
@@ -281,6 +284,7 @@ impl Metrics {
             gauge!("tower_cognito_deny_list_sync_lag_seconds")
                 .set(d.sync_lag.map_or(0.0, |l| l.as_secs_f64()));
             counter!("tower_cognito_deny_list_sync_failures_total").absolute(d.sync_failures);
+            gauge!("tower_cognito_deny_list_skipped_entries").set(d.skipped_entries as f64);
         }
     }
 }
@@ -333,6 +337,7 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
                     sync_lag: list.set().lag(now).map(Duration::from_secs),
                     resyncs: status.resyncs,
                     sync_failures: status.failures,
+                    skipped_entries: status.skipped_entries,
                 }
             }),
         }

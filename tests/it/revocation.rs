@@ -177,3 +177,30 @@ async fn one_list_serves_every_layer_of_the_process() {
     assert_eq!(typed.verify(&token).unwrap_err().kind(), ErrorKind::Revoked);
     assert_eq!(layer.verify(&token).unwrap_err().kind(), ErrorKind::Revoked);
 }
+
+/// "For ever" (`u64::MAX`, or any `until` too far ahead) is clamped to the maximum entry
+/// lifetime: the session is denied now and as long as a token of it can live (a 10-year refresh
+/// token's last access token, a day more), then the entry expires like any other.
+#[tokio::test]
+async fn a_revocation_for_ever_lasts_the_maximum_entry_lifetime() {
+    let (issuer, clock, deny, layer) = setup(1024);
+    let max = DenyList::MAX_ENTRY_LIFETIME.as_secs();
+    assert_eq!(max, 3651 * 86_400);
+    let token = issuer.token().claim("origin_jti", "forever").build();
+    assert_eq!(answer(&layer, &token).await.status, 200);
+    deny.revoke("forever", u64::MAX);
+    assert_eq!(answer(&layer, &token).await.kind, Some(ErrorKind::Revoked));
+    // The last token of the lineage, issued a day before the entry's end.
+    clock.set(NOW + max - 1);
+    let last = issuer
+        .token()
+        .claim("origin_jti", "forever")
+        .claim("iat", NOW + max - 86_400)
+        .claim("exp", NOW + max)
+        .build();
+    assert_eq!(answer(&layer, &last).await.kind, Some(ErrorKind::Revoked));
+    // Past the entry's end and every leeway: pruned, nothing is held for ever.
+    clock.set(NOW + max + 601);
+    deny.prune();
+    assert!(deny.is_empty(), "{deny:?}");
+}

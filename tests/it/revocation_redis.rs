@@ -1,12 +1,15 @@
 //! The deny-list shared through a real `redis-server` (feature `redis`): two layers in this process
 //! are two replicas. Revoke on one, 401 on the other (and the propagation time, p50/p99); a replica
 //! started after the revocation sees it; Redis killed and restarted mid-test loses nothing, blocks
-//! no request, and every replica converges after the restart.
+//! no request, and every replica converges after the restart. Entries no replica can read, or
+//! with a far-future expiry, written straight into Redis stop no resync; 1 M entries resync page by
+//! page under a short command timeout.
 //!
 //! `.ci/run` starts `redis-server` on a loopback port and exports `REDIS_URL`. Without it the tests
 //! print "skipped: REDIS_URL not set" and pass, unless `CI` is set: in CI that is a failure. The
-//! restart test runs a `redis-server` of its own (from `PATH`) on another loopback port, since it
-//! kills it.
+//! restart, unreadable-entry and 1 M-entry tests run a `redis-server` of their own (from `PATH`) on
+//! another loopback port, since they kill it, its clients, or load it. The tests that need Redis
+//! run one at a time.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -41,6 +44,13 @@ fn redis_url() -> Option<String> {
             None
         }
     }
+}
+
+/// The Redis tests run one at a time: the 1 M-entry one loads the machine for tens of seconds
+/// (in a debug build), and the others measure propagation or wait on reconnects.
+async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static REDIS_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    REDIS_TESTS.lock().await
 }
 
 fn unix_now() -> u64 {
@@ -90,6 +100,7 @@ fn token_with_origin(issuer: &LocalIssuer, origin: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_on_one_replica_is_401_on_the_other_and_propagation_is_measured() {
     let Some(url) = redis_url() else { return };
+    let _serial = one_at_a_time().await;
     let key = unique_key("two-replicas");
     let issuer = LocalIssuer::new().unwrap();
     let a = DenyList::redis(&url).key(&key).connect().await.unwrap();
@@ -142,6 +153,7 @@ async fn revoke_on_one_replica_is_401_on_the_other_and_propagation_is_measured()
 #[tokio::test]
 async fn a_replica_started_after_the_revocation_sees_it() {
     let Some(url) = redis_url() else { return };
+    let _serial = one_at_a_time().await;
     let key = unique_key("late-replica");
     let issuer = LocalIssuer::new().unwrap();
     let a = DenyList::redis(&url).key(&key).connect().await.unwrap();
@@ -217,6 +229,7 @@ async fn redis_killed_and_restarted_loses_nothing_and_blocks_nothing() {
     if redis_url().is_none() {
         return;
     }
+    let _serial = one_at_a_time().await;
     let port = free_port();
     let mut server = Server::start(port);
     let url = format!("redis://127.0.0.1:{}", server.port);
@@ -309,4 +322,306 @@ async fn redis_killed_and_restarted_loses_nothing_and_blocks_nothing() {
     assert_eq!(kind(&layer_late, &before), Some(ErrorKind::Revoked));
     assert_eq!(kind(&layer_late, &during), Some(ErrorKind::Revoked));
     assert_eq!(kind(&layer_late, &untouched), None);
+}
+
+/// A connection of the test's own, to write into Redis what no replica would (retried while a
+/// server of the test's own starts listening).
+async fn raw_connection(url: &str) -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(url).unwrap();
+    // Bulk writes of the test take longer than the client's default response timeout.
+    let config =
+        redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(60)));
+    for _ in 0..200 {
+        if let Ok(conn) = client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+        {
+            return conn;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("redis-server at {url} does not answer");
+}
+
+const DAY: u64 = 86_400;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_and_far_future_entries_never_stop_revocations_reaching_a_replica() {
+    if redis_url().is_none() {
+        return;
+    }
+    let _serial = one_at_a_time().await;
+    // A server of its own: the test makes every replica reconnect (CLIENT KILL).
+    let server = Server::start(free_port());
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let key = unique_key("unreadable");
+    let issuer = LocalIssuer::new().unwrap();
+    let mut raw = raw_connection(&url).await;
+    let connect = |strict: bool| {
+        let mut builder = DenyList::redis(&url)
+            .key(&key)
+            .heartbeat(Duration::from_millis(200))
+            .timeout(Duration::from_millis(300));
+        if strict {
+            builder = builder.max_staleness(Duration::from_secs(2));
+        }
+        builder.connect()
+    };
+    // Replicas running before the bad entries: one failing open, one failing closed.
+    let open = connect(false).await.unwrap();
+    let strict = connect(true).await.unwrap();
+    let (layer_open, layer_strict) = (layer(&issuer, &open), layer(&issuer, &strict));
+
+    let now = unix_now();
+    // Straight into Redis: a score past 2^53 (Redis sends it as 1.8446744073709552e+19), `inf`,
+    // a fraction; and members no replica can read: not UTF-8, empty, over 256 bytes.
+    let soon = now + 3600;
+    let _: () = redis::cmd("ZADD")
+        .arg(&key)
+        .arg(u64::MAX)
+        .arg("far-future")
+        .arg("inf")
+        .arg("forever")
+        .arg(format!("{soon}.5"))
+        .arg("fraction")
+        .arg(soon)
+        .arg(&b"\xff\xfe not utf-8"[..])
+        .arg(soon)
+        .arg("")
+        .arg(soon)
+        .arg("x".repeat(300))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    // And through the API, "for ever": clamped to the maximum entry lifetime.
+    open.revoke("revoked-for-ever", u64::MAX);
+    within(Duration::from_secs(5), "written", || {
+        open.sync_status().pending == 0
+    })
+    .await;
+
+    // Every replica reconnects, so it resyncs with those entries in the set.
+    let resyncs = (open.sync_status().resyncs, strict.sync_status().resyncs);
+    for kind in ["pubsub", "normal"] {
+        let _: redis::Value = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("TYPE")
+            .arg(kind)
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+    }
+    within(Duration::from_secs(10), "both replicas resync", || {
+        open.sync_status().resyncs > resyncs.0 && strict.sync_status().resyncs > resyncs.1
+    })
+    .await;
+
+    // A replica started now syncs at once.
+    let late = connect(false).await.expect("the late replica never synced");
+    let layer_late = layer(&issuer, &late);
+    let readable = ["far-future", "forever", "fraction", "revoked-for-ever"];
+    for list in [&open, &strict, &late] {
+        assert_eq!(list.len(), readable.len(), "{list:?}");
+        assert_eq!(list.sync_status().skipped_entries, 3);
+        for id in readable {
+            assert!(list.is_revoked(id, now, Duration::ZERO), "{id}");
+        }
+        // Clamped: denied for the maximum entry lifetime (10 years and a day), no longer.
+        let max = DenyList::MAX_ENTRY_LIFETIME.as_secs();
+        assert_eq!(max, 3651 * DAY);
+        for id in ["far-future", "forever", "revoked-for-ever"] {
+            assert!(list.is_revoked(id, now + max - DAY, Duration::ZERO), "{id}");
+            assert!(
+                !list.is_revoked(id, unix_now() + max + 1, Duration::ZERO),
+                "{id}"
+            );
+        }
+        // A fraction is rounded up: the entry denies at least as long as its score says.
+        assert!(list.is_revoked("fraction", soon + 1, Duration::ZERO));
+        assert!(!list.is_revoked("fraction", soon + 2, Duration::ZERO));
+    }
+    // Reported: readiness detail and metrics; the layer stays ready.
+    for layer in [&layer_open, &layer_strict, &layer_late] {
+        let ready = layer.readiness();
+        assert!(ready.is_ready(), "{ready:?}");
+        assert_eq!(ready.deny_list.unwrap().skipped_entries, 3);
+        assert_eq!(layer.metrics().deny_list.unwrap().skipped_entries, 3);
+    }
+    // The fail-closed replica is in sync, not stale.
+    let untouched = token_with_origin(&issuer, "untouched");
+    assert_eq!(kind(&layer_strict, &untouched), None);
+
+    // Later revocations reach every replica, whichever makes them.
+    for (i, from) in [&open, &strict, &late].into_iter().enumerate() {
+        let origin = format!("later-{i}");
+        let token = token_with_origin(&issuer, &origin);
+        from.revoke(&origin, unix_now() + 3600);
+        for (name, layer) in [
+            ("open", &layer_open),
+            ("strict", &layer_strict),
+            ("late", &layer_late),
+        ] {
+            within(
+                Duration::from_secs(5),
+                &format!("{origin} on {name}"),
+                || kind(layer, &token) == Some(ErrorKind::Revoked),
+            )
+            .await;
+        }
+    }
+    let last = connect(false).await.unwrap();
+    assert_eq!(last.len(), readable.len() + 3);
+}
+
+/// A UUID-shaped id (36 bytes, as Cognito's `origin_jti`) per number.
+fn uuid(i: u64) -> String {
+    format!("{:08x}-0000-4000-8000-{:012x}", i >> 16, i)
+}
+
+/// 1 M entries (with members removed and added during the read) resync page by page under a
+/// 250 ms command timeout, and nothing present for the whole read is missed. Prints the write and
+/// resync times (a debug build spends most of it parsing replies); the README's figures come from
+/// `examples/deny_list_scale.rs` in release.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_million_entries_resync_page_by_page_under_a_short_timeout() {
+    if redis_url().is_none() {
+        return;
+    }
+    let _serial = one_at_a_time().await;
+    const ENTRIES: u64 = 1_000_000;
+    const REMOVED: u64 = 10_000;
+    const ADDED: u64 = 1_000;
+    // A server of its own: 1 M entries (about 100 MB in Redis) and the writes would slow the
+    // shared server's other tests.
+    let server = Server::start(free_port());
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let key = unique_key("million");
+    let mut raw = raw_connection(&url).await;
+    let connect = || {
+        DenyList::redis(&url)
+            .key(&key)
+            .timeout(Duration::from_millis(250))
+            .startup_timeout(Duration::from_secs(300))
+    };
+    // Connected before the bulk write (which bypasses it): it revokes during the late read.
+    let writer = connect().connect().await.unwrap();
+
+    let now = unix_now();
+    let start = Instant::now();
+    let per_command = 1_000;
+    let per_pipeline = 20;
+    let mut next = 0;
+    while next < ENTRIES {
+        let mut pipe = redis::pipe();
+        for _ in 0..per_pipeline {
+            if next >= ENTRIES {
+                break;
+            }
+            let cmd = pipe.cmd("ZADD").arg(&key);
+            for i in next..(next + per_command).min(ENTRIES) {
+                cmd.arg(now + 3600 + i % 3600).arg(uuid(i));
+            }
+            cmd.ignore();
+            next += per_command;
+        }
+        let _: () = pipe.query_async(&mut raw).await.unwrap();
+    }
+    let count: u64 = redis::cmd("ZCARD")
+        .arg(&key)
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(count, ENTRIES);
+    let written = start.elapsed();
+
+    // During the read: members removed straight from Redis, others revoked on another replica.
+    let changes = {
+        let mut raw = raw.clone();
+        let key = key.clone();
+        let writer = writer.clone();
+        tokio::spawn(async move {
+            for chunk in (0..REMOVED).collect::<Vec<_>>().chunks(1_000) {
+                let mut zrem = redis::cmd("ZREM");
+                zrem.arg(&key);
+                for i in chunk {
+                    zrem.arg(uuid(ENTRIES - 1 - i * 7));
+                }
+                let _: u64 = zrem.query_async(&mut raw).await.unwrap();
+                for i in chunk.iter().take(100) {
+                    writer.revoke(&format!("added-{i}"), now + 7200);
+                }
+                // Spread over the read (which takes seconds); the checks hold either way.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let start = Instant::now();
+    let late = connect()
+        .connect()
+        .await
+        .expect("1 M entries never resynced");
+    let resynced = start.elapsed();
+    changes.await.unwrap();
+    let removed: std::collections::HashSet<u64> =
+        (0..REMOVED).map(|i| ENTRIES - 1 - i * 7).collect();
+    let added: Vec<String> = (0..REMOVED / 1_000)
+        .flat_map(|c| (c * 1_000..c * 1_000 + 100).map(|i| format!("added-{i}")))
+        .collect();
+    assert_eq!(added.len() as u64, ADDED);
+    within(
+        Duration::from_secs(10),
+        "the additions reach the late replica",
+        || {
+            added
+                .iter()
+                .all(|id| late.is_revoked(id, now, Duration::ZERO))
+        },
+    )
+    .await;
+    // Nothing that existed for the whole read is missing.
+    for i in (0..ENTRIES).filter(|i| !removed.contains(i)) {
+        assert!(late.is_revoked(&uuid(i), now, Duration::ZERO), "entry {i}");
+    }
+    let held = late.len() as u64;
+    assert!(
+        (ENTRIES - REMOVED + ADDED..=ENTRIES + ADDED).contains(&held),
+        "{held}"
+    );
+    assert_eq!(late.sync_status().skipped_entries, 0);
+    // And the other way: a revocation on the large replica reaches the small one.
+    late.revoke("from-the-large-one", now + 3600);
+    within(Duration::from_secs(5), "the small replica denies", || {
+        writer.is_revoked("from-the-large-one", now, Duration::ZERO)
+    })
+    .await;
+    eprintln!(
+        "1 M entries: written in {written:?}, resynced in {resynced:?} (250 ms command timeout, \
+         {held} entries held)"
+    );
+}
+
+/// No server needed: a Redis password never shows in the builder's `Debug` or in an error,
+/// whether in the URL's userinfo or in the query of a `redis+unix://` URL.
+#[test]
+fn no_redis_password_shows_in_debug_or_errors() {
+    for url in [
+        "redis://:s3cret@127.0.0.1:6379",
+        "redis://app:s3cret@127.0.0.1:6379/1",
+        "redis+unix:///run/redis.sock?pass=s3cret",
+        "redis+unix:///run/redis.sock?db=0&password=s3cret",
+    ] {
+        let debug = format!("{:?}", DenyList::redis(url));
+        assert!(!debug.contains("s3cret"), "{debug}");
+    }
+    // Refused URLs (the error carries the URL, redacted); refused before any runtime is needed.
+    for url in [
+        "redis+unix:///run/redis.sock?pass=s3cret&db=x",
+        "rediss://:s3cret@127.0.0.1",
+        "redis://:s3cret@[::",
+    ] {
+        let err = DenyList::redis(url).start().unwrap_err();
+        for shown in [format!("{err:?}"), err.to_string()] {
+            assert!(!shown.contains("s3cret"), "{shown}");
+        }
+    }
 }
