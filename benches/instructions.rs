@@ -248,6 +248,33 @@ struct PayloadFixture {
 /// checked and warmed up, leaked.
 fn payload_fixture(shape: &str, cap: usize) -> &'static PayloadFixture {
     assert!(cases::PAYLOAD_SHAPES.contains(&shape), "{shape}");
+    let (issuer, layer) = hundred_pools(cap);
+    let token = cases::adversarial_payload(&issuer, shape, cap);
+    for _ in 0..2 {
+        let err = layer.verify(&token).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidIssuer, "{shape}");
+    }
+    Box::leak(Box::new(PayloadFixture { layer, token }))
+}
+
+/// The same, with the costliest shape cut into four segments: refused by the split, before any
+/// routing.
+fn malformed_fixture(cap: usize) -> &'static PayloadFixture {
+    let (issuer, layer) = hundred_pools(cap);
+    let token = cases::four_segments(&cases::adversarial_payload(
+        &issuer,
+        cases::WORST_PAYLOAD,
+        cap,
+    ));
+    for _ in 0..2 {
+        let err = layer.verify(&token).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Malformed);
+    }
+    Box::leak(Box::new(PayloadFixture { layer, token }))
+}
+
+/// An issuer and a layer of 100 pools of it, token cache off, under a `cap`-byte token cap.
+fn hundred_pools(cap: usize) -> (LocalIssuer, CognitoAuthLayer) {
     let issuer = LocalIssuer::new().unwrap();
     let config = issuer
         .config()
@@ -255,12 +282,7 @@ fn payload_fixture(shape: &str, cap: usize) -> &'static PayloadFixture {
         .token_cache_size(0)
         .max_token_size(cap);
     let layer = setup::hundred_pools(&issuer, config);
-    let token = cases::adversarial_payload(&issuer, shape, cap);
-    for _ in 0..2 {
-        let err = layer.verify(&token).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidIssuer, "{shape}");
-    }
-    Box::leak(Box::new(PayloadFixture { layer, token }))
+    (issuer, layer)
 }
 
 /// `CognitoAuthLayer::verify` of a token it refuses.
@@ -278,6 +300,19 @@ fn reject_adversarial_payload_100_pools(f: &'static PayloadFixture) {
 #[library_benchmark]
 #[bench::case(args = (cases::WORST_PAYLOAD, 64 * 1024), setup = payload_fixture)]
 fn reject_adversarial_payload_100_pools_8x_cap(f: &'static PayloadFixture) {
+    layer_err(f);
+}
+
+// The same tokens cut into four segments: the bearer check and the split, no routing.
+#[library_benchmark]
+#[bench::case(args = (8 * 1024), setup = malformed_fixture)]
+fn reject_malformed_100_pools(f: &'static PayloadFixture) {
+    layer_err(f);
+}
+
+#[library_benchmark]
+#[bench::case(args = (64 * 1024), setup = malformed_fixture)]
+fn reject_malformed_100_pools_8x_cap(f: &'static PayloadFixture) {
     layer_err(f);
 }
 
@@ -325,6 +360,8 @@ library_benchmark_group!(
         verify_tenant_token_extra_claims,
         reject_adversarial_payload_100_pools,
         reject_adversarial_payload_100_pools_8x_cap,
+        reject_malformed_100_pools,
+        reject_malformed_100_pools_8x_cap,
         reject_payload_shape
 );
 

@@ -94,6 +94,15 @@ fn bench(c: &mut Criterion) {
     }
     let hostile_payload = cases::adversarial_payload(&issuer, cases::WORST_PAYLOAD, 8 * 1024);
     let hostile_payload_8x = cases::adversarial_payload(&issuer, cases::WORST_PAYLOAD, 64 * 1024);
+    // The same tokens in four segments: the layer's scans of the token, before any routing.
+    let malformed = cases::four_segments(&hostile_payload);
+    let malformed_8x = cases::four_segments(&hostile_payload_8x);
+    for (layer, token) in [(&pools_default, &malformed), (&pools_8x, &malformed_8x)] {
+        assert_eq!(
+            layer.verify(token).unwrap_err().kind(),
+            tower_cognito::ErrorKind::Malformed
+        );
+    }
 
     // Payloads of many unknown claims (after the signature): duplicate detection and the claims
     // parse must grow linearly. 1 000 and 8 000 members, signed, under a 1 MiB token cap.
@@ -227,6 +236,12 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("reject_adversarial_payload_100_pools_8x_cap", |b| {
         b.iter(|| pools_8x.verify(black_box(&hostile_payload_8x)).unwrap_err())
+    });
+    g.bench_function("reject_malformed_100_pools", |b| {
+        b.iter(|| pools_default.verify(black_box(&malformed)).unwrap_err())
+    });
+    g.bench_function("reject_malformed_100_pools_8x_cap", |b| {
+        b.iter(|| pools_8x.verify(black_box(&malformed_8x)).unwrap_err())
     });
     g.bench_function("verify_payload_1k_members", |b| {
         b.iter(|| {

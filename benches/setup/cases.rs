@@ -109,3 +109,13 @@ pub(crate) fn adversarial_payload(issuer: &LocalIssuer, shape: &str, token_len: 
     assert!(token.len() <= token_len && token.len() + 4 > token_len);
     token
 }
+
+/// `token` with a dot in the middle of its payload: four segments, refused by the split, after
+/// the same scans of the whole token as [`adversarial_payload`] (the layer's bearer check and the
+/// split) and before any routing. The routing's own cost is a payload row minus this one.
+pub(crate) fn four_segments(token: &str) -> String {
+    let first = token.find('.').unwrap();
+    let last = token.rfind('.').unwrap();
+    let middle = (first + last) / 2;
+    format!("{}.{}", &token[..middle], &token[middle + 1..])
+}

@@ -248,7 +248,7 @@ async fn only_the_top_level_iss_picks_the_pool() {
 }
 
 #[tokio::test]
-async fn the_top_level_iss_is_read_within_the_first_2_kib() {
+async fn the_top_level_iss_is_looked_for_within_bounds() {
     let (a, b) = issuers();
     let layer = static_layer(&a, &b);
     let one_pool = CognitoAuthLayer::with_key_set(
@@ -259,37 +259,45 @@ async fn the_top_level_iss_is_read_within_the_first_2_kib() {
         a.key_set(),
     )
     .unwrap();
-    // Cognito writes `iss` after `sub` and `cognito:groups`: with 40 groups it is about 1.3 KB
-    // into the payload, and routed.
-    let groups = |n: usize| {
-        json!(
-            (0..n)
-                .map(|i| format!("tenant-{i:04}-readers"))
-                .collect::<Vec<_>>()
-        )
-    };
-    let with_groups = |n: usize| {
+    // Cognito writes `sub`, `cognito:groups`, `iss`, then the other claims.
+    let with_groups = |names: Vec<String>| {
         let mut claims = a.access_claims();
+        let mut members = vec![("sub", claims.remove("sub").unwrap())];
+        members.push(("cognito:groups", json!(names)));
+        members.push(("iss", claims.remove("iss").unwrap()));
         claims.remove("cognito:groups");
-        let sub = claims.remove("sub").unwrap();
-        let payload = iss_after(&a, claims, &[("sub", sub), ("cognito:groups", groups(n))]);
+        let rest: Vec<(String, serde_json::Value)> = claims.into_iter().collect();
+        members.extend(rest.iter().map(|(n, v)| (n.as_str(), v.clone())));
+        let payload = ordered(&members);
         (
             payload.find(r#""iss":"#).unwrap(),
             a.token().raw_payload(payload).build(),
         )
     };
-    let (at, token) = with_groups(40);
-    assert!((1_000..1_900).contains(&at), "{at}");
+    let long = |n: usize| (0..n).map(|i| format!("tenant-{i:04}-readers")).collect();
+    let short = |n: usize| (0..n).map(|i| format!("g{i}")).collect();
+    // 40 long group names (`iss` about 1 KB into the payload), 85 short ones (180 quotes and
+    // brackets before it): routed.
+    let (at, token) = with_groups(long(40));
+    assert!((800..1_900).contains(&at), "{at}");
     assert_eq!(answer(&layer, &token).await.status, 200);
-    // With 100, past the first 2 KiB: not routed by a layer of several pools (a layer of one
-    // reads nothing before the signature and accepts it).
-    let (at, token) = with_groups(100);
+    let (at, token) = with_groups(short(85));
+    assert!(at < 1_024, "{at}");
+    assert_eq!(answer(&layer, &token).await.status, 200);
+    // 100 long ones put it past the first 2 KiB, 100 short ones past 192 quotes and brackets:
+    // not routed by a layer of several pools (a layer of one reads nothing of the payload before
+    // the signature and accepts both).
+    let (at, token) = with_groups(long(100));
     assert!(at > 2_048, "{at}");
-    assert_eq!(
-        answer(&layer, &token).await.status_kind(),
-        (401, Some(ErrorKind::InvalidIssuer))
-    );
-    assert_eq!(answer(&one_pool, &token).await.status, 200);
+    let (at, short_token) = with_groups(short(100));
+    assert!(at < 2_048, "{at}");
+    for token in [token, short_token] {
+        assert_eq!(
+            answer(&layer, &token).await.status_kind(),
+            (401, Some(ErrorKind::InvalidIssuer))
+        );
+        assert_eq!(answer(&one_pool, &token).await.status, 200);
+    }
 }
 
 #[tokio::test]
