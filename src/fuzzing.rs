@@ -91,3 +91,6 @@ pub fn header_paths(
 pub fn top_level_iss(payload: &[u8]) -> Option<Vec<u8>> {
     crate::route::top_level_iss(payload).map(<[u8]>::to_vec)
 }
+
+/// The most quotes, brackets and escapes [`top_level_iss`] reads before the key.
+pub const TOP_LEVEL_ISS_MAX_STRUCTURAL: usize = crate::route::MAX_STRUCTURAL as usize;

@@ -315,13 +315,28 @@ fn issuer_route() -> Vec<(&'static str, Vec<u8>)> {
         .collect();
     let iss = f.issuer.issuer();
     for (name, json) in [
-        ("nested-first", format!(r#"{{"a":{{"iss":"other"}},"b":[{{"iss":"x"}}],"iss":"{iss}"}}"#)),
-        ("in-string", format!(r#"{{"a":"\"iss\":\"x\"","iss":"{iss}"}}"#)),
-        ("escaped-name", format!(r#"{{"\u0069ss":"x","iss":"{iss}"}}"#)),
+        (
+            "nested-first",
+            format!(r#"{{"a":{{"iss":"other"}},"b":[{{"iss":"x"}}],"iss":"{iss}"}}"#),
+        ),
+        (
+            "in-string",
+            format!(r#"{{"a":"\"iss\":\"x\"","iss":"{iss}"}}"#),
+        ),
+        (
+            "escaped-name",
+            format!(r#"{{"\u0069ss":"x","iss":"{iss}"}}"#),
+        ),
         ("escaped-value", r#"{"iss":"https:\/\/a"}"#.to_owned()),
         ("duplicate", format!(r#"{{"iss":"{iss}","iss":"other"}}"#)),
-        ("deep", format!(r#"{{"a":[[[[{{"b":{{}}}}]]]], "iss" : "{iss}" }}"#)),
-        ("brackets-in-strings", format!(r#"{{"a":"}}]","b":["{{["],"iss":"{iss}"}}"#)),
+        (
+            "deep",
+            format!(r#"{{"a":[[[[{{"b":{{}}}}]]]], "iss" : "{iss}" }}"#),
+        ),
+        (
+            "brackets-in-strings",
+            format!(r#"{{"a":"}}]","b":["{{["],"iss":"{iss}"}}"#),
+        ),
     ] {
         seeds.push((name, json.into_bytes()));
     }
