@@ -24,7 +24,7 @@ use std::hint::black_box;
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use tower::Service;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuth, KeySet, Verifier};
+use tower_cognito::{AcceptTokenUse, CognitoAuth, CognitoAuthLayer, ErrorKind, KeySet, Verifier};
 
 use setup::{Floor, Layers, ready, status};
 
@@ -237,6 +237,104 @@ fn oneshot_with_layer_uncached_100_pools(f: &'static mut Fixture) {
     oneshot(&mut f.with_100_pools, &f.request);
 }
 
+/// A layer of 100 user pools (token cache off) under a token cap, and a token of that size with a
+/// hostile payload that it refuses before the signature.
+struct PayloadFixture {
+    layer: CognitoAuthLayer,
+    token: String,
+}
+
+/// The fixture of payload shape `shape` (`cases::PAYLOAD_SHAPES`) under a `cap`-byte token cap,
+/// checked and warmed up, leaked.
+fn payload_fixture(shape: &str, cap: usize) -> &'static PayloadFixture {
+    assert!(cases::PAYLOAD_SHAPES.contains(&shape), "{shape}");
+    let (issuer, layer) = hundred_pools(cap);
+    let token = cases::adversarial_payload(&issuer, shape, cap);
+    for _ in 0..2 {
+        let err = layer.verify(&token).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidIssuer, "{shape}");
+    }
+    Box::leak(Box::new(PayloadFixture { layer, token }))
+}
+
+/// The same, with the costliest shape cut into four segments: refused by the split, before any
+/// routing.
+fn malformed_fixture(cap: usize) -> &'static PayloadFixture {
+    let (issuer, layer) = hundred_pools(cap);
+    let token = cases::four_segments(&cases::adversarial_payload(
+        &issuer,
+        cases::WORST_PAYLOAD,
+        cap,
+    ));
+    for _ in 0..2 {
+        let err = layer.verify(&token).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Malformed);
+    }
+    Box::leak(Box::new(PayloadFixture { layer, token }))
+}
+
+/// An issuer and a layer of 100 pools of it, token cache off, under a `cap`-byte token cap.
+fn hundred_pools(cap: usize) -> (LocalIssuer, CognitoAuthLayer) {
+    let issuer = LocalIssuer::new().unwrap();
+    let config = issuer
+        .config()
+        .token_use(AcceptTokenUse::Any)
+        .token_cache_size(0)
+        .max_token_size(cap);
+    let layer = setup::hundred_pools(&issuer, config);
+    (issuer, layer)
+}
+
+/// `CognitoAuthLayer::verify` of a token it refuses.
+fn layer_err(f: &PayloadFixture) {
+    black_box(f.layer.verify(black_box(&f.token)).unwrap_err());
+}
+
+// Several pools: the most expensive payload shape below, default cap and 8x the cap.
+#[library_benchmark]
+#[bench::case(args = (cases::WORST_PAYLOAD, 8 * 1024), setup = payload_fixture)]
+fn reject_adversarial_payload_100_pools(f: &'static PayloadFixture) {
+    layer_err(f);
+}
+
+#[library_benchmark]
+#[bench::case(args = (cases::WORST_PAYLOAD, 64 * 1024), setup = payload_fixture)]
+fn reject_adversarial_payload_100_pools_8x_cap(f: &'static PayloadFixture) {
+    layer_err(f);
+}
+
+// The same tokens cut into four segments: the bearer check and the split, no routing.
+#[library_benchmark]
+#[bench::case(args = (8 * 1024), setup = malformed_fixture)]
+fn reject_malformed_100_pools(f: &'static PayloadFixture) {
+    layer_err(f);
+}
+
+#[library_benchmark]
+#[bench::case(args = (64 * 1024), setup = malformed_fixture)]
+fn reject_malformed_100_pools_8x_cap(f: &'static PayloadFixture) {
+    layer_err(f);
+}
+
+// Each hostile payload shape, default cap.
+#[library_benchmark]
+#[bench::iss_repeated(args = ("iss_repeated", 8 * 1024), setup = payload_fixture)]
+#[bench::iss_repeated_nested(args = ("iss_repeated_nested", 8 * 1024), setup = payload_fixture)]
+#[bench::issuer_repeated_nested(args = ("issuer_repeated_nested", 8 * 1024), setup = payload_fixture)]
+#[bench::deep_arrays(args = ("deep_arrays", 8 * 1024), setup = payload_fixture)]
+#[bench::spaced_arrays(args = ("spaced_arrays", 8 * 1024), setup = payload_fixture)]
+#[bench::deep_objects(args = ("deep_objects", 8 * 1024), setup = payload_fixture)]
+#[bench::escapes(args = ("escapes", 8 * 1024), setup = payload_fixture)]
+#[bench::empty_strings(args = ("empty_strings", 8 * 1024), setup = payload_fixture)]
+#[bench::numbers(args = ("numbers", 8 * 1024), setup = payload_fixture)]
+#[bench::whitespace(args = ("whitespace", 8 * 1024), setup = payload_fixture)]
+#[bench::long_string_then_iss(args = ("long_string_then_iss", 8 * 1024), setup = payload_fixture)]
+#[bench::members_then_iss(args = ("members_then_iss", 8 * 1024), setup = payload_fixture)]
+#[bench::groups_then_iss(args = ("groups_then_iss", 8 * 1024), setup = payload_fixture)]
+fn reject_payload_shape(f: &'static PayloadFixture) {
+    layer_err(f);
+}
+
 // Through the layer, the same token again: a verified-token cache hit.
 #[library_benchmark]
 #[bench::case(setup = fixture)]
@@ -259,7 +357,12 @@ library_benchmark_group!(
         verify_payload_1k_claims,
         verify_payload_8k_claims,
         verify_tenant_token,
-        verify_tenant_token_extra_claims
+        verify_tenant_token_extra_claims,
+        reject_adversarial_payload_100_pools,
+        reject_adversarial_payload_100_pools_8x_cap,
+        reject_malformed_100_pools,
+        reject_malformed_100_pools_8x_cap,
+        reject_payload_shape
 );
 
 main!(library_benchmark_groups = verify);

@@ -31,6 +31,16 @@ if "oneshot_without_layer" in rows:
     ]:
         if name in rows:
             row(label, rows[name] - rows["oneshot_without_layer"])
+# Several pools: the routing's cost is the hostile payload's case minus the same token in four
+# segments (the layer's scans of the token, refused before any routing).
+for name, base, label in [
+    ("reject_adversarial_payload_100_pools", "reject_malformed_100_pools",
+     "several pools, routing of the adversarial payload (payload − four segments)"),
+    ("reject_adversarial_payload_100_pools_8x_cap", "reject_malformed_100_pools_8x_cap",
+     "the same, 8x the cap (payload − four segments)"),
+]:
+    if name in rows and base in rows:
+        row(label, rows[name] - rows[base])
 # The guard's cost is its case minus the same request (claims already in it) without the guard.
 if "oneshot_without_guard" in rows:
     for name, label in [

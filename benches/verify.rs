@@ -74,6 +74,36 @@ fn bench(c: &mut Criterion) {
         );
     }
 
+    // Several pools: a hostile payload that a layer of 100 pools refuses before the signature
+    // (its top-level `iss` is read from the first 2 KiB only), under the default token cap and
+    // under eight times that cap. Every shape is refused so; the row is the costliest.
+    let pools_default = setup::hundred_pools(&issuer, config.clone().token_cache_size(0));
+    let pools_8x = setup::hundred_pools(
+        &issuer,
+        config.clone().token_cache_size(0).max_token_size(64 * 1024),
+    );
+    for shape in cases::PAYLOAD_SHAPES {
+        for (layer, cap) in [(&pools_default, 8 * 1024), (&pools_8x, 64 * 1024)] {
+            let token = cases::adversarial_payload(&issuer, shape, cap);
+            assert_eq!(
+                layer.verify(&token).unwrap_err().kind(),
+                tower_cognito::ErrorKind::InvalidIssuer,
+                "{shape}"
+            );
+        }
+    }
+    let hostile_payload = cases::adversarial_payload(&issuer, cases::WORST_PAYLOAD, 8 * 1024);
+    let hostile_payload_8x = cases::adversarial_payload(&issuer, cases::WORST_PAYLOAD, 64 * 1024);
+    // The same tokens in four segments: the layer's scans of the token, before any routing.
+    let malformed = cases::four_segments(&hostile_payload);
+    let malformed_8x = cases::four_segments(&hostile_payload_8x);
+    for (layer, token) in [(&pools_default, &malformed), (&pools_8x, &malformed_8x)] {
+        assert_eq!(
+            layer.verify(token).unwrap_err().kind(),
+            tower_cognito::ErrorKind::Malformed
+        );
+    }
+
     // Payloads of many unknown claims (after the signature): duplicate detection and the claims
     // parse must grow linearly. 1 000 and 8 000 members, signed, under a 1 MiB token cap.
     let members_1k = cases::many_claims(&issuer, 1_000);
@@ -196,6 +226,22 @@ fn bench(c: &mut Criterion) {
                 .verify(black_box(&hostile_8x), &keys, now)
                 .unwrap_err()
         })
+    });
+    g.bench_function("reject_adversarial_payload_100_pools", |b| {
+        b.iter(|| {
+            pools_default
+                .verify(black_box(&hostile_payload))
+                .unwrap_err()
+        })
+    });
+    g.bench_function("reject_adversarial_payload_100_pools_8x_cap", |b| {
+        b.iter(|| pools_8x.verify(black_box(&hostile_payload_8x)).unwrap_err())
+    });
+    g.bench_function("reject_malformed_100_pools", |b| {
+        b.iter(|| pools_default.verify(black_box(&malformed)).unwrap_err())
+    });
+    g.bench_function("reject_malformed_100_pools_8x_cap", |b| {
+        b.iter(|| pools_8x.verify(black_box(&malformed_8x)).unwrap_err())
     });
     g.bench_function("verify_payload_1k_members", |b| {
         b.iter(|| {

@@ -16,9 +16,14 @@ use crate::cache::TokenCache;
 use crate::claims::CognitoClaims;
 use crate::clock::Clock;
 use crate::config::CognitoConfig;
+<<<<<<< HEAD
 use crate::error::{Error, ErrorKind};
 use crate::extract::{Anonymous, Claims};
 use crate::jws::decode_into;
+=======
+use crate::error::{Error, ErrorKind, RequestError};
+use crate::extract::Claims;
+>>>>>>> h16-pools
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
 use crate::metrics::Counters;
@@ -145,20 +150,22 @@ impl Pools {
         std::iter::once(&self.first).chain(&*self.others)
     }
 
-    /// The pool a decoded payload names with its `iss`, read before the signature only to choose
-    /// the key set: the chosen pool's verifier checks `iss` again, exactly, after the signature,
-    /// so a wrong guess can only refuse a token, never accept one. The first `"iss"` member
-    /// whose string value is an accepted issuer wins.
+    /// The pool a payload segment names with the `iss` of its top-level object, read before the
+    /// signature only to choose the key set ([`route`](crate::route::route): at most the first
+    /// 2 KiB decoded, one pass, one lookup): the chosen pool's verifier checks `iss` again,
+    /// exactly, after the signature, so a wrong guess can only refuse a token, never accept one.
+    /// Also the decoded payload, when all of it was decoded.
     #[inline]
-    fn route(&self, payload: &[u8]) -> Option<usize> {
-        issuer_candidates(payload).find_map(|iss| {
-            std::str::from_utf8(iss)
-                .ok()
-                .and_then(|iss| self.routes.get(iss).copied())
-        })
+    fn route<'b>(
+        &self,
+        segment: &[u8],
+        buf: &'b mut [u8],
+    ) -> Result<(usize, Option<&'b [u8]>), ErrorKind> {
+        crate::route::route(segment, buf, |iss| self.routes.get(iss).copied())
     }
 }
 
+<<<<<<< HEAD
 /// The string values of the `"iss"` members of a decoded payload, in order, without parsing it:
 /// after each `"iss"`, optional whitespace, `:`, whitespace and `"`, the bytes up to the next `"`.
 /// A value with an escape stops at its `\` and matches no issuer (Cognito writes none). Arbitrary
@@ -183,6 +190,22 @@ fn skip_ws(bytes: &[u8]) -> &[u8] {
         .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
         .unwrap_or(bytes.len());
     bytes.get(start..).unwrap_or_default()
+=======
+/// Whether the request has no `Authorization` header, or one whose scheme is another RFC 7235
+/// `token` than `Bearer`, followed by a space or nothing (`Basic ...`, `Negotiate`).
+fn no_bearer_credentials(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+        return true;
+    };
+    let scheme = value
+        .as_bytes()
+        .split(|&b| b == b' ')
+        .next()
+        .unwrap_or_default();
+    !scheme.is_empty()
+        && !scheme.eq_ignore_ascii_case(b"bearer")
+        && scheme.iter().all(|&b| crate::config::is_tchar(b))
+>>>>>>> h16-pools
 }
 
 /// What every clone of the layer and of its services shares: the pools (rules, keys,
@@ -279,8 +302,9 @@ impl<E> Authenticator<E> {
             &self.pools.first
         } else {
             let parts = crate::jws::split(candidate)?;
-            let payload = crate::jws::decode(parts.payload).ok()?;
-            self.pools.get(self.pools.route(&payload)?)?
+            let mut buf = [0u8; PAYLOAD_BUF_LEN];
+            let (index, _) = self.pools.route(parts.payload, &mut buf).ok()?;
+            self.pools.get(index)?
         };
         Some(pool.verifier.config().user_pool_id())
     }
@@ -471,18 +495,16 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         }
         let token = check_token(candidate)?;
 
-        // One pool: nothing to choose. Several: the payload is decoded first, its `iss` picks the
-        // pool (one hash lookup), and the decoded payload is verified with that pool's rules.
-        // The buffers are made (and zeroed) only with several pools: one pool needs neither.
+        // One pool: nothing to choose. Several: the top-level `iss` of the payload's first 2 KiB
+        // picks the pool (one lookup), and the payload, when it was decoded whole, is verified
+        // with that pool's rules. The buffer is made (and zeroed) only with several pools.
         let mut payload_buf: [u8; PAYLOAD_BUF_LEN];
-        let mut payload_heap: Vec<u8>;
         let routed = if self.pools.routes.is_empty() {
             None
         } else {
-            (payload_buf, payload_heap) = ([0u8; PAYLOAD_BUF_LEN], Vec::new());
+            payload_buf = [0u8; PAYLOAD_BUF_LEN];
             let parts = self.pools.first.verifier.split(token)?;
-            let payload = decode_into(parts.payload, &mut payload_buf, &mut payload_heap)?;
-            let index = self.pools.route(payload).ok_or(ErrorKind::InvalidIssuer)?;
+            let (index, payload) = self.pools.route(parts.payload, &mut payload_buf)?;
             Some((index, parts, payload))
         };
         let index = routed.as_ref().map_or(0, |(index, ..)| *index);
@@ -494,10 +516,7 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
         let verified = match &routed {
             None => pool.verifier.verify_parts::<E>(token, key_set),
-            Some((_, parts, payload)) => {
-                pool.verifier
-                    .verify_split::<E>(parts, Some(payload), key_set)
-            }
+            Some((_, parts, payload)) => pool.verifier.verify_split::<E>(parts, *payload, key_set),
         };
         let claims = match verified {
             Ok(verified) => verified,
@@ -543,50 +562,5 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
             Some(check) => check(claims),
             None => Ok(()),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::issuer_candidates;
-
-    fn candidates(payload: &str) -> Vec<String> {
-        issuer_candidates(payload.as_bytes())
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect()
-    }
-
-    #[test]
-    fn issuer_candidates_are_the_string_values_of_iss_members() {
-        assert_eq!(
-            candidates(r#"{"sub":"u","iss":"https://a/p"}"#),
-            ["https://a/p"]
-        );
-        assert_eq!(candidates(r#"{ "iss" : "x" , "y":1}"#), ["x"]);
-        assert_eq!(
-            candidates(r#"{"a":{"iss":"nested"},"iss":"top"}"#),
-            ["nested", "top"]
-        );
-        // Not a member name, not a string, an escape, unterminated, truncated: nothing.
-        for none in [
-            r#"{"x":"iss"}"#,
-            r#"{"iss":5}"#,
-            r#"{"iss":"https:\/\/a"}"#,
-            r#"{"iss":"open"#,
-            r#"{"iss":"#,
-            r#"{"iss""#,
-            r#""iss""#,
-            "",
-            r#"{"iss":null,"isss":"x"}"#,
-        ] {
-            assert!(candidates(none).is_empty(), "{none}");
-        }
-        // Arbitrary bytes never panic, whatever follows the name.
-        let mut noise = Vec::new();
-        for b in 0..=255u8 {
-            noise.extend_from_slice(b"\"iss\"");
-            noise.push(b);
-        }
-        assert!(issuer_candidates(&noise).count() <= 256);
     }
 }

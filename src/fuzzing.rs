@@ -85,10 +85,12 @@ pub fn header_paths(
     .collect()
 }
 
-/// The `iss` values a layer of several pools reads from a decoded payload before the signature
-/// (only to choose the pool's key set), in order.
-pub fn issuer_candidates(payload: &[u8]) -> Vec<Vec<u8>> {
-    crate::auth::issuer_candidates(payload)
-        .map(<[u8]>::to_vec)
-        .collect()
+/// The routing key a layer of several pools reads from a decoded payload before the signature
+/// (only to choose the pool's key set): the string value of the first member named `iss` of the
+/// top-level object, when it has no escapes.
+pub fn top_level_iss(payload: &[u8]) -> Option<Vec<u8>> {
+    crate::route::top_level_iss(payload).map(<[u8]>::to_vec)
 }
+
+/// The most quotes, brackets and escapes [`top_level_iss`] reads before the key.
+pub const TOP_LEVEL_ISS_MAX_STRUCTURAL: usize = crate::route::MAX_STRUCTURAL as usize;

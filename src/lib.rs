@@ -77,6 +77,7 @@ mod metrics;
 mod ready;
 mod refresh;
 mod rejection;
+mod route;
 mod service;
 mod source;
 mod trace;

@@ -40,3 +40,82 @@ pub(crate) fn many_claims(issuer: &LocalIssuer, n: usize) -> String {
     }
     issuer.sign(&claims)
 }
+
+/// The hostile payload shapes of [`adversarial_payload`], each refused by a layer of several
+/// pools before the signature (`InvalidIssuer`): what routing costs at most.
+pub(crate) const PAYLOAD_SHAPES: [&str; 13] = [
+    "iss_repeated",
+    "iss_repeated_nested",
+    "issuer_repeated_nested",
+    "deep_arrays",
+    "spaced_arrays",
+    "deep_objects",
+    "escapes",
+    "empty_strings",
+    "numbers",
+    "whitespace",
+    "long_string_then_iss",
+    "members_then_iss",
+    "groups_then_iss",
+];
+
+/// The shape of [`PAYLOAD_SHAPES`] that costs a layer of several pools the most instructions
+/// (`cargo xtask instructions`): the rows `reject_adversarial_payload_100_pools` (and `_8x_cap`).
+pub(crate) const WORST_PAYLOAD: &str = "spaced_arrays";
+
+/// A token of `token_len` bytes (at most) with `issuer`'s own header, a 256-byte signature and a
+/// hostile payload of the shape `shape` (one of [`PAYLOAD_SHAPES`]) filling the rest: `"iss":"",`
+/// repeated at the top level or nested, the issuer's real `iss` repeated in nested objects, deep
+/// arrays (also with eight spaces after each bracket) or objects, escapes, empty strings,
+/// numbers, whitespace, and the real top-level `iss` only at the end, after a long string, many
+/// members or many group names.
+pub(crate) fn adversarial_payload(issuer: &LocalIssuer, shape: &str, token_len: usize) -> String {
+    let iss = issuer.issuer();
+    let real = format!(r#""iss":"{iss}""#);
+    let (head, unit, tail): (&str, String, String) = match shape {
+        "iss_repeated" => ("{", r#""iss":"","#.into(), r#""z":0}"#.into()),
+        "iss_repeated_nested" => (r#"{"a":{"#, r#""iss":"","#.into(), r#""z":0}}"#.into()),
+        "issuer_repeated_nested" => (r#"{"a":["#, format!("{{{real}}},"), format!("0],{real}}}")),
+        "deep_arrays" => (r#"{"a":"#, "[".into(), "]".into()),
+        "spaced_arrays" => (r#"{"a":"#, "[        ".into(), "]".into()),
+        "deep_objects" => ("{", r#""a":{"#.into(), "}".into()),
+        "escapes" => (r#"{"a":""#, r#"\""#.into(), format!(r#"",{real}}}"#)),
+        "empty_strings" => (r#"{"a":["#, r#""","#.into(), format!(r#""""],{real}}}"#)),
+        "numbers" => (r#"{"a":["#, "1,".into(), format!("1],{real}}}")),
+        "whitespace" => (r#"{"a":"#, " ".into(), format!("1,{real}}}")),
+        "long_string_then_iss" => (r#"{"a":""#, "x".into(), format!(r#"",{real}}}"#)),
+        "members_then_iss" => ("{", r#""a":123456,"#.into(), format!("{real}}}")),
+        "groups_then_iss" => (
+            r#"{"sub":"x","cognito:groups":["#,
+            r#""tenant-0001-readers","#.into(),
+            format!(r#""x"],{real}}}"#),
+        ),
+        other => unreachable!("no payload shape {other}"),
+    };
+    let access = issuer.access_token();
+    let header = access.split('.').next().unwrap();
+    let sig = URL_SAFE_NO_PAD.encode([7u8; 256]);
+    let chars = token_len - header.len() - sig.len() - 2;
+    let len = chars / 4 * 3;
+    let mut json = head.to_owned();
+    while json.len() + unit.len() + tail.len() <= len {
+        json.push_str(&unit);
+    }
+    // Whitespace (or string content) up to the exact length.
+    json.extend(std::iter::repeat_n(' ', len - json.len() - tail.len()));
+    json.push_str(&tail);
+    let payload = URL_SAFE_NO_PAD.encode(json);
+    let token = format!("{header}.{payload}.{sig}");
+    assert!(token.len() <= token_len && token.len() + 4 > token_len);
+    token
+}
+
+/// `token` with a dot in the middle of its payload: four segments, refused by the split, after
+/// the same scans of the whole token as [`adversarial_payload`] (the layer's bearer check and the
+/// split) and before any routing. The routing's own cost is a payload row minus this one.
+pub(crate) fn four_segments(token: &str) -> String {
+    let first = token.find('.').unwrap();
+    let last = token.rfind('.').unwrap();
+    let middle = (first + last) / 2;
+    format!("{}.{}", &token[..middle], &token[middle + 1..])
+}

@@ -115,16 +115,7 @@ impl<S: Clone> Layers<S> {
                 .layer(layer)
                 .service(inner.clone())
         };
-        let mut many = config.clone().token_cache_size(0);
-        for i in 1..100 {
-            many = many
-                .and_pool(format!("eu-west-1_Bench{i:03}"))
-                .client_id("benchclient")
-                .token_use(tower_cognito::AcceptTokenUse::Any);
-        }
-        let many =
-            CognitoAuthLayer::with_key_sets(many.build().unwrap(), |_| Some(issuer.key_set()))
-                .unwrap();
+        let many = hundred_pools(issuer, config.clone().token_cache_size(0));
         Self {
             cached: behind(config.clone()),
             uncached: behind(config.token_cache_size(0)),
@@ -133,6 +124,22 @@ impl<S: Clone> Layers<S> {
                 .service(inner.clone()),
         }
     }
+}
+
+/// A layer of 100 user pools built from `config` (the issuer's pool first, 99 others after it,
+/// each on a copy of the issuer's keys): a token's pool is picked by its `iss`.
+pub(crate) fn hundred_pools(
+    issuer: &LocalIssuer,
+    config: CognitoConfigBuilder,
+) -> CognitoAuthLayer {
+    let mut many = config;
+    for i in 1..100 {
+        many = many
+            .and_pool(format!("eu-west-1_Bench{i:03}"))
+            .client_id("benchclient")
+            .token_use(tower_cognito::AcceptTokenUse::Any);
+    }
+    CognitoAuthLayer::with_key_sets(many.build().unwrap(), |_| Some(issuer.key_set())).unwrap()
 }
 
 /// Makes requests with `Authorization: Bearer {token}` (the header value is built once).

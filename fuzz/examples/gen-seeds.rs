@@ -19,6 +19,7 @@ fn main() -> std::io::Result<()> {
         ("jwks_parse", jwks_parse()),
         ("auth_header", auth_header()),
         ("claims_parse", claims_parse()),
+        ("issuer_route", issuer_route()),
     ] {
         let dir = root.join(target);
         fs::create_dir_all(&dir)?;
@@ -297,6 +298,49 @@ fn auth_header() -> Vec<(&'static str, Vec<u8>)> {
     .into_iter()
     .map(|(name, value)| (name, value.into_bytes()))
     .collect()
+}
+
+/// Decoded payloads as a layer of several pools scans them for its routing key: real ones, and
+/// `iss` nested, escaped, inside strings, duplicated, after deep nesting.
+fn issuer_route() -> Vec<(&'static str, Vec<u8>)> {
+    let f = &*FIXTURE;
+    let mut seeds: Vec<(&str, Vec<u8>)> = f
+        .valid
+        .iter()
+        .zip(["access", "id"])
+        .map(|(token, name)| {
+            let payload = token.split('.').nth(1).unwrap_or_default();
+            (name, URL_SAFE_NO_PAD.decode(payload).unwrap_or_default())
+        })
+        .collect();
+    let iss = f.issuer.issuer();
+    for (name, json) in [
+        (
+            "nested-first",
+            format!(r#"{{"a":{{"iss":"other"}},"b":[{{"iss":"x"}}],"iss":"{iss}"}}"#),
+        ),
+        (
+            "in-string",
+            format!(r#"{{"a":"\"iss\":\"x\"","iss":"{iss}"}}"#),
+        ),
+        (
+            "escaped-name",
+            format!(r#"{{"\u0069ss":"x","iss":"{iss}"}}"#),
+        ),
+        ("escaped-value", r#"{"iss":"https:\/\/a"}"#.to_owned()),
+        ("duplicate", format!(r#"{{"iss":"{iss}","iss":"other"}}"#)),
+        (
+            "deep",
+            format!(r#"{{"a":[[[[{{"b":{{}}}}]]]], "iss" : "{iss}" }}"#),
+        ),
+        (
+            "brackets-in-strings",
+            format!(r#"{{"a":"}}]","b":["{{["],"iss":"{iss}"}}"#),
+        ),
+    ] {
+        seeds.push((name, json.into_bytes()));
+    }
+    seeds
 }
 
 fn claims_parse() -> Vec<(&'static str, Vec<u8>)> {

@@ -144,12 +144,205 @@ async fn a_key_of_one_pool_never_verifies_a_token_claiming_another() {
         );
     }
     // A token naming B's issuer in a nested claim before its own `iss` (the claims are written
-    // in name order): routed to B by that first member, and refused there, never accepted. Only
-    // the issuer's own trigger could write such a claim.
+    // in name order): routed by its top-level `iss` to A, whose key verifies it. Only the
+    // issuer's own trigger could write such a claim.
     let mut nested = a.access_claims();
     nested.insert("aaa_meta".into(), json!({ "iss": b.issuer() }));
     let got = answer(&layer, &a.sign(&nested)).await;
-    assert_eq!(got.status, 401, "{got:?}");
+    assert_eq!(got.status, 200, "{got:?}");
+    assert_eq!(got.claims.unwrap().user_pool_id(), Some(POOL_A));
+}
+
+/// `claims` as JSON text with the members in the given order (a `Map` writes them sorted).
+fn ordered(members: &[(&str, serde_json::Value)]) -> String {
+    let members: Vec<String> = members
+        .iter()
+        .map(|(name, value)| format!("{}:{value}", json!(name)))
+        .collect();
+    format!("{{{}}}", members.join(","))
+}
+
+/// `issuer`'s claims of `token_use` with `before` written ahead of them, `iss` last.
+fn iss_after(
+    issuer: &LocalIssuer,
+    claims: serde_json::Map<String, serde_json::Value>,
+    before: &[(&str, serde_json::Value)],
+) -> String {
+    let mut members: Vec<(&str, serde_json::Value)> = before.to_vec();
+    let rest: Vec<(String, serde_json::Value)> = claims
+        .into_iter()
+        .filter(|(name, _)| name != "iss")
+        .collect();
+    members.extend(rest.iter().map(|(n, v)| (n.as_str(), v.clone())));
+    members.push(("iss", json!(issuer.issuer())));
+    ordered(&members)
+}
+
+#[tokio::test]
+async fn only_the_top_level_iss_picks_the_pool() {
+    let (a, b) = issuers();
+    let layer = static_layer(&a, &b);
+    // Another configured pool's issuer before the top-level `iss`: nested in an object, in an
+    // array of objects, deep, inside a string, as a value. Each token is routed by its own
+    // top-level `iss` and accepted by its own pool.
+    let (a_iss, b_iss) = (a.issuer(), b.issuer());
+    let shapes = |other: &str| {
+        vec![
+            ("meta", json!({ "iss": other })),
+            ("list", json!([{ "iss": other }, { "x": { "iss": other } }])),
+            ("deep", json!([[[[{ "a": [{ "iss": other }] }]]]])),
+            ("text", json!(format!(r#"{{"iss":"{other}"}}"#))),
+            ("quoted", json!(format!(r#""iss":"{other}""#))),
+            ("value", json!("iss")),
+        ]
+    };
+    for (name, value) in shapes(b_iss) {
+        let payload = iss_after(&a, a.access_claims(), &[(name, value)]);
+        let got = answer(&layer, &a.token().raw_payload(payload).build()).await;
+        assert_eq!(got.status, 200, "{name}: {got:?}");
+        assert_eq!(got.claims.unwrap().user_pool_id(), Some(POOL_A), "{name}");
+    }
+    for (name, value) in shapes(a_iss) {
+        let payload = iss_after(&b, b.id_claims(), &[(name, value)]);
+        let got = answer(&layer, &b.token().raw_payload(payload).build()).await;
+        assert_eq!(got.status, 200, "{name}: {got:?}");
+        assert_eq!(got.claims.unwrap().user_pool_id(), Some(POOL_B), "{name}");
+    }
+    // All of them in one token, and B's issuer at the top level of a token signed by A: A's
+    // token is accepted, the other refused by B's key.
+    let all = shapes(b_iss);
+    let payload = iss_after(&a, a.access_claims(), &all);
+    assert_eq!(
+        answer(&layer, &a.token().raw_payload(payload).build())
+            .await
+            .status,
+        200
+    );
+    let payload = iss_after(&b, a.access_claims(), &shapes(a_iss));
+    assert_eq!(
+        answer(&layer, &a.token().raw_payload(payload).build())
+            .await
+            .status_kind(),
+        (401, Some(ErrorKind::InvalidSignature))
+    );
+    // The top-level `iss` written with escapes (name or value), or only nested: not routed.
+    let claims = serde_json::to_string(&a.access_claims()).unwrap();
+    let escaped_name = claims.replace(r#""iss":"#, r#""\u0069ss":"#);
+    let mut only_nested = a.access_claims();
+    only_nested.remove("iss");
+    only_nested.insert("meta".into(), json!({ "iss": a_iss }));
+    for payload in [escaped_name, serde_json::to_string(&only_nested).unwrap()] {
+        assert_eq!(
+            answer(&layer, &a.token().raw_payload(payload).build())
+                .await
+                .status_kind(),
+            (401, Some(ErrorKind::InvalidIssuer))
+        );
+    }
+    // Two top-level `iss` members: routed by the first, refused by the strict parse.
+    let twice = iss_after(&a, a.access_claims(), &[("iss", json!(a_iss))]);
+    assert_eq!(
+        answer(&layer, &a.token().raw_payload(twice).build())
+            .await
+            .status_kind(),
+        (401, Some(ErrorKind::InvalidClaims))
+    );
+}
+
+#[tokio::test]
+async fn the_top_level_iss_is_looked_for_within_bounds() {
+    let (a, b) = issuers();
+    let layer = static_layer(&a, &b);
+    let one_pool = CognitoAuthLayer::with_key_set(
+        a.config()
+            .token_use(AcceptTokenUse::Access)
+            .build()
+            .unwrap(),
+        a.key_set(),
+    )
+    .unwrap();
+    // Cognito writes `sub`, `cognito:groups`, `iss`, then the other claims.
+    let with_groups = |names: Vec<String>| {
+        let mut claims = a.access_claims();
+        let mut members = vec![("sub", claims.remove("sub").unwrap())];
+        members.push(("cognito:groups", json!(names)));
+        members.push(("iss", claims.remove("iss").unwrap()));
+        claims.remove("cognito:groups");
+        let rest: Vec<(String, serde_json::Value)> = claims.into_iter().collect();
+        members.extend(rest.iter().map(|(n, v)| (n.as_str(), v.clone())));
+        let payload = ordered(&members);
+        (
+            payload.find(r#""iss":"#).unwrap(),
+            a.token().raw_payload(payload).build(),
+        )
+    };
+    let long = |n: usize| (0..n).map(|i| format!("tenant-{i:04}-readers")).collect();
+    let short = |n: usize| (0..n).map(|i| format!("g{i}")).collect();
+    // 40 long group names (`iss` about 1 KB into the payload), 85 short ones (180 quotes and
+    // brackets before it): routed.
+    let (at, token) = with_groups(long(40));
+    assert!((800..1_900).contains(&at), "{at}");
+    assert_eq!(answer(&layer, &token).await.status, 200);
+    let (at, token) = with_groups(short(85));
+    assert!(at < 1_024, "{at}");
+    assert_eq!(answer(&layer, &token).await.status, 200);
+    // 100 long ones put it past the first 2 KiB, 100 short ones past 192 quotes and brackets:
+    // not routed by a layer of several pools (a layer of one reads nothing of the payload before
+    // the signature and accepts both).
+    let (at, token) = with_groups(long(100));
+    assert!(at > 2_048, "{at}");
+    let (at, short_token) = with_groups(short(100));
+    assert!(at < 2_048, "{at}");
+    for token in [token, short_token] {
+        assert_eq!(
+            answer(&layer, &token).await.status_kind(),
+            (401, Some(ErrorKind::InvalidIssuer))
+        );
+        assert_eq!(answer(&one_pool, &token).await.status, 200);
+    }
+}
+
+#[tokio::test]
+async fn hostile_payloads_are_refused_before_the_signature() {
+    let (a, b) = issuers();
+    let layer = static_layer(&a, &b);
+    let real = format!(r#""iss":"{}""#, a.issuer());
+    // Payloads of about 6 KB (an 8 KiB token) of `"iss":"",` at the top level or nested, the
+    // real `iss` nested many times, deep arrays and objects, escapes, empty strings, numbers,
+    // whitespace, and the real top-level `iss` only past the first 2 KiB.
+    let fill = |head: &str, unit: &str, tail: &str| {
+        let mut json = head.to_owned();
+        while json.len() + unit.len() + tail.len() <= 5_800 {
+            json.push_str(unit);
+        }
+        json + tail
+    };
+    let shapes = [
+        fill("{", r#""iss":"","#, &format!("{real}}}")),
+        fill(r#"{"a":{"#, r#""iss":"","#, &format!(r#""z":0}},{real}}}"#)),
+        fill(r#"{"a":["#, &format!("{{{real}}},"), "0]}"),
+        fill(r#"{"a":"#, "[", &format!(",{real}}}")),
+        fill("{", r#""a":{"#, &format!("{real}}}")),
+        fill(r#"{"a":""#, r#"""#, &format!(r#"",{real}}}"#)),
+        fill(r#"{"a":["#, r#""","#, &format!(r#""""],{real}}}"#)),
+        fill(r#"{"a":["#, "1,", &format!("1],{real}}}")),
+        fill(r#"{"a":"#, " ", &format!("1,{real}}}")),
+        fill(r#"{"a":""#, "x", &format!(r#"",{real}}}"#)),
+        fill("{", r#""a":0,"#, &format!("{real}}}")),
+    ];
+    for (i, payload) in shapes.into_iter().enumerate() {
+        let token = a.token().raw_payload(payload).build();
+        assert!(
+            (7_000..8_192).contains(&token.len()),
+            "{i}: {}",
+            token.len()
+        );
+        assert_eq!(
+            answer(&layer, &token).await.status_kind(),
+            (401, Some(ErrorKind::InvalidIssuer)),
+            "{i}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -50,7 +50,7 @@ pub(crate) fn install_gungraun() -> Result<(), Fail> {
 }
 
 /// The cases of `benches/instructions.rs`, in the order of the table, with their labels.
-const CASES: [(&str, &str); 10] = [
+const CASES: [(&str, &str); 14] = [
     ("floor_rsa_verify", "floor: RSA verify, pre-parsed key"),
     ("verify_access", "`Verifier::verify`, access token"),
     ("verify_id", "`Verifier::verify`, ID token"),
@@ -61,6 +61,22 @@ const CASES: [(&str, &str); 10] = [
     (
         "reject_adversarial_header_8x_cap",
         "reject: adversarial header, 8x the cap",
+    ),
+    (
+        "reject_adversarial_payload_100_pools",
+        "reject: adversarial payload, 100 user pools, default cap (`CognitoAuthLayer::verify`)",
+    ),
+    (
+        "reject_adversarial_payload_100_pools_8x_cap",
+        "reject: adversarial payload, 100 user pools, 8x the cap",
+    ),
+    (
+        "reject_malformed_100_pools",
+        "the same token in four segments, default cap (no routing; subtracted below)",
+    ),
+    (
+        "reject_malformed_100_pools_8x_cap",
+        "the same token in four segments, 8x the cap (no routing; subtracted below)",
     ),
     ("verify_payload_1k_claims", "verify, 1 000 extra claims"),
     ("verify_payload_8k_claims", "verify, 8 000 extra claims"),
@@ -131,6 +147,21 @@ pub(crate) fn instructions() -> Result<(), Fail> {
         "through the layer, cache hit (with − without)",
         get("oneshot_with_layer") - base,
     );
+    let routing = |payload: &str, malformed: &str| get(payload) - get(malformed);
+    row(
+        "several pools, routing of the adversarial payload, default cap (payload − four segments)",
+        routing(
+            "reject_adversarial_payload_100_pools",
+            "reject_malformed_100_pools",
+        ),
+    );
+    row(
+        "several pools, routing of the adversarial payload, 8x the cap (payload − four segments)",
+        routing(
+            "reject_adversarial_payload_100_pools_8x_cap",
+            "reject_malformed_100_pools_8x_cap",
+        ),
+    );
     let one = get("oneshot_with_layer_uncached") - base;
     let hundred = get("oneshot_with_layer_uncached_100_pools") - base;
     if one > 0.0 {
@@ -138,6 +169,35 @@ pub(crate) fn instructions() -> Result<(), Fail> {
         println!(
             "100 user pools / 1 pool, through the layer: {:.4}x",
             hundred / one
+        );
+    }
+    payload_shapes(&out, floor, get("reject_malformed_100_pools"))
+}
+
+/// The table of every hostile payload shape of `reject_payload_shape` (a layer of 100 pools,
+/// default cap): each case, and its routing (the case minus `four_segments`).
+fn payload_shapes(out: &Path, floor: f64, four_segments: f64) -> Result<(), Fail> {
+    let prefix = "reject_payload_shape.";
+    let mut shapes = Vec::new();
+    for entry in std::fs::read_dir(out).map_err(ctx(&out.display().to_string()))? {
+        let name = entry.map_err(ctx("gungraun output"))?.file_name();
+        if let Some(shape) = name.to_string_lossy().strip_prefix(prefix) {
+            let n = summary_instructions(&out.join(&name).join("summary.json"))?;
+            shapes.push((shape.to_owned(), n));
+        }
+    }
+    shapes.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!();
+    println!(
+        "| payload shape, 100 pools, default cap | instructions | ratio to floor | routing | routing / floor |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for (shape, n) in shapes {
+        let routing = n - four_segments;
+        println!(
+            "| {shape} | {n:.0} | {:.4} | {routing:.0} | {:.4} |",
+            n / floor,
+            routing / floor
         );
     }
     Ok(())
