@@ -16,14 +16,8 @@ use crate::cache::TokenCache;
 use crate::claims::CognitoClaims;
 use crate::clock::Clock;
 use crate::config::CognitoConfig;
-<<<<<<< HEAD
 use crate::error::{Error, ErrorKind};
 use crate::extract::{Anonymous, Claims};
-use crate::jws::decode_into;
-=======
-use crate::error::{Error, ErrorKind, RequestError};
-use crate::extract::Claims;
->>>>>>> h16-pools
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
 use crate::metrics::Counters;
@@ -163,49 +157,6 @@ impl Pools {
     ) -> Result<(usize, Option<&'b [u8]>), ErrorKind> {
         crate::route::route(segment, buf, |iss| self.routes.get(iss).copied())
     }
-}
-
-<<<<<<< HEAD
-/// The string values of the `"iss"` members of a decoded payload, in order, without parsing it:
-/// after each `"iss"`, optional whitespace, `:`, whitespace and `"`, the bytes up to the next `"`.
-/// A value with an escape stops at its `\` and matches no issuer (Cognito writes none). Arbitrary
-/// bytes (the payload of a forged token) give at most one candidate per `"iss"` occurrence.
-#[inline]
-pub(crate) fn issuer_candidates(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
-    memchr::memmem::find_iter(payload, b"\"iss\"").filter_map(|at| {
-        let rest = payload.get(at + 5..)?;
-        let rest = skip_ws(rest).strip_prefix(b":")?;
-        let rest = skip_ws(rest).strip_prefix(b"\"")?;
-        let end = memchr::memchr2(b'"', b'\\', rest)?;
-        // Only a value closed by its quote: one that stopped at an escape is no issuer.
-        (rest.get(end) == Some(&b'"'))
-            .then(|| rest.get(..end))
-            .flatten()
-    })
-}
-
-fn skip_ws(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-        .unwrap_or(bytes.len());
-    bytes.get(start..).unwrap_or_default()
-=======
-/// Whether the request has no `Authorization` header, or one whose scheme is another RFC 7235
-/// `token` than `Bearer`, followed by a space or nothing (`Basic ...`, `Negotiate`).
-fn no_bearer_credentials(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
-        return true;
-    };
-    let scheme = value
-        .as_bytes()
-        .split(|&b| b == b' ')
-        .next()
-        .unwrap_or_default();
-    !scheme.is_empty()
-        && !scheme.eq_ignore_ascii_case(b"bearer")
-        && scheme.iter().all(|&b| crate::config::is_tchar(b))
->>>>>>> h16-pools
 }
 
 /// What every clone of the layer and of its services shares: the pools (rules, keys,
