@@ -4,9 +4,11 @@
 //! the processes it started.
 
 mod load;
+mod modules;
 mod profile;
 mod server;
 mod util;
+mod workspace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +44,9 @@ enum Command {
               value_parser = clap::value_parser!(u64).range(1..=3600))]
         seconds: u64,
     },
+    /// The module graph of each library crate's `src/` (from its `crate::`, `self::` and
+    /// `super::` paths): prints every cycle and fails on any.
+    Modules(modules::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +58,7 @@ fn main() -> ExitCode {
         Command::InstallGungraun => profile::install_gungraun(),
         Command::Peers => peers(),
         Command::Memory { seconds } => memory(seconds),
+        Command::Modules(args) => modules::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
