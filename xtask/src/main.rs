@@ -7,6 +7,8 @@ mod load;
 mod modules;
 mod profile;
 mod server;
+mod services;
+mod testing;
 mod util;
 mod workspace;
 
@@ -47,6 +49,13 @@ enum Command {
     /// The module graph of each library crate's `src/` (from its `crate::`, `self::` and
     /// `super::` paths): prints every cycle and fails on any.
     Modules(modules::Args),
+    /// Every test of the workspace, the service-backed ones included: starts a private
+    /// redis-server and cognito-local on loopback (installing them when missing), exports
+    /// REDIS_URL and COGNITO_LOCAL_URL, runs `cargo test --workspace --all-features --
+    /// --include-ignored ARGS`, and stops both services however the run ends.
+    Test(testing::Args),
+    /// Runs the services the ignored tests need for a developer (`start`, `stop`, `status`).
+    Services(services::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +68,8 @@ fn main() -> ExitCode {
         Command::Peers => peers(),
         Command::Memory { seconds } => memory(seconds),
         Command::Modules(args) => modules::run(&args),
+        Command::Test(args) => testing::run(&args),
+        Command::Services(args) => services::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
