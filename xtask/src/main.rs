@@ -3,6 +3,9 @@
 //! Every command sends traffic to loopback only, bounds its loops in count and time, and stops
 //! the processes it started.
 
+mod deny;
+mod features;
+mod fuzz;
 mod load;
 mod modules;
 mod profile;
@@ -56,6 +59,16 @@ enum Command {
     Test(testing::Args),
     /// Runs the services the ignored tests need for a developer (`start`, `stop`, `status`).
     Services(services::Args),
+    /// The fuzz smoke run: installs the pinned cargo-fuzz when missing, builds every target of
+    /// `fuzz/` and runs each for SECONDS (default 60) on stable; fails on a crash.
+    Fuzz(fuzz::Args),
+    /// Supply-chain checks with cargo-deny (`deny.toml`): licenses, bans, sources, and advisories
+    /// (loudly reported as not checked when the advisory database cannot be fetched).
+    Deny,
+    /// Every subset of each crate's optional features builds without warnings (clippy, all
+    /// targets), and the tests pass with the default features off (services on) and with plain
+    /// `cargo test --workspace` (no services).
+    Features(features::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +83,9 @@ fn main() -> ExitCode {
         Command::Modules(args) => modules::run(&args),
         Command::Test(args) => testing::run(&args),
         Command::Services(args) => services::run(&args),
+        Command::Fuzz(args) => fuzz::run(&args),
+        Command::Deny => deny::run(),
+        Command::Features(args) => features::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -50,7 +50,7 @@ pub(crate) enum Service {
 }
 
 impl Service {
-    const ALL: [Self; 2] = [Self::Redis, Self::CognitoLocal];
+    pub(crate) const ALL: [Self; 2] = [Self::Redis, Self::CognitoLocal];
 
     fn name(self) -> &'static str {
         match self {
