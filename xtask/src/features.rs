@@ -174,11 +174,24 @@ pub(crate) fn run(args: &Args) -> Result<(), Fail> {
         return Ok(());
     }
     let total = plan.len();
+    // Every subset is checked, so that one run names every failing one.
+    let mut failed = Vec::new();
     for (i, step) in plan.iter().enumerate() {
         util::log(&format!("[{}/{total}] cargo {}", i + 1, step.join(" ")));
-        util::status(util::cmd("cargo").args(step))?;
+        if let Err(Fail(e)) = util::status(util::cmd("cargo").args(step)) {
+            util::log(&e);
+            failed.push(format!("cargo {}", step.join(" ")));
+        }
     }
     let clippy_time = started.elapsed();
+    if !failed.is_empty() {
+        return Err(Fail(format!(
+            "{} of {total} feature subsets fail ({} s):\n  {}",
+            failed.len(),
+            clippy_time.as_secs(),
+            failed.join("\n  ")
+        )));
+    }
     util::log(&format!(
         "{total} feature subsets build without warnings ({} s)",
         clippy_time.as_secs()

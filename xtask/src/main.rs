@@ -9,6 +9,7 @@ mod fuzz;
 mod load;
 mod modules;
 mod profile;
+mod publish;
 mod server;
 mod services;
 mod testing;
@@ -69,6 +70,12 @@ enum Command {
     /// targets), and the tests pass with the default features off (services on) and with plain
     /// `cargo test --workspace` (no services).
     Features(features::Args),
+    /// `cargo package --list` of every publishable crate: fails on a file that must not ship
+    /// (scripts, xtask, fuzzing, CI, npm files).
+    Package,
+    /// `cargo doc` of every publishable crate as docs.rs builds it (`--cfg docsrs`, its
+    /// `[package.metadata.docs.rs]` features), warnings denied.
+    Docs,
 }
 
 fn main() -> ExitCode {
@@ -86,6 +93,8 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Deny => deny::run(),
         Command::Features(args) => features::run(&args),
+        Command::Package => publish::package(),
+        Command::Docs => publish::docs(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

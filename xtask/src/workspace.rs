@@ -21,6 +21,8 @@ pub(crate) struct Package {
     pub(crate) features: BTreeMap<String, Vec<String>>,
     /// Whether `cargo publish` may publish it (`publish` is not `false`).
     pub(crate) publish: bool,
+    /// Its `[package.metadata.docs.rs]` table (`Null` when absent).
+    pub(crate) docs_rs: Value,
 }
 
 /// The members of the workspace at the repository root.
@@ -87,12 +89,17 @@ fn package(p: &Value) -> Result<Package, Fail> {
         .collect();
     // `publish`: null (anywhere), [] (`publish = false`) or a list of registries.
     let publish = !matches!(p.get("publish"), Some(Value::Array(r)) if r.is_empty());
+    let docs_rs = p
+        .pointer("/metadata/docs.rs")
+        .cloned()
+        .unwrap_or(Value::Null);
     Ok(Package {
         name: name.to_owned(),
         dir,
         lib_root,
         features,
         publish,
+        docs_rs,
     })
 }
 
@@ -106,7 +113,8 @@ mod tests {
             {"name": "tower-cognito", "manifest_path": "/w/Cargo.toml", "publish": null,
              "targets": [{"kind": ["lib"], "src_path": "/w/src/lib.rs"},
                          {"kind": ["test"], "src_path": "/w/tests/it/main.rs"}],
-             "features": {"default": ["axum"], "axum": ["dep:axum-core"], "client": ["reqwest"]}},
+             "features": {"default": ["axum"], "axum": ["dep:axum-core"], "client": ["reqwest"]},
+             "metadata": {"docs.rs": {"all-features": true, "rustdoc-args": ["--cfg", "docsrs"]}}},
             {"name": "xtask", "manifest_path": "/w/xtask/Cargo.toml", "publish": [],
              "targets": [{"kind": ["bin"], "src_path": "/w/xtask/src/main.rs"}],
              "features": {}}
@@ -123,6 +131,8 @@ mod tests {
             Some(&vec!["reqwest".to_owned()])
         );
         assert!(root.publish);
+        assert_eq!(root.docs_rs.get("all-features"), Some(&Value::Bool(true)));
+        assert_eq!(xtask.docs_rs, Value::Null);
         assert_eq!(xtask.lib_root, None);
         assert!(!xtask.publish);
         Ok(())
