@@ -1,21 +1,26 @@
 //! `cargo xtask features`: every combination of each crate's optional features builds, and the
-//! tests pass in the combinations that change behaviour.
+//! tests pass in the combinations that change behaviour. For every library member (xtask aside):
 //!
-//! 1. For every library member (xtask aside) and every subset of its optional features, deduped
-//!    by what the subset enables (`client` enables `reqwest`, so `{client}` and
-//!    `{client, reqwest}` are one build): `cargo clippy -p NAME --all-targets
-//!    --no-default-features --features SUBSET -- -D warnings`. That compiles the library, its
-//!    tests, examples and benches as a user or contributor picking those features would (a
-//!    missing `cfg`, an unused import or dead code under one subset fails), at the cost of a type
-//!    check: no code generation, no linking. The dev-dependencies enable a superset of the
-//!    features the library's dependencies get, so the dependencies are checked once and every
-//!    subset re-checks the crate's own targets only.
-//! 2. Tests where behaviour changes: `--all-features` is the README's test command (`cargo xtask
-//!    test`, its own CI step); here, for each crate, every feature that is not on by default
-//!    with the default ones off (`tracing` off is the one switch that changes code on the request
-//!    path; `redis`, `metrics` and the rest keep their tests), with the services and
+//! 1. The library, for every subset of its optional features, deduped by what the subset enables
+//!    (`client` enables `reqwest`, so `{client}` and `{client, reqwest}` are one build):
+//!    `cargo clippy -p NAME --lib --no-default-features --features SUBSET -- -D warnings`. That is
+//!    a user's build, dependencies with exactly the features the subset gives them (a feature
+//!    relying on a dependency feature only the dev-dependencies enable fails here, and under
+//!    `cargo test` it would not), and a type check only: no code generation, no linking.
+//! 2. The tests, examples and benches (`--all-targets`) for the subsets that decide their
+//!    `cfg` gates: none, each feature alone and all but one (all of them is the lint step of
+//!    CI): a target that needs a feature it is not gated on, or an import left unused when one
+//!    is off, fails here. The dev-dependencies give the dependencies the same features in every
+//!    one of these builds, so only the crate's own targets are checked again.
+//! 3. The tests where behaviour changes: `--all-features` is the README's test command (`cargo
+//!    xtask test`, its own CI step); here, for each crate, every feature that is not on by
+//!    default with the default ones off (`tracing` off is the one switch that changes code on the
+//!    request path; `redis`, `metrics` and the rest keep their tests), with the services and
 //!    `--include-ignored`; then plain `cargo test --workspace`, default features and no services,
-//!    as a contributor runs it (service-backed tests are listed as ignored, not run).
+//!    as a contributor runs it (the service-backed tests listed as ignored).
+//!
+//! Measured on the crate of issue 17 (7 features, 96 distinct subsets; 2 cores), in CPU seconds:
+//! the former 19 `cargo test` runs 1132 s; `--all-targets` for all 96 subsets 897 s; step 1 439 s.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -106,9 +111,48 @@ fn list(set: &Set) -> String {
     set.iter().cloned().collect::<Vec<_>>().join(",")
 }
 
+/// The subsets whose `--all-targets` build decides the `cfg` gates of tests, examples and
+/// benches: none, each feature alone and all but one (each closed under what it enables; the
+/// full set is left to the lint step), distinct.
+fn gate_subsets(features: &BTreeMap<String, Vec<String>>) -> Vec<Set> {
+    let optional = optional(features);
+    let all = closure(features, &optional.iter().cloned().collect());
+    let mut sets = vec![Set::new()];
+    for feature in &optional {
+        sets.push(closure(features, &Set::from([feature.clone()])));
+        // All but `feature`, and but every feature that enables it.
+        let rest: Set = optional
+            .iter()
+            .filter(|f| !closure(features, &Set::from([(*f).clone()])).contains(feature))
+            .cloned()
+            .collect();
+        sets.push(closure(features, &rest));
+    }
+    let mut distinct = Vec::new();
+    for set in sets {
+        if set != all && !distinct.contains(&set) {
+            distinct.push(set);
+        }
+    }
+    distinct
+}
+
+/// Which targets a clippy run checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Targets {
+    /// The library alone, as a dependent builds it.
+    Lib,
+    /// Tests, examples and benches too.
+    All,
+}
+
 /// `cargo clippy` of one subset.
-fn clippy_args(package: &str, set: &Set) -> Vec<String> {
-    let mut args = ["clippy", "--quiet", "-p", package, "--all-targets"]
+fn clippy_args(package: &str, targets: Targets, set: &Set) -> Vec<String> {
+    let targets = match targets {
+        Targets::Lib => "--lib",
+        Targets::All => "--all-targets",
+    };
+    let mut args = ["clippy", "--quiet", "-p", package, targets]
         .map(str::to_owned)
         .to_vec();
     args.push("--no-default-features".into());
@@ -154,7 +198,10 @@ pub(crate) fn run(args: &Args) -> Result<(), Fail> {
     let mut plan = Vec::new();
     for package in &packages {
         for set in subsets(&package.features)? {
-            plan.push(clippy_args(&package.name, &set));
+            plan.push(clippy_args(&package.name, Targets::Lib, &set));
+        }
+        for set in gate_subsets(&package.features) {
+            plan.push(clippy_args(&package.name, Targets::All, &set));
         }
     }
     let tests: Vec<Vec<String>> = packages
@@ -186,14 +233,14 @@ pub(crate) fn run(args: &Args) -> Result<(), Fail> {
     let clippy_time = started.elapsed();
     if !failed.is_empty() {
         return Err(Fail(format!(
-            "{} of {total} feature subsets fail ({} s):\n  {}",
+            "{} of {total} feature builds fail ({} s):\n  {}",
             failed.len(),
             clippy_time.as_secs(),
             failed.join("\n  ")
         )));
     }
     util::log(&format!(
-        "{total} feature subsets build without warnings ({} s)",
+        "{total} feature builds without warnings ({} s)",
         clippy_time.as_secs()
     ));
     if args.no_tests {
@@ -216,7 +263,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Fail> {
     util::status(&mut plain)?;
     let all = started.elapsed();
     util::log(&format!(
-        "features: {} s (clippy of {total} subsets {} s, tests {} s)",
+        "features: {} s ({total} clippy builds {} s, tests {} s)",
         all.as_secs(),
         clippy_time.as_secs(),
         all.saturating_sub(clippy_time).as_secs()
@@ -291,14 +338,42 @@ mod tests {
     #[test]
     fn clippy_of_a_subset() {
         assert_eq!(
-            clippy_args("c", &Set::new()).join(" "),
+            clippy_args("c", Targets::All, &Set::new()).join(" "),
             "clippy --quiet -p c --all-targets --no-default-features -- -D warnings"
         );
         assert_eq!(
-            clippy_args("c", &set(&["redis", "axum"])).join(" "),
-            "clippy --quiet -p c --all-targets --no-default-features --features axum,redis -- -D \
-             warnings"
+            clippy_args("c", Targets::Lib, &set(&["redis", "axum"])).join(" "),
+            "clippy --quiet -p c --lib --no-default-features --features axum,redis -- -D warnings"
         );
+    }
+
+    #[test]
+    fn the_gate_subsets() {
+        let sets = gate_subsets(&root());
+        let names: Vec<String> = sets.iter().map(list).collect();
+        assert_eq!(
+            names,
+            [
+                "",
+                "axum",
+                "client,metrics,redis,reqwest,test-util,tracing",
+                "client,reqwest",
+                "axum,metrics,redis,reqwest,test-util,tracing",
+                "metrics",
+                "axum,client,redis,reqwest,test-util,tracing",
+                "redis",
+                "axum,client,metrics,reqwest,test-util,tracing",
+                "reqwest",
+                // All but reqwest is all but client too.
+                "axum,metrics,redis,test-util,tracing",
+                "test-util",
+                "axum,client,metrics,redis,reqwest,tracing",
+                "tracing",
+                "axum,client,metrics,redis,reqwest,test-util",
+            ]
+        );
+        // Nothing optional: the empty set is the full one, left to the lint step.
+        assert!(gate_subsets(&features(&[("default", &[])])).is_empty());
     }
 
     #[test]
