@@ -21,7 +21,8 @@ pub(crate) struct Package {
     pub(crate) features: BTreeMap<String, Vec<String>>,
     /// Whether `cargo publish` may publish it (`publish` is not `false`).
     pub(crate) publish: bool,
-    /// Its `[package.metadata.docs.rs]` table (`Null` when absent).
+    /// Its `[package.metadata.docs.rs]` table (`Null` when absent; in `cargo metadata` the
+    /// table `docs` holding the table `rs`).
     pub(crate) docs_rs: Value,
 }
 
@@ -90,7 +91,7 @@ fn package(p: &Value) -> Result<Package, Fail> {
     // `publish`: null (anywhere), [] (`publish = false`) or a list of registries.
     let publish = !matches!(p.get("publish"), Some(Value::Array(r)) if r.is_empty());
     let docs_rs = p
-        .pointer("/metadata/docs.rs")
+        .pointer("/metadata/docs/rs")
         .cloned()
         .unwrap_or(Value::Null);
     Ok(Package {
@@ -114,7 +115,7 @@ mod tests {
              "targets": [{"kind": ["lib"], "src_path": "/w/src/lib.rs"},
                          {"kind": ["test"], "src_path": "/w/tests/it/main.rs"}],
              "features": {"default": ["axum"], "axum": ["dep:axum-core"], "client": ["reqwest"]},
-             "metadata": {"docs.rs": {"all-features": true, "rustdoc-args": ["--cfg", "docsrs"]}}},
+             "metadata": {"docs": {"rs": {"all-features": true, "rustdoc-args": ["--cfg", "docsrs"]}}}},
             {"name": "xtask", "manifest_path": "/w/xtask/Cargo.toml", "publish": [],
              "targets": [{"kind": ["bin"], "src_path": "/w/xtask/src/main.rs"}],
              "features": {}}
@@ -143,6 +144,12 @@ mod tests {
         let packages = packages()?;
         assert!(packages.iter().any(|p| p.name == "xtask" && !p.publish));
         assert!(packages.iter().any(|p| p.lib_root.is_some() && p.publish));
+        // The root crate documents every feature on docs.rs.
+        let root = packages.iter().find(|p| p.name == "tower-cognito");
+        assert_eq!(
+            root.and_then(|p| p.docs_rs.get("all-features")),
+            Some(&Value::Bool(true))
+        );
         Ok(())
     }
 }
