@@ -487,55 +487,12 @@ fn show_log(log: &Path, lines: usize) {
 // ---------------------------------------------------------------------------------------------
 // Install and state.
 
-/// Whether this process runs as root.
-fn is_root() -> bool {
-    util::output(util::cmd("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0")
-}
-
-/// Installs Debian `packages` with apt-get, as root or through sudo; a clear error otherwise.
-pub(crate) fn apt_install(packages: &[&str]) -> Result<(), Fail> {
-    let list = packages.join(" ");
-    if !util::has_tool("apt-get") {
-        return Err(Fail(format!(
-            "{list} missing and no apt-get here: install the package(s) `{list}` (Homebrew: \
-             see their names there) and run again"
-        )));
-    }
-    let sudo = if is_root() {
-        false
-    } else if util::has_tool("sudo") {
-        true
-    } else {
-        return Err(Fail(format!(
-            "{list} missing: apt-get needs root and there is no sudo; install the Debian \
-             package(s) `{list}` as root and run again"
-        )));
-    };
-    util::log(&format!("installing {list} with apt-get"));
-    let apt = |args: &[&str]| {
-        let mut cmd = if sudo {
-            let mut cmd = util::cmd("sudo");
-            cmd.args(["DEBIAN_FRONTEND=noninteractive", "apt-get"]);
-            cmd
-        } else {
-            let mut cmd = util::cmd("apt-get");
-            cmd.env("DEBIAN_FRONTEND", "noninteractive");
-            cmd
-        };
-        util::status(cmd.args(args))
-    };
-    apt(&["update", "-qq"])?;
-    let mut install = vec!["install", "-y", "-qq"];
-    install.extend(packages);
-    apt(&install)
-}
-
 /// `redis-server` on PATH, installed with apt-get when missing and possible.
 fn ensure_redis() -> Result<(), Fail> {
     if util::has_tool("redis-server") {
         return Ok(());
     }
-    apt_install(&["redis-server"]).map_err(|Fail(e)| {
+    util::apt_install(&["redis-server"]).map_err(|Fail(e)| {
         Fail(format!(
             "redis-server is not on PATH and could not be installed: {e} (Debian/Ubuntu package \
              `redis-server`, Homebrew `redis`)"
