@@ -40,7 +40,7 @@ pub(crate) struct Args {
     /// Only this package (repeat for several; default: every library member with features).
     #[arg(long = "package", short = 'p', value_name = "NAME")]
     packages: Vec<String>,
-    /// The clippy of every subset only, no test run.
+    /// The clippy builds only, no test run.
     #[arg(long)]
     no_tests: bool,
     /// Print the subsets and the test runs without running them.

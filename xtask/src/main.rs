@@ -24,7 +24,11 @@ use clap::{Parser, Subcommand};
 use util::Fail;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Developer tooling of tower-cognito")]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Developer tooling of tower-cognito (CONTRIBUTING.md)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,8 +59,8 @@ enum Command {
     Modules(modules::Args),
     /// Every test of the workspace, the service-backed ones included: starts a private
     /// redis-server and cognito-local on loopback (installing them when missing), exports
-    /// REDIS_URL and COGNITO_LOCAL_URL, runs `cargo test --workspace --all-features --
-    /// --include-ignored ARGS`, and stops both services however the run ends.
+    /// REDIS_URL and COGNITO_LOCAL_URL, runs `cargo test --workspace --all-features ARGS --
+    /// --include-ignored TEST_ARGS`, and stops both services however the run ends.
     Test(testing::Args),
     /// Runs the services the ignored tests need for a developer (`start`, `stop`, `status`).
     Services(services::Args),
@@ -66,8 +70,9 @@ enum Command {
     /// Supply-chain checks with cargo-deny (`deny.toml`): licenses, bans, sources, and advisories
     /// (loudly reported as not checked when the advisory database cannot be fetched).
     Deny,
-    /// Every subset of each crate's optional features builds without warnings (clippy, all
-    /// targets), and the tests pass with the default features off (services on) and with plain
+    /// Every feature combination: each crate's library in every subset of its optional features
+    /// and its tests, examples and benches in the subsets that decide their `cfg` gates (clippy,
+    /// -D warnings); then the tests with the default features off (services on) and plain
     /// `cargo test --workspace` (no services).
     Features(features::Args),
     /// `cargo package --list` of every publishable crate: fails on a file that must not ship

@@ -2,8 +2,8 @@
 //!
 //! Starts a private `redis-server` and cognito-local on free loopback ports (installing them when
 //! missing, see [`crate::services`]), exports `REDIS_URL` and `COGNITO_LOCAL_URL`, runs
-//! `cargo test --workspace --all-features -- --include-ignored` with the given arguments, and
-//! stops both services however the run ends. The tests that need a service are
+//! `cargo test --workspace --all-features ARGS -- --include-ignored TEST_ARGS`, and stops both
+//! services however the run ends. The tests that need a service are
 //! `#[ignore = "needs ...: run cargo xtask test"]`, so plain `cargo test` lists them as ignored.
 
 use std::io::{BufRead, BufReader, Write};
