@@ -9,14 +9,12 @@ use url::Url;
 use crate::clock::{Clock, SystemClock};
 use crate::deny::DenyList;
 use crate::error::ConfigError;
+use crate::ids::{UserPoolId, is_valid_client_id, is_valid_region};
 
 /// Longest refresh interval accepted.
 const MAX_REFRESH_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Longest maximum key age accepted.
 const MAX_KEY_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
-
-const MAX_POOL_ID_LEN: usize = 55;
-const MAX_CLIENT_ID_LEN: usize = 128;
 
 /// Which kinds of token a layer accepts. There is no default: the caller must choose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -694,9 +692,9 @@ fn check_range(
 impl PoolBuilder {
     /// One pool's settings, validated.
     fn build(self) -> Result<PoolSettings, ConfigError> {
+        let id = UserPoolId::parse(&self.user_pool_id)?;
         let pool = self.user_pool_id;
-        let prefix = validate_pool_id(&pool)?;
-        let region = self.region.unwrap_or_else(|| prefix.to_owned());
+        let region = self.region.unwrap_or_else(|| id.region().to_owned());
         if !is_valid_region(&region) {
             return Err(ConfigError::InvalidRegion(region));
         }
@@ -822,46 +820,6 @@ pub(crate) fn is_qdtext(b: u8) -> bool {
     b == 0x20 || b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b)
 }
 
-/// An app client id: 1 to 128 ASCII letters, digits, `_`, `-` or `+`.
-pub(crate) fn is_valid_client_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_CLIENT_ID_LEN
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
-}
-
-/// A region: ASCII lower-case letters, digits and `-`, not empty.
-pub(crate) fn is_valid_region(region: &str) -> bool {
-    !region.is_empty()
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-/// Checks `[\w-]+_[0-9a-zA-Z]+` (ASCII), at most 55 characters; returns the region prefix.
-pub(crate) fn validate_pool_id(pool: &str) -> Result<&str, ConfigError> {
-    split_pool_id(pool)
-        .map(|(prefix, _)| prefix)
-        .ok_or_else(|| ConfigError::InvalidUserPoolId(pool.to_owned()))
-}
-
-/// The region prefix and the pool name of a user pool id, by the one rule every part of the crate
-/// uses (the layer's config, the client, SRP, the local user pool): `[\w-]+_[0-9a-zA-Z]+`,
-/// ASCII, at most 55 characters. `\w` contains `_`, so the split point is the last `_`.
-pub(crate) fn split_pool_id(pool: &str) -> Option<(&str, &str)> {
-    if pool.is_empty() || pool.len() > MAX_POOL_ID_LEN {
-        return None;
-    }
-    let (prefix, suffix) = pool.rsplit_once('_')?;
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
-    let valid = !prefix.is_empty()
-        && !suffix.is_empty()
-        && prefix.bytes().all(word)
-        && suffix.bytes().all(|b| b.is_ascii_alphanumeric());
-    valid.then_some((prefix, suffix))
-}
-
 /// https only, except plain http to a loopback host.
 fn parse_jwks_url(raw: &str) -> Result<Url, ConfigError> {
     let refuse = |reason| ConfigError::InvalidJwksUrl {
@@ -956,36 +914,6 @@ mod tests {
             "https://issuer-cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_X1"
         ));
         assert!(c.client_ids().is_none());
-    }
-
-    #[test]
-    fn pool_ids() {
-        for ok in [
-            "us-east-1_AbC123",
-            "eusc-de-east-1_x",
-            "a_b",
-            "local_12345678",
-            "x_y_Z9",
-        ] {
-            assert!(validate_pool_id(ok).is_ok(), "{ok}");
-        }
-        assert_eq!(
-            validate_pool_id("eusc-de-east-1_Ab").unwrap(),
-            "eusc-de-east-1"
-        );
-        let long = format!("us-east-1_{}", "a".repeat(46));
-        for bad in [
-            "",
-            "nounderscore",
-            "_abc",
-            "us-east-1_",
-            "us-east-1_ab-c",
-            "us east_1",
-            "é_1",
-            long.as_str(),
-        ] {
-            assert!(validate_pool_id(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

@@ -415,10 +415,29 @@ impl DenyList {
         true
     }
 
-    /// Denies the lineage `id` of a token expiring at `exp`, issued at `iat`: until the later
-    /// of `exp` and now + its lifetime (a token refreshed just now lives that long).
-    #[cfg_attr(not(feature = "client"), allow(dead_code))]
-    pub(crate) fn revoke_lineage(&self, id: &str, exp: u64, iat: Option<u64>) {
+    /// Denies the session lineage `id` (a token's `origin_jti`, or its `jti` when it has none)
+    /// of a token that expires at `exp` and was issued at `iat` (seconds since the Unix epoch):
+    /// until the later of `exp` and now + the token's lifetime (`exp - iat`; `0` without `iat`),
+    /// since a token refreshed just before the revocation lives that long. Now is the list's
+    /// clock; the entry follows [`revoke`](Self::revoke)'s rules (the clamp to
+    /// [`MAX_ENTRY_LIFETIME`](Self::MAX_ENTRY_LIFETIME), an empty or over-long id ignored).
+    ///
+    /// [`revoke_session`](Self::revoke_session) is this for verified claims. This form takes the
+    /// ids and times read elsewhere, e.g. by a user-pool client from a token Cognito has just
+    /// accepted in a sign-out (the `tower-cognito-client` crate's `global_sign_out_and_deny`):
+    /// denying a lineage named by an unverified token only ever refuses more, never admits.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_cognito::{DenyList, FixedClock};
+    ///
+    /// let list = DenyList::with_clock(FixedClock::new(1_000));
+    /// // A one-hour token issued 10 minutes ago: denied for an hour from now.
+    /// list.revoke_lineage("origin-1", 1_000 + 3_000, Some(1_000 - 600));
+    /// assert!(list.is_revoked("origin-1", 1_000 + 3_599, Duration::ZERO));
+    /// assert!(!list.is_revoked("origin-1", 1_000 + 3_601, Duration::ZERO));
+    /// ```
+    pub fn revoke_lineage(&self, id: &str, exp: u64, iat: Option<u64>) {
         let now = self.inner.set.clock.now();
         let lifetime = iat.map_or(0, |iat| exp.saturating_sub(iat));
         self.revoke(id, exp.max(now.saturating_add(lifetime)));

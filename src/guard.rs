@@ -59,10 +59,10 @@ use tower_layer::{Layer, Stack};
 use tower_service::Service;
 
 use crate::claims::{CognitoClaims, TokenUse};
-use crate::config::split_pool_id;
 use crate::error::{ConfigError, Error, ErrorKind, GuardError};
 use crate::extract::claims_in;
 use crate::future::ResponseFuture;
+use crate::ids::UserPoolId;
 use crate::layer::CognitoAuthLayer;
 use crate::rejection::{Reject, Rfc6750, grpc_content_type, is_scope_char};
 
@@ -104,7 +104,7 @@ impl Clause {
                     Target::Scopes => is_scope_token(name),
                     Target::Groups => is_group_name(name),
                     // The crate's one rule for a user pool id.
-                    Target::Pool => split_pool_id(name).is_some(),
+                    Target::Pool => UserPoolId::parse(name).is_ok(),
                 };
                 match (valid, target) {
                     (true, _) => Ok(Box::from(name)),

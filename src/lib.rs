@@ -67,6 +67,7 @@ mod extract;
 pub mod future;
 mod guard;
 mod header;
+mod ids;
 mod json;
 mod jws;
 mod keys;
@@ -107,6 +108,7 @@ pub use extract::MissingClaims;
 #[cfg(feature = "axum")]
 pub use guard::{Authorized, AuthorizedRejection, Requirement};
 pub use guard::{Guard, GuardLayer, Require};
+pub use ids::UserPoolId;
 pub use keys::{JwksError, KeySet};
 pub use keystore::RefreshStats;
 pub use layer::{Checked, CognitoAuthLayer, Unchecked};

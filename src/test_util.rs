@@ -531,13 +531,26 @@ impl LocalIssuer {
         self.inner.requests.load(Ordering::SeqCst)
     }
 
-    /// The URL of the JWKS server, once [`serve`](Self::serve) has started it.
+    /// The URL of the JWKS server, once [`serve`](Self::serve) has started it (or the URL given
+    /// to [`set_jwks_url`](Self::set_jwks_url)).
     pub fn jwks_url(&self) -> Option<String> {
         self.inner
             .jwks_url
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Makes [`config`](Self::config) and [`jwks_url`](Self::jwks_url) point at `url`: for a
+    /// test server of your own that answers the JWKS path with
+    /// [`jwks_response`](Self::jwks_response) (what [`serve`](Self::serve) does for its own
+    /// server). Give a loopback URL: the configuration accepts plain `http` to loopback only.
+    pub fn set_jwks_url(&self, url: impl Into<String>) {
+        *self
+            .inner
+            .jwks_url
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(url.into());
     }
 
     /// Serves the JWKS over HTTP on `127.0.0.1` (a free port) at
@@ -560,11 +573,7 @@ impl LocalIssuer {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}/{}/.well-known/jwks.json", self.inner.pool_id);
-        *self
-            .inner
-            .jwks_url
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(url.clone());
+        self.set_jwks_url(url.clone());
         let issuer = self.clone();
         let task = tokio::spawn(async move {
             loop {
@@ -575,7 +584,7 @@ impl LocalIssuer {
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let issuer = issuer.clone();
-                        async move { Ok::<_, Infallible>(issuer.answer(&req)) }
+                        async move { Ok::<_, Infallible>(issuer.jwks_response(&req).map(Full::new)) }
                     });
                     let io = hyper_util::rt::TokioIo::new(stream);
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -591,7 +600,28 @@ impl LocalIssuer {
         })
     }
 
-    fn answer<B>(&self, req: &http::Request<B>) -> http::Response<Full<Bytes>> {
+    /// The answer of [`serve`](Self::serve)'s server to `req`, for a test server of your own
+    /// (one that also plays another API, say): for a path ending in `/.well-known/jwks.json`,
+    /// the published JWKS as `application/json`, or what [`respond_with`](Self::respond_with)
+    /// set; `404` for any other path. Each call counts in
+    /// [`jwks_requests`](Self::jwks_requests).
+    ///
+    /// ```
+    /// use tower_cognito::test_util::{JwksResponse, LocalIssuer};
+    ///
+    /// let issuer = LocalIssuer::new()?;
+    /// let get = |path: &str| http::Request::get(path).body(()).unwrap();
+    /// let res = issuer.jwks_response(&get("/us-east-1_LocalPool1/.well-known/jwks.json"));
+    /// assert_eq!(res.status(), 200);
+    /// let jwks: serde_json::Value = serde_json::from_slice(res.body())?;
+    /// assert_eq!(jwks, issuer.jwks());
+    /// assert_eq!(issuer.jwks_response(&get("/other")).status(), 404);
+    /// issuer.respond_with(JwksResponse::Status(503));
+    /// assert_eq!(issuer.jwks_response(&get("/p/.well-known/jwks.json")).status(), 503);
+    /// assert_eq!(issuer.jwks_requests(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn jwks_response<B>(&self, req: &http::Request<B>) -> http::Response<Bytes> {
         self.inner.requests.fetch_add(1, Ordering::SeqCst);
         let response = self.state().response.clone();
         let mut builder = http::Response::builder();
@@ -616,8 +646,8 @@ impl LocalIssuer {
             }
         };
         builder
-            .body(Full::new(Bytes::from(body)))
-            .unwrap_or_else(|_| http::Response::new(Full::new(Bytes::new())))
+            .body(Bytes::from(body))
+            .unwrap_or_else(|_| http::Response::new(Bytes::new()))
     }
 }
 

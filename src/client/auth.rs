@@ -61,7 +61,7 @@ impl UserPoolClient {
         username: &str,
         password: &Secret,
     ) -> Result<SignIn, ClientError> {
-        let srp = SrpClient::for_pool_name(&self.inner.pool_name)
+        let srp = SrpClient::for_pool_name(self.inner.user_pool_id.name())
             .map_err(|e| ClientError::new(INITIATE_AUTH, ClientErrorKind::Srp(e)))?;
         let srp_a = srp.srp_a_hex();
         let secret_hash = self.inner.secret_hash(username);

@@ -9,7 +9,9 @@ use reqwest::Url;
 use super::UserPoolClient;
 use super::secret::Secret;
 use super::transport::Inner;
-use crate::config::{is_loopback, is_valid_client_id, is_valid_region, split_pool_id};
+use crate::UserPoolId;
+use crate::config::is_loopback;
+use crate::ids::{is_valid_client_id, is_valid_region};
 
 /// Default time limit of one call (connect, request and the whole answer).
 pub(crate) const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -140,11 +142,9 @@ impl UserPoolClientBuilder {
     /// # Errors
     /// A [`ClientConfigError`] naming the first setting that is refused.
     pub fn build(self) -> Result<UserPoolClient, ClientConfigError> {
-        let pool = self.user_pool_id;
-        let (prefix, pool_name) = split_pool_id(&pool)
-            .map(|(prefix, name)| (prefix.to_owned(), name.to_owned()))
-            .ok_or_else(|| ClientConfigError::InvalidUserPoolId(pool.clone()))?;
-        let region = self.region.unwrap_or(prefix);
+        let pool = UserPoolId::parse(&self.user_pool_id)
+            .map_err(|_| ClientConfigError::InvalidUserPoolId(self.user_pool_id))?;
+        let region = self.region.unwrap_or_else(|| pool.region().to_owned());
         if !is_valid_region(&region) {
             return Err(ClientConfigError::InvalidRegion(region));
         }
@@ -179,7 +179,6 @@ impl UserPoolClientBuilder {
         Ok(UserPoolClient {
             inner: Arc::new(Inner {
                 user_pool_id: pool,
-                pool_name,
                 region,
                 client_id: self.client_id,
                 client_secret: self.client_secret,
@@ -258,14 +257,14 @@ mod tests {
         assert_eq!(c.user_pool_id(), "us-east-1_AbC123");
         assert_eq!(c.client_id(), "client1");
         assert_eq!(c.endpoint(), "https://cognito-idp.us-east-1.amazonaws.com/");
-        assert_eq!(c.inner.pool_name, "AbC123");
+        assert_eq!(c.inner.user_pool_id.name(), "AbC123");
         assert_eq!(c.inner.timeout, DEFAULT_CLIENT_TIMEOUT);
 
         let c = UserPoolClient::builder("eusc-de-east-1_X9", "c")
             .build()
             .unwrap();
         assert_eq!(c.region(), "eusc-de-east-1");
-        assert_eq!(c.inner.pool_name, "X9");
+        assert_eq!(c.inner.user_pool_id.name(), "X9");
         let c = UserPoolClient::builder("cn-north-1_X9", "c")
             .build()
             .unwrap();

@@ -122,7 +122,7 @@ impl UserPoolClient {
 
     /// The user pool id.
     pub fn user_pool_id(&self) -> &str {
-        &self.inner.user_pool_id
+        self.inner.user_pool_id.as_str()
     }
 
     /// The app client id.

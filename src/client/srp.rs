@@ -28,6 +28,7 @@
 use core::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::UserPoolId;
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
 use aws_lc_rs::{digest, hmac};
 use base64::Engine as _;
@@ -828,10 +829,13 @@ fn sha256(parts: &[&[u8]]) -> [u8; 32] {
 /// The pool name: the user pool id after its `_` (`us-west-2_abc` → `abc`).
 fn pool_name(user_pool_id: &str) -> Result<&str, SrpError> {
     cap(user_pool_id, SrpParam::UserPoolId, MAX_USER_POOL_ID_LEN)?;
-    // The crate's one pool-id rule; a region with a `_` of its own is refused too, as the
-    // reference client's `split('_')[1]` would take another pool name.
-    match crate::config::split_pool_id(user_pool_id) {
-        Some((region, name)) if !region.contains('_') => Ok(name),
+    // The one pool-id rule (`UserPoolId`); a region with a `_` of its own is refused too, as
+    // the reference client's `split('_')[1]` would take another pool name.
+    match UserPoolId::parse(user_pool_id) {
+        Ok(id) if !id.region().contains('_') => user_pool_id
+            .rsplit_once('_')
+            .map(|(_, name)| name)
+            .ok_or(SrpError::InvalidUserPoolId),
         _ => Err(SrpError::InvalidUserPoolId),
     }
 }

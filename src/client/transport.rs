@@ -9,6 +9,8 @@ use reqwest::Url;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::UserPoolId;
+
 use super::decode::decode;
 use super::error::{ClientError, ClientErrorKind, ProtocolError, parse_error};
 use super::secret::Secret;
@@ -21,9 +23,8 @@ const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
 /// What every clone of a [`UserPoolClient`](super::UserPoolClient) shares.
 pub(crate) struct Inner {
-    pub(crate) user_pool_id: String,
-    /// The pool id after its `_`: the SRP pool name.
-    pub(crate) pool_name: String,
+    /// Its name (after the last `_`) is the SRP pool name.
+    pub(crate) user_pool_id: UserPoolId,
     pub(crate) region: String,
     pub(crate) client_id: String,
     pub(crate) client_secret: Option<Secret>,

@@ -358,7 +358,7 @@ impl LocalUserPoolBuilder {
             }
         };
         let pool_id = issuer.user_pool_id().to_owned();
-        if crate::config::split_pool_id(&pool_id).is_none() {
+        if crate::UserPoolId::parse(&pool_id).is_err() {
             return Err(LocalPoolError::InvalidSetting(
                 "the user pool id must be REGION_NAME",
             ));
@@ -582,13 +582,7 @@ impl LocalUserPool {
             "http://{addr}/{}/.well-known/jwks.json",
             self.user_pool_id()
         );
-        *self
-            .shared
-            .issuer
-            .inner
-            .jwks_url
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(jwks_url.clone());
+        self.shared.issuer.set_jwks_url(jwks_url.clone());
         let shared = Arc::clone(&self.shared);
         let task = tokio::spawn(async move {
             loop {
@@ -620,7 +614,7 @@ impl LocalUserPool {
 /// One HTTP request: the JWKS, or one API call.
 async fn answer(shared: &Shared, req: http::Request<Incoming>) -> http::Response<Full<Bytes>> {
     if req.method() == http::Method::GET && req.uri().path().ends_with("/.well-known/jwks.json") {
-        return shared.issuer.answer(&req);
+        return shared.issuer.jwks_response(&req).map(Full::new);
     }
     if req.method() != http::Method::POST {
         return error_response(
