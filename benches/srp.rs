@@ -1,9 +1,10 @@
 //! The client-side cost of one `USER_SRP_AUTH` login: `SRP_A` (a fresh random a, A = g^a mod N)
 //! and the `PASSWORD_VERIFIER` answer, on the inputs of the realistic pycognito vector
-//! (`tests/data/srp/srp_vectors_pycognito.json`, case 2). `bash scripts/srp-bench.sh` runs it next
-//! to pycognito and amazon-cognito-identity-js on the same inputs and prints the ratios.
+//! (`client/tests/data/srp/srp_vectors_pycognito.json`, case 2). `bash client/scripts/srp-bench.sh`
+//! runs it next to pycognito and amazon-cognito-identity-js on the same inputs and prints the
+//! ratios.
 //!
-//! `cargo bench --bench srp --features client`
+//! `cargo bench -p tower-cognito-benches --bench srp`
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -12,11 +13,13 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::Value;
-use tower_cognito::client::srp::{PasswordVerifierChallenge, SrpClient};
+use tower_cognito_client::srp::{PasswordVerifierChallenge, SrpClient};
 
 fn bench(c: &mut Criterion) {
-    let vectors: Value =
-        serde_json::from_str(include_str!("../tests/data/srp/srp_vectors_pycognito.json")).unwrap();
+    let vectors: Value = serde_json::from_str(include_str!(
+        "../client/tests/data/srp/srp_vectors_pycognito.json"
+    ))
+    .unwrap();
     let case = &vectors["cases"][2];
     let field = |name: &str| case[name].as_str().unwrap().to_owned();
     let (pool, password, timestamp) =

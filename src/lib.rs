@@ -41,11 +41,7 @@
 //! - `tracing` (default): debug events for rejections (the error kind only), warnings for failed
 //!   JWKS fetches and stale keys, an error when the key refresher ends unexpectedly.
 //! - `test-util`: [`test_util::LocalIssuer`], which mints Cognito-shaped tokens, serves their
-//!   JWKS on loopback and is an in-memory [`JwksSource`] too, for your own tests; with `client`
-//!   too, `test_util::LocalUserPool`, an in-memory user pool on loopback that really checks SRP.
-//! - `client`: [`client::UserPoolClient`], a client of the user-pool API (sign-up, sign-in with
-//!   SRP or password, challenges, refresh, attributes, passwords, TOTP, sign-out), with
-//!   [`client::Tokens::verify_access`] to verify what it gets with this crate's verifier.
+//!   JWKS on loopback and is an in-memory [`JwksSource`] too, for your own tests.
 //! - `redis`: [`DenyList::redis`], a deny-list of revoked sessions shared by every replica
 //!   through Redis (an in-memory [`DenyList`] needs no feature).
 //! - `metrics`: [`Metrics::record`] exports [`CognitoAuthLayer::metrics`] through the `metrics`
@@ -84,8 +80,6 @@ mod source;
 mod trace;
 mod verifier;
 
-#[cfg(feature = "client")]
-pub mod client;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
@@ -122,8 +116,8 @@ pub use source::{FetchError, JwksSource};
 pub use verifier::Verifier;
 
 /// Every ```` ```rust ```` snippet of the README is compiled (and run unless `no_run`) as a
-/// doctest, so none can go stale; they use the `axum`, `test-util` and `client` features, and the
-/// tonic snippet the `tonic` and `tonic-health` dev-dependencies.
-#[cfg(all(doctest, feature = "axum", feature = "test-util", feature = "client"))]
+/// doctest, so none can go stale; they use the `axum` and `test-util` features, and the tonic
+/// snippet the `tonic` and `tonic-health` dev-dependencies.
+#[cfg(all(doctest, feature = "axum", feature = "test-util"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -1,14 +1,12 @@
-//! Test helpers (feature `test-util`): a local Cognito-shaped issuer, and (with feature `client`
-//! too) a local user pool.
+//! Test helpers (feature `test-util`): a local Cognito-shaped issuer.
 //!
 //! [`LocalIssuer`] generates RSA keys, mints ID and access tokens shaped like Cognito's (any claims,
 //! broken ones included, or raw bytes), gives its keys as a static [`KeySet`], and serves its JWKS
 //! over loopback with [`LocalIssuer::serve`], where tests can also make it fail.
 //!
-//! `LocalUserPool` (features `test-util` and `client`) is an in-memory Cognito user pool served on
-//! loopback: sign-up, SRP and password sign-in (the SRP proof really checked), challenges, MFA,
-//! refresh, attributes, passwords, sign-out and revocation, with tokens from a shared
-//! [`LocalIssuer`]; see the `pool` items below.
+//! An in-memory Cognito user pool that signs its tokens with a `LocalIssuer` (sign-up, SRP and
+//! password sign-in, challenges, MFA, refresh, sign-out) is the `tower-cognito-client` crate's
+//! `test_util::LocalUserPool`.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -49,16 +47,8 @@ use crate::config::{CognitoConfig, CognitoConfigBuilder};
 use crate::keys::KeySet;
 use crate::source::{FetchError, JwksSource};
 
-#[cfg(feature = "client")]
-mod pool;
 mod token;
 
-#[cfg(feature = "client")]
-#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
-pub use pool::{
-    CodeKind, LocalPoolError, LocalUserPool, LocalUserPoolBuilder, MAX_REQUEST_SIZE, PoolError,
-    SentCode, UserPoolServer, UserStatus, totp_code,
-};
 pub use token::TokenBuilder;
 
 /// Default user pool id of a [`LocalIssuer`].

@@ -1,6 +1,7 @@
 //! The integration tests, as one binary (one link of tokio, axum and wiremock instead of one per
-//! file): each module is one former test file; `support` holds what they share. The emulator and
-//! quick-start tests are their own binaries (`tests/emulator.rs`, `tests/quickstart.rs`).
+//! file): each module is one former test file; `support` holds what they share. The quick-start
+//! tests are their own binary (`tests/quickstart.rs`); the user-pool client's tests, the emulator's
+//! included, are in `client/tests/it`.
 #![cfg(all(feature = "test-util", feature = "reqwest"))]
 // Tests may unwrap, panic and index: `clippy.toml` allows it in `#[test]` functions only, not in
 // their helpers.
@@ -15,13 +16,11 @@ mod support;
 
 mod bad_inputs;
 mod cache;
-mod client;
 mod faults;
 mod guard;
 mod layer;
 mod observability;
 mod policy;
-mod pool;
 mod pools;
 mod properties;
 mod refresher;

@@ -1,0 +1,648 @@
+//! The tutorial as a command line: every user-pool flow with `UserPoolClient`, and the crate's
+//! verifier on the pool's JWKS.
+//!
+//! ```text
+//! cargo run -p tower-cognito-client --example user_pool -- [GLOBAL] SUBCOMMAND [ARGS]
+//! ```
+//!
+//! GLOBAL options, each also read from its environment variable: `--user-pool-id`
+//! [COGNITO_USER_POOL_ID], `--client-id` [COGNITO_CLIENT_ID], `--client-secret`
+//! [COGNITO_CLIENT_SECRET], `--region` [COGNITO_REGION], `--endpoint` [COGNITO_ENDPOINT],
+//! `--jwks-url` [COGNITO_JWKS_URL] (for `verify`; default: `{endpoint}/{pool}/.well-known/jwks.json`
+//! with `--endpoint`, else the pool's real JWKS).
+//!
+//! Success prints one JSON object on stdout (exit 0). A Cognito error prints one line on stderr,
+//! `error: <ErrorType>: <message>` (exit 1); so does a token `verify` refuses (the reason as the
+//! type). A usage error prints a message (exit 2).
+//!
+//! Offline: `local-pool` (feature `test-util`) serves this crate's local user pool on
+//! loopback and prints `listening on http://ADDR`, `user_pool_id: ...`, `client_id: ...` and
+//! `jwks_url: ...`; the codes it "sends" go to its stderr as `code: USERNAME KIND CODE`. It
+//! serves until Ctrl-C or until its stdin is closed.
+//!
+//! ```text
+//! cargo run -p tower-cognito-client --example user_pool --features test-util -- local-pool
+//! export COGNITO_ENDPOINT=http://127.0.0.1:PORT/ COGNITO_USER_POOL_ID=us-east-1_LocalPool1 COGNITO_CLIENT_ID=localclient1
+//! cargo run -p tower-cognito-client --example user_pool -- sign-up --username alice --password 'Corr3ct-horse!' --attr email=alice@example.com
+//! cargo run -p tower-cognito-client --example user_pool -- confirm --username alice --code 123456
+//! cargo run -p tower-cognito-client --example user_pool -- login --username alice --password 'Corr3ct-horse!' --srp
+//! cargo run -p tower-cognito-client --example user_pool -- verify --token "$ACCESS_TOKEN" --token-use access
+//! ```
+
+use std::process::ExitCode;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
+use serde_json::{Map, Value, json};
+use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig};
+use tower_cognito_client::{
+    Attribute, Challenge, ChallengeAnswer, ClientError, ClientErrorKind, CodeDelivery, Secret,
+    SignIn, SignUpInput, Tokens, UserPoolClient,
+};
+
+/// The user-pool flows of the Cognito tutorial, in Rust.
+// No `Debug`: the arguments hold passwords, codes, tokens and the client secret.
+#[derive(Parser)]
+#[command(name = "user_pool", version)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options of every subcommand.
+#[derive(Args)]
+struct Global {
+    /// The user pool id (REGION_NAME).
+    #[arg(long, env = "COGNITO_USER_POOL_ID", global = true)]
+    user_pool_id: Option<String>,
+    /// The app client id.
+    #[arg(long, env = "COGNITO_CLIENT_ID", global = true)]
+    client_id: Option<String>,
+    /// The app client secret, for app clients that have one.
+    #[arg(
+        long,
+        env = "COGNITO_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    client_secret: Option<String>,
+    /// The region (default: the pool id's prefix).
+    #[arg(long, env = "COGNITO_REGION", global = true)]
+    region: Option<String>,
+    /// Another endpoint (an emulator, the local pool): https, or http to a loopback host.
+    #[arg(long, value_name = "URL", env = "COGNITO_ENDPOINT", global = true)]
+    endpoint: Option<String>,
+    /// The JWKS for `verify`.
+    #[arg(long, value_name = "URL", env = "COGNITO_JWKS_URL", global = true)]
+    jwks_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Registers a user -> {"user_confirmed", "user_sub"}.
+    SignUp {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+        /// An attribute, `name=value` (repeatable).
+        #[arg(long = "attr", value_name = "NAME=VALUE", value_parser = parse_attr)]
+        attrs: Vec<(String, String)>,
+    },
+    /// Confirms a sign-up with the code -> {}.
+    Confirm {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        code: String,
+    },
+    /// Sends the confirmation code again -> the code delivery details.
+    ResendCode {
+        #[arg(long)]
+        username: String,
+    },
+    /// Signs in (USER_PASSWORD_AUTH, or USER_SRP_AUTH with --srp) -> tokens or a challenge.
+    Login {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+        /// Sign in with SRP: the password never leaves the process.
+        #[arg(long)]
+        srp: bool,
+    },
+    /// Answers a challenge (NEW_PASSWORD_REQUIRED, SMS_MFA, SOFTWARE_TOKEN_MFA) -> tokens or the
+    /// next challenge.
+    Respond {
+        #[arg(long)]
+        challenge: String,
+        #[arg(long)]
+        session: String,
+        /// The user name the challenge carried (its `USERNAME`).
+        #[arg(long)]
+        username: String,
+        /// For NEW_PASSWORD_REQUIRED.
+        #[arg(long)]
+        new_password: Option<String>,
+        /// For SMS_MFA and SOFTWARE_TOKEN_MFA.
+        #[arg(long)]
+        code: Option<String>,
+        /// For NEW_PASSWORD_REQUIRED: a required attribute, `name=value` (repeatable).
+        #[arg(long = "attr", value_name = "NAME=VALUE", value_parser = parse_attr)]
+        attrs: Vec<(String, String)>,
+    },
+    /// New tokens from a refresh token (REFRESH_TOKEN_AUTH) -> tokens.
+    Refresh {
+        #[arg(long)]
+        refresh_token: String,
+        /// The Cognito user name (needed with a client secret).
+        #[arg(long)]
+        username: Option<String>,
+    },
+    /// The signed-in user -> {"username", "attributes": {...}}.
+    Me {
+        #[arg(long)]
+        access_token: String,
+    },
+    /// Sets attributes -> {"code_deliveries": [...]}.
+    Update {
+        #[arg(long)]
+        access_token: String,
+        #[arg(long = "attr", value_name = "NAME=VALUE", value_parser = parse_attr, required = true)]
+        attrs: Vec<(String, String)>,
+    },
+    /// Deletes attributes -> {}.
+    DeleteAttrs {
+        #[arg(long)]
+        access_token: String,
+        #[arg(long = "name", value_name = "NAME", required = true)]
+        names: Vec<String>,
+    },
+    /// Changes the password -> {}.
+    ChangePassword {
+        #[arg(long)]
+        access_token: String,
+        #[arg(long)]
+        old: String,
+        #[arg(long)]
+        new: String,
+    },
+    /// Starts a password reset -> the code delivery details.
+    ForgotPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// Sets a new password with the reset code -> {}.
+    ConfirmForgotPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        password: String,
+    },
+    /// Signs the user out everywhere (GlobalSignOut) -> {}.
+    SignOut {
+        #[arg(long)]
+        access_token: String,
+    },
+    /// Revokes a refresh token -> {}.
+    Revoke {
+        #[arg(long)]
+        refresh_token: String,
+    },
+    /// Deletes the signed-in user -> {}.
+    DeleteUser {
+        #[arg(long)]
+        access_token: String,
+    },
+    /// Verifies a token with the crate's verifier and the pool's JWKS -> the verified claims.
+    Verify {
+        #[arg(long)]
+        token: String,
+        #[arg(long, value_enum, default_value_t = TokenUseArg::Any)]
+        token_use: TokenUseArg,
+    },
+    /// Serves the local user pool on loopback until Ctrl-C or stdin closes (feature
+    /// `test-util`).
+    LocalPool {
+        /// The address to listen on (loopback).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        bind: std::net::SocketAddr,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TokenUseArg {
+    Access,
+    Id,
+    Any,
+}
+
+fn parse_attr(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, got {s:?}")),
+    }
+}
+
+/// How a run ends.
+enum Failure {
+    /// A Cognito (or verification) error: one line on stderr, exit 1.
+    Api { error_type: String, message: String },
+    /// A usage error: clap's message, exit 2.
+    Usage(String),
+}
+
+impl From<ClientError> for Failure {
+    fn from(error: ClientError) -> Self {
+        match (error.type_name(), error.kind()) {
+            (Some(name), _) => Self::Api {
+                error_type: name.to_owned(),
+                message: error.message().unwrap_or_default().to_owned(),
+            },
+            (None, ClientErrorKind::InvalidInput(why)) => Self::Usage((*why).to_owned()),
+            (None, kind) => Self::Api {
+                error_type: variant_name(&format!("{kind:?}")),
+                message: error.to_string(),
+            },
+        }
+    }
+}
+
+/// `Expired { exp: 1, now: 2 }` -> `Expired`.
+fn variant_name(debug: &str) -> String {
+    debug
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or("Error")
+        .to_owned()
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(value) => {
+            println!("{value}");
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Api {
+            error_type,
+            message,
+        }) => {
+            // One line, whatever the message holds.
+            let message = message.replace(['\n', '\r'], " ");
+            eprintln!("error: {error_type}: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(message)) => Cli::command()
+            .error(clap::error::ErrorKind::InvalidValue, message)
+            .exit(),
+    }
+}
+
+async fn run(cli: Cli) -> Result<Value, Failure> {
+    let global = cli.global;
+    if let Command::LocalPool { bind } = cli.command {
+        return local_pool(&global, bind).await;
+    }
+    if let Command::Verify { token, token_use } = &cli.command {
+        return verify(&global, token, *token_use).await;
+    }
+    let client = client(&global)?;
+    Ok(match cli.command {
+        Command::SignUp {
+            username,
+            password,
+            attrs,
+        } => {
+            let mut input = SignUpInput::new(username, password);
+            for (name, value) in attrs {
+                input = input.attribute(name, value);
+            }
+            let out = client.sign_up(&input).await?;
+            json!({ "user_confirmed": out.user_confirmed, "user_sub": out.user_sub })
+        }
+        Command::Confirm { username, code } => {
+            client
+                .confirm_sign_up(&username, &Secret::new(code))
+                .await?;
+            json!({})
+        }
+        Command::ResendCode { username } => {
+            delivery_json(&client.resend_confirmation_code(&username).await?)
+        }
+        Command::Login {
+            username,
+            password,
+            srp,
+        } => {
+            let password = Secret::new(password);
+            let step = if srp {
+                client.sign_in_srp(&username, &password).await?
+            } else {
+                client.sign_in_password(&username, &password).await?
+            };
+            sign_in_json(&step)
+        }
+        Command::Respond {
+            challenge,
+            session,
+            username,
+            new_password,
+            code,
+            attrs,
+        } => {
+            let challenge = Challenge::from_parts(&challenge, Secret::new(session), username);
+            let missing = |what: &str| Failure::Usage(format!("{} needs {what}", challenge.name()));
+            let answer = match &challenge {
+                Challenge::NewPasswordRequired { .. } => ChallengeAnswer::NewPassword {
+                    password: Secret::new(new_password.ok_or_else(|| missing("--new-password"))?),
+                    attributes: attrs
+                        .into_iter()
+                        .map(|(n, v)| Attribute::new(n, v))
+                        .collect(),
+                },
+                Challenge::SmsMfa { .. } => {
+                    ChallengeAnswer::SmsMfaCode(Secret::new(code.ok_or_else(|| missing("--code"))?))
+                }
+                Challenge::SoftwareTokenMfa { .. } => ChallengeAnswer::SoftwareTokenMfaCode(
+                    Secret::new(code.ok_or_else(|| missing("--code"))?),
+                ),
+                other => {
+                    return Err(Failure::Usage(format!(
+                        "respond does not answer {} (NEW_PASSWORD_REQUIRED, SMS_MFA and \
+                         SOFTWARE_TOKEN_MFA only)",
+                        other.name()
+                    )));
+                }
+            };
+            sign_in_json(&client.respond_to_challenge(&challenge, &answer).await?)
+        }
+        Command::Refresh {
+            refresh_token,
+            username,
+        } => tokens_json(
+            &client
+                .refresh(&Secret::new(refresh_token), username.as_deref())
+                .await?,
+        ),
+        Command::Me { access_token } => {
+            let user = client.get_user(&Secret::new(access_token)).await?;
+            let attributes: Map<String, Value> = user
+                .attributes
+                .into_iter()
+                .map(|a| (a.name, Value::String(a.value)))
+                .collect();
+            json!({ "username": user.username, "attributes": attributes })
+        }
+        Command::Update {
+            access_token,
+            attrs,
+        } => {
+            let attributes: Vec<Attribute> = attrs
+                .into_iter()
+                .map(|(n, v)| Attribute::new(n, v))
+                .collect();
+            let deliveries = client
+                .update_user_attributes(&Secret::new(access_token), &attributes)
+                .await?;
+            json!({ "code_deliveries": deliveries.iter().map(delivery_json).collect::<Vec<_>>() })
+        }
+        Command::DeleteAttrs {
+            access_token,
+            names,
+        } => {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            client
+                .delete_user_attributes(&Secret::new(access_token), &names)
+                .await?;
+            json!({})
+        }
+        Command::ChangePassword {
+            access_token,
+            old,
+            new,
+        } => {
+            client
+                .change_password(
+                    &Secret::new(access_token),
+                    &Secret::new(old),
+                    &Secret::new(new),
+                )
+                .await?;
+            json!({})
+        }
+        Command::ForgotPassword { username } => {
+            delivery_json(&client.forgot_password(&username).await?)
+        }
+        Command::ConfirmForgotPassword {
+            username,
+            code,
+            password,
+        } => {
+            client
+                .confirm_forgot_password(&username, &Secret::new(code), &Secret::new(password))
+                .await?;
+            json!({})
+        }
+        Command::SignOut { access_token } => {
+            client.global_sign_out(&Secret::new(access_token)).await?;
+            json!({})
+        }
+        Command::Revoke { refresh_token } => {
+            client.revoke_token(&Secret::new(refresh_token)).await?;
+            json!({})
+        }
+        Command::DeleteUser { access_token } => {
+            client.delete_user(&Secret::new(access_token)).await?;
+            json!({})
+        }
+        Command::Verify { .. } | Command::LocalPool { .. } => json!({}),
+    })
+}
+
+fn pool_and_client(global: &Global) -> Result<(&str, &str), Failure> {
+    let pool = global.user_pool_id.as_deref().ok_or_else(|| {
+        Failure::Usage("--user-pool-id (or COGNITO_USER_POOL_ID) is required".to_owned())
+    })?;
+    let client = global.client_id.as_deref().ok_or_else(|| {
+        Failure::Usage("--client-id (or COGNITO_CLIENT_ID) is required".to_owned())
+    })?;
+    Ok((pool, client))
+}
+
+fn client(global: &Global) -> Result<UserPoolClient, Failure> {
+    let (pool, client_id) = pool_and_client(global)?;
+    let mut builder = UserPoolClient::builder(pool, client_id);
+    if let Some(secret) = &global.client_secret {
+        builder = builder.client_secret(secret.as_str());
+    }
+    if let Some(region) = &global.region {
+        builder = builder.region(region.as_str());
+    }
+    if let Some(endpoint) = &global.endpoint {
+        builder = builder.endpoint(endpoint.as_str());
+    }
+    builder.build().map_err(|e| Failure::Usage(e.to_string()))
+}
+
+fn tokens_json(tokens: &Tokens) -> Value {
+    json!({
+        "access_token": tokens.access_token.expose(),
+        "id_token": tokens.id_token.expose(),
+        "refresh_token": tokens.refresh_token.as_ref().map(Secret::expose),
+        "expires_in": tokens.expires_in.as_secs(),
+    })
+}
+
+fn sign_in_json(step: &SignIn) -> Value {
+    let challenge = match step {
+        SignIn::Tokens(tokens) => return tokens_json(tokens),
+        SignIn::Challenge(challenge) => challenge,
+    };
+    let mut parameters = Map::new();
+    parameters.insert("USERNAME".to_owned(), json!(challenge.username()));
+    match challenge {
+        Challenge::NewPasswordRequired {
+            required_attributes,
+            user_attributes,
+            ..
+        } => {
+            parameters.insert("requiredAttributes".to_owned(), json!(required_attributes));
+            let attributes: Map<String, Value> = user_attributes
+                .iter()
+                .map(|a| (a.name.clone(), json!(a.value)))
+                .collect();
+            parameters.insert("userAttributes".to_owned(), Value::Object(attributes));
+        }
+        Challenge::SmsMfa {
+            destination,
+            delivery_medium,
+            ..
+        } => {
+            parameters.insert("CODE_DELIVERY_DESTINATION".to_owned(), json!(destination));
+            parameters.insert(
+                "CODE_DELIVERY_DELIVERY_MEDIUM".to_owned(),
+                json!(delivery_medium),
+            );
+        }
+        Challenge::SelectMfaType { options, .. } => {
+            let names: Vec<&str> = options.iter().map(|o| o.as_str()).collect();
+            parameters.insert("MFAS_CAN_CHOOSE".to_owned(), json!(names));
+        }
+        Challenge::MfaSetup { options, .. } => {
+            let names: Vec<&str> = options.iter().map(|o| o.as_str()).collect();
+            parameters.insert("MFAS_CAN_SETUP".to_owned(), json!(names));
+        }
+        _ => {}
+    }
+    json!({
+        "challenge": challenge.name(),
+        "session": challenge.session().expose(),
+        "parameters": parameters,
+    })
+}
+
+fn delivery_json(delivery: &CodeDelivery) -> Value {
+    json!({
+        "destination": delivery.destination,
+        "delivery_medium": delivery.delivery_medium,
+        "attribute_name": delivery.attribute_name,
+    })
+}
+
+/// `verify`: `CognitoAuthLayer::new` on the pool's JWKS, then `layer.verify(token)`; prints the
+/// verified payload.
+async fn verify(global: &Global, token: &str, token_use: TokenUseArg) -> Result<Value, Failure> {
+    let (pool, client_id) = pool_and_client(global)?;
+    let mut config = CognitoConfig::builder(pool)
+        .client_id(client_id)
+        .token_use(match token_use {
+            TokenUseArg::Access => AcceptTokenUse::Access,
+            TokenUseArg::Id => AcceptTokenUse::Id,
+            TokenUseArg::Any => AcceptTokenUse::Any,
+        });
+    if let Some(region) = &global.region {
+        config = config.region(region.as_str());
+    }
+    let jwks_url = match (&global.jwks_url, &global.endpoint) {
+        (Some(url), _) => Some(url.clone()),
+        (None, Some(endpoint)) => Some(format!(
+            "{}/{pool}/.well-known/jwks.json",
+            endpoint.trim_end_matches('/')
+        )),
+        (None, None) => None,
+    };
+    if let Some(url) = jwks_url {
+        config = config.jwks_url(url);
+    }
+    let config = config.build().map_err(|e| Failure::Usage(e.to_string()))?;
+    let layer = CognitoAuthLayer::new(config)
+        .await
+        .map_err(|e| Failure::Api {
+            error_type: "KeysUnavailable".to_owned(),
+            message: e.to_string(),
+        })?;
+    match layer.verify(token) {
+        Ok(_claims) => {
+            // Verified: its payload is the claims, as the pool signed them.
+            let payload = token
+                .split('.')
+                .nth(1)
+                .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
+                .and_then(|p| serde_json::from_slice::<Value>(&p).ok())
+                .unwrap_or_default();
+            Ok(payload)
+        }
+        Err(error) => Err(Failure::Api {
+            error_type: variant_name(&format!("{:?}", error.kind())),
+            message: error.to_string(),
+        }),
+    }
+}
+
+#[cfg(feature = "test-util")]
+async fn local_pool(global: &Global, bind: std::net::SocketAddr) -> Result<Value, Failure> {
+    use tokio::io::AsyncReadExt as _;
+    use tower_cognito_client::test_util::{CodeKind, LocalUserPool};
+
+    if !bind.ip().is_loopback() {
+        return Err(Failure::Usage(format!(
+            "--bind {bind}: the local pool listens on loopback only"
+        )));
+    }
+    let mut builder = LocalUserPool::builder().on_code(|sent| {
+        let kind = match &sent.kind {
+            CodeKind::SignUp => "sign-up".to_owned(),
+            CodeKind::ForgotPassword => "forgot-password".to_owned(),
+            CodeKind::VerifyAttribute(name) => format!("verify-{name}"),
+            CodeKind::SmsMfa => "sms-mfa".to_owned(),
+            _ => "other".to_owned(),
+        };
+        // A local test pool: printing its codes is how the tutorial reads them.
+        eprintln!("code: {} {kind} {}", sent.username, sent.code);
+    });
+    if let Some(id) = &global.user_pool_id {
+        builder = builder.user_pool_id(id.as_str());
+    }
+    if let Some(id) = &global.client_id {
+        builder = builder.client_id(id.as_str());
+    }
+    if let Some(secret) = &global.client_secret {
+        builder = builder.client_secret(secret.as_str());
+    }
+    let pool = builder.build().map_err(|e| Failure::Usage(e.to_string()))?;
+    let server = pool.serve_on(bind).await.map_err(|e| Failure::Api {
+        error_type: "Bind".to_owned(),
+        message: e.to_string(),
+    })?;
+    println!("listening on http://{}", server.addr());
+    println!("user_pool_id: {}", pool.user_pool_id());
+    println!("client_id: {}", pool.client_id());
+    println!("jwks_url: {}", server.jwks_url());
+    let stdin_closed = async {
+        let mut stdin = tokio::io::stdin();
+        let mut buf = [0u8; 256];
+        while matches!(stdin.read(&mut buf).await, Ok(n) if n > 0) {}
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = stdin_closed => {}
+    }
+    drop(server);
+    Ok(json!({ "stopped": true }))
+}
+
+#[cfg(not(feature = "test-util"))]
+async fn local_pool(_global: &Global, _bind: std::net::SocketAddr) -> Result<Value, Failure> {
+    Err(Failure::Usage(
+        "local-pool needs the test-util feature: \
+         cargo run -p tower-cognito-client --example user_pool --features test-util -- local-pool"
+            .to_owned(),
+    ))
+}

@@ -1,0 +1,174 @@
+//! # tower-cognito-client
+//!
+//! A client of the Amazon Cognito user-pool API: the calls an application makes without AWS
+//! credentials, for the services that verify the tokens with
+//! [`tower-cognito`](https://docs.rs/tower-cognito).
+//!
+//! [`UserPoolClient`] signs users up and confirms them, signs them in with `USER_SRP_AUTH`
+//! (the password never leaves the process) or `USER_PASSWORD_AUTH`, answers challenges
+//! (new password, SMS and TOTP MFA, MFA choice and setup), refreshes tokens, reads and changes
+//! the user's attributes and password, resets forgotten passwords, sets up TOTP, signs out,
+//! revokes refresh tokens and deletes users. With a client secret, `SECRET_HASH` is sent
+//! wherever the API wants it, over the right user name.
+//!
+//! Sign-in gives a [`SignIn`]: [`Tokens`], or a typed [`Challenge`] to answer with
+//! [`UserPoolClient::respond_to_challenge`]. [`Tokens::verify_access`] verifies the access token
+//! with a [`CognitoAuthLayer`](tower_cognito::CognitoAuthLayer)'s own verifier and keys, and
+//! [`UserPoolClient::global_sign_out_and_deny`] puts the session on a
+//! [`DenyList`](tower_cognito::DenyList) so that the layers refuse its tokens at once.
+//!
+//! Passwords, codes, tokens, sessions and the client secret are [`Secret`]s: `Debug` and
+//! `Display` never show them, and the client logs (at `debug` level, through `tracing`) only
+//! operation names and error types.
+//!
+//! ```no_run
+//! use tower_cognito_client::{Challenge, ChallengeAnswer, Secret, SignIn, UserPoolClient};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = UserPoolClient::builder("us-east-1_AbC123xyz", "4r1ktl3f2lrrvc1e5e0hdh1gjo")
+//!     .build()?;
+//! let password = Secret::new("correct horse battery staple");
+//! let mut step = client.sign_in_srp("alice@example.com", &password).await?;
+//! let tokens = loop {
+//!     match step {
+//!         SignIn::Tokens(tokens) => break tokens,
+//!         SignIn::Challenge(challenge) => {
+//!             let answer = match &challenge {
+//!                 Challenge::SoftwareTokenMfa { .. } => {
+//!                     ChallengeAnswer::SoftwareTokenMfaCode(Secret::new("123456"))
+//!                 }
+//!                 Challenge::NewPasswordRequired { .. } => {
+//!                     ChallengeAnswer::new_password("a new password")
+//!                 }
+//!                 other => return Err(format!("unhandled challenge {}", other.name()).into()),
+//!             };
+//!             step = client.respond_to_challenge(&challenge, &answer).await?;
+//!         }
+//!     }
+//! };
+//! let user = client.get_user(&tokens.access_token).await?;
+//! println!("signed in as {} ({:?})", user.username, user.attribute("email"));
+//! let refreshed = client.refresh(tokens.refresh_token.as_ref().ok_or("no refresh token")?, None).await?;
+//! # let _ = refreshed; Ok(()) }
+//! ```
+//!
+//! Errors are [`ClientError`]s: a Cognito error keeps its type name and message, parsed into
+//! a [`CognitoErrorKind`]; transport failures, timeouts and unexpected answers are kinds of
+//! their own, and no answer, however malformed, makes the client panic. An unexpected answer's
+//! error says where and what (member path, line, column, the type expected), never a value of
+//! the answer: no level of an error's source chain shows a token, session, code or secret.
+//!
+//! [`srp`] is the client side of SRP-6a as Cognito does it, public for applications that call
+//! Cognito another way (the AWS SDK has `InitiateAuth` and `RespondToAuthChallenge`, but no SRP).
+//!
+//! ## Cargo features
+//! - `tracing` (default): debug events (operation names and error types only).
+//! - `test-util`: [`test_util::LocalUserPool`], an in-memory user pool on loopback that really
+//!   checks SRP (with the server side of [`srp`] it needs), and [`test_util::totp_code`].
+//!
+//! The guide, with the command-line example (`examples/user_pool.rs`) and the revocation example,
+//! is in this crate's README.
+
+// `doc_cfg` labels feature-gated items on the docs host (`--cfg docsrs`, nightly rustdoc).
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod auth;
+mod challenge;
+mod config;
+mod decode;
+mod error;
+mod log;
+mod ops;
+mod revoke;
+mod secret;
+pub mod srp;
+mod tokens;
+mod transport;
+mod types;
+mod wire;
+
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod test_util;
+
+#[cfg(test)]
+mod tests;
+
+/// Every ```` ```rust ```` snippet of the README is compiled (and run unless `no_run`) as a
+/// doctest.
+#[cfg(all(doctest, feature = "test-util"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use challenge::{Challenge, ChallengeAnswer, MfaType, SignIn};
+pub use config::{ClientConfigError, UserPoolClientBuilder};
+pub use error::{ClientError, ClientErrorKind, CognitoErrorKind, ProtocolError};
+pub use secret::Secret;
+pub use srp::{SrpError, SrpParam};
+pub use tokens::Tokens;
+pub use types::{
+    Attribute, CodeDelivery, SignUpInput, SignUpOutput, SoftwareTokenAssociation,
+    SoftwareTokenAuth, SoftwareTokenVerification, User,
+};
+
+use transport::Inner;
+
+/// A client of one app client of one user pool. Cheap to clone (the settings and the HTTP
+/// client are shared).
+///
+/// Every call is one `POST` to the endpoint with `Content-Type: application/x-amz-json-1.1`
+/// and `X-Amz-Target: AWSCognitoIdentityProviderService.<Operation>` (no AWS signature), with
+/// the builder's timeout over the whole exchange, and reads at most 1 MiB of answer.
+#[derive(Clone)]
+pub struct UserPoolClient {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for UserPoolClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl UserPoolClient {
+    /// Default time limit of one call (connect, request and the whole answer): 10 s.
+    pub const DEFAULT_TIMEOUT: std::time::Duration = config::DEFAULT_CLIENT_TIMEOUT;
+
+    /// A builder for the pool `user_pool_id` (`us-east-1_AbC123xyz`) and its app client
+    /// `client_id`. The region (and so the default endpoint) and the SRP pool name come from
+    /// the pool id.
+    pub fn builder(
+        user_pool_id: impl Into<String>,
+        client_id: impl Into<String>,
+    ) -> UserPoolClientBuilder {
+        UserPoolClientBuilder::new(user_pool_id.into(), client_id.into())
+    }
+
+    /// The user pool id.
+    pub fn user_pool_id(&self) -> &str {
+        self.inner.user_pool_id.as_str()
+    }
+
+    /// The app client id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
+    /// The endpoint requests are sent to.
+    pub fn endpoint(&self) -> &str {
+        self.inner.endpoint.as_str()
+    }
+
+    /// Whether the app client has a secret (so `SECRET_HASH` is sent).
+    pub fn has_client_secret(&self) -> bool {
+        self.inner.client_secret.is_some()
+    }
+}

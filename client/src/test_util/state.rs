@@ -1,0 +1,133 @@
+//! What the pool remembers: users (with password verifiers, never passwords), challenge
+//! sessions, and the tokens it issued.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::{CodeKind, UserStatus};
+use crate::srp::{PasswordVerifier, SrpServer};
+
+/// A user of the pool.
+pub(crate) struct User {
+    pub(crate) username: String,
+    pub(crate) sub: String,
+    pub(crate) status: UserStatus,
+    /// Every attribute, `sub` included; values as Cognito stores them (strings).
+    pub(crate) attributes: BTreeMap<String, String>,
+    pub(crate) verifier: PasswordVerifier,
+    pub(crate) groups: Vec<String>,
+    /// The codes sent and not used yet, with their expiry.
+    pub(crate) codes: Vec<IssuedCode>,
+    pub(crate) last_code: Option<String>,
+    /// A software token associated (`AssociateSoftwareToken`) and not verified yet.
+    pub(crate) pending_totp: Option<Vec<u8>>,
+    /// The verified software token: TOTP MFA is on.
+    pub(crate) totp: Option<Vec<u8>>,
+    /// The last TOTP step accepted (a code is never accepted twice).
+    pub(crate) last_totp_step: Option<u64>,
+    pub(crate) sms_mfa: bool,
+    /// Bumped by `GlobalSignOut`: tokens of an older generation are refused.
+    pub(crate) generation: u64,
+}
+
+pub(crate) struct IssuedCode {
+    pub(crate) kind: CodeKind,
+    pub(crate) code: String,
+    pub(crate) expires_at: u64,
+}
+
+/// The origin of a chain of tokens: one sign-in and the refreshes after it.
+#[derive(Clone)]
+pub(crate) struct Lineage {
+    pub(crate) origin_jti: String,
+    pub(crate) event_id: String,
+    pub(crate) auth_time: u64,
+}
+
+/// An issued access token.
+pub(crate) struct AccessRecord {
+    pub(crate) username: String,
+    pub(crate) sub: String,
+    pub(crate) origin_jti: String,
+    pub(crate) generation: u64,
+    pub(crate) expires_at: u64,
+}
+
+/// An issued refresh token.
+pub(crate) struct RefreshRecord {
+    pub(crate) username: String,
+    pub(crate) sub: String,
+    pub(crate) client_id: String,
+    pub(crate) lineage: Lineage,
+    pub(crate) generation: u64,
+    pub(crate) expires_at: u64,
+    /// Rotated away (a newer refresh token of the lineage replaced it).
+    pub(crate) rotated: bool,
+}
+
+/// A `PASSWORD_VERIFIER` challenge in progress, keyed by its `SECRET_BLOCK`.
+pub(crate) struct SrpSession {
+    /// `None` for an unknown user: the challenge is answered like any other (so the answer does
+    /// not tell whether the user exists) and the proof always fails.
+    pub(crate) username: Option<String>,
+    pub(crate) challenge_username: String,
+    pub(crate) server: SrpServer,
+    pub(crate) expires_at: u64,
+}
+
+/// Where a sign-in stands, between two calls.
+pub(crate) enum Step {
+    NewPassword,
+    SoftwareTokenMfa,
+    SmsMfa { code: String },
+    MfaSetup,
+    MfaSetupAssociated { secret: Vec<u8> },
+    MfaSetupVerified,
+}
+
+impl Step {
+    pub(crate) fn challenge_name(&self) -> &'static str {
+        match self {
+            Self::NewPassword => "NEW_PASSWORD_REQUIRED",
+            Self::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
+            Self::SmsMfa { .. } => "SMS_MFA",
+            Self::MfaSetup | Self::MfaSetupAssociated { .. } | Self::MfaSetupVerified => {
+                "MFA_SETUP"
+            }
+        }
+    }
+}
+
+/// A challenge session (`Session`).
+pub(crate) struct Session {
+    pub(crate) username: String,
+    pub(crate) sub: String,
+    pub(crate) step: Step,
+    pub(crate) expires_at: u64,
+    pub(crate) failures: u32,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub(crate) users: BTreeMap<String, User>,
+    pub(crate) srp: HashMap<String, SrpSession>,
+    pub(crate) sessions: HashMap<String, Session>,
+    pub(crate) access: HashMap<String, AccessRecord>,
+    pub(crate) refresh: HashMap<String, RefreshRecord>,
+    /// `origin_jti`s revoked by `RevokeToken`.
+    pub(crate) revoked: HashSet<String>,
+}
+
+impl State {
+    /// Forgets what has expired, so the maps stay bounded by what is live.
+    pub(crate) fn prune(&mut self, now: u64) {
+        self.srp.retain(|_, s| s.expires_at > now);
+        self.sessions.retain(|_, s| s.expires_at > now);
+        // Expired access tokens are kept a day longer, to answer "has expired".
+        self.access
+            .retain(|_, a| a.expires_at.saturating_add(86_400) > now);
+        self.refresh.retain(|_, r| r.expires_at > now);
+        for user in self.users.values_mut() {
+            user.codes.retain(|c| c.expires_at > now);
+        }
+    }
+}

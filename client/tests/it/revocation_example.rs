@@ -1,0 +1,82 @@
+//! The revocation example (`examples/revocation.rs`) as a child process: `GlobalSignOut` through
+//! the API's `POST /logout`, then `401` with the "revoked" description on the next request; with
+//! `REDIS_URL` (feature `redis`) once more with the list shared through Redis.
+//!
+//! It builds the example with cargo, like `user_pool_cli`.
+//!
+//! Run: `cargo test -p tower-cognito-client --features test-util --test it revocation_example::`.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::Command;
+
+use crate::support::{build_example, features};
+
+async fn run(redis_url: Option<&str>) -> String {
+    let features = features();
+    let exe = build_example(
+        "revocation",
+        &["--no-default-features", "--features", &features],
+    )
+    .await;
+    let mut command = Command::new(exe);
+    command
+        .env_remove("REDIS_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(url) = redis_url {
+        command.env("REDIS_URL", url);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("the example ends in time")
+        .expect("the example runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn check(stdout: &str) {
+    for line in [
+        "GET /ready: 200",
+        "GET /me before sign-out: 200",
+        "POST /logout (GlobalSignOut + deny): 204",
+        "GET /me after sign-out: 401",
+        r#"error="invalid_token", error_description="the token was revoked""#,
+        "revocations denied: 1",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+}
+
+#[tokio::test]
+async fn global_sign_out_then_401_on_the_next_request() {
+    let stdout = run(None).await;
+    assert!(stdout.contains("deny-list: in memory"), "{stdout}");
+    check(&stdout);
+}
+
+#[tokio::test]
+async fn the_same_with_the_list_shared_through_redis() {
+    let Ok(url) = std::env::var("REDIS_URL") else {
+        if std::env::var_os("CI").is_some() {
+            panic!("REDIS_URL is not set but CI is: .ci/run must start redis-server");
+        }
+        eprintln!("skipped: REDIS_URL not set");
+        return;
+    };
+    let stdout = run(Some(&url)).await;
+    assert!(
+        stdout.contains("deny-list: shared through Redis"),
+        "{stdout}"
+    );
+    check(&stdout);
+}
