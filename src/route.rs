@@ -432,63 +432,97 @@ mod tests {
         }
     }
 
-    use proptest::prelude::*;
+    /// A deterministic stream of pseudo-random numbers (splitmix64), so that the generated cases
+    /// are the same on every run and no property-testing dependency is needed.
+    struct Rng(u64);
 
-    /// JSON text with members named from a small set (`iss` among them, duplicates allowed, in
-    /// any order), nested objects and arrays, strings with escapes and brackets, whitespace.
-    fn json_value(depth: u32) -> BoxedStrategy<String> {
-        let name = prop_oneof![
-            Just("iss".to_owned()),
-            Just("iss".to_owned()),
-            Just("sub".to_owned()),
-            Just("\\u0069ss".to_owned()),
-            Just("is\\\"s".to_owned()),
-            Just("a[".to_owned()),
-        ];
-        let leaf = prop_oneof![
-            Just("\"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A\"".to_owned()),
-            Just("\"\"".to_owned()),
-            Just("\"\\\"iss\\\":\\\"x\\\"\"".to_owned()),
-            Just("\"}]{[\\\\\"".to_owned()),
-            Just("\"iss\"".to_owned()),
-            Just("\"a\\/b\"".to_owned()),
-            Just("12".to_owned()),
-            Just("-1.5e3".to_owned()),
-            Just("true".to_owned()),
-            Just("null".to_owned()),
-        ];
-        let ws = prop_oneof![Just(""), Just(""), Just(" "), Just("\n\t ")];
-        leaf.prop_recursive(depth, 64, 6, move |inner| {
-            let member = (name.clone(), ws.clone(), inner.clone())
-                .prop_map(|(n, w, v)| format!("\"{n}\"{w}:{w}{v}"));
-            prop_oneof![
-                prop::collection::vec(member, 0..6).prop_map(|m| format!("{{{}}}", m.join(","))),
-                prop::collection::vec(inner, 0..6).prop_map(|v| format!("[{}]", v.join(" ,"))),
-            ]
-        })
-        .boxed()
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
-
-        /// On valid JSON, the scan answers what serde_json reads as the top-level `iss`.
-        #[test]
-        fn agrees_with_serde_json(json in json_value(4)) {
-            check_against_serde(json.as_bytes());
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
         }
 
-        /// The same objects cut anywhere or with a byte changed: never a panic, and the answer
-        /// still agrees with serde_json whenever the result is valid JSON.
-        #[test]
-        fn mutations_never_panic(json in json_value(4), at in any::<prop::sample::Index>(),
-                                 byte in any::<u8>(), cut in any::<bool>()) {
+        /// One of `0..n` (`n` > 0).
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.below(items.len())]
+        }
+    }
+
+    /// JSON text with members named from a small set (`iss` among them, duplicates allowed, in
+    /// any order), nested objects and arrays (at most `depth` levels, about 64 values), strings
+    /// with escapes and brackets, whitespace; an object when `top`.
+    fn json_value(rng: &mut Rng, depth: u32, budget: &mut usize, top: bool) -> String {
+        const NAMES: [&str; 6] = ["iss", "iss", "sub", "\\u0069ss", "is\\\"s", "a["];
+        const LEAVES: [&str; 10] = [
+            "\"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A\"",
+            "\"\"",
+            "\"\\\"iss\\\":\\\"x\\\"\"",
+            "\"}]{[\\\\\"",
+            "\"iss\"",
+            "\"a\\/b\"",
+            "12",
+            "-1.5e3",
+            "true",
+            "null",
+        ];
+        const WS: [&str; 4] = ["", "", " ", "\n\t "];
+        if depth == 0 || *budget == 0 || (!top && rng.below(3) == 0) {
+            return rng.pick(&LEAVES).to_owned();
+        }
+        *budget -= 1;
+        let n = rng.below(6);
+        if top || rng.below(2) == 0 {
+            let members: Vec<String> = (0..n)
+                .map(|_| {
+                    let (name, ws) = (rng.pick(&NAMES), rng.pick(&WS));
+                    let value = json_value(rng, depth - 1, budget, false);
+                    format!("\"{name}\"{ws}:{ws}{value}")
+                })
+                .collect();
+            format!("{{{}}}", members.join(","))
+        } else {
+            let values: Vec<String> = (0..n)
+                .map(|_| json_value(rng, depth - 1, budget, false))
+                .collect();
+            format!("[{}]", values.join(" ,"))
+        }
+    }
+
+    /// 512 generated objects, each from its own seed.
+    fn cases(seed: u64) -> impl Iterator<Item = (Rng, String)> {
+        (0..512u64).map(move |i| {
+            let mut rng = Rng(seed ^ i.wrapping_mul(0x2545_f491_4f6c_dd1d));
+            let json = json_value(&mut rng, 4, &mut 64, true);
+            (rng, json)
+        })
+    }
+
+    /// On valid JSON, the scan answers what serde_json reads as the top-level `iss`.
+    #[test]
+    fn agrees_with_serde_json() {
+        for (_, json) in cases(1) {
+            check_against_serde(json.as_bytes());
+        }
+    }
+
+    /// The same objects cut anywhere or with a byte changed: never a panic, and the answer
+    /// still agrees with serde_json whenever the result is valid JSON.
+    #[test]
+    fn mutations_never_panic() {
+        for (mut rng, json) in cases(2) {
             let mut bytes = json.into_bytes();
             if !bytes.is_empty() {
-                let i = at.index(bytes.len());
-                match cut {
+                let i = rng.below(bytes.len());
+                match rng.below(2) == 0 {
                     true => bytes.truncate(i),
-                    false => bytes[i] = byte,
+                    false => bytes[i] = rng.next() as u8,
                 }
             }
             let _ = top_level_iss(&bytes);

@@ -1,5 +1,6 @@
-//! The integration tests, as one binary (one link of tokio, axum and wiremock instead of one per
-//! file): each module is one former test file; `support` holds what they share. The quick-start
+//! The integration tests, as one binary (one link of tokio and axum instead of one per file): each
+//! module is one former test file; `support` holds what they share. The property, refresher and
+//! fault tests (proptest, wiremock) are in `conformance/tests/it`. The quick-start
 //! tests are their own binary (`tests/quickstart.rs`); the user-pool client's tests, the emulator's
 //! included, are in `client/tests/it`.
 #![cfg(all(feature = "test-util", feature = "reqwest"))]
@@ -16,14 +17,11 @@ mod support;
 
 mod bad_inputs;
 mod cache;
-mod faults;
 mod guard;
 mod layer;
 mod observability;
 mod policy;
 mod pools;
-mod properties;
-mod refresher;
 mod rejection;
 mod revocation;
 #[cfg(feature = "redis")]

@@ -1,0 +1,92 @@
+//! Helpers shared by the modules that drive the layer and its refresher (copied from the root
+//! crate's `tests/it/support`, which this binary cannot reach).
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use tower::ServiceExt;
+use tower_cognito::test_util::{JwksServer, LocalIssuer};
+use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfigBuilder, ErrorKind};
+
+/// Serves `issuer`'s JWKS and builds a layer for access tokens on it with
+/// `CognitoAuthLayer::new`, so the first fetch is done when this returns. `settings` adds to the
+/// configuration (intervals, cooldown, maximum key age). The layer fetches from the server only
+/// while the returned guard lives.
+pub(crate) async fn serve_layer(
+    issuer: &LocalIssuer,
+    settings: impl FnOnce(CognitoConfigBuilder) -> CognitoConfigBuilder,
+) -> (JwksServer, CognitoAuthLayer) {
+    let server = issuer.serve().await.unwrap();
+    let config = settings(issuer.config().token_use(AcceptTokenUse::Access))
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    (server, layer)
+}
+
+/// Status and error kind of one request with `token` through `layer`, to compare in one
+/// assertion.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) kind: Option<ErrorKind>,
+}
+
+impl Answer {
+    /// Status and error kind, to compare in one assertion.
+    pub(crate) fn status_kind(self) -> (u16, Option<ErrorKind>) {
+        (self.status, self.kind)
+    }
+}
+
+/// One request with `token` through `layer` over a `service_fn` that answers `200`.
+pub(crate) async fn answer(layer: &CognitoAuthLayer, token: &str) -> Answer {
+    let svc = tower::ServiceBuilder::new()
+        .layer(layer.clone())
+        .service_fn(|_req: http::Request<()>| async move {
+            Ok::<_, Infallible>(http::Response::new(String::new()))
+        });
+    let req = http::Request::get("/")
+        .header("authorization", format!("Bearer {token}"))
+        .body(())
+        .unwrap();
+    let res = svc.oneshot(req).await.unwrap();
+    Answer {
+        status: res.status().as_u16(),
+        kind: res
+            .extensions()
+            .get::<tower_cognito::Error>()
+            .map(|e| e.kind()),
+    }
+}
+
+/// Yields until `cond` holds (bounded). A yielding task keeps the runtime busy, so paused time does
+/// not auto-advance while a real socket is in flight.
+pub(crate) async fn until(what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..20_000_000 {
+        if cond() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("not reached: {what}");
+}
+
+/// Yields until the refresher has started and finished exactly `fetches` fetches.
+pub(crate) async fn until_fetched(layer: &CognitoAuthLayer, fetches: u64) {
+    let done = || {
+        let s = layer.refresh_stats();
+        s.fetches == fetches && s.swaps + s.failures == fetches
+    };
+    until(
+        &format!("{fetches} fetches ({:?})", layer.refresh_stats()),
+        done,
+    )
+    .await;
+}
+
+/// Advances paused time by `by`, then waits for the refresher to finish `fetches` fetches in all.
+pub(crate) async fn advance_until_fetched(layer: &CognitoAuthLayer, by: Duration, fetches: u64) {
+    tokio::time::advance(by).await;
+    until_fetched(layer, fetches).await;
+}
