@@ -6,7 +6,7 @@
 //! cargo run --example grpc --features test-util
 //! ```
 //!
-//! The quick start's variables and offline mode (`examples/common/mod.rs`): offline (no
+//! The quick start's variables and offline mode (`tower_cognito::env`): offline (no
 //! `COGNITO_USER_POOL_ID`) it prints an access token, an ID token and the call to make with the
 //! one the layer accepts (`COGNITO_TOKEN_USE`, access by default), then
 //! `listening on http://ADDR` (`BIND_ADDR`, default `127.0.0.1:50051`).
@@ -20,20 +20,16 @@
 //! `Whoami` is written by hand (prost messages, tonic's `Grpc` codec driver) so that no `protoc`
 //! is needed; with `tonic-build`, the generated `WhoamiServer::new(..)` goes in its place.
 
-#[path = "common/mod.rs"]
-mod common;
-
+use std::error::Error;
 use std::process::ExitCode;
 
 use tonic::service::LayerExt as _;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
-
-use common::Settings;
-
-/// Address used when `BIND_ADDR` is not set.
-const DEFAULT_BIND_ADDR: &str = "127.0.0.1:50051";
+use tower_cognito::CognitoAuthLayer;
+use tower_cognito::env::Env;
+use tower_cognito::test_util::OfflineIssuer;
 
 /// `tower_cognito.example.Whoami`, one unary method: who the caller's token says it is.
 ///
@@ -141,10 +137,26 @@ pub mod whoami {
 }
 
 /// Binds, builds the layer, prints the banner and serves until Ctrl-C.
-async fn run(settings: Settings) -> Result<(), String> {
-    let (listener, addr) = common::bind(&settings).await?;
-    // `auth` owns the offline issuer: its JWKS server runs until `run` returns.
-    let auth = common::auth(&settings).await?;
+async fn run() -> Result<(), Box<dyn Error>> {
+    let env = Env::process();
+    // Every variable is read before anything starts (`config` checks COGNITO_TOKEN_USE too).
+    let (addr, real) = (env.bind_addr("127.0.0.1:50051")?, env.config()?);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let addr = listener.local_addr()?;
+    // Real mode with COGNITO_USER_POOL_ID; offline, an embedded issuer serves its keys on loopback.
+    let (config, offline) = match real {
+        Some(real) => (real.build()?, None),
+        None => {
+            let offline = OfflineIssuer::start(env.token_use()?, &["users", "admins"]).await?;
+            (offline.config().build()?, Some(offline))
+        }
+    };
+    let keys = format!("could not load the signing keys from {}", config.jwks_url());
+    let auth = CognitoAuthLayer::new(config)
+        .await
+        .map_err(|e| format!("{keys}: {}", chain(&e)))?;
 
     // The standard health service, open: probes carry no token.
     let (reporter, health) = tonic_health::server::health_reporter();
@@ -152,14 +164,24 @@ async fn run(settings: Settings) -> Result<(), String> {
         .set_service_status(whoami::SERVICE, ServingStatus::Serving)
         .await;
 
-    for line in &auth.banner {
-        println!("{line}");
-    }
+    let token = match &offline {
+        Some(offline) => {
+            offline.banner().iter().for_each(|line| println!("{line}"));
+            offline.token()
+        }
+        None => {
+            let c = auth.config();
+            let (pool, issuer, jwks) = (c.user_pool_id(), c.issuer(), c.jwks_url());
+            println!("real mode: user pool {pool}, issuer {issuer}\nJWKS {jwks}");
+            println!("accepted token use: {}", c.token_use());
+            println!("(put a token of this pool in $TOKEN)");
+            "$TOKEN"
+        }
+    };
     println!(
         "services: grpc.health.v1.Health (open), {} (behind the layer)",
         whoami::SERVICE
     );
-    let token = auth.try_token();
     println!(
         "call {} with the metadata: authorization: Bearer {token}",
         whoami::WHOAMI
@@ -169,19 +191,32 @@ async fn run(settings: Settings) -> Result<(), String> {
     Server::builder()
         .add_service(health)
         // Only this service is behind the layer; `named_layer` keeps its name for the router.
-        .add_service(auth.layer.named_layer(whoami::WhoamiServer))
+        .add_service(auth.named_layer(whoami::WhoamiServer))
         .serve_with_incoming_shutdown(TcpIncoming::from(listener), async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await
-        .map_err(|e| format!("server error: {e}"))
+        .await?;
+    Ok(())
+}
+
+/// `error` and its sources on one line, `A: B: C` (a level whose text already ends with its
+/// source's is not repeated).
+fn chain(error: &dyn Error) -> String {
+    let mut line = error.to_string();
+    for cause in std::iter::successors(error.source(), |&e| e.source()).take(16) {
+        let text = cause.to_string();
+        if !line.ends_with(&text) {
+            line = format!("{line}: {text}");
+        }
+    }
+    line.replace(['\n', '\r'], " ")
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let result = match common::settings_from_env(common::env, DEFAULT_BIND_ADDR) {
-        Ok(settings) => run(settings).await,
-        Err(e) => Err(e),
+    let Err(e) = run().await else {
+        return ExitCode::SUCCESS;
     };
-    common::exit("grpc", result)
+    eprintln!("grpc: error: {}", chain(&*e));
+    ExitCode::FAILURE
 }

@@ -5,17 +5,15 @@
 //! cargo run --example hyper --features test-util
 //! ```
 //!
-//! The quick start's variables and offline mode (`examples/common/mod.rs`): offline (no
+//! The quick start's variables and offline mode (`tower_cognito::env`): offline (no
 //! `COGNITO_USER_POOL_ID`) it prints an access token, an ID token and a ready `curl` command with
 //! the one the layer accepts (`COGNITO_TOKEN_USE`, access by default), then
 //! `listening on http://ADDR` (`BIND_ADDR`, default `127.0.0.1:3000`). Every request goes through
 //! the layer: without a valid token, `401` with the RFC 6750 challenge; with one, `200` and the
 //! claims as JSON.
 
-#[path = "common/mod.rs"]
-mod common;
-
 use std::convert::Infallible;
+use std::error::Error;
 use std::process::ExitCode;
 
 use http::{Request, Response, StatusCode, header};
@@ -25,12 +23,9 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tower::ServiceBuilder;
-use tower_cognito::Claims;
-
-use common::Settings;
-
-/// Address used when `BIND_ADDR` is not set.
-const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
+use tower_cognito::env::Env;
+use tower_cognito::test_util::OfflineIssuer;
+use tower_cognito::{Claims, CognitoAuthLayer};
 
 /// The handler, behind the layer: the verified claims, as JSON.
 async fn me(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -56,19 +51,42 @@ async fn me(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
 }
 
 /// Binds, builds the layer, prints the banner and serves until Ctrl-C.
-async fn run(settings: Settings) -> Result<(), String> {
-    let (listener, addr) = common::bind(&settings).await?;
-    // `auth` owns the offline issuer: its JWKS server runs until `run` returns.
-    let auth = common::auth(&settings).await?;
+async fn run() -> Result<(), Box<dyn Error>> {
+    let env = Env::process();
+    // Every variable is read before anything starts (`config` checks COGNITO_TOKEN_USE too).
+    let (addr, real) = (env.bind_addr("127.0.0.1:3000")?, env.config()?);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let addr = listener.local_addr()?;
+    // Real mode with COGNITO_USER_POOL_ID; offline, an embedded issuer serves its keys on loopback.
+    let (config, offline) = match real {
+        Some(real) => (real.build()?, None),
+        None => {
+            let offline = OfflineIssuer::start(env.token_use()?, &["users", "admins"]).await?;
+            (offline.config().build()?, Some(offline))
+        }
+    };
+    let keys = format!("could not load the signing keys from {}", config.jwks_url());
+    let auth = CognitoAuthLayer::new(config)
+        .await
+        .map_err(|e| format!("{keys}: {}", chain(&e)))?;
+    let token = match &offline {
+        Some(offline) => {
+            offline.banner().iter().for_each(|line| println!("{line}"));
+            offline.token()
+        }
+        None => {
+            let c = auth.config();
+            let (pool, issuer, jwks) = (c.user_pool_id(), c.issuer(), c.jwks_url());
+            println!("real mode: user pool {pool}, issuer {issuer}\nJWKS {jwks}");
+            println!("accepted token use: {}", c.token_use());
+            println!("(put a token of this pool in $TOKEN)");
+            "$TOKEN"
+        }
+    };
     // A tower service: the layer, then the handler. Cloned per connection (an `Arc` inside).
-    let service = ServiceBuilder::new()
-        .layer(auth.layer.clone())
-        .service_fn(me);
-
-    for line in &auth.banner {
-        println!("{line}");
-    }
-    let token = auth.try_token();
+    let service = ServiceBuilder::new().layer(auth).service_fn(me);
     println!("try it:");
     println!("curl -H \"Authorization: Bearer {token}\" http://{addr}/me");
     println!("listening on http://{addr}");
@@ -90,11 +108,24 @@ async fn run(settings: Settings) -> Result<(), String> {
     }
 }
 
+/// `error` and its sources on one line, `A: B: C` (a level whose text already ends with its
+/// source's is not repeated).
+fn chain(error: &dyn Error) -> String {
+    let mut line = error.to_string();
+    for cause in std::iter::successors(error.source(), |&e| e.source()).take(16) {
+        let text = cause.to_string();
+        if !line.ends_with(&text) {
+            line = format!("{line}: {text}");
+        }
+    }
+    line.replace(['\n', '\r'], " ")
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let result = match common::settings_from_env(common::env, DEFAULT_BIND_ADDR) {
-        Ok(settings) => run(settings).await,
-        Err(e) => Err(e),
+    let Err(e) = run().await else {
+        return ExitCode::SUCCESS;
     };
-    common::exit("hyper", result)
+    eprintln!("hyper: error: {}", chain(&*e));
+    ExitCode::FAILURE
 }

@@ -58,6 +58,7 @@ mod claims;
 mod clock;
 mod config;
 mod deny;
+pub mod env;
 mod error;
 mod extract;
 pub mod future;

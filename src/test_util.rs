@@ -43,7 +43,7 @@ use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{CognitoConfig, CognitoConfigBuilder};
+use crate::config::{AcceptTokenUse, CognitoConfig, CognitoConfigBuilder};
 use crate::keys::KeySet;
 use crate::source::{FetchError, JwksSource};
 
@@ -700,6 +700,135 @@ impl JwksServer {
 impl Drop for JwksServer {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// Offline mode of a server (no `COGNITO_USER_POOL_ID`, see [`crate::env`]): a new
+/// [`LocalIssuer`] serving its JWKS on loopback, the configuration that accepts its tokens, and
+/// tokens to print, for the user `alice` in the groups given. The examples use it; so can your own
+/// development servers, never a production one: a server in offline mode accepts whatever its
+/// embedded issuer signs, and the printed tokens are credentials for whoever reads the output.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use tower_cognito::test_util::OfflineIssuer;
+/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+///
+/// let offline = OfflineIssuer::start(AcceptTokenUse::Access, &["users", "admins"]).await?;
+/// let layer = CognitoAuthLayer::new(offline.config().build()?).await?;
+/// for line in offline.banner() {
+///     println!("{line}"); // the mode, the pool, the accepted token use, both tokens
+/// }
+/// assert_eq!(offline.token(), offline.access_token());
+/// assert!(layer.verify(offline.token())?.in_group("admins"));
+/// assert!(!layer.verify(&offline.token_in_groups(&["users"]))?.in_group("admins"));
+/// assert!(layer.verify(offline.id_token()).is_err(), "access tokens only");
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct OfflineIssuer {
+    issuer: LocalIssuer,
+    jwks: JwksServer,
+    token_use: AcceptTokenUse,
+    groups: Vec<String>,
+    access_token: String,
+    id_token: String,
+}
+
+impl OfflineIssuer {
+    /// Starts a new issuer ([`LocalIssuer::new`]) and its JWKS server on `127.0.0.1`, and mints
+    /// an access and an ID token (valid for [`TOKEN_LIFETIME`]) in `groups` (`cognito:groups`).
+    /// The JWKS server stops when this is dropped: keep it as long as the server runs.
+    ///
+    /// # Errors
+    /// [`LocalIssuerError`] when no key can be made or no loopback port bound.
+    pub async fn start(
+        token_use: AcceptTokenUse,
+        groups: &[&str],
+    ) -> Result<Self, LocalIssuerError> {
+        let issuer = LocalIssuer::new()?;
+        let jwks = issuer.serve().await?;
+        let access_token = issuer.token().claim("cognito:groups", groups).build();
+        let id_token = issuer
+            .id_token_builder()
+            .claim("cognito:groups", groups)
+            .build();
+        Ok(Self {
+            issuer,
+            jwks,
+            token_use,
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            access_token,
+            id_token,
+        })
+    }
+
+    /// The issuer, to mint more tokens.
+    pub fn issuer(&self) -> &LocalIssuer {
+        &self.issuer
+    }
+
+    /// The URL of the JWKS it serves.
+    pub fn jwks_url(&self) -> &str {
+        self.jwks.jwks_url()
+    }
+
+    /// The issuer's configuration builder ([`LocalIssuer::config`]) with the token use given
+    /// to [`start`](Self::start).
+    pub fn config(&self) -> CognitoConfigBuilder {
+        self.issuer.config().token_use(self.token_use)
+    }
+
+    /// The access token minted at start.
+    pub fn access_token(&self) -> &str {
+        &self.access_token
+    }
+
+    /// The ID token minted at start.
+    pub fn id_token(&self) -> &str {
+        &self.id_token
+    }
+
+    /// The token minted at start that [`config`](Self::config) accepts: the ID token when it
+    /// accepts ID tokens only, else the access token.
+    pub fn token(&self) -> &str {
+        match self.token_use {
+            AcceptTokenUse::Id => &self.id_token,
+            _ => &self.access_token,
+        }
+    }
+
+    /// A new token of the kind [`token`](Self::token) is, in other groups (none: `&[]`).
+    pub fn token_in_groups(&self, groups: &[&str]) -> String {
+        let builder = match self.token_use {
+            AcceptTokenUse::Id => self.issuer.id_token_builder(),
+            _ => self.issuer.token(),
+        };
+        builder.claim("cognito:groups", groups).build()
+    }
+
+    /// The lines to print at start-up: the mode, the pool, app client and JWKS URL, the accepted
+    /// token use, the access and the ID token (`access token: ...`, `id token: ...`) and who
+    /// they are for.
+    pub fn banner(&self) -> Vec<String> {
+        let groups = match self.groups.as_slice() {
+            [] => String::new(),
+            groups => format!(", in the groups {}", groups.join(" and ")),
+        };
+        vec![
+            "offline mode: no COGNITO_USER_POOL_ID, tokens from an embedded issuer".to_owned(),
+            format!(
+                "user pool {}, app client {}, JWKS {}",
+                self.issuer.user_pool_id(),
+                self.issuer.client_id(),
+                self.jwks_url()
+            ),
+            format!("accepted token use: {}", self.token_use),
+            format!("access token: {}", self.access_token),
+            format!("id token: {}", self.id_token),
+            format!("(both for the user alice{groups}; valid for 1 hour: restart for fresh ones)"),
+        ]
     }
 }
 

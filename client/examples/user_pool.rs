@@ -13,12 +13,14 @@
 //!
 //! Success prints one JSON object on stdout (exit 0). A Cognito error prints one line on stderr,
 //! `error: <ErrorType>: <message>` (exit 1); so does a token `verify` refuses (the reason as the
-//! type). A usage error prints a message (exit 2).
+//! type), and any other failure, with its whole cause (`error: Transport: InitiateAuth: the
+//! request failed: ...: Connection refused`). A usage error prints a message (exit 2).
 //!
 //! Offline: `local-pool` (feature `test-util`) serves this crate's local user pool on
 //! loopback and prints `listening on http://ADDR`, `user_pool_id: ...`, `client_id: ...` and
 //! `jwks_url: ...`; the codes it "sends" go to its stderr as `code: USERNAME KIND CODE`. It
-//! serves until Ctrl-C or until its stdin is closed.
+//! serves until Ctrl-C or SIGTERM, started in the background (`... local-pool &`) too, then prints
+//! `{"stopped":true}`.
 //!
 //! ```text
 //! cargo run -p tower-cognito-client --example user_pool --features test-util -- local-pool
@@ -206,8 +208,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TokenUseArg::Any)]
         token_use: TokenUseArg,
     },
-    /// Serves the local user pool on loopback until Ctrl-C or stdin closes (feature
-    /// `test-util`).
+    /// Serves the local user pool on loopback until Ctrl-C or SIGTERM (feature `test-util`).
     LocalPool {
         /// The address to listen on (loopback).
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -247,10 +248,23 @@ impl From<ClientError> for Failure {
             (None, ClientErrorKind::InvalidInput(why)) => Self::Usage((*why).to_owned()),
             (None, kind) => Self::Api {
                 error_type: variant_name(&format!("{kind:?}")),
-                message: error.to_string(),
+                message: chain(&error),
             },
         }
     }
+}
+
+/// `error` and its sources on one line, `A: B: C` (a level whose text already ends with its
+/// source's is not repeated).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    for cause in std::iter::successors(error.source(), |&e| e.source()).take(16) {
+        let text = cause.to_string();
+        if !line.ends_with(&text) {
+            line = format!("{line}: {text}");
+        }
+    }
+    line
 }
 
 /// `Expired { exp: 1, now: 2 }` -> `Expired`.
@@ -468,7 +482,7 @@ fn client(global: &Global) -> Result<UserPoolClient, Failure> {
     if let Some(endpoint) = &global.endpoint {
         builder = builder.endpoint(endpoint.as_str());
     }
-    builder.build().map_err(|e| Failure::Usage(e.to_string()))
+    builder.build().map_err(|e| Failure::Usage(chain(&e)))
 }
 
 fn tokens_json(tokens: &Tokens) -> Value {
@@ -561,12 +575,12 @@ async fn verify(global: &Global, token: &str, token_use: TokenUseArg) -> Result<
     if let Some(url) = jwks_url {
         config = config.jwks_url(url);
     }
-    let config = config.build().map_err(|e| Failure::Usage(e.to_string()))?;
+    let config = config.build().map_err(|e| Failure::Usage(chain(&e)))?;
     let layer = CognitoAuthLayer::new(config)
         .await
         .map_err(|e| Failure::Api {
             error_type: "KeysUnavailable".to_owned(),
-            message: e.to_string(),
+            message: chain(&e),
         })?;
     match layer.verify(token) {
         Ok(_claims) => {
@@ -581,14 +595,13 @@ async fn verify(global: &Global, token: &str, token_use: TokenUseArg) -> Result<
         }
         Err(error) => Err(Failure::Api {
             error_type: variant_name(&format!("{:?}", error.kind())),
-            message: error.to_string(),
+            message: chain(&error),
         }),
     }
 }
 
 #[cfg(feature = "test-util")]
 async fn local_pool(global: &Global, bind: std::net::SocketAddr) -> Result<Value, Failure> {
-    use tokio::io::AsyncReadExt as _;
     use tower_cognito_client::test_util::{CodeKind, LocalUserPool};
 
     if !bind.ip().is_loopback() {
@@ -616,24 +629,32 @@ async fn local_pool(global: &Global, bind: std::net::SocketAddr) -> Result<Value
     if let Some(secret) = &global.client_secret {
         builder = builder.client_secret(secret.as_str());
     }
-    let pool = builder.build().map_err(|e| Failure::Usage(e.to_string()))?;
+    let pool = builder.build().map_err(|e| Failure::Usage(chain(&e)))?;
     let server = pool.serve_on(bind).await.map_err(|e| Failure::Api {
         error_type: "Bind".to_owned(),
-        message: e.to_string(),
+        message: chain(&e),
     })?;
     println!("listening on http://{}", server.addr());
     println!("user_pool_id: {}", pool.user_pool_id());
     println!("client_id: {}", pool.client_id());
     println!("jwks_url: {}", server.jwks_url());
-    let stdin_closed = async {
-        let mut stdin = tokio::io::stdin();
-        let mut buf = [0u8; 256];
-        while matches!(stdin.read(&mut buf).await, Ok(n) if n > 0) {}
+    // Until Ctrl-C or SIGTERM: stdin is not read, so that a pool started in the background (its
+    // stdin closed, or a terminal it may not read) keeps serving.
+    let signal = |e: std::io::Error| Failure::Api {
+        error_type: "Signal".to_owned(),
+        message: chain(&e),
     };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = stdin_closed => {}
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal as unix_signal};
+        let mut terminate = unix_signal(SignalKind::terminate()).map_err(signal)?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted.map_err(signal)?,
+            _ = terminate.recv() => {}
+        }
     }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.map_err(signal)?;
     drop(server);
     Ok(json!({ "stopped": true }))
 }

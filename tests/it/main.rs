@@ -1,8 +1,8 @@
 //! The integration tests, as one binary (one link of tokio and axum instead of one per file): each
 //! module is one former test file; `support` holds what they share. The property, refresher and
-//! fault tests (proptest, wiremock) are in `conformance/tests/it`. The quick-start
-//! tests are their own binary (`tests/quickstart.rs`); the user-pool client's tests, the emulator's
-//! included, are in `client/tests/it`.
+//! fault tests (proptest, wiremock) are in `conformance/tests/it`, the user-pool client's (the
+//! emulator's included) in `client/tests/it`. The modules `quickstart`, `hyper_example` and `grpc`
+//! build the examples with cargo (as `cargo run --example` would) and run them as child processes.
 #![cfg(all(feature = "test-util", feature = "reqwest"))]
 // Tests may unwrap, panic and index: `clippy.toml` allows it in `#[test]` functions only, not in
 // their helpers.
@@ -17,11 +17,15 @@ mod support;
 
 mod bad_inputs;
 mod cache;
+mod grpc;
 mod guard;
+mod hyper_example;
 mod layer;
 mod observability;
 mod policy;
 mod pools;
+#[cfg(feature = "axum")]
+mod quickstart;
 mod rejection;
 mod revocation;
 #[cfg(feature = "redis")]

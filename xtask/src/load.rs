@@ -15,7 +15,7 @@
 //!
 //! Prints Markdown tables (requests/s, ratio to `/health`, p50, p99, JWKS fetches; CPU of the
 //! server and of wrk, per request), the throughput bound of scenario 3 (cores / the
-//! `floor_rsa_verify` median of `cargo bench --bench verify --features test-util`, when it has
+//! `floor_rsa_verify` median of `cargo bench -p tower-cognito-benches --bench verify`, when it has
 //! run), and whether scenario 2 reaches 0.9x the requests/s of scenario 1 (enforced with
 //! `--enforce-target`). Fails on an unexpected status or a socket error. Installs wrk with apt-get
 //! when missing.
@@ -114,7 +114,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Fail> {
         return Err(Fail("--threads must not exceed --connections".into()));
     }
     util::ensure_apt_tools(&[("wrk", "wrk")])?;
-    let bin = util::build_example("bench_server")?;
+    let bin = util::build_bench_bin("bench_server")?;
     let work = WorkDir::new()?;
     let (tokens, unknown) = (work.0.join("tokens.txt"), work.0.join("unknown-kid.txt"));
     util::log(&format!(
@@ -390,7 +390,7 @@ fn report(
             );
         }
         None => println!(
-            "Scenario 3 bound: unknown (run `cargo bench --bench verify --features test-util`)."
+            "Scenario 3 bound: unknown (run `cargo bench -p tower-cognito-benches --bench verify`)."
         ),
     }
     let ratio = total("repeated").rps() / base;

@@ -47,7 +47,7 @@ enum Command {
     InstallGungraun,
     /// The peer comparison (`benches/peers`, and aws-jwt-verify when node is present).
     Peers,
-    /// Memory soak of the layer under key rotation (`examples/soak.rs`).
+    /// Memory soak of the layer under key rotation (`benches/src/bin/soak.rs`).
     Memory {
         /// Duration of the soak.
         #[arg(default_value_t = 90, env = "SOAK_SECONDS",
@@ -181,10 +181,10 @@ fn peers() -> Result<(), Fail> {
     )
 }
 
-/// Builds and runs `examples/soak.rs` (release) for `seconds`, killed 120 s after that at the
+/// Builds and runs `benches/src/bin/soak.rs` (release) for `seconds`, killed 120 s after that at the
 /// latest; its exit status is the command's.
 fn memory(seconds: u64) -> Result<(), Fail> {
-    let bin = util::build_example("soak")?;
+    let bin = util::build_bench_bin("soak")?;
     util::log(&format!(
         "soak for {seconds}s (load average {})",
         util::load_average()

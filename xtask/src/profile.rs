@@ -98,17 +98,17 @@ const CASES: [(&str, &str); 14] = [
 /// ratios to the floor; the layer rows subtract the request without the layer.
 pub(crate) fn instructions() -> Result<(), Fail> {
     install_gungraun()?;
-    let out = util::root().join("target/gungraun/tower-cognito/instructions/verify");
+    let out = util::root().join("target/gungraun/tower-cognito-benches/instructions/verify");
     // No stale summaries of an earlier run.
     let _ = std::fs::remove_dir_all(&out);
     util::status(
         util::cmd("cargo")
             .args([
                 "bench",
+                "-p",
+                "tower-cognito-benches",
                 "--bench",
                 "instructions",
-                "--features",
-                "test-util",
             ])
             .args(["--", "--save-summary=json"]),
     )?;
@@ -242,7 +242,7 @@ const ROUTES: [&str; 4] = ["/health", "/debug/authed", "/debug/me-no-layer", "/m
 pub(crate) fn routes(args: &RoutesArgs) -> Result<(), Fail> {
     util::ensure_apt_tools(&[("valgrind", "valgrind"), ("wrk", "wrk")])?;
     util::require_tools(&["callgrind_control", "timeout"])?;
-    let bin = util::build_example("bench_server")?;
+    let bin = util::build_bench_bin("bench_server")?;
     let work = WorkDir::new()?;
     util::log("starting the bench server under callgrind (slow: about a minute)");
     let wrap = [

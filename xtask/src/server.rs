@@ -1,4 +1,4 @@
-//! The bench server (`examples/bench_server.rs`) as a child process on loopback, and plain
+//! The bench server (`benches/src/server.rs`, binary `bench_server`) as a child process on loopback, and plain
 //! HTTP/1.1 requests to it.
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -126,18 +126,19 @@ pub(crate) fn apt_install(packages: &[&str]) -> Result<(), Fail> {
     apt(&install)
 }
 
-/// `cargo build --release --example NAME --features test-util`; the executable's path.
-pub(crate) fn build_example(name: &str) -> Result<PathBuf, Fail> {
-    log(&format!("building examples/{name}.rs (release)"));
+/// `cargo build --release -p tower-cognito-benches --bin NAME` (a measuring binary of the member
+/// `benches/`); the executable's path.
+pub(crate) fn build_bench_bin(name: &str) -> Result<PathBuf, Fail> {
+    log(&format!("building benches/src/bin/{name}.rs (release)"));
     status(cmd("cargo").args([
         "build",
         "--release",
-        "--example",
+        "-p",
+        "tower-cognito-benches",
+        "--bin",
         name,
-        "--features",
-        "test-util",
     ]))?;
-    let bin = root().join("target/release/examples").join(name);
+    let bin = root().join("target/release").join(name);
     if bin.is_file() {
         Ok(bin)
     } else {

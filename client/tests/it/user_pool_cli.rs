@@ -12,7 +12,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt as _, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use tower_cognito_client::test_util::{LocalUserPool, UserPoolServer, UserStatus};
 
@@ -606,30 +606,74 @@ async fn usage_errors_exit_2() {
         .usage_error("loopback");
 }
 
+/// The `local-pool` subcommand as a background job would run it: stdin closed (the example's
+/// command has no stdin), its banner read.
+struct LocalPool {
+    child: tokio::process::Child,
+    stdout: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    stderr: tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
+    banner: Vec<String>,
+}
+
+impl LocalPool {
+    async fn start() -> Self {
+        let mut child = example()
+            .await
+            .args(["local-pool"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        let banner = tokio::time::timeout(RUN_TIMEOUT, async {
+            let mut lines = Vec::new();
+            while lines.len() < 4 {
+                match stdout.next_line().await.unwrap() {
+                    Some(line) => lines.push(line),
+                    None => break,
+                }
+            }
+            lines
+        })
+        .await
+        .expect("the banner in time");
+        Self {
+            child,
+            stdout,
+            stderr,
+            banner,
+        }
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) with `kill`, then checks that the pool stops cleanly: exit
+    /// 0 and `{"stopped":true}` last.
+    async fn stop_with(mut self, signal: &str) {
+        let pid = self.child.id().unwrap().to_string();
+        let kill = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(kill.success(), "kill -{signal} {pid}");
+        let status = tokio::time::timeout(RUN_TIMEOUT, self.child.wait())
+            .await
+            .expect("it stops in time")
+            .unwrap();
+        assert!(status.success(), "{status}");
+        let last = self.stdout.next_line().await.unwrap().unwrap();
+        assert_eq!(last, r#"{"stopped":true}"#);
+    }
+}
+
 #[tokio::test]
 async fn local_pool_serves_the_tutorial_offline() {
-    let mut child = example()
-        .await
-        .args(["local-pool"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let banner = tokio::time::timeout(RUN_TIMEOUT, async {
-        let mut lines = Vec::new();
-        while lines.len() < 4 {
-            match stdout.next_line().await.unwrap() {
-                Some(line) => lines.push(line),
-                None => break,
-            }
-        }
-        lines
-    })
-    .await
-    .expect("the banner in time");
+    let LocalPool {
+        child,
+        stdout,
+        mut stderr,
+        banner,
+    } = LocalPool::start().await;
     assert_eq!(banner.len(), 4, "{banner:?}");
     let addr = banner[0].strip_prefix("listening on http://").unwrap();
     let addr: std::net::SocketAddr = addr.parse().unwrap();
@@ -698,15 +742,61 @@ async fn local_pool_serves_the_tutorial_offline() {
     .json();
     assert_eq!(claims["username"], "erin");
 
-    // Closing stdin stops it, cleanly.
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.shutdown().await.unwrap();
-    drop(stdin);
-    let status = tokio::time::timeout(RUN_TIMEOUT, child.wait())
+    // Its stdin was closed from the start and it served the whole tutorial: as a background
+    // job, it runs until a signal. SIGTERM stops it, cleanly.
+    LocalPool {
+        child,
+        stdout,
+        stderr,
+        banner,
+    }
+    .stop_with("TERM")
+    .await;
+}
+
+/// Started in the background (stdin closed), the local pool keeps answering until Ctrl-C
+/// (SIGINT), then stops cleanly.
+#[tokio::test]
+async fn local_pool_runs_until_a_signal() {
+    let pool = LocalPool::start().await;
+    let addr = pool.banner[0].strip_prefix("listening on http://").unwrap();
+    let endpoint = format!("http://{addr}/");
+    let env = [
+        ("COGNITO_USER_POOL_ID", "us-east-1_LocalPool1"),
+        ("COGNITO_CLIENT_ID", "localclient1"),
+        ("COGNITO_ENDPOINT", endpoint.as_str()),
+    ];
+    // Twice, the second call after the first finished: it did not stop on its closed stdin.
+    for name in ["frank", "grace"] {
+        let out = run_with(
+            &env,
+            &["sign-up", "--username", name, "--password", PASSWORD],
+        )
         .await
-        .expect("it stops in time")
-        .unwrap();
-    assert!(status.success(), "{status}");
-    let last = stdout.next_line().await.unwrap().unwrap();
-    assert_eq!(last, r#"{"stopped":true}"#);
+        .json();
+        assert_eq!(out["user_confirmed"], false);
+    }
+    pool.stop_with("INT").await;
+}
+
+/// A transport failure shows its whole cause, down to the socket's error, on one line.
+#[tokio::test]
+async fn an_unreachable_endpoint_shows_the_cause() {
+    // A loopback port where nothing listens (bound, then released).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}/", closed.local_addr().unwrap());
+    drop(closed);
+    let env = [
+        ("COGNITO_USER_POOL_ID", "us-east-1_LocalPool1"),
+        ("COGNITO_CLIENT_ID", "localclient1"),
+        ("COGNITO_ENDPOINT", endpoint.as_str()),
+    ];
+    let run = run_with(&env, &["login", "--username", "a", "--password", "b"]).await;
+    assert_eq!(run.error_type(), "Transport");
+    let line = run.stderr.trim_end();
+    assert!(
+        line.starts_with("error: Transport: InitiateAuth: the request failed: "),
+        "{line}"
+    );
+    assert!(line.to_ascii_lowercase().contains("connect"), "{line}");
 }

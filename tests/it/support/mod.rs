@@ -1,5 +1,6 @@
-//! Helpers shared by the integration tests that drive the layer and its refresher, and (in
-//! `tokens`) the token builders of the two bad-input tables.
+//! Helpers shared by the integration tests that drive the layer and its refresher, (in `tokens`)
+//! the token builders of the two bad-input tables, and (in `child`, `example` and `whoami`) what
+//! the modules that run the examples need.
 #![allow(dead_code)]
 
 use std::convert::Infallible;
@@ -12,7 +13,10 @@ use tower_cognito::{
     AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, CognitoConfigBuilder, ErrorKind,
 };
 
+pub(crate) mod child;
+pub(crate) mod example;
 pub(crate) mod tokens;
+pub(crate) mod whoami;
 
 /// Serves `issuer`'s JWKS and builds a layer for access tokens on it with
 /// `CognitoAuthLayer::new`, so the first fetch is done when this returns. `settings` adds to the

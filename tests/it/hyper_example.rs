@@ -1,19 +1,6 @@
 //! The hyper example (`examples/hyper.rs`), built and run as a child process exactly as the
 //! README runs it, and called over loopback.
 
-#![cfg(all(feature = "test-util", feature = "reqwest"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-#[path = "common/child.rs"]
-mod child;
-#[path = "common/example.rs"]
-mod common_example;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -21,7 +8,10 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tower_cognito::test_util::LOCAL_CLIENT_ID;
 
-use child::{BAD_CONFIGURATIONS, OFFLINE_LINE, command, fails_cleanly, line_value, start};
+use crate::support::child::{
+    BAD_CONFIGURATIONS, OFFLINE_LINE, command, fails_cleanly, line_value, start,
+};
+use crate::support::example::build_example;
 
 /// Limit of any single HTTP exchange with the example.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -30,11 +20,9 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// test binary.
 async fn example_binary() -> PathBuf {
     static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-    BIN.get_or_init(|| async {
-        common_example::build_example("hyper", &["--features", "test-util"]).await
-    })
-    .await
-    .clone()
+    BIN.get_or_init(|| async { build_example("hyper", &["--features", "test-util"]).await })
+        .await
+        .clone()
 }
 
 fn client() -> reqwest::Client {

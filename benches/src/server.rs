@@ -1,9 +1,10 @@
-//! The quick start's server (`examples/quickstart.rs`, same routes, same variables) plus what the
-//! HTTP benchmarks need: debug routes and token files. Driven by `cargo xtask load` and
-//! `cargo xtask profile-routes`.
+//! The benchmark server: the quick start's server (`examples/quickstart.rs` of `tower-cognito`:
+//! the same routes and variables, read by `tower_cognito::env`) plus what the HTTP benchmarks
+//! need, debug routes and token files. The binary `bench_server` runs [`run`]; `cargo xtask load`
+//! and `cargo xtask profile-routes` drive it.
 //!
 //! ```text
-//! cargo run --release --example bench_server --features test-util
+//! cargo run --release -p tower-cognito-benches --bin bench_server
 //! ```
 //!
 //! Extra routes:
@@ -22,60 +23,50 @@
 //! | `BENCH_UNKNOWN_KID_FILE` | write `BENCH_TOKEN_COUNT` tokens there, each naming a distinct unknown `kid` (correctly signed otherwise) |
 //! | `BENCH_TOKEN_COUNT` | tokens per file (default 10 000, at most 1 000 000) |
 
-// The quick start's routes and, through it, the examples' shared set-up (`examples/common/mod.rs`).
-#[path = "quickstart.rs"]
-#[allow(dead_code)]
-pub(crate) mod quickstart;
-
+use std::error::Error;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde_json::{Value, json};
-use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{Claims, Clock, CognitoAuthLayer, SystemClock};
+use tower_cognito::env::Env;
+use tower_cognito::test_util::{LocalIssuer, OfflineIssuer};
+use tower_cognito::{Claims, Clock, CognitoAuthLayer, Require, SystemClock};
 
-use quickstart::common::{self, Auth, Settings};
+/// Where to listen when `BIND_ADDR` is not set (the quick start's default).
+pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
 
 /// Default of `BENCH_TOKEN_COUNT`.
-pub(crate) const DEFAULT_TOKEN_COUNT: usize = 10_000;
+pub const DEFAULT_TOKEN_COUNT: usize = 10_000;
 /// Largest accepted `BENCH_TOKEN_COUNT`.
-pub(crate) const MAX_TOKEN_COUNT: usize = 1_000_000;
+pub const MAX_TOKEN_COUNT: usize = 1_000_000;
 
 /// The token files to write (offline mode only).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct TokenFiles {
+pub struct TokenFiles {
     /// Where to write distinct valid access tokens.
-    pub(crate) valid: Option<PathBuf>,
+    pub valid: Option<PathBuf>,
     /// Where to write tokens naming distinct unknown `kid`s.
-    pub(crate) unknown_kid: Option<PathBuf>,
+    pub unknown_kid: Option<PathBuf>,
     /// Tokens per file.
-    pub(crate) count: usize,
+    pub count: usize,
 }
 
 impl TokenFiles {
     /// Whether a file is asked for (it needs offline mode).
-    pub(crate) fn any(&self) -> bool {
+    pub fn any(&self) -> bool {
         self.valid.is_some() || self.unknown_kid.is_some()
     }
 }
 
-/// Reads the token files through `vars`, like [`common::settings_from_env`].
+/// Reads the token files' variables (blank values count as unset).
 ///
 /// # Errors
 /// A one-line message naming the variable that is wrong.
-pub(crate) fn token_files_from_env(
-    vars: impl Fn(&str) -> Option<String>,
-) -> Result<TokenFiles, String> {
-    let var = |name: &str| {
-        vars(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let count = match var("BENCH_TOKEN_COUNT") {
+pub fn token_files_from_env(env: &Env) -> Result<TokenFiles, String> {
+    let count = match env.var("BENCH_TOKEN_COUNT") {
         None => DEFAULT_TOKEN_COUNT,
         Some(raw) => raw
             .parse::<usize>()
@@ -86,35 +77,52 @@ pub(crate) fn token_files_from_env(
             })?,
     };
     Ok(TokenFiles {
-        valid: var("BENCH_TOKENS_FILE").map(PathBuf::from),
-        unknown_kid: var("BENCH_UNKNOWN_KID_FILE").map(PathBuf::from),
+        valid: env.var("BENCH_TOKENS_FILE").map(PathBuf::from),
+        unknown_kid: env.var("BENCH_UNKNOWN_KID_FILE").map(PathBuf::from),
         count,
     })
 }
 
-/// The quick start's routes plus the debug routes, on `auth`'s layer.
+/// The body of the quick start's `GET /me`: a view of the verified claims.
+pub async fn me(claims: Claims) -> Json<Value> {
+    let scopes: Vec<&str> = claims.scope.iter().collect();
+    Json(json!({
+        "sub": claims.sub, "iss": claims.iss, "token_use": claims.token_use.as_str(),
+        "username": claims.username(), "client_id": claims.app_client_id(),
+        "groups": claims.groups, "scopes": scopes, "exp": claims.exp, "email": claims.email,
+    }))
+}
+
+async fn admin(claims: Claims) -> String {
+    format!("hello admin {}", claims.username().unwrap_or(&claims.sub))
+}
+
+/// The quick start's routes (`/me`, `/admin` for the group `admins`, `/health`, `/ready`) plus
+/// the debug routes, on `layer`; `offline` is the embedded issuer of offline mode.
 ///
 /// # Errors
 /// A one-line message when the printed access token does not verify.
-pub(crate) fn app(auth: &Auth) -> Result<Router, String> {
-    let layer = &auth.layer;
-    let mut router = quickstart::app(layer.clone())?;
-    if let Some(offline) = &auth.offline {
+pub fn app(layer: &CognitoAuthLayer, offline: Option<&OfflineIssuer>) -> Result<Router, String> {
+    let admins = Require::groups_any(["admins"]).map_err(|e| e.to_string())?;
+    let mut router = Router::new()
+        .route("/me", get(me))
+        .route("/admin", get(admin).route_layer(layer.guard(admins)))
+        .route_layer(layer.clone())
+        .route("/health", get(|| async { "ok" }))
+        .route_service("/ready", layer.readiness_service());
+    if let Some(offline) = offline {
         let claims = layer
             .verifier()
-            .verify(&offline.access_token, &layer.key_set(), SystemClock.now())
+            .verify(offline.access_token(), &layer.key_set(), SystemClock.now())
             .map_err(|e| format!("the printed access token does not verify: {e}"))?;
         // The `/me` handler, its claims from an axum `Extension` instead of the layer.
-        let me = get(quickstart::me).layer(Extension(Claims(Arc::new(claims))));
+        let me = get(me).layer(Extension(Claims(Arc::new(claims))));
         router = router.route("/debug/me-no-layer", me);
     }
     let authed = Router::new()
         .route("/debug/authed", get(|| async { "ok" }))
         .route_layer(layer.clone());
-    let (layer, issuer) = (
-        layer.clone(),
-        auth.offline.as_ref().map(|o| o.issuer.clone()),
-    );
+    let (layer, issuer) = (layer.clone(), offline.map(|o| o.issuer().clone()));
     let stats = move || std::future::ready(Json(debug_stats(&layer, issuer.as_ref())));
     Ok(router.route("/debug/stats", get(stats)).merge(authed))
 }
@@ -140,10 +148,7 @@ const TOKENS_NEED_OFFLINE: &str =
 ///
 /// # Errors
 /// A one-line message when a token cannot be signed or a file cannot be written.
-pub(crate) fn write_token_files(
-    issuer: &LocalIssuer,
-    files: &TokenFiles,
-) -> Result<Vec<String>, String> {
+pub fn write_token_files(issuer: &LocalIssuer, files: &TokenFiles) -> Result<Vec<String>, String> {
     let n = files.count;
     let mut lines = Vec::new();
     if let Some(path) = &files.valid {
@@ -207,31 +212,71 @@ fn write_lines(path: &Path, lines: &[String], var: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("{var}: cannot write {}: {e}", path.display()))
 }
 
-/// Binds, builds, writes the token files, prints the quick start's banner with the extra lines
-/// just before `listening on`, and serves until Ctrl-C.
+/// Reads the variables, binds, builds the layer, writes the token files, prints the quick
+/// start's banner with the extra lines just before `listening on`, and serves until Ctrl-C.
 ///
 /// # Errors
-/// A one-line message for any start-up failure.
-pub(crate) async fn run(settings: Settings, files: TokenFiles) -> Result<(), String> {
-    if settings.cognito.is_some() && files.any() {
+/// A one-line message for any start-up failure, with its causes.
+pub async fn run(env: &Env) -> Result<(), String> {
+    let addr = env.bind_addr(DEFAULT_BIND_ADDR).map_err(|e| chain(&e))?;
+    let files = token_files_from_env(env)?;
+    let real = env.config().map_err(|e| chain(&e))?;
+    if real.is_some() && files.any() {
         return Err(TOKENS_NEED_OFFLINE.to_owned());
     }
-    let (listener, addr) = common::bind(&settings).await?;
-    // `auth` owns the offline issuer: its JWKS server runs until `run` returns.
-    let auth = common::auth(&settings).await?;
-    let router = app(&auth)?;
-    let mut extra = Vec::new();
-    if let Some(offline) = auth.offline.as_ref().filter(|_| files.any()) {
-        let (issuer, files) = (offline.issuer.clone(), files.clone());
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let (config, offline) = match real {
+        Some(real) => (real.build().map_err(|e| chain(&e))?, None),
+        None => {
+            let token_use = env.token_use().map_err(|e| chain(&e))?;
+            let offline = OfflineIssuer::start(token_use, &["users", "admins"])
+                .await
+                .map_err(|e| format!("local issuer: {}", chain(&e)))?;
+            let config = offline.config().build().map_err(|e| chain(&e))?;
+            (config, Some(offline))
+        }
+    };
+    let mut lines = match &offline {
+        Some(offline) => offline.banner(),
+        None => vec![
+            format!("real mode: user pool {}", config.user_pool_id()),
+            format!("JWKS {}", config.jwks_url()),
+        ],
+    };
+    let token = offline.as_ref().map_or("$TOKEN", OfflineIssuer::token);
+    lines.push("try it:".to_owned());
+    for path in ["me", "admin"] {
+        lines.push(format!(
+            "curl -H \"Authorization: Bearer {token}\" http://{addr}/{path}"
+        ));
+    }
+    lines.push(
+        "(GET /admin needs the Cognito group admins: 403 insufficient_scope otherwise)".into(),
+    );
+    let jwks_url = config.jwks_url().to_owned();
+    let layer = CognitoAuthLayer::new(config).await.map_err(|e| {
+        format!(
+            "could not load the signing keys from {jwks_url}: {}",
+            chain(&e)
+        )
+    })?;
+    let router = app(&layer, offline.as_ref())?;
+    if let Some(offline) = offline.as_ref().filter(|_| files.any()) {
+        let (issuer, files) = (offline.issuer().clone(), files.clone());
         // Signing thousands of tokens takes seconds: off the async workers.
-        extra = tokio::task::spawn_blocking(move || write_token_files(&issuer, &files))
+        let written = tokio::task::spawn_blocking(move || write_token_files(&issuer, &files))
             .await
             .map_err(|e| format!("token files: {e}"))??;
+        lines.extend(written);
     }
-    extra.push(format!("debug stats: http://{addr}/debug/stats"));
-    let mut lines = quickstart::banner(&auth, addr);
-    let listening = lines.pop();
-    for line in lines.iter().chain(&extra).chain(&listening) {
+    lines.push(format!("debug stats: http://{addr}/debug/stats"));
+    lines.push(format!("listening on http://{addr}"));
+    for line in lines {
         println!("{line}");
     }
     axum::serve(listener, router)
@@ -242,12 +287,15 @@ pub(crate) async fn run(settings: Settings, files: TokenFiles) -> Result<(), Str
         .map_err(|e| format!("server error: {e}"))
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let settings = common::settings_from_env(common::env, quickstart::DEFAULT_BIND_ADDR);
-    let result = match settings.and_then(|s| Ok((s, token_files_from_env(common::env)?))) {
-        Ok((settings, files)) => run(settings, files).await,
-        Err(e) => Err(e),
-    };
-    common::exit("bench_server", result)
+/// `error` and its sources on one line, `A: B: C` (a level whose text already ends with its
+/// source's is not repeated).
+pub fn chain(error: &dyn Error) -> String {
+    let mut line = error.to_string();
+    for cause in std::iter::successors(error.source(), |&e| e.source()).take(16) {
+        let text = cause.to_string();
+        if !line.ends_with(&text) {
+            line = format!("{line}: {text}");
+        }
+    }
+    line.replace(['\n', '\r'], " ")
 }

@@ -1,6 +1,6 @@
 //! Runs a built example as a child process with a clean environment, and reads its banner up to
-//! `listening on http://ADDR`: shared by the hyper and gRPC example tests (`tests/hyper_example.rs`,
-//! `tests/grpc.rs`), each of which includes this file next to `common/example.rs`.
+//! `listening on http://ADDR`: shared by the modules that drive the examples (`quickstart`,
+//! `hyper_example`, `grpc`).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -15,7 +15,7 @@ pub(crate) const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// The examples print fewer lines than this before `listening on`.
 const MAX_BANNER_LINES: usize = 50;
 
-/// Every variable the examples read (`examples/common/mod.rs`).
+/// Every variable the examples read (`tower_cognito::env`).
 const VARS: [&str; 6] = [
     "BIND_ADDR",
     "COGNITO_USER_POOL_ID",
@@ -35,7 +35,7 @@ pub(crate) fn command(bin: &Path) -> Command {
     cmd
 }
 
-/// The first line of every example's offline banner (`examples/common/mod.rs`).
+/// The first line of every example's offline banner (`test_util::OfflineIssuer::banner`).
 pub(crate) const OFFLINE_LINE: &str =
     "offline mode: no COGNITO_USER_POOL_ID, tokens from an embedded issuer";
 

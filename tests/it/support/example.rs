@@ -1,6 +1,5 @@
 //! Builds an example of this crate with cargo, as `cargo run --example NAME` would, and returns
-//! its executable: shared by the test binaries that run an example as a child process
-//! (`tests/quickstart.rs`, `tests/user_pool_cli.rs`), each of which includes this file.
+//! its executable: shared by the modules that run an example as a child process.
 
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! redis-server --port 6390 --bind 127.0.0.1 --save '' &
-//! REDIS_URL=redis://127.0.0.1:6390 cargo run --release --example deny_list_scale --features redis -- [entries]
+//! REDIS_URL=redis://127.0.0.1:6390 cargo run --release -p tower-cognito-benches --bin deny_list_scale -- [entries]
 //! ```
 //!
 //! Writes `entries` (default 1 000 000, at most 10 000 000) UUID-shaped ids straight into a sorted

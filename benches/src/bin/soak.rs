@@ -1,7 +1,7 @@
 //! Memory soak of the layer under key rotation (run by `cargo xtask memory`).
 //!
 //! ```text
-//! cargo run --release --example soak --features test-util -- [seconds]
+//! cargo run --release -p tower-cognito-benches --bin soak -- [seconds]
 //! ```
 //!
 //! A `LocalIssuer` serves a JWKS on loopback; a `CognitoAuthLayer` refreshes it every second

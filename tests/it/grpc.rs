@@ -2,22 +2,6 @@
 //! process exactly as the README runs it, and the layer in front of a whole tonic server in
 //! process (every service covered, health included; no key set yet).
 
-#![cfg(all(feature = "test-util", feature = "reqwest"))]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-
-#[path = "common/child.rs"]
-mod child;
-#[path = "common/example.rs"]
-mod common_example;
-#[path = "../examples/grpc.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod grpc_example;
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -38,8 +22,11 @@ use tower_cognito::{
     AcceptTokenUse, CognitoAuthLayer, FetchError, GuardLayer, JwksSource, Require,
 };
 
-use child::{BAD_CONFIGURATIONS, OFFLINE_LINE, command, fails_cleanly, line_value, start};
-use grpc_example::whoami::{self, WhoamiReply, WhoamiRequest, WhoamiServer};
+use crate::support::child::{
+    BAD_CONFIGURATIONS, OFFLINE_LINE, command, fails_cleanly, line_value, start,
+};
+use crate::support::example::build_example;
+use crate::support::whoami::{self, WhoamiReply, WhoamiRequest, WhoamiServer};
 
 /// Limit of any single call to a local server.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,11 +35,9 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// binary.
 async fn example_binary() -> PathBuf {
     static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-    BIN.get_or_init(|| async {
-        common_example::build_example("grpc", &["--features", "test-util"]).await
-    })
-    .await
-    .clone()
+    BIN.get_or_init(|| async { build_example("grpc", &["--features", "test-util"]).await })
+        .await
+        .clone()
 }
 
 async fn channel(addr: SocketAddr) -> Channel {
