@@ -1,25 +1,25 @@
 //! End-to-end: the layer verifies tokens issued by a real Cognito emulator (cognito-local).
 //!
-//! Start the emulator first, then point the tests at it:
+//! Every test here needs the emulator: each is `#[ignore = "needs COGNITO_LOCAL_URL: run cargo
+//! xtask test"]`, so plain `cargo test` lists it as ignored, and run without `COGNITO_LOCAL_URL`
+//! (`--include-ignored`) it fails. `cargo xtask test` starts cognito-local and runs them; to keep
+//! it running while you iterate:
 //!
 //! ```text
-//! eval "$(bash scripts/cognito-local.sh start)"   # prints COGNITO_LOCAL_URL=http://127.0.0.1:PORT
-//! COGNITO_LOCAL_URL=$COGNITO_LOCAL_URL cargo test --all-features --test emulator
-//! bash scripts/cognito-local.sh stop
+//! export $(cargo xtask services start cognito-local)   # prints COGNITO_LOCAL_URL=http://127.0.0.1:PORT
+//! cargo test -p tower-cognito-client --all-features --test it emulator:: -- --include-ignored
+//! cargo xtask services stop cognito-local
 //! ```
 //!
-//! Without `COGNITO_LOCAL_URL` the tests print a notice and pass, unless `CI` is set: in CI a
-//! missing emulator is a failure.
-//!
-//! The emulator's pool is `us-east-1_LocalPool1`, prepared by the script so that its tokens carry
-//! the real issuer `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_LocalPool1` while its
-//! JWKS is served on loopback. The first tests make raw user-pool API calls (`POST /` with
-//! `X-Amz-Target`; cognito-local accepts the admin operations unsigned); `user_pool_client`
-//! (feature `client`) runs every operation cognito-local supports through `UserPoolClient`
-//! (sign-up and confirmation, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, RevokeToken, GetUser,
+//! The emulator's pool is `us-east-1_LocalPool1`, prepared by `cargo xtask services` so that its
+//! tokens carry the real issuer `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_LocalPool1`
+//! while its JWKS is served on loopback. The first tests make raw user-pool API calls (`POST /`
+//! with `X-Amz-Target`; cognito-local accepts the admin operations unsigned); `user_pool_client`
+//! runs every operation cognito-local supports through `UserPoolClient` (sign-up and
+//! confirmation, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, RevokeToken, GetUser,
 //! UpdateUserAttributes, DeleteUserAttributes, attribute verification, ChangePassword,
-//! ForgotPassword/ConfirmForgotPassword, DeleteUser, TOTP setup), with the codes fixed by the
-//! script (`CODE=424242`). All traffic stays on 127.0.0.1.
+//! ForgotPassword/ConfirmForgotPassword, DeleteUser, TOTP setup), with the codes fixed when the
+//! emulator is started (`CODE=424242`). All traffic stays on 127.0.0.1.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -74,26 +74,15 @@ struct Tokens {
 }
 
 impl Emulator {
-    /// The emulator named by `COGNITO_LOCAL_URL`; `None` (after a notice) when it is not set
-    /// outside CI.
-    fn from_env() -> Option<Self> {
+    /// The emulator named by `COGNITO_LOCAL_URL`. The tests that call this are ignored by
+    /// plain `cargo test`; run without the variable (`--include-ignored`), they fail here.
+    fn from_env() -> Self {
         let url = match std::env::var("COGNITO_LOCAL_URL") {
             Ok(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
-            _ => {
-                if std::env::var_os("CI").is_some() {
-                    panic!(
-                        "COGNITO_LOCAL_URL is not set but CI is: .ci/run must start the emulator \
-                         (`bash scripts/cognito-local.sh start`, which prints \
-                         COGNITO_LOCAL_URL=...) and export COGNITO_LOCAL_URL before \
-                         `cargo test --test emulator`"
-                    );
-                }
-                eprintln!(
-                    "notice: COGNITO_LOCAL_URL is not set: skipping the cognito-local emulator \
-                     test (run `bash scripts/cognito-local.sh start` and export the URL it prints)"
-                );
-                return None;
-            }
+            _ => panic!(
+                "needs COGNITO_LOCAL_URL: run cargo xtask test (it starts cognito-local and sets \
+                 it; `cargo xtask services start cognito-local` prints it for a shell)"
+            ),
         };
         let parsed = url::Url::parse(&url).expect("COGNITO_LOCAL_URL is not a URL");
         assert!(
@@ -104,7 +93,7 @@ impl Emulator {
             .no_proxy()
             .build()
             .expect("HTTP client");
-        Some(Self { url, http })
+        Self { url, http }
     }
 
     fn jwks_url(&self) -> String {
@@ -385,10 +374,9 @@ async fn session(emu: &Emulator) -> Session {
 
 /// Prints the emulator's token shapes (run with `--nocapture`) and pins what the crate relies on.
 #[tokio::test]
+#[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
 async fn emulator_token_shapes() {
-    let Some(emu) = Emulator::from_env() else {
-        return;
-    };
+    let emu = Emulator::from_env();
     let s = session(&emu).await;
     for (name, token) in [
         ("access", &s.tokens.access),
@@ -426,10 +414,9 @@ async fn emulator_token_shapes() {
 
 /// The main path, through an axum router and the `Claims` extractor.
 #[tokio::test]
+#[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
 async fn access_token_is_accepted_by_an_axum_router() {
-    let Some(emu) = Emulator::from_env() else {
-        return;
-    };
+    let emu = Emulator::from_env();
     let s = session(&emu).await;
     let auth = layer(&emu, AcceptTokenUse::Access, &[&s.client_id]).await;
     assert_eq!(auth.key_set().len(), 1);
@@ -483,10 +470,9 @@ async fn access_token_is_accepted_by_an_axum_router() {
 }
 
 #[tokio::test]
+#[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
 async fn access_token_claims_are_typed() {
-    let Some(emu) = Emulator::from_env() else {
-        return;
-    };
+    let emu = Emulator::from_env();
     let s = session(&emu).await;
     let auth = layer(&emu, AcceptTokenUse::Access, &[&s.client_id]).await;
     let c = accepted(send(&auth, &s.tokens.access).await, "access token");
@@ -519,10 +505,9 @@ async fn access_token_claims_are_typed() {
 }
 
 #[tokio::test]
+#[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
 async fn id_token_needs_an_id_layer() {
-    let Some(emu) = Emulator::from_env() else {
-        return;
-    };
+    let emu = Emulator::from_env();
     let s = session(&emu).await;
     let access_only = layer(&emu, AcceptTokenUse::Access, &[&s.client_id]).await;
     assert_eq!(
@@ -571,10 +556,9 @@ async fn id_token_needs_an_id_layer() {
 }
 
 #[tokio::test]
+#[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
 async fn refreshed_tokens_are_accepted() {
-    let Some(emu) = Emulator::from_env() else {
-        return;
-    };
+    let emu = Emulator::from_env();
     let s = session(&emu).await;
     let refresh_token = s.tokens.refresh.as_deref().expect("RefreshToken");
     let refreshed = emu.refresh(&s.client_id, refresh_token).await;
@@ -607,10 +591,9 @@ async fn refreshed_tokens_are_accepted() {
 }
 
 #[tokio::test]
+#[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
 async fn tampered_tokens_are_rejected() {
-    let Some(emu) = Emulator::from_env() else {
-        return;
-    };
+    let emu = Emulator::from_env();
     let s = session(&emu).await;
     let auth = layer(&emu, AcceptTokenUse::Access, &[&s.client_id]).await;
     accepted(send(&auth, &s.tokens.access).await, "untouched token");
@@ -646,10 +629,9 @@ async fn tampered_tokens_are_rejected() {
 }
 
 #[tokio::test]
+#[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
 async fn app_clients_are_enforced() {
-    let Some(emu) = Emulator::from_env() else {
-        return;
-    };
+    let emu = Emulator::from_env();
     let s = session(&emu).await;
     let other_client = emu.create_client(&unique("emu-other")).await;
     assert_ne!(other_client, s.client_id);
@@ -682,10 +664,9 @@ async fn app_clients_are_enforced() {
 }
 
 #[tokio::test]
+#[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
 async fn another_pool_rejects_the_issuer() {
-    let Some(emu) = Emulator::from_env() else {
-        return;
-    };
+    let emu = Emulator::from_env();
     let s = session(&emu).await;
     // Same keys (the emulator signs every pool with one key), another pool id: `iss` differs.
     let other_pool = layer_for_pool(
@@ -709,10 +690,9 @@ async fn another_pool_rejects_the_issuer() {
 }
 
 #[tokio::test]
+#[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
 async fn groups_reach_the_claims() {
-    let Some(emu) = Emulator::from_env() else {
-        return;
-    };
+    let emu = Emulator::from_env();
     let s = session(&emu).await;
     let group = unique("emu-group");
     emu.call(
@@ -735,10 +715,9 @@ async fn groups_reach_the_claims() {
 }
 
 #[tokio::test]
+#[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
 async fn updated_attributes_reach_the_id_token() {
-    let Some(emu) = Emulator::from_env() else {
-        return;
-    };
+    let emu = Emulator::from_env();
     let s = session(&emu).await;
     let new_email = format!("new-{}", s.user.email);
     emu.call(
@@ -809,10 +788,9 @@ struct AppClaims {
 }
 
 #[tokio::test]
+#[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
 async fn application_claims_from_an_emulator_token() {
-    let Some(emu) = Emulator::from_env() else {
-        return;
-    };
+    let emu = Emulator::from_env();
     let s = session(&emu).await;
     let auth = layer(&emu, AcceptTokenUse::Id, &[&s.client_id])
         .await
@@ -852,7 +830,7 @@ mod user_pool_client {
 
     use super::*;
 
-    /// The code every emulator message carries (`CODE`, set by `scripts/cognito-local.sh`).
+    /// The code every emulator message carries (`CODE`, set by `cargo xtask services` when it starts cognito-local).
     const CODE: &str = "424242";
     const NEW_PASSWORD: &str = "Emul4tor!N3wPassw0rd";
 
@@ -911,7 +889,8 @@ mod user_pool_client {
             .unwrap_or_else(|e| {
                 panic!(
                     "ConfirmSignUp with {CODE} failed ({e}): was the emulator started by \
-                     scripts/cognito-local.sh (which sets CODE)? Restart it: stop, then start"
+                     `cargo xtask test` or `cargo xtask services` (which set CODE)? Restart it: \
+                     `cargo xtask services stop`, then `start`"
                 )
             });
         (username, out.user_sub)
@@ -927,10 +906,9 @@ mod user_pool_client {
     }
 
     #[tokio::test]
+    #[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
     async fn client_signs_up_confirms_and_signs_in() {
-        let Some(emu) = Emulator::from_env() else {
-            return;
-        };
+        let emu = Emulator::from_env();
         let (client_id, client, auth) = setup(&emu).await;
         let (username, sub) = signed_up(&client).await;
         let tokens = sign_in(&client, &username, PASSWORD).await;
@@ -964,10 +942,9 @@ mod user_pool_client {
     }
 
     #[tokio::test]
+    #[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
     async fn client_refreshes_and_revokes() {
-        let Some(emu) = Emulator::from_env() else {
-            return;
-        };
+        let emu = Emulator::from_env();
         let (_, client, auth) = setup(&emu).await;
         let (username, _) = signed_up(&client).await;
         let tokens = sign_in(&client, &username, PASSWORD).await;
@@ -999,10 +976,9 @@ mod user_pool_client {
     }
 
     #[tokio::test]
+    #[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
     async fn client_reads_updates_deletes_and_verifies_attributes() {
-        let Some(emu) = Emulator::from_env() else {
-            return;
-        };
+        let emu = Emulator::from_env();
         let (_, client, auth) = setup(&emu).await;
         let (username, sub) = signed_up(&client).await;
         let tokens = sign_in(&client, &username, PASSWORD).await;
@@ -1092,10 +1068,9 @@ mod user_pool_client {
     }
 
     #[tokio::test]
+    #[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
     async fn client_changes_and_resets_passwords() {
-        let Some(emu) = Emulator::from_env() else {
-            return;
-        };
+        let emu = Emulator::from_env();
         let (_, client, auth) = setup(&emu).await;
         let (username, _) = signed_up(&client).await;
         let tokens = sign_in(&client, &username, PASSWORD).await;
@@ -1144,10 +1119,9 @@ mod user_pool_client {
     }
 
     #[tokio::test]
+    #[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
     async fn client_deletes_the_user() {
-        let Some(emu) = Emulator::from_env() else {
-            return;
-        };
+        let emu = Emulator::from_env();
         let (_, client, _) = setup(&emu).await;
         let (username, _) = signed_up(&client).await;
         let tokens = sign_in(&client, &username, PASSWORD).await;
@@ -1175,12 +1149,11 @@ mod user_pool_client {
     /// must agree with it.
     #[cfg(feature = "test-util")]
     #[tokio::test]
+    #[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
     async fn client_sets_up_totp() {
         use tower_cognito_client::SoftwareTokenAuth;
 
-        let Some(emu) = Emulator::from_env() else {
-            return;
-        };
+        let emu = Emulator::from_env();
         let (_, client, _) = setup(&emu).await;
         let (username, _) = signed_up(&client).await;
         let tokens = sign_in(&client, &username, PASSWORD).await;

@@ -1,6 +1,7 @@
 //! The revocation example (`examples/revocation.rs`) as a child process: `GlobalSignOut` through
 //! the API's `POST /logout`, then `401` with the "revoked" description on the next request; with
-//! `REDIS_URL` (feature `redis`) once more with the list shared through Redis.
+//! `REDIS_URL` once more with the list shared through Redis (ignored by plain `cargo test`, run by
+//! `cargo xtask test`, failing without `REDIS_URL`).
 //!
 //! It builds the example with cargo, like `user_pool_cli`.
 //!
@@ -65,13 +66,14 @@ async fn global_sign_out_then_401_on_the_next_request() {
 }
 
 #[tokio::test]
+#[ignore = "needs REDIS_URL: run cargo xtask test"]
 async fn the_same_with_the_list_shared_through_redis() {
-    let Ok(url) = std::env::var("REDIS_URL") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("REDIS_URL is not set but CI is: .ci/run must start redis-server");
-        }
-        eprintln!("skipped: REDIS_URL not set");
-        return;
+    let url = match std::env::var("REDIS_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "needs REDIS_URL: run cargo xtask test (it starts redis-server and sets it; \
+             `cargo xtask services start redis` prints it for a shell)"
+        ),
     };
     let stdout = run(Some(&url)).await;
     assert!(

@@ -5,7 +5,7 @@
 //! names, deep nesting, sizes around the caps) get exactly the verdict the header caps imply.
 //!
 //! The case counts are modest so the suite stays fast; the fuzz targets in `fuzz/` run the same
-//! properties for longer (`scripts/fuzz.sh`).
+//! properties for longer (`cargo xtask fuzz`).
 
 use std::convert::Infallible;
 use std::sync::LazyLock;
