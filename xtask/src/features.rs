@@ -2,7 +2,8 @@
 //! tests pass in the combinations that change behaviour. For every library member (xtask aside):
 //!
 //! 1. The library, for every subset of its optional features, deduped by what the subset enables
-//!    (`client` enables `reqwest`, so `{client}` and `{client, reqwest}` are one build):
+//!    (a feature that enables another, as `client` enabled `reqwest` before the workspace split,
+//!    makes no new build):
 //!    `cargo clippy -p NAME --lib --no-default-features --features SUBSET -- -D warnings`. That is
 //!    a user's build, dependencies with exactly the features the subset gives them (a feature
 //!    relying on a dependency feature only the dev-dependencies enable fails here, and under
@@ -298,7 +299,8 @@ mod tests {
         names.iter().map(|s| (*s).to_owned()).collect()
     }
 
-    /// The root crate's features as of issue 17.
+    /// The root crate's features before the workspace split (issue 17): a table with a feature
+    /// that enables another.
     fn root() -> BTreeMap<String, Vec<String>> {
         features(&[
             ("default", &["axum", "reqwest", "tracing"]),
