@@ -4,7 +4,7 @@
 //! The pool answers the calls of [`UserPoolClient`](crate::UserPoolClient): sign-up, SRP and
 //! password sign-in (the SRP proof really checked), challenges, MFA, refresh, attributes,
 //! passwords, sign-out and revocation, with tokens from a shared
-//! [`LocalIssuer`](tower_cognito::test_util::LocalIssuer) (`tower-cognito`'s `test-util`), so a
+//! [`LocalIssuer`] (`tower-cognito`'s `test-util`), so a
 //! `CognitoAuthLayer` built from [`LocalUserPool::config`] verifies them.
 
 mod ops;
