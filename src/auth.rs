@@ -18,12 +18,12 @@ use crate::clock::Clock;
 use crate::config::CognitoConfig;
 use crate::error::{Error, ErrorKind};
 use crate::extract::{Anonymous, Claims};
+use crate::header::segment_kid;
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
+use crate::kid_index::{KidIndex, Owner};
 use crate::metrics::Counters;
 use crate::refresh::RefresherHandle;
-use crate::header::segment_kid;
-use crate::kid_index::{KidIndex, Owner};
 use crate::route::WINDOW;
 use crate::verifier::Verifier;
 
@@ -127,7 +127,9 @@ enum ByKid {
     /// Several, or none (then `incomplete`: some pool has no key yet): the fallback picks the
     /// pool by the payload's top-level `iss`.
     Shared,
-    Unknown { incomplete: bool },
+    Unknown {
+        incomplete: bool,
+    },
 }
 
 impl Pools {
@@ -213,10 +215,12 @@ impl Pools {
             ByKid::One(pool) => Ok((pool, None)),
             ByKid::Unsure(pool) => Ok(self.route(payload, buf).unwrap_or((pool, None))),
             ByKid::Shared => self.route(payload, buf),
-            ByKid::Unknown { incomplete } => self.route(payload, buf).map_err(|_| match incomplete {
-                true => ErrorKind::KeysUnavailable,
-                false => ErrorKind::UnknownKeyId,
-            }),
+            ByKid::Unknown { incomplete } => {
+                self.route(payload, buf).map_err(|_| match incomplete {
+                    true => ErrorKind::KeysUnavailable,
+                    false => ErrorKind::UnknownKeyId,
+                })
+            }
         }
     }
 

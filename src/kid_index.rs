@@ -319,11 +319,14 @@ mod tests {
         let start = Arc::new(std::sync::Barrier::new(2));
         let threads: Vec<_> = (0..2)
             .map(|pool| {
-                let (index, sets, start) = (Arc::clone(&index), Arc::clone(&sets), Arc::clone(&start));
+                let (index, sets, start) =
+                    (Arc::clone(&index), Arc::clone(&sets), Arc::clone(&start));
                 std::thread::spawn(move || {
                     start.wait();
                     for round in 0..ROUNDS {
-                        index.pools[pool].keys.store(Arc::clone(&sets[pool][round % 4]));
+                        index.pools[pool]
+                            .keys
+                            .store(Arc::clone(&sets[pool][round % 4]));
                         index.rebuild();
                     }
                 })
@@ -334,7 +337,13 @@ mod tests {
         }
         assert_eq!(**index.load(), fresh(&index));
         let last = (ROUNDS - 1) % 4;
-        assert_eq!(index.load().by_kid(&format!("a{last}")), Some(Owner::One(0)));
-        assert_eq!(index.load().by_kid(&format!("b{last}")), Some(Owner::One(1)));
+        assert_eq!(
+            index.load().by_kid(&format!("a{last}")),
+            Some(Owner::One(0))
+        );
+        assert_eq!(
+            index.load().by_kid(&format!("b{last}")),
+            Some(Owner::One(1))
+        );
     }
 }
