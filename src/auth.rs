@@ -18,7 +18,7 @@ use crate::clock::Clock;
 use crate::config::CognitoConfig;
 use crate::error::{Error, ErrorKind};
 use crate::extract::{Anonymous, Claims};
-use crate::header::segment_kid;
+use crate::header::{HeaderKid, read_kid};
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
 use crate::kid_index::{KidIndex, Owner};
@@ -171,7 +171,13 @@ impl Pools {
     /// Which pools hold the key a token of several pools names, by the `kid` of its JOSE header:
     /// the header matched byte for byte against every known key's usual headers (one lookup), or
     /// else read through every header rule and its `kid` looked up. Also that `kid` in the second
-    /// case, which the verifier then takes instead of parsing the header again.
+    /// case, which the verifier then takes instead of reading the header again.
+    ///
+    /// The payload's `iss` is read later only for a header in the form issuers write
+    /// ([`HeaderKid::usual`]), so that the costliest header the caps allow and the fallback's
+    /// scan are never paid for one token: for any other header, a `kid` that no pool holds is
+    /// refused here as such, one that several hold as [`ErrorKind::InvalidIssuer`], and one that a
+    /// pool holds goes to that pool.
     #[inline]
     fn by_kid(
         &self,
@@ -179,20 +185,21 @@ impl Pools {
         header: &[u8],
     ) -> Result<(ByKid, Option<String>), ErrorKind> {
         let owners = index.load();
-        let (owner, kid) = match owners.by_header(header) {
-            Some(owner) => (Some(owner), None),
+        let (owner, kid, usual) = match owners.by_header(header) {
+            Some(owner) => (Some(owner), None, true),
             None => {
-                let kid = segment_kid(header)?;
-                (owners.by_kid(&kid), Some(kid))
+                let HeaderKid { kid, usual } = read_kid(header)?;
+                (owners.by_kid(&kid), Some(kid), usual)
             }
         };
-        let by_kid = match owner {
-            Some(Owner::One(pool)) if owners.incomplete() => ByKid::Unsure(pool),
-            Some(Owner::One(pool)) => ByKid::One(pool),
-            Some(Owner::Shared) => ByKid::Shared,
-            None => ByKid::Unknown {
-                incomplete: owners.incomplete(),
-            },
+        let incomplete = owners.incomplete();
+        let by_kid = match (owner, usual) {
+            (Some(Owner::One(pool)), true) if incomplete => ByKid::Unsure(pool),
+            (Some(Owner::One(pool)), _) => ByKid::One(pool),
+            (Some(Owner::Shared), true) => ByKid::Shared,
+            (None, true) => ByKid::Unknown { incomplete },
+            (Some(Owner::Shared), false) => return Err(ErrorKind::InvalidIssuer),
+            (None, false) => return Err(unknown(incomplete)),
         };
         Ok((by_kid, kid))
     }
@@ -216,10 +223,7 @@ impl Pools {
             ByKid::Unsure(pool) => Ok(self.route(payload, buf).unwrap_or((pool, None))),
             ByKid::Shared => self.route(payload, buf),
             ByKid::Unknown { incomplete } => {
-                self.route(payload, buf).map_err(|_| match incomplete {
-                    true => ErrorKind::KeysUnavailable,
-                    false => ErrorKind::UnknownKeyId,
-                })
+                self.route(payload, buf).map_err(|_| unknown(incomplete))
             }
         }
     }
@@ -236,6 +240,16 @@ impl Pools {
         buf: &'b mut [u8],
     ) -> Result<(usize, Option<&'b [u8]>), ErrorKind> {
         crate::route::route(segment, buf, |iss| self.routes.get(iss).copied())
+    }
+}
+
+/// The refusal of a `kid` that no pool holds, when no pool is found to ask about it: while some
+/// pool has no key yet, it may be that pool's (`503`, as one pool answers before its first
+/// fetch); otherwise an unknown key.
+fn unknown(incomplete: bool) -> ErrorKind {
+    match incomplete {
+        true => ErrorKind::KeysUnavailable,
+        false => ErrorKind::UnknownKeyId,
     }
 }
 

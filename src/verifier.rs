@@ -86,7 +86,7 @@ impl Verifier {
         keys: &KeySet,
         now: u64,
     ) -> Result<CognitoClaims<E>, Error> {
-        let claims = self.verify_parts::<E>(token, keys)?;
+        let claims = self.verify_parts::<E>(token.as_bytes(), keys)?;
         self.check_time(&claims, now)?;
         Ok(claims.settle()?)
     }
@@ -97,7 +97,7 @@ impl Verifier {
     /// [`Parsed::settle`] says whether the application's type took the payload.
     pub(crate) fn verify_parts<E: DeserializeOwned>(
         &self,
-        token: &str,
+        token: &[u8],
         keys: &KeySet,
     ) -> Result<Parsed<E>, ErrorKind> {
         let parts = self.split(token)?;
@@ -106,12 +106,11 @@ impl Verifier {
 
     /// The size cap, then the three segments.
     #[inline]
-    pub(crate) fn split<'t>(&self, token: &'t str) -> Result<Parts<'t>, ErrorKind> {
-        let bytes = token.as_bytes();
-        if bytes.len() > self.config.layer.max_token_size {
+    pub(crate) fn split<'t>(&self, token: &'t [u8]) -> Result<Parts<'t>, ErrorKind> {
+        if token.len() > self.config.layer.max_token_size {
             return Err(ErrorKind::TokenTooLarge);
         }
-        split(bytes).ok_or(ErrorKind::Malformed)
+        split(token).ok_or(ErrorKind::Malformed)
     }
 
     /// [`verify_parts`](Self::verify_parts) on split segments. `kid` is what the header step
