@@ -62,6 +62,17 @@ pub(crate) fn read_kid(segment: &[u8]) -> Result<HeaderKid, ErrorKind> {
     })
 }
 
+/// [`segment_kid`] through the JSON parser alone (no usual-form shortcut): the reference of the
+/// fuzz targets.
+#[cfg(fuzzing)]
+pub(crate) fn parsed_segment_kid(segment: &[u8]) -> Result<String, ErrorKind> {
+    if jws::b64::decoded_len(segment.len()).ok_or(ErrorKind::Malformed)? > MAX_HEADER_LEN {
+        return Err(ErrorKind::InvalidHeader);
+    }
+    let header = jws::decode(segment)?;
+    Header::parse(&header).map(|h| h.kid.into_owned())
+}
+
 /// The `kid` of a decoded header that is exactly `{"kid":"K","alg":"RS256"}` or
 /// `{"alg":"RS256","kid":"K"}`, with `K` UTF-8, 1 to [`MAX_KID_LEN`] bytes, and free of what JSON
 /// escapes (`"`, `\`, control characters): the header every issuer writes, which the full path

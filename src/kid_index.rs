@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use arc_swap::{ArcSwap, Guard};
 
+use crate::deny::IdHasher;
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
 
@@ -47,13 +48,19 @@ impl Owner {
 }
 
 /// One snapshot of the index: built from every pool's set as it was at one rebuild.
-#[derive(Debug, Default, PartialEq, Eq)]
+///
+/// The maps hash with the deny-list's cheap seeded hash: lookups come from unverified headers,
+/// but entries only from the pools' key sets (a few per pool), so no request can add to a map,
+/// and a lookup's cost is bounded by the probe sequences of a table the application's JWKS made.
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Owners {
     /// The usual encoded headers of every key (`KeySet::by_header`'s), to the pools that hold a
     /// key of that `kid`: a header matched here passes every header rule and names that `kid`.
-    headers: HashMap<Box<[u8]>, Owner>,
+    headers: HashMap<Box<[u8]>, Owner, IdHasher>,
     /// Every `kid`, to the pools that hold it.
-    kids: HashMap<Box<str>, Owner>,
+    kids: HashMap<Box<str>, Owner, IdHasher>,
+    /// The longest of `headers`: a longer segment is none of them, and is not hashed.
+    longest_header: usize,
     /// Some pool has no key yet (its first fetch has not succeeded).
     incomplete: bool,
 }
@@ -61,7 +68,13 @@ pub(crate) struct Owners {
 impl Owners {
     /// The index of `sets`, each the current set of the pool of its position.
     pub(crate) fn of<'s>(sets: impl IntoIterator<Item = &'s KeySet>) -> Self {
-        let mut owners = Self::default();
+        let hasher = IdHasher::new();
+        let mut owners = Self {
+            headers: HashMap::with_hasher(hasher),
+            kids: HashMap::with_hasher(hasher),
+            longest_header: 0,
+            incomplete: false,
+        };
         for (pool, set) in sets.into_iter().enumerate() {
             owners.incomplete |= set.is_empty();
             for (kid, headers) in set.named_headers() {
@@ -69,6 +82,7 @@ impl Owners {
                 let entry = owners.kids.entry(kid.into()).or_insert(Owner::One(pool));
                 *entry = owner(Some(*entry));
                 for header in headers {
+                    owners.longest_header = owners.longest_header.max(header.len());
                     let entry = owners
                         .headers
                         .entry(header.clone())
@@ -84,6 +98,9 @@ impl Owners {
     /// for it, byte for byte: no decoding, no parsing); `None` for any other header.
     #[inline]
     pub(crate) fn by_header(&self, segment: &[u8]) -> Option<Owner> {
+        if segment.len() > self.longest_header {
+            return None;
+        }
         self.headers.get(segment).copied()
     }
 

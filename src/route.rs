@@ -7,7 +7,7 @@
 //!
 //! What is read of an unsigned payload is bounded whatever the token cap: at most the first
 //! [`WINDOW`] bytes are decoded, then scanned once, left to right, tracking strings, escapes and
-//! nesting, up to the first member named `iss` of the top-level object and over at most 192
+//! nesting, up to the first member named `iss` of the top-level object and over at most 128
 //! quotes, brackets and escapes; its value is handed to one lookup. A nested `iss` (in another
 //! object or array), one inside a string, or one written with escapes is never a routing key.
 
@@ -58,19 +58,19 @@ pub(crate) fn route<'b, T>(
 /// The most structural bytes (quotes, brackets, escapes) read before the top-level `iss`: a
 /// Cognito payload has about 20, plus two per group, before it, so this is about as many short
 /// group names as [`WINDOW`] holds.
-pub(crate) const MAX_STRUCTURAL: u32 = 192;
+pub(crate) const MAX_STRUCTURAL: u32 = 128;
 
 /// The string value of the first member named `iss` of the top-level object of `json`, without
 /// parsing it: one pass, left to right, that tracks strings (and their escapes) and the nesting
 /// depth, and stops at that member. `None` when `json` does not open an object, the object ends
-/// (or `json` does) first, more than 192 quotes, brackets and escapes come first, or that
+/// (or `json` does) first, more than 128 quotes, brackets and escapes come first, or that
 /// member's value is not a string, holds an escape or is not closed. Names and values written
 /// with escapes are never `iss` (Cognito writes none).
 ///
 /// On valid JSON, the answer is the top-level `iss` a JSON parser reads, or `None`; on anything
 /// else it is some bytes of the input or `None`, never a panic. The bytes are classified 64 at a
 /// time (vector compares) and the structural ones found eight at a time, so the cost is linear in
-/// `json.len()` with a small constant, plus a few instructions for each of at most 192
+/// `json.len()` with a small constant, plus a few instructions for each of at most 128
 /// structural bytes.
 pub(crate) fn top_level_iss(json: &[u8]) -> Option<&[u8]> {
     let mut scan = Scanner::new(json);
@@ -338,17 +338,18 @@ mod tests {
         }
     }
 
-    /// At most 192 quotes, brackets and escapes before the key.
+    /// At most 128 quotes, brackets and escapes before the key.
     #[test]
     fn the_structural_bytes_before_the_key_are_bounded() {
+        assert_eq!(MAX_STRUCTURAL, 128);
         let with = |n: usize| format!(r#"{{"a":[{}0],"iss":"k"}}"#, r#""","#.repeat(n));
-        // 2 (`"a"`) + 1 (`[`) + 2n + 1 (`]`) + 2 (the key's name): 192 with 93 strings.
-        assert_eq!(iss(&with(93)), Some("k"));
-        assert_eq!(iss(&with(94)), None);
-        // 2 (`"a"`) + 2 (its value's quotes) + n + 2 (the key's name): 192 with 186 escapes.
+        // 2 (`"a"`) + 1 (`[`) + 2n + 1 (`]`) + 2 (the key's name): 128 with 61 strings.
+        assert_eq!(iss(&with(61)), Some("k"));
+        assert_eq!(iss(&with(62)), None);
+        // 2 (`"a"`) + 2 (its value's quotes) + n + 2 (the key's name): 128 with 122 escapes.
         let escapes = |n: usize| format!(r#"{{"a":"{}","iss":"k"}}"#, r"\n".repeat(n));
-        assert_eq!(iss(&escapes(186)), Some("k"));
-        assert_eq!(iss(&escapes(187)), None);
+        assert_eq!(iss(&escapes(122)), Some("k"));
+        assert_eq!(iss(&escapes(123)), None);
     }
 
     #[test]
