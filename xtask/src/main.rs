@@ -3,10 +3,18 @@
 //! Every command sends traffic to loopback only, bounds its loops in count and time, and stops
 //! the processes it started.
 
+mod deny;
+mod features;
+mod fuzz;
 mod load;
+mod modules;
 mod profile;
+mod publish;
 mod server;
+mod services;
+mod testing;
 mod util;
+mod workspace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,7 +24,11 @@ use clap::{Parser, Subcommand};
 use util::Fail;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Developer tooling of tower-cognito")]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Developer tooling of tower-cognito (CONTRIBUTING.md)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -42,6 +54,33 @@ enum Command {
               value_parser = clap::value_parser!(u64).range(1..=3600))]
         seconds: u64,
     },
+    /// The module graph of each library crate's `src/` (from its `crate::`, `self::` and
+    /// `super::` paths): prints every cycle and fails on any.
+    Modules(modules::Args),
+    /// Every test of the workspace, the service-backed ones included: starts a private
+    /// redis-server and cognito-local on loopback (installing them when missing), exports
+    /// REDIS_URL and COGNITO_LOCAL_URL, runs `cargo test --workspace --all-features ARGS --
+    /// --include-ignored TEST_ARGS`, and stops both services however the run ends.
+    Test(testing::Args),
+    /// Runs the services the ignored tests need for a developer (`start`, `stop`, `status`).
+    Services(services::Args),
+    /// The fuzz smoke run: installs the pinned cargo-fuzz when missing, builds every target of
+    /// `fuzz/` and runs each for SECONDS (default 60) on stable; fails on a crash.
+    Fuzz(fuzz::Args),
+    /// Supply-chain checks with cargo-deny (`deny.toml`): licenses, bans, sources, and advisories
+    /// (loudly reported as not checked when the advisory database cannot be fetched).
+    Deny,
+    /// Every feature combination: each crate's library in every subset of its optional features
+    /// and its tests, examples and benches in the subsets that decide their `cfg` gates (clippy,
+    /// -D warnings); then the tests with the default features off (services on) and plain
+    /// `cargo test --workspace` (no services).
+    Features(features::Args),
+    /// `cargo package --list` of every publishable crate: fails on a file that must not ship
+    /// (scripts, xtask, fuzzing, CI, npm files).
+    Package,
+    /// `cargo doc` of every publishable crate as docs.rs builds it (`--cfg docsrs`, its
+    /// `[package.metadata.docs.rs]` features), warnings denied.
+    Docs,
 }
 
 fn main() -> ExitCode {
@@ -53,6 +92,14 @@ fn main() -> ExitCode {
         Command::InstallGungraun => profile::install_gungraun(),
         Command::Peers => peers(),
         Command::Memory { seconds } => memory(seconds),
+        Command::Modules(args) => modules::run(&args),
+        Command::Test(args) => testing::run(&args),
+        Command::Services(args) => services::run(&args),
+        Command::Fuzz(args) => fuzz::run(&args),
+        Command::Deny => deny::run(),
+        Command::Features(args) => features::run(&args),
+        Command::Package => publish::package(),
+        Command::Docs => publish::docs(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

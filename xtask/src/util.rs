@@ -67,7 +67,8 @@ pub(crate) fn require_tools(tools: &[&str]) -> Result<(), Fail> {
     }
 }
 
-/// Installs the Debian packages of the missing `tools` with apt-get (as root), or fails.
+/// Installs the Debian packages of the missing `tools` (`(tool, package)` pairs) with apt-get, as
+/// root or through sudo, or fails naming them.
 pub(crate) fn ensure_apt_tools(tools: &[(&str, &str)]) -> Result<(), Fail> {
     let missing: Vec<&str> = tools
         .iter()
@@ -77,22 +78,52 @@ pub(crate) fn ensure_apt_tools(tools: &[(&str, &str)]) -> Result<(), Fail> {
     if missing.is_empty() {
         return Ok(());
     }
-    if !has_tool("apt-get") {
-        return Err(Fail(format!(
-            "{} missing, and no apt-get to install it",
-            missing.join(" ")
-        )));
-    }
-    log(&format!("installing {} with apt-get", missing.join(" ")));
-    status(cmd("apt-get").args(["update", "-qq"]))?;
-    status(
-        cmd("apt-get")
-            .args(["install", "-y", "-qq"])
-            .args(&missing)
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
+    apt_install(&missing)?;
     let tools: Vec<&str> = tools.iter().map(|(tool, _)| *tool).collect();
     require_tools(&tools)
+}
+
+/// Whether this process runs as root.
+fn is_root() -> bool {
+    output(cmd("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0")
+}
+
+/// Installs Debian `packages` with apt-get, as root or through sudo; a clear error otherwise.
+pub(crate) fn apt_install(packages: &[&str]) -> Result<(), Fail> {
+    let list = packages.join(" ");
+    if !has_tool("apt-get") {
+        return Err(Fail(format!(
+            "{list} missing and no apt-get here: install it with the system's package manager \
+             and run again"
+        )));
+    }
+    let sudo = if is_root() {
+        false
+    } else if has_tool("sudo") {
+        true
+    } else {
+        return Err(Fail(format!(
+            "{list} missing: apt-get needs root and there is no sudo; install the Debian \
+             package(s) `{list}` as root and run again"
+        )));
+    };
+    log(&format!("installing {list} with apt-get"));
+    let apt = |args: &[&str]| {
+        let mut apt_get = if sudo {
+            let mut sudo = cmd("sudo");
+            sudo.args(["DEBIAN_FRONTEND=noninteractive", "apt-get"]);
+            sudo
+        } else {
+            let mut apt_get = cmd("apt-get");
+            apt_get.env("DEBIAN_FRONTEND", "noninteractive");
+            apt_get
+        };
+        status(apt_get.args(args))
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq"];
+    install.extend(packages);
+    apt(&install)
 }
 
 /// `cargo build --release --example NAME --features test-util`; the executable's path.
