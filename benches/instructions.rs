@@ -230,58 +230,102 @@ fn oneshot_with_layer_uncached(f: &'static mut Fixture) {
     oneshot(&mut f.with_uncached_layer, &f.request);
 }
 
-// The same, in a layer of 100 user pools: the token's pool picked by its `iss`.
+// The same, in a layer of 100 user pools: the token's pool picked by its `kid`.
 #[library_benchmark]
 #[bench::case(setup = fixture)]
 fn oneshot_with_layer_uncached_100_pools(f: &'static mut Fixture) {
     oneshot(&mut f.with_100_pools, &f.request);
 }
 
-/// A layer of 100 user pools (token cache off) under a token cap, and a token of that size with a
-/// hostile payload that it refuses before the signature.
+/// A layer (of 100 user pools, or one) with the token cache off under a token cap, and a token
+/// of that size that it refuses before the signature.
 struct PayloadFixture {
     layer: CognitoAuthLayer,
     token: String,
 }
 
-/// The fixture of payload shape `shape` (`cases::PAYLOAD_SHAPES`) under a `cap`-byte token cap,
-/// checked and warmed up, leaked.
+impl PayloadFixture {
+    /// Checked (refused as `kind`) and warmed up, leaked.
+    fn leak(layer: CognitoAuthLayer, token: String, kind: ErrorKind) -> &'static Self {
+        for _ in 0..2 {
+            let err = layer.verify(&token).unwrap_err();
+            assert_eq!(err.kind(), kind);
+        }
+        Box::leak(Box::new(Self { layer, token }))
+    }
+}
+
+/// Payload shape `shape` (`cases::PAYLOAD_SHAPES`) under a `cap`-byte token cap, with a `kid` no
+/// pool holds: the layer of 100 pools reads the payload's top-level `iss` (the fallback), finds
+/// none and refuses the token as an unknown `kid`.
 fn payload_fixture(shape: &str, cap: usize) -> &'static PayloadFixture {
     assert!(cases::PAYLOAD_SHAPES.contains(&shape), "{shape}");
     let (issuer, layer) = hundred_pools(cap);
-    let token = cases::adversarial_payload(&issuer, shape, cap);
-    for _ in 0..2 {
-        let err = layer.verify(&token).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidIssuer, "{shape}");
-    }
-    Box::leak(Box::new(PayloadFixture { layer, token }))
+    let header = cases::cognito_header(cases::UNKNOWN_KID);
+    let token = cases::adversarial_payload(&issuer, &header, shape, cap);
+    PayloadFixture::leak(layer, token, ErrorKind::UnknownKeyId)
 }
 
 /// The same, with the costliest shape cut into four segments: refused by the split, before any
 /// routing.
 fn malformed_fixture(cap: usize) -> &'static PayloadFixture {
     let (issuer, layer) = hundred_pools(cap);
+    let header = cases::cognito_header(cases::UNKNOWN_KID);
     let token = cases::four_segments(&cases::adversarial_payload(
         &issuer,
+        &header,
         cases::WORST_PAYLOAD,
         cap,
     ));
-    for _ in 0..2 {
-        let err = layer.verify(&token).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Malformed);
-    }
-    Box::leak(Box::new(PayloadFixture { layer, token }))
+    PayloadFixture::leak(layer, token, ErrorKind::Malformed)
+}
+
+/// The costliest shape under the issuer's own header (a known `kid`: no scan), its payload's last
+/// character made invalid, so that it is decoded whole and refused before the signature; through
+/// a layer of 100 pools, or of the issuer's pool alone.
+fn known_kid_fixture(cap: usize, pools: usize) -> &'static PayloadFixture {
+    let (issuer, layer) = match pools {
+        1 => {
+            let issuer = LocalIssuer::new().unwrap();
+            let config = hundred_pools_config(&issuer, cap).build().unwrap();
+            let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
+            (issuer, layer)
+        }
+        _ => hundred_pools(cap),
+    };
+    let header = cases::cognito_header(&issuer.kid());
+    let token = cases::bad_last_payload_char(&cases::adversarial_payload(
+        &issuer,
+        &header,
+        cases::WORST_PAYLOAD,
+        cap,
+    ));
+    PayloadFixture::leak(layer, token, ErrorKind::Malformed)
+}
+
+/// The costliest header that passes every header rule (every header cap reached), naming a `kid`
+/// no pool holds, over the costliest payload: the full header path, then the fallback's scan.
+fn costly_header_fixture(cap: usize) -> &'static PayloadFixture {
+    let (issuer, layer) = hundred_pools(cap);
+    let header = cases::costly_header(cases::UNKNOWN_KID, "JWT");
+    let token = cases::adversarial_payload(&issuer, &header, cases::WORST_PAYLOAD, cap);
+    PayloadFixture::leak(layer, token, ErrorKind::UnknownKeyId)
+}
+
+/// The layer settings of the several-pools cases: any token use, token cache off, a `cap`-byte
+/// token cap.
+fn hundred_pools_config(issuer: &LocalIssuer, cap: usize) -> tower_cognito::CognitoConfigBuilder {
+    issuer
+        .config()
+        .token_use(AcceptTokenUse::Any)
+        .token_cache_size(0)
+        .max_token_size(cap)
 }
 
 /// An issuer and a layer of 100 pools of it, token cache off, under a `cap`-byte token cap.
 fn hundred_pools(cap: usize) -> (LocalIssuer, CognitoAuthLayer) {
     let issuer = LocalIssuer::new().unwrap();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Any)
-        .token_cache_size(0)
-        .max_token_size(cap);
-    let layer = setup::hundred_pools(&issuer, config);
+    let layer = setup::hundred_pools(&issuer, hundred_pools_config(&issuer, cap));
     (issuer, layer)
 }
 
@@ -290,7 +334,8 @@ fn layer_err(f: &PayloadFixture) {
     black_box(f.layer.verify(black_box(&f.token)).unwrap_err());
 }
 
-// Several pools: the most expensive payload shape below, default cap and 8x the cap.
+// Several pools, a `kid` no pool holds: the most expensive payload shape below, default cap and
+// 8x the cap.
 #[library_benchmark]
 #[bench::case(args = (cases::WORST_PAYLOAD, 8 * 1024), setup = payload_fixture)]
 fn reject_adversarial_payload_100_pools(f: &'static PayloadFixture) {
@@ -316,7 +361,28 @@ fn reject_malformed_100_pools_8x_cap(f: &'static PayloadFixture) {
     layer_err(f);
 }
 
-// Each hostile payload shape, default cap.
+// A known `kid`: no scan, the payload decoded whole, refused before the signature; 100 pools and
+// one.
+#[library_benchmark]
+#[bench::case(args = (8 * 1024, 100), setup = known_kid_fixture)]
+fn reject_known_kid_payload_100_pools(f: &'static PayloadFixture) {
+    layer_err(f);
+}
+
+#[library_benchmark]
+#[bench::case(args = (8 * 1024, 1), setup = known_kid_fixture)]
+fn reject_known_kid_payload_one_pool(f: &'static PayloadFixture) {
+    layer_err(f);
+}
+
+// The costliest valid header with a `kid` no pool holds, over the costliest payload.
+#[library_benchmark]
+#[bench::case(args = (8 * 1024), setup = costly_header_fixture)]
+fn reject_costly_header_and_payload_100_pools(f: &'static PayloadFixture) {
+    layer_err(f);
+}
+
+// Each hostile payload shape, default cap, a `kid` no pool holds.
 #[library_benchmark]
 #[bench::iss_repeated(args = ("iss_repeated", 8 * 1024), setup = payload_fixture)]
 #[bench::iss_repeated_nested(args = ("iss_repeated_nested", 8 * 1024), setup = payload_fixture)]
@@ -362,6 +428,9 @@ library_benchmark_group!(
         reject_adversarial_payload_100_pools_8x_cap,
         reject_malformed_100_pools,
         reject_malformed_100_pools_8x_cap,
+        reject_known_kid_payload_100_pools,
+        reject_known_kid_payload_one_pool,
+        reject_costly_header_and_payload_100_pools,
         reject_payload_shape
 );
 

@@ -74,26 +74,30 @@ fn bench(c: &mut Criterion) {
         );
     }
 
-    // Several pools: a hostile payload that a layer of 100 pools refuses before the signature
-    // (its top-level `iss` is read from the first 2 KiB only), under the default token cap and
-    // under eight times that cap. Every shape is refused so; the row is the costliest.
+    // Several pools: a hostile payload with a `kid` no pool holds, which a layer of 100 pools
+    // reads for its top-level `iss` (the first 2 KiB only) and refuses before the signature,
+    // under the default token cap and under eight times that cap. Every shape is refused so; the
+    // row is the costliest.
     let pools_default = setup::hundred_pools(&issuer, config.clone().token_cache_size(0));
     let pools_8x = setup::hundred_pools(
         &issuer,
         config.clone().token_cache_size(0).max_token_size(64 * 1024),
     );
+    let unknown = cases::cognito_header(cases::UNKNOWN_KID);
     for shape in cases::PAYLOAD_SHAPES {
         for (layer, cap) in [(&pools_default, 8 * 1024), (&pools_8x, 64 * 1024)] {
-            let token = cases::adversarial_payload(&issuer, shape, cap);
+            let token = cases::adversarial_payload(&issuer, &unknown, shape, cap);
             assert_eq!(
                 layer.verify(&token).unwrap_err().kind(),
-                tower_cognito::ErrorKind::InvalidIssuer,
+                tower_cognito::ErrorKind::UnknownKeyId,
                 "{shape}"
             );
         }
     }
-    let hostile_payload = cases::adversarial_payload(&issuer, cases::WORST_PAYLOAD, 8 * 1024);
-    let hostile_payload_8x = cases::adversarial_payload(&issuer, cases::WORST_PAYLOAD, 64 * 1024);
+    let worst =
+        |header: &str, cap| cases::adversarial_payload(&issuer, header, cases::WORST_PAYLOAD, cap);
+    let hostile_payload = worst(&unknown, 8 * 1024);
+    let hostile_payload_8x = worst(&unknown, 64 * 1024);
     // The same tokens in four segments: the layer's scans of the token, before any routing.
     let malformed = cases::four_segments(&hostile_payload);
     let malformed_8x = cases::four_segments(&hostile_payload_8x);
@@ -102,6 +106,16 @@ fn bench(c: &mut Criterion) {
             layer.verify(token).unwrap_err().kind(),
             tower_cognito::ErrorKind::Malformed
         );
+    }
+    // A known `kid` (no scan), the payload decoded whole and refused before the signature; and
+    // the costliest valid header with an unknown `kid`, over the costliest payload.
+    let known_kid = cases::bad_last_payload_char(&worst(&cases::cognito_header(&kid), 8 * 1024));
+    let costly_header = worst(&cases::costly_header(cases::UNKNOWN_KID, "JWT"), 8 * 1024);
+    for (token, kind) in [
+        (&known_kid, tower_cognito::ErrorKind::Malformed),
+        (&costly_header, tower_cognito::ErrorKind::UnknownKeyId),
+    ] {
+        assert_eq!(pools_default.verify(token).unwrap_err().kind(), kind);
     }
 
     // Payloads of many unknown claims (after the signature): duplicate detection and the claims
@@ -242,6 +256,12 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("reject_malformed_100_pools_8x_cap", |b| {
         b.iter(|| pools_8x.verify(black_box(&malformed_8x)).unwrap_err())
+    });
+    g.bench_function("reject_known_kid_payload_100_pools", |b| {
+        b.iter(|| pools_default.verify(black_box(&known_kid)).unwrap_err())
+    });
+    g.bench_function("reject_costly_header_and_payload_100_pools", |b| {
+        b.iter(|| pools_default.verify(black_box(&costly_header)).unwrap_err())
     });
     g.bench_function("verify_payload_1k_members", |b| {
         b.iter(|| {

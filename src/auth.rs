@@ -18,11 +18,14 @@ use crate::clock::Clock;
 use crate::config::CognitoConfig;
 use crate::error::{Error, ErrorKind};
 use crate::extract::{Anonymous, Claims};
+use crate::header::{HeaderKid, read_kid};
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
+use crate::kid_index::{KidIndex, Owner};
 use crate::metrics::Counters;
 use crate::refresh::RefresherHandle;
-use crate::verifier::{PAYLOAD_BUF_LEN, Verifier};
+use crate::route::WINDOW;
+use crate::verifier::Verifier;
 
 /// One user pool of a layer: its rules, its key store and refresher.
 pub(crate) struct Pool {
@@ -100,17 +103,37 @@ impl Pool {
     }
 }
 
-/// The pools of a layer: the first, and the others with the issuer lookup that picks one.
+/// The pools of a layer: the first, and the others with what picks one for a token: the `kid`
+/// index, and the issuer lookup of its fallback.
 struct Pools {
     first: Pool,
     others: Box<[Pool]>,
+    /// Which pools' current key sets hold each `kid` (`None` with one pool: nothing is routed).
+    index: Option<Arc<KidIndex>>,
     /// Each accepted issuer (both forms) to its pool: 0 is `first`, `i` is `others[i - 1]`.
-    /// Empty with one pool: nothing is routed.
+    /// For the tokens whose `kid` no pool or several pools hold.
     routes: HashMap<Box<str>, usize>,
 }
 
+/// Which pools hold the key a token's header names, as the `kid` index says.
+#[derive(Clone, Copy)]
+enum ByKid {
+    /// Exactly this one, and every pool has keys: it verifies the token, and nothing of the
+    /// payload is read.
+    One(usize),
+    /// This one, while some pool has no key yet (its first fetch has not succeeded): the key may
+    /// be that pool's too, so the payload's top-level `iss` decides when it names a pool.
+    Unsure(usize),
+    /// Several, or none (then `incomplete`: some pool has no key yet): the fallback picks the
+    /// pool by the payload's top-level `iss`.
+    Shared,
+    Unknown {
+        incomplete: bool,
+    },
+}
+
 impl Pools {
-    fn new(pools: Vec<Pool>) -> Option<Self> {
+    fn new(pools: Vec<Pool>, index: Option<Arc<KidIndex>>) -> Option<Self> {
         let mut pools = pools.into_iter();
         let first = pools.next()?;
         let others: Box<[Pool]> = pools.collect();
@@ -127,6 +150,7 @@ impl Pools {
         Some(Self {
             first,
             others,
+            index: index.filter(|_| !routes.is_empty()),
             routes,
         })
     }
@@ -144,11 +168,71 @@ impl Pools {
         std::iter::once(&self.first).chain(&*self.others)
     }
 
+    /// Which pools hold the key a token of several pools names, by the `kid` of its JOSE header:
+    /// the header matched byte for byte against every known key's usual headers (one lookup), or
+    /// else read through every header rule and its `kid` looked up. Also that `kid` in the second
+    /// case, which the verifier then takes instead of reading the header again.
+    ///
+    /// The payload's `iss` is read later only for a header in the form issuers write
+    /// ([`HeaderKid::usual`]), so that the costliest header the caps allow and the fallback's
+    /// scan are never paid for one token: for any other header, a `kid` that no pool holds is
+    /// refused here as such, one that several hold as [`ErrorKind::InvalidIssuer`], and one that a
+    /// pool holds goes to that pool.
+    #[inline]
+    fn by_kid(
+        &self,
+        index: &KidIndex,
+        header: &[u8],
+    ) -> Result<(ByKid, Option<String>), ErrorKind> {
+        let owners = index.load();
+        let (owner, kid, usual) = match owners.by_header(header) {
+            Some(owner) => (Some(owner), None, true),
+            None => {
+                let HeaderKid { kid, usual } = read_kid(header)?;
+                (owners.by_kid(&kid), Some(kid), usual)
+            }
+        };
+        let incomplete = owners.incomplete();
+        let by_kid = match (owner, usual) {
+            (Some(Owner::One(pool)), true) if incomplete => ByKid::Unsure(pool),
+            (Some(Owner::One(pool)), _) => ByKid::One(pool),
+            (Some(Owner::Shared), true) => ByKid::Shared,
+            (None, true) => ByKid::Unknown { incomplete },
+            (Some(Owner::Shared), false) => return Err(ErrorKind::InvalidIssuer),
+            (None, false) => return Err(unknown(incomplete)),
+        };
+        Ok((by_kid, kid))
+    }
+
+    /// The pool of a token whose `kid` names no single pool, by the top-level `iss` of the
+    /// payload's first [`WINDOW`] bytes ([`route`](Self::route)), among every pool: for a `kid`
+    /// that several hold (a shared key set), that none holds (a key not fetched yet: the pool the
+    /// `iss` names refuses the token as an unknown `kid` and has its refresher nudged), or that
+    /// one holds while another has no key yet. An unknown `kid` whose `iss` names no pool is
+    /// refused as such ([`ErrorKind::UnknownKeyId`], or [`ErrorKind::KeysUnavailable`] while
+    /// some pool has no key yet), a shared one as [`ErrorKind::InvalidIssuer`]; one that a pool
+    /// holds goes to that pool.
+    fn fallback<'b>(
+        &self,
+        by_kid: ByKid,
+        payload: &[u8],
+        buf: &'b mut [u8],
+    ) -> Result<(usize, Option<&'b [u8]>), ErrorKind> {
+        match by_kid {
+            ByKid::One(pool) => Ok((pool, None)),
+            ByKid::Unsure(pool) => Ok(self.route(payload, buf).unwrap_or((pool, None))),
+            ByKid::Shared => self.route(payload, buf),
+            ByKid::Unknown { incomplete } => {
+                self.route(payload, buf).map_err(|_| unknown(incomplete))
+            }
+        }
+    }
+
     /// The pool a payload segment names with the `iss` of its top-level object, read before the
     /// signature only to choose the key set ([`route`](crate::route::route): at most the first
-    /// 2 KiB decoded, one pass, one lookup): the chosen pool's verifier checks `iss` again,
-    /// exactly, after the signature, so a wrong guess can only refuse a token, never accept one.
-    /// Also the decoded payload, when all of it was decoded.
+    /// [`WINDOW`] bytes decoded, one pass, one lookup): the chosen pool's verifier checks `iss`
+    /// again, exactly, after the signature, so a wrong guess can only refuse a token, never
+    /// accept one. Also the decoded payload, when all of it was decoded.
     #[inline]
     fn route<'b>(
         &self,
@@ -156,6 +240,16 @@ impl Pools {
         buf: &'b mut [u8],
     ) -> Result<(usize, Option<&'b [u8]>), ErrorKind> {
         crate::route::route(segment, buf, |iss| self.routes.get(iss).copied())
+    }
+}
+
+/// The refusal of a `kid` that no pool holds, when no pool is found to ask about it: while some
+/// pool has no key yet, it may be that pool's (`503`, as one pool answers before its first
+/// fetch); otherwise an unknown key.
+fn unknown(incomplete: bool) -> ErrorKind {
+    match incomplete {
+        true => ErrorKind::KeysUnavailable,
+        false => ErrorKind::UnknownKeyId,
     }
 }
 
@@ -218,9 +312,10 @@ impl<E> fmt::Debug for Policy<E> {
 
 impl Authenticator {
     /// The authenticator of `pools` (one at least), with the cache of the first pool's layer
-    /// settings. `None` without a pool.
-    pub(crate) fn new(pools: Vec<Pool>) -> Option<Self> {
-        let pools = Pools::new(pools)?;
+    /// settings and, for several pools, the `kid` index of their key stores. `None` without a
+    /// pool.
+    pub(crate) fn new(pools: Vec<Pool>, index: Option<Arc<KidIndex>>) -> Option<Self> {
+        let pools = Pools::new(pools, index)?;
         let cache = TokenCache::new(pools.first.verifier.config().layer.token_cache_size);
         Some(Self {
             pools: Arc::new(pools),
@@ -246,16 +341,19 @@ impl<E> Authenticator<E> {
     }
 
     /// The user pool id of the pool a token (the candidate bytes of a request) would be verified
-    /// by: for the rejection event only (it decodes the payload again with several pools).
+    /// by: for the rejection event only (with several pools it reads the header again, and the
+    /// payload's first bytes when the `kid` does not name one pool).
     #[cfg(feature = "tracing")]
     pub(crate) fn pool_id_of(&self, candidate: &[u8]) -> Option<&str> {
-        let pool = if self.pools.routes.is_empty() {
-            &self.pools.first
-        } else {
-            let parts = crate::jws::split(candidate)?;
-            let mut buf = [0u8; PAYLOAD_BUF_LEN];
-            let (index, _) = self.pools.route(parts.payload, &mut buf).ok()?;
-            self.pools.get(index)?
+        let pool = match &self.pools.index {
+            None => &self.pools.first,
+            Some(index) => {
+                let parts = crate::jws::split(candidate)?;
+                let (by_kid, _) = self.pools.by_kid(index, parts.header).ok()?;
+                let mut buf = [0u8; WINDOW];
+                let (pool, _) = self.pools.fallback(by_kid, parts.payload, &mut buf).ok()?;
+                self.pools.get(pool)?
+            }
         };
         Some(pool.verifier.config().user_pool_id())
     }
@@ -446,28 +544,39 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         }
         let token = check_token(candidate)?;
 
-        // One pool: nothing to choose. Several: the top-level `iss` of the payload's first 2 KiB
-        // picks the pool (one lookup), and the payload, when it was decoded whole, is verified
-        // with that pool's rules. The buffer is made (and zeroed) only with several pools.
-        let mut payload_buf: [u8; PAYLOAD_BUF_LEN];
-        let routed = if self.pools.routes.is_empty() {
-            None
-        } else {
-            payload_buf = [0u8; PAYLOAD_BUF_LEN];
-            let parts = self.pools.first.verifier.split(token)?;
-            let (index, payload) = self.pools.route(parts.payload, &mut payload_buf)?;
-            Some((index, parts, payload))
+        // One pool: nothing to choose. Several: the header's `kid` picks the pool (one lookup in
+        // the `kid` index), and only a `kid` that no pool or several pools hold has the payload's
+        // first bytes read for its top-level `iss`; the buffer is made (and zeroed) only then.
+        let mut payload_buf: [u8; WINDOW];
+        let picked = match &self.pools.index {
+            None => None,
+            Some(index) => {
+                let parts = self.pools.first.verifier.split(token)?;
+                let (by_kid, kid) = self.pools.by_kid(index, parts.header)?;
+                let (pool, payload) = match by_kid {
+                    ByKid::One(pool) => (pool, None),
+                    _ => {
+                        payload_buf = [0u8; WINDOW];
+                        self.pools
+                            .fallback(by_kid, parts.payload, &mut payload_buf)?
+                    }
+                };
+                Some((pool, parts, kid, payload))
+            }
         };
-        let index = routed.as_ref().map_or(0, |(index, ..)| *index);
+        let index = picked.as_ref().map_or(0, |(pool, ..)| *pool);
         let pool = self.pools.get(index).ok_or(ErrorKind::InvalidIssuer)?;
         let keys = pool.issuer.keys.load();
         // Stale keys verify nothing: the verifier sees an empty set, so a well-formed token gets
         // 503 and a malformed one still 401.
         let stale = pool.is_stale(now);
         let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
-        let verified = match &routed {
+        let verified = match &picked {
             None => pool.verifier.verify_parts::<E>(token, key_set),
-            Some((_, parts, payload)) => pool.verifier.verify_split::<E>(parts, *payload, key_set),
+            Some((_, parts, kid, payload)) => {
+                pool.verifier
+                    .verify_split::<E>(parts, kid.as_deref(), *payload, key_set)
+            }
         };
         let claims = match verified {
             Ok(verified) => verified,

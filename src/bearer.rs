@@ -13,7 +13,10 @@ use crate::error::{ErrorKind, RequestError};
 /// they are scanned. The same as [`bearer_candidate`] then [`check_token`].
 #[cfg(any(test, fuzzing))]
 pub(crate) fn bearer_token(headers: &HeaderMap, max_len: usize) -> Result<&str, ErrorKind> {
-    bearer_candidate(headers, max_len).and_then(check_token)
+    let token = bearer_candidate(headers, max_len).and_then(check_token)?;
+    // Only ASCII passes `check_token`.
+    std::str::from_utf8(token)
+        .map_err(|_| ErrorKind::InvalidRequest(RequestError::InvalidCharacters))
 }
 
 /// The bytes after `Bearer` and its spaces in the request's single `Authorization` header, with
@@ -150,8 +153,9 @@ fn trim_spaces(bytes: &[u8]) -> &[u8] {
     }
 }
 
-/// The candidate as a `b64token` (RFC 6750 §2.1), or the `400` naming its first bad character.
-pub(crate) fn check_token(token: &[u8]) -> Result<&str, ErrorKind> {
+/// The candidate, checked to be a `b64token` (RFC 6750 §2.1, so ASCII), or the `400` naming its
+/// first bad character.
+pub(crate) fn check_token(token: &[u8]) -> Result<&[u8], ErrorKind> {
     // Fast path: trailing `=` padding, then only `b64token` characters (a branch-free check per
     // byte that the compiler vectorizes). Only a token that fails it is scanned again, byte by
     // byte, to name the precise error.
@@ -163,9 +167,8 @@ pub(crate) fn check_token(token: &[u8]) -> Result<&str, ErrorKind> {
     if !all_token_chars(body) {
         return Err(first_error(token));
     }
-    // Only ASCII passed the check above.
-    std::str::from_utf8(token)
-        .map_err(|_| ErrorKind::InvalidRequest(RequestError::InvalidCharacters))
+    // ASCII only: the bytes go on as bytes (no second pass to make them a `str`).
+    Ok(token)
 }
 
 /// `[A-Za-z0-9\-._~+/]`, without branches: two ranges and three bytes.
@@ -251,7 +254,7 @@ mod tests {
             check_token(b"a.b*c"),
             Err(ErrorKind::InvalidRequest(RequestError::InvalidCharacters))
         );
-        assert_eq!(check_token(b"a.b.c=="), Ok("a.b.c=="));
+        assert_eq!(check_token(b"a.b.c=="), Ok(&b"a.b.c=="[..]));
         assert_eq!(bearer_candidate(&h, 4), Err(ErrorKind::TokenTooLarge));
     }
 

@@ -122,7 +122,7 @@ impl<E> TokenCache<E> {
     /// Remembers a token that passed every rule of pool `pool` with `keys`.
     pub(crate) fn insert(
         &self,
-        token: &str,
+        token: &[u8],
         pool: usize,
         keys: &Arc<KeySet>,
         claims: Arc<CognitoClaims<E>>,
@@ -130,9 +130,9 @@ impl<E> TokenCache<E> {
         if token.len() > MAX_CACHED_TOKEN_LEN {
             return;
         }
-        if let Some(slot) = self.slot(token.as_bytes()) {
+        if let Some(slot) = self.slot(token) {
             slot.store(Some(Arc::new(Entry {
-                token: token.as_bytes().into(),
+                token: token.into(),
                 pool,
                 keys: Arc::clone(keys),
                 claims,

@@ -186,7 +186,7 @@ pub(crate) struct IdHasher {
 }
 
 impl IdHasher {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut seed = [0u8; 8];
         // The seed only spreads ids; without randomness the map still works.
         let _ = aws_lc_rs::rand::fill(&mut seed);

@@ -94,3 +94,41 @@ pub fn top_level_iss(payload: &[u8]) -> Option<Vec<u8>> {
 
 /// The most quotes, brackets and escapes [`top_level_iss`] reads before the key.
 pub const TOP_LEVEL_ISS_MAX_STRUCTURAL: usize = crate::route::MAX_STRUCTURAL as usize;
+
+/// Which of a layer's pools hold the key a header segment names, as the `kid` index of a layer
+/// of several pools finds them (a known key's usual header matched byte for byte, else the `kid`
+/// the header rules read, looked up), and by brute force (the header parsed by the JSON parser
+/// alone, then each pool's set asked): `None` for no pool, `Some(Some(i))` for pool `i` alone,
+/// `Some(None)` for several. `sets` are the pools' key sets, in order. For the differential
+/// target: both must agree, refusals included.
+pub fn kid_owners(
+    sets: &[&crate::KeySet],
+    segment: &[u8],
+) -> (
+    Result<Option<Option<usize>>, Error>,
+    Result<Option<Option<usize>>, Error>,
+) {
+    use crate::kid_index::{Owner, Owners};
+    let owners = Owners::of(sets.iter().copied());
+    let owner = |owner: Option<Owner>| {
+        owner.map(|owner| match owner {
+            Owner::One(pool) => Some(pool),
+            Owner::Shared => None,
+        })
+    };
+    let index = match owners.by_header(segment) {
+        Some(found) => Ok(owner(Some(found))),
+        None => crate::header::read_kid(segment).map(|header| owner(owners.by_kid(&header.kid))),
+    };
+    let reference = crate::header::parsed_segment_kid(segment).map(|kid| {
+        let holders: Vec<usize> = (0..sets.len())
+            .filter(|&i| sets.get(i).is_some_and(|set| set.contains(&kid)))
+            .collect();
+        match holders.as_slice() {
+            [] => None,
+            [one] => Some(Some(*one)),
+            _ => Some(None),
+        }
+    });
+    (index.map_err(Error::new), reference.map_err(Error::new))
+}

@@ -12,8 +12,6 @@ use crate::jws;
 
 /// Longest `kid` accepted, in a token header and in a JWKS.
 pub(crate) const MAX_KID_LEN: usize = 256;
-/// Decoded headers up to this size stay on the stack.
-const HEADER_BUF_LEN: usize = 192;
 /// Largest decoded JOSE header accepted, checked on the encoded length before anything is
 /// decoded. Cognito's header is about 50 bytes; this leaves room for a `kid` of the maximum
 /// length and a few more members. With it, and the member cap, the header step costs the same
@@ -32,14 +30,68 @@ pub(crate) const MAX_HEADER_ITEMS: usize = 32;
 /// the encoded length (an oversized header is not decoded at all), base64url, the item cap, the
 /// parse and the member rules.
 pub(crate) fn segment_kid(segment: &[u8]) -> Result<String, ErrorKind> {
+    read_kid(segment).map(|header| header.kid)
+}
+
+/// What a header segment names, through every header rule.
+pub(crate) struct HeaderKid {
+    pub(crate) kid: String,
+    /// The header is in the form issuers write (Cognito's, `{"kid":K,"alg":"RS256"}`, or its
+    /// members sorted), with a `kid` that needs no escape: read without the JSON parser.
+    pub(crate) usual: bool,
+}
+
+/// [`segment_kid`], and whether the header is in the usual form.
+pub(crate) fn read_kid(segment: &[u8]) -> Result<HeaderKid, ErrorKind> {
     if jws::b64::decoded_len(segment.len()).ok_or(ErrorKind::Malformed)? > MAX_HEADER_LEN {
         return Err(ErrorKind::InvalidHeader);
     }
-    // A header is about 60 bytes: decoded on the stack, a longer one on the heap.
-    let mut buf = [0u8; HEADER_BUF_LEN];
-    let mut heap = Vec::new();
-    let header = jws::decode_into(segment, &mut buf, &mut heap)?;
-    Header::parse(header).map(|h| h.kid.into_owned())
+    // Within the cap: always on the stack.
+    let mut buf = [0u8; MAX_HEADER_LEN];
+    let len = jws::b64::decode(segment, &mut buf).ok_or(ErrorKind::Malformed)?;
+    let header = buf.get(..len).ok_or(ErrorKind::Malformed)?;
+    if let Some(kid) = usual_kid(header) {
+        return Ok(HeaderKid {
+            kid: kid.to_owned(),
+            usual: true,
+        });
+    }
+    Header::parse(header).map(|h| HeaderKid {
+        kid: h.kid.into_owned(),
+        usual: false,
+    })
+}
+
+/// [`segment_kid`] through the JSON parser alone (no usual-form shortcut): the reference of the
+/// fuzz targets.
+#[cfg(fuzzing)]
+pub(crate) fn parsed_segment_kid(segment: &[u8]) -> Result<String, ErrorKind> {
+    if jws::b64::decoded_len(segment.len()).ok_or(ErrorKind::Malformed)? > MAX_HEADER_LEN {
+        return Err(ErrorKind::InvalidHeader);
+    }
+    let header = jws::decode(segment)?;
+    Header::parse(&header).map(|h| h.kid.into_owned())
+}
+
+/// The `kid` of a decoded header that is exactly `{"kid":"K","alg":"RS256"}` or
+/// `{"alg":"RS256","kid":"K"}`, with `K` UTF-8, 1 to [`MAX_KID_LEN`] bytes, and free of what JSON
+/// escapes (`"`, `\`, control characters): the header every issuer writes, which the full path
+/// accepts with that very `kid` (one object, `alg` `RS256`, no other member, three values, no
+/// escape). Anything else, `None`: the full path decides.
+fn usual_kid(json: &[u8]) -> Option<&str> {
+    const FORMS: [(&[u8], &[u8]); 2] = [
+        (br#"{"kid":""#, br#"","alg":"RS256"}"#),
+        (br#"{"alg":"RS256","kid":""#, br#""}"#),
+    ];
+    let kid = FORMS.iter().find_map(|(head, tail)| {
+        json.strip_prefix(*head)
+            .and_then(|rest| rest.strip_suffix(*tail))
+    })?;
+    let plain = kid.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\');
+    if kid.is_empty() || kid.len() > MAX_KID_LEN || !plain {
+        return None;
+    }
+    std::str::from_utf8(kid).ok()
 }
 
 /// The JOSE header members the verifier looks at.
@@ -147,10 +199,11 @@ impl<'de> Visitor<'de> for HeaderVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut h = RawHeader::default();
         // Other members (`jku`, `x5u`, `jwk`, `x5c`, ...) are ignored, but still checked for
-        // duplicates: at most `MAX_HEADER_MEMBERS`, so a linear scan is the cheapest set and the
-        // whole check is bounded (without the cap it would grow with the square of the members).
-        let mut others: Vec<Cow<'de, str>> = Vec::new();
-        let mut members = 0;
+        // duplicates: at most `MAX_HEADER_MEMBERS`, so a linear scan of a list on the stack is the
+        // cheapest set and the whole check is bounded (without the cap it would grow with the
+        // square of the members).
+        let mut others: [Cow<'de, str>; MAX_HEADER_MEMBERS] = Default::default();
+        let (mut members, mut seen) = (0, 0);
         while let Some(BorrowedStr(key)) = map.next_key::<BorrowedStr<'de>>()? {
             members += 1;
             if members > MAX_HEADER_MEMBERS {
@@ -162,11 +215,15 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                 "typ" => set_once(&mut h.typ, map.next_value_seed(TypedSeed)?)?,
                 "crit" => set_once(&mut h.crit, map.next_value_seed(StrictIgnore)?)?,
                 _ => {
-                    if others.contains(&key) {
+                    if others.get(..seen).unwrap_or_default().contains(&key) {
                         return Err(de::Error::custom("duplicate member"));
                     }
                     map.next_value_seed(StrictIgnore)?;
-                    others.push(key);
+                    // Fewer other members than members: there is a free slot.
+                    if let Some(slot) = others.get_mut(seen) {
+                        *slot = key;
+                        seen += 1;
+                    }
                 }
             }
         }
@@ -224,6 +281,85 @@ mod tests {
             header(&escapes(MAX_HEADER_ITEMS)).unwrap_err(),
             ErrorKind::InvalidHeader
         );
+    }
+
+    /// The usual form, read without the parser, names the `kid` the full path reads, or leaves
+    /// the header to it.
+    #[test]
+    fn the_usual_form_is_what_the_full_path_reads() {
+        let agree = |json: &str| {
+            if let Some(kid) = usual_kid(json.as_bytes()) {
+                assert_eq!(header(json).as_deref(), Ok(kid), "{json}");
+            }
+        };
+        for kid in [
+            "k1",
+            "é\u{1F600}",
+            "a,b[c{d",
+            "x\u{7f}",
+            &"k".repeat(MAX_KID_LEN),
+        ] {
+            for json in [
+                format!(r#"{{"kid":"{kid}","alg":"RS256"}}"#),
+                format!(r#"{{"alg":"RS256","kid":"{kid}"}}"#),
+            ] {
+                assert_eq!(usual_kid(json.as_bytes()), Some(kid), "{json}");
+                agree(&json);
+            }
+        }
+        // Anything else goes to the full path, which may accept it (with the same `kid`) or not.
+        for json in [
+            r#"{"kid":"","alg":"RS256"}"#,
+            r#"{"kid":"a\"b","alg":"RS256"}"#,
+            r#"{"kid":"a\\b","alg":"RS256"}"#,
+            r#"{"kid":"a\u0062","alg":"RS256"}"#,
+            "{\"kid\":\"a\nb\",\"alg\":\"RS256\"}",
+            r#"{"kid":"k","alg":"RS256","typ":"JWT"}"#,
+            r#"{"kid":"k", "alg":"RS256"}"#,
+            r#"{"kid":"k","alg":"RS256"} "#,
+            r#"{"kid":"k","alg":"HS256"}"#,
+            r#"{"kid":"k","kid":"k","alg":"RS256"}"#,
+            r#"{"kid":"k","alg":"RS256","kid":"k"}"#,
+        ] {
+            assert_eq!(usual_kid(json.as_bytes()), None, "{json}");
+            agree(json);
+        }
+        let long = format!(
+            r#"{{"kid":"{}","alg":"RS256"}}"#,
+            "k".repeat(MAX_KID_LEN + 1)
+        );
+        assert_eq!(usual_kid(long.as_bytes()), None);
+        assert!(usual_kid(b"{\"kid\":\"\xff\",\"alg\":\"RS256\"}").is_none());
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever sits between the quotes, in either order: the usual form never names a
+        /// `kid` the full path would not.
+        #[test]
+        fn the_usual_form_agrees_with_the_full_path(
+            kid in prop::collection::vec(prop_oneof![
+                Just(b'k'), Just(b'"'), Just(b'\\'), Just(b','), Just(b'{'), Just(b'}'),
+                Just(b'\n'), Just(0x7f), Just(0xc3), Just(0xa9), Just(0xff), Just(b' '),
+            ], 0..8),
+            sorted in any::<bool>(),
+        ) {
+            let mut json = match sorted {
+                false => br#"{"kid":""#.to_vec(),
+                true => br#"{"alg":"RS256","kid":""#.to_vec(),
+            };
+            json.extend_from_slice(&kid);
+            json.extend_from_slice(match sorted {
+                false => br#"","alg":"RS256"}"#,
+                true => br#""}"#,
+            });
+            if let Some(fast) = usual_kid(&json) {
+                prop_assert_eq!(Header::parse(&json).map(|h| h.kid.into_owned()), Ok(fast.to_owned()));
+            }
+        }
     }
 
     #[test]

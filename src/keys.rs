@@ -143,6 +143,12 @@ impl KeySet {
             })
     }
 
+    /// Each key's `kid` and usual encoded headers (see `VerifyingKey::headers`), in document
+    /// order: what a layer of several pools indexes.
+    pub(crate) fn named_headers(&self) -> impl Iterator<Item = (&str, &[Box<[u8]>])> {
+        self.keys.iter().map(|(kid, key)| (&**kid, &*key.headers))
+    }
+
     /// The key whose usual header (see `VerifyingKey::headers`) is exactly this header segment.
     #[inline]
     pub(crate) fn by_header(&self, segment: &[u8]) -> Option<&VerifyingKey> {

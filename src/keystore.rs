@@ -116,11 +116,14 @@ impl IssuerKeys {
 
     /// A fetch gave `set` at `now` (seconds of the layer's clock). An identical set keeps the
     /// current one, so the token cache (keyed by the key set's identity) survives routine
-    /// refreshes and refetches.
-    pub(crate) fn fetch_succeeded(&self, set: KeySet, now: u64) {
+    /// refreshes and refetches. A set that replaces the current one runs `swapped` right after
+    /// the swap, before the success is announced (a layer of several pools rebuilds its `kid`
+    /// index there, so `CognitoAuthLayer::new` returns with every pool's keys indexed).
+    pub(crate) fn fetch_succeeded(&self, set: KeySet, now: u64, swapped: impl FnOnce()) {
         if !self.keys.load().same_keys(&set) {
             self.keys.store(Arc::new(set));
             self.changes.fetch_add(1, Ordering::Relaxed);
+            swapped();
         }
         // 0 means "never": a clock at the epoch still stamps a success.
         self.last_success.store(now.max(1), Ordering::Release);

@@ -13,6 +13,7 @@ use crate::error::StartError;
 use crate::extract::Claims;
 use crate::keys::KeySet;
 use crate::keystore::{IssuerKeys, RefreshStats};
+use crate::kid_index::KidIndex;
 use crate::refresh::{self, RefresherHandle, Schedule};
 use crate::rejection::Rfc6750;
 use crate::service::CognitoAuth;
@@ -218,17 +219,26 @@ impl CognitoAuthLayer {
             let source = sources(&pool).ok_or(StartError::SourcePerPool { pools })?;
             built.push((pool, source));
         }
-        let pools = built.into_iter().map(|(pool, source)| {
-            let issuer = Arc::new(IssuerKeys::new(KeySet::empty(), true));
-            let task = runtime.spawn(refresh::run(
-                Arc::clone(&issuer),
-                source,
-                Schedule::from_config(&pool),
-            ));
-            let refresher = RefresherHandle::new(task.abort_handle(), Arc::clone(&issuer));
-            Pool::new(&pool, issuer, Some(refresher))
-        });
-        Self::from_pools(&config, pools.collect())
+        let issuers: Vec<Arc<IssuerKeys>> = built
+            .iter()
+            .map(|_| Arc::new(IssuerKeys::new(KeySet::empty(), true)))
+            .collect();
+        // With several pools, each refresher rebuilds the `kid` index after its swaps.
+        let index = kid_index(&issuers);
+        let pools = built
+            .into_iter()
+            .zip(issuers)
+            .map(|((pool, source), issuer)| {
+                let task = runtime.spawn(refresh::run(
+                    Arc::clone(&issuer),
+                    source,
+                    Schedule::from_config(&pool),
+                    index.clone(),
+                ));
+                let refresher = RefresherHandle::new(task.abort_handle(), Arc::clone(&issuer));
+                Pool::new(&pool, issuer, Some(refresher))
+            });
+        Self::from_pools(&config, pools.collect(), index)
     }
 
     /// Builds the layer over a fixed key set: nothing is fetched, ever (pinned keys, or tests).
@@ -253,22 +263,28 @@ impl CognitoAuthLayer {
     ) -> Result<Self, StartError> {
         let count = config.pool_count();
         let mut pools = Vec::with_capacity(count);
+        let mut issuers = Vec::with_capacity(count);
         for pool in config.pools() {
             let set = keys(&pool).ok_or(StartError::SourcePerPool { pools: count })?;
             if set.is_empty() {
                 return Err(StartError::EmptyKeySet);
             }
-            pools.push(Pool::new(
-                &pool,
-                Arc::new(IssuerKeys::new(set, false)),
-                None,
-            ));
+            let issuer = Arc::new(IssuerKeys::new(set, false));
+            issuers.push(Arc::clone(&issuer));
+            pools.push(Pool::new(&pool, issuer, None));
         }
-        Self::from_pools(&config, pools)
+        // Static sets are never swapped: indexed once, here.
+        let index = kid_index(&issuers);
+        Self::from_pools(&config, pools, index)
     }
 
-    fn from_pools(config: &CognitoConfig, pools: Vec<Pool>) -> Result<Self, StartError> {
-        let auth = Authenticator::new(pools).ok_or(StartError::SourcePerPool { pools: 0 })?;
+    fn from_pools(
+        config: &CognitoConfig,
+        pools: Vec<Pool>,
+        index: Option<Arc<KidIndex>>,
+    ) -> Result<Self, StartError> {
+        let auth =
+            Authenticator::new(pools, index).ok_or(StartError::SourcePerPool { pools: 0 })?;
         Ok(Self {
             auth: Arc::new(auth),
             policy: Policy::default(),
@@ -276,6 +292,11 @@ impl CognitoAuthLayer {
             checks: PhantomData,
         })
     }
+}
+
+/// The `kid` index of several pools' key stores (`None` for one pool: nothing to choose).
+fn kid_index(issuers: &[Arc<IssuerKeys>]) -> Option<Arc<KidIndex>> {
+    (issuers.len() > 1).then(|| Arc::new(KidIndex::new(issuers.iter().cloned().collect())))
 }
 
 impl<E, R> CognitoAuthLayer<E, R, Unchecked> {

@@ -69,6 +69,7 @@ mod json;
 mod jws;
 mod keys;
 mod keystore;
+mod kid_index;
 mod layer;
 mod log;
 mod metrics;

@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::config::CognitoConfig;
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
+use crate::kid_index::KidIndex;
 use crate::source::{FetchError, JwksSource};
 
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
@@ -100,8 +101,14 @@ fn later(at: Instant, d: Duration) -> Instant {
 const MAX_WAIT: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// The refresher task: fetch, swap, wait (interval, backoff or nudge), repeat. It ends when the
-/// layer aborts it (the last clone of the layer dropped).
-pub(crate) async fn run<S: JwksSource>(keys: Arc<IssuerKeys>, source: S, schedule: Schedule) {
+/// layer aborts it (the last clone of the layer dropped). `index`, in a layer of several pools,
+/// is rebuilt after each swap of this pool's set (from every pool's current set).
+pub(crate) async fn run<S: JwksSource>(
+    keys: Arc<IssuerKeys>,
+    source: S,
+    schedule: Schedule,
+    index: Option<Arc<KidIndex>>,
+) {
     let _running = RunningGuard(Arc::clone(&keys));
     let mut failures: u32 = 0;
     loop {
@@ -121,7 +128,11 @@ pub(crate) async fn run<S: JwksSource>(keys: Arc<IssuerKeys>, source: S, schedul
                         "JWKS key set loaded"
                     );
                 }
-                keys.fetch_succeeded(set, schedule.clock.now());
+                keys.fetch_succeeded(set, schedule.clock.now(), || {
+                    if let Some(index) = &index {
+                        index.rebuild();
+                    }
+                });
                 failures = 0;
                 schedule.interval
             }

@@ -1,20 +1,24 @@
-//! The routing key of a layer of several pools: the `iss` member of the payload's top-level
-//! object, read before the signature only to choose the pool whose key set and rules verify the
+//! The fallback routing key of a layer of several pools: the `iss` member of the payload's
+//! top-level object, read before the signature, for a token whose `kid` names no single pool (a
+//! key not fetched yet, or one that several pools' sets hold; see
+//! [`kid_index`](crate::kid_index)), only to choose the pool whose key set and rules verify the
 //! token. The chosen pool's verifier parses the whole payload strictly and compares `iss` exactly
 //! after the signature, so a wrong pick can only refuse a token, never accept one.
 //!
 //! What is read of an unsigned payload is bounded whatever the token cap: at most the first
 //! [`WINDOW`] bytes are decoded, then scanned once, left to right, tracking strings, escapes and
-//! nesting, up to the first member named `iss` of the top-level object and over at most 192
+//! nesting, up to the first member named `iss` of the top-level object and over at most 128
 //! quotes, brackets and escapes; its value is handed to one lookup. A nested `iss` (in another
 //! object or array), one inside a string, or one written with escapes is never a routing key.
 
 use crate::error::ErrorKind;
 use crate::jws::b64;
 
-/// The most decoded payload bytes read before the signature: the first 2 KiB (Cognito writes
-/// `iss` after `sub` and `cognito:groups`, a few hundred bytes in).
-pub(crate) const WINDOW: usize = 2048;
+/// The most decoded payload bytes the fallback reads: the first KiB. Cognito writes `iss` after
+/// `sub` and `cognito:groups`, within it for a user in up to some 40 groups. A token's `kid`
+/// routes it wherever its `iss` is; this bound is only the fallback's, and it keeps the
+/// fallback, added to the layer's own pass over an 8 KiB token, under 0.1 of an RSA check.
+pub(crate) const WINDOW: usize = 1024;
 
 /// The pool of the payload segment `segment` by `lookup` of its top-level `iss`, and the decoded
 /// payload when all of it fit in the window (the verifier then need not decode it again).
@@ -52,21 +56,21 @@ pub(crate) fn route<'b, T>(
 }
 
 /// The most structural bytes (quotes, brackets, escapes) read before the top-level `iss`: a
-/// Cognito payload has about 20, plus two per group, before it, so this is about as many groups
-/// as [`WINDOW`] holds.
-pub(crate) const MAX_STRUCTURAL: u32 = 192;
+/// Cognito payload has about 20, plus two per group, before it, so this is about as many short
+/// group names as [`WINDOW`] holds.
+pub(crate) const MAX_STRUCTURAL: u32 = 128;
 
 /// The string value of the first member named `iss` of the top-level object of `json`, without
 /// parsing it: one pass, left to right, that tracks strings (and their escapes) and the nesting
 /// depth, and stops at that member. `None` when `json` does not open an object, the object ends
-/// (or `json` does) first, more than 192 quotes, brackets and escapes come first, or that
+/// (or `json` does) first, more than 128 quotes, brackets and escapes come first, or that
 /// member's value is not a string, holds an escape or is not closed. Names and values written
 /// with escapes are never `iss` (Cognito writes none).
 ///
 /// On valid JSON, the answer is the top-level `iss` a JSON parser reads, or `None`; on anything
 /// else it is some bytes of the input or `None`, never a panic. The bytes are classified 64 at a
 /// time (vector compares) and the structural ones found eight at a time, so the cost is linear in
-/// `json.len()` with a small constant, plus a few instructions for each of at most 192
+/// `json.len()` with a small constant, plus a few instructions for each of at most 128
 /// structural bytes.
 pub(crate) fn top_level_iss(json: &[u8]) -> Option<&[u8]> {
     let mut scan = Scanner::new(json);
@@ -334,17 +338,18 @@ mod tests {
         }
     }
 
-    /// At most 192 quotes, brackets and escapes before the key.
+    /// At most 128 quotes, brackets and escapes before the key.
     #[test]
     fn the_structural_bytes_before_the_key_are_bounded() {
+        assert_eq!(MAX_STRUCTURAL, 128);
         let with = |n: usize| format!(r#"{{"a":[{}0],"iss":"k"}}"#, r#""","#.repeat(n));
-        // 2 (`"a"`) + 1 (`[`) + 2n + 1 (`]`) + 2 (the key's name): 192 with 93 strings.
-        assert_eq!(iss(&with(93)), Some("k"));
-        assert_eq!(iss(&with(94)), None);
-        // 2 (`"a"`) + 2 (its value's quotes) + n + 2 (the key's name): 192 with 186 escapes.
+        // 2 (`"a"`) + 1 (`[`) + 2n + 1 (`]`) + 2 (the key's name): 128 with 61 strings.
+        assert_eq!(iss(&with(61)), Some("k"));
+        assert_eq!(iss(&with(62)), None);
+        // 2 (`"a"`) + 2 (its value's quotes) + n + 2 (the key's name): 128 with 122 escapes.
         let escapes = |n: usize| format!(r#"{{"a":"{}","iss":"k"}}"#, r"\n".repeat(n));
-        assert_eq!(iss(&escapes(186)), Some("k"));
-        assert_eq!(iss(&escapes(187)), None);
+        assert_eq!(iss(&escapes(122)), Some("k"));
+        assert_eq!(iss(&escapes(123)), None);
     }
 
     #[test]
@@ -564,13 +569,14 @@ mod tests {
         assert_eq!(calls.get(), 2);
         // Many `iss` members, nested or at the top: one lookup.
         let mut many = String::from(r#"{"a":["#);
-        for _ in 0..30 {
+        for _ in 0..20 {
             many.push_str(r#"{"iss":"https://a/p"},"#);
         }
         many.push_str(r#"0],"iss":"https://a/p","#);
-        many.push_str(&r#""iss":"","#.repeat(100));
+        many.push_str(&r#""iss":"","#.repeat(50));
         many.push_str("\"z\":0}");
         let calls_before = calls.get();
+        assert!(many.len() <= WINDOW);
         let (pool, decoded) = route(&segment(many.as_bytes()), &mut buf, lookup).unwrap();
         assert_eq!((pool, decoded.map(<[u8]>::len)), (7, Some(many.len())));
         assert_eq!(calls.get() - calls_before, 1);

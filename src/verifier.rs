@@ -16,7 +16,7 @@ use crate::keys::{KeySet, VerifyingKey};
 /// Largest RSA signature accepted: 8192-bit keys.
 const MAX_SIGNATURE_LEN: usize = 1024;
 /// Decoded payloads up to this size stay on the stack.
-pub(crate) const PAYLOAD_BUF_LEN: usize = 2048;
+const PAYLOAD_BUF_LEN: usize = 2048;
 
 /// Verifies Cognito tokens against a key set, with the rules of one [`CognitoConfig`].
 ///
@@ -86,7 +86,7 @@ impl Verifier {
         keys: &KeySet,
         now: u64,
     ) -> Result<CognitoClaims<E>, Error> {
-        let claims = self.verify_parts::<E>(token, keys)?;
+        let claims = self.verify_parts::<E>(token.as_bytes(), keys)?;
         self.check_time(&claims, now)?;
         Ok(claims.settle()?)
     }
@@ -97,37 +97,41 @@ impl Verifier {
     /// [`Parsed::settle`] says whether the application's type took the payload.
     pub(crate) fn verify_parts<E: DeserializeOwned>(
         &self,
-        token: &str,
+        token: &[u8],
         keys: &KeySet,
     ) -> Result<Parsed<E>, ErrorKind> {
         let parts = self.split(token)?;
-        self.verify_split(&parts, None, keys)
+        self.verify_split(&parts, None, None, keys)
     }
 
     /// The size cap, then the three segments.
     #[inline]
-    pub(crate) fn split<'t>(&self, token: &'t str) -> Result<Parts<'t>, ErrorKind> {
-        let bytes = token.as_bytes();
-        if bytes.len() > self.config.layer.max_token_size {
+    pub(crate) fn split<'t>(&self, token: &'t [u8]) -> Result<Parts<'t>, ErrorKind> {
+        if token.len() > self.config.layer.max_token_size {
             return Err(ErrorKind::TokenTooLarge);
         }
-        split(bytes).ok_or(ErrorKind::Malformed)
+        split(token).ok_or(ErrorKind::Malformed)
     }
 
-    /// [`verify_parts`](Self::verify_parts) on split segments; `decoded` is the payload when the
-    /// caller decoded it already (a layer of several pools reads its `iss` to pick the pool),
-    /// else it is decoded here, after the header and the signature's length were checked.
+    /// [`verify_parts`](Self::verify_parts) on split segments. `kid` is what the header step
+    /// found when the caller ran it already (a layer of several pools reads the `kid` to pick the
+    /// pool): the header passed every header rule and names `kid`, so it is not parsed again.
+    /// `decoded` is the payload when the caller decoded it already (the same layer, when the
+    /// `kid` named no single pool and the payload's `iss` was read); else it is decoded here,
+    /// after the header and the signature's length were checked.
     pub(crate) fn verify_split<E: DeserializeOwned>(
         &self,
         parts: &Parts<'_>,
+        kid: Option<&str>,
         decoded: Option<&[u8]>,
         keys: &KeySet,
     ) -> Result<Parsed<E>, ErrorKind> {
         // The header an issuer writes for one of the keys, byte for byte, is valid and names that
-        // key: nothing to decode nor parse. Any other header takes the full path.
-        let key = match keys.by_header(parts.header) {
-            Some(key) => Some(key),
-            None => header_key(parts.header, keys)?,
+        // key: nothing to decode nor parse. Any other header takes the full path, once.
+        let key = match (keys.by_header(parts.header), kid) {
+            (Some(key), _) => Some(key),
+            (None, Some(kid)) => kid_key(kid, keys)?,
+            (None, None) => header_key(parts.header, keys)?,
         };
         let mut signature = [0u8; MAX_SIGNATURE_LEN];
         let len = b64::decode(parts.signature, &mut signature).ok_or(ErrorKind::Malformed)?;
@@ -218,9 +222,13 @@ pub(crate) fn header_key<'k>(
     segment: &[u8],
     keys: &'k KeySet,
 ) -> Result<Option<&'k VerifyingKey>, ErrorKind> {
-    let kid = segment_kid(segment)?;
+    kid_key(&segment_kid(segment)?, keys)
+}
+
+/// The key named `kid` (by a header that passed every header rule), as [`header_key`] answers.
+fn kid_key<'k>(kid: &str, keys: &'k KeySet) -> Result<Option<&'k VerifyingKey>, ErrorKind> {
     match keys.is_empty() {
         true => Ok(None),
-        false => keys.get(&kid).map(Some).ok_or(ErrorKind::UnknownKeyId),
+        false => keys.get(kid).map(Some).ok_or(ErrorKind::UnknownKeyId),
     }
 }

@@ -11,8 +11,17 @@ use tower_cognito::test_util::LocalIssuer;
 /// with `\u` escapes (they leave the fast path), each member an array of two long strings, and the
 /// verdict (`typ`) only at the end, after everything was parsed. Refused as `InvalidType`.
 pub(crate) fn adversarial_header(kid: &str, token_len: usize) -> String {
+    let header = costly_header(kid, "JWE");
+    let sig = URL_SAFE_NO_PAD.encode([7u8; 256]);
+    let payload = "A".repeat(token_len - header.len() - sig.len() - 2);
+    format!("{header}.{payload}.{sig}")
+}
+
+/// The encoded header of [`adversarial_header`] with `typ` `typ`: with `JWT`, a header that
+/// passes every header rule, naming `kid`, at every header cap.
+pub(crate) fn costly_header(kid: &str, typ: &str) -> String {
     let head = format!(r#"{{"alg":"RS256","kid":"{kid}""#);
-    let tail = r#","typ":"JWE"}"#;
+    let tail = format!(r#","typ":"{typ}"}}"#);
     // 1 + 3 + 5 × (1 name escape + 1 member + 1 array + 2 strings) = 29 items; 3 escapes more.
     let build = |pad: usize| {
         let text = "p".repeat(pad);
@@ -25,10 +34,16 @@ pub(crate) fn adversarial_header(kid: &str, token_len: usize) -> String {
         .take_while(|&n| build(n + 1).len() <= 512)
         .last()
         .unwrap();
-    let header = URL_SAFE_NO_PAD.encode(build(pad));
-    let sig = URL_SAFE_NO_PAD.encode([7u8; 256]);
-    let payload = "A".repeat(token_len - header.len() - sig.len() - 2);
-    format!("{header}.{payload}.{sig}")
+    URL_SAFE_NO_PAD.encode(build(pad))
+}
+
+/// A key id that no pool of the benchmarks holds, 44 characters as Cognito's are (the base64 of
+/// a SHA-256 digest).
+pub(crate) const UNKNOWN_KID: &str = "bm8tcG9vbC1vZi10aGUtYmVuY2htYXJrcy1ob2xkcz0=";
+
+/// The encoded JOSE header Cognito writes for the key `kid`.
+pub(crate) fn cognito_header(kid: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!(r#"{{"kid":"{kid}","alg":"RS256"}}"#))
 }
 
 /// A valid access token of `issuer` with `n` extra unknown claims (parsed only after the
@@ -41,8 +56,10 @@ pub(crate) fn many_claims(issuer: &LocalIssuer, n: usize) -> String {
     issuer.sign(&claims)
 }
 
-/// The hostile payload shapes of [`adversarial_payload`], each refused by a layer of several
-/// pools before the signature (`InvalidIssuer`): what routing costs at most.
+/// The hostile payload shapes of [`adversarial_payload`]. With a `kid` that no pool holds, each
+/// is read by a layer of several pools for its top-level `iss` (which none names within the
+/// scan's bounds) and refused before the signature (`UnknownKeyId`): what the fallback costs at
+/// most.
 pub(crate) const PAYLOAD_SHAPES: [&str; 13] = [
     "iss_repeated",
     "iss_repeated_nested",
@@ -60,16 +77,22 @@ pub(crate) const PAYLOAD_SHAPES: [&str; 13] = [
 ];
 
 /// The shape of [`PAYLOAD_SHAPES`] that costs a layer of several pools the most instructions
-/// (`cargo xtask instructions`): the rows `reject_adversarial_payload_100_pools` (and `_8x_cap`).
+/// with an unknown `kid` (`cargo xtask instructions`): the rows
+/// `reject_adversarial_payload_100_pools` (and `_8x_cap`).
 pub(crate) const WORST_PAYLOAD: &str = "spaced_arrays";
 
-/// A token of `token_len` bytes (at most) with `issuer`'s own header, a 256-byte signature and a
-/// hostile payload of the shape `shape` (one of [`PAYLOAD_SHAPES`]) filling the rest: `"iss":"",`
-/// repeated at the top level or nested, the issuer's real `iss` repeated in nested objects, deep
-/// arrays (also with eight spaces after each bracket) or objects, escapes, empty strings,
-/// numbers, whitespace, and the real top-level `iss` only at the end, after a long string, many
-/// members or many group names.
-pub(crate) fn adversarial_payload(issuer: &LocalIssuer, shape: &str, token_len: usize) -> String {
+/// A token of `token_len` bytes (at most) with the encoded header `header`, a 256-byte signature
+/// and a hostile payload of the shape `shape` (one of [`PAYLOAD_SHAPES`]) filling the rest:
+/// `"iss":"",` repeated at the top level or nested, the issuer's real `iss` repeated in nested
+/// objects, deep arrays (also with eight spaces after each bracket) or objects, escapes, empty
+/// strings, numbers, whitespace, and the real top-level `iss` only at the end, after a long
+/// string, many members or many group names.
+pub(crate) fn adversarial_payload(
+    issuer: &LocalIssuer,
+    header: &str,
+    shape: &str,
+    token_len: usize,
+) -> String {
     let iss = issuer.issuer();
     let real = format!(r#""iss":"{iss}""#);
     let (head, unit, tail): (&str, String, String) = match shape {
@@ -92,8 +115,6 @@ pub(crate) fn adversarial_payload(issuer: &LocalIssuer, shape: &str, token_len: 
         ),
         other => unreachable!("no payload shape {other}"),
     };
-    let access = issuer.access_token();
-    let header = access.split('.').next().unwrap();
     let sig = URL_SAFE_NO_PAD.encode([7u8; 256]);
     let chars = token_len - header.len() - sig.len() - 2;
     let len = chars / 4 * 3;
@@ -118,4 +139,12 @@ pub(crate) fn four_segments(token: &str) -> String {
     let last = token.rfind('.').unwrap();
     let middle = (first + last) / 2;
     format!("{}.{}", &token[..middle], &token[middle + 1..])
+}
+
+/// `token` with the last character of its payload made `+`: a `b64token` character but not a
+/// base64url one, so the payload is decoded whole (the decoder checks once, at the end) and the
+/// token refused as `Malformed`, after the header named a known key and before the signature.
+pub(crate) fn bad_last_payload_char(token: &str) -> String {
+    let last = token.rfind('.').unwrap();
+    format!("{}+{}", &token[..last - 1], &token[last..])
 }

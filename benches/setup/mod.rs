@@ -100,8 +100,8 @@ pub(crate) struct Layers<S> {
     pub(crate) cached: CognitoAuth<S>,
     /// With the cache off (`token_cache_size(0)`): every request verifies in full.
     pub(crate) uncached: CognitoAuth<S>,
-    /// The same, in a layer of 100 user pools (the issuer's first, 99 others after it): the
-    /// token's pool is picked by its `iss`.
+    /// The same, in a layer of 100 user pools (the issuer's first, 99 others after it, each with
+    /// a `kid` of its own): the token's pool is picked by its `kid`.
     pub(crate) uncached_100_pools: CognitoAuth<S>,
 }
 
@@ -126,8 +126,10 @@ impl<S: Clone> Layers<S> {
     }
 }
 
-/// A layer of 100 user pools built from `config` (the issuer's pool first, 99 others after it,
-/// each on a copy of the issuer's keys): a token's pool is picked by its `iss`.
+/// A layer of 100 user pools built from `config` (the issuer's pool first, 99 others after it):
+/// the first on the issuer's keys, each other on the issuer's key published under a `kid` of its
+/// own (as real pools have: Cognito's key ids are digests of the keys). A token's pool is picked
+/// by its `kid`.
 pub(crate) fn hundred_pools(
     issuer: &LocalIssuer,
     config: CognitoConfigBuilder,
@@ -139,7 +141,16 @@ pub(crate) fn hundred_pools(
             .client_id("benchclient")
             .token_use(tower_cognito::AcceptTokenUse::Any);
     }
-    CognitoAuthLayer::with_key_sets(many.build().unwrap(), |_| Some(issuer.key_set())).unwrap()
+    let mut pool = 0;
+    CognitoAuthLayer::with_key_sets(many.build().unwrap(), |_| {
+        let mut jwks = issuer.jwks();
+        if pool > 0 {
+            jwks["keys"][0]["kid"] = Value::String(format!("bench-key-{pool:03}"));
+        }
+        pool += 1;
+        tower_cognito::KeySet::from_jwks(jwks.to_string().as_bytes()).ok()
+    })
+    .unwrap()
 }
 
 /// Makes requests with `Authorization: Bearer {token}` (the header value is built once).

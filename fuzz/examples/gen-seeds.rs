@@ -20,6 +20,7 @@ fn main() -> std::io::Result<()> {
         ("auth_header", auth_header()),
         ("claims_parse", claims_parse()),
         ("issuer_route", issuer_route()),
+        ("kid_index", kid_index()),
     ] {
         let dir = root.join(target);
         fs::create_dir_all(&dir)?;
@@ -341,6 +342,26 @@ fn issuer_route() -> Vec<(&'static str, Vec<u8>)> {
         seeds.push((name, json.into_bytes()));
     }
     seeds
+}
+
+/// The pools' `kid`s (a line: pools separated by `|`, `kid`s by spaces), then a header: one
+/// pool's key, a shared one, an unknown one, a header the parser reads (`typ`, sorted, escaped),
+/// an empty pool, a refused header.
+fn kid_index() -> Vec<(&'static str, Vec<u8>)> {
+    [
+        ("one", format!("{KID}|pool-b-1\n{}", header())),
+        ("usual", format!("{KID}|pool-b-1\n{{\"kid\":\"{KID}\",\"alg\":\"RS256\"}}")),
+        ("shared", "k1 k2|k2\n{\"alg\":\"RS256\",\"kid\":\"k2\"}".to_owned()),
+        ("unknown", "k1|k2\n{\"kid\":\"k3\",\"alg\":\"RS256\"}".to_owned()),
+        ("typ", "k1|k2\n{\"kid\":\"k1\",\"alg\":\"RS256\",\"typ\":\"JWT\"}".to_owned()),
+        ("escaped", "a\"b|c\n{\"kid\":\"a\\\"b\",\"alg\":\"RS256\"}".to_owned()),
+        ("empty-pool", "k1||k2\n{\"kid\":\"k2\",\"alg\":\"RS256\"}".to_owned()),
+        ("unicode", "é😀|x\n{\"kid\":\"é😀\",\"alg\":\"RS256\"}".to_owned()),
+        ("refused", "k1|k2\n{\"kid\":\"k1\",\"alg\":\"HS256\"}".to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, text)| (name, text.into_bytes()))
+    .collect()
 }
 
 fn claims_parse() -> Vec<(&'static str, Vec<u8>)> {

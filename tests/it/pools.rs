@@ -9,14 +9,15 @@ use serde_json::json;
 use tower::ServiceExt as _;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, ConfigError, Error, ErrorKind, FixedClock,
-    GuardError, Require, StartError,
+    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, ConfigError, Error, ErrorKind, FetchError,
+    FixedClock, GuardError, JwksSource, Require, StartError,
 };
 
-use crate::support::answer;
 use crate::support::tokens::{NOW, POOL_B};
+use crate::support::{answer, until};
 
 const POOL_A: &str = "eu-west-1_PoolA1";
+const CLIENT_A: &str = "clientofpoola";
 const CLIENT_B: &str = "clientofpoolb";
 
 /// Two issuers (pools A and B), one RSA key each, generated once for the file.
@@ -34,6 +35,30 @@ fn issuers() -> (LocalIssuer, LocalIssuer) {
         (issuer(POOL_A, "clientofpoola"), issuer(POOL_B, CLIENT_B))
     });
     (a.clone(), b.clone())
+}
+
+/// Pools A and B with keys of their own `kid`s, as real Cognito pools have (the key ids of
+/// [`issuers`] are one and the same).
+fn distinct_issuers() -> (LocalIssuer, LocalIssuer) {
+    static ISSUERS: OnceLock<(LocalIssuer, LocalIssuer)> = OnceLock::new();
+    let (a, b) = ISSUERS.get_or_init(|| {
+        (
+            issuer_with(POOL_A, CLIENT_A, "pool-a-key-1"),
+            issuer_with(POOL_B, CLIENT_B, "pool-b-key-1"),
+        )
+    });
+    (a.clone(), b.clone())
+}
+
+/// A fresh issuer of `pool` and `client` whose first key is `kid`.
+fn issuer_with(pool: &str, client: &str, kid: &str) -> LocalIssuer {
+    LocalIssuer::builder()
+        .user_pool_id(pool)
+        .client_id(client)
+        .kid(kid)
+        .clock(FixedClock::new(NOW))
+        .build()
+        .unwrap()
 }
 
 /// Pool A accepts access tokens of its client; pool B, ID tokens of its own.
@@ -151,6 +176,30 @@ async fn a_key_of_one_pool_never_verifies_a_token_claiming_another() {
     let got = answer(&layer, &a.sign(&nested)).await;
     assert_eq!(got.status, 200, "{got:?}");
     assert_eq!(got.claims.unwrap().user_pool_id(), Some(POOL_A));
+
+    // Keys of their own `kid`s: the `kid` picks the pool, whose key and issuer both must match.
+    let (a, b) = distinct_issuers();
+    let layer = static_layer(&a, &b);
+    // A's key, claiming B (B's issuer, client and token use): A's, by its `kid`; A's issuer
+    // check refuses it after the signature.
+    let mut as_b = b.id_claims();
+    as_b.insert("iss".into(), json!(b.issuer()));
+    assert_eq!(
+        answer(&layer, &a.sign(&as_b)).await.status_kind(),
+        (401, Some(ErrorKind::InvalidIssuer))
+    );
+    // B's key under A's `kid`, claiming A: A's key refuses the signature.
+    let forged = a.token().signed_by(&b).build();
+    assert_eq!(
+        answer(&layer, &forged).await.status_kind(),
+        (401, Some(ErrorKind::InvalidSignature))
+    );
+    // B's key under A's `kid`, claiming B: the same.
+    let forged = b.id_token_builder().header("kid", a.kid()).build();
+    assert_eq!(
+        answer(&layer, &forged).await.status_kind(),
+        (401, Some(ErrorKind::InvalidSignature))
+    );
 }
 
 /// `claims` as JSON text with the members in the given order (a `Map` writes them sorted).
@@ -249,9 +298,42 @@ async fn only_the_top_level_iss_picks_the_pool() {
     );
 }
 
+/// Claims in Cognito's order: `sub`, `cognito:groups` (here `groups`), `iss`,
+/// then the others; and where `iss` starts in that text.
+fn cognito_order(
+    mut claims: serde_json::Map<String, serde_json::Value>,
+    groups: Vec<String>,
+) -> (usize, String) {
+    let mut members = vec![("sub", claims.remove("sub").unwrap())];
+    members.push(("cognito:groups", json!(groups)));
+    members.push(("iss", claims.remove("iss").unwrap()));
+    claims.remove("cognito:groups");
+    let rest: Vec<(String, serde_json::Value)> = claims.into_iter().collect();
+    members.extend(rest.iter().map(|(n, v)| (n.as_str(), v.clone())));
+    let payload = ordered(&members);
+    (payload.find(r#""iss":"#).unwrap(), payload)
+}
+
+/// `n` group names of about 25 bytes (`iss` past the first 2 KiB with 100 of them).
+fn long_groups(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("tenant-{i:04}-readers-team"))
+        .collect()
+}
+
+/// `n` short group names (two quotes each before `iss`).
+fn short_groups(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("g{i}")).collect()
+}
+
+/// A real token's pool is its `kid`'s: a user in 100 groups (Cognito's maximum) is accepted by a
+/// layer of several pools wherever Cognito writes `iss`, as by a layer of one. The bounds of the
+/// `iss` scan (the payload's first KiB, 128 quotes, brackets and escapes) hold only for the
+/// fallback, a `kid` that several pools share (here, two issuers with one `kid`): there a user in
+/// 40 groups is refused.
 #[tokio::test]
 async fn the_top_level_iss_is_looked_for_within_bounds() {
-    let (a, b) = issuers();
+    let (a, b) = distinct_issuers();
     let layer = static_layer(&a, &b);
     let one_pool = CognitoAuthLayer::with_key_set(
         a.config()
@@ -261,41 +343,62 @@ async fn the_top_level_iss_is_looked_for_within_bounds() {
         a.key_set(),
     )
     .unwrap();
-    // Cognito writes `sub`, `cognito:groups`, `iss`, then the other claims.
-    let with_groups = |names: Vec<String>| {
-        let mut claims = a.access_claims();
-        let mut members = vec![("sub", claims.remove("sub").unwrap())];
-        members.push(("cognito:groups", json!(names)));
-        members.push(("iss", claims.remove("iss").unwrap()));
-        claims.remove("cognito:groups");
-        let rest: Vec<(String, serde_json::Value)> = claims.into_iter().collect();
-        members.extend(rest.iter().map(|(n, v)| (n.as_str(), v.clone())));
-        let payload = ordered(&members);
-        (
-            payload.find(r#""iss":"#).unwrap(),
-            a.token().raw_payload(payload).build(),
-        )
+    let token = |issuer: &LocalIssuer, claims, groups| {
+        let (at, payload) = cognito_order(claims, groups);
+        (at, issuer.token().raw_payload(payload).build())
     };
-    let long = |n: usize| (0..n).map(|i| format!("tenant-{i:04}-readers")).collect();
-    let short = |n: usize| (0..n).map(|i| format!("g{i}")).collect();
-    // 40 long group names (`iss` about 1 KB into the payload), 85 short ones (180 quotes and
-    // brackets before it): routed.
-    let (at, token) = with_groups(long(40));
-    assert!((800..1_900).contains(&at), "{at}");
-    assert_eq!(answer(&layer, &token).await.status, 200);
-    let (at, token) = with_groups(short(85));
-    assert!(at < 1_024, "{at}");
-    assert_eq!(answer(&layer, &token).await.status, 200);
-    // 100 long ones put it past the first 2 KiB, 100 short ones past 192 quotes and brackets:
-    // not routed by a layer of several pools (a layer of one reads nothing of the payload before
-    // the signature and accepts both).
-    let (at, token) = with_groups(long(100));
+    // 100 long group names put `iss` past the first 2 KiB, 100 short ones past 128 quotes and
+    // brackets, 40 long ones past the first KiB: each accepted, by its own pool.
+    let (at, long) = token(&a, a.access_claims(), long_groups(100));
     assert!(at > 2_048, "{at}");
-    let (at, short_token) = with_groups(short(100));
+    let (at, short) = token(&a, a.access_claims(), short_groups(100));
     assert!(at < 2_048, "{at}");
-    for token in [token, short_token] {
+    let (at, some) = token(&a, a.access_claims(), long_groups(40));
+    assert!((1_024..1_900).contains(&at), "{at}");
+    for token in [&long, &short, &some] {
+        let got = answer(&layer, token).await;
+        assert_eq!(got.status, 200, "{got:?}");
+        assert_eq!(got.claims.unwrap().user_pool_id(), Some(POOL_A));
+        assert_eq!(answer(&one_pool, token).await.status, 200);
+    }
+    // Pool B's ID token of a user in 100 groups, with pool A's issuer nested before its own.
+    let mut claims = b.id_claims();
+    claims.insert("aaa".into(), json!({ "iss": a.issuer() }));
+    let (at, b_long) = token(&b, claims, long_groups(100));
+    assert!(at > 2_048, "{at}");
+    let got = answer(&layer, &b_long).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    assert_eq!(got.claims.unwrap().user_pool_id(), Some(POOL_B));
+
+    // The fallback: pools that share a `kid` are told apart by the top-level `iss` of the
+    // payload's first KiB, over at most 128 quotes, brackets and escapes. 25 long groups and 50
+    // short ones: routed; 40 long ones or 60 short ones: not (401), though a layer of one
+    // accepts them.
+    let (a, b) = issuers();
+    assert_eq!(a.kid(), b.kid());
+    let shared = static_layer(&a, &b);
+    let one_pool = CognitoAuthLayer::with_key_set(
+        a.config()
+            .token_use(AcceptTokenUse::Access)
+            .build()
+            .unwrap(),
+        a.key_set(),
+    )
+    .unwrap();
+    let (at, some) = token(&a, a.access_claims(), long_groups(25));
+    assert!((600..900).contains(&at), "{at}");
+    let (at, short) = token(&a, a.access_claims(), short_groups(50));
+    assert!(at < 900, "{at}");
+    for token in [some, short] {
+        assert_eq!(answer(&shared, &token).await.status, 200);
+    }
+    let (at, long) = token(&a, a.access_claims(), long_groups(40));
+    assert!(at > 1_024, "{at}");
+    let (at, short) = token(&a, a.access_claims(), short_groups(60));
+    assert!(at < 1_024, "{at}");
+    for token in [long, short] {
         assert_eq!(
-            answer(&layer, &token).await.status_kind(),
+            answer(&shared, &token).await.status_kind(),
             (401, Some(ErrorKind::InvalidIssuer))
         );
         assert_eq!(answer(&one_pool, &token).await.status, 200);
@@ -651,4 +754,251 @@ fn a_pool_guard_takes_a_user_pool_id() {
         assert!(Require::scopes_any(["a"]).unwrap().in_pool(bad).is_err());
     }
     assert!(Require::pool(POOL_A).is_ok());
+}
+
+/// Waits (yielding, paused time still) until pool `pool` of `layer` holds a key `kid`.
+async fn until_indexed(layer: &CognitoAuthLayer, pool: usize, kid: &str) {
+    until(&format!("pool {pool} holds {kid}"), || {
+        layer.key_sets()[pool].1.contains(kid)
+    })
+    .await;
+}
+
+/// Unknown-`kid` refetches asked of each pool's refresher.
+fn nudges(layer: &CognitoAuthLayer) -> Vec<u64> {
+    layer
+        .pool_refresh_stats()
+        .iter()
+        .map(|(_, stats)| stats.unknown_kid_refetches)
+        .collect()
+}
+
+/// A key rotation in pool B: its new `kid` is no pool's yet, so the top-level `iss` picks the
+/// pool whose refresher the first token nudges, B's and only B's; once B's refetch swapped the
+/// set in, the token is accepted. A token with the new `kid` whose `iss` the scan does not reach
+/// (a user in 100 groups) nudges nothing and is refused until then, and accepted after.
+#[tokio::test(start_paused = true)]
+async fn a_new_key_of_one_pool_nudges_that_pools_refresher_only() {
+    let a = issuer_with(POOL_A, CLIENT_A, "pool-a-key-1");
+    let b = issuer_with(POOL_B, CLIENT_B, "pool-b-key-1");
+    let layer = CognitoAuthLayer::lazy_with_sources(two_pools(&a, &b), |pool| {
+        Some(source_of(pool, &a, &b))
+    })
+    .unwrap();
+    until_indexed(&layer, 0, "pool-a-key-1").await;
+    until_indexed(&layer, 1, "pool-b-key-1").await;
+    assert_eq!(answer(&layer, &b.id_token()).await.status, 200);
+
+    let new_kid = b.rotate().unwrap();
+    let fresh = b.id_token();
+    let (at, payload) = cognito_order(b.id_claims(), long_groups(100));
+    assert!(at > 2_048, "{at}");
+    let late = b.token().raw_payload(payload).build();
+    // Unknown to every pool, its `iss` out of the scan's reach, or its header not in the form
+    // issuers write (here with a `typ`: the payload is not read after a header the full path
+    // had to parse): 401, nobody nudged.
+    let typed = b.id_token_builder().header("typ", "JWT").build();
+    for token in [&late, &typed] {
+        assert_eq!(
+            answer(&layer, token).await.status_kind(),
+            (401, Some(ErrorKind::UnknownKeyId))
+        );
+    }
+    assert_eq!(nudges(&layer), [0, 0]);
+    // Its `iss` names B: 401, B's refresher nudged, A's not.
+    assert_eq!(
+        answer(&layer, &fresh).await.status_kind(),
+        (401, Some(ErrorKind::UnknownKeyId))
+    );
+    assert_eq!(nudges(&layer), [0, 1]);
+    // The refetch, at the end of B's cooldown: both tokens now go to B by their `kid`.
+    tokio::time::advance(CognitoConfig::DEFAULT_UNKNOWN_KID_COOLDOWN).await;
+    until_indexed(&layer, 1, &new_kid).await;
+    for token in [&fresh, &late, &typed] {
+        let got = answer(&layer, token).await;
+        assert_eq!(got.status, 200, "{got:?}");
+        assert_eq!(got.claims.unwrap().user_pool_id(), Some(POOL_B));
+    }
+    assert_eq!(answer(&layer, &a.access_token()).await.status, 200);
+    assert_eq!(nudges(&layer), [0, 1]);
+}
+
+/// Two pools given one key set (a configuration can do it; real Cognito pools never share a
+/// key): their shared `kid` names no single pool, so the top-level `iss` does (for a header in
+/// the form issuers write), and each pool's own rules then apply. A token of that key claiming a
+/// pool the layer does not have, or none, is refused.
+#[tokio::test]
+async fn pools_that_share_a_key_set_are_told_apart_by_iss() {
+    let (a, b) = distinct_issuers();
+    let config = a
+        .config()
+        .token_use(AcceptTokenUse::Access)
+        .and_pool(b.user_pool_id())
+        .client_id(b.client_id())
+        .token_use(AcceptTokenUse::Id)
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::with_key_sets(config, |_| Some(a.key_set())).unwrap();
+    // A's key signs for both pools.
+    let got = answer(&layer, &a.access_token()).await;
+    assert_eq!(got.claims.unwrap().user_pool_id(), Some(POOL_A));
+    let mut as_b = b.id_claims();
+    as_b.insert("iss".into(), json!(b.issuer()));
+    let got = answer(&layer, &a.sign(&as_b)).await;
+    assert_eq!(got.status, 200, "{got:?}");
+    assert_eq!(got.claims.unwrap().user_pool_id(), Some(POOL_B));
+    // Each pool's rules: an access token claiming B (which takes ID tokens only).
+    let mut access_as_b = a.access_claims();
+    access_as_b.insert("iss".into(), json!(b.issuer()));
+    access_as_b.insert("client_id".into(), json!(CLIENT_B));
+    assert_eq!(
+        answer(&layer, &a.sign(&access_as_b)).await.status_kind(),
+        (401, Some(ErrorKind::TokenUseNotAccepted))
+    );
+    // A header the full path had to parse (here with a `typ`): the payload is not read, so the
+    // shared `kid` names no pool.
+    let typed = a.token().header("typ", "JWT").build();
+    assert_eq!(
+        answer(&layer, &typed).await.status_kind(),
+        (401, Some(ErrorKind::InvalidIssuer))
+    );
+    // No configured issuer, none at all, or one nested only: no pool.
+    let mut unknown = a.access_claims();
+    unknown.insert(
+        "iss".into(),
+        json!("https://cognito-idp.ap-south-1.amazonaws.com/ap-south-1_Unknown9"),
+    );
+    let mut nested = a.access_claims();
+    let iss = nested.remove("iss").unwrap();
+    nested.insert("meta".into(), json!({ "iss": iss }));
+    for claims in [unknown, nested] {
+        assert_eq!(
+            answer(&layer, &a.sign(&claims)).await.status_kind(),
+            (401, Some(ErrorKind::InvalidIssuer))
+        );
+    }
+}
+
+/// The JWKS of an issuer's signing key published under a name of the test's choosing: renaming
+/// it is a rotation (a new `kid`, the old one withdrawn), with no key to generate.
+#[derive(Clone)]
+struct Renamed {
+    issuer: LocalIssuer,
+    kid: Arc<std::sync::Mutex<String>>,
+}
+
+impl Renamed {
+    fn new(issuer: &LocalIssuer, kid: &str) -> Self {
+        Self {
+            issuer: issuer.clone(),
+            kid: Arc::new(std::sync::Mutex::new(kid.to_owned())),
+        }
+    }
+
+    fn rename(&self, kid: &str) {
+        *self.kid.lock().unwrap() = kid.to_owned();
+    }
+
+    /// A token of `payload` whose header names `kid`, signed by the key.
+    fn token(&self, kid: &str, payload: &str) -> String {
+        self.issuer
+            .token()
+            .header("kid", kid)
+            .raw_payload(payload)
+            .build()
+    }
+}
+
+impl JwksSource for Renamed {
+    async fn fetch(&self, _max_size: usize) -> Result<Vec<u8>, FetchError> {
+        let mut jwks = self.issuer.jwks();
+        jwks["keys"][0]["kid"] = json!(*self.kid.lock().unwrap());
+        Ok(jwks.to_string().into_bytes())
+    }
+}
+
+/// Each token accepted by the layer, by the pool named with it.
+async fn each_by_its_pool(layer: &CognitoAuthLayer, tokens: [(String, &str); 2]) {
+    for (token, pool) in tokens {
+        let got = answer(layer, &token).await;
+        assert_eq!(got.status, 200, "{pool}: {got:?}");
+        assert_eq!(got.claims.unwrap().user_pool_id(), Some(pool));
+    }
+}
+
+/// The `kid` index follows every swap of every pool, whichever swaps first or both at once: after
+/// each, a token of each current key is accepted by its own pool even when its `iss` is out of the
+/// scan's reach (a user in 100 groups, so the index alone routes it), and a withdrawn key is
+/// refused. Swaps driven by renaming each pool's key in memory and nudging its refresher; paused
+/// time, no sleep.
+#[tokio::test(start_paused = true)]
+async fn the_kid_index_follows_every_swap_of_every_pool() {
+    let (a, b) = distinct_issuers();
+    let (ra, rb) = (Renamed::new(&a, "a-0"), Renamed::new(&b, "b-0"));
+    let sources = [ra.clone(), rb.clone()];
+    let layer = CognitoAuthLayer::lazy_with_sources(two_pools(&a, &b), |pool| {
+        Some(sources[usize::from(pool.user_pool_id() == POOL_B)].clone())
+    })
+    .unwrap();
+    until_indexed(&layer, 0, "a-0").await;
+    until_indexed(&layer, 1, "b-0").await;
+    let (_, a_late) = cognito_order(a.access_claims(), long_groups(100));
+    let (_, b_late) = cognito_order(b.id_claims(), long_groups(100));
+    let a_plain = serde_json::to_string(&a.access_claims()).unwrap();
+    let b_plain = serde_json::to_string(&b.id_claims()).unwrap();
+    let accepted = |kids: [&str; 2]| {
+        [
+            (ra.token(kids[0], &a_late), POOL_A),
+            (rb.token(kids[1], &b_late), POOL_B),
+        ]
+    };
+    each_by_its_pool(&layer, accepted(["a-0", "b-0"])).await;
+
+    // (A alone, B alone, both at once) twice over.
+    let (mut ka, mut kb) = ("a-0".to_owned(), "b-0".to_owned());
+    for round in 1..=6 {
+        let (swap_a, swap_b) = match round % 3 {
+            1 => (true, false),
+            2 => (false, true),
+            _ => (true, true),
+        };
+        let old = (ka.clone(), kb.clone());
+        if swap_a {
+            ka = format!("a-{round}");
+            ra.rename(&ka);
+            // The first token with the new `kid` names A in its `iss`: A's refresher is nudged.
+            assert_eq!(
+                answer(&layer, &ra.token(&ka, &a_plain)).await.status_kind(),
+                (401, Some(ErrorKind::UnknownKeyId))
+            );
+        }
+        if swap_b {
+            kb = format!("b-{round}");
+            rb.rename(&kb);
+            assert_eq!(
+                answer(&layer, &rb.token(&kb, &b_plain)).await.status_kind(),
+                (401, Some(ErrorKind::UnknownKeyId))
+            );
+        }
+        tokio::time::advance(CognitoConfig::DEFAULT_UNKNOWN_KID_COOLDOWN).await;
+        until_indexed(&layer, 0, &ka).await;
+        until_indexed(&layer, 1, &kb).await;
+        each_by_its_pool(&layer, accepted([&ka, &kb])).await;
+        if swap_a {
+            assert_eq!(
+                answer(&layer, &ra.token(&old.0, &a_plain))
+                    .await
+                    .status_kind(),
+                (401, Some(ErrorKind::UnknownKeyId))
+            );
+        }
+        if swap_b {
+            assert_eq!(
+                answer(&layer, &rb.token(&old.1, &b_plain))
+                    .await
+                    .status_kind(),
+                (401, Some(ErrorKind::UnknownKeyId))
+            );
+        }
+    }
 }

@@ -50,7 +50,7 @@ pub(crate) fn install_gungraun() -> Result<(), Fail> {
 }
 
 /// The cases of `benches/instructions.rs`, in the order of the table, with their labels.
-const CASES: [(&str, &str); 14] = [
+const CASES: [(&str, &str); 17] = [
     ("floor_rsa_verify", "floor: RSA verify, pre-parsed key"),
     ("verify_access", "`Verifier::verify`, access token"),
     ("verify_id", "`Verifier::verify`, ID token"),
@@ -64,11 +64,11 @@ const CASES: [(&str, &str); 14] = [
     ),
     (
         "reject_adversarial_payload_100_pools",
-        "reject: adversarial payload, 100 user pools, default cap (`CognitoAuthLayer::verify`)",
+        "reject: adversarial payload, unknown `kid`, 100 user pools, default cap (`CognitoAuthLayer::verify`)",
     ),
     (
         "reject_adversarial_payload_100_pools_8x_cap",
-        "reject: adversarial payload, 100 user pools, 8x the cap",
+        "reject: adversarial payload, unknown `kid`, 100 user pools, 8x the cap",
     ),
     (
         "reject_malformed_100_pools",
@@ -77,6 +77,18 @@ const CASES: [(&str, &str); 14] = [
     (
         "reject_malformed_100_pools_8x_cap",
         "the same token in four segments, 8x the cap (no routing; subtracted below)",
+    ),
+    (
+        "reject_known_kid_payload_100_pools",
+        "reject: known `kid`, adversarial payload decoded whole (bad last character), 100 user pools",
+    ),
+    (
+        "reject_known_kid_payload_one_pool",
+        "the same token, one pool",
+    ),
+    (
+        "reject_costly_header_and_payload_100_pools",
+        "reject: costliest valid header, unknown `kid`, adversarial payload, 100 user pools",
     ),
     ("verify_payload_1k_claims", "verify, 1 000 extra claims"),
     ("verify_payload_8k_claims", "verify, 8 000 extra claims"),
@@ -149,14 +161,14 @@ pub(crate) fn instructions() -> Result<(), Fail> {
     );
     let routing = |payload: &str, malformed: &str| get(payload) - get(malformed);
     row(
-        "several pools, routing of the adversarial payload, default cap (payload − four segments)",
+        "several pools, the `kid` and `iss` fallback of the adversarial payload, default cap (payload − four segments)",
         routing(
             "reject_adversarial_payload_100_pools",
             "reject_malformed_100_pools",
         ),
     );
     row(
-        "several pools, routing of the adversarial payload, 8x the cap (payload − four segments)",
+        "several pools, the `kid` and `iss` fallback of the adversarial payload, 8x the cap (payload − four segments)",
         routing(
             "reject_adversarial_payload_100_pools_8x_cap",
             "reject_malformed_100_pools_8x_cap",
@@ -175,7 +187,8 @@ pub(crate) fn instructions() -> Result<(), Fail> {
 }
 
 /// The table of every hostile payload shape of `reject_payload_shape` (a layer of 100 pools,
-/// default cap): each case, and its routing (the case minus `four_segments`).
+/// default cap, a `kid` no pool holds): each case, and its routing (the case minus
+/// `four_segments`).
 fn payload_shapes(out: &Path, floor: f64, four_segments: f64) -> Result<(), Fail> {
     let prefix = "reject_payload_shape.";
     let mut shapes = Vec::new();
