@@ -74,7 +74,7 @@ fn not_bearer(scheme: &[u8]) -> ErrorKind {
     let glued = scheme
         .get(..BEARER.len())
         .is_some_and(|start| start.eq_ignore_ascii_case(BEARER));
-    if !scheme.is_empty() && !glued && scheme.iter().all(|&b| crate::config::is_tchar(b)) {
+    if !scheme.is_empty() && !glued && scheme.iter().all(|&b| crate::syntax::is_tchar(b)) {
         ErrorKind::MissingCredentials
     } else {
         ErrorKind::InvalidRequest(RequestError::InvalidCharacters)

@@ -7,6 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::clock::{Clock, SystemClock};
+use crate::syntax::{is_qdtext, is_tchar};
 use crate::deny::DenyList;
 use crate::error::ConfigError;
 use crate::ids::{UserPoolId, is_valid_client_id, is_valid_region};
@@ -791,33 +792,6 @@ impl PoolBuilder {
 /// An RFC 6265 cookie name: an RFC 9110 `token`.
 fn is_cookie_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(is_tchar)
-}
-
-/// An RFC 9110 `tchar`: letters, digits and ``!#$%&'*+-.^_`|~``.
-pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
-}
-
-/// Characters allowed in a quoted `WWW-Authenticate` parameter value (RFC 6750 §3).
-pub(crate) fn is_qdtext(b: u8) -> bool {
-    b == 0x20 || b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b)
 }
 
 /// https only, except plain http to a loopback host.

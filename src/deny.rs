@@ -682,8 +682,8 @@ impl DenySet {
     }
 
     /// The readiness part at `now` (the layer's clock).
-    pub(crate) fn readiness(&self, now: u64) -> crate::auth::DenyListReadiness {
-        crate::auth::DenyListReadiness {
+    pub(crate) fn readiness(&self, now: u64) -> crate::status::DenyListReadiness {
+        crate::status::DenyListReadiness {
             shared: self.sync.shared,
             in_sync: self.sync.in_sync(now),
             lag: self.sync.lag(now).map(Duration::from_secs),

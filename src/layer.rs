@@ -3,21 +3,26 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use tower_layer::Layer;
 
-use crate::auth::{Authenticator, Policy, Pool, Readiness};
+use crate::auth::{Authenticator, Policy, Pool};
+use crate::clock::Clock as _;
 use crate::config::CognitoConfig;
 use crate::error::StartError;
 use crate::extract::Claims;
 use crate::keys::KeySet;
 use crate::keystore::{IssuerKeys, RefreshStats};
 use crate::kid_index::KidIndex;
+use crate::metrics::{DenyListMetrics, KIND_NAMES, Metrics, PoolMetrics};
 use crate::refresh::{self, RefresherHandle, Schedule};
 use crate::rejection::Rfc6750;
 use crate::service::CognitoAuth;
 use crate::source::JwksSource;
+use crate::status::Readiness;
 use crate::verifier::Verifier;
 
 /// A tower layer that verifies the Cognito bearer token of every request.
@@ -575,6 +580,61 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// atomic loads and one clock read): serve it from a readiness probe.
     pub fn readiness(&self) -> Readiness {
         self.auth.readiness()
+    }
+}
+
+impl<E, R, C> CognitoAuthLayer<E, R, C> {
+    /// A snapshot of the layer's counters and gauges: verifications by outcome, cache hits and
+    /// misses, per pool the JWKS fetches by outcome, the key-set age and the unknown-`kid`
+    /// refetches, and the deny-list's size and sync lag. Cheap (atomic loads and one clock read);
+    /// see [`Metrics::record`] to export it.
+    pub fn metrics(&self) -> Metrics {
+        let auth = &self.auth;
+        let counters = auth.counters();
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let config = auth.config();
+        let now = config.layer.clock.now();
+        let pools = auth
+            .pools()
+            .map(|pool| {
+                let issuer = pool.issuer();
+                let stats = issuer.stats();
+                PoolMetrics {
+                    pool: pool.verifier().config().pool.user_pool_id.clone(),
+                    keys: issuer.keys.load().len(),
+                    key_set_age: issuer
+                        .last_success()
+                        .map(|at| Duration::from_secs(now.saturating_sub(at))),
+                    fetches: stats.fetches,
+                    fetch_successes: stats.swaps,
+                    fetch_failures: stats.failures,
+                    key_changes: stats.changes,
+                    unknown_kid_refetches: stats.unknown_kid_refetches,
+                }
+            })
+            .collect();
+        Metrics {
+            accepted: load(&counters.accepted),
+            rejections: KIND_NAMES
+                .iter()
+                .zip(&counters.rejected)
+                .map(|(name, c)| (*name, load(c)))
+                .collect(),
+            cache_hits: load(&counters.cache_hits),
+            cache_misses: load(&counters.cache_misses),
+            pools,
+            deny_list: config.layer.deny_list.as_ref().map(|list| {
+                let status = list.sync_status();
+                DenyListMetrics {
+                    entries: list.set().len(),
+                    shared: status.shared,
+                    sync_lag: list.set().lag(now).map(Duration::from_secs),
+                    resyncs: status.resyncs,
+                    sync_failures: status.failures,
+                    skipped_entries: status.skipped_entries,
+                }
+            }),
+        }
     }
 }
 

@@ -79,6 +79,8 @@ mod rejection;
 mod route;
 mod service;
 mod source;
+mod status;
+mod syntax;
 mod trace;
 mod verifier;
 
@@ -90,7 +92,7 @@ pub mod test_util;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use auth::{DenyListReadiness, Readiness};
+pub use status::{DenyListReadiness, Readiness};
 pub use claims::{Audience, CognitoClaims, Scopes, TokenUse};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{AcceptTokenUse, CognitoConfig, CognitoConfigBuilder, ParseTokenUseError};

@@ -1,4 +1,4 @@
-//! Counters and gauges of a layer: [`CognitoAuthLayer::metrics`] gives a [`Metrics`] snapshot;
+//! Counters and gauges of a layer: [`CognitoAuthLayer::metrics`](crate::CognitoAuthLayer::metrics) gives a [`Metrics`] snapshot;
 //! with the `metrics` feature, [`Metrics::record`] hands it to the `metrics` facade, so any of its
 //! exporters (Prometheus, StatsD, OpenTelemetry) publishes it unchanged.
 //!
@@ -34,11 +34,10 @@ use std::time::Duration;
 
 use crate::clock::Clock as _;
 use crate::error::{Error, ErrorKind};
-use crate::layer::CognitoAuthLayer;
 
 /// Every error kind's name, in the order of [`kind_index`]: the `kind` label of the exported
 /// rejection counter, and [`ErrorKind::name`].
-const KIND_NAMES: [&str; KINDS] = [
+pub(crate) const KIND_NAMES: [&str; KINDS] = [
     "missing_credentials",
     "invalid_request",
     "token_too_large",
@@ -156,14 +155,14 @@ impl Counters {
     }
 }
 
-/// A snapshot of a layer's counters and gauges: [`CognitoAuthLayer::metrics`].
+/// A snapshot of a layer's counters and gauges: [`CognitoAuthLayer::metrics`](crate::CognitoAuthLayer::metrics).
 ///
 /// Counters count since the layer was built, over every clone of it (and of
-/// [`extra_claims`](CognitoAuthLayer::extra_claims) layers made from it).
+/// [`extra_claims`](crate::CognitoAuthLayer::extra_claims) layers made from it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Metrics {
-    /// Requests (and [`verify`](CognitoAuthLayer::verify) calls) that passed.
+    /// Requests (and [`verify`](crate::CognitoAuthLayer::verify) calls) that passed.
     pub accepted: u64,
     /// Rejections by error kind ([`ErrorKind::name`]), every kind listed, zeros included.
     pub rejections: Vec<(&'static str, u64)>,
@@ -285,61 +284,6 @@ impl Metrics {
                 .set(d.sync_lag.map_or(0.0, |l| l.as_secs_f64()));
             counter!("tower_cognito_deny_list_sync_failures_total").absolute(d.sync_failures);
             gauge!("tower_cognito_deny_list_skipped_entries").set(d.skipped_entries as f64);
-        }
-    }
-}
-
-impl<E, R, C> CognitoAuthLayer<E, R, C> {
-    /// A snapshot of the layer's counters and gauges: verifications by outcome, cache hits and
-    /// misses, per pool the JWKS fetches by outcome, the key-set age and the unknown-`kid`
-    /// refetches, and the deny-list's size and sync lag. Cheap (atomic loads and one clock read);
-    /// see [`Metrics::record`] to export it.
-    pub fn metrics(&self) -> Metrics {
-        let auth = &self.auth;
-        let counters = auth.counters();
-        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let config = auth.config();
-        let now = config.layer.clock.now();
-        let pools = auth
-            .pools()
-            .map(|pool| {
-                let issuer = pool.issuer();
-                let stats = issuer.stats();
-                PoolMetrics {
-                    pool: pool.verifier().config().pool.user_pool_id.clone(),
-                    keys: issuer.keys.load().len(),
-                    key_set_age: issuer
-                        .last_success()
-                        .map(|at| Duration::from_secs(now.saturating_sub(at))),
-                    fetches: stats.fetches,
-                    fetch_successes: stats.swaps,
-                    fetch_failures: stats.failures,
-                    key_changes: stats.changes,
-                    unknown_kid_refetches: stats.unknown_kid_refetches,
-                }
-            })
-            .collect();
-        Metrics {
-            accepted: load(&counters.accepted),
-            rejections: KIND_NAMES
-                .iter()
-                .zip(&counters.rejected)
-                .map(|(name, c)| (*name, load(c)))
-                .collect(),
-            cache_hits: load(&counters.cache_hits),
-            cache_misses: load(&counters.cache_misses),
-            pools,
-            deny_list: config.layer.deny_list.as_ref().map(|list| {
-                let status = list.sync_status();
-                DenyListMetrics {
-                    entries: list.set().len(),
-                    shared: status.shared,
-                    sync_lag: list.set().lag(now).map(Duration::from_secs),
-                    resyncs: status.resyncs,
-                    sync_failures: status.failures,
-                    skipped_entries: status.skipped_entries,
-                }
-            }),
         }
     }
 }

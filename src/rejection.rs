@@ -10,7 +10,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response};
 use serde::Serialize;
 
-use crate::config::is_qdtext;
+use crate::syntax::is_qdtext;
 use crate::error::{Challenge, Error};
 
 /// Seconds a client is asked to wait when no key set is available yet.
