@@ -7,10 +7,10 @@ use std::time::Duration;
 use url::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::syntax::{is_qdtext, is_tchar};
 use crate::deny::DenyList;
 use crate::error::ConfigError;
 use crate::ids::{UserPoolId, is_valid_client_id, is_valid_region};
+use crate::syntax::{is_qdtext, is_tchar};
 
 /// Longest refresh interval accepted.
 const MAX_REFRESH_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3600);

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -17,7 +16,7 @@ use crate::extract::Claims;
 use crate::keys::KeySet;
 use crate::keystore::{IssuerKeys, RefreshStats};
 use crate::kid_index::KidIndex;
-use crate::metrics::{DenyListMetrics, KIND_NAMES, Metrics, PoolMetrics};
+use crate::metrics::{DenyListMetrics, Metrics, PoolMetrics};
 use crate::refresh::{self, RefresherHandle, Schedule};
 use crate::rejection::Rfc6750;
 use crate::service::CognitoAuth;
@@ -590,8 +589,6 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// see [`Metrics::record`] to export it.
     pub fn metrics(&self) -> Metrics {
         let auth = &self.auth;
-        let counters = auth.counters();
-        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let config = auth.config();
         let now = config.layer.clock.now();
         let pools = auth
@@ -613,31 +610,20 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
                 }
             })
             .collect();
-        Metrics {
-            accepted: load(&counters.accepted),
-            rejections: KIND_NAMES
-                .iter()
-                .zip(&counters.rejected)
-                .map(|(name, c)| (*name, load(c)))
-                .collect(),
-            cache_hits: load(&counters.cache_hits),
-            cache_misses: load(&counters.cache_misses),
-            pools,
-            deny_list: config.layer.deny_list.as_ref().map(|list| {
-                let status = list.sync_status();
-                DenyListMetrics {
-                    entries: list.set().len(),
-                    shared: status.shared,
-                    sync_lag: list.set().lag(now).map(Duration::from_secs),
-                    resyncs: status.resyncs,
-                    sync_failures: status.failures,
-                    skipped_entries: status.skipped_entries,
-                }
-            }),
-        }
+        let deny_list = config.layer.deny_list.as_ref().map(|list| {
+            let status = list.sync_status();
+            DenyListMetrics {
+                entries: list.set().len(),
+                shared: status.shared,
+                sync_lag: list.set().lag(now).map(Duration::from_secs),
+                resyncs: status.resyncs,
+                sync_failures: status.failures,
+                skipped_entries: status.skipped_entries,
+            }
+        });
+        auth.counters().snapshot(pools, deny_list)
     }
 }
-
 impl<S, E, R: Clone, C> Layer<S> for CognitoAuthLayer<E, R, C> {
     type Service = CognitoAuth<S, E, R>;
 

@@ -92,7 +92,6 @@ pub mod test_util;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use status::{DenyListReadiness, Readiness};
 pub use claims::{Audience, CognitoClaims, Scopes, TokenUse};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{AcceptTokenUse, CognitoConfig, CognitoConfigBuilder, ParseTokenUseError};
@@ -117,6 +116,7 @@ pub use service::CognitoAuth;
 #[cfg(feature = "reqwest")]
 pub use source::ReqwestJwks;
 pub use source::{FetchError, JwksSource};
+pub use status::{DenyListReadiness, Readiness};
 pub use verifier::Verifier;
 
 /// Every ```` ```rust ```` snippet of the README is compiled (and run unless `no_run`) as a

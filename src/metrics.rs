@@ -32,12 +32,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::clock::Clock as _;
 use crate::error::{Error, ErrorKind};
 
 /// Every error kind's name, in the order of [`kind_index`]: the `kind` label of the exported
 /// rejection counter, and [`ErrorKind::name`].
-pub(crate) const KIND_NAMES: [&str; KINDS] = [
+const KIND_NAMES: [&str; KINDS] = [
     "missing_credentials",
     "invalid_request",
     "token_too_large",
@@ -130,6 +129,27 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    /// The [`Metrics`] of these counters, with the pools' and the deny-list's gauges a layer read.
+    pub(crate) fn snapshot(
+        &self,
+        pools: Vec<PoolMetrics>,
+        deny_list: Option<DenyListMetrics>,
+    ) -> Metrics {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Metrics {
+            accepted: load(&self.accepted),
+            rejections: KIND_NAMES
+                .iter()
+                .zip(&self.rejected)
+                .map(|(name, c)| (*name, load(c)))
+                .collect(),
+            cache_hits: load(&self.cache_hits),
+            cache_misses: load(&self.cache_misses),
+            pools,
+            deny_list,
+        }
+    }
+
     /// Counts the outcome of one request and hands it back.
     #[inline]
     pub(crate) fn count<T>(&self, result: Result<T, Error>) -> Result<T, Error> {

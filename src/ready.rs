@@ -10,8 +10,9 @@ use std::task::{Context, Poll};
 use http::{Request, Response, header};
 use tower_service::Service;
 
-use crate::auth::{Authenticator, Readiness};
+use crate::auth::Authenticator;
 use crate::layer::CognitoAuthLayer;
+use crate::status::Readiness;
 
 /// A tower service that answers any request with the layer's [`Readiness`]: `200` and `ready`, or
 /// `503` and what is missing (`no keys`, `keys stale`, `key refresher stopped`,

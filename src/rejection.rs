@@ -10,8 +10,8 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response};
 use serde::Serialize;
 
-use crate::syntax::is_qdtext;
 use crate::error::{Challenge, Error};
+use crate::syntax::is_qdtext;
 
 /// Seconds a client is asked to wait when no key set is available yet.
 const RETRY_AFTER_SECS: HeaderValue = HeaderValue::from_static("5");
