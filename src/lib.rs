@@ -33,6 +33,13 @@
 //! # let _ = app; Ok(()) }
 //! ```
 //!
+//! ## Guides
+//! [`guide`] has one page per task, every snippet a doctest: [axum](guide::axum),
+//! [hyper](guide::hyper), [tonic](guide::tonic), [scopes and groups](guide::guards), [your own
+//! rejections](guide::rejections), [several user pools](guide::pools), [testing](guide::testing),
+//! [revocation](guide::revocation), [every answer](guide::behaviour) and more. The
+//! [security notes](manual::security) say what is read before the signature and every bound.
+//!
 //! ## Cargo features
 //! - `axum` (default): the [`Claims`] extractor (`FromRequestParts`, and `Option<Claims>`).
 //! - `reqwest` (default): the JWKS over HTTPS ([`ReqwestJwks`], rustls with aws-lc-rs), used by
@@ -118,6 +125,14 @@ pub use source::ReqwestJwks;
 pub use source::{FetchError, JwksSource};
 pub use status::{DenyListReadiness, Readiness};
 pub use verifier::Verifier;
+
+// The guides and the manual: documentation only, no items. Every snippet in them is a doctest,
+// written for the `axum` and `test-util` features (and the tonic dev-dependencies), so they are
+// compiled as doctests with those on; the pages are always in the built docs.
+#[cfg(any(doc, all(doctest, feature = "axum", feature = "test-util")))]
+pub mod guide;
+#[cfg(any(doc, all(doctest, feature = "axum", feature = "test-util")))]
+pub mod manual;
 
 /// Every ```` ```rust ```` snippet of the README is compiled (and run unless `no_run`) as a
 /// doctest, so none can go stale; they use the `axum` and `test-util` features, and the tonic

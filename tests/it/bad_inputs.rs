@@ -13,7 +13,7 @@
 //! The rows this table shares with `verifier.rs` (the same token, the same outcome) are built once
 //! in `support::tokens` (`structure_rows`, `algorithm_rows`...); each group adds the rows only this
 //! table has. One test per group runs its table and reports every mismatching row at once;
-//! `corpus_size` keeps the counts (`CASES`, `GROUPS`) quoted in the README true.
+//! `corpus_size` keeps the counts (`CASES`, `GROUPS`) quoted in the security notes (src/docs/security.md) true.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -60,7 +60,7 @@ const WEAK_JWK: &str = r#"{"alg":"RS256","e":"AQAB","kid":"weak-1024","kty":"RSA
 const WEAK_TOKEN: &str = "eyJraWQiOiJ3ZWFrLTEwMjQiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhMWIyYzNkNC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDEiLCJpc3MiOiJodHRwczovL2NvZ25pdG8taWRwLnVzLWVhc3QtMS5hbWF6b25hd3MuY29tL3VzLWVhc3QtMV9Mb2NhbFBvb2wxIiwiY2xpZW50X2lkIjoibG9jYWxjbGllbnQxIiwidG9rZW5fdXNlIjoiYWNjZXNzIiwic2NvcGUiOiJhd3MuY29nbml0by5zaWduaW4udXNlci5hZG1pbiIsInVzZXJuYW1lIjoiYWxpY2UiLCJhdXRoX3RpbWUiOjE3MDAwMDAwMDAsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAzNjAwfQ.JooKWO-bEI96eOLFHq6T1vnAfBEryMfaOopHPEZVDaSobl7OVAGskTwmt1Cr0dgSafzsaFjdEz53LywnfvneOa6fU-UvOfQ_rHGmto_zPevrjPAeL4U8uImDT3TROXePuJ9brFiiqzM10kE2RpqvDjxksEGF4H4dOIA5hyMm1cw";
 
 // ---------------------------------------------------------------------------------------------
-// The corpus size (quoted in the README's "What we reject").
+// The corpus size (quoted in the security notes' "What we reject").
 // ---------------------------------------------------------------------------------------------
 
 /// The groups of SECURITY.md's "Bad inputs to test".
@@ -1280,7 +1280,7 @@ async fn key_sets() {
     run(Group::KeySet).await;
 }
 
-/// The README quotes these numbers: keep them true.
+/// The security notes (src/docs/security.md) quote these numbers: keep them true.
 #[test]
 fn corpus_size() {
     let f = fx();

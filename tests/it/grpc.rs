@@ -1,5 +1,5 @@
 //! gRPC with a real tonic client: the gRPC example (`examples/grpc.rs`) built and run as a child
-//! process exactly as the README runs it, and the layer in front of a whole tonic server in
+//! process exactly as the tonic guide (src/docs/tonic.md) runs it, and the layer in front of a whole tonic server in
 //! process (every service covered, health included; no key set yet).
 
 use std::net::SocketAddr;
@@ -298,7 +298,7 @@ async fn a_server_wide_layer_covers_health_too() {
 // --- Scope and group guards on one tonic service -------------------------------------------
 
 /// Serves health (open) and `Whoami` behind `auth` and a guard for the group `admins`
-/// (`named_layer` twice, as the README shows) on a free loopback port.
+/// (`named_layer` twice, as the tonic guide shows) on a free loopback port.
 async fn serve_guarded(auth: CognitoAuthLayer) -> (SocketAddr, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

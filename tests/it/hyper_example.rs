@@ -1,5 +1,5 @@
 //! The hyper example (`examples/hyper.rs`), built and run as a child process exactly as the
-//! README runs it, and called over loopback.
+//! hyper guide (src/docs/hyper.md) runs it, and called over loopback.
 
 use std::path::PathBuf;
 use std::time::Duration;

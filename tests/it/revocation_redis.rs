@@ -488,8 +488,8 @@ fn uuid(i: u64) -> String {
 
 /// 1 M entries (with members removed and added during the read) resync page by page under a
 /// 250 ms command timeout, and nothing present for the whole read is missed. Prints the write and
-/// resync times (a debug build spends most of it parsing replies); the README's figures come from
-/// `examples/deny_list_scale.rs` in release.
+/// resync times (a debug build spends most of it parsing replies); the revocation guide's figures come from
+/// the `deny_list_scale` binary of tower-cognito-benches in release.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs REDIS_URL: run cargo xtask test"]
 async fn a_million_entries_resync_page_by_page_under_a_short_timeout() {

@@ -1,4 +1,4 @@
-//! The shared deny-list at scale: the figures of the README's Redis section.
+//! The shared deny-list at scale: the figures of the revocation guide's Redis section (src/docs/revocation.md).
 //!
 //! ```text
 //! redis-server --port 6390 --bind 127.0.0.1 --save '' &
