@@ -88,6 +88,8 @@ enum Command {
     SignUp {
         #[arg(long)]
         username: String,
+        /// A password the pool's policy accepts (the local pool: Cognito's default, 8 characters
+        /// or more with upper and lower case, a digit and a symbol).
         #[arg(long)]
         password: String,
         /// An attribute, `name=value` (repeatable).
