@@ -86,29 +86,19 @@ impl Error {
 
     /// The HTTP status the layer answers with (RFC 6750 §3.1).
     pub fn status(&self) -> StatusCode {
-        match self.kind.challenge() {
-            Challenge::None => StatusCode::UNAUTHORIZED,
-            Challenge::InvalidRequest => StatusCode::BAD_REQUEST,
-            Challenge::InvalidToken => StatusCode::UNAUTHORIZED,
-            Challenge::InsufficientScope => StatusCode::FORBIDDEN,
-            Challenge::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        }
+        self.kind.challenge().status()
     }
 
     /// The RFC 6750 `error` code of the `WWW-Authenticate` challenge, if the answer carries one.
     pub fn error_code(&self) -> Option<&'static str> {
-        match self.kind.challenge() {
-            Challenge::None | Challenge::Unavailable => None,
-            Challenge::InvalidRequest => Some("invalid_request"),
-            Challenge::InvalidToken => Some("invalid_token"),
-            Challenge::InsufficientScope => Some("insufficient_scope"),
-        }
+        self.kind.challenge().error_code()
     }
 
-    /// A fixed, human-readable description of the error kind (sent as `error_description`).
+    /// A fixed, human-readable description of the error kind: the challenge's `error_description`
+    /// (RFC 6750 §3) and the `grpc-message`.
     ///
     /// It never contains anything taken from the request.
-    pub fn description(&self) -> &'static str {
+    pub fn error_description(&self) -> &'static str {
         self.kind.description()
     }
 }
@@ -272,65 +262,153 @@ pub(crate) enum Challenge {
     Unavailable,
 }
 
+/// Everything the crate says about one error kind: its stable name (the `kind` label of the
+/// metrics), its challenge family (which gives the HTTP status, the RFC 6750 `error` code and the
+/// gRPC status, [`Challenge`]) and its fixed description (the `error_description`, the only text a
+/// response carries about it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Facts {
+    pub(crate) name: &'static str,
+    pub(crate) challenge: Challenge,
+    pub(crate) description: &'static str,
+}
+
+const fn facts(name: &'static str, challenge: Challenge, description: &'static str) -> Facts {
+    Facts {
+        name,
+        challenge,
+        description,
+    }
+}
+
 impl ErrorKind {
-    pub(crate) fn challenge(&self) -> Challenge {
+    /// The one table of every kind's facts.
+    pub(crate) const fn facts(&self) -> Facts {
+        use Challenge::{InsufficientScope as Scope, InvalidRequest as Request};
+        use Challenge::{InvalidToken as Token, None as Bare, Unavailable};
+        use RequestError as R;
         match self {
-            Self::MissingCredentials => Challenge::None,
-            Self::InvalidRequest(_) => Challenge::InvalidRequest,
-            Self::KeysUnavailable | Self::KeysStale | Self::RevocationsStale => {
-                Challenge::Unavailable
+            Self::MissingCredentials => facts("missing_credentials", Bare, "no bearer token"),
+            Self::InvalidRequest(R::MultipleHeaders) => facts(
+                "invalid_request",
+                Request,
+                "more than one Authorization header",
+            ),
+            Self::InvalidRequest(R::EmptyToken) => {
+                facts("invalid_request", Request, "empty bearer token")
             }
-            Self::InsufficientScope
-            | Self::MissingGroup
-            | Self::Forbidden { .. }
-            | Self::OtherPool => Challenge::InsufficientScope,
-            _ => Challenge::InvalidToken,
+            Self::InvalidRequest(R::MultipleTokens) => {
+                facts("invalid_request", Request, "more than one bearer token")
+            }
+            Self::InvalidRequest(R::HeaderAndCookie) => facts(
+                "invalid_request",
+                Request,
+                "a token in both the Authorization header and the cookie",
+            ),
+            Self::InvalidRequest(R::MultipleCookies) => {
+                facts("invalid_request", Request, "more than one token cookie")
+            }
+            Self::InvalidRequest(R::InvalidCharacters) => facts(
+                "invalid_request",
+                Request,
+                "invalid characters in the bearer token",
+            ),
+            Self::TokenTooLarge => facts("token_too_large", Token, "the token is too large"),
+            Self::Malformed => facts("malformed", Token, "the token is not a compact JWS"),
+            Self::InvalidHeader => facts("invalid_header", Token, "invalid token header"),
+            Self::UnsupportedAlgorithm => facts(
+                "unsupported_algorithm",
+                Token,
+                "unsupported signing algorithm",
+            ),
+            Self::MissingKeyId => facts("missing_key_id", Token, "the token names no key"),
+            Self::CriticalHeader => facts("critical_header", Token, "unsupported critical header"),
+            Self::InvalidType => facts("invalid_type", Token, "unsupported token type"),
+            Self::UnknownKeyId => facts("unknown_key_id", Token, "unknown signing key"),
+            Self::InvalidSignature => facts("invalid_signature", Token, "invalid signature"),
+            Self::InvalidClaims => facts("invalid_claims", Token, "invalid claims"),
+            Self::InvalidIssuer => facts("invalid_issuer", Token, "invalid issuer"),
+            Self::InvalidTokenUse => facts("invalid_token_use", Token, "invalid token use"),
+            Self::TokenUseNotAccepted => {
+                facts("token_use_not_accepted", Token, "token use not accepted")
+            }
+            Self::InvalidClient => facts("invalid_client", Token, "app client not allowed"),
+            Self::MissingExpiry => facts("missing_expiry", Token, "the token has no expiry"),
+            Self::Expired { .. } => facts("expired", Token, "the token expired"),
+            Self::NotYetValid { .. } => facts("not_yet_valid", Token, "the token is not valid yet"),
+            Self::IssuedInFuture { .. } => facts(
+                "issued_in_future",
+                Token,
+                "the token was issued in the future",
+            ),
+            Self::CustomClaims => facts("custom_claims", Token, "invalid application claims"),
+            Self::KeysUnavailable => facts(
+                "keys_unavailable",
+                Unavailable,
+                "signing keys are not available",
+            ),
+            Self::KeysStale => facts("keys_stale", Unavailable, "signing keys are stale"),
+            Self::Revoked => facts("revoked", Token, "the token was revoked"),
+            Self::RevocationsStale => facts(
+                "revocations_stale",
+                Unavailable,
+                "the revocation list is not in sync",
+            ),
+            Self::Unauthorized { description } => facts("unauthorized", Token, description),
+            Self::InsufficientScope => facts("insufficient_scope", Scope, "insufficient scope"),
+            Self::Forbidden { description } => facts("forbidden", Scope, description),
+            Self::MissingGroup => facts("missing_group", Scope, "not in a required group"),
+            Self::OtherPool => facts("other_pool", Scope, "the token is of another user pool"),
         }
     }
 
-    /// A fixed description; the only text a response may carry about the error.
-    pub(crate) fn description(&self) -> &'static str {
+    /// The challenge family of the kind ([`facts`](Self::facts)).
+    pub(crate) const fn challenge(&self) -> Challenge {
+        self.facts().challenge
+    }
+
+    /// The fixed description ([`facts`](Self::facts)); the only text a response may carry about
+    /// the error.
+    pub(crate) const fn description(&self) -> &'static str {
+        self.facts().description
+    }
+
+    /// A stable snake-case name of the kind (`"expired"`, `"revoked"`, `"invalid_request"` for
+    /// every [`RequestError`]): the `kind` label of the exported metrics, and a safe field for
+    /// logs (nothing from the request).
+    pub const fn name(&self) -> &'static str {
+        self.facts().name
+    }
+}
+
+impl Challenge {
+    /// The HTTP status of the family (RFC 6750 §3.1).
+    pub(crate) const fn status(self) -> StatusCode {
         match self {
-            Self::MissingCredentials => "no bearer token",
-            Self::InvalidRequest(RequestError::MultipleHeaders) => {
-                "more than one Authorization header"
-            }
-            Self::InvalidRequest(RequestError::EmptyToken) => "empty bearer token",
-            Self::InvalidRequest(RequestError::MultipleTokens) => "more than one bearer token",
-            Self::InvalidRequest(RequestError::HeaderAndCookie) => {
-                "a token in both the Authorization header and the cookie"
-            }
-            Self::InvalidRequest(RequestError::MultipleCookies) => "more than one token cookie",
-            Self::InvalidRequest(RequestError::InvalidCharacters) => {
-                "invalid characters in the bearer token"
-            }
-            Self::TokenTooLarge => "the token is too large",
-            Self::Malformed => "the token is not a compact JWS",
-            Self::InvalidHeader => "invalid token header",
-            Self::UnsupportedAlgorithm => "unsupported signing algorithm",
-            Self::MissingKeyId => "the token names no key",
-            Self::CriticalHeader => "unsupported critical header",
-            Self::InvalidType => "unsupported token type",
-            Self::UnknownKeyId => "unknown signing key",
-            Self::InvalidSignature => "invalid signature",
-            Self::InvalidClaims => "invalid claims",
-            Self::InvalidIssuer => "invalid issuer",
-            Self::InvalidTokenUse => "invalid token use",
-            Self::TokenUseNotAccepted => "token use not accepted",
-            Self::InvalidClient => "app client not allowed",
-            Self::MissingExpiry => "the token has no expiry",
-            Self::Expired { .. } => "the token expired",
-            Self::NotYetValid { .. } => "the token is not valid yet",
-            Self::IssuedInFuture { .. } => "the token was issued in the future",
-            Self::CustomClaims => "invalid application claims",
-            Self::KeysUnavailable => "signing keys are not available",
-            Self::KeysStale => "signing keys are stale",
-            Self::Revoked => "the token was revoked",
-            Self::RevocationsStale => "the revocation list is not in sync",
-            Self::Unauthorized { description } | Self::Forbidden { description } => description,
-            Self::InsufficientScope => "insufficient scope",
-            Self::MissingGroup => "not in a required group",
-            Self::OtherPool => "the token is of another user pool",
+            Self::None | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::InvalidRequest => StatusCode::BAD_REQUEST,
+            Self::InsufficientScope => StatusCode::FORBIDDEN,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The RFC 6750 `error` code of the challenge, if the answer carries one.
+    pub(crate) const fn error_code(self) -> Option<&'static str> {
+        match self {
+            Self::None | Self::Unavailable => None,
+            Self::InvalidRequest => Some("invalid_request"),
+            Self::InvalidToken => Some("invalid_token"),
+            Self::InsufficientScope => Some("insufficient_scope"),
+        }
+    }
+
+    /// The gRPC status code (`grpc-status`): every credential failure is UNAUTHENTICATED (16),
+    /// a refused authorization PERMISSION_DENIED (7), no usable keys UNAVAILABLE (14).
+    pub(crate) const fn grpc_status(self) -> &'static str {
+        match self {
+            Self::None | Self::InvalidRequest | Self::InvalidToken => "16",
+            Self::InsufficientScope => "7",
+            Self::Unavailable => "14",
         }
     }
 }

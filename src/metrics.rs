@@ -9,7 +9,7 @@
 //! ```
 //! # #[cfg(feature = "test-util")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+//! use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
 //! use tower_cognito::test_util::LocalIssuer;
 //!
 //! let issuer = LocalIssuer::new()?;
@@ -22,7 +22,7 @@
 //!
 //! let m = layer.metrics();
 //! assert_eq!((m.accepted, m.cache_hits, m.cache_misses), (2, 1, 2));
-//! assert_eq!(m.rejected("malformed"), 1);
+//! assert_eq!(m.rejected(ErrorKind::Malformed), 1);
 //! assert_eq!(m.pools[0].pool, issuer.user_pool_id());
 //! # Ok(()) }
 //! # #[cfg(not(feature = "test-util"))]
@@ -32,45 +32,46 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, RequestError};
 
-/// Every error kind's name, in the order of [`kind_index`]: the `kind` label of the exported
-/// rejection counter, and [`ErrorKind::name`].
-const KIND_NAMES: [&str; KINDS] = [
-    "missing_credentials",
-    "invalid_request",
-    "token_too_large",
-    "malformed",
-    "invalid_header",
-    "unsupported_algorithm",
-    "missing_key_id",
-    "critical_header",
-    "invalid_type",
-    "unknown_key_id",
-    "invalid_signature",
-    "invalid_claims",
-    "invalid_issuer",
-    "invalid_token_use",
-    "token_use_not_accepted",
-    "invalid_client",
-    "missing_expiry",
-    "expired",
-    "not_yet_valid",
-    "issued_in_future",
-    "custom_claims",
-    "keys_unavailable",
-    "keys_stale",
-    "revoked",
-    "revocations_stale",
-    "unauthorized",
-    "insufficient_scope",
-    "forbidden",
-    "missing_group",
-    "other_pool",
+/// One kind of each counter slot, in the order of [`kind_index`]: the slot's `kind` label is its
+/// [`ErrorKind::name`] (the field values are placeholders; every kind of a slot has its name).
+const SLOTS: [ErrorKind; KINDS] = [
+    ErrorKind::MissingCredentials,
+    ErrorKind::InvalidRequest(RequestError::EmptyToken),
+    ErrorKind::TokenTooLarge,
+    ErrorKind::Malformed,
+    ErrorKind::InvalidHeader,
+    ErrorKind::UnsupportedAlgorithm,
+    ErrorKind::MissingKeyId,
+    ErrorKind::CriticalHeader,
+    ErrorKind::InvalidType,
+    ErrorKind::UnknownKeyId,
+    ErrorKind::InvalidSignature,
+    ErrorKind::InvalidClaims,
+    ErrorKind::InvalidIssuer,
+    ErrorKind::InvalidTokenUse,
+    ErrorKind::TokenUseNotAccepted,
+    ErrorKind::InvalidClient,
+    ErrorKind::MissingExpiry,
+    ErrorKind::Expired { exp: 0, now: 0 },
+    ErrorKind::NotYetValid { nbf: 0, now: 0 },
+    ErrorKind::IssuedInFuture { iat: 0, now: 0 },
+    ErrorKind::CustomClaims,
+    ErrorKind::KeysUnavailable,
+    ErrorKind::KeysStale,
+    ErrorKind::Revoked,
+    ErrorKind::RevocationsStale,
+    ErrorKind::Unauthorized { description: "" },
+    ErrorKind::InsufficientScope,
+    ErrorKind::Forbidden { description: "" },
+    ErrorKind::MissingGroup,
+    ErrorKind::OtherPool,
 ];
 const KINDS: usize = 30;
 
-/// The slot of a kind in [`KIND_NAMES`]. Exhaustive on purpose: a new kind must get a name.
+/// The counter slot of a kind ([`SLOTS`] holds one kind of each). Exhaustive on purpose: a new
+/// kind must get a slot.
 const fn kind_index(kind: &ErrorKind) -> usize {
     match kind {
         ErrorKind::MissingCredentials => 0,
@@ -106,19 +107,6 @@ const fn kind_index(kind: &ErrorKind) -> usize {
     }
 }
 
-impl ErrorKind {
-    /// A stable snake-case name of the kind (`"expired"`, `"revoked"`, `"invalid_request"` for
-    /// every [`RequestError`](crate::RequestError)): the `kind` label of the exported metrics,
-    /// and a safe field for logs (nothing from the request).
-    pub fn name(&self) -> &'static str {
-        // `kind_index` is below KINDS for every kind (the array length is checked by the type).
-        KIND_NAMES
-            .get(kind_index(self))
-            .copied()
-            .unwrap_or("unknown")
-    }
-}
-
 /// The request path's counters, shared by every clone of a layer (and its claims types).
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
@@ -138,10 +126,10 @@ impl Counters {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         Metrics {
             accepted: load(&self.accepted),
-            rejections: KIND_NAMES
+            rejections: SLOTS
                 .iter()
                 .zip(&self.rejected)
-                .map(|(name, c)| (*name, load(c)))
+                .map(|(kind, c)| (kind.name(), load(c)))
                 .collect(),
             cache_hits: load(&self.cache_hits),
             cache_misses: load(&self.cache_misses),
@@ -238,8 +226,12 @@ pub struct DenyListMetrics {
 }
 
 impl Metrics {
-    /// Rejections of the kind named `name` ([`ErrorKind::name`]); 0 for an unknown name.
-    pub fn rejected(&self, name: &str) -> u64 {
+    /// Rejections of `kind` (counted by [`ErrorKind::name`]: every [`RequestError`] is one
+    /// `invalid_request`, and the fields of `Expired`, `Unauthorized`... do not matter).
+    ///
+    /// [`RequestError`]: crate::RequestError
+    pub fn rejected(&self, kind: ErrorKind) -> u64 {
+        let name = kind.name();
         self.rejections
             .iter()
             .find(|(n, _)| *n == name)
@@ -248,7 +240,7 @@ impl Metrics {
 
     /// Tokens refused because they were on the deny-list.
     pub fn revoked(&self) -> u64 {
-        self.rejected("revoked")
+        self.rejected(ErrorKind::Revoked)
     }
 
     /// Rejections of every kind.
@@ -313,8 +305,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_has_a_distinct_name() {
-        let mut names = KIND_NAMES.to_vec();
+    fn every_slot_holds_its_kind_and_a_distinct_name() {
+        for (slot, kind) in SLOTS.iter().enumerate() {
+            assert_eq!(kind_index(kind), slot, "{kind:?}");
+        }
+        let mut names: Vec<_> = SLOTS.iter().map(ErrorKind::name).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), KINDS);

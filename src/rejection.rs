@@ -23,10 +23,6 @@ const GRPC_WEB_TEXT_CONTENT_TYPE: HeaderValue =
     HeaderValue::from_static("application/grpc-web-text");
 const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
-/// gRPC status codes: UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE.
-const GRPC_UNAUTHENTICATED: HeaderValue = HeaderValue::from_static("16");
-const GRPC_PERMISSION_DENIED: HeaderValue = HeaderValue::from_static("7");
-const GRPC_UNAVAILABLE: HeaderValue = HeaderValue::from_static("14");
 
 /// `content-type` of [`ProblemJson`] bodies (RFC 9457 §3).
 const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
@@ -49,7 +45,7 @@ const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+
 ///     move |error: &tower_cognito::Error, parts: &http::request::Parts| {
 ///         if parts.uri.path().starts_with("/api/") {
 ///             // JSON APIs get a JSON body; the status is the error's.
-///             let body = format!(r#"{{"error":"{}"}}"#, error.description());
+///             let body = format!(r#"{{"error":"{}"}}"#, error.error_description());
 ///             let mut response = Response::new(body);
 ///             *response.status_mut() = error.status();
 ///             response
@@ -260,7 +256,8 @@ impl Rfc6750 {
                 // quoted parameter cannot carry is left out. The scopes a guard requires
                 // (configuration) go last, so that without them the challenge is what it always
                 // was; a list outside the grammar is left out too.
-                let description = Some(error.description()).filter(|d| d.bytes().all(is_qdtext));
+                let description =
+                    Some(error.error_description()).filter(|d| d.bytes().all(is_qdtext));
                 let scope = error.required_scope().filter(|s| is_scope_list(s));
                 let [d0, d1, d2] = quoted(", error_description=\"", description);
                 let [s0, s1, s2] = quoted(", scope=\"", scope);
@@ -308,19 +305,13 @@ fn quoted<'a>(start: &'a str, value: Option<&'a str>) -> [&'a str; 3] {
 /// The gRPC status code of `error`: every credential failure (no token, a malformed
 /// `authorization`, any token failure) is UNAUTHENTICATED.
 fn grpc_status(error: &Error) -> HeaderValue {
-    match error.kind().challenge() {
-        Challenge::None | Challenge::InvalidRequest | Challenge::InvalidToken => {
-            GRPC_UNAUTHENTICATED
-        }
-        Challenge::InsufficientScope => GRPC_PERMISSION_DENIED,
-        Challenge::Unavailable => GRPC_UNAVAILABLE,
-    }
+    HeaderValue::from_static(error.kind().challenge().grpc_status())
 }
 
 /// The `grpc-message` of `error`: its fixed description, a static header value (nothing
 /// allocated).
 fn grpc_message(error: &Error) -> HeaderValue {
-    let description = error.description();
+    let description = error.error_description();
     // gRPC percent-encodes `grpc-message` outside printable ASCII and `%`. The crate's own
     // descriptions are plain printable ASCII and go as they are; a custom check's description that
     // is not is replaced by a generic one of its status.
@@ -404,7 +395,7 @@ impl ProblemJson {
             kind: "about:blank",
             title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
-            detail: error.description(),
+            detail: error.error_description(),
             error: error.error_code(),
             scope: error.required_scope(),
         };

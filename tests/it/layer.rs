@@ -805,7 +805,7 @@ async fn a_closure_chooses_the_rejection_from_the_request() {
                 let mut response = Response::new(format!(
                     r#"{{"status":{},"error":"{}"}}"#,
                     error.status().as_u16(),
-                    error.description()
+                    error.error_description()
                 ));
                 *response.status_mut() = error.status();
                 response

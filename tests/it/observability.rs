@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tower::ServiceExt as _;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, DenyList, FixedClock};
+use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, DenyList, ErrorKind, FixedClock};
 
 use crate::support::answer;
 
@@ -62,9 +62,9 @@ async fn the_snapshot_counts_outcomes_cache_fetches_refetches_and_the_deny_list(
 
     let m = layer.metrics();
     assert_eq!(m.accepted, 4, "three requests and one verify");
-    assert_eq!(m.rejected("malformed"), 1);
-    assert_eq!(m.rejected("unknown_key_id"), 1);
-    assert_eq!(m.rejected("expired"), 1);
+    assert_eq!(m.rejected(ErrorKind::Malformed), 1);
+    assert_eq!(m.rejected(ErrorKind::UnknownKeyId), 1);
+    assert_eq!(m.rejected(ErrorKind::Expired { exp: 0, now: 0 }), 1);
     assert_eq!(m.revoked(), 1);
     assert_eq!(m.rejected_total(), 4);
     assert_eq!(

@@ -220,7 +220,11 @@ fn assert_grpc_form(response: &Response<()>, body: &Bytes, case: &Case) {
     assert_eq!(headers["grpc-message"], case.description, "{name}");
     assert_challenge(headers, case);
     assert!(body.is_empty(), "{name}: trailers-only, no body");
-    assert_eq!(error_of(response).description(), case.description, "{name}");
+    assert_eq!(
+        error_of(response).error_description(),
+        case.description,
+        "{name}"
+    );
 }
 
 #[tokio::test]
@@ -290,7 +294,7 @@ async fn every_rejection_in_every_form() {
             assert!(!String::from_utf8_lossy(&body).contains(token), "{name}");
         }
         assert_eq!(
-            error_of(&response).description(),
+            error_of(&response).error_description(),
             case.description,
             "{name}"
         );

@@ -1016,7 +1016,7 @@ fn errors_never_carry_token_content() {
     );
     let e = f.access.verify(&token, &f.keys_a, NOW).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnknownKeyId);
-    let shown = format!("{e} {e:?} {}", e.description());
+    let shown = format!("{e} {e:?} {}", e.error_description());
     assert!(!shown.contains("SECRET"), "{shown}");
 
     let token = f.sign(&with(
@@ -1026,6 +1026,6 @@ fn errors_never_carry_token_content() {
     ));
     let e = f.access.verify(&token, &f.keys_a, NOW).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidIssuer);
-    let shown = format!("{e} {e:?} {}", e.description());
+    let shown = format!("{e} {e:?} {}", e.error_description());
     assert!(!shown.contains("SECRET"), "{shown}");
 }
