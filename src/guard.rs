@@ -176,12 +176,12 @@ fn is_group_name(name: &str) -> bool {
 ///     "sub": "s", "iss": "i", "token_use": "access", "exp": 1,
 ///     "scope": "openid orders/read", "cognito:groups": ["staff"],
 /// }))?;
-/// assert!(require.check(&claims).is_ok());
+/// assert!(require.evaluate(&claims).is_ok());
 ///
-/// let error = Require::scopes_all(["orders/write"])?.check(&claims).unwrap_err();
+/// let error = Require::scopes_all(["orders/write"])?.evaluate(&claims).unwrap_err();
 /// assert_eq!(error.kind(), ErrorKind::InsufficientScope);
 /// assert_eq!(error.required_scope(), Some("orders/write"));
-/// assert_eq!(Require::groups_any(["admins"])?.check(&claims).unwrap_err().kind(), ErrorKind::MissingGroup);
+/// assert_eq!(Require::groups_any(["admins"])?.evaluate(&claims).unwrap_err().kind(), ErrorKind::MissingGroup);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -297,11 +297,11 @@ impl Require {
     ///         "iss": format!("https://cognito-idp.eu-west-1.amazonaws.com/{pool}"),
     ///     })).unwrap()
     /// };
-    /// assert!(admins_of_a.check(&admin_of("eu-west-1_TenantA1")).is_ok());
-    /// let refused = admins_of_a.check(&admin_of("eu-west-1_TenantB2")).unwrap_err();
+    /// assert!(admins_of_a.evaluate(&admin_of("eu-west-1_TenantA1")).is_ok());
+    /// let refused = admins_of_a.evaluate(&admin_of("eu-west-1_TenantB2")).unwrap_err();
     /// assert_eq!((refused.kind(), refused.status().as_u16()), (ErrorKind::OtherPool, 403));
     /// // Unbound: the admins of every pool.
-    /// assert!(Require::groups_any(["admins"])?.check(&admin_of("eu-west-1_TenantB2")).is_ok());
+    /// assert!(Require::groups_any(["admins"])?.evaluate(&admin_of("eu-west-1_TenantB2")).is_ok());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
@@ -325,7 +325,7 @@ impl Require {
     /// ([`Error::required_scope`]) when a scope is missing; [`Error::missing_group`] when a group
     /// is; [`ErrorKind::OtherPool`] for a token of another user pool.
     /// All answer `403 insufficient_scope`. No allocation either way.
-    pub fn check<E>(&self, claims: &CognitoClaims<E>) -> Result<(), Error> {
+    pub fn evaluate<E>(&self, claims: &CognitoClaims<E>) -> Result<(), Error> {
         match self.clauses.iter().find(|clause| !clause.holds(claims)) {
             None => Ok(()),
             Some(Clause {
@@ -397,7 +397,7 @@ pub struct GuardLayer<E = (), R = Rfc6750> {
 
 impl GuardLayer {
     /// A guard for `require`, answering with [`Rfc6750`] in the default realm (`api`), reading
-    /// [`Claims`](crate::Claims) (`E = ()`; [`for_claims`](Self::for_claims) for a layer with
+    /// [`Claims`](crate::Claims) (`E = ()`; [`extra_claims`](Self::extra_claims) for a layer with
     /// [`extra_claims`](CognitoAuthLayer::extra_claims)).
     pub fn new(require: Require) -> Self {
         Self {
@@ -412,7 +412,7 @@ impl<E, R> GuardLayer<E, R> {
     /// Reads [`Claims<F>`](crate::Claims): for an authentication layer made with
     /// [`extra_claims::<F>()`](CognitoAuthLayer::extra_claims) (its claims are only there as
     /// `Claims<F>`).
-    pub fn for_claims<F>(self) -> GuardLayer<F, R> {
+    pub fn extra_claims<F>(self) -> GuardLayer<F, R> {
         GuardLayer {
             require: self.require,
             reject: self.reject,
@@ -559,7 +559,7 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let verdict = match claims_in::<E>(req.extensions()) {
-            Ok(claims) => self.require.check(claims),
+            Ok(claims) => self.require.evaluate(claims),
             // An optional layer let a request without credentials through: the client's to fix
             // (401 and the bare challenge), never the server error of a missing layer.
             Err(true) => Err(Error::new(ErrorKind::MissingCredentials)),
@@ -697,7 +697,7 @@ mod axum_impl {
     ///             Require::scopes_all(["orders/read", "orders/write"]).ok()
     ///         });
     ///         // A requirement that could not be made refuses everyone.
-    ///         REQUIRE.as_ref().map_or(Err(Error::forbidden("misconfigured")), |r| r.check(claims))
+    ///         REQUIRE.as_ref().map_or(Err(Error::forbidden("misconfigured")), |r| r.evaluate(claims))
     ///     }
     /// }
     /// ```
@@ -858,16 +858,16 @@ mod tests {
     fn scopes_are_granted_to_access_tokens_only() {
         let require = Require::scopes_any(["openid"]).unwrap();
         let mut id = claims(Some("openid"), &[]);
-        assert!(require.check(&id).is_ok());
+        assert!(require.evaluate(&id).is_ok());
         id.token_use = TokenUse::Id;
         assert_eq!(
-            require.check(&id).unwrap_err().kind(),
+            require.evaluate(&id).unwrap_err().kind(),
             ErrorKind::InsufficientScope
         );
         assert!(
             Require::groups_any(["g"])
                 .unwrap()
-                .check(&CognitoClaims {
+                .evaluate(&CognitoClaims {
                     groups: vec!["g".into()],
                     ..id
                 })
@@ -926,8 +926,8 @@ mod tests {
         ];
         for (scope, any_ok, all_ok) in cases {
             let c = claims(scope, &[]);
-            assert_eq!(any.check(&c).is_ok(), any_ok, "any {scope:?}");
-            assert_eq!(all.check(&c).is_ok(), all_ok, "all {scope:?}");
+            assert_eq!(any.evaluate(&c).is_ok(), any_ok, "any {scope:?}");
+            assert_eq!(all.evaluate(&c).is_ok(), all_ok, "all {scope:?}");
         }
     }
 
@@ -947,8 +947,8 @@ mod tests {
         ];
         for (groups, any_ok, all_ok) in cases {
             let c = claims(None, groups);
-            assert_eq!(any.check(&c).is_ok(), any_ok, "any {groups:?}");
-            assert_eq!(all.check(&c).is_ok(), all_ok, "all {groups:?}");
+            assert_eq!(any.evaluate(&c).is_ok(), any_ok, "any {groups:?}");
+            assert_eq!(all.evaluate(&c).is_ok(), all_ok, "all {groups:?}");
         }
     }
 
@@ -959,16 +959,18 @@ mod tests {
             .and(Require::scopes_all(["b", "a"]).unwrap())
             .and(Require::scopes_any(["a", "c"]).unwrap());
         assert_eq!(require.scopes(), Some("b a c"));
-        let refused = require.check(&claims(Some("a c"), &["staff"])).unwrap_err();
+        let refused = require
+            .evaluate(&claims(Some("a c"), &["staff"]))
+            .unwrap_err();
         assert_eq!(refused.kind(), ErrorKind::InsufficientScope);
         assert_eq!(refused.required_scope(), Some("b a c"));
         assert_eq!(refused.status(), 403);
         assert_eq!(refused.to_string(), "insufficient scope (required: b a c)");
         // The first clause that fails decides.
-        let refused = require.check(&claims(Some("a b"), &[])).unwrap_err();
+        let refused = require.evaluate(&claims(Some("a b"), &[])).unwrap_err();
         assert_eq!(refused, Error::missing_group());
         assert_eq!(refused.error_code(), Some("insufficient_scope"));
-        assert!(require.check(&claims(Some("a b"), &["staff"])).is_ok());
+        assert!(require.evaluate(&claims(Some("a b"), &["staff"])).is_ok());
         assert_eq!(Require::groups_all(["x"]).unwrap().scopes(), None);
     }
 }

@@ -212,7 +212,7 @@ impl Requirement for OrderReaders {
         static REQUIRE: OnceLock<Require> = OnceLock::new();
         REQUIRE
             .get_or_init(|| Require::scopes_all(["orders/read"]).unwrap())
-            .check(claims)
+            .evaluate(claims)
     }
 }
 
@@ -510,7 +510,7 @@ async fn guards_read_the_claims_type_of_the_layer() {
     );
     let svc = ServiceBuilder::new()
         .layer(auth.clone())
-        .layer(GuardLayer::new(require()).for_claims::<Tenant>())
+        .layer(GuardLayer::new(require()).extra_claims::<Tenant>())
         .service(inner);
     assert_eq!(
         seen(svc.oneshot(request()).await.unwrap()).await,
