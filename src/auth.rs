@@ -20,6 +20,7 @@ use crate::config::CognitoConfig;
 use crate::error::{Error, ErrorKind};
 use crate::extract::{Anonymous, Claims};
 use crate::header::{HeaderKid, read_kid};
+use crate::jws::Parts;
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
 use crate::kid_index::{KidIndex, Owner};
@@ -27,7 +28,7 @@ use crate::metrics::Counters;
 use crate::refresh::RefresherHandle;
 use crate::route::WINDOW;
 use crate::status::Readiness;
-use crate::verifier::Verifier;
+use crate::verifier::{Header, Payload, Verifier};
 
 /// One user pool of a layer: its rules, its key store and refresher.
 pub(crate) struct Pool {
@@ -132,6 +133,24 @@ enum ByKid {
     Unknown {
         incomplete: bool,
     },
+}
+
+/// Where [`Authenticator::route`] sends a token: its pool, and what was read of it to choose.
+struct Route<'t, 'b> {
+    /// An index of [`Pools::get`].
+    pool: usize,
+    /// With several pools, the split token and what the routing read; `None` with one pool.
+    read: Option<Read<'t, 'b>>,
+}
+
+/// What the routing of a layer of several pools read of a token, handed to the verifier so that
+/// nothing is read twice.
+struct Read<'t, 'b> {
+    parts: Parts<'t>,
+    /// The `kid`, when the header took the full path (it passed every header rule).
+    kid: Option<String>,
+    /// The payload, when the fallback decoded it whole.
+    payload: Payload<'b>,
 }
 
 impl Pools {
@@ -445,8 +464,10 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         self.counters.count(self.verified(token.as_bytes(), policy))
     }
 
-    /// Looks the token up in the cache, else verifies it (and caches it), then the final step both
-    /// share. A token whose `kid` is unknown nudges its pool's refresher.
+    /// The request path, as its steps: [`cached`](Self::cached) (a hit goes straight to the
+    /// final step), else the `b64token` grammar, [`route`](Self::route) (which pool),
+    /// [`pool_verify`](Self::pool_verify) (that pool's rules), [`remember`](Self::remember) (the
+    /// cache), then [`finish`](Self::finish), the step both paths share.
     #[inline]
     fn verified(
         &self,
@@ -454,64 +475,110 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         policy: &Policy<E>,
     ) -> Result<Arc<CognitoClaims<E>>, Error> {
         let now = self.config().layer.clock.now();
-        // A hit is byte-identical to a token that passed every check, the character scan too,
-        // with its pool's current key set: only the time rules and the application's check can
-        // answer differently now. Stale keys (past the maximum key age) skip the cache.
-        let mut hit = None;
-        if let Some(cache) = &self.cache {
-            cache.hit(candidate, |entry| {
-                let Some(pool) = self.pools.get(entry.pool()) else {
-                    return;
-                };
-                if entry.verified_with(&pool.issuer.keys.load()) && !pool.is_stale(now) {
-                    hit = Some(
-                        self.finish(pool, &entry.claims, now, policy)
-                            .map(|()| Arc::clone(&entry.claims)),
-                    );
-                }
-            });
-        }
-        if let Some(hit) = hit {
-            self.counters.cache_hit();
+        if let Some(hit) = self.cached(candidate, now, policy) {
             return hit;
         }
-        if self.cache.is_some() {
-            self.counters.cache_miss();
-        }
         let token = check_token(candidate)?;
-
-        // One pool: nothing to choose. Several: the header's `kid` picks the pool (one lookup in
-        // the `kid` index), and only a `kid` that no pool or several pools hold has the payload's
-        // first bytes read for its top-level `iss`; the buffer is made (and zeroed) only then.
-        let mut payload_buf: [u8; WINDOW];
-        let picked = match &self.pools.index {
-            None => None,
-            Some(index) => {
-                let parts = self.pools.first.verifier.split(token)?;
-                let (by_kid, kid) = self.pools.by_kid(index, parts.header)?;
-                let (pool, payload) = match by_kid {
-                    ByKid::One(pool) => (pool, None),
-                    _ => {
-                        payload_buf = [0u8; WINDOW];
-                        self.pools
-                            .fallback(by_kid, parts.payload, &mut payload_buf)?
-                    }
-                };
-                Some((pool, parts, kid, payload))
-            }
-        };
-        let index = picked.as_ref().map_or(0, |(pool, ..)| *pool);
-        let pool = self.pools.get(index).ok_or(ErrorKind::InvalidIssuer)?;
+        // The fallback's window, made (and zeroed) only when a token's `kid` names no single pool.
+        let mut window = None;
+        let route = self.route(token, &mut window)?;
+        let pool = self.pools.get(route.pool).ok_or(ErrorKind::InvalidIssuer)?;
         let keys = pool.issuer.keys.load();
-        // Stale keys verify nothing: the verifier sees an empty set, so a well-formed token gets
-        // 503 and a malformed one still 401.
         let stale = pool.is_stale(now);
-        let key_set: &KeySet = if stale { empty_key_set() } else { &keys };
-        let verified = match &picked {
+        let claims = self.pool_verify(pool, token, route.read.as_ref(), &keys, stale, now)?;
+        if !stale {
+            self.remember(token, route.pool, &keys, &claims);
+        }
+        self.finish(pool, &claims, now, policy)?;
+        Ok(claims)
+    }
+
+    /// Step 1: the verified-token cache. A hit is byte-identical to a token that passed every
+    /// check, the character scan too, with its pool's current key set: only the final step (the
+    /// time rules, the deny-list, the application's check) can answer differently now. Keys past
+    /// the maximum key age are no hit. `None`: verify the token.
+    #[inline]
+    fn cached(
+        &self,
+        candidate: &[u8],
+        now: u64,
+        policy: &Policy<E>,
+    ) -> Option<Result<Arc<CognitoClaims<E>>, Error>> {
+        let cache = self.cache.as_ref()?;
+        let mut hit = None;
+        cache.hit(candidate, |entry| {
+            let Some(pool) = self.pools.get(entry.pool()) else {
+                return;
+            };
+            if entry.verified_with(&pool.issuer.keys.load()) && !pool.is_stale(now) {
+                hit = Some(
+                    self.finish(pool, &entry.claims, now, policy)
+                        .map(|()| Arc::clone(&entry.claims)),
+                );
+            }
+        });
+        match hit {
+            Some(_) => self.counters.cache_hit(),
+            None => self.counters.cache_miss(),
+        }
+        hit
+    }
+
+    /// Step 2: the pool of a token. One pool: nothing to choose, nothing read. Several: the
+    /// header's `kid` picks it (one lookup in the `kid` index), and only a `kid` that no pool or
+    /// several pools hold has the payload's first bytes read for its top-level `iss`, in
+    /// `window`.
+    #[inline]
+    fn route<'t, 'b>(
+        &self,
+        token: &'t [u8],
+        window: &'b mut Option<[u8; WINDOW]>,
+    ) -> Result<Route<'t, 'b>, ErrorKind> {
+        let Some(index) = &self.pools.index else {
+            return Ok(Route {
+                pool: 0,
+                read: None,
+            });
+        };
+        let parts = self.pools.first.verifier.split(token)?;
+        let (by_kid, kid) = self.pools.by_kid(index, parts.header)?;
+        let (pool, payload) = match by_kid {
+            ByKid::One(pool) => (pool, None),
+            _ => self
+                .pools
+                .fallback(by_kid, parts.payload, window.insert([0u8; WINDOW]))?,
+        };
+        Ok(Route {
+            pool,
+            read: Some(Read {
+                parts,
+                kid,
+                payload: payload.map_or(Payload::Encoded, Payload::Decoded),
+            }),
+        })
+    }
+
+    /// Step 3: the pool's rules on the token with its current keys: the signature and every
+    /// claim rule, the time rules first, then the application's type. Stale keys verify nothing:
+    /// the verifier sees an empty set, so a well-formed token gets `503` and a malformed one still
+    /// `401`. A `kid` the pool does not hold nudges its refresher.
+    #[inline]
+    fn pool_verify(
+        &self,
+        pool: &Pool,
+        token: &[u8],
+        read: Option<&Read<'_, '_>>,
+        keys: &KeySet,
+        stale: bool,
+        now: u64,
+    ) -> Result<Arc<CognitoClaims<E>>, Error> {
+        let key_set: &KeySet = if stale { empty_key_set() } else { keys };
+        let verified = match read {
             None => pool.verifier.verify_parts::<E>(token, key_set),
-            Some((_, parts, kid, payload)) => {
+            Some(read) => {
+                let header = read.kid.as_deref().map_or(Header::Unread, Header::Kid);
                 pool.verifier
-                    .verify_split::<E>(parts, kid.as_deref(), *payload, key_set)
+                    .verify_split::<E>(&read.parts, header, read.payload, key_set)
             }
         };
         let claims = match verified {
@@ -527,14 +594,22 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         };
         // The Cognito rules first, the application's type after them.
         pool.verifier.check_time(&claims, now)?;
-        let claims = Arc::new(claims.settle()?);
-        // Only a token that passed every rule of its pool gets here; the application's check is
-        // not the cache's (it runs on every hit, in `finish`).
-        if let Some(cache) = self.cache.as_ref().filter(|_| !stale) {
-            cache.insert(token, index, &keys, Arc::clone(&claims));
+        Ok(Arc::new(claims.settle()?))
+    }
+
+    /// Step 4: a token that passed every rule of pool `pool` with `keys` goes into the cache. The
+    /// application's check is not the cache's: it runs on every hit, in [`finish`](Self::finish).
+    #[inline]
+    fn remember(
+        &self,
+        token: &[u8],
+        pool: usize,
+        keys: &Arc<KeySet>,
+        claims: &Arc<CognitoClaims<E>>,
+    ) {
+        if let Some(cache) = &self.cache {
+            cache.insert(token, pool, keys, Arc::clone(claims));
         }
-        self.finish(pool, &claims, now, policy)?;
-        Ok(claims)
     }
 
     /// The final step of every request, cache hit or miss: the rules that depend on the instant

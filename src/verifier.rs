@@ -48,6 +48,24 @@ impl fmt::Debug for Verifier {
     }
 }
 
+/// What a caller of [`Verifier::verify_split`] already read of the JOSE header.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Header<'a> {
+    /// Nothing: the verifier reads it (the usual form by a byte match, else every header rule).
+    Unread,
+    /// It passed every header rule and names this `kid`.
+    Kid(&'a str),
+}
+
+/// The payload segment as a caller of [`Verifier::verify_split`] has it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Payload<'a> {
+    /// Still base64url: the verifier decodes it after the header and the signature's length.
+    Encoded,
+    /// Decoded whole already (these bytes).
+    Decoded(&'a [u8]),
+}
+
 impl Verifier {
     /// A verifier with the rules of `config`: of its first pool, for a configuration of several
     /// (the layer runs one per pool; [`CognitoConfig::pools`] gives each pool's configuration).
@@ -101,7 +119,7 @@ impl Verifier {
         keys: &KeySet,
     ) -> Result<Parsed<E>, ErrorKind> {
         let parts = self.split(token)?;
-        self.verify_split(&parts, None, None, keys)
+        self.verify_split(&parts, Header::Unread, Payload::Encoded, keys)
     }
 
     /// The size cap, then the three segments.
@@ -113,25 +131,25 @@ impl Verifier {
         split(token).ok_or(ErrorKind::Malformed)
     }
 
-    /// [`verify_parts`](Self::verify_parts) on split segments. `kid` is what the header step
-    /// found when the caller ran it already (a layer of several pools reads the `kid` to pick the
-    /// pool): the header passed every header rule and names `kid`, so it is not parsed again.
-    /// `decoded` is the payload when the caller decoded it already (the same layer, when the
-    /// `kid` named no single pool and the payload's `iss` was read); else it is decoded here,
-    /// after the header and the signature's length were checked.
+    /// [`verify_parts`](Self::verify_parts) on split segments, with what the caller already read
+    /// of them: a layer of several pools reads the header's `kid` to pick the pool
+    /// ([`Header::Kid`]: it passed every header rule, so it is not parsed again), and when the
+    /// `kid` named no single pool it decodes the payload to read its `iss`
+    /// ([`Payload::Decoded`]); otherwise the payload is decoded here, after the header and the
+    /// signature's length were checked.
     pub(crate) fn verify_split<E: DeserializeOwned>(
         &self,
         parts: &Parts<'_>,
-        kid: Option<&str>,
-        decoded: Option<&[u8]>,
+        header: Header<'_>,
+        decoded: Payload<'_>,
         keys: &KeySet,
     ) -> Result<Parsed<E>, ErrorKind> {
         // The header an issuer writes for one of the keys, byte for byte, is valid and names that
         // key: nothing to decode nor parse. Any other header takes the full path, once.
-        let key = match (keys.by_header(parts.header), kid) {
+        let key = match (keys.by_header(parts.header), header) {
             (Some(key), _) => Some(key),
-            (None, Some(kid)) => kid_key(kid, keys)?,
-            (None, None) => header_key(parts.header, keys)?,
+            (None, Header::Kid(kid)) => kid_key(kid, keys)?,
+            (None, Header::Unread) => header_key(parts.header, keys)?,
         };
         let mut signature = [0u8; MAX_SIGNATURE_LEN];
         let len = b64::decode(parts.signature, &mut signature).ok_or(ErrorKind::Malformed)?;
@@ -145,8 +163,8 @@ impl Verifier {
         let mut payload_buf = [0u8; PAYLOAD_BUF_LEN];
         let mut payload_heap = Vec::new();
         let payload = match decoded {
-            Some(payload) => payload,
-            None => decode_into(parts.payload, &mut payload_buf, &mut payload_heap)?,
+            Payload::Decoded(payload) => payload,
+            Payload::Encoded => decode_into(parts.payload, &mut payload_buf, &mut payload_heap)?,
         };
 
         // Only a well-formed token waits for keys (503); a malformed one could never verify (401).
