@@ -710,6 +710,7 @@ impl Drop for JwksServer {
 /// embedded issuer signs, and the printed tokens are credentials for whoever reads the output.
 ///
 /// ```
+/// # #[cfg(feature = "reqwest")] // The layer fetches the JWKS over HTTP with reqwest.
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use tower_cognito::test_util::OfflineIssuer;
@@ -725,6 +726,8 @@ impl Drop for JwksServer {
 /// assert!(!layer.verify(&offline.token_in_groups(&["users"]))?.in_group("admins"));
 /// assert!(layer.verify(offline.id_token()).is_err(), "access tokens only");
 /// # Ok(()) }
+/// # #[cfg(not(feature = "reqwest"))]
+/// # fn main() {}
 /// ```
 #[derive(Debug)]
 pub struct OfflineIssuer {
