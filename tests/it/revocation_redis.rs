@@ -66,10 +66,13 @@ fn layer(issuer: &LocalIssuer, deny: &DenyList) -> CognitoAuthLayer {
     let config = issuer
         .config()
         .token_use(AcceptTokenUse::Access)
-        .deny_list(deny.clone())
         .build()
         .unwrap();
-    CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap()
+    CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .deny_list(deny.clone())
+        .build()
+        .unwrap()
 }
 
 fn kind(layer: &CognitoAuthLayer, token: &str) -> Option<ErrorKind> {
