@@ -71,7 +71,7 @@ pub use self::builder::LayerBuilder;
 /// ```
 #[must_use = "a layer does nothing until it wraps a service"]
 pub struct CognitoAuthLayer<E = (), R = Rfc6750, C = Unchecked> {
-    pub(crate) auth: Arc<Authenticator<E>>,
+    auth: Arc<Authenticator<E>>,
     policy: Policy<E>,
     reject: R,
     checks: PhantomData<fn() -> C>,
