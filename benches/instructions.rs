@@ -288,7 +288,10 @@ fn known_kid_fixture(cap: usize, pools: usize) -> &'static PayloadFixture {
         1 => {
             let issuer = LocalIssuer::new().unwrap();
             let config = hundred_pools_config(&issuer, cap).build().unwrap();
-            let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
+            let layer = CognitoAuthLayer::builder(config)
+                .static_keys(issuer.key_set())
+                .build()
+                .unwrap();
             (issuer, layer)
         }
         _ => hundred_pools(cap),

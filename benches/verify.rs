@@ -130,7 +130,9 @@ fn bench(c: &mut Criterion) {
     // The scope and group guard alone, over a request that already carries the claims (as behind
     // the layer): its cost is the case minus `oneshot_without_guard`, the same request through the
     // bare inner service. The refusal names a required scope, the most it writes.
-    let claims = CognitoAuthLayer::with_key_set(config.clone().build().unwrap(), issuer.key_set())
+    let claims = CognitoAuthLayer::builder(config.clone().build().unwrap())
+        .static_keys(issuer.key_set())
+        .build()
         .unwrap()
         .verify(&access)
         .unwrap();
@@ -309,28 +311,30 @@ fn bench(c: &mut Criterion) {
     // (a cache hit): the counting is two relaxed increments (outcome, cache hit); the deny-list
     // check one swap-load and two hash lookups in a list of 1 000 other sessions.
     let config = issuer.config().token_use(AcceptTokenUse::Any);
-    let hit_layer =
-        CognitoAuthLayer::with_key_set(config.clone().build().unwrap(), issuer.key_set()).unwrap();
+    let hit_layer = CognitoAuthLayer::builder(config.clone().build().unwrap())
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap();
     let deny = DenyList::new();
     for i in 0..1_000 {
         deny.revoke(&format!("other-session-{i}"), now + 3600);
     }
-    let deny_layer = CognitoAuthLayer::with_key_set(
-        config.clone().deny_list(deny).build().unwrap(),
-        issuer.key_set(),
-    )
-    .unwrap();
+    let deny_layer = CognitoAuthLayer::builder(config.clone().build().unwrap())
+        .static_keys(issuer.key_set())
+        .deny_list(deny)
+        .build()
+        .unwrap();
     // A list past 4096 entries, written one revocation at a time: its recent entries and the
     // rest are two maps, and a lookup that finds nothing probes both.
     let large = DenyList::new();
     for i in 0..100_000 {
         large.revoke(&format!("other-session-{i}"), now + 3600);
     }
-    let large_layer = CognitoAuthLayer::with_key_set(
-        config.clone().deny_list(large).build().unwrap(),
-        issuer.key_set(),
-    )
-    .unwrap();
+    let large_layer = CognitoAuthLayer::builder(config.clone().build().unwrap())
+        .static_keys(issuer.key_set())
+        .deny_list(large)
+        .build()
+        .unwrap();
     hit_layer.verify(&access).unwrap();
     deny_layer.verify(&access).unwrap();
     large_layer.verify(&access).unwrap();

@@ -154,7 +154,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
         }
     };
     let keys = format!("could not load the signing keys from {}", config.jwks_url());
-    let auth = CognitoAuthLayer::new(config)
+    let auth = CognitoAuthLayer::builder(config)
+        .start()
         .await
         .map_err(|e| format!("{keys}: {}", chain(&e)))?;
 

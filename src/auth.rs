@@ -17,6 +17,7 @@ use crate::cache::TokenCache;
 use crate::claims::CognitoClaims;
 use crate::clock::Clock;
 use crate::config::CognitoConfig;
+use crate::deny::DenyList;
 use crate::error::{Error, ErrorKind};
 use crate::extract::{Anonymous, Claims};
 use crate::header::{HeaderKid, read_kid};
@@ -85,7 +86,7 @@ impl Pool {
         &self.issuer
     }
 
-    /// What [`Readiness`] reports for this pool now.
+    /// What [`Readiness`] reports for this pool now (without the deny-list: the layer's).
     fn readiness(&self, now: u64) -> Readiness {
         let issuer = &self.issuer;
         Readiness {
@@ -95,20 +96,19 @@ impl Pool {
                 .map(|at| Duration::from_secs(now.saturating_sub(at))),
             stale: self.is_stale(now),
             refresher_running: issuer.refresher_alive(),
-            deny_list: self
-                .verifier
-                .config()
-                .layer
-                .deny_list
-                .as_ref()
-                .map(|list| list.set().readiness(now)),
+            deny_list: None,
         }
     }
 }
 
 /// The pools of a layer: the first, and the others with what picks one for a token: the `kid`
-/// index, and the issuer lookup of its fallback.
+/// index, and the issuer lookup of its fallback; with the layer's configuration (its settings
+/// apply to every pool) and its deny-list.
 struct Pools {
+    /// The configuration the layer was built with (every pool's).
+    config: CognitoConfig,
+    /// Revoked sessions and tokens, checked after every verification and cache hit.
+    deny_list: Option<DenyList>,
     first: Pool,
     others: Box<[Pool]>,
     /// Which pools' current key sets hold each `kid` (`None` with one pool: nothing is routed).
@@ -154,14 +154,19 @@ struct Read<'t, 'b> {
 }
 
 impl Pools {
-    fn new(pools: Vec<Pool>, index: Option<Arc<KidIndex>>) -> Option<Self> {
+    fn new(
+        config: CognitoConfig,
+        deny_list: Option<DenyList>,
+        pools: Vec<Pool>,
+        index: Option<Arc<KidIndex>>,
+    ) -> Option<Self> {
         let mut pools = pools.into_iter();
         let first = pools.next()?;
         let others: Box<[Pool]> = pools.collect();
         let mut routes = HashMap::new();
         if !others.is_empty() {
             for (index, pool) in std::iter::once(&first).chain(&*others).enumerate() {
-                let pool = &pool.verifier.config().pool;
+                let pool = pool.verifier.pool();
                 routes.insert(pool.issuer.clone().into_boxed_str(), index);
                 if let Some(updated) = &pool.updated_issuer {
                     routes.insert(updated.clone().into_boxed_str(), index);
@@ -169,6 +174,8 @@ impl Pools {
             }
         }
         Some(Self {
+            config,
+            deny_list,
             first,
             others,
             index: index.filter(|_| !routes.is_empty()),
@@ -313,6 +320,24 @@ impl<E> Clone for Policy<E> {
     }
 }
 
+impl<E: 'static> Policy<E> {
+    /// This policy with `check` run after its own check, if any (both must pass, in order).
+    /// The layer's and its builder's `check` both add checks through here.
+    pub(crate) fn and_check<F>(mut self, check: F) -> Self
+    where
+        F: Fn(&CognitoClaims<E>) -> Result<(), Error> + Send + Sync + 'static,
+    {
+        self.check = Some(match self.check.take() {
+            None => Arc::new(check),
+            Some(first) => Arc::new(move |claims| {
+                first(claims)?;
+                check(claims)
+            }),
+        });
+        self
+    }
+}
+
 impl<E> Default for Policy<E> {
     fn default() -> Self {
         Self {
@@ -331,22 +356,25 @@ impl<E> fmt::Debug for Policy<E> {
     }
 }
 
-impl Authenticator {
-    /// The authenticator of `pools` (one at least), with the cache of the first pool's layer
-    /// settings and, for several pools, the `kid` index of their key stores. `None` without a
-    /// pool.
-    pub(crate) fn new(pools: Vec<Pool>, index: Option<Arc<KidIndex>>) -> Option<Self> {
-        let pools = Pools::new(pools, index)?;
-        let cache = TokenCache::new(pools.first.verifier.config().layer.token_cache_size);
+impl<E> Authenticator<E> {
+    /// The authenticator of `pools` (one at least, each `config`'s pool in order), with the cache
+    /// of `config`'s layer settings, `deny_list`, and, for several pools, the `kid` index of their
+    /// key stores. `None` without a pool.
+    pub(crate) fn new(
+        config: CognitoConfig,
+        deny_list: Option<DenyList>,
+        pools: Vec<Pool>,
+        index: Option<Arc<KidIndex>>,
+    ) -> Option<Self> {
+        let cache = TokenCache::new(config.layer.token_cache_size);
+        let pools = Pools::new(config, deny_list, pools, index)?;
         Some(Self {
             pools: Arc::new(pools),
             cache,
             counters: Arc::default(),
         })
     }
-}
 
-impl<E> Authenticator<E> {
     /// The same pools (rules, keys and refreshers) for claims of type `F`, with a cache of its
     /// own.
     pub(crate) fn for_claims<F>(&self) -> Authenticator<F> {
@@ -376,12 +404,17 @@ impl<E> Authenticator<E> {
                 self.pools.get(pool)?
             }
         };
-        Some(pool.verifier.config().user_pool_id())
+        Some(pool.verifier.user_pool_id())
     }
 
-    /// The first pool's configuration (the layer settings are every pool's).
+    /// The configuration the layer was built with (every pool's).
     pub(crate) fn config(&self) -> &CognitoConfig {
-        self.pools.first.verifier.config()
+        &self.pools.config
+    }
+
+    /// The layer's deny-list.
+    pub(crate) fn deny_list(&self) -> Option<&DenyList> {
+        self.pools.deny_list.as_ref()
     }
 
     /// The first pool.
@@ -394,14 +427,15 @@ impl<E> Authenticator<E> {
         self.pools.iter()
     }
 
-    /// What [`Readiness`] reports now: every pool's, the worst of each.
+    /// What [`Readiness`] reports now: every pool's, the worst of each, and the deny-list's.
     pub(crate) fn readiness(&self) -> Readiness {
         let now = self.config().layer.clock.now();
         let mut all = self.pools.iter().map(|pool| pool.readiness(now));
         let first = all
             .next()
             .unwrap_or_else(|| self.pools.first.readiness(now));
-        all.fold(first, |a, b| Readiness {
+        let deny_list = self.deny_list().map(|list| list.set().readiness(now));
+        let all = all.fold(first, |a, b| Readiness {
             keys: a.keys.min(b.keys),
             last_refresh_age: match (a.last_refresh_age, b.last_refresh_age) {
                 (Some(a), Some(b)) => Some(a.max(b)),
@@ -409,8 +443,9 @@ impl<E> Authenticator<E> {
             },
             stale: a.stale || b.stale,
             refresher_running: a.refresher_running && b.refresher_running,
-            deny_list: a.deny_list,
-        })
+            deny_list: None,
+        });
+        Readiness { deny_list, ..all }
     }
 }
 
@@ -623,11 +658,10 @@ impl<E: DeserializeOwned + Send + Sync + 'static> Authenticator<E> {
         now: u64,
         policy: &Policy<E>,
     ) -> Result<(), Error> {
-        let layer = &pool.verifier.config().layer;
         pool.verifier.check_time(claims, now)?;
         // Revocation (src/deny.rs): one swap-load and at most two hash lookups, no lock.
-        if let Some(deny) = &layer.deny_list {
-            deny.set().check(claims, now, layer.leeway)?;
+        if let Some(deny) = &self.pools.deny_list {
+            deny.set().check(claims, now, pool.verifier.leeway_secs())?;
         }
         match &policy.check {
             Some(check) => check(claims),

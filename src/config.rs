@@ -7,7 +7,6 @@ use std::time::Duration;
 use url::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::deny::DenyList;
 use crate::error::ConfigError;
 use crate::ids::{UserPoolId, is_valid_client_id, is_valid_region};
 use crate::syntax::{is_qdtext, is_tchar};
@@ -139,7 +138,8 @@ pub(crate) struct PoolSettings {
 }
 
 /// The settings of the layer itself: the token's size cap, the time rules' leeway and clock, the
-/// cache, the realm of its answers, and how long `new` waits for keys.
+/// cache, the realm of its answers, and how long `LayerBuilder::start` waits for keys. Plain
+/// data: the live parts of a layer (key stores, refreshers, the deny-list) are the layer's.
 #[derive(Clone)]
 pub(crate) struct LayerSettings {
     pub(crate) leeway: u64,
@@ -150,8 +150,6 @@ pub(crate) struct LayerSettings {
     pub(crate) clock: Arc<dyn Clock>,
     /// The name of a cookie that may carry the token instead of the `Authorization` header.
     pub(crate) cookie: Option<Box<str>>,
-    /// Revoked sessions and tokens, checked after every verification and cache hit.
-    pub(crate) deny_list: Option<DenyList>,
 }
 
 impl fmt::Debug for CognitoConfig {
@@ -176,7 +174,6 @@ impl fmt::Debug for CognitoConfig {
             .field("realm", &self.layer.realm)
             .field("clock", &self.layer.clock)
             .field("token_cookie", &self.layer.cookie)
-            .field("deny_list", &self.layer.deny_list)
             .field(
                 "other_pools",
                 &self
@@ -200,7 +197,8 @@ impl CognitoConfig {
     pub const DEFAULT_UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(10);
     /// Default time limit of one JWKS fetch (connect, headers and body).
     pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-    /// Default time [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) waits for the first key set.
+    /// Default time [`LayerBuilder::start`](crate::LayerBuilder::start) waits for the first key
+    /// sets.
     pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
     /// Default cap on the size of a JWKS body.
     pub const DEFAULT_MAX_JWKS_SIZE: usize = 64 * 1024;
@@ -225,7 +223,6 @@ impl CognitoConfig {
             realm: CognitoConfig::DEFAULT_REALM.to_owned(),
             clock: Arc::new(SystemClock),
             cookie: None,
-            deny_list: None,
         }
     }
 
@@ -293,7 +290,7 @@ impl CognitoConfig {
     pub fn fetch_timeout(&self) -> Duration {
         self.pool.fetch_timeout
     }
-    /// How long [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) waits for the first key set.
+    /// How long [`LayerBuilder::start`](crate::LayerBuilder::start) waits for the first key sets.
     pub fn startup_timeout(&self) -> Duration {
         self.layer.startup_timeout
     }
@@ -322,10 +319,18 @@ impl CognitoConfig {
         self.layer.cookie.as_deref()
     }
 
+    /// Whether `iss` is one of the first pool's accepted issuers.
+    #[cfg(test)]
+    fn issuer_matches(&self, iss: &str) -> bool {
+        self.pool.issuer_matches(iss)
+    }
+}
+
+impl PoolSettings {
     /// Whether `iss` is one of this pool's accepted issuers.
     #[inline]
     pub(crate) fn issuer_matches(&self, iss: &str) -> bool {
-        iss == self.pool.issuer || self.pool.updated_issuer.as_deref() == Some(iss)
+        iss == self.issuer || self.updated_issuer.as_deref() == Some(iss)
     }
 }
 
@@ -349,7 +354,6 @@ pub struct CognitoConfigBuilder {
     realm: String,
     clock: Arc<dyn Clock>,
     cookie: Option<String>,
-    deny_list: Option<DenyList>,
 }
 
 /// The settings of one pool, as given.
@@ -536,9 +540,9 @@ impl CognitoConfigBuilder {
         self.last().fetch_timeout = timeout;
         self
     }
-    /// How long [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new) waits for the first key set
-    /// (default 10 s, from 1 ms to 10 min; not to wait at all, use
-    /// [`CognitoAuthLayer::lazy`](crate::CognitoAuthLayer::lazy)).
+    /// How long [`LayerBuilder::start`](crate::LayerBuilder::start) waits for every pool's first
+    /// key set (default 10 s, from 1 ms to 10 min; not to wait at all, use
+    /// [`LayerBuilder::build`](crate::LayerBuilder::build)).
     pub fn startup_timeout(mut self, timeout: Duration) -> Self {
         self.startup_timeout = timeout;
         self
@@ -590,15 +594,6 @@ impl CognitoConfigBuilder {
         self
     }
 
-    /// Refuses tokens whose `origin_jti` or `jti` is on `list` (`401 invalid_token`,
-    /// [`ErrorKind::Revoked`](crate::ErrorKind::Revoked)), checked after every verification and
-    /// on every cache hit, for the tokens of every pool of the layer. Give every layer of the
-    /// process (and, shared through Redis, of every replica) the same list. See [`DenyList`].
-    pub fn deny_list(mut self, list: DenyList) -> Self {
-        self.deny_list = Some(list);
-        self
-    }
-
     /// Validates everything and builds the configuration.
     ///
     /// # Errors
@@ -630,7 +625,7 @@ impl CognitoConfigBuilder {
             self.startup_timeout,
             Duration::from_millis(1),
             Duration::from_secs(600),
-            "from 1 ms to 10 min (no wait at all: `CognitoAuthLayer::lazy`)",
+            "from 1 ms to 10 min (no wait at all: `LayerBuilder::build`)",
         )?;
         if !(256..=1024 * 1024).contains(&self.max_token_size) {
             return Err(ConfigError::OutOfRange {
@@ -669,7 +664,6 @@ impl CognitoConfigBuilder {
                 realm: self.realm,
                 clock: self.clock,
                 cookie,
-                deny_list: self.deny_list,
             },
         })
     }

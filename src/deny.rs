@@ -25,8 +25,11 @@
 //!
 //! let issuer = LocalIssuer::new()?;
 //! let deny = DenyList::new();
-//! let config = issuer.config().token_use(AcceptTokenUse::Access).deny_list(deny.clone()).build()?;
-//! let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+//! let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+//! let layer = CognitoAuthLayer::builder(config)
+//!     .static_keys(issuer.key_set())
+//!     .deny_list(deny.clone())
+//!     .build()?;
 //!
 //! let token = issuer.access_token();
 //! let claims = layer.verify(&token)?;
@@ -228,7 +231,7 @@ impl std::hash::Hasher for IdHash {
 
 /// A set of denied token ids, shared by every clone (cheap: one `Arc`).
 ///
-/// Give it to the layers with [`CognitoConfigBuilder::deny_list`](crate::CognitoConfigBuilder::deny_list);
+/// Give it to the layers with [`LayerBuilder::deny_list`](crate::LayerBuilder::deny_list);
 /// revoke with [`revoke`](Self::revoke) or [`revoke_session`](Self::revoke_session). The layer
 /// answers a token whose `origin_jti` or `jti` is denied with `401 invalid_token`
 /// ([`ErrorKind::Revoked`]), on cache hits as on misses.

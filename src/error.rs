@@ -463,9 +463,10 @@ pub enum ConfigError {
     DuplicatePool(String),
 }
 
-/// Why no layer (or JWKS source) could be made from a valid configuration: the errors of the
-/// constructors of [`CognitoAuthLayer`](crate::CognitoAuthLayer), never of `build()` (which
-/// raises [`ConfigError`]s only).
+/// Why no layer (or JWKS source) could be made from a valid configuration: the errors of
+/// [`LayerBuilder::build`](crate::LayerBuilder::build) and
+/// [`LayerBuilder::start`](crate::LayerBuilder::start), never of the configuration's `build()`
+/// (which raises [`ConfigError`]s only).
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
@@ -478,13 +479,21 @@ pub enum StartError {
     /// The HTTP client could not be built.
     #[error("the HTTP client could not be built")]
     HttpClient(#[source] std::sync::Arc<dyn std::error::Error + Send + Sync>),
-    /// A configuration of several pools was given one JWKS source or key set: each pool needs
-    /// its own (`new_with_sources`, `lazy_with_sources`, `with_key_sets`).
+    /// A configuration of several pools was given one JWKS source or key set, or a pool was
+    /// given none: each pool needs its own
+    /// ([`LayerBuilder::jwks_sources`](crate::LayerBuilder::jwks_sources),
+    /// [`LayerBuilder::static_key_sets`](crate::LayerBuilder::static_key_sets)).
     #[error("{pools} user pools need one JWKS source or key set each")]
     SourcePerPool {
         /// How many pools the configuration has.
         pools: usize,
     },
+    /// No key source was given and there is no default one: without the `reqwest` feature, give
+    /// the layer a [`JwksSource`](crate::JwksSource) or a fixed key set
+    /// ([`LayerBuilder::jwks_source`](crate::LayerBuilder::jwks_source),
+    /// [`LayerBuilder::static_keys`](crate::LayerBuilder::static_keys)).
+    #[error("no JWKS source: without the `reqwest` feature, give the layer one")]
+    NoKeySource,
     /// No usable key set could be fetched within the startup timeout.
     #[error("no usable key set for the user pool {user_pool_id} within {timeout:?}")]
     NoKeys {

@@ -3,12 +3,13 @@
 //! authentication layer put in the request, and, with the `axum` feature, [`Authorized`] is the
 //! same check as an extractor.
 //!
-//! A guard runs after [`CognitoAuthLayer`]: a valid token that lacks what it requires is answered
-//! `403` with `WWW-Authenticate: Bearer realm="...", error="insufficient_scope", ...` (and
+//! A guard runs after [`CognitoAuthLayer`](crate::CognitoAuthLayer): a valid token that lacks
+//! what it requires is answered `403` with
+//! `WWW-Authenticate: Bearer realm="...", error="insufficient_scope", ...` (and
 //! `scope="<the required scopes>"` when scopes were missing), never `401`; gRPC calls get
-//! `grpc-status` 7 (PERMISSION_DENIED). A request that an [`optional`](CognitoAuthLayer::optional)
-//! layer let through without credentials is answered `401` with the bare challenge (gRPC: 16,
-//! UNAUTHENTICATED). A guard where no authentication layer ran is a server misconfiguration:
+//! `grpc-status` 7 (PERMISSION_DENIED). A request that an
+//! [`optional`](crate::CognitoAuthLayer::optional) layer let through without credentials is
+//! answered `401` with the bare challenge (gRPC: 16, UNAUTHENTICATED). A guard where no authentication layer ran is a server misconfiguration:
 //! `500` (see [`Guard`]).
 //!
 //! ```
@@ -22,7 +23,7 @@
 //! # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
 //! # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
 //!
-//! let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+//! let auth = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
 //! // The guard inherits the layer's realm and claims type.
 //! let readers = auth.guard(Require::scopes_all(["orders/read"])?);
 //! let app = Router::new()
@@ -55,7 +56,7 @@ use std::task::{Context, Poll};
 
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
-use tower_layer::{Layer, Stack};
+use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::claims::{CognitoClaims, TokenUse};
@@ -63,7 +64,6 @@ use crate::error::{ConfigError, Error, ErrorKind, GuardError};
 use crate::extract::claims_in;
 use crate::future::ResponseFuture;
 use crate::ids::UserPoolId;
-use crate::layer::CognitoAuthLayer;
 use crate::rejection::{Reject, Rfc6750, grpc_content_type, is_scope_char};
 
 /// Which claim a clause reads.
@@ -351,10 +351,12 @@ impl Require {
 }
 
 /// A tower layer that checks a [`Require`] on the claims of each request, behind
-/// [`CognitoAuthLayer`]: stack it on one axum route (`route_layer`), on one tonic service
+/// [`CognitoAuthLayer`](crate::CognitoAuthLayer): stack it on one axum route (`route_layer`), on
+/// one tonic service
 /// (`named_layer`), or on everything.
 ///
-/// [`CognitoAuthLayer::guard`] makes one with the layer's realm and claims type `E`;
+/// [`CognitoAuthLayer::guard`](crate::CognitoAuthLayer::guard) makes one with the layer's realm
+/// and claims type `E`;
 /// [`GuardLayer::new`] one with the default realm (`api`) for `Claims` (`E = ()`). `R` answers
 /// refused requests ([`Rfc6750`] by default; [`reject_with`](Self::reject_with)), as the
 /// authentication layer's does.
@@ -371,7 +373,7 @@ impl Require {
 /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
 /// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
 ///
-/// let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+/// let auth = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
 /// let svc = ServiceBuilder::new()
 ///     .layer(auth)
 ///     .layer(GuardLayer::new(Require::groups_any(["admins", "operators"])?))
@@ -398,7 +400,7 @@ pub struct GuardLayer<E = (), R = Rfc6750> {
 impl GuardLayer {
     /// A guard for `require`, answering with [`Rfc6750`] in the default realm (`api`), reading
     /// [`Claims`](crate::Claims) (`E = ()`; [`extra_claims`](Self::extra_claims) for a layer with
-    /// [`extra_claims`](CognitoAuthLayer::extra_claims)).
+    /// [`extra_claims`](crate::CognitoAuthLayer::extra_claims)).
     pub fn new(require: Require) -> Self {
         Self {
             require: Arc::new(require),
@@ -409,8 +411,18 @@ impl GuardLayer {
 }
 
 impl<E, R> GuardLayer<E, R> {
+    /// A guard for `require` answering with `reject`, reading `Claims<E>` (the one
+    /// [`CognitoAuthLayer::guard`](crate::CognitoAuthLayer::guard) makes).
+    pub(crate) fn with_rejection(require: Require, reject: R) -> Self {
+        Self {
+            require: Arc::new(require),
+            reject,
+            claims: PhantomData,
+        }
+    }
+
     /// Reads [`Claims<F>`](crate::Claims): for an authentication layer made with
-    /// [`extra_claims::<F>()`](CognitoAuthLayer::extra_claims) (its claims are only there as
+    /// [`extra_claims::<F>()`](crate::CognitoAuthLayer::extra_claims) (its claims are only there as
     /// `Claims<F>`).
     pub fn extra_claims<F>(self) -> GuardLayer<F, R> {
         GuardLayer {
@@ -429,7 +441,8 @@ impl<E, R> GuardLayer<E, R> {
     }
 
     /// Answers refused requests with `reject` (a [`Reject`] implementation or a closure), as
-    /// [`CognitoAuthLayer::reject_with`]. The [`Error`] is put into the response's extensions
+    /// [`CognitoAuthLayer::reject_with`](crate::CognitoAuthLayer::reject_with). The [`Error`] is
+    /// put into the response's extensions
     /// whatever it answers.
     pub fn reject_with<R2>(self, reject: R2) -> GuardLayer<E, R2> {
         GuardLayer {
@@ -486,7 +499,7 @@ impl<S, E, R: Clone> Layer<S> for GuardLayer<E, R> {
 /// request passes. A refused request is answered by `R` with the [`Error`] in the response's
 /// extensions, as the authentication layer's rejections are.
 ///
-/// A request that an [`optional`](CognitoAuthLayer::optional) layer let through without
+/// A request that an [`optional`](crate::CognitoAuthLayer::optional) layer let through without
 /// credentials has no claims: the guard answers it as the layer answers a request without
 /// credentials, `401` with `R`'s bare challenge (`WWW-Authenticate: Bearer realm="..."`, no
 /// `error`; gRPC calls: `grpc-status` 16, UNAUTHENTICATED) and
@@ -602,64 +615,6 @@ fn misconfigured<B: Default>(method: &Method, headers: &HeaderMap) -> Response<B
     response
 }
 
-impl<E, R, C> CognitoAuthLayer<E, R, C> {
-    /// A guard for `require` behind this layer: it reads this layer's
-    /// [`Claims<E>`](crate::Claims) and answers with this layer's rejection ([`Rfc6750`] in this
-    /// layer's realm unless [`reject_with`](CognitoAuthLayer::reject_with) chose another), its
-    /// `403`s and, behind an [`optional`](CognitoAuthLayer::optional) layer, the `401` of a
-    /// request without credentials. Stack it where the requirement applies, inside the layer: on
-    /// one axum route
-    /// (`get(handler).route_layer(auth.guard(..))`), on one tonic service
-    /// (`auth.named_layer(guard.named_layer(service))`). See [`GuardLayer`].
-    pub fn guard(&self, require: Require) -> GuardLayer<E, R>
-    where
-        R: Clone,
-    {
-        GuardLayer {
-            require: Arc::new(require),
-            reject: self.rejection().clone(),
-            claims: PhantomData,
-        }
-    }
-
-    /// This layer and a [`guard`](Self::guard) for `require` in one layer, authentication first:
-    /// every request it covers must carry a valid token that meets `require`. For a whole app
-    /// (`Router::layer`, `Server::builder().layer(..)`) or one tonic service (`named_layer`).
-    ///
-    /// ```
-    /// # #[cfg(all(feature = "test-util", feature = "axum"))]
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use axum::{Router, body::Body, routing::get};
-    /// use http::{Request, header};
-    /// use tower::ServiceExt;
-    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, Require};
-    /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
-    /// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
-    ///
-    /// let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
-    /// let app = Router::new()
-    ///     .route("/", get(|| async { "staff only" }))
-    ///     .layer(auth.require(Require::groups_any(["staff"])?));
-    ///
-    /// let staff = issuer.token().claim("cognito:groups", serde_json::json!(["staff"])).build();
-    /// let request = |token: &str| {
-    ///     Request::get("/").header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty())
-    /// };
-    /// assert_eq!(app.clone().oneshot(request(&staff)?).await?.status(), 200);
-    /// assert_eq!(app.clone().oneshot(request(&issuer.access_token())?).await?.status(), 403);
-    /// assert_eq!(app.oneshot(Request::get("/").body(Body::empty())?).await?.status(), 401);
-    /// # Ok(()) }
-    /// # #[cfg(not(all(feature = "test-util", feature = "axum")))] fn main() {}
-    /// ```
-    pub fn require(&self, require: Require) -> Stack<GuardLayer<E, R>, Self>
-    where
-        R: Clone,
-    {
-        Stack::new(self.guard(require), self.clone())
-    }
-}
-
 #[cfg(feature = "axum")]
 mod axum_impl {
     use std::marker::PhantomData;
@@ -742,7 +697,7 @@ mod axum_impl {
     ///     format!("hello admin {}", admin.sub)
     /// }
     ///
-    /// let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+    /// let auth = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
     /// let app = Router::new().route("/admin", get(admin)).route_layer(auth);
     /// let request = |token: &str| {
     ///     Request::get("/admin").header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty())

@@ -18,7 +18,7 @@ pub(crate) struct IssuerKeys {
     /// cleared by the refresher when the fetch starts.
     refetch_wanted: AtomicBool,
     nudge: Notify,
-    /// Counts successful swaps; `CognitoAuthLayer::new` waits on it.
+    /// Counts successful swaps; `LayerBuilder::start` waits on it.
     swaps: watch::Sender<u64>,
     fetches: AtomicU64,
     failures: AtomicU64,
@@ -118,7 +118,7 @@ impl IssuerKeys {
     /// current one, so the token cache (keyed by the key set's identity) survives routine
     /// refreshes and refetches. A set that replaces the current one runs `swapped` right after
     /// the swap, before the success is announced (a layer of several pools rebuilds its `kid`
-    /// index there, so `CognitoAuthLayer::new` returns with every pool's keys indexed).
+    /// index there, so `LayerBuilder::start` returns with every pool's keys indexed).
     pub(crate) fn fetch_succeeded(&self, set: KeySet, now: u64, swapped: impl FnOnce()) {
         if !self.keys.load().same_keys(&set) {
             self.keys.store(Arc::new(set));

@@ -1,4 +1,5 @@
-//! [`CognitoAuthLayer`]: the tower layer, its key set and its refresher.
+//! [`CognitoAuthLayer`]: the tower layer, every method of it, and its [`LayerBuilder`]
+//! (`layer/builder.rs`).
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -6,23 +7,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use tower_layer::Layer;
+use tower_layer::{Layer, Stack};
 
-use crate::auth::{Authenticator, Policy, Pool};
+use crate::auth::{Authenticator, Policy};
 use crate::clock::Clock as _;
 use crate::config::CognitoConfig;
-use crate::error::StartError;
 use crate::extract::Claims;
+use crate::guard::{GuardLayer, Require};
 use crate::keys::KeySet;
-use crate::keystore::{IssuerKeys, RefreshStats};
-use crate::kid_index::KidIndex;
+use crate::keystore::RefreshStats;
 use crate::metrics::{DenyListMetrics, Metrics, PoolMetrics};
-use crate::refresh::{self, RefresherHandle, Schedule};
+use crate::ready::ReadinessService;
 use crate::rejection::Rfc6750;
 use crate::service::CognitoAuth;
-use crate::source::JwksSource;
 use crate::status::Readiness;
 use crate::verifier::Verifier;
+
+mod builder;
+
+pub use self::builder::LayerBuilder;
 
 /// A tower layer that verifies the Cognito bearer token of every request.
 ///
@@ -30,7 +33,8 @@ use crate::verifier::Verifier;
 /// called; otherwise the layer answers itself (`400`, `401` or `503`, with an RFC 6750
 /// `WWW-Authenticate` challenge) and attaches the [`Error`](crate::Error) to the response extensions.
 ///
-/// The pool's key set is fetched by a background task that the layer owns: every
+/// Made with [`CognitoAuthLayer::builder`]. The pool's key set is fetched by a background task
+/// that the layer owns (unless it was given fixed keys): every
 /// [`refresh_interval`](crate::CognitoConfigBuilder::refresh_interval), at once (single-flight, at
 /// most once per cooldown) when a token names an unknown `kid`, and with backoff after a failure,
 /// always keeping the last good set. The task ends when the last clone of the layer and of its
@@ -39,10 +43,15 @@ use crate::verifier::Verifier;
 /// `E` is the application's own claims type, filled from the same parse of the verified payload
 /// into [`CognitoClaims<E>`](crate::CognitoClaims) (see [`extra_claims`](Self::extra_claims));
 /// `()` by default. `R` answers rejected requests ([`reject_with`](Self::reject_with)). `C`
-/// records whether checks of yours were added: [`Unchecked`] from the constructors, [`Checked`]
-/// after [`check`](Self::check). A check reads the claims type it was written for, so only an
-/// `Unchecked` layer can still change it: `layer.check(f).extra_claims::<T>()` does not compile,
-/// and no check can vanish.
+/// records whether checks of yours were added: [`Unchecked`] until [`check`](Self::check), then
+/// [`Checked`], on the [`LayerBuilder`] and the layer alike. A check reads the claims type it was
+/// written for, so only an `Unchecked` layer (or builder) can still change it:
+/// `layer.check(f).extra_claims::<T>()` does not compile, and no check can vanish.
+///
+/// Everything is set on the builder; the built layer keeps [`extra_claims`](Self::extra_claims),
+/// [`check`](Self::check), [`optional`](Self::optional) and [`reject_with`](Self::reject_with)
+/// for per-route variants of one layer: a clone changed by them shares the keys, the refreshers,
+/// the deny-list and the counters (and, for the same claims type, the verified-token cache).
 ///
 /// ```
 /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig};
@@ -54,7 +63,7 @@ use crate::verifier::Verifier;
 ///     .token_use(AcceptTokenUse::Access)
 ///     .build()?;
 /// // Waits (at most `startup_timeout`) for the first key set.
-/// let auth = CognitoAuthLayer::new(config).await?;
+/// let auth = CognitoAuthLayer::builder(config).start().await?;
 /// let app: axum::Router = axum::Router::new()
 ///     .route("/me", axum::routing::get(|claims: tower_cognito::Claims| async move { claims.sub.clone() }))
 ///     .layer(auth);
@@ -62,20 +71,21 @@ use crate::verifier::Verifier;
 /// ```
 #[must_use = "a layer does nothing until it wraps a service"]
 pub struct CognitoAuthLayer<E = (), R = Rfc6750, C = Unchecked> {
-    pub(crate) auth: Arc<Authenticator<E>>,
+    auth: Arc<Authenticator<E>>,
     policy: Policy<E>,
     reject: R,
     checks: PhantomData<fn() -> C>,
 }
 
-/// The [`CognitoAuthLayer`] state of a layer without checks of yours (what the constructors
-/// return): its claims type may still change ([`extra_claims`](CognitoAuthLayer::extra_claims)).
+/// The [`CognitoAuthLayer`] (and [`LayerBuilder`]) state without checks of yours (where the
+/// builder starts): its claims type may still change
+/// ([`extra_claims`](CognitoAuthLayer::extra_claims)).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct Unchecked;
 
-/// The [`CognitoAuthLayer`] state of a layer with at least one [`check`](CognitoAuthLayer::check):
-/// its claims type is the one the checks read, for good.
+/// The [`CognitoAuthLayer`] (and [`LayerBuilder`]) state with at least one
+/// [`check`](CognitoAuthLayer::check): its claims type is the one the checks read, for good.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct Checked;
@@ -102,205 +112,28 @@ impl<E, R, C> fmt::Debug for CognitoAuthLayer<E, R, C> {
 }
 
 impl CognitoAuthLayer {
-    /// Builds the layer, fetching the pool's JWKS over HTTPS ([`ReqwestJwks`](crate::ReqwestJwks)),
-    /// and waits, at most the configured
-    /// [`startup_timeout`](crate::CognitoConfigBuilder::startup_timeout), for the first key set.
+    /// Starts a layer for `config`: the one way to make one. On the [`LayerBuilder`], the claims
+    /// type, checks, rejection, deny-list and key sources (HTTPS by default), then
+    /// [`start`](LayerBuilder::start) (waits for keys) or [`build`](LayerBuilder::build).
     ///
-    /// # Errors
-    /// [`StartError::NoKeys`] when no usable key set arrived in time (the refresher is stopped),
-    /// with the last fetch error as its source; [`StartError::HttpClient`] when the HTTP client
-    /// cannot be built, [`StartError::NoRuntime`] outside a tokio runtime.
-    #[cfg(feature = "reqwest")]
-    pub async fn new(config: CognitoConfig) -> Result<Self, StartError> {
-        let sources = config
-            .pools()
-            .map(|pool| crate::ReqwestJwks::new(&pool))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut sources = sources.into_iter();
-        Self::new_with_sources(config, |_| sources.next()).await
-    }
-
-    /// Like [`new`](Self::new), with the key set fetched from `source` (your own HTTP client, a
-    /// file, a secret store, an in-memory source in tests).
+    /// ```
+    /// # #[cfg(feature = "test-util")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+    /// use tower_cognito::test_util::LocalIssuer;
     ///
-    /// # Errors
-    /// As [`new`](Self::new); [`StartError::SourcePerPool`] for a configuration of several pools
-    /// (give each its source with [`new_with_sources`](Self::new_with_sources)).
-    pub async fn new_with_source(
-        config: CognitoConfig,
-        source: impl JwksSource,
-    ) -> Result<Self, StartError> {
-        let mut source = Some(source);
-        Self::new_with_sources(config, |_| source.take()).await
+    /// let issuer = LocalIssuer::new()?;
+    /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    /// // Fixed keys: ready at once, nothing fetched.
+    /// let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
+    /// assert!(layer.verify(&issuer.access_token()).is_ok());
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "test-util"))]
+    /// # fn main() {}
+    /// ```
+    pub fn builder(config: CognitoConfig) -> LayerBuilder {
+        LayerBuilder::new(config)
     }
-
-    /// Like [`new`](Self::new), with each pool's key set fetched from the source `sources` gives
-    /// for that pool's own configuration ([`CognitoConfig::pools`]). Waits for every pool's first
-    /// key set.
-    ///
-    /// # Errors
-    /// As [`new`](Self::new); [`StartError::SourcePerPool`] when `sources` gives `None` for a
-    /// pool.
-    pub async fn new_with_sources<S: JwksSource>(
-        config: CognitoConfig,
-        sources: impl FnMut(&CognitoConfig) -> Option<S>,
-    ) -> Result<Self, StartError> {
-        let timeout = config.layer.startup_timeout;
-        let layer = Self::lazy_with_sources(config, sources)?;
-        let wait = async {
-            for pool in layer.auth.pools() {
-                let mut swaps = pool.issuer().subscribe();
-                if swaps.wait_for(|&n| n > 0).await.is_err() {
-                    return Err(pool);
-                }
-            }
-            Ok(())
-        };
-        let failed = match tokio::time::timeout(timeout, wait).await {
-            Ok(Ok(())) => return Ok(layer),
-            Ok(Err(pool)) => Some(pool),
-            Err(_) => None,
-        };
-        // The first pool still without keys (the one the wait was on, or gave up on).
-        let pool = failed
-            .or_else(|| {
-                layer
-                    .auth
-                    .pools()
-                    .find(|p| p.issuer().keys.load().is_empty())
-            })
-            .unwrap_or(layer.auth.first());
-        Err(StartError::NoKeys {
-            timeout,
-            user_pool_id: pool.verifier().config().user_pool_id().to_owned(),
-            last_error: pool.issuer().last_error(),
-        })
-    }
-
-    /// Builds the layer without waiting: requests are answered `503` (with `Retry-After`) until
-    /// the first key set arrives. Must be called within a tokio runtime.
-    ///
-    /// # Errors
-    /// [`StartError::NoRuntime`] outside a tokio runtime; [`StartError::HttpClient`] when the
-    /// HTTP client cannot be built.
-    #[cfg(feature = "reqwest")]
-    pub fn lazy(config: CognitoConfig) -> Result<Self, StartError> {
-        let sources = config
-            .pools()
-            .map(|pool| crate::ReqwestJwks::new(&pool))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut sources = sources.into_iter();
-        Self::lazy_with_sources(config, |_| sources.next())
-    }
-
-    /// Like [`lazy`](Self::lazy), with the key set fetched from `source`.
-    ///
-    /// # Errors
-    /// [`StartError::NoRuntime`] outside a tokio runtime; [`StartError::SourcePerPool`] for a
-    /// configuration of several pools.
-    pub fn lazy_with_source(
-        config: CognitoConfig,
-        source: impl JwksSource,
-    ) -> Result<Self, StartError> {
-        let mut source = Some(source);
-        Self::lazy_with_sources(config, |_| source.take())
-    }
-
-    /// Like [`lazy`](Self::lazy), with each pool's key set fetched from the source `sources`
-    /// gives for that pool's own configuration.
-    ///
-    /// # Errors
-    /// [`StartError::NoRuntime`] outside a tokio runtime; [`StartError::SourcePerPool`] when
-    /// `sources` gives `None` for a pool.
-    pub fn lazy_with_sources<S: JwksSource>(
-        config: CognitoConfig,
-        mut sources: impl FnMut(&CognitoConfig) -> Option<S>,
-    ) -> Result<Self, StartError> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| StartError::NoRuntime)?;
-        let pools = config.pool_count();
-        let mut built = Vec::with_capacity(pools);
-        for pool in config.pools() {
-            let source = sources(&pool).ok_or(StartError::SourcePerPool { pools })?;
-            built.push((pool, source));
-        }
-        let issuers: Vec<Arc<IssuerKeys>> = built
-            .iter()
-            .map(|_| Arc::new(IssuerKeys::new(KeySet::empty(), true)))
-            .collect();
-        // With several pools, each refresher rebuilds the `kid` index after its swaps.
-        let index = kid_index(&issuers);
-        let pools = built
-            .into_iter()
-            .zip(issuers)
-            .map(|((pool, source), issuer)| {
-                let task = runtime.spawn(refresh::run(
-                    Arc::clone(&issuer),
-                    source,
-                    Schedule::from_config(&pool),
-                    index.clone(),
-                ));
-                let refresher = RefresherHandle::new(task.abort_handle(), Arc::clone(&issuer));
-                Pool::new(&pool, issuer, Some(refresher))
-            });
-        Self::from_pools(&config, pools.collect(), index)
-    }
-
-    /// Builds the layer over a fixed key set: nothing is fetched, ever (pinned keys, or tests).
-    ///
-    /// # Errors
-    /// [`StartError::EmptyKeySet`] when `keys` has no key; [`StartError::SourcePerPool`] for a
-    /// configuration of several pools ([`with_key_sets`](Self::with_key_sets)).
-    pub fn with_key_set(config: CognitoConfig, keys: KeySet) -> Result<Self, StartError> {
-        let mut keys = Some(keys);
-        Self::with_key_sets(config, |_| keys.take())
-    }
-
-    /// Builds the layer over a fixed key set per pool, the one `keys` gives for each pool's own
-    /// configuration.
-    ///
-    /// # Errors
-    /// [`StartError::EmptyKeySet`] when a set has no key; [`StartError::SourcePerPool`] when
-    /// `keys` gives `None` for a pool.
-    pub fn with_key_sets(
-        config: CognitoConfig,
-        mut keys: impl FnMut(&CognitoConfig) -> Option<KeySet>,
-    ) -> Result<Self, StartError> {
-        let count = config.pool_count();
-        let mut pools = Vec::with_capacity(count);
-        let mut issuers = Vec::with_capacity(count);
-        for pool in config.pools() {
-            let set = keys(&pool).ok_or(StartError::SourcePerPool { pools: count })?;
-            if set.is_empty() {
-                return Err(StartError::EmptyKeySet);
-            }
-            let issuer = Arc::new(IssuerKeys::new(set, false));
-            issuers.push(Arc::clone(&issuer));
-            pools.push(Pool::new(&pool, issuer, None));
-        }
-        // Static sets are never swapped: indexed once, here.
-        let index = kid_index(&issuers);
-        Self::from_pools(&config, pools, index)
-    }
-
-    fn from_pools(
-        config: &CognitoConfig,
-        pools: Vec<Pool>,
-        index: Option<Arc<KidIndex>>,
-    ) -> Result<Self, StartError> {
-        let auth =
-            Authenticator::new(pools, index).ok_or(StartError::SourcePerPool { pools: 0 })?;
-        Ok(Self {
-            auth: Arc::new(auth),
-            policy: Policy::default(),
-            reject: Rfc6750::checked(&config.layer.realm),
-            checks: PhantomData,
-        })
-    }
-}
-
-/// The `kid` index of several pools' key stores (`None` for one pool: nothing to choose).
-fn kid_index(issuers: &[Arc<IssuerKeys>]) -> Option<Arc<KidIndex>> {
-    (issuers.len() > 1).then(|| Arc::new(KidIndex::new(issuers.iter().cloned().collect())))
 }
 
 impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
@@ -312,8 +145,10 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     /// `F` sees every member [`CognitoClaims`](crate::CognitoClaims) does not type itself (so not
     /// `sub`, `email`, `cognito:groups`... which are there already), `custom:*` attributes
     /// included. A token whose payload `F` refuses is rejected once every Cognito rule passed
-    /// (`401`, [`ErrorKind::CustomClaims`](crate::ErrorKind::CustomClaims)). The layer gets a
-    /// verified-token cache of its own for `F`; the key set and its refresher are shared.
+    /// (`401`, [`ErrorKind::CustomClaims`](crate::ErrorKind::CustomClaims)). On a built layer,
+    /// the new layer gets a verified-token cache of its own for `F`; the key sets, refreshers,
+    /// deny-list and counters are shared (set it on the builder,
+    /// [`LayerBuilder::extra_claims`], when the layer only serves `F`).
     ///
     /// Choose the claims type before any [`check`](Self::check): a check reads the claims type
     /// it was written for, so `extra_claims` is only there on an [`Unchecked`] layer, and a
@@ -327,7 +162,9 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
     ///     .token_use(AcceptTokenUse::Access)
     ///     .build()?;
-    /// let layer = CognitoAuthLayer::with_key_set(config, keys)?
+    /// let layer = CognitoAuthLayer::builder(config)
+    ///     .static_keys(keys)
+    ///     .build()?
     ///     .check(|_claims| Ok(()))
     ///     .extra_claims::<serde_json::Value>(); // no `extra_claims` on a `Checked` layer
     /// # Ok(()) }
@@ -343,7 +180,9 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     /// #     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
     /// #     .token_use(AcceptTokenUse::Access)
     /// #     .build()?;
-    /// let layer = CognitoAuthLayer::with_key_set(config, keys)?
+    /// let layer = CognitoAuthLayer::builder(config)
+    ///     .static_keys(keys)
+    ///     .build()?
     ///     .extra_claims::<serde_json::Value>()
     ///     .check(|claims| match claims.extra.get("custom:tenant") {
     ///         Some(tenant) if tenant == "acme" => Ok(()),
@@ -373,7 +212,11 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     ///
     /// let issuer = LocalIssuer::new()?;
     /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
-    /// let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?.extra_claims::<Tenant>();
+    /// // On the builder (a layer made for `Tenant`), or on a built layer (a variant of it).
+    /// let layer = CognitoAuthLayer::builder(config)
+    ///     .extra_claims::<Tenant>()
+    ///     .static_keys(issuer.key_set())
+    ///     .build()?;
     /// let app: axum::Router = axum::Router::new()
     ///     .route("/", axum::routing::get(handler))
     ///     .layer(layer.clone());
@@ -409,8 +252,9 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// [`Error::forbidden`](crate::Error::forbidden) (`403 insufficient_scope`) with a fixed
     /// description. A second call adds a second check (both must pass, in order).
     ///
-    /// The check belongs to this layer value: clones made before it, which share the keys and
-    /// the cache, do not run it (one check per route is one `clone().check(..)`). The layer is
+    /// On a built layer, the check belongs to this layer value: clones made before it, which
+    /// share the keys and the cache, do not run it (one check per route is one
+    /// `clone().check(..)`); [`LayerBuilder::check`] adds it to the layer it builds. The layer is
     /// [`Checked`] from then on, so its claims type is fixed: call
     /// [`extra_claims`](Self::extra_claims) first (after a check it does not compile).
     ///
@@ -423,7 +267,8 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     ///
     /// let issuer = LocalIssuer::new()?;
     /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
-    /// let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?
+    /// let layer = CognitoAuthLayer::builder(config)
+    ///     .static_keys(issuer.key_set())
     ///     .check(|claims| match claims.custom_attribute("tenant") {
     ///         Some("acme") => Ok(()),
     ///         _ => Err(Error::forbidden("wrong tenant")),
@@ -435,7 +280,8 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     ///             Some(at) if now.saturating_sub(at) <= 12 * 3600 => Ok(()),
     ///             _ => Err(Error::unauthorized("sign in again")),
     ///         }
-    ///     });
+    ///     })
+    ///     .build()?;
     /// let acme = issuer.token().claim("custom:tenant", "acme").build();
     /// assert!(layer.verify(&acme).is_ok());
     /// let other = issuer.token().claim("custom:tenant", "umbrella").build();
@@ -444,21 +290,14 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// # #[cfg(not(feature = "test-util"))]
     /// # fn main() {}
     /// ```
-    pub fn check<F>(mut self, check: F) -> CognitoAuthLayer<E, R, Checked>
+    pub fn check<F>(self, check: F) -> CognitoAuthLayer<E, R, Checked>
     where
         F: Fn(&crate::CognitoClaims<E>) -> Result<(), crate::Error> + Send + Sync + 'static,
         E: 'static,
     {
-        self.policy.check = Some(match self.policy.check.take() {
-            None => Arc::new(check),
-            Some(first) => Arc::new(move |claims| {
-                first(claims)?;
-                check(claims)
-            }),
-        });
         CognitoAuthLayer {
             auth: self.auth,
-            policy: self.policy,
+            policy: self.policy.and_check(check),
             reject: self.reject,
             checks: PhantomData,
         }
@@ -492,13 +331,8 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
         }
     }
 
-    /// The rejection this layer answers with.
-    pub(crate) fn rejection(&self) -> &R {
-        &self.reject
-    }
-
-    /// The configuration (of the first pool, with the layer's settings; every pool's is in
-    /// [`CognitoConfig::pools`] of the configuration the layer was built with).
+    /// The configuration the layer was built with: every pool's ([`CognitoConfig::pools`]), and
+    /// the layer's settings.
     pub fn config(&self) -> &CognitoConfig {
         self.auth.config()
     }
@@ -516,7 +350,7 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     ///
     /// let issuer = LocalIssuer::new()?;
     /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
-    /// let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+    /// let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
     /// let claims = layer.verify(&issuer.access_token())?;
     /// assert_eq!(claims.client_id.as_deref(), Some(issuer.client_id()));
     /// assert_eq!(layer.verify("not-a-token").unwrap_err().kind(), ErrorKind::Malformed);
@@ -551,7 +385,7 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
         self.auth
             .pools()
             .map(|pool| {
-                let id = pool.verifier().config().user_pool_id().to_owned();
+                let id = pool.verifier().user_pool_id().to_owned();
                 (id, pool.issuer().keys.load_full())
             })
             .collect()
@@ -568,7 +402,7 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
         self.auth
             .pools()
             .map(|pool| {
-                let id = pool.verifier().config().user_pool_id().to_owned();
+                let id = pool.verifier().user_pool_id().to_owned();
                 (id, pool.issuer().stats())
             })
             .collect()
@@ -580,9 +414,13 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     pub fn readiness(&self) -> Readiness {
         self.auth.readiness()
     }
-}
 
-impl<E, R, C> CognitoAuthLayer<E, R, C> {
+    /// A [`ReadinessService`] for a health route (`GET /ready`): `200` when
+    /// [`readiness`](Self::readiness) says ready, else `503`.
+    pub fn readiness_service(&self) -> ReadinessService<E> {
+        ReadinessService::new(Arc::clone(&self.auth))
+    }
+
     /// A snapshot of the layer's counters and gauges: verifications by outcome, cache hits and
     /// misses, per pool the JWKS fetches by outcome, the key-set age and the unknown-`kid`
     /// refetches, and the deny-list's size and sync lag. Cheap (atomic loads and one clock read);
@@ -597,7 +435,7 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
                 let issuer = pool.issuer();
                 let stats = issuer.stats();
                 PoolMetrics {
-                    pool: pool.verifier().config().pool.user_pool_id.clone(),
+                    pool: pool.verifier().user_pool_id().to_owned(),
                     keys: issuer.keys.load().len(),
                     key_set_age: issuer
                         .last_success()
@@ -610,7 +448,7 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
                 }
             })
             .collect();
-        let deny_list = config.layer.deny_list.as_ref().map(|list| {
+        let deny_list = auth.deny_list().map(|list| {
             let status = list.sync_status();
             DenyListMetrics {
                 entries: list.set().len(),
@@ -623,7 +461,60 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
         });
         auth.counters().snapshot(pools, deny_list)
     }
+
+    /// A guard for `require` behind this layer: it reads this layer's
+    /// [`Claims<E>`](crate::Claims) and answers with this layer's rejection ([`Rfc6750`] in this
+    /// layer's realm unless [`reject_with`](CognitoAuthLayer::reject_with) chose another), its
+    /// `403`s and, behind an [`optional`](CognitoAuthLayer::optional) layer, the `401` of a
+    /// request without credentials. Stack it where the requirement applies, inside the layer: on
+    /// one axum route
+    /// (`get(handler).route_layer(auth.guard(..))`), on one tonic service
+    /// (`auth.named_layer(guard.named_layer(service))`). See [`GuardLayer`].
+    pub fn guard(&self, require: Require) -> GuardLayer<E, R>
+    where
+        R: Clone,
+    {
+        GuardLayer::with_rejection(require, self.reject.clone())
+    }
+
+    /// This layer and a [`guard`](Self::guard) for `require` in one layer, authentication first:
+    /// every request it covers must carry a valid token that meets `require`. For a whole app
+    /// (`Router::layer`, `Server::builder().layer(..)`) or one tonic service (`named_layer`).
+    ///
+    /// ```
+    /// # #[cfg(all(feature = "test-util", feature = "axum"))]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use axum::{Router, body::Body, routing::get};
+    /// use http::{Request, header};
+    /// use tower::ServiceExt;
+    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, Require};
+    /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
+    /// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    ///
+    /// let auth = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
+    /// let app = Router::new()
+    ///     .route("/", get(|| async { "staff only" }))
+    ///     .layer(auth.require(Require::groups_any(["staff"])?));
+    ///
+    /// let staff = issuer.token().claim("cognito:groups", serde_json::json!(["staff"])).build();
+    /// let request = |token: &str| {
+    ///     Request::get("/").header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty())
+    /// };
+    /// assert_eq!(app.clone().oneshot(request(&staff)?).await?.status(), 200);
+    /// assert_eq!(app.clone().oneshot(request(&issuer.access_token())?).await?.status(), 403);
+    /// assert_eq!(app.oneshot(Request::get("/").body(Body::empty())?).await?.status(), 401);
+    /// # Ok(()) }
+    /// # #[cfg(not(all(feature = "test-util", feature = "axum")))] fn main() {}
+    /// ```
+    pub fn require(&self, require: Require) -> Stack<GuardLayer<E, R>, Self>
+    where
+        R: Clone,
+    {
+        Stack::new(self.guard(require), self.clone())
+    }
 }
+
 impl<S, E, R: Clone, C> Layer<S> for CognitoAuthLayer<E, R, C> {
     type Service = CognitoAuth<S, E, R>;
 

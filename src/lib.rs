@@ -29,7 +29,7 @@
 //!     .build()?;
 //! let app: Router = Router::new()
 //!     .route("/me", get(me))
-//!     .layer(CognitoAuthLayer::new(config).await?);
+//!     .layer(CognitoAuthLayer::builder(config).start().await?);
 //! # let _ = app; Ok(()) }
 //! ```
 //!
@@ -42,9 +42,9 @@
 //!
 //! ## Cargo features
 //! - `axum` (default): the [`Claims`] extractor (`FromRequestParts`, and `Option<Claims>`).
-//! - `reqwest` (default): the JWKS over HTTPS ([`ReqwestJwks`], rustls with aws-lc-rs), used by
-//!   [`CognitoAuthLayer::new`] and [`CognitoAuthLayer::lazy`]. Without it, give the layer a
-//!   [`JwksSource`] of your own ([`CognitoAuthLayer::new_with_source`]).
+//! - `reqwest` (default): the JWKS over HTTPS ([`ReqwestJwks`], rustls with aws-lc-rs), the
+//!   [`LayerBuilder`]'s default key source. Without it, give the layer a [`JwksSource`] of your
+//!   own ([`LayerBuilder::jwks_source`]) or fixed keys ([`LayerBuilder::static_keys`]).
 //! - `tracing` (default): debug events for rejections (the error kind only), warnings for failed
 //!   JWKS fetches and stale keys, an error when the key refresher ends unexpectedly.
 //! - `test-util`: [`test_util::LocalIssuer`], which mints Cognito-shaped tokens, serves their
@@ -115,7 +115,7 @@ pub use guard::{Guard, GuardLayer, Require};
 pub use ids::UserPoolId;
 pub use keys::{JwksError, KeySet};
 pub use keystore::RefreshStats;
-pub use layer::{Checked, CognitoAuthLayer, Unchecked};
+pub use layer::{Checked, CognitoAuthLayer, LayerBuilder, Unchecked};
 pub use metrics::{DenyListMetrics, Metrics, PoolMetrics};
 pub use ready::ReadinessService;
 pub use rejection::{ProblemJson, Reject, Rfc6750, is_grpc_request};

@@ -14,7 +14,7 @@
 //!
 //! let issuer = LocalIssuer::new()?;
 //! let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
-//! let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+//! let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
 //! let token = issuer.access_token();
 //! layer.verify(&token)?;
 //! layer.verify(&token)?;

@@ -1,5 +1,5 @@
 //! [`ReadinessService`]: a ready-made readiness probe for health routes, answering `200 ready` or
-//! `503` with the reason, from [`CognitoAuthLayer::readiness`].
+//! `503` with the reason, from [`CognitoAuthLayer::readiness`](crate::CognitoAuthLayer::readiness).
 
 use std::convert::Infallible;
 use std::fmt;
@@ -11,7 +11,6 @@ use http::{Request, Response, header};
 use tower_service::Service;
 
 use crate::auth::Authenticator;
-use crate::layer::CognitoAuthLayer;
 use crate::status::Readiness;
 
 /// A tower service that answers any request with the layer's [`Readiness`]: `200` and `ready`, or
@@ -29,7 +28,7 @@ use crate::status::Readiness;
 ///
 /// let issuer = LocalIssuer::new()?;
 /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
-/// let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+/// let auth = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
 /// let app: axum::Router = axum::Router::new()
 ///     .route("/me", axum::routing::get(|| async { "me" }))
 ///     .layer(auth.clone())
@@ -62,13 +61,11 @@ impl<E> fmt::Debug for ReadinessService<E> {
     }
 }
 
-impl<E, R, C> CognitoAuthLayer<E, R, C> {
-    /// A [`ReadinessService`] for a health route (`GET /ready`): `200` when
-    /// [`readiness`](Self::readiness) says ready, else `503`.
-    pub fn readiness_service(&self) -> ReadinessService<E> {
-        ReadinessService {
-            auth: Arc::clone(&self.auth),
-        }
+impl<E> ReadinessService<E> {
+    /// The probe of the layer whose authenticator is `auth`
+    /// ([`CognitoAuthLayer::readiness_service`](crate::CognitoAuthLayer::readiness_service)).
+    pub(crate) fn new(auth: Arc<Authenticator<E>>) -> Self {
+        Self { auth }
     }
 }
 

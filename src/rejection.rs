@@ -41,7 +41,7 @@ const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+
 /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
 /// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
 /// let rfc6750 = Rfc6750::new("api")?;
-/// let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?.reject_with(
+/// let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).reject_with(
 ///     move |error: &tower_cognito::Error, parts: &http::request::Parts| {
 ///         if parts.uri.path().starts_with("/api/") {
 ///             // JSON APIs get a JSON body; the status is the error's.
@@ -54,7 +54,8 @@ const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+
 ///             rfc6750.response_for(error, parts)
 ///         }
 ///     },
-/// );
+/// )
+/// .build()?;
 /// # let _ = layer; Ok(()) }
 /// # #[cfg(not(feature = "test-util"))] fn main() {}
 /// ```
@@ -355,8 +356,10 @@ fn grpc_message(error: &Error) -> HeaderValue {
 /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
 /// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
 ///
-/// let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?
-///     .reject_with(ProblemJson::new("api")?);
+/// let layer = CognitoAuthLayer::builder(config)
+///     .static_keys(issuer.key_set())
+///     .reject_with(ProblemJson::new("api")?)
+///     .build()?;
 /// let app = ServiceBuilder::new().layer(layer).service_fn(|_: Request<Full<Bytes>>| async {
 ///     Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from("hello"))))
 /// });

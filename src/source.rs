@@ -85,8 +85,8 @@ mod reqwest_source {
 
     const MAX_REDIRECTS: usize = 3;
 
-    /// The JWKS over HTTPS with reqwest (rustls, aws-lc-rs): the source of
-    /// [`CognitoAuthLayer::new`](crate::CognitoAuthLayer::new).
+    /// The JWKS over HTTPS with reqwest (rustls, aws-lc-rs): the default source of a
+    /// [`LayerBuilder`](crate::LayerBuilder).
     ///
     /// Its own client follows redirects only within the JWKS URL's origin (at most 3), pools no
     /// idle connection (one request every few minutes), and bypasses proxies for a loopback URL.

@@ -15,7 +15,7 @@
 //!
 //! let issuer = LocalIssuer::new()?;
 //! let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
-//! let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+//! let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
 //! let app = tower::ServiceBuilder::new().layer(layer).service_fn(|_req: http::Request<()>| async {
 //!     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
 //! });
@@ -324,8 +324,8 @@ impl LocalIssuer {
     /// [`serve`](Self::serve) when it runs. Choose the token use, then build.
     ///
     /// It never points at the real AWS URL: before `serve`, at a loopback port where nothing
-    /// listens, so a layer built from it fetches nothing (`CognitoAuthLayer::new` fails with a
-    /// refused connection; `with_key_set` needs no server at all).
+    /// listens, so a layer built from it fetches nothing (`LayerBuilder::start` fails with a
+    /// refused connection; `LayerBuilder::static_keys` needs no server at all).
     pub fn config(&self) -> CognitoConfigBuilder {
         let builder = CognitoConfig::builder(self.inner.pool_id.clone())
             .client_id(self.inner.client_id.clone());
@@ -642,8 +642,8 @@ impl LocalIssuer {
 }
 
 /// The issuer is also an in-memory [`JwksSource`]: a layer built with
-/// [`CognitoAuthLayer::new_with_source`](crate::CognitoAuthLayer::new_with_source) (or
-/// `lazy_with_source`) and the issuer fetches without any server, and sees what
+/// [`LayerBuilder::jwks_source`](crate::LayerBuilder::jwks_source) and the issuer fetches
+/// without any server, and sees what
 /// [`respond_with`](LocalIssuer::respond_with) sets (a redirect is a `302` status; nothing follows
 /// it). Each fetch counts in [`jwks_requests`](LocalIssuer::jwks_requests).
 ///
@@ -655,7 +655,7 @@ impl LocalIssuer {
 ///
 /// let issuer = LocalIssuer::new()?;
 /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
-/// let layer = CognitoAuthLayer::new_with_source(config, issuer.clone()).await?;
+/// let layer = CognitoAuthLayer::builder(config).jwks_source(issuer.clone()).start().await?;
 /// assert_eq!(issuer.jwks_requests(), 1);
 /// assert!(layer.verify(&issuer.access_token()).is_ok());
 /// # Ok(()) }
@@ -717,7 +717,7 @@ impl Drop for JwksServer {
 /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
 ///
 /// let offline = OfflineIssuer::start(AcceptTokenUse::Access, &["users", "admins"]).await?;
-/// let layer = CognitoAuthLayer::new(offline.config().build()?).await?;
+/// let layer = CognitoAuthLayer::builder(offline.config().build()?).start().await?;
 /// for line in offline.banner() {
 ///     println!("{line}"); // the mode, the pool, the accepted token use, both tokens
 /// }

@@ -3,11 +3,12 @@
 //! in [`header`](crate::header).
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
 use crate::claims::{Audience, CognitoClaims, Parsed, TokenUse};
-use crate::config::{AcceptTokenUse, CognitoConfig};
+use crate::config::{AcceptTokenUse, CognitoConfig, PoolSettings};
 use crate::error::{Error, ErrorKind};
 use crate::header::segment_kid;
 use crate::jws::{Parts, b64, decode_into, split};
@@ -18,7 +19,10 @@ const MAX_SIGNATURE_LEN: usize = 1024;
 /// Decoded payloads up to this size stay on the stack.
 const PAYLOAD_BUF_LEN: usize = 2048;
 
-/// Verifies Cognito tokens against a key set, with the rules of one [`CognitoConfig`].
+/// Verifies Cognito tokens against a key set, with the rules of one user pool of a
+/// [`CognitoConfig`]: its issuer, app clients and token use, the leeway of the time rules and the
+/// token size cap. Plain data (no clock, key set, cache nor deny-list: the layer's), cheap to
+/// clone.
 ///
 /// This is what the layer runs for every request; use it directly to verify tokens outside an
 /// HTTP stack (a WebSocket handshake, a queue consumer).
@@ -37,13 +41,18 @@ const PAYLOAD_BUF_LEN: usize = 2048;
 /// ```
 #[derive(Clone)]
 pub struct Verifier {
-    config: CognitoConfig,
+    /// The pool's rules: issuer (both forms), app clients, token use.
+    pool: PoolSettings,
+    /// Leeway of the time rules, in seconds.
+    leeway: u64,
+    /// Cap on the token's size, checked before anything is decoded.
+    max_token_size: usize,
 }
 
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
-            .field("issuer", &self.config.pool.issuer)
+            .field("issuer", &self.pool.issuer)
             .finish_non_exhaustive()
     }
 }
@@ -71,13 +80,41 @@ impl Verifier {
     /// (the layer runs one per pool; [`CognitoConfig::pools`] gives each pool's configuration).
     pub fn new(config: &CognitoConfig) -> Self {
         Self {
-            config: config.clone(),
+            pool: config.pool.clone(),
+            leeway: config.layer.leeway,
+            max_token_size: config.layer.max_token_size,
         }
     }
 
-    /// The configuration whose rules this verifier applies.
-    pub fn config(&self) -> &CognitoConfig {
-        &self.config
+    /// The user pool id of the pool whose rules this verifier applies.
+    pub fn user_pool_id(&self) -> &str {
+        &self.pool.user_pool_id
+    }
+
+    /// The issuer tokens must carry (original form; see [`CognitoConfig::issuer`]).
+    pub fn issuer(&self) -> &str {
+        &self.pool.issuer
+    }
+
+    /// Leeway on the time claims (`exp`, `nbf`, `iat`).
+    pub fn leeway(&self) -> Duration {
+        Duration::from_secs(self.leeway)
+    }
+
+    /// Cap on the token size, in bytes.
+    pub fn max_token_size(&self) -> usize {
+        self.max_token_size
+    }
+
+    /// The pool's settings, for the layer's routing by issuer.
+    pub(crate) fn pool(&self) -> &PoolSettings {
+        &self.pool
+    }
+
+    /// Leeway in seconds, for the deny-list's check.
+    #[inline]
+    pub(crate) fn leeway_secs(&self) -> u64 {
+        self.leeway
     }
 
     /// Verifies `token` with the keys of `keys` at time `now` (seconds since the Unix epoch).
@@ -125,7 +162,7 @@ impl Verifier {
     /// The size cap, then the three segments.
     #[inline]
     pub(crate) fn split<'t>(&self, token: &'t [u8]) -> Result<Parts<'t>, ErrorKind> {
-        if token.len() > self.config.layer.max_token_size {
+        if token.len() > self.max_token_size {
             return Err(ErrorKind::TokenTooLarge);
         }
         split(token).ok_or(ErrorKind::Malformed)
@@ -187,11 +224,11 @@ impl Verifier {
 
     /// The claim rules that do not depend on the time: issuer, token use, app client.
     fn check_identity<E>(&self, c: &CognitoClaims<E>) -> Result<(), ErrorKind> {
-        let cfg = &self.config;
+        let cfg = &self.pool;
         if !cfg.issuer_matches(&c.iss) {
             return Err(ErrorKind::InvalidIssuer);
         }
-        match (cfg.pool.token_use, c.token_use) {
+        match (cfg.token_use, c.token_use) {
             (AcceptTokenUse::Any, _)
             | (AcceptTokenUse::Access, TokenUse::Access)
             | (AcceptTokenUse::Id, TokenUse::Id) => {}
@@ -206,7 +243,7 @@ impl Verifier {
                 _ => None,
             },
         };
-        if !client.is_some_and(|id| cfg.pool.clients.allows(id)) {
+        if !client.is_some_and(|id| cfg.clients.allows(id)) {
             return Err(ErrorKind::InvalidClient);
         }
         Ok(())
@@ -217,9 +254,8 @@ impl Verifier {
     /// never let through by the cache (a clock that steps back included).
     #[inline]
     pub(crate) fn check_time<E>(&self, c: &CognitoClaims<E>, now: u64) -> Result<(), ErrorKind> {
-        let cfg = &self.config;
         // Time claims are at most MAX_NUMERIC_DATE, so these sums cannot overflow; saturate anyway.
-        let leeway = cfg.layer.leeway;
+        let leeway = self.leeway;
         if now > c.exp.saturating_add(leeway) {
             return Err(ErrorKind::Expired { exp: c.exp, now });
         }

@@ -110,7 +110,10 @@ impl<S: Clone> Layers<S> {
     pub(crate) fn new(issuer: &LocalIssuer, config: CognitoConfigBuilder, inner: S) -> Self {
         let behind = |config: CognitoConfigBuilder| {
             let keys = issuer.key_set();
-            let layer = CognitoAuthLayer::with_key_set(config.build().unwrap(), keys).unwrap();
+            let layer = CognitoAuthLayer::builder(config.build().unwrap())
+                .static_keys(keys)
+                .build()
+                .unwrap();
             tower::ServiceBuilder::new()
                 .layer(layer)
                 .service(inner.clone())
@@ -142,15 +145,17 @@ pub(crate) fn hundred_pools(
             .token_use(tower_cognito::AcceptTokenUse::Any);
     }
     let mut pool = 0;
-    CognitoAuthLayer::with_key_sets(many.build().unwrap(), |_| {
-        let mut jwks = issuer.jwks();
-        if pool > 0 {
-            jwks["keys"][0]["kid"] = Value::String(format!("bench-key-{pool:03}"));
-        }
-        pool += 1;
-        tower_cognito::KeySet::from_jwks(jwks.to_string().as_bytes()).ok()
-    })
-    .unwrap()
+    CognitoAuthLayer::builder(many.build().unwrap())
+        .static_key_sets(|_| {
+            let mut jwks = issuer.jwks();
+            if pool > 0 {
+                jwks["keys"][0]["kid"] = Value::String(format!("bench-key-{pool:03}"));
+            }
+            pool += 1;
+            tower_cognito::KeySet::from_jwks(jwks.to_string().as_bytes()).ok()
+        })
+        .build()
+        .unwrap()
 }
 
 /// Makes requests with `Authorization: Bearer {token}` (the header value is built once).

@@ -259,12 +259,15 @@ pub async fn run(env: &Env) -> Result<(), String> {
         "(GET /admin needs the Cognito group admins: 403 insufficient_scope otherwise)".into(),
     );
     let jwks_url = config.jwks_url().to_owned();
-    let layer = CognitoAuthLayer::new(config).await.map_err(|e| {
-        format!(
-            "could not load the signing keys from {jwks_url}: {}",
-            chain(&e)
-        )
-    })?;
+    let layer = CognitoAuthLayer::builder(config)
+        .start()
+        .await
+        .map_err(|e| {
+            format!(
+                "could not load the signing keys from {jwks_url}: {}",
+                chain(&e)
+            )
+        })?;
     let router = app(&layer, offline.as_ref())?;
     if let Some(offline) = offline.as_ref().filter(|_| files.any()) {
         let (issuer, files) = (offline.issuer().clone(), files.clone());

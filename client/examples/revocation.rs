@@ -69,12 +69,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
 
     let deny = deny_list().await?;
-    let config = pool
-        .config()
-        .token_use(AcceptTokenUse::Access)
+    let config = pool.config().token_use(AcceptTokenUse::Access).build()?;
+    let auth = CognitoAuthLayer::builder(config)
+        .static_keys(pool.issuer().key_set())
         .deny_list(deny.clone())
         .build()?;
-    let auth = CognitoAuthLayer::with_key_set(config, pool.issuer().key_set())?;
     let state = Arc::new(App {
         client: client.clone(),
         deny,

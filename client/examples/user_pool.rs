@@ -552,7 +552,7 @@ fn delivery_json(delivery: &CodeDelivery) -> Value {
     })
 }
 
-/// `verify`: `CognitoAuthLayer::new` on the pool's JWKS, then `layer.verify(token)`; prints the
+/// `verify`: `LayerBuilder::start` on the pool's JWKS, then `layer.verify(token)`; prints the
 /// verified payload.
 async fn verify(global: &Global, token: &str, token_use: TokenUseArg) -> Result<Value, Failure> {
     let (pool, client_id) = pool_and_client(global)?;
@@ -578,7 +578,8 @@ async fn verify(global: &Global, token: &str, token_use: TokenUseArg) -> Result<
         config = config.jwks_url(url);
     }
     let config = config.build().map_err(|e| Failure::Usage(chain(&e)))?;
-    let layer = CognitoAuthLayer::new(config)
+    let layer = CognitoAuthLayer::builder(config)
+        .start()
         .await
         .map_err(|e| Failure::Api {
             error_type: "KeysUnavailable".to_owned(),

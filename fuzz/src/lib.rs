@@ -91,11 +91,10 @@ impl Fixture {
         };
         let verifier = Verifier::new(&config(AcceptTokenUse::Any));
         let access_verifier = Verifier::new(&config(AcceptTokenUse::Access));
-        let layer = CognitoAuthLayer::with_key_set(
-            config(AcceptTokenUse::Any),
-            KeySet::from_jwks(jwks.as_bytes()).expect("fixture JWKS loads"),
-        )
-        .expect("fixture layer builds");
+        let layer = CognitoAuthLayer::builder(config(AcceptTokenUse::Any))
+            .static_keys(KeySet::from_jwks(jwks.as_bytes()).expect("fixture JWKS loads"))
+            .build()
+            .expect("fixture layer builds");
         let valid = valid_tokens(&issuer);
         for token in &valid {
             verifier

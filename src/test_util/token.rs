@@ -22,7 +22,7 @@ use super::LocalIssuer;
 /// let issuer = LocalIssuer::new()?;
 /// let other_pool = LocalIssuer::builder().user_pool_id("us-east-1_Other9").build()?;
 /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
-/// let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set())?;
+/// let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
 /// let refused = |token: String| layer.verify(&token).unwrap_err().kind();
 ///
 /// assert!(layer.verify(&issuer.token().build()).is_ok());

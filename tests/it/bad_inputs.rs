@@ -237,9 +237,10 @@ enum L {
     /// Pool A, the static key set of the withdrawal issuer (`w-key-1` withdrawn).
     Withdrawn,
     /// Pool A, the withdrawal issuer's JWKS served on loopback and fetched by
-    /// `CognitoAuthLayer::new` (a refreshing layer).
+    /// `LayerBuilder::start` (a refreshing layer).
     WithdrawnServed,
-    /// Pool A, `CognitoAuthLayer::lazy` whose JWKS endpoint never answers: no key set yet.
+    /// Pool A, built without waiting (`LayerBuilder::build`), whose JWKS endpoint never
+    /// answers: no key set yet.
     NoKeys,
 }
 
@@ -305,7 +306,10 @@ fn unusable_jwks(f: &Fx) -> Vec<Value> {
 async fn build(f: &Fx, l: L, keep: &mut Keep) -> Svc {
     let access = |issuer: &LocalIssuer| issuer.config().token_use(AcceptTokenUse::Access);
     let fixed = |builder: tower_cognito::CognitoConfigBuilder, keys: KeySet| {
-        CognitoAuthLayer::with_key_set(builder.build().unwrap(), keys).unwrap()
+        CognitoAuthLayer::builder(builder.build().unwrap())
+            .static_keys(keys)
+            .build()
+            .unwrap()
     };
     let layer = match l {
         L::Access => fixed(access(&f.a), f.a.key_set()),
@@ -333,7 +337,8 @@ async fn build(f: &Fx, l: L, keep: &mut Keep) -> Svc {
         L::Withdrawn => fixed(access(&f.w), f.w.key_set()),
         L::WithdrawnServed => {
             let server = f.w.serve().await.unwrap();
-            let layer = CognitoAuthLayer::new(access(&f.w).build().unwrap())
+            let layer = CognitoAuthLayer::builder(access(&f.w).build().unwrap())
+                .start()
                 .await
                 .unwrap();
             assert!(!layer.key_set().contains(WITHDRAWN_KID));
@@ -346,8 +351,9 @@ async fn build(f: &Fx, l: L, keep: &mut Keep) -> Svc {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
             keep.listeners.push(listener);
-            let layer =
-                CognitoAuthLayer::lazy(access(&f.a).jwks_url(url).build().unwrap()).unwrap();
+            let layer = CognitoAuthLayer::builder(access(&f.a).jwks_url(url).build().unwrap())
+                .build()
+                .unwrap();
             assert!(layer.key_set().is_empty());
             layer
         }

@@ -36,7 +36,10 @@ fn static_layer(issuer: &LocalIssuer, cache: usize) -> CognitoAuthLayer {
         .token_cache_size(cache)
         .build()
         .unwrap();
-    CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap()
+    CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]

@@ -266,7 +266,10 @@ fn access_config(issuer: &LocalIssuer) -> tower_cognito::CognitoConfig {
 async fn a_server_wide_layer_covers_health_too() {
     let issuer = LocalIssuer::new().unwrap();
     let config = access_config(&issuer);
-    let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
+    let layer = CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap();
     let (addr, server) = serve_all_behind(layer).await;
     let channel = channel(addr).await;
     let bearer = format!("Bearer {}", issuer.access_token());
@@ -319,7 +322,10 @@ async fn serve_guarded(auth: CognitoAuthLayer) -> (SocketAddr, JoinHandle<()>) {
 async fn a_guard_on_one_service_answers_permission_denied() {
     let issuer = LocalIssuer::new().unwrap();
     let config = access_config(&issuer);
-    let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
+    let auth = CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap();
     let (addr, server) = serve_guarded(auth.clone()).await;
     let channel = channel(addr).await;
 
@@ -393,7 +399,9 @@ async fn a_guard_on_one_service_answers_permission_denied() {
 async fn a_guard_behind_an_optional_layer_answers_an_anonymous_call_unauthenticated() {
     let issuer = LocalIssuer::new().unwrap();
     let config = access_config(&issuer);
-    let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set())
+    let auth = CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .build()
         .unwrap()
         .optional();
     let (addr, server) = serve_guarded(auth).await;
@@ -466,7 +474,10 @@ impl JwksSource for NeverAnswers {
 async fn no_key_set_yet_is_unavailable_with_retry_after() {
     let issuer = LocalIssuer::new().unwrap();
     let config = access_config(&issuer);
-    let layer = CognitoAuthLayer::lazy_with_source(config, NeverAnswers).unwrap();
+    let layer = CognitoAuthLayer::builder(config)
+        .jwks_source(NeverAnswers)
+        .build()
+        .unwrap();
     let (addr, server) = serve_all_behind(layer).await;
     let channel = channel(addr).await;
 

@@ -46,7 +46,10 @@ fn layer(issuer: &LocalIssuer) -> CognitoAuthLayer {
         .token_use(AcceptTokenUse::Any)
         .build()
         .unwrap();
-    CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap()
+    CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap()
 }
 
 /// An access token with this `scope` claim (`None`: without one) and these groups.
@@ -379,7 +382,10 @@ async fn plain_tower_stacks_custom_rejections_and_realms() {
         .realm("orders")
         .build()
         .unwrap();
-    let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
+    let auth = CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap();
     let inner = tower::service_fn(|req: Request<()>| async move {
         let sub = req.extensions().get::<Claims>().map(|c| c.sub.clone());
         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(
@@ -568,7 +574,9 @@ fn optional_app(issuer: &LocalIssuer) -> Router {
         .realm("orders")
         .build()
         .unwrap();
-    let auth = CognitoAuthLayer::with_key_set(config, issuer.key_set())
+    let auth = CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .build()
         .unwrap()
         .optional();
     let admins = auth.guard(Require::groups_any(["admins"]).unwrap());

@@ -449,7 +449,10 @@ async fn custom_realm_in_every_challenge() {
         .realm("orders api")
         .build()
         .unwrap();
-    let app = app(CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap());
+    let app = app(CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap());
 
     let got = send(&app, request("/me", &[])).await;
     assert_eq!(
@@ -486,7 +489,7 @@ async fn no_key_set_yet_is_503_with_retry_after() {
         .jwks_url(format!("http://127.0.0.1:{port}/jwks.json"))
         .build()
         .unwrap();
-    let layer = CognitoAuthLayer::lazy(config).unwrap();
+    let layer = CognitoAuthLayer::builder(config).build().unwrap();
     assert!(layer.key_set().is_empty());
     let app = app(layer.clone());
 
@@ -613,7 +616,10 @@ async fn plain_tower_service_with_full_bodies() {
         .token_use(AcceptTokenUse::Id)
         .build()
         .unwrap();
-    let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
+    let layer = CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap();
     let svc =
         ServiceBuilder::new()
             .layer(layer)

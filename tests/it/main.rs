@@ -16,6 +16,7 @@
 mod support;
 
 mod bad_inputs;
+mod builder;
 mod cache;
 mod grpc;
 mod guard;

@@ -28,10 +28,12 @@ async fn deny_list_layer(clock: &Arc<FixedClock>) -> (LocalIssuer, DenyList, Cog
     let config = issuer
         .config()
         .token_use(AcceptTokenUse::Access)
-        .deny_list(deny.clone())
         .build()
         .unwrap();
-    let layer = CognitoAuthLayer::new_with_source(config, issuer.clone())
+    let layer = CognitoAuthLayer::builder(config)
+        .jwks_source(issuer.clone())
+        .deny_list(deny.clone())
+        .start()
         .await
         .unwrap();
     (issuer, deny, layer)
@@ -267,7 +269,10 @@ fn one_debug_event_per_rejection_with_kind_pool_and_kid_never_the_token() {
 
     let issuer = LocalIssuer::new().unwrap();
     let config = crate::support::access_config(&issuer);
-    let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
+    let layer = CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap();
     let mut svc = layer.layer(tower::service_fn(|_req: http::Request<()>| async {
         Ok::<_, Infallible>(http::Response::new(String::new()))
     }));
@@ -385,7 +390,10 @@ async fn anonymous_refusals_log_nothing_at_error_level() {
 async fn the_readiness_service_answers_200_when_ready_and_503_with_the_reason() {
     let issuer = LocalIssuer::new().unwrap();
     let config = crate::support::access_config(&issuer);
-    let ready = CognitoAuthLayer::with_key_set(config.clone(), issuer.key_set()).unwrap();
+    let ready = CognitoAuthLayer::builder(config.clone())
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap();
     let res = ready
         .readiness_service()
         .oneshot(http::Request::get("/ready").body(()).unwrap())
@@ -397,7 +405,10 @@ async fn the_readiness_service_answers_200_when_ready_and_503_with_the_reason() 
     assert!(ready.readiness().deny_list.is_none());
 
     // No keys yet (a source that never answers): 503, "no keys".
-    let waiting = CognitoAuthLayer::lazy_with_source(config, NeverJwks).unwrap();
+    let waiting = CognitoAuthLayer::builder(config)
+        .jwks_source(NeverJwks)
+        .build()
+        .unwrap();
     let res = waiting
         .readiness_service()
         .oneshot(http::Request::get("/ready").body(()).unwrap())

@@ -28,7 +28,10 @@ fn layer_with(
     let config = settings(issuer.config().token_use(AcceptTokenUse::Access))
         .build()
         .unwrap();
-    CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap()
+    CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap()
 }
 
 /// What came back: status, error kind, challenge, and the claims the inner service saw.

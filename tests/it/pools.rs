@@ -81,14 +81,16 @@ fn two_pools(a: &LocalIssuer, b: &LocalIssuer) -> CognitoConfig {
 
 /// The layer over both issuers' current keys, never refreshed.
 fn static_layer(a: &LocalIssuer, b: &LocalIssuer) -> CognitoAuthLayer {
-    CognitoAuthLayer::with_key_sets(two_pools(a, b), |pool| {
-        Some(if pool.user_pool_id() == a.user_pool_id() {
-            a.key_set()
-        } else {
-            b.key_set()
+    CognitoAuthLayer::builder(two_pools(a, b))
+        .static_key_sets(|pool| {
+            Some(if pool.user_pool_id() == a.user_pool_id() {
+                a.key_set()
+            } else {
+                b.key_set()
+            })
         })
-    })
-    .unwrap()
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -335,13 +337,14 @@ fn short_groups(n: usize) -> Vec<String> {
 async fn the_top_level_iss_is_looked_for_within_bounds() {
     let (a, b) = distinct_issuers();
     let layer = static_layer(&a, &b);
-    let one_pool = CognitoAuthLayer::with_key_set(
+    let one_pool = CognitoAuthLayer::builder(
         a.config()
             .token_use(AcceptTokenUse::Access)
             .build()
             .unwrap(),
-        a.key_set(),
     )
+    .static_keys(a.key_set())
+    .build()
     .unwrap();
     let token = |issuer: &LocalIssuer, claims, groups| {
         let (at, payload) = cognito_order(claims, groups);
@@ -377,13 +380,14 @@ async fn the_top_level_iss_is_looked_for_within_bounds() {
     let (a, b) = issuers();
     assert_eq!(a.kid(), b.kid());
     let shared = static_layer(&a, &b);
-    let one_pool = CognitoAuthLayer::with_key_set(
+    let one_pool = CognitoAuthLayer::builder(
         a.config()
             .token_use(AcceptTokenUse::Access)
             .build()
             .unwrap(),
-        a.key_set(),
     )
+    .static_keys(a.key_set())
+    .build()
     .unwrap();
     let (at, some) = token(&a, a.access_claims(), long_groups(25));
     assert!((600..900).contains(&at), "{at}");
@@ -477,17 +481,20 @@ async fn one_pools_outage_is_its_own() {
     let (a, b) = (issuer(POOL_A, "clientofpoola"), issuer(POOL_B, CLIENT_B));
     b.respond_with(JwksResponse::Status(500));
     let config = two_pools(&a, &b);
-    // `new` waits for every pool and names the one without keys.
-    let waited =
-        CognitoAuthLayer::new_with_sources(config.clone(), |pool| Some(source_of(pool, &a, &b)))
-            .await;
+    // `start` waits for every pool and names the one without keys.
+    let waited = CognitoAuthLayer::builder(config.clone())
+        .jwks_sources(|pool| Some(source_of(pool, &a, &b)))
+        .start()
+        .await;
     match waited {
         Err(StartError::NoKeys { user_pool_id, .. }) => assert_eq!(user_pool_id, POOL_B),
         other => panic!("expected NoKeys for pool B, got {other:?}"),
     }
 
-    let layer =
-        CognitoAuthLayer::lazy_with_sources(config, |pool| Some(source_of(pool, &a, &b))).unwrap();
+    let layer = CognitoAuthLayer::builder(config)
+        .jwks_sources(|pool| Some(source_of(pool, &a, &b)))
+        .build()
+        .unwrap();
     // Bounded: A's first fetch is immediate.
     for _ in 0..100 {
         if !layer.key_sets()[0].1.is_empty() {
@@ -535,15 +542,22 @@ async fn a_configuration_of_several_pools_needs_a_source_per_pool() {
     let (a, b) = issuers();
     let config = two_pools(&a, &b);
     assert!(matches!(
-        CognitoAuthLayer::with_key_set(config.clone(), a.key_set()),
+        CognitoAuthLayer::builder(config.clone())
+            .static_keys(a.key_set())
+            .build(),
         Err(StartError::SourcePerPool { pools: 2 })
     ));
     assert!(matches!(
-        CognitoAuthLayer::lazy_with_source(config.clone(), a.clone()),
+        CognitoAuthLayer::builder(config.clone())
+            .jwks_source(a.clone())
+            .build(),
         Err(StartError::SourcePerPool { pools: 2 })
     ));
     assert!(matches!(
-        CognitoAuthLayer::new_with_source(config, a.clone()).await,
+        CognitoAuthLayer::builder(config)
+            .jwks_source(a.clone())
+            .start()
+            .await,
         Err(StartError::SourcePerPool { pools: 2 })
     ));
 }
@@ -624,14 +638,16 @@ fn two_access_pools(a: &LocalIssuer, b: &LocalIssuer) -> CognitoAuthLayer {
         .token_use(AcceptTokenUse::Access)
         .build()
         .unwrap();
-    CognitoAuthLayer::with_key_sets(config, |pool| {
-        Some(if pool.user_pool_id() == a.user_pool_id() {
-            a.key_set()
-        } else {
-            b.key_set()
+    CognitoAuthLayer::builder(config)
+        .static_key_sets(|pool| {
+            Some(if pool.user_pool_id() == a.user_pool_id() {
+                a.key_set()
+            } else {
+                b.key_set()
+            })
         })
-    })
-    .unwrap()
+        .build()
+        .unwrap()
 }
 
 /// Status, error kind and challenge of one request with `token` through the layer and a guard
@@ -781,10 +797,10 @@ fn nudges(layer: &CognitoAuthLayer) -> Vec<u64> {
 async fn a_new_key_of_one_pool_nudges_that_pools_refresher_only() {
     let a = issuer_with(POOL_A, CLIENT_A, "pool-a-key-1");
     let b = issuer_with(POOL_B, CLIENT_B, "pool-b-key-1");
-    let layer = CognitoAuthLayer::lazy_with_sources(two_pools(&a, &b), |pool| {
-        Some(source_of(pool, &a, &b))
-    })
-    .unwrap();
+    let layer = CognitoAuthLayer::builder(two_pools(&a, &b))
+        .jwks_sources(|pool| Some(source_of(pool, &a, &b)))
+        .build()
+        .unwrap();
     until_indexed(&layer, 0, "pool-a-key-1").await;
     until_indexed(&layer, 1, "pool-b-key-1").await;
     assert_eq!(answer(&layer, &b.id_token()).await.status, 200);
@@ -838,7 +854,10 @@ async fn pools_that_share_a_key_set_are_told_apart_by_iss() {
         .token_use(AcceptTokenUse::Id)
         .build()
         .unwrap();
-    let layer = CognitoAuthLayer::with_key_sets(config, |_| Some(a.key_set())).unwrap();
+    let layer = CognitoAuthLayer::builder(config)
+        .static_key_sets(|_| Some(a.key_set()))
+        .build()
+        .unwrap();
     // A's key signs for both pools.
     let got = answer(&layer, &a.access_token()).await;
     assert_eq!(got.claims.unwrap().user_pool_id(), Some(POOL_A));
@@ -936,10 +955,10 @@ async fn the_kid_index_follows_every_swap_of_every_pool() {
     let (a, b) = distinct_issuers();
     let (ra, rb) = (Renamed::new(&a, "a-0"), Renamed::new(&b, "b-0"));
     let sources = [ra.clone(), rb.clone()];
-    let layer = CognitoAuthLayer::lazy_with_sources(two_pools(&a, &b), |pool| {
-        Some(sources[usize::from(pool.user_pool_id() == POOL_B)].clone())
-    })
-    .unwrap();
+    let layer = CognitoAuthLayer::builder(two_pools(&a, &b))
+        .jwks_sources(|pool| Some(sources[usize::from(pool.user_pool_id() == POOL_B)].clone()))
+        .build()
+        .unwrap();
     until_indexed(&layer, 0, "a-0").await;
     until_indexed(&layer, 1, "b-0").await;
     let (_, a_late) = cognito_order(a.access_claims(), long_groups(100));

@@ -231,8 +231,14 @@ fn assert_grpc_form(response: &Response<()>, body: &Bytes, case: &Case) {
 async fn every_rejection_in_every_form() {
     let issuer = LocalIssuer::new().unwrap();
     let config = crate::support::access_config(&issuer);
-    let ready = CognitoAuthLayer::with_key_set(config.clone(), issuer.key_set()).unwrap();
-    let no_keys = CognitoAuthLayer::lazy_with_source(config, NeverAnswers).unwrap();
+    let ready = CognitoAuthLayer::builder(config.clone())
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap();
+    let no_keys = CognitoAuthLayer::builder(config)
+        .jwks_source(NeverAnswers)
+        .build()
+        .unwrap();
     let problem_json = || ProblemJson::new("api").unwrap();
 
     for case in cases(&issuer) {

@@ -23,10 +23,13 @@ fn setup(cache: usize) -> (LocalIssuer, Arc<FixedClock>, DenyList, CognitoAuthLa
         .config()
         .token_use(AcceptTokenUse::Any)
         .token_cache_size(cache)
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
         .deny_list(deny.clone())
         .build()
         .unwrap();
-    let layer = CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap();
     (issuer, clock, deny, layer)
 }
 

@@ -3,7 +3,7 @@
 //! started after the revocation sees it; Redis killed and restarted mid-test loses nothing, blocks
 //! no request, and every replica converges after the restart. Entries no replica can read, or
 //! with a far-future expiry, written straight into Redis stop no resync; 1 M entries resync page by
-//! page under a short command timeout.
+//! page under a short command timeout; a `Verifier` clone outliving its layer keeps no sync task.
 //!
 //! The tests that need Redis are `#[ignore = "needs REDIS_URL: run cargo xtask test"]`: plain
 //! `cargo test` lists them as ignored; `cargo xtask test` starts `redis-server` on a loopback port,
@@ -66,10 +66,13 @@ fn layer(issuer: &LocalIssuer, deny: &DenyList) -> CognitoAuthLayer {
     let config = issuer
         .config()
         .token_use(AcceptTokenUse::Access)
-        .deny_list(deny.clone())
         .build()
         .unwrap();
-    CognitoAuthLayer::with_key_set(config, issuer.key_set()).unwrap()
+    CognitoAuthLayer::builder(config)
+        .static_keys(issuer.key_set())
+        .deny_list(deny.clone())
+        .build()
+        .unwrap()
 }
 
 fn kind(layer: &CognitoAuthLayer, token: &str) -> Option<ErrorKind> {
@@ -632,4 +635,53 @@ fn no_redis_password_shows_in_debug_or_errors() {
             assert!(!shown.contains("s3cret"), "{shown}");
         }
     }
+}
+
+/// A layer's `Verifier` holds its pool's rules and the leeway, not the layer's deny-list: a clone
+/// of it that outlives the layer and every handle of the list keeps no sync task (and none of
+/// its Redis connections) alive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs REDIS_URL: run cargo xtask test"]
+async fn a_verifier_outliving_its_layer_keeps_no_sync_task_alive() {
+    // A redis-server of its own (from PATH), so that its clients are this test's only.
+    let _ = redis_url();
+    let _serial = one_at_a_time().await;
+    let server = Server::start(free_port());
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let mut raw = raw_connection(&url).await;
+    // The server's clients besides this test's own connection.
+    async fn others(raw: &mut redis::aio::MultiplexedConnection) -> usize {
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(raw)
+            .await
+            .unwrap();
+        list.lines().count().saturating_sub(1)
+    }
+    let issuer = LocalIssuer::new().unwrap();
+    let deny = DenyList::redis(&url)
+        .key(unique_key("verifier"))
+        .connect()
+        .await
+        .unwrap();
+    let layer = layer(&issuer, &deny);
+    drop(deny);
+    let verifier = layer.verifier().clone();
+    assert!(others(&mut raw).await > 0, "the sync task is connected");
+
+    drop(layer);
+    let start = Instant::now();
+    while others(&mut raw).await > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "a verifier clone keeps the deny-list's sync task connected"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The verifier still verifies, with its pool's rules.
+    assert!(
+        verifier
+            .verify(&issuer.access_token(), &issuer.key_set(), issuer.now())
+            .is_ok()
+    );
 }

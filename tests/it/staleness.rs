@@ -203,7 +203,7 @@ fn extreme_durations_are_refused_by_name() {
     }
     assert!(base().unknown_kid_cooldown(Duration::ZERO).build().is_err());
     assert!(base().fetch_timeout(Duration::ZERO).build().is_err());
-    // No wait at all would make `new` always fail: that is `lazy`.
+    // No wait at all would make `start` always fail: that is `build`.
     assert!(base().startup_timeout(Duration::ZERO).build().is_err());
 }
 

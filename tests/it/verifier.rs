@@ -98,8 +98,8 @@ fn fx() -> &'static Fixture {
             };
         let same = |c: CognitoConfigBuilder| c;
         let access = verifier(&a, AcceptTokenUse::Access, &same);
-        assert_eq!(access.config().leeway(), Duration::from_secs(LEEWAY));
-        assert_eq!(access.config().max_token_size(), CAP);
+        assert_eq!(access.leeway(), Duration::from_secs(LEEWAY));
+        assert_eq!(access.max_token_size(), CAP);
         Fixture {
             keys_a: a.key_set(),
             keys_b: b.key_set(),

@@ -216,7 +216,8 @@ async fn soak() -> Result<bool, String> {
         .unknown_kid_cooldown(Duration::from_millis(250))
         .build()
         .map_err(|e| format!("configuration: {e}"))?;
-    let layer = CognitoAuthLayer::new(config)
+    let layer = CognitoAuthLayer::builder(config)
+        .start()
         .await
         .map_err(|e| format!("layer: {e}"))?;
     let mut svc =

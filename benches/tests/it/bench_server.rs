@@ -50,7 +50,8 @@ async fn start_offline() -> (SocketAddr, OfflineIssuer, JoinHandle<()>) {
     let offline = OfflineIssuer::start(AcceptTokenUse::Access, &["users", "admins"])
         .await
         .unwrap();
-    let layer = CognitoAuthLayer::new(offline.config().build().unwrap())
+    let layer = CognitoAuthLayer::builder(offline.config().build().unwrap())
+        .start()
         .await
         .unwrap();
     let router = server::app(&layer, Some(&offline)).unwrap();

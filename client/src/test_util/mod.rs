@@ -199,7 +199,8 @@ impl Shared {
 /// client.confirm_sign_up("alice", &Secret::new(code)).await?;
 /// let tokens = client.sign_in_srp("alice", &password).await?.tokens().ok_or("a challenge")?;
 ///
-/// let layer = CognitoAuthLayer::new(pool.config().token_use(AcceptTokenUse::Access).build()?).await?;
+/// let config = pool.config().token_use(AcceptTokenUse::Access).build()?;
+/// let layer = CognitoAuthLayer::builder(config).start().await?;
 /// let claims = tokens.verify_access(&layer)?;
 /// assert_eq!(claims.username(), Some("alice"));
 /// # Ok(()) }

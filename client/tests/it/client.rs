@@ -1862,14 +1862,15 @@ mod verify {
         let issuer = LocalIssuer::new().unwrap();
         let tokens = tokens_from(&issuer.access_token(), &issuer.id_token()).await;
 
-        let access_layer = CognitoAuthLayer::with_key_set(
+        let access_layer = CognitoAuthLayer::builder(
             issuer
                 .config()
                 .token_use(AcceptTokenUse::Access)
                 .build()
                 .unwrap(),
-            issuer.key_set(),
         )
+        .static_keys(issuer.key_set())
+        .build()
         .unwrap();
         let claims = tokens.verify_access(&access_layer).unwrap();
         assert_eq!(claims.username(), Some("alice"));
@@ -1879,14 +1880,15 @@ mod verify {
             ErrorKind::TokenUseNotAccepted
         );
 
-        let any_layer = CognitoAuthLayer::with_key_set(
+        let any_layer = CognitoAuthLayer::builder(
             issuer
                 .config()
                 .token_use(AcceptTokenUse::Any)
                 .build()
                 .unwrap(),
-            issuer.key_set(),
         )
+        .static_keys(issuer.key_set())
+        .build()
         .unwrap();
         let id = tokens.verify_id(&any_layer).unwrap();
         assert_eq!(id.email.as_deref(), Some("alice@example.com"));
@@ -1927,14 +1929,15 @@ mod verify {
         let other = LocalIssuer::new().unwrap();
         // Signed by another key for the same pool name.
         let tokens = tokens_from(&other.access_token(), "x.y.z").await;
-        let layer = CognitoAuthLayer::with_key_set(
+        let layer = CognitoAuthLayer::builder(
             issuer
                 .config()
                 .token_use(AcceptTokenUse::Any)
                 .build()
                 .unwrap(),
-            issuer.key_set(),
         )
+        .static_keys(issuer.key_set())
+        .build()
         .unwrap();
         assert!(tokens.verify_access(&layer).is_err());
         assert!(tokens.verify_id(&layer).is_err());

@@ -267,7 +267,8 @@ async fn layer_for_pool(
         .jwks_url(emu.jwks_url())
         .build()
         .expect("config");
-    CognitoAuthLayer::new(config)
+    CognitoAuthLayer::builder(config)
+        .start()
         .await
         .expect("the layer fetches the emulator's JWKS")
 }

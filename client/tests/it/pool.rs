@@ -68,7 +68,10 @@ async fn fixture_at(
         .token_use(AcceptTokenUse::Any)
         .build()
         .unwrap();
-    let layer = CognitoAuthLayer::with_key_set(config, pool.issuer().key_set()).unwrap();
+    let layer = CognitoAuthLayer::builder(config)
+        .static_keys(pool.issuer().key_set())
+        .build()
+        .unwrap();
     Fixture {
         pool,
         server,
@@ -882,10 +885,13 @@ async fn sign_out_and_revoke_deny_the_session_on_the_layer() {
         .pool
         .config()
         .token_use(AcceptTokenUse::Any)
+        .build()
+        .unwrap();
+    let layer = CognitoAuthLayer::builder(config)
+        .static_keys(f.pool.issuer().key_set())
         .deny_list(deny.clone())
         .build()
         .unwrap();
-    let layer = CognitoAuthLayer::with_key_set(config, f.pool.issuer().key_set()).unwrap();
     f.signed_up("quinn").await;
     let signed_out = f.sign_in("quinn").await;
     let refreshed = f
@@ -1202,7 +1208,7 @@ async fn axum_route_behind_the_layer() {
         .build()
         .unwrap();
     assert_eq!(config.jwks_url(), f.server.jwks_url());
-    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let layer = CognitoAuthLayer::builder(config).start().await.unwrap();
     let app = Router::new().route("/me", get(me)).layer(layer);
     let call = |token: Option<&str>| {
         let mut request = http::Request::get("/me");
@@ -1230,7 +1236,9 @@ async fn axum_route_behind_the_layer() {
         .token_use(AcceptTokenUse::Access)
         .build()
         .unwrap();
-    let layer = CognitoAuthLayer::new_with_source(config, f.pool.issuer().clone())
+    let layer = CognitoAuthLayer::builder(config)
+        .jwks_source(f.pool.issuer().clone())
+        .start()
         .await
         .unwrap();
     assert_eq!(payload(&tokens.access_token)["username"], "tess");

@@ -52,14 +52,15 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     for token in &tokens {
         any.verify(token, &keys, NOW).unwrap();
     }
-    let layer = CognitoAuthLayer::with_key_set(
+    let layer = CognitoAuthLayer::builder(
         issuer
             .config()
             .token_use(AcceptTokenUse::Any)
             .build()
             .unwrap(),
-        issuer.key_set(),
     )
+    .static_keys(issuer.key_set())
+    .build()
     .unwrap();
     let jwk = issuer.jwks()["keys"][0].as_object().unwrap().clone();
     Fixture {

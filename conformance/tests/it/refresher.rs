@@ -91,21 +91,21 @@ async fn until_exactly(layer: &CognitoAuthLayer, expected: (u64, u64, u64)) {
     );
 }
 
-/// Builds the layer with `CognitoAuthLayer::new`, busy-waiting (so paused time stays put while
+/// Builds the layer with `LayerBuilder::start`, busy-waiting (so paused time stays put while
 /// the first fetch is on the wire).
 async fn start(config: CognitoConfig) -> CognitoAuthLayer {
-    let task = tokio::spawn(CognitoAuthLayer::new(config));
-    until("CognitoAuthLayer::new returned", || task.is_finished()).await;
+    let task = tokio::spawn(CognitoAuthLayer::builder(config).start());
+    until("LayerBuilder::start returned", || task.is_finished()).await;
     task.await.unwrap().expect("the first key set loads")
 }
 
-/// Runs `CognitoAuthLayer::new` to its end when no key set can load: paused time moves in
+/// Runs `LayerBuilder::start` to its end when no key set can load: paused time moves in
 /// steps of `STEP`, with the runtime kept busy in between so that every fetch on the wire gets
 /// its answer (use a fetch timeout longer than the startup timeout: no fetch then ends by
 /// timing out, and the last error is the server's answer).
 async fn start_failing(config: CognitoConfig) -> Result<CognitoAuthLayer, StartError> {
     const STEP: Duration = Duration::from_millis(250);
-    let task = tokio::spawn(CognitoAuthLayer::new(config));
+    let task = tokio::spawn(CognitoAuthLayer::builder(config).start());
     for _ in 0..10_000 {
         if task.is_finished() {
             return task.await.unwrap();
@@ -113,10 +113,10 @@ async fn start_failing(config: CognitoConfig) -> Result<CognitoAuthLayer, StartE
         settle().await;
         advance(STEP).await;
     }
-    panic!("CognitoAuthLayer::new never returned");
+    panic!("LayerBuilder::start never returned");
 }
 
-/// After `CognitoAuthLayer::new` gave up, a fetch started at its deadline may still have a
+/// After `LayerBuilder::start` gave up, a fetch started at its deadline may still have a
 /// request on the wire (the HTTP connection runs as its own task): give it time to land.
 async fn after_refused_start() {
     for _ in 0..10 {
@@ -418,7 +418,7 @@ async fn initial_load_fetches_once_and_a_valid_token_passes() {
     let pool = Pool::new().await;
     let config = pool.config().build().unwrap();
 
-    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let layer = CognitoAuthLayer::builder(config).start().await.unwrap();
 
     assert_eq!(counts(&layer), (1, 0, 1));
     assert_eq!(kids(&layer), vec![pool.issuer.kid()]);
@@ -979,7 +979,9 @@ async fn rotation_and_withdrawal_follow_the_published_set() {
 async fn lazy_layer_answers_503_until_the_jwks_recovers() {
     let pool = Pool::new().await;
     pool.publish(ResponseTemplate::new(500)).await;
-    let layer = CognitoAuthLayer::lazy(pool.config().build().unwrap()).unwrap();
+    let layer = CognitoAuthLayer::builder(pool.config().build().unwrap())
+        .build()
+        .unwrap();
     let token = pool.issuer.access_token();
 
     assert_unavailable(&layer, &token).await;
@@ -1168,7 +1170,7 @@ async fn a_test_issuer_config_before_serve_never_goes_online() {
             .jwks_url(),
         server.jwks_url()
     );
-    match CognitoAuthLayer::new(config).await {
+    match CognitoAuthLayer::builder(config).start().await {
         Err(StartError::NoKeys { last_error, .. }) => {
             // The refused connection, kept as the error's source.
             assert!(
@@ -1191,7 +1193,9 @@ async fn an_in_memory_source_refreshes_on_the_same_schedule() {
         .refresh_interval(Duration::from_secs(60))
         .build()
         .unwrap();
-    let layer = CognitoAuthLayer::new_with_source(config, issuer.clone())
+    let layer = CognitoAuthLayer::builder(config)
+        .jwks_source(issuer.clone())
+        .start()
         .await
         .unwrap();
     let token = issuer.access_token();
@@ -1213,15 +1217,16 @@ async fn an_in_memory_source_refreshes_on_the_same_schedule() {
         b' ';
         70_000
     ]));
-    let refused = CognitoAuthLayer::new_with_source(
+    let refused = CognitoAuthLayer::builder(
         issuer
             .config()
             .token_use(AcceptTokenUse::Access)
             .startup_timeout(Duration::from_secs(1))
             .build()
             .unwrap(),
-        issuer.clone(),
     )
+    .jwks_source(issuer.clone())
+    .start()
     .await
     .unwrap_err();
     assert!(

@@ -9,7 +9,7 @@ use tower_cognito::test_util::{JwksServer, LocalIssuer};
 use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfigBuilder, ErrorKind};
 
 /// Serves `issuer`'s JWKS and builds a layer for access tokens on it with
-/// `CognitoAuthLayer::new`, so the first fetch is done when this returns. `settings` adds to the
+/// `LayerBuilder::start`, so the first fetch is done when this returns. `settings` adds to the
 /// configuration (intervals, cooldown, maximum key age). The layer fetches from the server only
 /// while the returned guard lives.
 pub(crate) async fn serve_layer(
@@ -20,7 +20,7 @@ pub(crate) async fn serve_layer(
     let config = settings(issuer.config().token_use(AcceptTokenUse::Access))
         .build()
         .unwrap();
-    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let layer = CognitoAuthLayer::builder(config).start().await.unwrap();
     (server, layer)
 }
 

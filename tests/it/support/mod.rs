@@ -19,7 +19,7 @@ pub(crate) mod tokens;
 pub(crate) mod whoami;
 
 /// Serves `issuer`'s JWKS and builds a layer for access tokens on it with
-/// `CognitoAuthLayer::new`, so the first fetch is done when this returns. `settings` adds to the
+/// `LayerBuilder::start`, so the first fetch is done when this returns. `settings` adds to the
 /// configuration (intervals, cooldown, maximum key age). The layer fetches from the server only
 /// while the returned guard lives.
 pub(crate) async fn serve_layer(
@@ -30,7 +30,7 @@ pub(crate) async fn serve_layer(
     let config = settings(issuer.config().token_use(AcceptTokenUse::Access))
         .build()
         .unwrap();
-    let layer = CognitoAuthLayer::new(config).await.unwrap();
+    let layer = CognitoAuthLayer::builder(config).start().await.unwrap();
     (server, layer)
 }
 
@@ -60,7 +60,10 @@ pub(crate) fn access_config(issuer: &LocalIssuer) -> tower_cognito::CognitoConfi
 
 /// A layer for access tokens over `issuer`'s current keys, never refreshed.
 pub(crate) fn access_layer(issuer: &LocalIssuer) -> CognitoAuthLayer {
-    CognitoAuthLayer::with_key_set(access_config(issuer), issuer.key_set()).unwrap()
+    CognitoAuthLayer::builder(access_config(issuer))
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap()
 }
 
 /// What one request came back as.
