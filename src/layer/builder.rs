@@ -169,8 +169,8 @@ impl<E, R> LayerBuilder<E, R, Unchecked> {
     /// Fills the application's own claims type `F` from the same parse of each verified payload:
     /// handlers then read [`Claims<F>`](crate::Claims), which derefs to
     /// [`CognitoClaims<F>`] (the Cognito claims, typed, plus
-    /// [`extra`](CognitoClaims::extra): `F`). See
-    /// [`CognitoAuthLayer::extra_claims`], which this is before the layer is built.
+    /// [`extra`](CognitoClaims::extra): `F`). As [`CognitoAuthLayer::extra_claims`] does on a
+    /// built layer, except that the layer is made for `F` (its verified-token cache holds `F`).
     ///
     /// Choose it before any [`check`](Self::check): it is not there after one (the check reads
     /// the claims type it was written for), so a check is never dropped.
