@@ -24,7 +24,9 @@ use std::hint::black_box;
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use tower::Service;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuth, CognitoAuthLayer, ErrorKind, KeySet, Verifier};
+use tower_cognito::{
+    AcceptTokenUse, CognitoAuth, CognitoAuthLayer, ErrorKind, Verifier, jwks::KeySet,
+};
 
 use setup::{Floor, Layers, ready, status};
 

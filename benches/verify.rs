@@ -18,7 +18,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::Layer;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, DenyList, GuardLayer, Require, Verifier};
+use tower_cognito::{
+    AcceptTokenUse, CognitoAuthLayer, Require, Verifier, deny::DenyList, guard::GuardLayer,
+};
 
 use setup::{Floor, Layers, bench_floor, bench_jsonwebtoken, bench_oneshot, status};
 

@@ -26,9 +26,9 @@ use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
 use crate::kid_index::{KidIndex, Owner};
 use crate::metrics::Counters;
+use crate::readiness::Readiness;
 use crate::refresh::RefresherHandle;
 use crate::route::WINDOW;
-use crate::status::Readiness;
 use crate::verifier::{Header, Payload, Verifier};
 
 /// One user pool of a layer: its rules, its key store and refresher.

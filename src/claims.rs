@@ -10,6 +10,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess
 use serde::ser::{self, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+pub use crate::config::{AcceptTokenUse, ParseTokenUseError};
 use crate::error::ErrorKind;
 use crate::json::{
     BorrowedStr, StrOrIgnore, StrictIgnore, StrictValue, Typed, TypedSeed, UniqueKeys, set_once,

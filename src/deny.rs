@@ -20,7 +20,7 @@
 //! ```
 //! # #[cfg(feature = "test-util")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, DenyList, ErrorKind};
+//! use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, deny::DenyList, ErrorKind};
 //! use tower_cognito::test_util::LocalIssuer;
 //!
 //! let issuer = LocalIssuer::new()?;
@@ -432,7 +432,7 @@ impl DenyList {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use tower_cognito::{DenyList, FixedClock};
+    /// use tower_cognito::{deny::DenyList, clock::FixedClock};
     ///
     /// let list = DenyList::with_clock(FixedClock::new(1_000));
     /// // A one-hour token issued 10 minutes ago: denied for an hour from now.
@@ -685,8 +685,8 @@ impl DenySet {
     }
 
     /// The readiness part at `now` (the layer's clock).
-    pub(crate) fn readiness(&self, now: u64) -> crate::status::DenyListReadiness {
-        crate::status::DenyListReadiness {
+    pub(crate) fn readiness(&self, now: u64) -> crate::readiness::DenyListReadiness {
+        crate::readiness::DenyListReadiness {
             shared: self.sync.shared,
             in_sync: self.sync.in_sync(now),
             lag: self.sync.lag(now).map(Duration::from_secs),

@@ -202,7 +202,7 @@ pub enum ErrorKind {
     KeysUnavailable,
     /// The key set could not be refreshed for longer than the configured maximum key age.
     KeysStale,
-    /// The token's `origin_jti` or `jti` is on the layer's [`DenyList`](crate::DenyList): its
+    /// The token's `origin_jti` or `jti` is on the layer's [`DenyList`](crate::deny::DenyList): its
     /// session was signed out or its refresh token revoked (`401 invalid_token`).
     Revoked,
     /// The shared deny-list has not been in sync for longer than its configured maximum
@@ -461,50 +461,6 @@ pub enum ConfigError {
     /// The same user pool (the same issuer) was configured twice.
     #[error("the user pool {0:?} is configured twice")]
     DuplicatePool(String),
-}
-
-/// Why no layer (or JWKS source) could be made from a valid configuration: the errors of
-/// [`LayerBuilder::build`](crate::LayerBuilder::build) and
-/// [`LayerBuilder::start`](crate::LayerBuilder::start), never of the configuration's `build()`
-/// (which raises [`ConfigError`]s only).
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum StartError {
-    /// A static key set with no usable key was given.
-    #[error("the key set has no usable key")]
-    EmptyKeySet,
-    /// The layer needs a tokio runtime to run its key refresher, and none is running.
-    #[error("no tokio runtime: build the layer from within a tokio runtime")]
-    NoRuntime,
-    /// The HTTP client could not be built.
-    #[error("the HTTP client could not be built")]
-    HttpClient(#[source] std::sync::Arc<dyn std::error::Error + Send + Sync>),
-    /// A configuration of several pools was given one JWKS source or key set, or a pool was
-    /// given none: each pool needs its own
-    /// ([`LayerBuilder::jwks_sources`](crate::LayerBuilder::jwks_sources),
-    /// [`LayerBuilder::static_key_sets`](crate::LayerBuilder::static_key_sets)).
-    #[error("{pools} user pools need one JWKS source or key set each")]
-    SourcePerPool {
-        /// How many pools the configuration has.
-        pools: usize,
-    },
-    /// No key source was given and there is no default one: without the `reqwest` feature, give
-    /// the layer a [`JwksSource`](crate::JwksSource) or a fixed key set
-    /// ([`LayerBuilder::jwks_source`](crate::LayerBuilder::jwks_source),
-    /// [`LayerBuilder::static_keys`](crate::LayerBuilder::static_keys)).
-    #[error("no JWKS source: without the `reqwest` feature, give the layer one")]
-    NoKeySource,
-    /// No usable key set could be fetched within the startup timeout.
-    #[error("no usable key set for the user pool {user_pool_id} within {timeout:?}")]
-    NoKeys {
-        /// The startup timeout.
-        timeout: std::time::Duration,
-        /// The pool without keys (the first such, with several pools).
-        user_pool_id: String,
-        /// Why the last fetch failed (`None`: no fetch completed in time).
-        #[source]
-        last_error: Option<crate::FetchError>,
-    },
 }
 
 /// Why a [`Require`](crate::Require) could not be made: raised by its constructors, when the

@@ -80,7 +80,7 @@ mod axum_impl {
     /// misconfiguration, logged at error level and answered `500`. Or an
     /// [`optional`](crate::CognitoAuthLayer::optional) layer let it through without credentials
     /// ([`is_anonymous`](Self::is_anonymous)): the client's to fix, answered `401` with the bare
-    /// challenge of [`Rfc6750`](crate::Rfc6750) in the default realm (`api`), the
+    /// challenge of [`Rfc6750`](crate::reject::Rfc6750) in the default realm (`api`), the
     /// [`ErrorKind::MissingCredentials`](crate::ErrorKind::MissingCredentials) error in the
     /// response's extensions, and logged at debug level only (anonymous clients cannot fill the
     /// error log).
@@ -128,13 +128,14 @@ mod axum_impl {
         }
     }
 
-    /// The RFC 6750 answer of [`Rfc6750`](crate::Rfc6750) with the default realm (`api`), the
+    /// The RFC 6750 answer of [`Rfc6750`](crate::reject::Rfc6750) with the default realm (`api`), the
     /// error in the response's extensions: for handlers that verify a token themselves
     /// ([`CognitoAuthLayer::verify`](crate::CognitoAuthLayer::verify)) and return `Result<_, Error>`.
     impl IntoResponse for crate::Error {
         fn into_response(self) -> Response {
             let mut response: Response =
-                crate::Rfc6750::checked(crate::CognitoConfig::DEFAULT_REALM).response(&self);
+                crate::rejection::Rfc6750::checked(crate::CognitoConfig::DEFAULT_REALM)
+                    .response(&self);
             response.extensions_mut().insert(self);
             response
         }

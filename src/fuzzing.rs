@@ -63,7 +63,7 @@ pub fn b64url_decode(segment: &[u8]) -> Option<Vec<u8>> {
 /// its error. For the differential target: both paths must agree.
 pub fn header_paths(
     kid: &str,
-    keys: &crate::KeySet,
+    keys: &crate::keys::KeySet,
 ) -> Vec<(Vec<u8>, bool, Result<Option<String>, Error>)> {
     let quoted = serde_json::to_string(kid).unwrap_or_default();
     [
@@ -102,7 +102,7 @@ pub const TOP_LEVEL_ISS_MAX_STRUCTURAL: usize = crate::route::MAX_STRUCTURAL as 
 /// `Some(None)` for several. `sets` are the pools' key sets, in order. For the differential
 /// target: both must agree, refusals included.
 pub fn kid_owners(
-    sets: &[&crate::KeySet],
+    sets: &[&crate::keys::KeySet],
     segment: &[u8],
 ) -> (
     Result<Option<Option<usize>>, Error>,

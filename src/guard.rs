@@ -60,7 +60,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::claims::{CognitoClaims, TokenUse};
-use crate::error::{ConfigError, Error, ErrorKind, GuardError};
+pub use crate::error::GuardError;
+use crate::error::{ConfigError, Error, ErrorKind};
 use crate::extract::claims_in;
 use crate::future::ResponseFuture;
 use crate::ids::UserPoolId;
@@ -369,7 +370,7 @@ impl Require {
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use http::{Request, Response, header};
 /// use tower::{ServiceBuilder, ServiceExt};
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, GuardLayer, Require};
+/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, guard::GuardLayer, Require};
 /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
 /// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
 ///
@@ -632,7 +633,7 @@ mod axum_impl {
     /// yours.
     ///
     /// ```
-    /// use tower_cognito::{CognitoClaims, Error, Requirement, Require};
+    /// use tower_cognito::{CognitoClaims, Error, guard::Requirement, Require};
     ///
     /// /// Members of `admins`.
     /// struct Admins;
@@ -668,12 +669,12 @@ mod axum_impl {
     /// An axum extractor: the request's [`Claims<E>`] once they meet the requirement `Q`
     /// ([`Requirement`]). Derefs to [`CognitoClaims<E>`].
     ///
-    /// A refusal is answered as [`Error`] answers in axum: [`Rfc6750`](crate::Rfc6750) in the
+    /// A refusal is answered as [`Error`] answers in axum: [`Rfc6750`](crate::reject::Rfc6750) in the
     /// default realm (`api`), the error in the response's extensions. No claims at all is
     /// answered as for [`Claims`] ([`MissingClaims`]): `401` with the bare challenge when an
     /// [`optional`](crate::CognitoAuthLayer::optional) layer let a request without credentials
     /// through, `500` when no authentication layer ran. For another realm or rejection, use
-    /// [`GuardLayer`](crate::GuardLayer) on the route instead.
+    /// [`GuardLayer`](crate::guard::GuardLayer) on the route instead.
     ///
     /// ```
     /// # #[cfg(feature = "test-util")]
@@ -682,7 +683,7 @@ mod axum_impl {
     /// use axum::{Router, body::Body, routing::get};
     /// use http::{Request, header};
     /// use tower::ServiceExt;
-    /// use tower_cognito::{AcceptTokenUse, Authorized, CognitoAuthLayer, CognitoClaims, Error, Requirement};
+    /// use tower_cognito::{AcceptTokenUse, guard::Authorized, CognitoAuthLayer, CognitoClaims, Error, guard::Requirement};
     /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
     /// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
     ///

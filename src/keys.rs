@@ -61,7 +61,7 @@ impl fmt::Debug for VerifyingKey {
 /// skipped.
 ///
 /// ```
-/// use tower_cognito::KeySet;
+/// use tower_cognito::jwks::KeySet;
 ///
 /// let err = KeySet::from_jwks(br#"{"keys": []}"#).unwrap_err();
 /// assert_eq!(err.to_string(), "the JWKS has no usable key (0 skipped)");

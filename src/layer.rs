@@ -17,10 +17,10 @@ use crate::guard::{GuardLayer, Require};
 use crate::keys::KeySet;
 use crate::keystore::RefreshStats;
 use crate::metrics::{DenyListMetrics, Metrics, PoolMetrics};
+use crate::readiness::Readiness;
 use crate::ready::ReadinessService;
 use crate::rejection::Rfc6750;
 use crate::service::CognitoAuth;
-use crate::status::Readiness;
 use crate::verifier::Verifier;
 
 mod builder;
@@ -155,7 +155,7 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     /// check added before it cannot be dropped by it (this does not compile):
     ///
     /// ```compile_fail,E0599
-    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, KeySet};
+    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, jwks::KeySet};
     ///
     /// # fn layer(keys: KeySet) -> Result<(), Box<dyn std::error::Error>> {
     /// let config = CognitoConfig::builder("us-east-1_AbC123xyz")
@@ -173,7 +173,7 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     /// while the other order does, and the check reads `CognitoClaims<F>`:
     ///
     /// ```
-    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, Error, KeySet};
+    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, Error, jwks::KeySet};
     ///
     /// # fn layer(keys: KeySet) -> Result<(), Box<dyn std::error::Error>> {
     /// # let config = CognitoConfig::builder("us-east-1_AbC123xyz")
@@ -310,7 +310,7 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// other scheme). Like [`check`](Self::check), it belongs to this layer value.
     ///
     /// Such a request is marked anonymous: a guard behind the layer ([`guard`](Self::guard),
-    /// [`GuardLayer`](crate::GuardLayer)) and the axum extractors [`Claims`] and `Authorized`
+    /// [`GuardLayer`]) and the axum extractors [`Claims`] and `Authorized`
     /// answer it `401` with the bare challenge
     /// (`WWW-Authenticate: Bearer realm="..."`; gRPC: `grpc-status` 16), at debug level, never
     /// the `500` (and error log) of a route without a layer.
@@ -320,7 +320,7 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     }
 
     /// Answers rejected requests with `reject` instead of the RFC 6750 default ([`Rfc6750`]): a
-    /// [`Reject`](crate::Reject) implementation or a closure `Fn(&Error, &http::request::Parts) -> Response<B>`.
+    /// [`Reject`](crate::reject::Reject) implementation or a closure `Fn(&Error, &http::request::Parts) -> Response<B>`.
     /// The [`Error`](crate::Error) is put into the response's extensions whatever it answers.
     pub fn reject_with<R2>(self, reject: R2) -> CognitoAuthLayer<E, R2, C> {
         CognitoAuthLayer {

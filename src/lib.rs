@@ -8,7 +8,7 @@
 //! [`CognitoClaims`] into the request, where handlers take them with the [`Claims`] extractor.
 //! Failures are answered per RFC 6750 (`401`/`400`/`503` with `WWW-Authenticate`), in the gRPC
 //! form (`grpc-status` 16, 7 or 14) for gRPC requests, or as RFC 9457 problem documents with
-//! [`ProblemJson`]. Scope and group guards ([`Require`], [`GuardLayer`], and the `Authorized`
+//! [`ProblemJson`](reject::ProblemJson). Scope and group guards ([`Require`], [`GuardLayer`](guard::GuardLayer), and the `Authorized`
 //! extractor with the `axum` feature) stack on one route, one tonic service or a whole app behind
 //! the layer, and answer `403 insufficient_scope`.
 //!
@@ -42,16 +42,16 @@
 //!
 //! ## Cargo features
 //! - `axum` (default): the [`Claims`] extractor (`FromRequestParts`, and `Option<Claims>`).
-//! - `reqwest` (default): the JWKS over HTTPS ([`ReqwestJwks`], rustls with aws-lc-rs), the
-//!   [`LayerBuilder`]'s default key source. Without it, give the layer a [`JwksSource`] of your
+//! - `reqwest` (default): the JWKS over HTTPS ([`ReqwestJwks`](jwks::ReqwestJwks), rustls with aws-lc-rs), the
+//!   [`LayerBuilder`]'s default key source. Without it, give the layer a [`JwksSource`](jwks::JwksSource) of your
 //!   own ([`LayerBuilder::jwks_source`]) or fixed keys ([`LayerBuilder::static_keys`]).
 //! - `tracing` (default): debug events for rejections (the error kind only), warnings for failed
 //!   JWKS fetches and stale keys, an error when the key refresher ends unexpectedly.
 //! - `test-util`: [`test_util::LocalIssuer`], which mints Cognito-shaped tokens, serves their
-//!   JWKS on loopback and is an in-memory [`JwksSource`] too, for your own tests.
-//! - `redis`: [`DenyList::redis`], a deny-list of revoked sessions shared by every replica
-//!   through Redis (an in-memory [`DenyList`] needs no feature).
-//! - `metrics`: [`Metrics::record`] exports [`CognitoAuthLayer::metrics`] through the `metrics`
+//!   JWKS on loopback and is an in-memory [`JwksSource`](jwks::JwksSource) too, for your own tests.
+//! - `redis`: [`DenyList::redis`](deny::DenyList::redis), a deny-list of revoked sessions shared by every replica
+//!   through Redis (an in-memory [`DenyList`](deny::DenyList) needs no feature).
+//! - `metrics`: [`Metrics::record`](status::Metrics::record) exports [`CognitoAuthLayer::metrics`] through the `metrics`
 //!   facade (the snapshot itself needs no feature).
 
 // `doc_cfg` labels feature-gated items on the docs host (`--cfg docsrs`, nightly rustdoc);
@@ -61,15 +61,15 @@
 mod auth;
 mod bearer;
 mod cache;
-mod claims;
-mod clock;
+pub mod claims;
+pub mod clock;
 mod config;
-mod deny;
+pub mod deny;
 pub mod env;
 mod error;
 mod extract;
 pub mod future;
-mod guard;
+pub mod guard;
 mod header;
 mod ids;
 mod json;
@@ -77,16 +77,16 @@ mod jws;
 mod keys;
 mod keystore;
 mod kid_index;
-mod layer;
+pub mod layer;
 mod log;
 mod metrics;
+mod readiness;
 mod ready;
 mod refresh;
 mod rejection;
 mod route;
 mod service;
 mod source;
-mod status;
 mod syntax;
 mod trace;
 mod verifier;
@@ -99,32 +99,49 @@ pub mod test_util;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use claims::{Audience, CognitoClaims, Scopes, TokenUse};
-pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{AcceptTokenUse, CognitoConfig, CognitoConfigBuilder, ParseTokenUseError};
-pub use deny::{DenyList, SyncStatus};
-#[cfg(feature = "redis")]
-pub use deny::{RedisDenyListBuilder, RedisError};
-pub use error::{ConfigError, Error, ErrorKind, GuardError, RequestError, StartError};
+pub use claims::{CognitoClaims, TokenUse};
+pub use config::{AcceptTokenUse, CognitoConfig, CognitoConfigBuilder};
+pub use error::{ConfigError, Error, ErrorKind};
 pub use extract::Claims;
-#[cfg(feature = "axum")]
-pub use extract::MissingClaims;
-#[cfg(feature = "axum")]
-pub use guard::{Authorized, AuthorizedRejection, Requirement};
-pub use guard::{Guard, GuardLayer, Require};
+pub use guard::Require;
 pub use ids::UserPoolId;
-pub use keys::{JwksError, KeySet};
-pub use keystore::RefreshStats;
-pub use layer::{Checked, CognitoAuthLayer, LayerBuilder, Unchecked};
-pub use metrics::{DenyListMetrics, Metrics, PoolMetrics};
-pub use ready::ReadinessService;
-pub use rejection::{ProblemJson, Reject, Rfc6750, is_grpc_request};
+pub use layer::{CognitoAuthLayer, LayerBuilder};
 pub use service::CognitoAuth;
-#[cfg(feature = "reqwest")]
-pub use source::ReqwestJwks;
-pub use source::{FetchError, JwksSource};
-pub use status::{DenyListReadiness, Readiness};
+pub use source::StartError;
 pub use verifier::Verifier;
+
+pub mod jwks {
+    //! Where the keys come from: the [`KeySet`] a layer verifies with, the [`JwksSource`] it
+    //! fetches the JWKS document from ([`ReqwestJwks`] over HTTPS by default, with the `reqwest`
+    //! feature), and their errors.
+
+    pub use crate::keys::{JwksError, KeySet};
+    #[cfg(feature = "reqwest")]
+    pub use crate::source::ReqwestJwks;
+    pub use crate::source::{FetchError, JwksSource};
+}
+
+pub mod reject {
+    //! How a refused request is answered: [`Rfc6750`] (the default, with the gRPC form for gRPC
+    //! calls), [`ProblemJson`] (RFC 9457), or your own [`Reject`]; and the details of a malformed
+    //! request ([`RequestError`]).
+
+    pub use crate::error::RequestError;
+    #[cfg(feature = "axum")]
+    pub use crate::extract::MissingClaims;
+    pub use crate::rejection::{ProblemJson, Reject, Rfc6750, is_grpc_request};
+}
+
+pub mod status {
+    //! What a layer reports about itself: [`Readiness`] (and a [`ReadinessService`] answering a
+    //! probe with it), the [`Metrics`] snapshot of its counters and gauges, and each pool's
+    //! [`RefreshStats`].
+
+    pub use crate::keystore::RefreshStats;
+    pub use crate::metrics::{DenyListMetrics, Metrics, PoolMetrics};
+    pub use crate::readiness::{DenyListReadiness, Readiness};
+    pub use crate::ready::ReadinessService;
+}
 
 // The guides and the manual: documentation only, no items. Every snippet in them is a doctest,
 // written for the `axum` and `test-util` features (and the tonic dev-dependencies), so they are

@@ -221,7 +221,7 @@ pub struct DenyListMetrics {
     /// Connections lost or refused.
     pub sync_failures: u64,
     /// Entries of the shared set that the last full resync could not read and skipped
-    /// ([`SyncStatus::skipped_entries`](crate::SyncStatus::skipped_entries)).
+    /// ([`SyncStatus::skipped_entries`](crate::deny::SyncStatus::skipped_entries)).
     pub skipped_entries: u64,
 }
 
@@ -229,7 +229,7 @@ impl Metrics {
     /// Rejections of `kind` (counted by [`ErrorKind::name`]: every [`RequestError`] is one
     /// `invalid_request`, and the fields of `Expired`, `Unauthorized`... do not matter).
     ///
-    /// [`RequestError`]: crate::RequestError
+    /// [`RequestError`]: crate::reject::RequestError
     pub fn rejected(&self, kind: ErrorKind) -> u64 {
         let name = kind.name();
         self.rejections
@@ -316,7 +316,7 @@ mod tests {
         assert_eq!(ErrorKind::Revoked.name(), "revoked");
         assert_eq!(ErrorKind::Expired { exp: 1, now: 2 }.name(), "expired");
         assert_eq!(
-            ErrorKind::InvalidRequest(crate::RequestError::EmptyToken).name(),
+            ErrorKind::InvalidRequest(crate::error::RequestError::EmptyToken).name(),
             "invalid_request"
         );
         assert_eq!(

@@ -11,7 +11,7 @@ use http::{Request, Response, header};
 use tower_service::Service;
 
 use crate::auth::Authenticator;
-use crate::status::Readiness;
+use crate::readiness::Readiness;
 
 /// A tower service that answers any request with the layer's [`Readiness`]: `200` and `ready`, or
 /// `503` and what is missing (`no keys`, `keys stale`, `key refresher stopped`,

@@ -35,7 +35,7 @@ const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+
 ///
 /// ```
 /// use http::{Response, StatusCode};
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, Rfc6750};
+/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, reject::Rfc6750};
 /// # #[cfg(feature = "test-util")]
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
@@ -81,7 +81,7 @@ where
 ///
 /// ```
 /// use http::{Method, Request, header};
-/// use tower_cognito::is_grpc_request;
+/// use tower_cognito::reject::is_grpc_request;
 ///
 /// let (call, ()) = Request::post("/pkg.Service/Method")
 ///     .header(header::CONTENT_TYPE, "application/grpc+proto")
@@ -149,7 +149,7 @@ pub(crate) fn is_scope_list(scope: &str) -> bool {
 ///
 /// ```
 /// use http::{Request, Response, header};
-/// use tower_cognito::{Error, ErrorKind, Reject, Rfc6750};
+/// use tower_cognito::{Error, ErrorKind, reject::Reject, reject::Rfc6750};
 ///
 /// let rfc6750 = Rfc6750::new("api")?;
 /// let error = Error::from(ErrorKind::InvalidSignature);
@@ -338,7 +338,7 @@ fn grpc_message(error: &Error) -> HeaderValue {
 ///
 /// Every member is fixed per error kind, never taken from the request: `type` is `about:blank`,
 /// `title` the status's reason phrase, `status` the status code, `detail` the error's
-/// [`description`](Error::description), `error` the RFC 6750 error code when there is one, and
+/// [`error_description`](Error::error_description), `error` the RFC 6750 error code when there is one, and
 /// `scope` the scopes a scope guard requires ([`Error::required_scope`], configuration) when it
 /// refused the request.
 /// The body type only needs `Default` (for the gRPC form) and `From<Bytes>`: axum's `Body`,
@@ -352,7 +352,7 @@ fn grpc_message(error: &Error) -> HeaderValue {
 /// use http::{Request, Response, header};
 /// use http_body_util::{BodyExt, Full};
 /// use tower::{ServiceBuilder, ServiceExt};
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ProblemJson};
+/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, reject::ProblemJson};
 /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
 /// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
 ///
@@ -625,7 +625,7 @@ mod tests {
         let cases = [
             (ErrorKind::MissingCredentials, "16", "no bearer token"),
             (
-                ErrorKind::InvalidRequest(crate::RequestError::EmptyToken),
+                ErrorKind::InvalidRequest(crate::error::RequestError::EmptyToken),
                 "16",
                 "empty bearer token",
             ),

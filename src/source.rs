@@ -16,7 +16,7 @@ use crate::keys::JwksError;
 /// never on the request path, one call at a time, within the configured fetch timeout.
 ///
 /// ```
-/// use tower_cognito::{FetchError, JwksSource};
+/// use tower_cognito::{jwks::FetchError, jwks::JwksSource};
 ///
 /// /// Keys pinned in the binary, served as if fetched.
 /// struct Pinned(&'static [u8]);
@@ -72,6 +72,50 @@ impl FetchError {
     }
 }
 
+/// Why no layer (or JWKS source) could be made from a valid configuration: the errors of
+/// [`LayerBuilder::build`](crate::LayerBuilder::build) and
+/// [`LayerBuilder::start`](crate::LayerBuilder::start), never of the configuration's `build()`
+/// (which raises [`ConfigError`](crate::ConfigError)s only).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// A static key set with no usable key was given.
+    #[error("the key set has no usable key")]
+    EmptyKeySet,
+    /// The layer needs a tokio runtime to run its key refresher, and none is running.
+    #[error("no tokio runtime: build the layer from within a tokio runtime")]
+    NoRuntime,
+    /// The HTTP client could not be built.
+    #[error("the HTTP client could not be built")]
+    HttpClient(#[source] std::sync::Arc<dyn std::error::Error + Send + Sync>),
+    /// A configuration of several pools was given one JWKS source or key set, or a pool was
+    /// given none: each pool needs its own
+    /// ([`LayerBuilder::jwks_sources`](crate::LayerBuilder::jwks_sources),
+    /// [`LayerBuilder::static_key_sets`](crate::LayerBuilder::static_key_sets)).
+    #[error("{pools} user pools need one JWKS source or key set each")]
+    SourcePerPool {
+        /// How many pools the configuration has.
+        pools: usize,
+    },
+    /// No key source was given and there is no default one: without the `reqwest` feature, give
+    /// the layer a [`JwksSource`](crate::jwks::JwksSource) or a fixed key set
+    /// ([`LayerBuilder::jwks_source`](crate::LayerBuilder::jwks_source),
+    /// [`LayerBuilder::static_keys`](crate::LayerBuilder::static_keys)).
+    #[error("no JWKS source: without the `reqwest` feature, give the layer one")]
+    NoKeySource,
+    /// No usable key set could be fetched within the startup timeout.
+    #[error("no usable key set for the user pool {user_pool_id} within {timeout:?}")]
+    NoKeys {
+        /// The startup timeout.
+        timeout: std::time::Duration,
+        /// The pool without keys (the first such, with several pools).
+        user_pool_id: String,
+        /// Why the last fetch failed (`None`: no fetch completed in time).
+        #[source]
+        last_error: Option<FetchError>,
+    },
+}
+
 #[cfg(feature = "reqwest")]
 pub use self::reqwest_source::ReqwestJwks;
 
@@ -79,9 +123,9 @@ pub use self::reqwest_source::ReqwestJwks;
 mod reqwest_source {
     use url::Url;
 
+    use super::StartError;
     use super::{FetchError, JwksSource};
     use crate::config::{CognitoConfig, is_loopback};
-    use crate::error::StartError;
 
     const MAX_REDIRECTS: usize = 3;
 

@@ -152,7 +152,7 @@ pub(crate) fn hundred_pools(
                 jwks["keys"][0]["kid"] = Value::String(format!("bench-key-{pool:03}"));
             }
             pool += 1;
-            tower_cognito::KeySet::from_jwks(jwks.to_string().as_bytes()).ok()
+            tower_cognito::jwks::KeySet::from_jwks(jwks.to_string().as_bytes()).ok()
         })
         .build()
         .unwrap()

@@ -33,7 +33,7 @@ use axum::{Extension, Json, Router};
 use serde_json::{Value, json};
 use tower_cognito::env::Env;
 use tower_cognito::test_util::{LocalIssuer, OfflineIssuer};
-use tower_cognito::{Claims, Clock, CognitoAuthLayer, Require, SystemClock};
+use tower_cognito::{Claims, CognitoAuthLayer, Require, clock::Clock, clock::SystemClock};
 
 /// Where to listen when `BIND_ADDR` is not set (the quick start's default).
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";

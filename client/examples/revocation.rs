@@ -20,7 +20,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
-use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, DenyList};
+use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, deny::DenyList};
 use tower_cognito_client::test_util::LocalUserPool;
 use tower_cognito_client::{Secret, UserPoolClient};
 

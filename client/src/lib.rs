@@ -15,7 +15,7 @@
 //! [`UserPoolClient::respond_to_challenge`]. [`Tokens::verify_access`] verifies the access token
 //! with a [`CognitoAuthLayer`](tower_cognito::CognitoAuthLayer)'s own verifier and keys, and
 //! [`UserPoolClient::global_sign_out_and_deny`] puts the session on a
-//! [`DenyList`](tower_cognito::DenyList) so that the layers refuse its tokens at once.
+//! [`DenyList`](tower_cognito::deny::DenyList) so that the layers refuse its tokens at once.
 //!
 //! Passwords, codes, tokens, sessions and the client secret are [`Secret`]s: `Debug` and
 //! `Display` never show them, and the client logs (at `debug` level, through `tracing`) only

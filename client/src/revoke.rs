@@ -6,7 +6,7 @@ use super::UserPoolClient;
 use super::error::{ClientError, ClientErrorKind};
 use super::secret::Secret;
 use super::tokens::Tokens;
-use tower_cognito::DenyList;
+use tower_cognito::deny::DenyList;
 
 /// The ids and times of a token's payload, read WITHOUT verifying it: only after Cognito
 /// accepted the call the token belongs to, and only to name what to deny.

@@ -6,7 +6,7 @@ use super::error::{ClientError, ProtocolError};
 use super::secret::Secret;
 use super::wire;
 use serde::de::DeserializeOwned;
-use tower_cognito::{Claims, CognitoAuthLayer, CognitoClaims, Error, KeySet, Verifier};
+use tower_cognito::{Claims, CognitoAuthLayer, CognitoClaims, Error, Verifier, jwks::KeySet};
 
 /// The tokens of a successful sign-in or refresh.
 #[derive(Debug, Clone)]

@@ -39,7 +39,11 @@ fuzz_target!(|data: &[u8]| {
     // malformed bearer credential.
     let mut values = headers.get_all(AUTHORIZATION).iter();
     if let (Some(value), None) = (values.next(), values.next()) {
-        let word = value.as_bytes().split(|&b| b == b' ').next().unwrap_or_default();
+        let word = value
+            .as_bytes()
+            .split(|&b| b == b' ')
+            .next()
+            .unwrap_or_default();
         if word.len() > 6 && word[..6].eq_ignore_ascii_case(b"bearer") {
             assert_eq!(expected, StatusCode::BAD_REQUEST);
         }

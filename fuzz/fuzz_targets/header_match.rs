@@ -7,8 +7,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use tower_cognito::KeySet;
 use tower_cognito::fuzzing::header_paths;
+use tower_cognito::jwks::KeySet;
 use tower_cognito_fuzz::FIXTURE;
 
 fuzz_target!(|data: &[u8]| {

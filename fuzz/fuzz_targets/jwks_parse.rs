@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tower_cognito::KeySet;
+use tower_cognito::jwks::KeySet;
 use tower_cognito_fuzz::{FIXTURE, KID, NOW};
 
 /// `MAX_KID_LEN` of the crate.

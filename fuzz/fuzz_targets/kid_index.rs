@@ -14,8 +14,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use tower_cognito::KeySet;
 use tower_cognito::fuzzing::kid_owners;
+use tower_cognito::jwks::KeySet;
 use tower_cognito_fuzz::FIXTURE;
 
 /// The fixture key published under each of `kids` (an empty set for none).

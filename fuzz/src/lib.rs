@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, FixedClock, KeySet, Verifier};
+use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, Verifier, clock::FixedClock, jwks::KeySet};
 
 /// The verifier's clock and the issuer's: every `iat`/`exp` is relative to it.
 pub const NOW: u64 = 1_700_000_000;

@@ -48,7 +48,7 @@ const BACKOFF_CAP: Duration = Duration::from_secs(5);
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::time::Duration;
-/// use tower_cognito::DenyList;
+/// use tower_cognito::deny::DenyList;
 ///
 /// let deny = DenyList::redis("redis://127.0.0.1:6379")
 ///     // Fail closed: answer 503 once the list may have missed revocations for 30 s.

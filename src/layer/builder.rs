@@ -16,13 +16,14 @@ use crate::auth::{Authenticator, Policy, Pool};
 use crate::claims::CognitoClaims;
 use crate::config::CognitoConfig;
 use crate::deny::DenyList;
-use crate::error::{Error, StartError};
+use crate::error::Error;
 use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
 use crate::kid_index::KidIndex;
 use crate::refresh::{self, RefresherHandle, Schedule};
 use crate::rejection::Rfc6750;
 use crate::source::JwksSource;
+use crate::source::StartError;
 
 /// Builder of a [`CognitoAuthLayer`]: [`CognitoAuthLayer::builder`].
 ///
@@ -34,7 +35,7 @@ use crate::source::JwksSource;
 ///   the rejection ([`reject_with`](Self::reject_with));
 /// - the [`deny_list`](Self::deny_list) of revoked sessions;
 /// - where each pool's key set comes from: by default its JWKS URL over HTTPS
-///   ([`ReqwestJwks`](crate::ReqwestJwks), feature `reqwest`); or a [`JwksSource`] of yours
+///   ([`ReqwestJwks`](crate::jwks::ReqwestJwks), feature `reqwest`); or a [`JwksSource`] of yours
 ///   ([`jwks_source`](Self::jwks_source), [`jwks_sources`](Self::jwks_sources) for several
 ///   pools); or a fixed key set, never fetched ([`static_keys`](Self::static_keys),
 ///   [`static_key_sets`](Self::static_key_sets)). The last of these calls decides.
@@ -50,7 +51,7 @@ use crate::source::JwksSource;
 /// for, so `extra_claims` is only there before the first `check`:
 ///
 /// ```compile_fail,E0599
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, KeySet};
+/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, jwks::KeySet};
 ///
 /// # fn layer(keys: KeySet) -> Result<(), Box<dyn std::error::Error>> {
 /// let config = CognitoConfig::builder("us-east-1_AbC123xyz")
@@ -66,7 +67,7 @@ use crate::source::JwksSource;
 /// ```
 ///
 /// ```
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, DenyList, Error};
+/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, deny::DenyList, Error};
 ///
 /// # #[cfg(all(feature = "axum", feature = "reqwest"))] // Default features.
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -109,7 +110,7 @@ pub struct LayerBuilder<E = (), R = Rfc6750, C = Unchecked> {
 /// Where each pool's key set comes from, one entry per pool of the configuration, in order
 /// (`None`: nothing was given for that pool).
 enum Keys {
-    /// Each pool's JWKS URL over HTTPS ([`ReqwestJwks`](crate::ReqwestJwks)), made when built.
+    /// Each pool's JWKS URL over HTTPS ([`ReqwestJwks`](crate::jwks::ReqwestJwks)), made when built.
     Https,
     /// Fetched by a refresher from a source of the application's.
     Fetched(Vec<Option<Refresher>>),

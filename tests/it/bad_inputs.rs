@@ -33,7 +33,8 @@ use tower::util::BoxCloneService;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_cognito::test_util::{JwksServer, LOCAL_CLIENT_ID, LOCAL_POOL_ID, LocalIssuer};
 use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, Error, ErrorKind, FixedClock, KeySet, RequestError,
+    AcceptTokenUse, Claims, CognitoAuthLayer, Error, ErrorKind, clock::FixedClock, jwks::KeySet,
+    reject::RequestError,
 };
 
 use crate::support::tokens::{

@@ -10,8 +10,9 @@ use http::{Request, Response, StatusCode};
 use tower::ServiceExt;
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoConfig, DenyList, Error, ErrorKind,
-    FetchError, FixedClock, JwksSource, KeySet, Rfc6750, StartError,
+    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoConfig, Error, ErrorKind, StartError,
+    clock::FixedClock, deny::DenyList, jwks::FetchError, jwks::JwksSource, jwks::KeySet,
+    reject::Rfc6750,
 };
 
 use crate::support::access_config;

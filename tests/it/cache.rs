@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, ErrorKind, FixedClock, RequestError,
+    AcceptTokenUse, Claims, CognitoAuthLayer, ErrorKind, clock::FixedClock, reject::RequestError,
 };
 
 use crate::support::{advance_until_fetched, answer, serve_layer};
@@ -424,7 +424,7 @@ async fn layer_verify_is_the_request_path_without_http() {
     // The grammar and the size cap, as for a header.
     assert_eq!(
         layer.verify("a.b=.c").unwrap_err().kind(),
-        ErrorKind::InvalidRequest(tower_cognito::RequestError::InvalidCharacters)
+        ErrorKind::InvalidRequest(tower_cognito::reject::RequestError::InvalidCharacters)
     );
     assert_eq!(
         layer.verify(&"a".repeat(9 * 1024)).unwrap_err().kind(),

@@ -19,7 +19,8 @@ use tonic_health::pb::health_client::HealthClient;
 use tonic_prost::ProstCodec;
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, FetchError, GuardLayer, JwksSource, Require,
+    AcceptTokenUse, CognitoAuthLayer, Require, guard::GuardLayer, jwks::FetchError,
+    jwks::JwksSource,
 };
 
 use crate::support::child::{

@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, Authorized, Claims, CognitoAuthLayer, CognitoClaims, Error, ErrorKind,
-    GuardLayer, ProblemJson, Require, Requirement,
+    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, Error, ErrorKind, Require,
+    guard::Authorized, guard::GuardLayer, guard::Requirement, reject::ProblemJson,
 };
 
 const NOW: u64 = 1_700_000_000;
@@ -116,7 +116,7 @@ fn refused(challenge: &str, kind: ErrorKind) -> Seen {
 
 /// The app of the per-route cases: `/admin` needs the group `admins`, `/orders` both order
 /// scopes, `/reports` one of two scopes and one of two groups, `/me` only a valid token.
-fn app(auth: &CognitoAuthLayer) -> Result<Router, tower_cognito::GuardError> {
+fn app(auth: &CognitoAuthLayer) -> Result<Router, tower_cognito::guard::GuardError> {
     let sub = |claims: Claims| async move { claims.sub.clone() };
     Ok(Router::new()
         .route(

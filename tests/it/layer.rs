@@ -20,7 +20,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, Error, ErrorKind, RequestError};
+use tower_cognito::{
+    AcceptTokenUse, Claims, CognitoAuthLayer, Error, ErrorKind, reject::RequestError,
+};
 
 const NOW: u64 = 1_700_000_000;
 const SUB: &str = "a1b2c3d4-0000-4000-8000-000000000001";
@@ -804,7 +806,7 @@ async fn inner_error_type_is_unchanged() {
 #[tokio::test]
 async fn a_closure_chooses_the_rejection_from_the_request() {
     let issuer = issuer();
-    let rfc = tower_cognito::Rfc6750::new("api").unwrap();
+    let rfc = tower_cognito::reject::Rfc6750::new("api").unwrap();
     let layer = access_layer(&issuer).reject_with(
         move |error: &tower_cognito::Error, parts: &http::request::Parts| {
             if parts.uri.path().starts_with("/api/") {

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use tower::ServiceExt as _;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, DenyList, ErrorKind, FixedClock};
+use tower_cognito::{
+    AcceptTokenUse, CognitoAuthLayer, ErrorKind, clock::FixedClock, deny::DenyList,
+};
 
 use crate::support::answer;
 
@@ -337,7 +339,8 @@ async fn anonymous_refusals_log_nothing_at_error_level() {
     use axum::body::Body;
     use axum::routing::get;
     use tower_cognito::{
-        Authorized, Claims, CognitoClaims, Error, GuardLayer, Require, Requirement,
+        Claims, CognitoClaims, Error, Require, guard::Authorized, guard::GuardLayer,
+        guard::Requirement,
     };
 
     struct Admins;
@@ -437,8 +440,8 @@ async fn the_readiness_service_answers_200_when_ready_and_503_with_the_reason() 
 #[derive(Debug, Clone)]
 struct NeverJwks;
 
-impl tower_cognito::JwksSource for NeverJwks {
-    async fn fetch(&self, _max_size: usize) -> Result<Vec<u8>, tower_cognito::FetchError> {
+impl tower_cognito::jwks::JwksSource for NeverJwks {
+    async fn fetch(&self, _max_size: usize) -> Result<Vec<u8>, tower_cognito::jwks::FetchError> {
         std::future::pending().await
     }
 }

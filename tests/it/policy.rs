@@ -11,7 +11,7 @@ use tower::ServiceExt;
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
     AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, CognitoConfig, CognitoConfigBuilder,
-    ConfigError, Error, ErrorKind, FixedClock, RequestError, Rfc6750,
+    ConfigError, Error, ErrorKind, clock::FixedClock, reject::RequestError, reject::Rfc6750,
 };
 
 use crate::support::tokens::NOW;

@@ -9,8 +9,8 @@ use serde_json::json;
 use tower::ServiceExt as _;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, ConfigError, Error, ErrorKind, FetchError,
-    FixedClock, GuardError, JwksSource, Require, StartError,
+    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, ConfigError, Error, ErrorKind, Require,
+    StartError, clock::FixedClock, guard::GuardError, jwks::FetchError, jwks::JwksSource,
 };
 
 use crate::support::tokens::{NOW, POOL_B};

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use tower::{Layer, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    CognitoAuthLayer, Error, ErrorKind, FetchError, JwksSource, ProblemJson, Reject, Rfc6750,
+    CognitoAuthLayer, Error, ErrorKind, jwks::FetchError, jwks::JwksSource, reject::ProblemJson,
+    reject::Reject, reject::Rfc6750,
 };
 
 /// A JWKS source that never answers: the layer has no key set.

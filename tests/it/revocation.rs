@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use tower::ServiceExt;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, DenyList, ErrorKind, FixedClock};
+use tower_cognito::{
+    AcceptTokenUse, CognitoAuthLayer, ErrorKind, clock::FixedClock, deny::DenyList,
+};
 
 use crate::support::answer;
 

@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, DenyList, ErrorKind};
+use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind, deny::DenyList};
 
 /// The server `cargo xtask test` started (`REDIS_URL`, on loopback). The tests that call this are
 /// ignored by plain `cargo test`; run without the variable (`--include-ignored`), they fail here.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, ConfigError, ErrorKind, FixedClock,
+    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, ConfigError, ErrorKind, clock::FixedClock,
 };
 
 use crate::support::{answer, serve_layer};

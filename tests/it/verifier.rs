@@ -15,7 +15,8 @@ use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use tower_cognito::test_util::{LOCAL_CLIENT_ID, LocalIssuer, TOKEN_LIFETIME};
 use tower_cognito::{
-    AcceptTokenUse, CognitoConfigBuilder, ErrorKind, FixedClock, KeySet, TokenUse, Verifier,
+    AcceptTokenUse, CognitoConfigBuilder, ErrorKind, TokenUse, Verifier, clock::FixedClock,
+    jwks::KeySet,
 };
 
 use crate::support::tokens::{

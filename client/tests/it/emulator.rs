@@ -36,8 +36,8 @@ use http::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 use tower::{Layer, ServiceExt, service_fn};
 use tower_cognito::{
-    AcceptTokenUse, Audience, Claims, CognitoAuthLayer, CognitoClaims, CognitoConfig, Error,
-    ErrorKind, TokenUse,
+    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, CognitoConfig, Error, ErrorKind,
+    TokenUse, claims::Audience,
 };
 
 const POOL_ID: &str = "us-east-1_LocalPool1";

@@ -10,7 +10,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, Clock as _, CognitoAuthLayer, FixedClock, SystemClock};
+use tower_cognito::{
+    AcceptTokenUse, CognitoAuthLayer, clock::Clock as _, clock::FixedClock, clock::SystemClock,
+};
 use tower_cognito_client::test_util::{
     LocalUserPool, LocalUserPoolBuilder, UserPoolServer, UserStatus, totp_code,
 };
@@ -880,7 +882,7 @@ async fn global_sign_out_and_revocation() {
 #[tokio::test]
 async fn sign_out_and_revoke_deny_the_session_on_the_layer() {
     let f = fixture().await;
-    let deny = tower_cognito::DenyList::with_clock(Arc::clone(&f.clock));
+    let deny = tower_cognito::deny::DenyList::with_clock(Arc::clone(&f.clock));
     let config = f
         .pool
         .config()

@@ -17,7 +17,7 @@ use proptest::sample::Index;
 use serde_json::{Map, Value, json};
 use tower::{Layer as _, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, KeySet, TokenUse, Verifier};
+use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, TokenUse, Verifier, jwks::KeySet};
 
 /// The verifier's clock and the issuer's.
 const NOW: u64 = 1_700_000_000;
@@ -41,7 +41,7 @@ struct Fixture {
 /// RSA key generation and signing happen once for all cases.
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let issuer = LocalIssuer::builder()
-        .clock(tower_cognito::FixedClock::new(NOW))
+        .clock(tower_cognito::clock::FixedClock::new(NOW))
         .build()
         .unwrap();
     let verifier =

@@ -22,8 +22,8 @@ use tokio::time::{Instant, advance};
 use tower::{Layer, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, CognitoConfigBuilder, ErrorKind, FetchError,
-    StartError,
+    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, CognitoConfigBuilder, ErrorKind, StartError,
+    jwks::FetchError,
 };
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};

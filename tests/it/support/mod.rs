@@ -42,7 +42,7 @@ pub(crate) fn shared_issuer() -> LocalIssuer {
     ISSUER
         .get_or_init(|| {
             LocalIssuer::builder()
-                .clock(tower_cognito::FixedClock::new(tokens::NOW))
+                .clock(tower_cognito::clock::FixedClock::new(tokens::NOW))
                 .build()
                 .unwrap()
         })

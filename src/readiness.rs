@@ -11,8 +11,8 @@ use std::time::Duration;
 /// lives on in another one, or a panic) makes the layer not ready, and is logged once at error
 /// level; tokens still verify with the last keys until the maximum key age, if one is set, passes.
 ///
-/// With a shared [`DenyList`](crate::DenyList), ready also means: not staler than its
-/// [maximum staleness](crate::RedisDenyListBuilder::max_staleness) when one is set (the list
+/// With a shared [`DenyList`](crate::deny::DenyList), ready also means: not staler than its
+/// [maximum staleness](crate::deny::RedisDenyListBuilder::max_staleness) when one is set (the list
 /// fails closed). A list that fails open (the default) keeps the layer ready through a Redis
 /// outage, as its requests keep being served; [`deny_list`](Self::deny_list) reports the outage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
