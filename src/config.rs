@@ -10,6 +10,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
 use crate::ids::{UserPoolId, is_valid_client_id, is_valid_region};
 use crate::syntax::{is_qdtext, is_tchar};
+use crate::urls::{is_loopback, without_userinfo};
 
 /// Longest refresh interval accepted.
 const MAX_REFRESH_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -803,34 +804,6 @@ fn parse_jwks_url(raw: &str) -> Result<Url, ConfigError> {
         "http" if url.host().as_ref().is_some_and(is_loopback) => Ok(url),
         "http" => Err(refuse("plain http is allowed only to a loopback host")),
         _ => Err(refuse("the scheme must be https")),
-    }
-}
-
-/// `raw` with any `user:password@` removed, for error messages: a refused URL's credentials
-/// must not end up in logs.
-pub(crate) fn without_userinfo(raw: &str) -> String {
-    match Url::parse(raw) {
-        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
-            url.to_string()
-        }
-        // `user:password@host` without a scheme parses as the scheme `user` and an opaque
-        // path, which is then where the credentials are: such URLs go through the `@` rule.
-        Ok(url) if !url.cannot_be_a_base() => raw.to_owned(),
-        // Not a URL at all: keep what precedes an `@`-suffixed authority out too.
-        _ => match raw.rsplit_once('@') {
-            Some((_, host)) => format!("<credentials removed>@{host}"),
-            None => raw.to_owned(),
-        },
-    }
-}
-
-pub(crate) fn is_loopback<S: AsRef<str>>(host: &url::Host<S>) -> bool {
-    match host {
-        url::Host::Domain(d) => d.as_ref().eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
     }
 }
 

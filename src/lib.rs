@@ -89,6 +89,7 @@ mod service;
 mod source;
 mod syntax;
 mod trace;
+mod urls;
 mod verifier;
 
 #[cfg(feature = "test-util")]

@@ -125,7 +125,8 @@ mod reqwest_source {
 
     use super::StartError;
     use super::{FetchError, JwksSource};
-    use crate::config::{CognitoConfig, is_loopback};
+    use crate::config::CognitoConfig;
+    use crate::urls::is_loopback;
 
     const MAX_REDIRECTS: usize = 3;
 
