@@ -87,7 +87,7 @@ fuzz_target!(|data: &[u8]| {
             None => format!("Bearer realm=\"{realm}\""),
             Some(code) => format!(
                 "Bearer realm=\"{realm}\", error=\"{code}\", error_description=\"{}\"",
-                error.description()
+                error.error_description()
             ),
         };
         let challenge = res
@@ -98,7 +98,7 @@ fuzz_target!(|data: &[u8]| {
         // RFC 6750 §3: error and error_description values are limited to these characters.
         assert!(
             error
-                .description()
+                .error_description()
                 .bytes()
                 .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5b | 0x5d..=0x7e))
         );
