@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::{Extensions, HeaderMap};
 use serde::de::DeserializeOwned;
@@ -26,9 +25,9 @@ use crate::keys::KeySet;
 use crate::keystore::IssuerKeys;
 use crate::kid_index::{KidIndex, Owner};
 use crate::metrics::Counters;
-use crate::readiness::Readiness;
 use crate::refresh::RefresherHandle;
 use crate::route::WINDOW;
+use crate::snapshot::{PoolStatus, Status};
 use crate::verifier::{Header, Payload, Verifier};
 
 /// One user pool of a layer: its rules, its key store and refresher.
@@ -86,18 +85,10 @@ impl Pool {
         &self.issuer
     }
 
-    /// What [`Readiness`] reports for this pool now (without the deny-list: the layer's).
-    fn readiness(&self, now: u64) -> Readiness {
-        let issuer = &self.issuer;
-        Readiness {
-            keys: issuer.keys.load().len(),
-            last_refresh_age: issuer
-                .last_success()
-                .map(|at| Duration::from_secs(now.saturating_sub(at))),
-            stale: self.is_stale(now),
-            refresher_running: issuer.refresher_alive(),
-            deny_list: None,
-        }
+    /// This pool's [`PoolStatus`] at `now` (seconds of the layer's clock).
+    fn status(&self, now: u64) -> PoolStatus {
+        let id = self.verifier.user_pool_id().to_owned();
+        self.issuer.status(id, now, self.is_stale(now))
     }
 }
 
@@ -427,25 +418,12 @@ impl<E> Authenticator<E> {
         self.pools.iter()
     }
 
-    /// What [`Readiness`] reports now: every pool's, the worst of each, and the deny-list's.
-    pub(crate) fn readiness(&self) -> Readiness {
+    /// The layer's [`Status`] now: its counters, every pool's, and the deny-list's.
+    pub(crate) fn status(&self) -> Status {
         let now = self.config().layer.clock.now();
-        let mut all = self.pools.iter().map(|pool| pool.readiness(now));
-        let first = all
-            .next()
-            .unwrap_or_else(|| self.pools.first.readiness(now));
-        let deny_list = self.deny_list().map(|list| list.set().readiness(now));
-        let all = all.fold(first, |a, b| Readiness {
-            keys: a.keys.min(b.keys),
-            last_refresh_age: match (a.last_refresh_age, b.last_refresh_age) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            },
-            stale: a.stale || b.stale,
-            refresher_running: a.refresher_running && b.refresher_running,
-            deny_list: None,
-        });
-        Readiness { deny_list, ..all }
+        let pools = self.pools.iter().map(|pool| pool.status(now)).collect();
+        let deny_list = self.deny_list().map(|list| list.set().status(now));
+        self.counters().snapshot(pools, deny_list)
     }
 }
 

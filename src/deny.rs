@@ -52,6 +52,7 @@ use arc_swap::ArcSwap;
 use crate::claims::CognitoClaims;
 use crate::clock::{Clock, SystemClock};
 use crate::error::ErrorKind;
+use crate::snapshot::DenyListStatus;
 
 #[cfg(feature = "redis")]
 mod shared;
@@ -469,47 +470,11 @@ impl DenyList {
             .merge(std::iter::empty::<(&str, u64)>(), Prune::All);
     }
 
-    /// Whether the list is shared, and how far behind it may be.
-    pub fn sync_status(&self) -> SyncStatus {
+    /// Whether the list is shared, how far behind it may be, and its size.
+    pub fn status(&self) -> DenyListStatus {
         let set = &self.inner.set;
-        let now = set.clock.now();
-        let sync = &set.sync;
-        SyncStatus {
-            shared: sync.shared,
-            in_sync: sync.in_sync(now),
-            lag: sync.lag(now).map(Duration::from_secs),
-            stale: sync.is_stale(now),
-            resyncs: sync.resyncs.load(Ordering::Relaxed),
-            failures: sync.failures.load(Ordering::Relaxed),
-            pending: sync.pending.lock().map_or(0, |p| p.len()),
-            skipped_entries: sync.skipped.load(Ordering::Relaxed),
-        }
+        set.status(set.clock.now())
     }
-}
-
-/// Where a [`DenyList`] stands with its shared backend: [`DenyList::sync_status`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SyncStatus {
-    /// The list is shared by a backend (Redis); `false` for an in-memory list.
-    pub shared: bool,
-    /// Connected and confirmed within two heartbeats (always `true` when not shared).
-    pub in_sync: bool,
-    /// Time since the last confirmed sync (`None`: not shared, or never synced).
-    pub lag: Option<Duration>,
-    /// Staler than the configured maximum: tokens are answered `503` until it syncs again.
-    pub stale: bool,
-    /// Full resynchronisations (one per successful connection).
-    pub resyncs: u64,
-    /// Connections lost or refused.
-    pub failures: u64,
-    /// Revocations made here and not yet written to the backend.
-    pub pending: usize,
-    /// Entries of the shared set that the last full resync could not read and skipped: a member
-    /// that is not UTF-8, empty or longer than 256 bytes (it can match no token id), or a score
-    /// that is not a number. Written by something other than this crate; they stay in Redis
-    /// until removed there (0 when not shared).
-    pub skipped_entries: u64,
 }
 
 impl DenySet {
@@ -679,19 +644,19 @@ impl DenySet {
         self.entries.load().len()
     }
 
-    /// Seconds since the last confirmed sync (`None`: not shared or never synced).
-    pub(crate) fn lag(&self, now: u64) -> Option<u64> {
-        self.sync.lag(now)
-    }
-
-    /// The readiness part at `now` (the layer's clock).
-    pub(crate) fn readiness(&self, now: u64) -> crate::readiness::DenyListReadiness {
-        crate::readiness::DenyListReadiness {
-            shared: self.sync.shared,
-            in_sync: self.sync.in_sync(now),
-            lag: self.sync.lag(now).map(Duration::from_secs),
-            stale: self.sync.is_stale(now),
-            skipped_entries: self.sync.skipped.load(Ordering::Relaxed),
+    /// The list's [`DenyListStatus`] at `now` (seconds of the layer's clock).
+    pub(crate) fn status(&self, now: u64) -> DenyListStatus {
+        let sync = &self.sync;
+        DenyListStatus {
+            shared: sync.shared,
+            entries: self.len(),
+            in_sync: sync.in_sync(now),
+            lag: sync.lag(now).map(Duration::from_secs),
+            stale: sync.is_stale(now),
+            resyncs: sync.resyncs.load(Ordering::Relaxed),
+            sync_failures: sync.failures.load(Ordering::Relaxed),
+            pending: sync.pending.lock().map_or(0, |p| p.len()),
+            skipped_entries: sync.skipped.load(Ordering::Relaxed),
         }
     }
 }
@@ -772,8 +737,8 @@ mod tests {
         );
         let debug = format!("{list:?}");
         assert!(!debug.contains("\"o\""), "{debug}");
-        assert!(!list.sync_status().shared);
-        assert!(list.sync_status().in_sync);
+        assert!(!list.status().shared);
+        assert!(list.status().in_sync);
     }
 
     #[test]

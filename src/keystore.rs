@@ -4,11 +4,13 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use tokio::sync::{Notify, watch};
 
 use crate::keys::KeySet;
+use crate::snapshot::PoolStatus;
 use crate::source::FetchError;
 
 /// The key set of one issuer, shared by the request path and its refresher.
@@ -168,13 +170,23 @@ impl IssuerKeys {
         }
     }
 
-    pub(crate) fn stats(&self) -> RefreshStats {
-        RefreshStats {
-            fetches: self.fetches.load(Ordering::Relaxed),
-            failures: self.failures.load(Ordering::Relaxed),
-            swaps: *self.swaps.borrow(),
-            changes: self.changes.load(Ordering::Relaxed),
-            unknown_kid_refetches: self.unknown_kid_refetches.load(Ordering::Relaxed),
+    /// This key store's part of a [`PoolStatus`] at `now` (seconds of the layer's clock), for the
+    /// pool `pool`; `stale` is decided by the pool (it knows the maximum key age).
+    pub(crate) fn status(&self, pool: String, now: u64, stale: bool) -> PoolStatus {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        PoolStatus {
+            pool,
+            keys: self.keys.load().len(),
+            key_set_age: self
+                .last_success()
+                .map(|at| Duration::from_secs(now.saturating_sub(at))),
+            stale,
+            refresher_running: self.refresher_alive(),
+            fetches: load(&self.fetches),
+            fetch_successes: *self.swaps.borrow(),
+            fetch_failures: load(&self.failures),
+            key_changes: load(&self.changes),
+            unknown_kid_refetches: load(&self.unknown_kid_refetches),
         }
     }
 
@@ -185,22 +197,4 @@ impl IssuerKeys {
     pub(crate) fn last_error(&self) -> Option<FetchError> {
         self.last_error.lock().ok().and_then(|e| e.clone())
     }
-}
-
-/// Counters of a layer's key refresher.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct RefreshStats {
-    /// JWKS fetches started.
-    pub fetches: u64,
-    /// Fetches that failed (the previous key set was kept).
-    pub failures: u64,
-    /// Fetches that produced a usable key set (a set identical to the current one is counted
-    /// here but keeps the current set, and with it the verified-token cache).
-    pub swaps: u64,
-    /// Fetches whose key set differed from the current one and replaced it.
-    pub changes: u64,
-    /// Refetches asked for by tokens naming an unknown `kid` (at most one per fetch cycle: the
-    /// request that finds none pending asks, the others find it pending).
-    pub unknown_kid_refetches: u64,
 }

@@ -4,23 +4,19 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use tower_layer::{Layer, Stack};
 
 use crate::auth::{Authenticator, Policy};
-use crate::clock::Clock as _;
 use crate::config::CognitoConfig;
 use crate::extract::Claims;
 use crate::guard::{GuardLayer, Require};
 use crate::keys::KeySet;
-use crate::keystore::RefreshStats;
-use crate::metrics::{DenyListMetrics, Metrics, PoolMetrics};
-use crate::readiness::Readiness;
 use crate::ready::ReadinessService;
 use crate::rejection::Rfc6750;
 use crate::service::CognitoAuth;
+use crate::snapshot::{PoolStatus, Status};
 use crate::verifier::Verifier;
 
 mod builder;
@@ -374,92 +370,51 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
         self.auth.first().verifier()
     }
 
-    /// The first pool's current key set (empty until its first fetch succeeds); every pool's is
-    /// [`key_sets`](Self::key_sets).
-    pub fn key_set(&self) -> Arc<KeySet> {
-        self.auth.first().issuer().keys.load_full()
-    }
-
-    /// Each pool's user pool id and current key set, the first pool first.
-    pub fn key_sets(&self) -> Vec<(String, Arc<KeySet>)> {
+    /// Each user pool of the layer, the first first: its current key set (empty until its first
+    /// fetch succeeds) and its [`PoolStatus`] (the same as in [`status`](Self::status)).
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+    /// use tower_cognito::test_util::LocalIssuer;
+    ///
+    /// let issuer = LocalIssuer::new()?;
+    /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    /// let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
+    /// let pools = layer.pools();
+    /// assert_eq!(pools[0].id(), issuer.user_pool_id());
+    /// assert_eq!(pools[0].key_set.len(), 1);
+    /// assert!(pools[0].status.is_ready());
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "test-util"))]
+    /// # fn main() {}
+    /// ```
+    pub fn pools(&self) -> Vec<Pool> {
+        let status = self.auth.status();
         self.auth
             .pools()
-            .map(|pool| {
-                let id = pool.verifier().user_pool_id().to_owned();
-                (id, pool.issuer().keys.load_full())
+            .zip(status.pools)
+            .map(|(pool, status)| Pool {
+                key_set: pool.issuer().keys.load_full(),
+                status,
             })
             .collect()
     }
 
-    /// Counters of the first pool's key refresher; every pool's is
-    /// [`pool_refresh_stats`](Self::pool_refresh_stats).
-    pub fn refresh_stats(&self) -> RefreshStats {
-        self.auth.first().issuer().stats()
-    }
-
-    /// Each pool's user pool id and refresher counters, the first pool first.
-    pub fn pool_refresh_stats(&self) -> Vec<(String, RefreshStats)> {
-        self.auth
-            .pools()
-            .map(|pool| {
-                let id = pool.verifier().user_pool_id().to_owned();
-                (id, pool.issuer().stats())
-            })
-            .collect()
-    }
-
-    /// Whether the layer can verify tokens now: see [`Readiness`] (with several pools, the worst
-    /// of each: the fewest keys, the oldest refresh, stale or stopped if any is). Cheap (a few
-    /// atomic loads and one clock read): serve it from a readiness probe.
-    pub fn readiness(&self) -> Readiness {
-        self.auth.readiness()
+    /// A snapshot of the layer ([`Status`]): whether it is ready and why not, verifications by
+    /// outcome, cache hits and misses, per pool the key set's size and age and the JWKS fetches
+    /// by outcome, and the deny-list's size and sync state. Cheap (atomic loads, one clock read,
+    /// a few small allocations): serve it from a readiness probe, or export it with
+    /// [`Status::record`] (feature `metrics`).
+    pub fn status(&self) -> Status {
+        self.auth.status()
     }
 
     /// A [`ReadinessService`] for a health route (`GET /ready`): `200` when
-    /// [`readiness`](Self::readiness) says ready, else `503`.
+    /// [`status`](Self::status) says ready, else `503` with the reason.
     pub fn readiness_service(&self) -> ReadinessService<E> {
         ReadinessService::new(Arc::clone(&self.auth))
-    }
-
-    /// A snapshot of the layer's counters and gauges: verifications by outcome, cache hits and
-    /// misses, per pool the JWKS fetches by outcome, the key-set age and the unknown-`kid`
-    /// refetches, and the deny-list's size and sync lag. Cheap (atomic loads and one clock read);
-    /// see [`Metrics::record`] to export it.
-    pub fn metrics(&self) -> Metrics {
-        let auth = &self.auth;
-        let config = auth.config();
-        let now = config.layer.clock.now();
-        let pools = auth
-            .pools()
-            .map(|pool| {
-                let issuer = pool.issuer();
-                let stats = issuer.stats();
-                PoolMetrics {
-                    pool: pool.verifier().user_pool_id().to_owned(),
-                    keys: issuer.keys.load().len(),
-                    key_set_age: issuer
-                        .last_success()
-                        .map(|at| Duration::from_secs(now.saturating_sub(at))),
-                    fetches: stats.fetches,
-                    fetch_successes: stats.swaps,
-                    fetch_failures: stats.failures,
-                    key_changes: stats.changes,
-                    unknown_kid_refetches: stats.unknown_kid_refetches,
-                }
-            })
-            .collect();
-        let deny_list = auth.deny_list().map(|list| {
-            let status = list.sync_status();
-            DenyListMetrics {
-                entries: list.set().len(),
-                shared: status.shared,
-                sync_lag: list.set().lag(now).map(Duration::from_secs),
-                resyncs: status.resyncs,
-                sync_failures: status.failures,
-                skipped_entries: status.skipped_entries,
-            }
-        });
-        auth.counters().snapshot(pools, deny_list)
     }
 
     /// A guard for `require` behind this layer: it reads this layer's
@@ -525,5 +480,22 @@ impl<S, E, R: Clone, C> Layer<S> for CognitoAuthLayer<E, R, C> {
             self.policy.clone(),
             self.reject.clone(),
         )
+    }
+}
+
+/// One user pool of a layer: [`CognitoAuthLayer::pools`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Pool {
+    /// The pool's current key set (empty until its first fetch succeeds).
+    pub key_set: Arc<KeySet>,
+    /// The pool's keys, refresher and counters.
+    pub status: PoolStatus,
+}
+
+impl Pool {
+    /// The user pool id.
+    pub fn id(&self) -> &str {
+        &self.status.pool
     }
 }

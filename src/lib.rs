@@ -51,7 +51,7 @@
 //!   JWKS on loopback and is an in-memory [`JwksSource`](jwks::JwksSource) too, for your own tests.
 //! - `redis`: [`DenyList::redis`](deny::DenyList::redis), a deny-list of revoked sessions shared by every replica
 //!   through Redis (an in-memory [`DenyList`](deny::DenyList) needs no feature).
-//! - `metrics`: [`Metrics::record`](status::Metrics::record) exports [`CognitoAuthLayer::metrics`] through the `metrics`
+//! - `metrics`: [`Status::record`](status::Status::record) exports [`CognitoAuthLayer::status`] through the `metrics`
 //!   facade (the snapshot itself needs no feature).
 
 // `doc_cfg` labels feature-gated items on the docs host (`--cfg docsrs`, nightly rustdoc);
@@ -80,12 +80,12 @@ mod kid_index;
 pub mod layer;
 mod log;
 mod metrics;
-mod readiness;
 mod ready;
 mod refresh;
 mod rejection;
 mod route;
 mod service;
+mod snapshot;
 mod source;
 mod syntax;
 mod trace;
@@ -134,14 +134,14 @@ pub mod reject {
 }
 
 pub mod status {
-    //! What a layer reports about itself: [`Readiness`] (and a [`ReadinessService`] answering a
-    //! probe with it), the [`Metrics`] snapshot of its counters and gauges, and each pool's
-    //! [`RefreshStats`].
+    //! What a layer reports about itself, in one snapshot: [`Status`]
+    //! ([`CognitoAuthLayer::status`](crate::CognitoAuthLayer::status)), with a [`PoolStatus`] per
+    //! user pool and the [`DenyListStatus`]; whether it is ready and why not, its counters and
+    //! gauges ([`Status::record`] exports them with the `metrics` feature); and a
+    //! [`ReadinessService`] answering a probe from it.
 
-    pub use crate::keystore::RefreshStats;
-    pub use crate::metrics::{DenyListMetrics, Metrics, PoolMetrics};
-    pub use crate::readiness::{DenyListReadiness, Readiness};
     pub use crate::ready::ReadinessService;
+    pub use crate::snapshot::{DenyListStatus, PoolStatus, Status};
 }
 
 // The guides and the manual: documentation only, no items. Every snippet in them is a doctest,

@@ -1,5 +1,5 @@
 //! [`ReadinessService`]: a ready-made readiness probe for health routes, answering `200 ready` or
-//! `503` with the reason, from [`CognitoAuthLayer::readiness`](crate::CognitoAuthLayer::readiness).
+//! `503` with the reason, from [`CognitoAuthLayer::status`](crate::CognitoAuthLayer::status).
 
 use std::convert::Infallible;
 use std::fmt;
@@ -11,9 +11,9 @@ use http::{Request, Response, header};
 use tower_service::Service;
 
 use crate::auth::Authenticator;
-use crate::readiness::Readiness;
 
-/// A tower service that answers any request with the layer's [`Readiness`]: `200` and `ready`, or
+/// A tower service that answers any request with the layer's readiness
+/// ([`Status::is_ready`](crate::status::Status::is_ready)): `200` and `ready`, or
 /// `503` and what is missing (`no keys`, `keys stale`, `key refresher stopped`,
 /// `deny-list stale`), as `text/plain` with `Cache-Control: no-store`. Serve it outside the
 /// authenticated routes.
@@ -56,7 +56,7 @@ impl<E> Clone for ReadinessService<E> {
 impl<E> fmt::Debug for ReadinessService<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReadinessService")
-            .field("readiness", &self.auth.readiness())
+            .field("reason", &self.auth.status().reason())
             .finish()
     }
 }
@@ -66,23 +66,6 @@ impl<E> ReadinessService<E> {
     /// ([`CognitoAuthLayer::readiness_service`](crate::CognitoAuthLayer::readiness_service)).
     pub(crate) fn new(auth: Arc<Authenticator<E>>) -> Self {
         Self { auth }
-    }
-}
-
-impl Readiness {
-    /// What is missing, for a probe's answer; `None` when ready.
-    pub fn reason(&self) -> Option<&'static str> {
-        if self.keys == 0 {
-            Some("no keys")
-        } else if self.stale {
-            Some("keys stale")
-        } else if !self.refresher_running {
-            Some("key refresher stopped")
-        } else if self.deny_list.is_some_and(|d| d.stale) {
-            Some("deny-list stale")
-        } else {
-            None
-        }
     }
 }
 
@@ -96,10 +79,10 @@ impl<E, B> Service<Request<B>> for ReadinessService<E> {
     }
 
     fn call(&mut self, _req: Request<B>) -> Self::Future {
-        let readiness = self.auth.readiness();
-        let body = readiness.reason().unwrap_or("ready");
+        let status = self.auth.status();
+        let body = status.reason().unwrap_or("ready");
         let mut response = Response::new(format!("{body}\n"));
-        *response.status_mut() = readiness.status();
+        *response.status_mut() = status.http_status();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

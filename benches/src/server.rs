@@ -111,9 +111,13 @@ pub fn app(layer: &CognitoAuthLayer, offline: Option<&OfflineIssuer>) -> Result<
         .route("/health", get(|| async { "ok" }))
         .route_service("/ready", layer.readiness_service());
     if let Some(offline) = offline {
+        let pool = layer.pools().into_iter().next();
+        let keys = pool
+            .ok_or_else(|| "the layer has no pool".to_owned())?
+            .key_set;
         let claims = layer
             .verifier()
-            .verify(offline.access_token(), &layer.key_set(), SystemClock.now())
+            .verify(offline.access_token(), &keys, SystemClock.now())
             .map_err(|e| format!("the printed access token does not verify: {e}"))?;
         // The `/me` handler, its claims from an axum `Extension` instead of the layer.
         let me = get(me).layer(Extension(Claims(Arc::new(claims))));
@@ -129,13 +133,14 @@ pub fn app(layer: &CognitoAuthLayer, offline: Option<&OfflineIssuer>) -> Result<
 
 /// The body of `GET /debug/stats`.
 fn debug_stats(layer: &CognitoAuthLayer, issuer: Option<&LocalIssuer>) -> Value {
-    let refresh = layer.refresh_stats();
+    let status = layer.status();
+    let refresh = status.pools.first();
     json!({
         "jwks_fetches": issuer.map(LocalIssuer::jwks_requests),
         "refresh": {
-            "fetches": refresh.fetches,
-            "failures": refresh.failures,
-            "swaps": refresh.swaps,
+            "fetches": refresh.map(|p| p.fetches),
+            "fetch_failures": refresh.map(|p| p.fetch_failures),
+            "fetch_successes": refresh.map(|p| p.fetch_successes),
         },
     })
 }

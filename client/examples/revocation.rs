@@ -138,7 +138,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "GetUser at Cognito after sign-out: {}",
         cognito.map_or_else(|e| e.to_string(), |_| "accepted".to_owned())
     );
-    println!("revocations denied: {}", auth.metrics().revoked());
+    println!(
+        "revocations denied: {}",
+        auth.status().rejected(tower_cognito::ErrorKind::Revoked)
+    );
     if failed {
         return Err("an answer was not the expected one".into());
     }

@@ -171,7 +171,7 @@ fn fixed_keys_need_no_runtime_fetched_keys_do() {
         .build()
         .unwrap();
     assert!(layer.verify(&issuer.access_token()).is_ok());
-    assert!(layer.readiness().is_ready());
+    assert!(layer.status().is_ready());
 
     let fetched = CognitoAuthLayer::builder(access_config(&issuer))
         .jwks_source(NeverAnswers)
@@ -222,7 +222,7 @@ async fn build_waits_for_nothing_start_for_the_startup_timeout() {
         lazy.verify(&issuer.access_token()).unwrap_err().kind(),
         ErrorKind::KeysUnavailable
     );
-    assert!(!lazy.readiness().is_ready());
+    assert!(!lazy.status().is_ready());
 
     let before = tokio::time::Instant::now();
     let started = CognitoAuthLayer::builder(config)

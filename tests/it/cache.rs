@@ -111,7 +111,9 @@ async fn a_hit_applies_every_time_rule_at_the_current_instant() {
         let cached = answer(&layer, &token).await.claims.unwrap();
         for now in (NOW - 200..NOW + 4_000).step_by(7) {
             clock.set(now);
-            let verified = layer.verifier().verify(&token, &layer.key_set(), now);
+            let verified = layer
+                .verifier()
+                .verify(&token, &layer.pools()[0].key_set, now);
             let got = answer(&layer, &token).await;
             assert_eq!(got.kind, verified.as_ref().err().map(|e| e.kind()), "{now}");
             if let Some(claims) = got.claims {
@@ -272,7 +274,7 @@ async fn a_key_set_swap_empties_the_cache() {
     issuer.withdraw(&old_kid);
     issuer.respond_with(JwksResponse::Keys);
     advance_until_fetched(&layer, Duration::from_secs(60), 2).await;
-    assert_eq!(layer.refresh_stats().swaps, 2);
+    assert_eq!(layer.status().pools[0].fetch_successes, 2);
     assert_eq!(
         answer(&layer, &token).await.status_kind(),
         (401, Some(ErrorKind::UnknownKeyId))
@@ -362,7 +364,7 @@ async fn a_refresh_with_identical_keys_keeps_the_set_and_the_cache() {
     let issuer = LocalIssuer::new().unwrap();
     let (_server, layer) =
         serve_layer(&issuer, |c| c.refresh_interval(Duration::from_secs(60))).await;
-    let set_before = layer.key_set();
+    let set_before = layer.pools()[0].key_set.clone();
     let token = issuer.access_token();
     let a = answer(&layer, &token).await.claims;
 
@@ -377,14 +379,19 @@ async fn a_refresh_with_identical_keys_keeps_the_set_and_the_cache() {
         }
         advance_until_fetched(&layer, Duration::from_secs(60), round + 2).await;
     }
-    let stats = layer.refresh_stats();
+    let stats = layer.status().pools.remove(0);
     assert_eq!(
-        (stats.fetches, stats.swaps, stats.changes, stats.failures),
+        (
+            stats.fetches,
+            stats.fetch_successes,
+            stats.key_changes,
+            stats.fetch_failures
+        ),
         (5, 5, 1, 0),
         "{stats:?}"
     );
     assert!(
-        Arc::ptr_eq(&set_before, &layer.key_set()),
+        Arc::ptr_eq(&set_before, &layer.pools()[0].key_set),
         "the identical set was not replaced"
     );
     let b = answer(&layer, &token).await.claims;
@@ -396,8 +403,8 @@ async fn a_refresh_with_identical_keys_keeps_the_set_and_the_cache() {
     // A real change (rotation) replaces the set.
     issuer.rotate().unwrap();
     advance_until_fetched(&layer, Duration::from_secs(60), 6).await;
-    assert_eq!(layer.refresh_stats().changes, 2);
-    assert!(!Arc::ptr_eq(&set_before, &layer.key_set()));
+    assert_eq!(layer.status().pools[0].key_changes, 2);
+    assert!(!Arc::ptr_eq(&set_before, &layer.pools()[0].key_set));
 }
 
 /// `CognitoAuthLayer::verify` is the request path without HTTP: the same cache (the same claims
@@ -432,7 +439,7 @@ async fn layer_verify_is_the_request_path_without_http() {
     );
 
     // A rotated key: unknown at first, then the nudged refetch (after the cooldown) picks it up.
-    let fetches = layer.refresh_stats().fetches;
+    let fetches = layer.status().pools[0].fetches;
     let kid = issuer.rotate().unwrap();
     let rotated = issuer.access_token();
     assert_eq!(
@@ -440,6 +447,6 @@ async fn layer_verify_is_the_request_path_without_http() {
         ErrorKind::UnknownKeyId
     );
     advance_until_fetched(&layer, Duration::from_secs(10), fetches + 1).await;
-    assert!(layer.key_set().contains(&kid));
+    assert!(layer.pools()[0].key_set.contains(&kid));
     assert_eq!(layer.verify(&rotated).unwrap().sub, first.sub);
 }

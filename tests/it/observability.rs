@@ -64,12 +64,12 @@ async fn the_snapshot_counts_outcomes_cache_fetches_refetches_and_the_deny_list(
     assert_eq!(answer(&layer, &token).await.status, 401);
     clock.advance(42);
 
-    let m = layer.metrics();
+    let m = layer.status();
     assert_eq!(m.accepted, 4, "three requests and one verify");
     assert_eq!(m.rejected(ErrorKind::Malformed), 1);
     assert_eq!(m.rejected(ErrorKind::UnknownKeyId), 1);
     assert_eq!(m.rejected(ErrorKind::Expired { exp: 0, now: 0 }), 1);
-    assert_eq!(m.revoked(), 1);
+    assert_eq!(m.rejected(ErrorKind::Revoked), 1);
     assert_eq!(m.rejected_total(), 4);
     assert_eq!(
         m.cache_hits, 4,
@@ -84,14 +84,14 @@ async fn the_snapshot_counts_outcomes_cache_fetches_refetches_and_the_deny_list(
     assert!(pool.fetches >= 1 && pool.fetch_successes >= 1);
     assert_eq!(pool.fetch_failures, 0);
     let d = m.deny_list.as_ref().unwrap();
-    assert_eq!((d.entries, d.shared, d.sync_lag), (1, false, None));
+    assert_eq!((d.entries, d.shared, d.lag), (1, false, None));
 
     // One counter set, whichever clone or claims type counted.
     #[derive(Debug, serde::Deserialize)]
     struct Extra {}
     let typed = layer.clone().extra_claims::<Extra>();
     typed.verify(&issuer.access_token()).unwrap();
-    assert_eq!(layer.metrics().accepted, 5);
+    assert_eq!(layer.status().accepted, 5);
 }
 
 #[cfg(feature = "metrics")]
@@ -175,7 +175,7 @@ async fn record_exports_the_snapshot_through_the_metrics_facade() {
     clock.advance(7);
 
     let capture = export::Capture::default();
-    metrics::with_local_recorder(&capture, || layer.metrics().record());
+    metrics::with_local_recorder(&capture, || layer.status().record());
     let pool = issuer.user_pool_id();
     let cases = [
         (
@@ -205,7 +205,14 @@ async fn record_exports_the_snapshot_through_the_metrics_facade() {
             0.0,
         ),
         ("tower_cognito_deny_list_entries{}".to_owned(), 1.0),
-        ("tower_cognito_deny_list_sync_lag_seconds{}".to_owned(), 0.0),
+        ("tower_cognito_deny_list_lag_seconds{}".to_owned(), 0.0),
+        ("tower_cognito_deny_list_resyncs_total{}".to_owned(), 0.0),
+        (
+            "tower_cognito_deny_list_sync_failures_total{}".to_owned(),
+            0.0,
+        ),
+        (format!("tower_cognito_ready{{pool={pool}}}"), 1.0),
+        (format!("tower_cognito_keys{{pool={pool}}}"), 1.0),
     ];
     for (name, value) in cases {
         assert_eq!(capture.get(&name), Some(value), "{name}");
@@ -405,7 +412,7 @@ async fn the_readiness_service_answers_200_when_ready_and_503_with_the_reason() 
     assert_eq!(res.status(), 200);
     assert_eq!(res.body(), "ready\n");
     assert_eq!(res.headers()["cache-control"], "no-store");
-    assert!(ready.readiness().deny_list.is_none());
+    assert!(ready.status().deny_list.is_none());
 
     // No keys yet (a source that never answers): 503, "no keys".
     let waiting = CognitoAuthLayer::builder(config)

@@ -497,7 +497,7 @@ async fn one_pools_outage_is_its_own() {
         .unwrap();
     // Bounded: A's first fetch is immediate.
     for _ in 0..100 {
-        if !layer.key_sets()[0].1.is_empty() {
+        if !layer.pools()[0].key_set.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -508,24 +508,24 @@ async fn one_pools_outage_is_its_own() {
         (got.status, got.kind, got.retry_after),
         (503, Some(ErrorKind::KeysUnavailable), true)
     );
-    assert!(!layer.readiness().is_ready());
-    assert_eq!(layer.readiness().keys, 0);
+    assert!(!layer.status().is_ready());
+    assert_eq!(layer.status().pools[1].keys, 0);
 
     // B's endpoint comes back: its refresher retries with backoff (bounded wait, paused time).
     b.respond_with(JwksResponse::Keys);
     for _ in 0..600 {
-        if !layer.key_sets()[1].1.is_empty() {
+        if !layer.pools()[1].key_set.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert_eq!(answer(&layer, &b.id_token()).await.status, 200);
     assert_eq!(answer(&layer, &a.access_token()).await.status, 200);
-    assert!(layer.readiness().is_ready());
-    let stats = layer.pool_refresh_stats();
-    assert_eq!(stats.len(), 2);
-    assert_eq!(stats[1].0, POOL_B);
-    assert!(stats[1].1.failures >= 1, "{stats:?}");
+    assert!(layer.status().is_ready());
+    let pools = layer.pools();
+    assert_eq!(pools.len(), 2);
+    assert_eq!(pools[1].id(), POOL_B);
+    assert!(pools[1].status.fetch_failures >= 1, "{pools:?}");
 }
 
 /// The in-memory source of the pool `pool` names.
@@ -775,7 +775,7 @@ fn a_pool_guard_takes_a_user_pool_id() {
 /// Waits (yielding, paused time still) until pool `pool` of `layer` holds a key `kid`.
 async fn until_indexed(layer: &CognitoAuthLayer, pool: usize, kid: &str) {
     until(&format!("pool {pool} holds {kid}"), || {
-        layer.key_sets()[pool].1.contains(kid)
+        layer.pools()[pool].key_set.contains(kid)
     })
     .await;
 }
@@ -783,9 +783,10 @@ async fn until_indexed(layer: &CognitoAuthLayer, pool: usize, kid: &str) {
 /// Unknown-`kid` refetches asked of each pool's refresher.
 fn nudges(layer: &CognitoAuthLayer) -> Vec<u64> {
     layer
-        .pool_refresh_stats()
+        .status()
+        .pools
         .iter()
-        .map(|(_, stats)| stats.unknown_kid_refetches)
+        .map(|pool| pool.unknown_kid_refetches)
         .collect()
 }
 

@@ -98,11 +98,15 @@ async fn a_denied_session_gets_401_invalid_token_with_a_fixed_description() {
     );
 
     // An in-memory list is always in sync and never makes the layer unready.
-    let readiness = layer.readiness();
+    let readiness = layer.status();
     let list = readiness.deny_list.unwrap();
     assert!(list.in_sync && !list.shared && !list.stale && list.lag.is_none());
     assert!(readiness.is_ready());
-    assert_eq!(layer.metrics().revoked(), 3, "two requests and one verify");
+    assert_eq!(
+        layer.status().rejected(ErrorKind::Revoked),
+        3,
+        "two requests and one verify"
+    );
 }
 
 /// The token is verified and cached first; the revocation must hold on the cache hit.

@@ -143,8 +143,8 @@ async fn revoke_on_one_replica_is_401_on_the_other_and_propagation_is_measured()
     );
     assert!(p99 < Duration::from_secs(1), "p99 {p99:?}");
     assert_eq!(b.len(), rounds + 1);
-    assert!(b.sync_status().in_sync && b.sync_status().shared);
-    assert!(layer_b.readiness().is_ready());
+    assert!(b.status().in_sync && b.status().shared);
+    assert!(layer_b.status().is_ready());
 }
 
 #[tokio::test]
@@ -159,7 +159,7 @@ async fn a_replica_started_after_the_revocation_sees_it() {
     a.revoke("early", unix_now() + 3600);
     // Written in the background: wait until A has nothing pending.
     within(Duration::from_secs(5), "written", || {
-        a.sync_status().pending == 0
+        a.status().pending == 0
     })
     .await;
     // `revoke` is written before the wake is served; give the pipeline its round trip.
@@ -264,7 +264,7 @@ async fn redis_killed_and_restarted_loses_nothing_and_blocks_nothing() {
 
     server.kill();
     within(Duration::from_secs(5), "B notices the outage", || {
-        b.sync_status().failures > 0
+        b.status().sync_failures > 0
     })
     .await;
     // During the outage: the local copies keep serving, at once; revocations still apply here.
@@ -280,8 +280,8 @@ async fn redis_killed_and_restarted_loses_nothing_and_blocks_nothing() {
             "a request waited"
         );
     }
-    assert!(layer_b.readiness().is_ready(), "fail open: still ready");
-    assert!(!b.sync_status().in_sync || b.sync_status().failures > 0);
+    assert!(layer_b.status().is_ready(), "fail open: still ready");
+    assert!(!b.status().in_sync || b.status().sync_failures > 0);
     // The fail-closed replica answers 503 once its maximum staleness has passed.
     within(
         Duration::from_secs(10),
@@ -289,7 +289,7 @@ async fn redis_killed_and_restarted_loses_nothing_and_blocks_nothing() {
         || kind(&layer_strict, &untouched) == Some(ErrorKind::RevocationsStale),
     )
     .await;
-    assert!(!layer_strict.readiness().is_ready());
+    assert!(!layer_strict.status().is_ready());
     assert_eq!(
         layer_strict.verify(&untouched).unwrap_err().status(),
         http::StatusCode::SERVICE_UNAVAILABLE
@@ -322,7 +322,7 @@ async fn redis_killed_and_restarted_loses_nothing_and_blocks_nothing() {
         || kind(&layer_strict, &before) == Some(ErrorKind::Revoked),
     )
     .await;
-    assert!(layer_strict.readiness().is_ready());
+    assert!(layer_strict.status().is_ready());
     // Nothing lost: a replica started now gets both from Redis alone.
     let late = connect(false).await.unwrap();
     within(Duration::from_secs(5), "the late replica has both", || {
@@ -407,12 +407,12 @@ async fn unreadable_and_far_future_entries_never_stop_revocations_reaching_a_rep
     // And through the API, "for ever": clamped to the maximum entry lifetime.
     open.revoke("revoked-for-ever", u64::MAX);
     within(Duration::from_secs(5), "written", || {
-        open.sync_status().pending == 0
+        open.status().pending == 0
     })
     .await;
 
     // Every replica reconnects, so it resyncs with those entries in the set.
-    let resyncs = (open.sync_status().resyncs, strict.sync_status().resyncs);
+    let resyncs = (open.status().resyncs, strict.status().resyncs);
     for kind in ["pubsub", "normal"] {
         let _: redis::Value = redis::cmd("CLIENT")
             .arg("KILL")
@@ -423,7 +423,7 @@ async fn unreadable_and_far_future_entries_never_stop_revocations_reaching_a_rep
             .unwrap();
     }
     within(Duration::from_secs(10), "both replicas resync", || {
-        open.sync_status().resyncs > resyncs.0 && strict.sync_status().resyncs > resyncs.1
+        open.status().resyncs > resyncs.0 && strict.status().resyncs > resyncs.1
     })
     .await;
 
@@ -433,7 +433,7 @@ async fn unreadable_and_far_future_entries_never_stop_revocations_reaching_a_rep
     let readable = ["far-future", "forever", "fraction", "revoked-for-ever"];
     for list in [&open, &strict, &late] {
         assert_eq!(list.len(), readable.len(), "{list:?}");
-        assert_eq!(list.sync_status().skipped_entries, 3);
+        assert_eq!(list.status().skipped_entries, 3);
         for id in readable {
             assert!(list.is_revoked(id, now, Duration::ZERO), "{id}");
         }
@@ -453,10 +453,10 @@ async fn unreadable_and_far_future_entries_never_stop_revocations_reaching_a_rep
     }
     // Reported: readiness detail and metrics; the layer stays ready.
     for layer in [&layer_open, &layer_strict, &layer_late] {
-        let ready = layer.readiness();
+        let ready = layer.status();
         assert!(ready.is_ready(), "{ready:?}");
         assert_eq!(ready.deny_list.unwrap().skipped_entries, 3);
-        assert_eq!(layer.metrics().deny_list.unwrap().skipped_entries, 3);
+        assert_eq!(layer.status().deny_list.unwrap().skipped_entries, 3);
     }
     // The fail-closed replica is in sync, not stale.
     let untouched = token_with_origin(&issuer, "untouched");
@@ -598,7 +598,7 @@ async fn a_million_entries_resync_page_by_page_under_a_short_timeout() {
         (ENTRIES - REMOVED + ADDED..=ENTRIES + ADDED).contains(&held),
         "{held}"
     );
-    assert_eq!(late.sync_status().skipped_entries, 0);
+    assert_eq!(late.status().skipped_entries, 0);
     // And the other way: a revocation on the large replica reaches the small one.
     late.revoke("from-the-large-one", now + 3600);
     within(Duration::from_secs(5), "the small replica denies", || {

@@ -27,13 +27,13 @@ fn issuer_on(clock: &Arc<FixedClock>) -> LocalIssuer {
 /// Advances paused time and the layer's clock by `step`, then waits for the refresher to finish
 /// the fetch it starts.
 async fn step(layer: &CognitoAuthLayer, clock: &FixedClock, step: Duration) {
-    let before = layer.refresh_stats();
+    let before = layer.status().pools.remove(0);
     clock.advance(step.as_secs());
     tokio::time::advance(step).await;
     // Each advance wakes the refresher once (the timers it sets next are relative to the new now).
     let settled = || {
-        let s = layer.refresh_stats();
-        s.fetches > before.fetches && s.fetches == s.swaps + s.failures
+        let s = layer.status().pools.remove(0);
+        s.fetches > before.fetches && s.fetches == s.fetch_successes + s.fetch_failures
     };
     crate::support::until("a fetch starts and completes", settled).await;
 }
@@ -57,12 +57,12 @@ async fn keys_past_the_maximum_age_stop_verifying_and_recover() {
             answer(&layer, &token).await.status,
             200,
             "{:?}",
-            layer.refresh_stats()
+            layer.status().pools[0]
         );
     }
-    let stats = layer.refresh_stats();
-    assert!(stats.failures >= 4, "{stats:?}");
-    assert_eq!(stats.swaps, 1);
+    let stats = layer.status().pools.remove(0);
+    assert!(stats.fetch_failures >= 4, "{stats:?}");
+    assert_eq!(stats.fetch_successes, 1);
 
     // Past the maximum age (300 s after the last success): 503 with Retry-After.
     step(&layer, &clock, INTERVAL + Duration::from_secs(1)).await;
@@ -73,21 +73,24 @@ async fn keys_past_the_maximum_age_stop_verifying_and_recover() {
     );
     // A malformed token is still refused as such.
     assert_eq!(answer(&layer, "a.b.c").await.status, 401);
-    let readiness = layer.readiness();
-    assert!(readiness.stale && !readiness.is_ready(), "{readiness:?}");
+    let readiness = layer.status();
+    assert!(
+        readiness.pools[0].stale && !readiness.is_ready(),
+        "{readiness:?}"
+    );
 
     // The endpoint recovers: the next fetch clears the stale mark.
     issuer.respond_with(JwksResponse::Keys);
-    let swaps = layer.refresh_stats().swaps;
+    let swaps = layer.status().pools[0].fetch_successes;
     for _ in 0..10 {
-        if layer.refresh_stats().swaps > swaps {
+        if layer.status().pools[0].fetch_successes > swaps {
             break;
         }
         step(&layer, &clock, Duration::from_secs(30)).await;
     }
-    assert_eq!(layer.refresh_stats().swaps, swaps + 1);
+    assert_eq!(layer.status().pools[0].fetch_successes, swaps + 1);
     assert_eq!(answer(&layer, &token).await.status, 200);
-    assert!(layer.readiness().is_ready());
+    assert!(layer.status().is_ready());
 }
 
 #[tokio::test(flavor = "current_thread", start_paused = true)]
@@ -101,7 +104,7 @@ async fn without_a_maximum_age_old_keys_are_trusted_through_a_long_outage() {
     for _ in 0..30 {
         step(&layer, &clock, INTERVAL * 10).await;
     }
-    assert!(layer.refresh_stats().failures >= 30);
+    assert!(layer.status().pools[0].fetch_failures >= 30);
     // 5 hours of outage later the token (valid for an hour of *token* time: the issuer's clock is
     // the system clock, which paused tokio time does not move) still verifies.
     assert_eq!(answer(&layer, &issuer.access_token()).await.status, 200);
@@ -121,8 +124,11 @@ fn with_its_refresher_gone_the_maximum_age_still_holds() {
         c.refresh_interval(INTERVAL).max_key_age(MAX_AGE)
     }));
     let token = issuer.access_token();
-    let ready = layer.readiness();
-    assert!(ready.is_ready() && ready.refresher_running, "{ready:?}");
+    let ready = layer.status();
+    assert!(
+        ready.is_ready() && ready.pools[0].refresher_running,
+        "{ready:?}"
+    );
     assert_eq!(first.block_on(answer(&layer, &token)).status, 200);
     // The runtime that built the layer (and ran its refresher and the JWKS server) goes away.
     drop(server);
@@ -132,10 +138,13 @@ fn with_its_refresher_gone_the_maximum_age_still_holds() {
         .enable_all()
         .build()
         .unwrap();
-    let readiness = layer.readiness();
-    assert!(!readiness.refresher_running, "{readiness:?}");
-    assert!(!readiness.is_ready() && !readiness.stale, "{readiness:?}");
-    assert_eq!(readiness.keys, 1);
+    let readiness = layer.status();
+    assert!(!readiness.pools[0].refresher_running, "{readiness:?}");
+    assert!(
+        !readiness.is_ready() && !readiness.pools[0].stale,
+        "{readiness:?}"
+    );
+    assert_eq!(readiness.pools[0].keys, 1);
     // Within the maximum age the last keys still verify...
     clock.advance(MAX_AGE.as_secs());
     assert_eq!(second.block_on(answer(&layer, &token)).status, 200);
@@ -146,7 +155,7 @@ fn with_its_refresher_gone_the_maximum_age_still_holds() {
         (got.status, got.kind, got.retry_after),
         (503, Some(ErrorKind::KeysStale), true)
     );
-    assert!(layer.readiness().stale);
+    assert!(layer.status().pools[0].stale);
     assert_eq!(second.block_on(answer(&layer, "a.b.c")).status, 401);
 }
 
@@ -238,6 +247,6 @@ async fn durations_at_their_bounds_keep_the_refresher_going() {
     );
     step(&layer, &clock, Duration::from_secs(3600)).await;
     crate::support::until_fetched(&layer, 3).await;
-    assert!(layer.readiness().is_ready());
+    assert!(layer.status().is_ready());
     assert_eq!(answer(&layer, &issuer.access_token()).await.status, 200);
 }

@@ -102,7 +102,7 @@ async fn parallel_storm_inside_a_cooldown_fetches_nothing_and_known_kids_pass() 
     let forged = forged_tokens(&issuer);
     storm(&layer, &forged, &good).await;
     storm(&layer, &forged, &good).await;
-    assert_eq!(layer.refresh_stats().fetches, 1);
+    assert_eq!(layer.status().pools[0].fetches, 1);
     assert_eq!(
         issuer.jwks_requests(),
         1,

@@ -131,7 +131,7 @@ async fn measure(
     let resync = start.elapsed();
     let (rss_after, peak_after) = (memory("VmRSS:"), memory("VmHWM:"));
     let held = large.len();
-    if held as u64 != entries || large.sync_status().skipped_entries != 0 {
+    if held as u64 != entries || large.status().skipped_entries != 0 {
         return Err(format!("the replica holds {held} of {entries} entries").into());
     }
     let per_entry = |before: Option<u64>, after: Option<u64>| {

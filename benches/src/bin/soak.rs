@@ -329,7 +329,8 @@ async fn soak() -> Result<bool, String> {
     rotated?;
 
     // --- report --------------------------------------------------------------------------------
-    let stats = layer.refresh_stats();
+    let status = layer.status();
+    let stats = status.pools.first().ok_or("the layer has no pool")?;
     println!(
         "client: {} requests in {elapsed:.1} s ({:.0}/s), {} fresh tokens ({} verified on first \
          use), {withdrawn_key_tokens} withdrawn-key tokens",
@@ -350,11 +351,11 @@ async fn soak() -> Result<bool, String> {
             .unwrap_or_else(PoisonError::into_inner)
             .published
             .len(),
-        layer.key_set().len(),
+        stats.keys,
         front.jwks_requests(),
         stats.fetches,
-        stats.failures,
-        stats.swaps
+        stats.fetch_failures,
+        stats.fetch_successes
     );
 
     let (Some(first), Some(last)) = (samples.first(), samples.last()) else {

@@ -285,7 +285,7 @@ async fn the_bench_server_writes_token_files_and_serves_stats() {
         .await
         .unwrap();
     assert_eq!(stats["jwks_fetches"], 1, "{stats}");
-    assert_eq!(stats["refresh"]["swaps"], 1, "{stats}");
+    assert_eq!(stats["refresh"]["fetch_successes"], 1, "{stats}");
 
     running.child.kill().await.unwrap();
 }

@@ -420,8 +420,8 @@ async fn access_token_is_accepted_by_an_axum_router() {
     let emu = Emulator::from_env();
     let s = session(&emu).await;
     let auth = layer(&emu, AcceptTokenUse::Access, &[&s.client_id]).await;
-    assert_eq!(auth.key_set().len(), 1);
-    assert!(auth.key_set().contains("CognitoLocal"));
+    assert_eq!(auth.pools()[0].key_set.len(), 1);
+    assert!(auth.pools()[0].key_set.contains("CognitoLocal"));
 
     async fn me(claims: Claims) -> axum::Json<Value> {
         axum::Json(json!({

@@ -21,8 +21,11 @@ async fn connection_refused_keeps_the_keys_and_the_layer_recovers() {
     // The JWKS server goes away: connections are refused.
     drop(server);
     advance_until_fetched(&layer, INTERVAL, 2).await;
-    let stats = layer.refresh_stats();
-    assert_eq!((stats.fetches, stats.swaps, stats.failures), (2, 1, 1));
+    let stats = layer.status().pools.remove(0);
+    assert_eq!(
+        (stats.fetches, stats.fetch_successes, stats.fetch_failures),
+        (2, 1, 1)
+    );
     assert_eq!(
         answer(&layer, &token).await.status_kind(),
         (200, None),
@@ -30,7 +33,7 @@ async fn connection_refused_keeps_the_keys_and_the_layer_recovers() {
     );
     // Backoff: the next attempt comes within a second (first backoff is 0.25 s to 0.5 s).
     advance_until_fetched(&layer, Duration::from_millis(500), 3).await;
-    assert_eq!(layer.refresh_stats().failures, 2);
+    assert_eq!(layer.status().pools[0].fetch_failures, 2);
     assert_eq!(
         issuer.jwks_requests(),
         1,
@@ -41,9 +44,12 @@ async fn connection_refused_keeps_the_keys_and_the_layer_recovers() {
     let _server = issuer.serve_on(addr).await.unwrap();
     let new_kid = issuer.rotate().unwrap();
     advance_until_fetched(&layer, Duration::from_secs(1), 4).await;
-    let stats = layer.refresh_stats();
-    assert_eq!((stats.fetches, stats.swaps, stats.failures), (4, 2, 2));
-    assert!(layer.key_set().contains(&new_kid));
+    let stats = layer.status().pools.remove(0);
+    assert_eq!(
+        (stats.fetches, stats.fetch_successes, stats.fetch_failures),
+        (4, 2, 2)
+    );
+    assert!(layer.pools()[0].key_set.contains(&new_kid));
     assert_eq!(
         answer(&layer, &issuer.access_token()).await.status_kind(),
         (200, None)
@@ -89,7 +95,7 @@ async fn a_jwks_flipping_between_two_sets_is_followed_exactly() {
             (&second, &token_b, &token_a)
         };
         assert_eq!(
-            layer.key_set().kids().collect::<Vec<_>>(),
+            layer.pools()[0].key_set.kids().collect::<Vec<_>>(),
             vec![current.as_str()],
             "round {round}"
         );
@@ -107,7 +113,10 @@ async fn a_jwks_flipping_between_two_sets_is_followed_exactly() {
         issuer.respond_with(set(if round % 2 == 0 { &second } else { &first }));
         advance_until_fetched(&layer, INTERVAL, round + 2).await;
     }
-    let stats = layer.refresh_stats();
-    assert_eq!((stats.fetches, stats.swaps, stats.failures), (7, 7, 0));
+    let stats = layer.status().pools.remove(0);
+    assert_eq!(
+        (stats.fetches, stats.fetch_successes, stats.fetch_failures),
+        (7, 7, 0)
+    );
     assert_eq!(issuer.jwks_requests(), 7);
 }

@@ -60,8 +60,8 @@ async fn settle() {
 
 /// `(fetches, failures, swaps)` of the layer's refresher.
 fn counts(layer: &CognitoAuthLayer) -> (u64, u64, u64) {
-    let s = layer.refresh_stats();
-    (s.fetches, s.failures, s.swaps)
+    let s = layer.status().pools.remove(0);
+    (s.fetches, s.fetch_failures, s.fetch_successes)
 }
 
 /// Waits until the refresher counters are exactly `expected` (`fetches` counts a fetch as soon as
@@ -289,7 +289,7 @@ async fn assert_unavailable(layer: &CognitoAuthLayer, token: &str) {
 }
 
 fn kids(layer: &CognitoAuthLayer) -> Vec<String> {
-    let mut kids: Vec<String> = layer.key_set().kids().map(str::to_owned).collect();
+    let mut kids: Vec<String> = layer.pools()[0].key_set.kids().map(str::to_owned).collect();
     kids.sort_unstable();
     kids
 }
@@ -862,7 +862,7 @@ async fn chunked_body_over_the_cap_keeps_the_old_keys() {
     until_counts(&layer, (2, 1, 1)).await;
     assert_eq!(server.hits(), 2);
     assert_eq!(kids(&layer), vec![old_kid]);
-    assert!(!layer.key_set().contains(&new_kid));
+    assert!(!layer.pools()[0].key_set.contains(&new_kid));
     assert_unknown_kid(&layer, &new).await;
     assert_accepted(&layer, &old).await;
 }
@@ -986,7 +986,7 @@ async fn lazy_layer_answers_503_until_the_jwks_recovers() {
 
     assert_unavailable(&layer, &token).await;
     until_counts(&layer, (1, 1, 0)).await;
-    assert!(layer.key_set().is_empty());
+    assert!(layer.pools()[0].key_set.is_empty());
     assert_unavailable(&layer, &token).await;
 
     // Still down after the first backoff.
@@ -1200,7 +1200,10 @@ async fn an_in_memory_source_refreshes_on_the_same_schedule() {
         .unwrap();
     let token = issuer.access_token();
     assert_eq!(
-        (issuer.jwks_requests(), layer.refresh_stats().swaps),
+        (
+            issuer.jwks_requests(),
+            layer.status().pools[0].fetch_successes
+        ),
         (1, 1)
     );
     // A scheduled refresh, then a failing source: the keys stay, the failure is counted.
@@ -1209,8 +1212,12 @@ async fn an_in_memory_source_refreshes_on_the_same_schedule() {
     issuer.respond_with(tower_cognito::test_util::JwksResponse::Status(503));
     advance(Duration::from_secs(60)).await;
     crate::support::until_fetched(&layer, 3).await;
-    let stats = layer.refresh_stats();
-    assert_eq!((stats.swaps, stats.failures), (2, 1), "{stats:?}");
+    let stats = layer.status().pools.remove(0);
+    assert_eq!(
+        (stats.fetch_successes, stats.fetch_failures),
+        (2, 1),
+        "{stats:?}"
+    );
     assert!(layer.verify(&token).is_ok());
     // A body over the cap is refused as such.
     issuer.respond_with(tower_cognito::test_util::JwksResponse::Body(vec![
@@ -1241,6 +1248,6 @@ async fn an_in_memory_source_refreshes_on_the_same_schedule() {
     );
     // The refused layer fetched at 0 s and retried with backoff (0.25 s at least, doubling)
     // within its 1 s: one to three fetches, all counted by the source.
-    let extra = issuer.jwks_requests() - layer.refresh_stats().fetches;
+    let extra = issuer.jwks_requests() - layer.status().pools[0].fetches;
     assert!((1..=3).contains(&extra), "{extra}");
 }

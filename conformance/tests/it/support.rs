@@ -75,11 +75,11 @@ pub(crate) async fn until(what: &str, cond: impl Fn() -> bool) {
 /// Yields until the refresher has started and finished exactly `fetches` fetches.
 pub(crate) async fn until_fetched(layer: &CognitoAuthLayer, fetches: u64) {
     let done = || {
-        let s = layer.refresh_stats();
-        s.fetches == fetches && s.swaps + s.failures == fetches
+        let s = layer.status().pools.remove(0);
+        s.fetches == fetches && s.fetch_successes + s.fetch_failures == fetches
     };
     until(
-        &format!("{fetches} fetches ({:?})", layer.refresh_stats()),
+        &format!("{fetches} fetches ({:?})", layer.status().pools[0]),
         done,
     )
     .await;
