@@ -24,9 +24,7 @@ use std::hint::black_box;
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use tower::Service;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{
-    AcceptTokenUse, CognitoAuth, CognitoAuthLayer, ErrorKind, Verifier, jwks::KeySet,
-};
+use tower_cognito::{CognitoAuth, CognitoAuthLayer, ErrorKind, Verifier, jwks::KeySet};
 
 use setup::{Floor, Layers, ready, status};
 
@@ -66,7 +64,7 @@ struct Fixture {
 /// The fixture, checked and warmed up, leaked (`'static`, never dropped).
 fn fixture() -> &'static mut Fixture {
     let issuer = LocalIssuer::new().unwrap();
-    let config = issuer.config().token_use(AcceptTokenUse::Any);
+    let config = issuer.config().any_token_use();
     let keys = issuer.key_set();
     let now = issuer.now();
     let access: &'static str = Box::leak(issuer.access_token().into_boxed_str());
@@ -322,7 +320,7 @@ fn costly_header_fixture(cap: usize) -> &'static PayloadFixture {
 fn hundred_pools_config(issuer: &LocalIssuer, cap: usize) -> tower_cognito::CognitoConfigBuilder {
     issuer
         .config()
-        .token_use(AcceptTokenUse::Any)
+        .any_token_use()
         .token_cache_size(0)
         .max_token_size(cap)
 }

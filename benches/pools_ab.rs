@@ -17,7 +17,6 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use tower::Service;
-use tower_cognito::AcceptTokenUse;
 use tower_cognito::test_util::LocalIssuer;
 
 use setup::{Layers, ready, status};
@@ -27,7 +26,7 @@ const PER_ROUND: usize = 1_000;
 
 fn main() {
     let issuer = LocalIssuer::new().unwrap();
-    let config = issuer.config().token_use(AcceptTokenUse::Any);
+    let config = issuer.config().any_token_use();
     let inner = tower::service_fn(|_req: http::Request<()>| async {
         Ok::<_, Infallible>(http::Response::new(String::new()))
     });

@@ -18,9 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tower::Layer;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, Require, Verifier, deny::DenyList, guard::GuardLayer,
-};
+use tower_cognito::{CognitoAuthLayer, Require, Verifier, deny::DenyList, guard::GuardLayer};
 
 use setup::{Floor, Layers, bench_floor, bench_jsonwebtoken, bench_oneshot, status};
 
@@ -34,7 +32,7 @@ struct Tenant {
 
 fn bench(c: &mut Criterion) {
     let issuer = LocalIssuer::new().unwrap();
-    let config = issuer.config().token_use(AcceptTokenUse::Any);
+    let config = issuer.config().any_token_use();
     let keys = issuer.key_set();
     let verifier = Verifier::new(&config.clone().build().unwrap());
     let now = issuer.now();
@@ -312,7 +310,7 @@ fn bench(c: &mut Criterion) {
     // The request path's counting and revocation check, next to the cheapest path they sit on
     // (a cache hit): the counting is two relaxed increments (outcome, cache hit); the deny-list
     // check one swap-load and two hash lookups in a list of 1 000 other sessions.
-    let config = issuer.config().token_use(AcceptTokenUse::Any);
+    let config = issuer.config().any_token_use();
     let hit_layer = CognitoAuthLayer::builder(config.clone().build().unwrap())
         .static_keys(issuer.key_set())
         .build()

@@ -174,7 +174,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
             let c = auth.config();
             let (pool, issuer, jwks) = (c.user_pool_id(), c.issuer(), c.jwks_url());
             println!("real mode: user pool {pool}, issuer {issuer}\nJWKS {jwks}");
-            println!("accepted token use: {}", c.token_use());
+            let token_use = c.token_use().map_or("any", tower_cognito::TokenUse::as_str);
+            println!("accepted token use: {token_use}");
             println!("(put a token of this pool in $TOKEN)");
             "$TOKEN"
         }

@@ -10,7 +10,6 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess
 use serde::ser::{self, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-pub use crate::config::{AcceptTokenUse, ParseTokenUseError};
 use crate::error::ErrorKind;
 use crate::json::{
     BorrowedStr, StrOrIgnore, StrictIgnore, StrictValue, Typed, TypedSeed, UniqueKeys, set_once,
@@ -20,7 +19,16 @@ use crate::json::{
 /// arithmetic on a time claim can overflow.
 pub(crate) const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
 
-/// The `token_use` claim: which kind of Cognito token this is.
+/// The `token_use` claim: which kind of Cognito token this is; also the kind a pool accepts
+/// ([`CognitoConfigBuilder::token_use`](crate::CognitoConfigBuilder::token_use)).
+///
+/// ```
+/// use tower_cognito::TokenUse;
+///
+/// assert_eq!("id".parse::<TokenUse>(), Ok(TokenUse::Id));
+/// assert_eq!(TokenUse::Access.to_string(), "access");
+/// assert!("ID".parse::<TokenUse>().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TokenUse {
     /// An access token (`"access"`): carries `client_id`, `scope`, `username`.
@@ -44,6 +52,25 @@ impl fmt::Display for TokenUse {
         f.write_str(self.as_str())
     }
 }
+
+/// `access` or `id`, exactly (the claim's values).
+impl std::str::FromStr for TokenUse {
+    type Err = ParseTokenUseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "access" => Ok(Self::Access),
+            "id" => Ok(Self::Id),
+            _ => Err(ParseTokenUseError),
+        }
+    }
+}
+
+/// A token use other than `access` or `id`: [`TokenUse`]'s `FromStr` error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("expected a token use of `access` or `id`")]
+#[non_exhaustive]
+pub struct ParseTokenUseError;
 
 /// The `aud` claim. Cognito ID tokens carry a single string.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::claims::TokenUse;
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
 use crate::ids::{UserPoolId, is_valid_client_id, is_valid_region};
@@ -16,62 +17,6 @@ use crate::urls::{is_loopback, without_userinfo};
 const MAX_REFRESH_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Longest maximum key age accepted.
 const MAX_KEY_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
-
-/// Which kinds of token a layer accepts. There is no default: the caller must choose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AcceptTokenUse {
-    /// Only access tokens (`token_use` = `access`); the usual choice for APIs.
-    Access,
-    /// Only ID tokens (`token_use` = `id`).
-    Id,
-    /// Either kind.
-    Any,
-}
-
-impl AcceptTokenUse {
-    /// `access`, `id` or `any`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Access => "access",
-            Self::Id => "id",
-            Self::Any => "any",
-        }
-    }
-}
-
-/// `access`, `id` or `any` (as the quick start's `COGNITO_TOKEN_USE` takes it).
-///
-/// ```
-/// use tower_cognito::AcceptTokenUse;
-///
-/// assert_eq!("id".parse::<AcceptTokenUse>(), Ok(AcceptTokenUse::Id));
-/// assert!("ID".parse::<AcceptTokenUse>().is_err());
-/// ```
-impl std::str::FromStr for AcceptTokenUse {
-    type Err = ParseTokenUseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "access" => Ok(Self::Access),
-            "id" => Ok(Self::Id),
-            "any" => Ok(Self::Any),
-            _ => Err(ParseTokenUseError),
-        }
-    }
-}
-
-/// A token use other than `access`, `id` or `any`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("expected a token use of `access`, `id` or `any`")]
-#[non_exhaustive]
-pub struct ParseTokenUseError;
-
-impl fmt::Display for AcceptTokenUse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Which app clients may present tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,11 +41,11 @@ impl ClientPolicy {
 /// none on the request path.
 ///
 /// ```
-/// use tower_cognito::{AcceptTokenUse, CognitoConfig};
+/// use tower_cognito::{TokenUse, CognitoConfig};
 ///
 /// let config = CognitoConfig::builder("eu-west-1_AbCdEf123")
 ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
-///     .token_use(AcceptTokenUse::Access)
+///     .token_use(TokenUse::Access)
 ///     .build()?;
 /// assert_eq!(config.issuer(), "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123");
 /// assert_eq!(
@@ -130,7 +75,8 @@ pub(crate) struct PoolSettings {
     pub(crate) updated_issuer: Option<String>,
     pub(crate) jwks_url: Url,
     pub(crate) clients: ClientPolicy,
-    pub(crate) token_use: AcceptTokenUse,
+    /// The one kind of token accepted; `None`: either kind.
+    pub(crate) token_use: Option<TokenUse>,
     pub(crate) refresh_interval: Duration,
     pub(crate) unknown_kid_cooldown: Duration,
     pub(crate) fetch_timeout: Duration,
@@ -264,8 +210,9 @@ impl CognitoConfig {
     pub fn jwks_url(&self) -> &str {
         self.pool.jwks_url.as_str()
     }
-    /// Which token kinds are accepted.
-    pub fn token_use(&self) -> AcceptTokenUse {
+    /// The one kind of token accepted; `None` when either kind is
+    /// ([`any_token_use`](CognitoConfigBuilder::any_token_use)).
+    pub fn token_use(&self) -> Option<TokenUse> {
         self.pool.token_use
     }
     /// The allowed app client ids; `None` when any client is allowed.
@@ -367,7 +314,8 @@ struct PoolBuilder {
     jwks_url: Option<String>,
     client_ids: Vec<String>,
     any_client: bool,
-    token_use: Option<AcceptTokenUse>,
+    /// The choice: one kind (`Some(Some(_))`) or any (`Some(None)`); `None`: not made yet.
+    token_use: Option<Option<TokenUse>>,
     refresh_interval: Duration,
     unknown_kid_cooldown: Duration,
     fetch_timeout: Duration,
@@ -433,14 +381,14 @@ impl CognitoConfigBuilder {
     /// [`Require::in_pool`](crate::Require::in_pool) (a token of another pool gets `403`):
     ///
     /// ```
-    /// use tower_cognito::{AcceptTokenUse, CognitoConfig, Require};
+    /// use tower_cognito::{TokenUse, CognitoConfig, Require};
     ///
     /// let config = CognitoConfig::builder("eu-west-1_AbCdEf123")
     ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
-    ///     .token_use(AcceptTokenUse::Access)
+    ///     .token_use(TokenUse::Access)
     ///     .and_pool("us-east-1_XyZ987654")
     ///     .client_id("7abc1ktl3f2lrrvc1e5e0hdh1g")
-    ///     .token_use(AcceptTokenUse::Id)
+    ///     .token_use(TokenUse::Id)
     ///     .build()?;
     /// let pools: Vec<_> = config.pools().map(|p| p.user_pool_id().to_owned()).collect();
     /// assert_eq!(pools, ["eu-west-1_AbCdEf123", "us-east-1_XyZ987654"]);
@@ -492,10 +440,27 @@ impl CognitoConfigBuilder {
         self.last().any_client = true;
         self
     }
-    /// Which token kinds to accept. Required.
-    pub fn token_use(mut self, token_use: AcceptTokenUse) -> Self {
-        self.last().token_use = Some(token_use);
+    /// Accepts only tokens of this kind: [`TokenUse::Access`] (the usual choice for APIs) or
+    /// [`TokenUse::Id`]. Required: this or [`any_token_use`](Self::any_token_use), there is no
+    /// default (the last call decides).
+    pub fn token_use(mut self, token_use: TokenUse) -> Self {
+        self.last().token_use = Some(Some(token_use));
         self
+    }
+    /// Accepts access and ID tokens alike. A deliberate choice instead of
+    /// [`token_use`](Self::token_use): a route that reads the user's attributes from an ID token
+    /// and an API that reads scopes from an access token should each accept its own kind.
+    pub fn any_token_use(mut self) -> Self {
+        self.last().token_use = Some(None);
+        self
+    }
+    /// [`token_use`](Self::token_use) for `Some`, [`any_token_use`](Self::any_token_use) for
+    /// `None`: for a choice held as data (`COGNITO_TOKEN_USE`).
+    pub(crate) fn token_use_choice(self, token_use: Option<TokenUse>) -> Self {
+        match token_use {
+            Some(one) => self.token_use(one),
+            None => self.any_token_use(),
+        }
     }
     /// The region, when it is not the pool id's prefix.
     pub fn region(mut self, region: impl Into<String>) -> Self {
@@ -814,7 +779,7 @@ mod tests {
     fn base() -> CognitoConfigBuilder {
         CognitoConfig::builder("us-east-1_AbC123")
             .client_id("client1")
-            .token_use(AcceptTokenUse::Access)
+            .token_use(TokenUse::Access)
     }
 
     #[test]
@@ -838,7 +803,7 @@ mod tests {
     fn updated_issuer_and_other_partitions() {
         let c = CognitoConfig::builder("cn-north-1_X1")
             .allow_any_client()
-            .token_use(AcceptTokenUse::Any)
+            .any_token_use()
             .issuer_domain("amazonaws.com.cn")
             .accept_updated_issuer(true)
             .build()
@@ -860,7 +825,7 @@ mod tests {
     #[test]
     fn required_choices() {
         let e = CognitoConfig::builder("us-east-1_A")
-            .token_use(AcceptTokenUse::Id)
+            .token_use(TokenUse::Id)
             .build()
             .unwrap_err();
         assert_eq!(e, ConfigError::MissingClientId);

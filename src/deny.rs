@@ -20,12 +20,12 @@
 //! ```
 //! # #[cfg(feature = "test-util")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, deny::DenyList, ErrorKind};
+//! use tower_cognito::{TokenUse, CognitoAuthLayer, deny::DenyList, ErrorKind};
 //! use tower_cognito::test_util::LocalIssuer;
 //!
 //! let issuer = LocalIssuer::new()?;
 //! let deny = DenyList::new();
-//! let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+//! let config = issuer.config().token_use(TokenUse::Access).build()?;
 //! let layer = CognitoAuthLayer::builder(config)
 //!     .static_keys(issuer.key_set())
 //!     .deny_list(deny.clone())

@@ -18,7 +18,7 @@
 //! (or all-blank) values count as unset. Every refusal is an [`EnvError`] naming the variable.
 //!
 //! ```
-//! use tower_cognito::AcceptTokenUse;
+//! use tower_cognito::TokenUse;
 //! use tower_cognito::env::Env;
 //!
 //! let env = Env::from_pairs([
@@ -27,7 +27,7 @@
 //! ]);
 //! assert_eq!(env.bind_addr("127.0.0.1:3000")?.port(), 3000);
 //! let config = env.config()?.ok_or("real mode")?.build()?;
-//! assert_eq!(config.token_use(), AcceptTokenUse::Access);
+//! assert_eq!(config.token_use(), Some(TokenUse::Access));
 //! assert_eq!(config.client_ids().map(Iterator::count), Some(2));
 //!
 //! // Half a real configuration is refused, naming the variable.
@@ -42,7 +42,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 
-use crate::config::{AcceptTokenUse, CognitoConfig, CognitoConfigBuilder};
+use crate::claims::TokenUse;
+use crate::config::{CognitoConfig, CognitoConfigBuilder};
 use crate::error::ConfigError;
 
 /// The variables only real mode reads.
@@ -174,10 +175,12 @@ impl Env {
     ///
     /// # Errors
     /// [`EnvError::Invalid`] for a value other than `access`, `id` or `any`.
-    pub fn token_use(&self) -> Result<AcceptTokenUse, EnvError> {
+    /// The value is the one kind accepted, or `None` for `any` (either kind).
+    pub fn token_use(&self) -> Result<Option<TokenUse>, EnvError> {
         match self.var("COGNITO_TOKEN_USE") {
-            None => Ok(AcceptTokenUse::Access),
-            Some(raw) => raw.parse().map_err(|_| EnvError::Invalid {
+            None => Ok(Some(TokenUse::Access)),
+            Some(raw) if raw == "any" => Ok(None),
+            Some(raw) => raw.parse().map(Some).map_err(|_| EnvError::Invalid {
                 var: "COGNITO_TOKEN_USE",
                 value: raw,
                 expected: "access, id or any".to_owned(),
@@ -209,7 +212,7 @@ impl Env {
             .filter(|id| !id.is_empty());
         let mut builder = CognitoConfig::builder(pool_id)
             .client_ids(clients)
-            .token_use(token_use);
+            .token_use_choice(token_use);
         if let Some(region) = self.var("COGNITO_REGION") {
             builder = builder.region(region);
         }
@@ -262,7 +265,7 @@ mod tests {
             "127.0.0.1:3000".parse().unwrap()
         );
         assert!(none.config().unwrap().is_none());
-        assert_eq!(none.token_use().unwrap(), AcceptTokenUse::Access);
+        assert_eq!(none.token_use().unwrap(), Some(TokenUse::Access));
 
         // Blank values count as unset.
         let blank = env(&[("BIND_ADDR", " "), ("COGNITO_REGION", "")]);
@@ -275,7 +278,7 @@ mod tests {
         // COGNITO_TOKEN_USE is honoured offline too (it names no pool).
         let id = env(&[("COGNITO_TOKEN_USE", " id ")]);
         assert!(id.config().unwrap().is_none());
-        assert_eq!(id.token_use().unwrap(), AcceptTokenUse::Id);
+        assert_eq!(id.token_use().unwrap(), Some(TokenUse::Id));
 
         let real = [
             ("COGNITO_USER_POOL_ID", "us-east-1_AbC123xyz"),
@@ -284,7 +287,7 @@ mod tests {
         let config = env(&real).config().unwrap().unwrap().build().unwrap();
         assert_eq!(
             config.token_use(),
-            AcceptTokenUse::Access,
+            Some(TokenUse::Access),
             "default: access"
         );
         assert_eq!(
@@ -293,7 +296,7 @@ mod tests {
         );
         assert_eq!(config.client_ids().unwrap().collect::<Vec<_>>(), ["c1"]);
 
-        for (raw, expected) in [("id", AcceptTokenUse::Id), ("any", AcceptTokenUse::Any)] {
+        for (raw, expected) in [("id", Some(TokenUse::Id)), ("any", None)] {
             let mut vars = real.to_vec();
             vars.push(("COGNITO_TOKEN_USE", raw));
             let config = env(&vars).config().unwrap().unwrap().build().unwrap();

@@ -19,9 +19,9 @@
 //! use axum::{Router, body::Body, routing::get};
 //! use http::{Request, header};
 //! use tower::ServiceExt;
-//! use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, Require};
+//! use tower_cognito::{TokenUse, CognitoAuthLayer, Require};
 //! # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
-//! # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+//! # let config = issuer.config().token_use(TokenUse::Access).build()?;
 //!
 //! let auth = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
 //! // The guard inherits the layer's realm and claims type.
@@ -370,9 +370,9 @@ impl Require {
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use http::{Request, Response, header};
 /// use tower::{ServiceBuilder, ServiceExt};
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, guard::GuardLayer, Require};
+/// use tower_cognito::{TokenUse, CognitoAuthLayer, guard::GuardLayer, Require};
 /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
-/// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+/// # let config = issuer.config().token_use(TokenUse::Access).build()?;
 ///
 /// let auth = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
 /// let svc = ServiceBuilder::new()
@@ -683,9 +683,9 @@ mod axum_impl {
     /// use axum::{Router, body::Body, routing::get};
     /// use http::{Request, header};
     /// use tower::ServiceExt;
-    /// use tower_cognito::{AcceptTokenUse, guard::Authorized, CognitoAuthLayer, CognitoClaims, Error, guard::Requirement};
+    /// use tower_cognito::{TokenUse, guard::Authorized, CognitoAuthLayer, CognitoClaims, Error, guard::Requirement};
     /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
-    /// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    /// # let config = issuer.config().token_use(TokenUse::Access).build()?;
     ///
     /// struct Admins;
     /// impl Requirement for Admins {

@@ -50,13 +50,13 @@ pub use self::builder::LayerBuilder;
 /// the deny-list and the counters (and, for the same claims type, the verified-token cache).
 ///
 /// ```
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig};
+/// use tower_cognito::{TokenUse, CognitoAuthLayer, CognitoConfig};
 ///
 /// # #[cfg(all(feature = "axum", feature = "reqwest"))] // Default features.
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = CognitoConfig::builder("us-east-1_AbC123xyz")
 ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
-///     .token_use(AcceptTokenUse::Access)
+///     .token_use(TokenUse::Access)
 ///     .build()?;
 /// // Waits (at most `startup_timeout`) for the first key set.
 /// let auth = CognitoAuthLayer::builder(config).start().await?;
@@ -115,11 +115,11 @@ impl CognitoAuthLayer {
     /// ```
     /// # #[cfg(feature = "test-util")]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+    /// use tower_cognito::{TokenUse, CognitoAuthLayer};
     /// use tower_cognito::test_util::LocalIssuer;
     ///
     /// let issuer = LocalIssuer::new()?;
-    /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    /// let config = issuer.config().token_use(TokenUse::Access).build()?;
     /// // Fixed keys: ready at once, nothing fetched.
     /// let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
     /// assert!(layer.verify(&issuer.access_token()).is_ok());
@@ -151,12 +151,12 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     /// check added before it cannot be dropped by it (this does not compile):
     ///
     /// ```compile_fail,E0599
-    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, jwks::KeySet};
+    /// use tower_cognito::{TokenUse, CognitoAuthLayer, CognitoConfig, jwks::KeySet};
     ///
     /// # fn layer(keys: KeySet) -> Result<(), Box<dyn std::error::Error>> {
     /// let config = CognitoConfig::builder("us-east-1_AbC123xyz")
     ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
-    ///     .token_use(AcceptTokenUse::Access)
+    ///     .token_use(TokenUse::Access)
     ///     .build()?;
     /// let layer = CognitoAuthLayer::builder(config)
     ///     .static_keys(keys)
@@ -169,12 +169,12 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     /// while the other order does, and the check reads `CognitoClaims<F>`:
     ///
     /// ```
-    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, Error, jwks::KeySet};
+    /// use tower_cognito::{TokenUse, CognitoAuthLayer, CognitoConfig, Error, jwks::KeySet};
     ///
     /// # fn layer(keys: KeySet) -> Result<(), Box<dyn std::error::Error>> {
     /// # let config = CognitoConfig::builder("us-east-1_AbC123xyz")
     /// #     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
-    /// #     .token_use(AcceptTokenUse::Access)
+    /// #     .token_use(TokenUse::Access)
     /// #     .build()?;
     /// let layer = CognitoAuthLayer::builder(config)
     ///     .static_keys(keys)
@@ -193,7 +193,7 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     /// ```
     /// # #[cfg(all(feature = "test-util", feature = "axum"))]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer};
+    /// use tower_cognito::{TokenUse, Claims, CognitoAuthLayer};
     /// use tower_cognito::test_util::LocalIssuer;
     ///
     /// #[derive(serde::Deserialize)]
@@ -207,7 +207,7 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     /// }
     ///
     /// let issuer = LocalIssuer::new()?;
-    /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    /// let config = issuer.config().token_use(TokenUse::Access).build()?;
     /// // On the builder (a layer made for `Tenant`), or on a built layer (a variant of it).
     /// let layer = CognitoAuthLayer::builder(config)
     ///     .extra_claims::<Tenant>()
@@ -258,11 +258,11 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// # #[cfg(feature = "test-util")]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::time::{SystemTime, UNIX_EPOCH};
-    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, Error, ErrorKind};
+    /// use tower_cognito::{TokenUse, CognitoAuthLayer, Error, ErrorKind};
     /// use tower_cognito::test_util::LocalIssuer;
     ///
     /// let issuer = LocalIssuer::new()?;
-    /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    /// let config = issuer.config().token_use(TokenUse::Access).build()?;
     /// let layer = CognitoAuthLayer::builder(config)
     ///     .static_keys(issuer.key_set())
     ///     .check(|claims| match claims.custom_attribute("tenant") {
@@ -341,11 +341,11 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// ```
     /// # #[cfg(feature = "test-util")]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
+    /// use tower_cognito::{TokenUse, CognitoAuthLayer, ErrorKind};
     /// use tower_cognito::test_util::LocalIssuer;
     ///
     /// let issuer = LocalIssuer::new()?;
-    /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    /// let config = issuer.config().token_use(TokenUse::Access).build()?;
     /// let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
     /// let claims = layer.verify(&issuer.access_token())?;
     /// assert_eq!(claims.client_id.as_deref(), Some(issuer.client_id()));
@@ -376,11 +376,11 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// ```
     /// # #[cfg(feature = "test-util")]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+    /// use tower_cognito::{TokenUse, CognitoAuthLayer};
     /// use tower_cognito::test_util::LocalIssuer;
     ///
     /// let issuer = LocalIssuer::new()?;
-    /// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    /// let config = issuer.config().token_use(TokenUse::Access).build()?;
     /// let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
     /// let pools = layer.pools();
     /// assert_eq!(pools[0].id(), issuer.user_pool_id());
@@ -443,9 +443,9 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// use axum::{Router, body::Body, routing::get};
     /// use http::{Request, header};
     /// use tower::ServiceExt;
-    /// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, Require};
+    /// use tower_cognito::{TokenUse, CognitoAuthLayer, Require};
     /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
-    /// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+    /// # let config = issuer.config().token_use(TokenUse::Access).build()?;
     ///
     /// let auth = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
     /// let app = Router::new()

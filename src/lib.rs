@@ -14,7 +14,7 @@
 //!
 //! ```
 //! use axum::{Router, routing::get};
-//! use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, CognitoConfig};
+//! use tower_cognito::{TokenUse, Claims, CognitoAuthLayer, CognitoConfig};
 //!
 //! # #[cfg(feature = "axum")] // The extractor needs the `axum` feature (on by default).
 //! async fn me(claims: Claims) -> String {
@@ -25,7 +25,7 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = CognitoConfig::builder("us-east-1_AbC123xyz")
 //!     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
-//!     .token_use(AcceptTokenUse::Access)
+//!     .token_use(TokenUse::Access)
 //!     .build()?;
 //! let app: Router = Router::new()
 //!     .route("/me", get(me))
@@ -101,7 +101,7 @@ pub mod test_util;
 pub mod fuzzing;
 
 pub use claims::{CognitoClaims, TokenUse};
-pub use config::{AcceptTokenUse, CognitoConfig, CognitoConfigBuilder};
+pub use config::{CognitoConfig, CognitoConfigBuilder};
 pub use error::{ConfigError, Error, ErrorKind};
 pub use extract::Claims;
 pub use guard::Require;

@@ -23,11 +23,11 @@ use crate::auth::Authenticator;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use tower::ServiceExt;
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+/// use tower_cognito::{TokenUse, CognitoAuthLayer};
 /// use tower_cognito::test_util::LocalIssuer;
 ///
 /// let issuer = LocalIssuer::new()?;
-/// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+/// let config = issuer.config().token_use(TokenUse::Access).build()?;
 /// let auth = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
 /// let app: axum::Router = axum::Router::new()
 ///     .route("/me", axum::routing::get(|| async { "me" }))

@@ -35,11 +35,11 @@ const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+
 ///
 /// ```
 /// use http::{Response, StatusCode};
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, reject::Rfc6750};
+/// use tower_cognito::{TokenUse, CognitoAuthLayer, reject::Rfc6750};
 /// # #[cfg(feature = "test-util")]
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
-/// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+/// # let config = issuer.config().token_use(TokenUse::Access).build()?;
 /// let rfc6750 = Rfc6750::new("api")?;
 /// let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).reject_with(
 ///     move |error: &tower_cognito::Error, parts: &http::request::Parts| {
@@ -352,9 +352,9 @@ fn grpc_message(error: &Error) -> HeaderValue {
 /// use http::{Request, Response, header};
 /// use http_body_util::{BodyExt, Full};
 /// use tower::{ServiceBuilder, ServiceExt};
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, reject::ProblemJson};
+/// use tower_cognito::{TokenUse, CognitoAuthLayer, reject::ProblemJson};
 /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
-/// # let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+/// # let config = issuer.config().token_use(TokenUse::Access).build()?;
 ///
 /// let layer = CognitoAuthLayer::builder(config)
 ///     .static_keys(issuer.key_set())

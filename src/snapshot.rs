@@ -6,11 +6,11 @@
 //! ```
 //! # #[cfg(feature = "test-util")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
+//! use tower_cognito::{TokenUse, CognitoAuthLayer, ErrorKind};
 //! use tower_cognito::test_util::LocalIssuer;
 //!
 //! let issuer = LocalIssuer::new()?;
-//! let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+//! let config = issuer.config().token_use(TokenUse::Access).build()?;
 //! let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
 //! let token = issuer.access_token();
 //! layer.verify(&token)?;

@@ -11,10 +11,10 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use tower::ServiceExt;
-//! use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, test_util::LocalIssuer};
+//! use tower_cognito::{TokenUse, CognitoAuthLayer, test_util::LocalIssuer};
 //!
 //! let issuer = LocalIssuer::new()?;
-//! let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+//! let config = issuer.config().token_use(TokenUse::Access).build()?;
 //! let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
 //! let app = tower::ServiceBuilder::new().layer(layer).service_fn(|_req: http::Request<()>| async {
 //!     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
@@ -42,8 +42,9 @@ use hyper::body::Bytes;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 
+use crate::claims::TokenUse;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{AcceptTokenUse, CognitoConfig, CognitoConfigBuilder};
+use crate::config::{CognitoConfig, CognitoConfigBuilder};
 use crate::keys::KeySet;
 use crate::source::{FetchError, JwksSource};
 
@@ -651,10 +652,10 @@ impl LocalIssuer {
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use tower_cognito::test_util::LocalIssuer;
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+/// use tower_cognito::{TokenUse, CognitoAuthLayer};
 ///
 /// let issuer = LocalIssuer::new()?;
-/// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+/// let config = issuer.config().token_use(TokenUse::Access).build()?;
 /// let layer = CognitoAuthLayer::builder(config).jwks_source(issuer.clone()).start().await?;
 /// assert_eq!(issuer.jwks_requests(), 1);
 /// assert!(layer.verify(&issuer.access_token()).is_ok());
@@ -714,9 +715,9 @@ impl Drop for JwksServer {
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use tower_cognito::test_util::OfflineIssuer;
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+/// use tower_cognito::{CognitoAuthLayer, TokenUse};
 ///
-/// let offline = OfflineIssuer::start(AcceptTokenUse::Access, &["users", "admins"]).await?;
+/// let offline = OfflineIssuer::start(Some(TokenUse::Access), &["users", "admins"]).await?;
 /// let layer = CognitoAuthLayer::builder(offline.config().build()?).start().await?;
 /// for line in offline.banner() {
 ///     println!("{line}"); // the mode, the pool, the accepted token use, both tokens
@@ -733,7 +734,7 @@ impl Drop for JwksServer {
 pub struct OfflineIssuer {
     issuer: LocalIssuer,
     jwks: JwksServer,
-    token_use: AcceptTokenUse,
+    token_use: Option<TokenUse>,
     groups: Vec<String>,
     access_token: String,
     id_token: String,
@@ -741,13 +742,14 @@ pub struct OfflineIssuer {
 
 impl OfflineIssuer {
     /// Starts a new issuer ([`LocalIssuer::new`]) and its JWKS server on `127.0.0.1`, and mints
-    /// an access and an ID token (valid for [`TOKEN_LIFETIME`]) in `groups` (`cognito:groups`).
+    /// an access and an ID token (valid for [`TOKEN_LIFETIME`]) in `groups` (`cognito:groups`);
+    /// its [`config`](Self::config) accepts `token_use` (`None`: either kind).
     /// The JWKS server stops when this is dropped: keep it as long as the server runs.
     ///
     /// # Errors
     /// [`LocalIssuerError`] when no key can be made or no loopback port bound.
     pub async fn start(
-        token_use: AcceptTokenUse,
+        token_use: Option<TokenUse>,
         groups: &[&str],
     ) -> Result<Self, LocalIssuerError> {
         let issuer = LocalIssuer::new()?;
@@ -780,7 +782,7 @@ impl OfflineIssuer {
     /// The issuer's configuration builder ([`LocalIssuer::config`]) with the token use given
     /// to [`start`](Self::start).
     pub fn config(&self) -> CognitoConfigBuilder {
-        self.issuer.config().token_use(self.token_use)
+        self.issuer.config().token_use_choice(self.token_use)
     }
 
     /// The access token minted at start.
@@ -797,7 +799,7 @@ impl OfflineIssuer {
     /// accepts ID tokens only, else the access token.
     pub fn token(&self) -> &str {
         match self.token_use {
-            AcceptTokenUse::Id => &self.id_token,
+            Some(TokenUse::Id) => &self.id_token,
             _ => &self.access_token,
         }
     }
@@ -805,7 +807,7 @@ impl OfflineIssuer {
     /// A new token of the kind [`token`](Self::token) is, in other groups (none: `&[]`).
     pub fn token_in_groups(&self, groups: &[&str]) -> String {
         let builder = match self.token_use {
-            AcceptTokenUse::Id => self.issuer.id_token_builder(),
+            Some(TokenUse::Id) => self.issuer.id_token_builder(),
             _ => self.issuer.token(),
         };
         builder.claim("cognito:groups", groups).build()
@@ -827,7 +829,10 @@ impl OfflineIssuer {
                 self.issuer.client_id(),
                 self.jwks_url()
             ),
-            format!("accepted token use: {}", self.token_use),
+            format!(
+                "accepted token use: {}",
+                self.token_use.map_or("any", TokenUse::as_str)
+            ),
             format!("access token: {}", self.access_token),
             format!("id token: {}", self.id_token),
             format!("(both for the user alice{groups}; valid for 1 hour: restart for fresh ones)"),
@@ -847,7 +852,6 @@ mod tests {
 
     use super::*;
     use crate::clock::FixedClock;
-    use crate::config::AcceptTokenUse;
     use crate::verifier::Verifier;
 
     #[test]
@@ -867,11 +871,7 @@ mod tests {
         claims.insert("jti".into(), json!("fixed"));
         let token = a.sign(&claims);
         assert_eq!(token, b.sign(&claims));
-        let config = a
-            .config()
-            .token_use(AcceptTokenUse::Access)
-            .build()
-            .unwrap();
+        let config = a.config().token_use(TokenUse::Access).build().unwrap();
         Verifier::new(&config)
             .verify(&token, &b.key_set(), 1_700_000_000)
             .unwrap();

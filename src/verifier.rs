@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::claims::{Audience, CognitoClaims, Parsed, TokenUse};
-use crate::config::{AcceptTokenUse, CognitoConfig, PoolSettings};
+use crate::config::{CognitoConfig, PoolSettings};
 use crate::error::{Error, ErrorKind};
 use crate::header::segment_kid;
 use crate::jws::{Parts, b64, decode_into, split};
@@ -28,11 +28,11 @@ const PAYLOAD_BUF_LEN: usize = 2048;
 /// HTTP stack (a WebSocket handshake, a queue consumer).
 ///
 /// ```
-/// use tower_cognito::{AcceptTokenUse, CognitoConfig, ErrorKind, jwks::KeySet, Verifier};
+/// use tower_cognito::{TokenUse, CognitoConfig, ErrorKind, jwks::KeySet, Verifier};
 ///
 /// let config = CognitoConfig::builder("us-east-1_AbC123")
 ///     .client_id("client1")
-///     .token_use(AcceptTokenUse::Access)
+///     .token_use(TokenUse::Access)
 ///     .build()?;
 /// let verifier = Verifier::new(&config);
 /// let err = verifier.verify("not.a.token", &KeySet::empty(), 1_700_000_000).unwrap_err();
@@ -228,11 +228,11 @@ impl Verifier {
         if !cfg.issuer_matches(&c.iss) {
             return Err(ErrorKind::InvalidIssuer);
         }
-        match (cfg.token_use, c.token_use) {
-            (AcceptTokenUse::Any, _)
-            | (AcceptTokenUse::Access, TokenUse::Access)
-            | (AcceptTokenUse::Id, TokenUse::Id) => {}
-            _ => return Err(ErrorKind::TokenUseNotAccepted),
+        if cfg
+            .token_use
+            .is_some_and(|accepted| accepted != c.token_use)
+        {
+            return Err(ErrorKind::TokenUseNotAccepted);
         }
         // Access tokens name their client in `client_id` (never fall back to `aud`); ID tokens in
         // a single-string `aud`.

@@ -142,7 +142,7 @@ pub(crate) fn hundred_pools(
         many = many
             .and_pool(format!("eu-west-1_Bench{i:03}"))
             .client_id("benchclient")
-            .token_use(tower_cognito::AcceptTokenUse::Any);
+            .any_token_use();
     }
     let mut pool = 0;
     CognitoAuthLayer::builder(many.build().unwrap())

@@ -20,7 +20,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
-use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, deny::DenyList};
+use tower_cognito::{Claims, CognitoAuthLayer, TokenUse, deny::DenyList};
 use tower_cognito_client::test_util::LocalUserPool;
 use tower_cognito_client::{Secret, UserPoolClient};
 
@@ -69,7 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
 
     let deny = deny_list().await?;
-    let config = pool.config().token_use(AcceptTokenUse::Access).build()?;
+    let config = pool.config().token_use(TokenUse::Access).build()?;
     let auth = CognitoAuthLayer::builder(config)
         .static_keys(pool.issuer().key_set())
         .deny_list(deny.clone())

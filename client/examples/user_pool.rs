@@ -37,7 +37,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig};
+use tower_cognito::{CognitoAuthLayer, CognitoConfig, TokenUse};
 use tower_cognito_client::{
     Attribute, Challenge, ChallengeAnswer, ClientError, ClientErrorKind, CodeDelivery, Secret,
     SignIn, SignUpInput, Tokens, UserPoolClient,
@@ -556,13 +556,12 @@ fn delivery_json(delivery: &CodeDelivery) -> Value {
 /// verified payload.
 async fn verify(global: &Global, token: &str, token_use: TokenUseArg) -> Result<Value, Failure> {
     let (pool, client_id) = pool_and_client(global)?;
-    let mut config = CognitoConfig::builder(pool)
-        .client_id(client_id)
-        .token_use(match token_use {
-            TokenUseArg::Access => AcceptTokenUse::Access,
-            TokenUseArg::Id => AcceptTokenUse::Id,
-            TokenUseArg::Any => AcceptTokenUse::Any,
-        });
+    let config = CognitoConfig::builder(pool).client_id(client_id);
+    let mut config = match token_use {
+        TokenUseArg::Access => config.token_use(TokenUse::Access),
+        TokenUseArg::Id => config.token_use(TokenUse::Id),
+        TokenUseArg::Any => config.any_token_use(),
+    };
     if let Some(region) = &global.region {
         config = config.region(region.as_str());
     }

@@ -486,12 +486,12 @@ mod tests {
     /// values pass and fail both builders.
     #[test]
     fn the_id_rules_are_the_layer_configuration_s() {
-        use tower_cognito::{AcceptTokenUse, CognitoConfig};
+        use tower_cognito::CognitoConfig;
 
         let layer = |pool: &str, client: &str, region: Option<&str>| {
             let b = CognitoConfig::builder(pool)
                 .client_id(client)
-                .token_use(AcceptTokenUse::Any);
+                .any_token_use();
             match region {
                 Some(r) => b.region(r),
                 None => b,

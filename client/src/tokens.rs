@@ -79,7 +79,7 @@ impl Tokens {
     /// Verifies the access token with the verifier, key set and clock of `layer`, as the layer
     /// would verify it on a request.
     ///
-    /// The layer must accept access tokens ([`AcceptTokenUse::Access`] or `Any`). This is
+    /// The layer must accept access tokens ([`TokenUse::Access`] or `Any`). This is
     /// [`CognitoAuthLayer::verify`]: the request path without HTTP, with the layer's clock, live
     /// key set, verified-token cache and maximum key age.
     ///
@@ -87,7 +87,7 @@ impl Tokens {
     /// The [`Error`] the layer would reject the token with (an empty key set gives
     /// [`ErrorKind::KeysUnavailable`](tower_cognito::ErrorKind::KeysUnavailable)).
     ///
-    /// [`AcceptTokenUse::Access`]: tower_cognito::AcceptTokenUse::Access
+    /// [`TokenUse::Access`]: tower_cognito::TokenUse::Access
     pub fn verify_access<E, R, C>(
         &self,
         layer: &CognitoAuthLayer<E, R, C>,
@@ -100,12 +100,12 @@ impl Tokens {
 
     /// Verifies the ID token with the verifier, key set and clock of `layer`.
     ///
-    /// The layer must accept ID tokens ([`AcceptTokenUse::Id`] or `Any`).
+    /// The layer must accept ID tokens ([`TokenUse::Id`] or `Any`).
     ///
     /// # Errors
     /// The [`Error`] the layer would reject the token with.
     ///
-    /// [`AcceptTokenUse::Id`]: tower_cognito::AcceptTokenUse::Id
+    /// [`TokenUse::Id`]: tower_cognito::TokenUse::Id
     pub fn verify_id<E, R, C>(&self, layer: &CognitoAuthLayer<E, R, C>) -> Result<Claims<E>, Error>
     where
         E: DeserializeOwned + Send + Sync + 'static,

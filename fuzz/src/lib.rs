@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, Verifier, clock::FixedClock, jwks::KeySet};
+use tower_cognito::{TokenUse, CognitoAuthLayer, Verifier, clock::FixedClock, jwks::KeySet};
 
 /// The verifier's clock and the issuer's: every `iat`/`exp` is relative to it.
 pub const NOW: u64 = 1_700_000_000;
@@ -82,16 +82,16 @@ impl Fixture {
         let jwks = issuer.jwks().to_string();
         let keys = KeySet::from_jwks(jwks.as_bytes()).expect("fixture JWKS loads");
         // The issuer's configuration carries its clock, stopped at NOW.
-        let config = |token_use| {
-            issuer
-                .config()
-                .token_use(token_use)
-                .build()
-                .expect("fixture config builds")
+        let config = |token_use: Option<TokenUse>| {
+            let builder = match token_use {
+                Some(one) => issuer.config().token_use(one),
+                None => issuer.config().any_token_use(),
+            };
+            builder.build().expect("fixture config builds")
         };
-        let verifier = Verifier::new(&config(AcceptTokenUse::Any));
-        let access_verifier = Verifier::new(&config(AcceptTokenUse::Access));
-        let layer = CognitoAuthLayer::builder(config(AcceptTokenUse::Any))
+        let verifier = Verifier::new(&config(None));
+        let access_verifier = Verifier::new(&config(Some(TokenUse::Access)));
+        let layer = CognitoAuthLayer::builder(config(None))
             .static_keys(KeySet::from_jwks(jwks.as_bytes()).expect("fixture JWKS loads"))
             .build()
             .expect("fixture layer builds");

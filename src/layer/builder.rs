@@ -51,12 +51,12 @@ use crate::source::StartError;
 /// for, so `extra_claims` is only there before the first `check`:
 ///
 /// ```compile_fail,E0599
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, jwks::KeySet};
+/// use tower_cognito::{TokenUse, CognitoAuthLayer, CognitoConfig, jwks::KeySet};
 ///
 /// # fn layer(keys: KeySet) -> Result<(), Box<dyn std::error::Error>> {
 /// let config = CognitoConfig::builder("us-east-1_AbC123xyz")
 ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
-///     .token_use(AcceptTokenUse::Access)
+///     .token_use(TokenUse::Access)
 ///     .build()?;
 /// let layer = CognitoAuthLayer::builder(config)
 ///     .static_keys(keys)
@@ -67,7 +67,7 @@ use crate::source::StartError;
 /// ```
 ///
 /// ```
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfig, deny::DenyList, Error};
+/// use tower_cognito::{TokenUse, CognitoAuthLayer, CognitoConfig, deny::DenyList, Error};
 ///
 /// # #[cfg(all(feature = "axum", feature = "reqwest"))] // Default features.
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -79,7 +79,7 @@ use crate::source::StartError;
 ///
 /// let config = CognitoConfig::builder("us-east-1_AbC123xyz")
 ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
-///     .token_use(AcceptTokenUse::Access)
+///     .token_use(TokenUse::Access)
 ///     .build()?;
 /// let deny = DenyList::new();
 /// let auth = CognitoAuthLayer::builder(config)
@@ -446,12 +446,12 @@ fn kid_index(issuers: &[Arc<IssuerKeys>]) -> Option<Arc<KidIndex>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::AcceptTokenUse;
+    use crate::claims::TokenUse;
 
     fn config() -> CognitoConfig {
         CognitoConfig::builder("us-east-1_AbC123")
             .client_id("client1")
-            .token_use(AcceptTokenUse::Access)
+            .token_use(TokenUse::Access)
             .build()
             .unwrap()
     }

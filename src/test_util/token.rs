@@ -17,11 +17,11 @@ use super::LocalIssuer;
 ///
 /// ```
 /// use tower_cognito::test_util::LocalIssuer;
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind};
+/// use tower_cognito::{TokenUse, CognitoAuthLayer, ErrorKind};
 ///
 /// let issuer = LocalIssuer::new()?;
 /// let other_pool = LocalIssuer::builder().user_pool_id("us-east-1_Other9").build()?;
-/// let config = issuer.config().token_use(AcceptTokenUse::Access).build()?;
+/// let config = issuer.config().token_use(TokenUse::Access).build()?;
 /// let layer = CognitoAuthLayer::builder(config).static_keys(issuer.key_set()).build()?;
 /// let refused = |token: String| layer.verify(&token).unwrap_err().kind();
 ///

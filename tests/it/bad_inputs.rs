@@ -33,7 +33,7 @@ use tower::util::BoxCloneService;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_cognito::test_util::{JwksServer, LOCAL_CLIENT_ID, LOCAL_POOL_ID, LocalIssuer};
 use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, Error, ErrorKind, clock::FixedClock, jwks::KeySet,
+    Claims, CognitoAuthLayer, Error, ErrorKind, TokenUse, clock::FixedClock, jwks::KeySet,
     reject::RequestError,
 };
 
@@ -305,7 +305,7 @@ fn unusable_jwks(f: &Fx) -> Vec<Value> {
 }
 
 async fn build(f: &Fx, l: L, keep: &mut Keep) -> Svc {
-    let access = |issuer: &LocalIssuer| issuer.config().token_use(AcceptTokenUse::Access);
+    let access = |issuer: &LocalIssuer| issuer.config().token_use(TokenUse::Access);
     let fixed = |builder: tower_cognito::CognitoConfigBuilder, keys: KeySet| {
         CognitoAuthLayer::builder(builder.build().unwrap())
             .static_keys(keys)
@@ -314,7 +314,7 @@ async fn build(f: &Fx, l: L, keep: &mut Keep) -> Svc {
     };
     let layer = match l {
         L::Access => fixed(access(&f.a), f.a.key_set()),
-        L::Id => fixed(f.a.config().token_use(AcceptTokenUse::Id), f.a.key_set()),
+        L::Id => fixed(f.a.config().token_use(TokenUse::Id), f.a.key_set()),
         L::Updated => fixed(access(&f.a).accept_updated_issuer(true), f.a.key_set()),
         L::BigCap => fixed(access(&f.a).max_token_size(BIG_CAP), f.a.key_set()),
         L::PoolB => fixed(access(&f.b), f.b.key_set()),

@@ -10,7 +10,7 @@ use http::{Request, Response, StatusCode};
 use tower::ServiceExt;
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoConfig, Error, ErrorKind, StartError,
+    Claims, CognitoAuthLayer, CognitoConfig, Error, ErrorKind, StartError, TokenUse,
     clock::FixedClock, deny::DenyList, jwks::FetchError, jwks::JwksSource, jwks::KeySet,
     reject::Rfc6750,
 };
@@ -34,10 +34,10 @@ impl JwksSource for NeverAnswers {
 /// Two pools: `a`'s for access tokens, then `b`'s for any token.
 fn two_pools(a: &LocalIssuer, b: &LocalIssuer) -> CognitoConfig {
     a.config()
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .and_pool(b.user_pool_id())
         .client_id(b.client_id())
-        .token_use(AcceptTokenUse::Any)
+        .any_token_use()
         .build()
         .unwrap()
 }
@@ -189,7 +189,7 @@ async fn start_with_fixed_keys_does_not_wait() {
     let issuer = issuer();
     let config = issuer
         .config()
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .startup_timeout(Duration::from_secs(30))
         .build()
         .unwrap();
@@ -210,7 +210,7 @@ async fn build_waits_for_nothing_start_for_the_startup_timeout() {
     let issuer = issuer();
     let config = issuer
         .config()
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .startup_timeout(Duration::from_secs(3))
         .build()
         .unwrap();

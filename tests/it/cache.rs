@@ -10,9 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
-use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, ErrorKind, clock::FixedClock, reject::RequestError,
-};
+use tower_cognito::{Claims, CognitoAuthLayer, ErrorKind, clock::FixedClock, reject::RequestError};
 
 use crate::support::{advance_until_fetched, answer, serve_layer};
 
@@ -32,7 +30,7 @@ fn fixed_issuer() -> (LocalIssuer, Arc<FixedClock>) {
 fn static_layer(issuer: &LocalIssuer, cache: usize) -> CognitoAuthLayer {
     let config = issuer
         .config()
-        .token_use(AcceptTokenUse::Any)
+        .any_token_use()
         .token_cache_size(cache)
         .build()
         .unwrap();

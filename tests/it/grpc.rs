@@ -19,8 +19,7 @@ use tonic_health::pb::health_client::HealthClient;
 use tonic_prost::ProstCodec;
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, Require, guard::GuardLayer, jwks::FetchError,
-    jwks::JwksSource,
+    CognitoAuthLayer, Require, TokenUse, guard::GuardLayer, jwks::FetchError, jwks::JwksSource,
 };
 
 use crate::support::child::{
@@ -256,11 +255,7 @@ async fn serve_all_behind(layer: CognitoAuthLayer) -> (SocketAddr, JoinHandle<()
 
 /// `issuer`'s configuration for access tokens.
 fn access_config(issuer: &LocalIssuer) -> tower_cognito::CognitoConfig {
-    issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .build()
-        .unwrap()
+    issuer.config().token_use(TokenUse::Access).build().unwrap()
 }
 
 #[tokio::test]

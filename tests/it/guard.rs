@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, Error, ErrorKind, Require,
+    Claims, CognitoAuthLayer, CognitoClaims, Error, ErrorKind, Require, TokenUse,
     guard::Authorized, guard::GuardLayer, guard::Requirement, reject::ProblemJson,
 };
 
@@ -41,11 +41,7 @@ fn issuer() -> LocalIssuer {
 
 /// A layer that accepts access and ID tokens (so that ID tokens reach the guards).
 fn layer(issuer: &LocalIssuer) -> CognitoAuthLayer {
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Any)
-        .build()
-        .unwrap();
+    let config = issuer.config().any_token_use().build().unwrap();
     CognitoAuthLayer::builder(config)
         .static_keys(issuer.key_set())
         .build()
@@ -378,7 +374,7 @@ async fn plain_tower_stacks_custom_rejections_and_realms() {
     let issuer = issuer();
     let config = issuer
         .config()
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .realm("orders")
         .build()
         .unwrap();
@@ -570,7 +566,7 @@ async fn readiness_and_errors_of_the_inner_service_pass_through() {
 fn optional_app(issuer: &LocalIssuer) -> Router {
     let config = issuer
         .config()
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .realm("orders")
         .build()
         .unwrap();

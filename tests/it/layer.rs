@@ -20,9 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, Error, ErrorKind, reject::RequestError,
-};
+use tower_cognito::{Claims, CognitoAuthLayer, Error, ErrorKind, TokenUse, reject::RequestError};
 
 const NOW: u64 = 1_700_000_000;
 const SUB: &str = "a1b2c3d4-0000-4000-8000-000000000001";
@@ -447,7 +445,7 @@ async fn custom_realm_in_every_challenge() {
     let issuer = issuer();
     let config = issuer
         .config()
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .realm("orders api")
         .build()
         .unwrap();
@@ -487,7 +485,7 @@ async fn no_key_set_yet_is_503_with_retry_after() {
     let issuer = issuer();
     let config = issuer
         .config()
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .jwks_url(format!("http://127.0.0.1:{port}/jwks.json"))
         .build()
         .unwrap();
@@ -613,11 +611,7 @@ async fn plain_tower_service_with_string_bodies() {
 #[tokio::test]
 async fn plain_tower_service_with_full_bodies() {
     let issuer = issuer();
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Id)
-        .build()
-        .unwrap();
+    let config = issuer.config().token_use(TokenUse::Id).build().unwrap();
     let layer = CognitoAuthLayer::builder(config)
         .static_keys(issuer.key_set())
         .build()

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use tower::ServiceExt as _;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, ErrorKind, clock::FixedClock, deny::DenyList,
-};
+use tower_cognito::{CognitoAuthLayer, ErrorKind, TokenUse, clock::FixedClock, deny::DenyList};
 
 use crate::support::answer;
 
@@ -27,11 +25,7 @@ fn issuer_on(clock: &Arc<FixedClock>) -> LocalIssuer {
 async fn deny_list_layer(clock: &Arc<FixedClock>) -> (LocalIssuer, DenyList, CognitoAuthLayer) {
     let issuer = issuer_on(clock);
     let deny = DenyList::with_clock(Arc::clone(clock));
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .build()
-        .unwrap();
+    let config = issuer.config().token_use(TokenUse::Access).build().unwrap();
     let layer = CognitoAuthLayer::builder(config)
         .jwks_source(issuer.clone())
         .deny_list(deny.clone())

@@ -10,8 +10,8 @@ use http::header::{AUTHORIZATION, COOKIE, WWW_AUTHENTICATE};
 use tower::ServiceExt;
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, CognitoConfig, CognitoConfigBuilder,
-    ConfigError, Error, ErrorKind, clock::FixedClock, reject::RequestError, reject::Rfc6750,
+    Claims, CognitoAuthLayer, CognitoClaims, CognitoConfig, CognitoConfigBuilder, ConfigError,
+    Error, ErrorKind, TokenUse, clock::FixedClock, reject::RequestError, reject::Rfc6750,
 };
 
 use crate::support::tokens::NOW;
@@ -25,7 +25,7 @@ fn layer_with(
     issuer: &LocalIssuer,
     settings: impl FnOnce(CognitoConfigBuilder) -> CognitoConfigBuilder,
 ) -> CognitoAuthLayer {
-    let config = settings(issuer.config().token_use(AcceptTokenUse::Access))
+    let config = settings(issuer.config().token_use(TokenUse::Access))
         .build()
         .unwrap();
     CognitoAuthLayer::builder(config)
@@ -523,7 +523,7 @@ fn the_cookie_name_is_checked() {
     let base = || {
         CognitoConfig::builder("eu-west-1_AbC123")
             .client_id("client1")
-            .token_use(AcceptTokenUse::Access)
+            .token_use(TokenUse::Access)
     };
     for bad in ["", "a b", "a;b", "a=b", "ä", "a\"b", "a,b"] {
         assert!(

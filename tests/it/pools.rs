@@ -9,8 +9,8 @@ use serde_json::json;
 use tower::ServiceExt as _;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, ConfigError, Error, ErrorKind, Require,
-    StartError, clock::FixedClock, guard::GuardError, jwks::FetchError, jwks::JwksSource,
+    CognitoAuthLayer, CognitoConfig, ConfigError, Error, ErrorKind, Require, StartError, TokenUse,
+    clock::FixedClock, guard::GuardError, jwks::FetchError, jwks::JwksSource,
 };
 
 use crate::support::tokens::{NOW, POOL_B};
@@ -64,13 +64,13 @@ fn issuer_with(pool: &str, client: &str, kid: &str) -> LocalIssuer {
 /// Pool A accepts access tokens of its client; pool B, ID tokens of its own.
 fn two_pools(a: &LocalIssuer, b: &LocalIssuer) -> CognitoConfig {
     a.config()
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .and_pool(b.user_pool_id())
         .client_id(b.client_id())
-        .token_use(AcceptTokenUse::Id)
+        .token_use(TokenUse::Id)
         .jwks_url(
             b.config()
-                .token_use(AcceptTokenUse::Id)
+                .token_use(TokenUse::Id)
                 .build()
                 .unwrap()
                 .jwks_url(),
@@ -337,15 +337,11 @@ fn short_groups(n: usize) -> Vec<String> {
 async fn the_top_level_iss_is_looked_for_within_bounds() {
     let (a, b) = distinct_issuers();
     let layer = static_layer(&a, &b);
-    let one_pool = CognitoAuthLayer::builder(
-        a.config()
-            .token_use(AcceptTokenUse::Access)
+    let one_pool =
+        CognitoAuthLayer::builder(a.config().token_use(TokenUse::Access).build().unwrap())
+            .static_keys(a.key_set())
             .build()
-            .unwrap(),
-    )
-    .static_keys(a.key_set())
-    .build()
-    .unwrap();
+            .unwrap();
     let token = |issuer: &LocalIssuer, claims, groups| {
         let (at, payload) = cognito_order(claims, groups);
         (at, issuer.token().raw_payload(payload).build())
@@ -380,15 +376,11 @@ async fn the_top_level_iss_is_looked_for_within_bounds() {
     let (a, b) = issuers();
     assert_eq!(a.kid(), b.kid());
     let shared = static_layer(&a, &b);
-    let one_pool = CognitoAuthLayer::builder(
-        a.config()
-            .token_use(AcceptTokenUse::Access)
+    let one_pool =
+        CognitoAuthLayer::builder(a.config().token_use(TokenUse::Access).build().unwrap())
+            .static_keys(a.key_set())
             .build()
-            .unwrap(),
-    )
-    .static_keys(a.key_set())
-    .build()
-    .unwrap();
+            .unwrap();
     let (at, some) = token(&a, a.access_claims(), long_groups(25));
     assert!((600..900).contains(&at), "{at}");
     let (at, short) = token(&a, a.access_claims(), short_groups(50));
@@ -567,14 +559,14 @@ fn pool_settings_are_per_pool() {
     let base = || {
         CognitoConfig::builder(POOL_A)
             .client_id("clientofpoola")
-            .token_use(AcceptTokenUse::Access)
+            .token_use(TokenUse::Access)
             .leeway(Duration::from_secs(5))
             .max_key_age(Duration::from_secs(7200))
     };
     let config = base()
         .and_pool(POOL_B)
         .client_ids(["one", "two"])
-        .token_use(AcceptTokenUse::Any)
+        .any_token_use()
         .refresh_interval(Duration::from_secs(60))
         .realm("orders")
         .build()
@@ -582,13 +574,13 @@ fn pool_settings_are_per_pool() {
     assert_eq!(config.pool_count(), 2);
     let pools: Vec<CognitoConfig> = config.pools().collect();
     assert_eq!(pools[0].user_pool_id(), POOL_A);
-    assert_eq!(pools[0].token_use(), AcceptTokenUse::Access);
+    assert_eq!(pools[0].token_use(), Some(TokenUse::Access));
     assert_eq!(
         pools[0].refresh_interval(),
         CognitoConfig::DEFAULT_REFRESH_INTERVAL
     );
     assert_eq!(pools[1].user_pool_id(), POOL_B);
-    assert_eq!(pools[1].token_use(), AcceptTokenUse::Any);
+    assert_eq!(pools[1].token_use(), None);
     assert_eq!(pools[1].refresh_interval(), Duration::from_secs(60));
     assert_eq!(
         pools[1].client_ids().unwrap().collect::<Vec<_>>(),
@@ -608,17 +600,14 @@ fn pool_settings_are_per_pool() {
         Err(ConfigError::MissingTokenUse)
     ));
     assert!(matches!(
-        base()
-            .and_pool(POOL_B)
-            .token_use(AcceptTokenUse::Id)
-            .build(),
+        base().and_pool(POOL_B).token_use(TokenUse::Id).build(),
         Err(ConfigError::MissingClientId)
     ));
     assert!(matches!(
         base()
             .and_pool(POOL_A)
             .allow_any_client()
-            .token_use(AcceptTokenUse::Id)
+            .token_use(TokenUse::Id)
             .build(),
         Err(ConfigError::DuplicatePool(pool)) if pool == POOL_A
     ));
@@ -632,10 +621,10 @@ fn pool_settings_are_per_pool() {
 fn two_access_pools(a: &LocalIssuer, b: &LocalIssuer) -> CognitoAuthLayer {
     let config = a
         .config()
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .and_pool(b.user_pool_id())
         .client_id(b.client_id())
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .build()
         .unwrap();
     CognitoAuthLayer::builder(config)
@@ -849,10 +838,10 @@ async fn pools_that_share_a_key_set_are_told_apart_by_iss() {
     let (a, b) = distinct_issuers();
     let config = a
         .config()
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .and_pool(b.user_pool_id())
         .client_id(b.client_id())
-        .token_use(AcceptTokenUse::Id)
+        .token_use(TokenUse::Id)
         .build()
         .unwrap();
     let layer = CognitoAuthLayer::builder(config)

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::process::Command;
-use tower_cognito::AcceptTokenUse;
+use tower_cognito::TokenUse;
 use tower_cognito::env::Env;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 
@@ -286,7 +286,7 @@ async fn real_mode_verifies_the_configured_pool() {
         .unwrap();
     assert_eq!(config.issuer(), issuer.issuer());
     assert_eq!(config.jwks_url(), jwks.jwks_url());
-    assert_eq!(config.token_use(), AcceptTokenUse::Access);
+    assert_eq!(config.token_use(), Some(TokenUse::Access));
 
     let mut cmd = example().await;
     cmd.envs(vars);

@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use tower::ServiceExt;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, ErrorKind, clock::FixedClock, deny::DenyList,
-};
+use tower_cognito::{CognitoAuthLayer, ErrorKind, clock::FixedClock, deny::DenyList};
 
 use crate::support::answer;
 
@@ -23,7 +21,7 @@ fn setup(cache: usize) -> (LocalIssuer, Arc<FixedClock>, DenyList, CognitoAuthLa
     let deny = DenyList::with_clock(Arc::clone(&clock));
     let config = issuer
         .config()
-        .token_use(AcceptTokenUse::Any)
+        .any_token_use()
         .token_cache_size(cache)
         .build()
         .unwrap();

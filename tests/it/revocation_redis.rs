@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind, deny::DenyList};
+use tower_cognito::{CognitoAuthLayer, ErrorKind, TokenUse, deny::DenyList};
 
 /// The server `cargo xtask test` started (`REDIS_URL`, on loopback). The tests that call this are
 /// ignored by plain `cargo test`; run without the variable (`--include-ignored`), they fail here.
@@ -63,11 +63,7 @@ fn unique_key(test: &str) -> String {
 }
 
 fn layer(issuer: &LocalIssuer, deny: &DenyList) -> CognitoAuthLayer {
-    let config = issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .build()
-        .unwrap();
+    let config = issuer.config().token_use(TokenUse::Access).build().unwrap();
     CognitoAuthLayer::builder(config)
         .static_keys(issuer.key_set())
         .deny_list(deny.clone())

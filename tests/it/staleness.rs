@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, ConfigError, ErrorKind, clock::FixedClock,
+    CognitoAuthLayer, CognitoConfig, ConfigError, ErrorKind, TokenUse, clock::FixedClock,
 };
 
 use crate::support::{answer, serve_layer};
@@ -196,7 +196,7 @@ fn extreme_durations_are_refused_by_name() {
     let base = || {
         CognitoConfig::builder("us-east-1_AbC123")
             .client_id("client1")
-            .token_use(AcceptTokenUse::Access)
+            .token_use(TokenUse::Access)
     };
     for (name, set, bound) in settings {
         for too_much in [Duration::MAX, bound + Duration::from_millis(1)] {

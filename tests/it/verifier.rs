@@ -15,8 +15,7 @@ use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use tower_cognito::test_util::{LOCAL_CLIENT_ID, LocalIssuer, TOKEN_LIFETIME};
 use tower_cognito::{
-    AcceptTokenUse, CognitoConfigBuilder, ErrorKind, TokenUse, Verifier, clock::FixedClock,
-    jwks::KeySet,
+    CognitoConfigBuilder, ErrorKind, TokenUse, Verifier, clock::FixedClock, jwks::KeySet,
 };
 
 use crate::support::tokens::{
@@ -92,29 +91,33 @@ fn fx() -> &'static Fixture {
         assert_eq!(a.now(), NOW);
         let verifier =
             |issuer: &LocalIssuer,
-             token_use: AcceptTokenUse,
+             token_use: Option<TokenUse>,
              edit: &dyn Fn(CognitoConfigBuilder) -> CognitoConfigBuilder| {
-                let config = edit(issuer.config().token_use(token_use)).build().unwrap();
+                let builder = match token_use {
+                    Some(one) => issuer.config().token_use(one),
+                    None => issuer.config().any_token_use(),
+                };
+                let config = edit(builder).build().unwrap();
                 Verifier::new(&config)
             };
         let same = |c: CognitoConfigBuilder| c;
-        let access = verifier(&a, AcceptTokenUse::Access, &same);
+        let access = verifier(&a, Some(TokenUse::Access), &same);
         assert_eq!(access.leeway(), Duration::from_secs(LEEWAY));
         assert_eq!(access.max_token_size(), CAP);
         Fixture {
             keys_a: a.key_set(),
             keys_b: b.key_set(),
             empty: KeySet::empty(),
-            id: verifier(&a, AcceptTokenUse::Id, &same),
-            any: verifier(&a, AcceptTokenUse::Any, &same),
-            updated: verifier(&a, AcceptTokenUse::Access, &|c| {
+            id: verifier(&a, Some(TokenUse::Id), &same),
+            any: verifier(&a, None, &same),
+            updated: verifier(&a, Some(TokenUse::Access), &|c| {
                 c.accept_updated_issuer(true)
             }),
-            big_cap: verifier(&a, AcceptTokenUse::Access, &|c| {
+            big_cap: verifier(&a, Some(TokenUse::Access), &|c| {
                 c.max_token_size(1024 * 1024)
             }),
-            two_clients: verifier(&a, AcceptTokenUse::Access, &|c| c.client_id("secondclient")),
-            pool_b: verifier(&b, AcceptTokenUse::Access, &same),
+            two_clients: verifier(&a, Some(TokenUse::Access), &|c| c.client_id("secondclient")),
+            pool_b: verifier(&b, Some(TokenUse::Access), &same),
             access,
             a,
             b,

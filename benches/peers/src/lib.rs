@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoConfigBuilder, clock::FixedClock};
+use tower_cognito::{TokenUse, CognitoConfigBuilder, clock::FixedClock};
 
 /// TEST-ONLY RSA-2048 private key (PKCS#8 DER, base64), published on purpose. Never trust it.
 const TEST_ONLY_PKCS8_B64: &str = include_str!("../test-only-rsa2048.pk8.b64");
@@ -82,7 +82,7 @@ impl Fixture {
     /// tower-cognito's configuration builder: this pool and client, access tokens only, clock at
     /// [`NOW`]; everything else default.
     pub fn config(&self) -> CognitoConfigBuilder {
-        self.issuer.config().token_use(AcceptTokenUse::Access)
+        self.issuer.config().token_use(TokenUse::Access)
     }
 
     /// What the node peer reads: token, JWKS, pool and client ids, issuer.

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, Error};
+use tower_cognito::{CognitoAuthLayer, Error};
 
 /// Default run length, in seconds.
 const DEFAULT_SECONDS: u64 = 90;
@@ -211,7 +211,7 @@ async fn soak() -> Result<bool, String> {
     }
     let config = front
         .config()
-        .token_use(AcceptTokenUse::Any)
+        .any_token_use()
         .refresh_interval(Duration::from_secs(1))
         .unknown_kid_cooldown(Duration::from_millis(250))
         .build()

@@ -12,7 +12,7 @@ use tokio::process::Command;
 use tokio::task::JoinHandle;
 use tower_cognito::env::Env;
 use tower_cognito::test_util::OfflineIssuer;
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+use tower_cognito::{CognitoAuthLayer, TokenUse};
 use tower_cognito_benches::server;
 
 use crate::support::{OFFLINE_LINE, command, fails_cleanly, start};
@@ -47,7 +47,7 @@ fn challenge(resp: &reqwest::Response) -> String {
 
 /// The bench server's app in offline mode, served in process on a free loopback port.
 async fn start_offline() -> (SocketAddr, OfflineIssuer, JoinHandle<()>) {
-    let offline = OfflineIssuer::start(AcceptTokenUse::Access, &["users", "admins"])
+    let offline = OfflineIssuer::start(Some(TokenUse::Access), &["users", "admins"])
         .await
         .unwrap();
     let layer = CognitoAuthLayer::builder(offline.config().build().unwrap())
@@ -187,7 +187,7 @@ async fn debug_stats_and_token_files_in_offline_mode() {
     let before = stats().await;
     assert_eq!(before["jwks_fetches"], 1, "{before}");
     assert_eq!(before["refresh"]["fetches"], 1, "{before}");
-    assert_eq!(before["refresh"]["failures"], 0, "{before}");
+    assert_eq!(before["refresh"]["fetch_failures"], 0, "{before}");
 
     for token in &valid {
         let resp = get("/me", Some(token)).await.unwrap();

@@ -182,7 +182,7 @@ impl Shared {
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use tower_cognito_client::{Secret, SignUpInput, UserPoolClient};
 /// use tower_cognito_client::test_util::LocalUserPool;
-/// use tower_cognito::{AcceptTokenUse, CognitoAuthLayer};
+/// use tower_cognito::{TokenUse, CognitoAuthLayer};
 ///
 /// let pool = LocalUserPool::builder().client_secret("s3cr3t-of-the-app-client").build()?;
 /// let server = pool.serve().await?;
@@ -199,7 +199,7 @@ impl Shared {
 /// client.confirm_sign_up("alice", &Secret::new(code)).await?;
 /// let tokens = client.sign_in_srp("alice", &password).await?.tokens().ok_or("a challenge")?;
 ///
-/// let config = pool.config().token_use(AcceptTokenUse::Access).build()?;
+/// let config = pool.config().token_use(TokenUse::Access).build()?;
 /// let layer = CognitoAuthLayer::builder(config).start().await?;
 /// let claims = tokens.verify_access(&layer)?;
 /// assert_eq!(claims.username(), Some("alice"));

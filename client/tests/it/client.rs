@@ -1839,7 +1839,7 @@ fn debug_of_the_client_and_inputs_redacts_secrets() {
 mod verify {
     use super::*;
     use tower_cognito::test_util::LocalIssuer;
-    use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, ErrorKind, Verifier};
+    use tower_cognito::{CognitoAuthLayer, ErrorKind, TokenUse, Verifier};
 
     async fn tokens_from(access: &str, id: &str) -> Tokens {
         let server = pool_json(json!({
@@ -1862,16 +1862,11 @@ mod verify {
         let issuer = LocalIssuer::new().unwrap();
         let tokens = tokens_from(&issuer.access_token(), &issuer.id_token()).await;
 
-        let access_layer = CognitoAuthLayer::builder(
-            issuer
-                .config()
-                .token_use(AcceptTokenUse::Access)
+        let access_layer =
+            CognitoAuthLayer::builder(issuer.config().token_use(TokenUse::Access).build().unwrap())
+                .static_keys(issuer.key_set())
                 .build()
-                .unwrap(),
-        )
-        .static_keys(issuer.key_set())
-        .build()
-        .unwrap();
+                .unwrap();
         let claims = tokens.verify_access(&access_layer).unwrap();
         assert_eq!(claims.username(), Some("alice"));
         assert_eq!(claims.sub, "a1b2c3d4-0000-4000-8000-000000000001");
@@ -1880,26 +1875,16 @@ mod verify {
             ErrorKind::TokenUseNotAccepted
         );
 
-        let any_layer = CognitoAuthLayer::builder(
-            issuer
-                .config()
-                .token_use(AcceptTokenUse::Any)
-                .build()
-                .unwrap(),
-        )
-        .static_keys(issuer.key_set())
-        .build()
-        .unwrap();
+        let any_layer = CognitoAuthLayer::builder(issuer.config().any_token_use().build().unwrap())
+            .static_keys(issuer.key_set())
+            .build()
+            .unwrap();
         let id = tokens.verify_id(&any_layer).unwrap();
         assert_eq!(id.email.as_deref(), Some("alice@example.com"));
         assert!(tokens.verify_access(&any_layer).is_ok());
 
         // Outside a layer.
-        let config = issuer
-            .config()
-            .token_use(AcceptTokenUse::Id)
-            .build()
-            .unwrap();
+        let config = issuer.config().token_use(TokenUse::Id).build().unwrap();
         let verifier = Verifier::new(&config);
         assert!(
             tokens
@@ -1929,16 +1914,10 @@ mod verify {
         let other = LocalIssuer::new().unwrap();
         // Signed by another key for the same pool name.
         let tokens = tokens_from(&other.access_token(), "x.y.z").await;
-        let layer = CognitoAuthLayer::builder(
-            issuer
-                .config()
-                .token_use(AcceptTokenUse::Any)
-                .build()
-                .unwrap(),
-        )
-        .static_keys(issuer.key_set())
-        .build()
-        .unwrap();
+        let layer = CognitoAuthLayer::builder(issuer.config().any_token_use().build().unwrap())
+            .static_keys(issuer.key_set())
+            .build()
+            .unwrap();
         assert!(tokens.verify_access(&layer).is_err());
         assert!(tokens.verify_id(&layer).is_err());
     }

@@ -36,8 +36,8 @@ use http::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 use tower::{Layer, ServiceExt, service_fn};
 use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, CognitoConfig, Error, ErrorKind,
-    TokenUse, claims::Audience,
+    Claims, CognitoAuthLayer, CognitoClaims, CognitoConfig, Error, ErrorKind, TokenUse,
+    claims::Audience,
 };
 
 const POOL_ID: &str = "us-east-1_LocalPool1";
@@ -251,22 +251,23 @@ fn segment(token: &str, index: usize) -> Value {
 // The layer, around a service that hands the verified claims back
 // ---------------------------------------------------------------------------------------------
 
-async fn layer(emu: &Emulator, token_use: AcceptTokenUse, clients: &[&str]) -> CognitoAuthLayer {
+/// The layer of the emulator's pool for these clients, accepting `token_use` (`None`: either kind).
+async fn layer(emu: &Emulator, token_use: Option<TokenUse>, clients: &[&str]) -> CognitoAuthLayer {
     layer_for_pool(emu, POOL_ID, token_use, clients).await
 }
 
 async fn layer_for_pool(
     emu: &Emulator,
     pool_id: &str,
-    token_use: AcceptTokenUse,
+    token_use: Option<TokenUse>,
     clients: &[&str],
 ) -> CognitoAuthLayer {
-    let config = CognitoConfig::builder(pool_id)
-        .client_ids(clients.iter().copied())
-        .token_use(token_use)
-        .jwks_url(emu.jwks_url())
-        .build()
-        .expect("config");
+    let builder = CognitoConfig::builder(pool_id).client_ids(clients.iter().copied());
+    let builder = match token_use {
+        Some(one) => builder.token_use(one),
+        None => builder.any_token_use(),
+    };
+    let config = builder.jwks_url(emu.jwks_url()).build().expect("config");
     CognitoAuthLayer::builder(config)
         .start()
         .await
@@ -419,7 +420,7 @@ async fn emulator_token_shapes() {
 async fn access_token_is_accepted_by_an_axum_router() {
     let emu = Emulator::from_env();
     let s = session(&emu).await;
-    let auth = layer(&emu, AcceptTokenUse::Access, &[&s.client_id]).await;
+    let auth = layer(&emu, Some(TokenUse::Access), &[&s.client_id]).await;
     assert_eq!(auth.pools()[0].key_set.len(), 1);
     assert!(auth.pools()[0].key_set.contains("CognitoLocal"));
 
@@ -475,7 +476,7 @@ async fn access_token_is_accepted_by_an_axum_router() {
 async fn access_token_claims_are_typed() {
     let emu = Emulator::from_env();
     let s = session(&emu).await;
-    let auth = layer(&emu, AcceptTokenUse::Access, &[&s.client_id]).await;
+    let auth = layer(&emu, Some(TokenUse::Access), &[&s.client_id]).await;
     let c = accepted(send(&auth, &s.tokens.access).await, "access token");
     assert_eq!(c.token_use, TokenUse::Access);
     assert_eq!(c.iss, ISSUER);
@@ -510,7 +511,7 @@ async fn access_token_claims_are_typed() {
 async fn id_token_needs_an_id_layer() {
     let emu = Emulator::from_env();
     let s = session(&emu).await;
-    let access_only = layer(&emu, AcceptTokenUse::Access, &[&s.client_id]).await;
+    let access_only = layer(&emu, Some(TokenUse::Access), &[&s.client_id]).await;
     assert_eq!(
         rejected(
             send(&access_only, &s.tokens.id).await,
@@ -519,7 +520,7 @@ async fn id_token_needs_an_id_layer() {
         ErrorKind::TokenUseNotAccepted
     );
 
-    let id_only = layer(&emu, AcceptTokenUse::Id, &[&s.client_id]).await;
+    let id_only = layer(&emu, Some(TokenUse::Id), &[&s.client_id]).await;
     let c = accepted(send(&id_only, &s.tokens.id).await, "ID token, ID layer");
     assert_eq!(c.token_use, TokenUse::Id);
     assert_eq!(c.iss, ISSUER);
@@ -548,7 +549,7 @@ async fn id_token_needs_an_id_layer() {
         ErrorKind::TokenUseNotAccepted
     );
 
-    let any = layer(&emu, AcceptTokenUse::Any, &[&s.client_id]).await;
+    let any = layer(&emu, None, &[&s.client_id]).await;
     accepted(
         send(&any, &s.tokens.access).await,
         "access token, any layer",
@@ -565,7 +566,7 @@ async fn refreshed_tokens_are_accepted() {
     let refreshed = emu.refresh(&s.client_id, refresh_token).await;
     assert_ne!(refreshed.access, s.tokens.access);
 
-    let auth = layer(&emu, AcceptTokenUse::Access, &[&s.client_id]).await;
+    let auth = layer(&emu, Some(TokenUse::Access), &[&s.client_id]).await;
     let first = accepted(send(&auth, &s.tokens.access).await, "original access token");
     let c = accepted(
         send(&auth, &refreshed.access).await,
@@ -578,7 +579,7 @@ async fn refreshed_tokens_are_accepted() {
     // Real Cognito keeps auth_time across a refresh; the emulator stamps the refresh time.
     assert!(c.auth_time >= first.auth_time);
 
-    let id_layer = layer(&emu, AcceptTokenUse::Id, &[&s.client_id]).await;
+    let id_layer = layer(&emu, Some(TokenUse::Id), &[&s.client_id]).await;
     let id = accepted(send(&id_layer, &refreshed.id).await, "refreshed ID token");
     assert_eq!(id.sub, s.user.sub);
 
@@ -596,7 +597,7 @@ async fn refreshed_tokens_are_accepted() {
 async fn tampered_tokens_are_rejected() {
     let emu = Emulator::from_env();
     let s = session(&emu).await;
-    let auth = layer(&emu, AcceptTokenUse::Access, &[&s.client_id]).await;
+    let auth = layer(&emu, Some(TokenUse::Access), &[&s.client_id]).await;
     accepted(send(&auth, &s.tokens.access).await, "untouched token");
 
     // One character flipped in the middle of the signature (still canonical base64url).
@@ -637,7 +638,7 @@ async fn app_clients_are_enforced() {
     let other_client = emu.create_client(&unique("emu-other")).await;
     assert_ne!(other_client, s.client_id);
 
-    let other_access = layer(&emu, AcceptTokenUse::Access, &[&other_client]).await;
+    let other_access = layer(&emu, Some(TokenUse::Access), &[&other_client]).await;
     assert_eq!(
         rejected(
             send(&other_access, &s.tokens.access).await,
@@ -645,7 +646,7 @@ async fn app_clients_are_enforced() {
         ),
         ErrorKind::InvalidClient
     );
-    let other_id = layer(&emu, AcceptTokenUse::Id, &[&other_client]).await;
+    let other_id = layer(&emu, Some(TokenUse::Id), &[&other_client]).await;
     assert_eq!(
         rejected(
             send(&other_id, &s.tokens.id).await,
@@ -656,7 +657,7 @@ async fn app_clients_are_enforced() {
 
     // A layer that allows both clients takes the tokens of each.
     let other_tokens = emu.login(&other_client, &s.user).await;
-    let both = layer(&emu, AcceptTokenUse::Any, &[&other_client, &s.client_id]).await;
+    let both = layer(&emu, None, &[&other_client, &s.client_id]).await;
     let a = accepted(send(&both, &s.tokens.access).await, "first client");
     let b = accepted(send(&both, &other_tokens.access).await, "second client");
     assert_eq!(a.app_client_id(), Some(s.client_id.as_str()));
@@ -670,13 +671,7 @@ async fn another_pool_rejects_the_issuer() {
     let emu = Emulator::from_env();
     let s = session(&emu).await;
     // Same keys (the emulator signs every pool with one key), another pool id: `iss` differs.
-    let other_pool = layer_for_pool(
-        &emu,
-        "us-east-1_OtherPool2",
-        AcceptTokenUse::Any,
-        &[&s.client_id],
-    )
-    .await;
+    let other_pool = layer_for_pool(&emu, "us-east-1_OtherPool2", None, &[&s.client_id]).await;
     assert_eq!(
         rejected(send(&other_pool, &s.tokens.access).await, "other pool"),
         ErrorKind::InvalidIssuer
@@ -707,7 +702,7 @@ async fn groups_reach_the_claims() {
     )
     .await;
     let tokens = emu.login(&s.client_id, &s.user).await;
-    let auth = layer(&emu, AcceptTokenUse::Any, &[&s.client_id]).await;
+    let auth = layer(&emu, None, &[&s.client_id]).await;
     for token in [&tokens.access, &tokens.id] {
         let c = accepted(send(&auth, token).await, "token with groups");
         assert_eq!(c.groups, vec![group.clone()]);
@@ -762,7 +757,7 @@ async fn updated_attributes_reach_the_id_token() {
     };
 
     let tokens = emu.login(&s.client_id, &s.user).await;
-    let auth = layer(&emu, AcceptTokenUse::Id, &[&s.client_id]).await;
+    let auth = layer(&emu, Some(TokenUse::Id), &[&s.client_id]).await;
     let c = accepted(send(&auth, &tokens.id).await, "ID token after the update");
     assert_eq!(c.email.as_deref(), Some(new_email.as_str()));
     assert_eq!(c.custom_attribute("tier"), Some(expected_tier));
@@ -793,7 +788,7 @@ struct AppClaims {
 async fn application_claims_from_an_emulator_token() {
     let emu = Emulator::from_env();
     let s = session(&emu).await;
-    let auth = layer(&emu, AcceptTokenUse::Id, &[&s.client_id])
+    let auth = layer(&emu, Some(TokenUse::Id), &[&s.client_id])
         .await
         .extra_claims::<AppClaims>();
     let app = match send_as(&auth, &s.tokens.id).await {
@@ -805,7 +800,7 @@ async fn application_claims_from_an_emulator_token() {
     assert_eq!(app.email.as_ref(), Some(&s.user.email));
     assert_eq!(app.extra.tier, "gold");
     // The access token has no `custom:tier`: AppClaims does not deserialize.
-    let access_auth = layer(&emu, AcceptTokenUse::Any, &[&s.client_id])
+    let access_auth = layer(&emu, None, &[&s.client_id])
         .await
         .extra_claims::<AppClaims>();
     match send_as(&access_auth, &s.tokens.access).await {
@@ -843,7 +838,7 @@ mod user_pool_client {
             .endpoint(format!("{}/", emu.url))
             .build()
             .expect("client");
-        let auth = layer(emu, AcceptTokenUse::Any, &[&client_id]).await;
+        let auth = layer(emu, None, &[&client_id]).await;
         (client_id, client, auth)
     }
 

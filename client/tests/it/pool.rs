@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, clock::Clock as _, clock::FixedClock, clock::SystemClock,
+    CognitoAuthLayer, TokenUse, clock::Clock as _, clock::FixedClock, clock::SystemClock,
 };
 use tower_cognito_client::test_util::{
     LocalUserPool, LocalUserPoolBuilder, UserPoolServer, UserStatus, totp_code,
@@ -65,11 +65,7 @@ async fn fixture_at(
         builder = builder.client_secret(secret);
     }
     let client = builder.build().unwrap();
-    let config = pool
-        .config()
-        .token_use(AcceptTokenUse::Any)
-        .build()
-        .unwrap();
+    let config = pool.config().any_token_use().build().unwrap();
     let layer = CognitoAuthLayer::builder(config)
         .static_keys(pool.issuer().key_set())
         .build()
@@ -883,12 +879,7 @@ async fn global_sign_out_and_revocation() {
 async fn sign_out_and_revoke_deny_the_session_on_the_layer() {
     let f = fixture().await;
     let deny = tower_cognito::deny::DenyList::with_clock(Arc::clone(&f.clock));
-    let config = f
-        .pool
-        .config()
-        .token_use(AcceptTokenUse::Any)
-        .build()
-        .unwrap();
+    let config = f.pool.config().any_token_use().build().unwrap();
     let layer = CognitoAuthLayer::builder(config)
         .static_keys(f.pool.issuer().key_set())
         .deny_list(deny.clone())
@@ -1203,12 +1194,7 @@ async fn axum_route_behind_the_layer() {
         format!("hello {}", claims.username().unwrap_or("?"))
     }
     // The layer fetches the pool's JWKS from the pool's own server.
-    let config = f
-        .pool
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .build()
-        .unwrap();
+    let config = f.pool.config().token_use(TokenUse::Access).build().unwrap();
     assert_eq!(config.jwks_url(), f.server.jwks_url());
     let layer = CognitoAuthLayer::builder(config).start().await.unwrap();
     let app = Router::new().route("/me", get(me)).layer(layer);
@@ -1232,12 +1218,7 @@ async fn axum_route_behind_the_layer() {
         401
     );
     // The same with the issuer as an in-memory JWKS source.
-    let config = f
-        .pool
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .build()
-        .unwrap();
+    let config = f.pool.config().token_use(TokenUse::Access).build().unwrap();
     let layer = CognitoAuthLayer::builder(config)
         .jwks_source(f.pool.issuer().clone())
         .start()

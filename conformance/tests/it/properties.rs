@@ -17,7 +17,7 @@ use proptest::sample::Index;
 use serde_json::{Map, Value, json};
 use tower::{Layer as _, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{AcceptTokenUse, Claims, CognitoAuthLayer, TokenUse, Verifier, jwks::KeySet};
+use tower_cognito::{Claims, CognitoAuthLayer, TokenUse, Verifier, jwks::KeySet};
 
 /// The verifier's clock and the issuer's.
 const NOW: u64 = 1_700_000_000;
@@ -44,37 +44,36 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         .clock(tower_cognito::clock::FixedClock::new(NOW))
         .build()
         .unwrap();
-    let verifier =
-        |token_use| Verifier::new(&issuer.config().token_use(token_use).build().unwrap());
+    let verifier = |token_use: Option<TokenUse>| {
+        let builder = match token_use {
+            Some(one) => issuer.config().token_use(one),
+            None => issuer.config().any_token_use(),
+        };
+        Verifier::new(&builder.build().unwrap())
+    };
     let keys = issuer.key_set();
-    let any = verifier(AcceptTokenUse::Any);
+    let any = verifier(None);
     let tokens = [issuer.access_token(), issuer.id_token()];
     for token in &tokens {
         any.verify(token, &keys, NOW).unwrap();
     }
-    let layer = CognitoAuthLayer::builder(
-        issuer
-            .config()
-            .token_use(AcceptTokenUse::Any)
-            .build()
-            .unwrap(),
-    )
-    .static_keys(issuer.key_set())
-    .build()
-    .unwrap();
+    let layer = CognitoAuthLayer::builder(issuer.config().any_token_use().build().unwrap())
+        .static_keys(issuer.key_set())
+        .build()
+        .unwrap();
     let jwk = issuer.jwks()["keys"][0].as_object().unwrap().clone();
     Fixture {
         keys,
         any,
-        access: verifier(AcceptTokenUse::Access),
-        id: verifier(AcceptTokenUse::Id),
+        access: verifier(Some(TokenUse::Access)),
+        id: verifier(Some(TokenUse::Id)),
         tokens,
         jwk,
         layer,
         big_cap: Verifier::new(
             &issuer
                 .config()
-                .token_use(AcceptTokenUse::Any)
+                .any_token_use()
                 .max_token_size(1 << 20)
                 .build()
                 .unwrap(),

@@ -22,7 +22,7 @@ use tokio::time::{Instant, advance};
 use tower::{Layer, ServiceExt};
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
-    AcceptTokenUse, CognitoAuthLayer, CognitoConfig, CognitoConfigBuilder, ErrorKind, StartError,
+    CognitoAuthLayer, CognitoConfig, CognitoConfigBuilder, ErrorKind, StartError, TokenUse,
     jwks::FetchError,
 };
 use wiremock::matchers::{method, path};
@@ -222,7 +222,7 @@ fn config_for(issuer: &LocalIssuer, jwks_url: &str) -> CognitoConfigBuilder {
     issuer
         .config()
         .jwks_url(jwks_url)
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
 }
 
 /// A token that is valid in every way but names the key `kid` (signed with the active key).
@@ -1150,7 +1150,7 @@ async fn a_test_issuer_config_before_serve_never_goes_online() {
     let issuer = LocalIssuer::new().unwrap();
     let config = issuer
         .config()
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .startup_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
@@ -1164,7 +1164,7 @@ async fn a_test_issuer_config_before_serve_never_goes_online() {
     assert_eq!(
         issuer
             .config()
-            .token_use(AcceptTokenUse::Access)
+            .token_use(TokenUse::Access)
             .build()
             .unwrap()
             .jwks_url(),
@@ -1189,7 +1189,7 @@ async fn an_in_memory_source_refreshes_on_the_same_schedule() {
     let issuer = LocalIssuer::new().unwrap();
     let config = issuer
         .config()
-        .token_use(AcceptTokenUse::Access)
+        .token_use(TokenUse::Access)
         .refresh_interval(Duration::from_secs(60))
         .build()
         .unwrap();
@@ -1227,7 +1227,7 @@ async fn an_in_memory_source_refreshes_on_the_same_schedule() {
     let refused = CognitoAuthLayer::builder(
         issuer
             .config()
-            .token_use(AcceptTokenUse::Access)
+            .token_use(TokenUse::Access)
             .startup_timeout(Duration::from_secs(1))
             .build()
             .unwrap(),

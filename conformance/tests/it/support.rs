@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tower::ServiceExt;
 use tower_cognito::test_util::{JwksServer, LocalIssuer};
-use tower_cognito::{AcceptTokenUse, CognitoAuthLayer, CognitoConfigBuilder, ErrorKind};
+use tower_cognito::{CognitoAuthLayer, CognitoConfigBuilder, ErrorKind, TokenUse};
 
 /// Serves `issuer`'s JWKS and builds a layer for access tokens on it with
 /// `LayerBuilder::start`, so the first fetch is done when this returns. `settings` adds to the
@@ -17,7 +17,7 @@ pub(crate) async fn serve_layer(
     settings: impl FnOnce(CognitoConfigBuilder) -> CognitoConfigBuilder,
 ) -> (JwksServer, CognitoAuthLayer) {
     let server = issuer.serve().await.unwrap();
-    let config = settings(issuer.config().token_use(AcceptTokenUse::Access))
+    let config = settings(issuer.config().token_use(TokenUse::Access))
         .build()
         .unwrap();
     let layer = CognitoAuthLayer::builder(config).start().await.unwrap();

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tower::ServiceExt;
 use tower_cognito::test_util::{JwksServer, LocalIssuer};
 use tower_cognito::{
-    AcceptTokenUse, Claims, CognitoAuthLayer, CognitoClaims, CognitoConfigBuilder, ErrorKind,
+    Claims, CognitoAuthLayer, CognitoClaims, CognitoConfigBuilder, ErrorKind, TokenUse,
 };
 
 pub(crate) mod child;
@@ -27,7 +27,7 @@ pub(crate) async fn serve_layer(
     settings: impl FnOnce(CognitoConfigBuilder) -> CognitoConfigBuilder,
 ) -> (JwksServer, CognitoAuthLayer) {
     let server = issuer.serve().await.unwrap();
-    let config = settings(issuer.config().token_use(AcceptTokenUse::Access))
+    let config = settings(issuer.config().token_use(TokenUse::Access))
         .build()
         .unwrap();
     let layer = CognitoAuthLayer::builder(config).start().await.unwrap();
@@ -51,11 +51,7 @@ pub(crate) fn shared_issuer() -> LocalIssuer {
 
 /// `issuer`'s configuration for access tokens.
 pub(crate) fn access_config(issuer: &LocalIssuer) -> tower_cognito::CognitoConfig {
-    issuer
-        .config()
-        .token_use(AcceptTokenUse::Access)
-        .build()
-        .unwrap()
+    issuer.config().token_use(TokenUse::Access).build().unwrap()
 }
 
 /// A layer for access tokens over `issuer`'s current keys, never refreshed.
