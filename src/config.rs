@@ -41,7 +41,7 @@ impl ClientPolicy {
 /// none on the request path.
 ///
 /// ```
-/// use tower_cognito::{TokenUse, CognitoConfig};
+/// use tower_cognito::{CognitoConfig, TokenUse};
 ///
 /// let config = CognitoConfig::builder("eu-west-1_AbCdEf123")
 ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
@@ -381,7 +381,7 @@ impl CognitoConfigBuilder {
     /// [`Require::in_pool`](crate::Require::in_pool) (a token of another pool gets `403`):
     ///
     /// ```
-    /// use tower_cognito::{TokenUse, CognitoConfig, Require};
+    /// use tower_cognito::{CognitoConfig, Require, TokenUse};
     ///
     /// let config = CognitoConfig::builder("eu-west-1_AbCdEf123")
     ///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")

@@ -20,7 +20,7 @@
 //! ```
 //! # #[cfg(feature = "test-util")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use tower_cognito::{TokenUse, CognitoAuthLayer, deny::DenyList, ErrorKind};
+//! use tower_cognito::{CognitoAuthLayer, ErrorKind, TokenUse, deny::DenyList};
 //! use tower_cognito::test_util::LocalIssuer;
 //!
 //! let issuer = LocalIssuer::new()?;
@@ -433,7 +433,7 @@ impl DenyList {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use tower_cognito::{deny::DenyList, clock::FixedClock};
+    /// use tower_cognito::{clock::FixedClock, deny::DenyList};
     ///
     /// let list = DenyList::with_clock(FixedClock::new(1_000));
     /// // A one-hour token issued 10 minutes ago: denied for an hour from now.

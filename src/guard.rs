@@ -19,7 +19,7 @@
 //! use axum::{Router, body::Body, routing::get};
 //! use http::{Request, header};
 //! use tower::ServiceExt;
-//! use tower_cognito::{TokenUse, CognitoAuthLayer, Require};
+//! use tower_cognito::{CognitoAuthLayer, Require, TokenUse};
 //! # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
 //! # let config = issuer.config().token_use(TokenUse::Access).build()?;
 //!
@@ -370,7 +370,7 @@ impl Require {
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use http::{Request, Response, header};
 /// use tower::{ServiceBuilder, ServiceExt};
-/// use tower_cognito::{TokenUse, CognitoAuthLayer, guard::GuardLayer, Require};
+/// use tower_cognito::{CognitoAuthLayer, Require, TokenUse, guard::GuardLayer};
 /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
 /// # let config = issuer.config().token_use(TokenUse::Access).build()?;
 ///
@@ -633,7 +633,7 @@ mod axum_impl {
     /// yours.
     ///
     /// ```
-    /// use tower_cognito::{CognitoClaims, Error, guard::Requirement, Require};
+    /// use tower_cognito::{CognitoClaims, Error, Require, guard::Requirement};
     ///
     /// /// Members of `admins`.
     /// struct Admins;
@@ -683,7 +683,7 @@ mod axum_impl {
     /// use axum::{Router, body::Body, routing::get};
     /// use http::{Request, header};
     /// use tower::ServiceExt;
-    /// use tower_cognito::{TokenUse, guard::Authorized, CognitoAuthLayer, CognitoClaims, Error, guard::Requirement};
+    /// use tower_cognito::{CognitoAuthLayer, CognitoClaims, Error, TokenUse, guard::Authorized, guard::Requirement};
     /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
     /// # let config = issuer.config().token_use(TokenUse::Access).build()?;
     ///

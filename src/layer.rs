@@ -50,7 +50,7 @@ pub use self::builder::LayerBuilder;
 /// the deny-list and the counters (and, for the same claims type, the verified-token cache).
 ///
 /// ```
-/// use tower_cognito::{TokenUse, CognitoAuthLayer, CognitoConfig};
+/// use tower_cognito::{CognitoAuthLayer, CognitoConfig, TokenUse};
 ///
 /// # #[cfg(all(feature = "axum", feature = "reqwest"))] // Default features.
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -115,7 +115,7 @@ impl CognitoAuthLayer {
     /// ```
     /// # #[cfg(feature = "test-util")]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use tower_cognito::{TokenUse, CognitoAuthLayer};
+    /// use tower_cognito::{CognitoAuthLayer, TokenUse};
     /// use tower_cognito::test_util::LocalIssuer;
     ///
     /// let issuer = LocalIssuer::new()?;
@@ -151,7 +151,7 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     /// check added before it cannot be dropped by it (this does not compile):
     ///
     /// ```compile_fail,E0599
-    /// use tower_cognito::{TokenUse, CognitoAuthLayer, CognitoConfig, jwks::KeySet};
+    /// use tower_cognito::{CognitoAuthLayer, CognitoConfig, TokenUse, jwks::KeySet};
     ///
     /// # fn layer(keys: KeySet) -> Result<(), Box<dyn std::error::Error>> {
     /// let config = CognitoConfig::builder("us-east-1_AbC123xyz")
@@ -169,7 +169,7 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     /// while the other order does, and the check reads `CognitoClaims<F>`:
     ///
     /// ```
-    /// use tower_cognito::{TokenUse, CognitoAuthLayer, CognitoConfig, Error, jwks::KeySet};
+    /// use tower_cognito::{CognitoAuthLayer, CognitoConfig, Error, TokenUse, jwks::KeySet};
     ///
     /// # fn layer(keys: KeySet) -> Result<(), Box<dyn std::error::Error>> {
     /// # let config = CognitoConfig::builder("us-east-1_AbC123xyz")
@@ -193,7 +193,7 @@ impl<E, R> CognitoAuthLayer<E, R, Unchecked> {
     /// ```
     /// # #[cfg(all(feature = "test-util", feature = "axum"))]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use tower_cognito::{TokenUse, Claims, CognitoAuthLayer};
+    /// use tower_cognito::{Claims, CognitoAuthLayer, TokenUse};
     /// use tower_cognito::test_util::LocalIssuer;
     ///
     /// #[derive(serde::Deserialize)]
@@ -258,7 +258,7 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// # #[cfg(feature = "test-util")]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::time::{SystemTime, UNIX_EPOCH};
-    /// use tower_cognito::{TokenUse, CognitoAuthLayer, Error, ErrorKind};
+    /// use tower_cognito::{CognitoAuthLayer, Error, ErrorKind, TokenUse};
     /// use tower_cognito::test_util::LocalIssuer;
     ///
     /// let issuer = LocalIssuer::new()?;
@@ -341,7 +341,7 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// ```
     /// # #[cfg(feature = "test-util")]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use tower_cognito::{TokenUse, CognitoAuthLayer, ErrorKind};
+    /// use tower_cognito::{CognitoAuthLayer, ErrorKind, TokenUse};
     /// use tower_cognito::test_util::LocalIssuer;
     ///
     /// let issuer = LocalIssuer::new()?;
@@ -376,7 +376,7 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// ```
     /// # #[cfg(feature = "test-util")]
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use tower_cognito::{TokenUse, CognitoAuthLayer};
+    /// use tower_cognito::{CognitoAuthLayer, TokenUse};
     /// use tower_cognito::test_util::LocalIssuer;
     ///
     /// let issuer = LocalIssuer::new()?;
@@ -443,7 +443,7 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// use axum::{Router, body::Body, routing::get};
     /// use http::{Request, header};
     /// use tower::ServiceExt;
-    /// use tower_cognito::{TokenUse, CognitoAuthLayer, Require};
+    /// use tower_cognito::{CognitoAuthLayer, Require, TokenUse};
     /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
     /// # let config = issuer.config().token_use(TokenUse::Access).build()?;
     ///

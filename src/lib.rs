@@ -14,7 +14,7 @@
 //!
 //! ```
 //! use axum::{Router, routing::get};
-//! use tower_cognito::{TokenUse, Claims, CognitoAuthLayer, CognitoConfig};
+//! use tower_cognito::{Claims, CognitoAuthLayer, CognitoConfig, TokenUse};
 //!
 //! # #[cfg(feature = "axum")] // The extractor needs the `axum` feature (on by default).
 //! async fn me(claims: Claims) -> String {

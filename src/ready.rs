@@ -23,7 +23,7 @@ use crate::auth::Authenticator;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use tower::ServiceExt;
-/// use tower_cognito::{TokenUse, CognitoAuthLayer};
+/// use tower_cognito::{CognitoAuthLayer, TokenUse};
 /// use tower_cognito::test_util::LocalIssuer;
 ///
 /// let issuer = LocalIssuer::new()?;

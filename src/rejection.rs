@@ -35,7 +35,7 @@ const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+
 ///
 /// ```
 /// use http::{Response, StatusCode};
-/// use tower_cognito::{TokenUse, CognitoAuthLayer, reject::Rfc6750};
+/// use tower_cognito::{CognitoAuthLayer, TokenUse, reject::Rfc6750};
 /// # #[cfg(feature = "test-util")]
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
@@ -352,7 +352,7 @@ fn grpc_message(error: &Error) -> HeaderValue {
 /// use http::{Request, Response, header};
 /// use http_body_util::{BodyExt, Full};
 /// use tower::{ServiceBuilder, ServiceExt};
-/// use tower_cognito::{TokenUse, CognitoAuthLayer, reject::ProblemJson};
+/// use tower_cognito::{CognitoAuthLayer, TokenUse, reject::ProblemJson};
 /// # let issuer = tower_cognito::test_util::LocalIssuer::new()?;
 /// # let config = issuer.config().token_use(TokenUse::Access).build()?;
 ///

@@ -6,7 +6,7 @@
 //! ```
 //! # #[cfg(feature = "test-util")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use tower_cognito::{TokenUse, CognitoAuthLayer, ErrorKind};
+//! use tower_cognito::{CognitoAuthLayer, ErrorKind, TokenUse};
 //! use tower_cognito::test_util::LocalIssuer;
 //!
 //! let issuer = LocalIssuer::new()?;

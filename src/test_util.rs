@@ -11,7 +11,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use tower::ServiceExt;
-//! use tower_cognito::{TokenUse, CognitoAuthLayer, test_util::LocalIssuer};
+//! use tower_cognito::{CognitoAuthLayer, TokenUse, test_util::LocalIssuer};
 //!
 //! let issuer = LocalIssuer::new()?;
 //! let config = issuer.config().token_use(TokenUse::Access).build()?;
@@ -652,7 +652,7 @@ impl LocalIssuer {
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use tower_cognito::test_util::LocalIssuer;
-/// use tower_cognito::{TokenUse, CognitoAuthLayer};
+/// use tower_cognito::{CognitoAuthLayer, TokenUse};
 ///
 /// let issuer = LocalIssuer::new()?;
 /// let config = issuer.config().token_use(TokenUse::Access).build()?;

@@ -28,7 +28,7 @@ const PAYLOAD_BUF_LEN: usize = 2048;
 /// HTTP stack (a WebSocket handshake, a queue consumer).
 ///
 /// ```
-/// use tower_cognito::{TokenUse, CognitoConfig, ErrorKind, jwks::KeySet, Verifier};
+/// use tower_cognito::{CognitoConfig, ErrorKind, TokenUse, Verifier, jwks::KeySet};
 ///
 /// let config = CognitoConfig::builder("us-east-1_AbC123")
 ///     .client_id("client1")

@@ -51,7 +51,7 @@ use crate::source::StartError;
 /// for, so `extra_claims` is only there before the first `check`:
 ///
 /// ```compile_fail,E0599
-/// use tower_cognito::{TokenUse, CognitoAuthLayer, CognitoConfig, jwks::KeySet};
+/// use tower_cognito::{CognitoAuthLayer, CognitoConfig, TokenUse, jwks::KeySet};
 ///
 /// # fn layer(keys: KeySet) -> Result<(), Box<dyn std::error::Error>> {
 /// let config = CognitoConfig::builder("us-east-1_AbC123xyz")
@@ -67,7 +67,7 @@ use crate::source::StartError;
 /// ```
 ///
 /// ```
-/// use tower_cognito::{TokenUse, CognitoAuthLayer, CognitoConfig, deny::DenyList, Error};
+/// use tower_cognito::{CognitoAuthLayer, CognitoConfig, Error, TokenUse, deny::DenyList};
 ///
 /// # #[cfg(all(feature = "axum", feature = "reqwest"))] // Default features.
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {

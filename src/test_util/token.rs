@@ -17,7 +17,7 @@ use super::LocalIssuer;
 ///
 /// ```
 /// use tower_cognito::test_util::LocalIssuer;
-/// use tower_cognito::{TokenUse, CognitoAuthLayer, ErrorKind};
+/// use tower_cognito::{CognitoAuthLayer, ErrorKind, TokenUse};
 ///
 /// let issuer = LocalIssuer::new()?;
 /// let other_pool = LocalIssuer::builder().user_pool_id("us-east-1_Other9").build()?;

@@ -182,7 +182,7 @@ impl Shared {
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use tower_cognito_client::{Secret, SignUpInput, UserPoolClient};
 /// use tower_cognito_client::test_util::LocalUserPool;
-/// use tower_cognito::{TokenUse, CognitoAuthLayer};
+/// use tower_cognito::{CognitoAuthLayer, TokenUse};
 ///
 /// let pool = LocalUserPool::builder().client_secret("s3cr3t-of-the-app-client").build()?;
 /// let server = pool.serve().await?;
