@@ -21,11 +21,11 @@ use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{
     CognitoAuthLayer, Require, TokenUse, guard::GuardLayer, jwks::FetchError, jwks::JwksSource,
 };
+use tower_cognito_test_support::example::build_example;
 
 use crate::support::child::{
     BAD_CONFIGURATIONS, OFFLINE_LINE, command, fails_cleanly, line_value, start,
 };
-use crate::support::example::build_example;
 use crate::support::whoami::{self, WhoamiReply, WhoamiRequest, WhoamiServer};
 
 /// Limit of any single call to a local server.
@@ -35,9 +35,16 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// binary.
 async fn example_binary() -> PathBuf {
     static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-    BIN.get_or_init(|| async { build_example("grpc", &["--features", "test-util"]).await })
+    BIN.get_or_init(|| async {
+        build_example(
+            env!("CARGO_MANIFEST_DIR"),
+            "grpc",
+            &["--features", "test-util"],
+        )
         .await
-        .clone()
+    })
+    .await
+    .clone()
 }
 
 async fn channel(addr: SocketAddr) -> Channel {

@@ -7,11 +7,11 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 use tower_cognito::test_util::LOCAL_CLIENT_ID;
+use tower_cognito_test_support::example::build_example;
 
 use crate::support::child::{
     BAD_CONFIGURATIONS, OFFLINE_LINE, command, fails_cleanly, line_value, start,
 };
-use crate::support::example::build_example;
 
 /// Limit of any single HTTP exchange with the example.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -20,9 +20,16 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// test binary.
 async fn example_binary() -> PathBuf {
     static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-    BIN.get_or_init(|| async { build_example("hyper", &["--features", "test-util"]).await })
+    BIN.get_or_init(|| async {
+        build_example(
+            env!("CARGO_MANIFEST_DIR"),
+            "hyper",
+            &["--features", "test-util"],
+        )
         .await
-        .clone()
+    })
+    .await
+    .clone()
 }
 
 fn client() -> reqwest::Client {

@@ -4,7 +4,6 @@
 //! The variables themselves are `tower_cognito::env`'s, tested there.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -14,11 +13,12 @@ use tokio::process::Command;
 use tower_cognito::TokenUse;
 use tower_cognito::env::Env;
 use tower_cognito::test_util::{JwksResponse, LocalIssuer};
+use tower_cognito_test_support::child::output;
+use tower_cognito_test_support::example::build_example;
 
 use crate::support::child::{
-    self, OFFLINE_LINE, START_TIMEOUT, fails_cleanly, line_value, start as start_example,
+    self, OFFLINE_LINE, fails_cleanly, line_value, start as start_example,
 };
-use crate::support::example::build_example;
 
 /// Limit of any single HTTP exchange with a local server.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -47,9 +47,16 @@ fn challenge(resp: &reqwest::Response) -> String {
 /// per test binary.
 async fn example_binary() -> PathBuf {
     static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-    BIN.get_or_init(|| async { build_example("quickstart", &["--features", "test-util"]).await })
+    BIN.get_or_init(|| async {
+        build_example(
+            env!("CARGO_MANIFEST_DIR"),
+            "quickstart",
+            &["--features", "test-util"],
+        )
         .await
-        .clone()
+    })
+    .await
+    .clone()
 }
 
 /// The quick start's command with a clean environment for the variables it reads.
@@ -61,13 +68,8 @@ async fn example() -> Command {
 async fn failure(vars: &[(&str, &str)]) -> String {
     let mut cmd = example().await;
     cmd.env("BIND_ADDR", "127.0.0.1:0")
-        .envs(vars.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let out = tokio::time::timeout(START_TIMEOUT, cmd.output())
-        .await
-        .expect("the example exits in time")
-        .unwrap();
+        .envs(vars.iter().copied());
+    let out = output(cmd).await;
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{vars:?}: {stderr}");
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
@@ -417,13 +419,8 @@ async fn an_address_in_use_fails_the_start_with_a_message() {
     let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let mut cmd = example().await;
-    cmd.env("BIND_ADDR", &addr)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let out = tokio::time::timeout(START_TIMEOUT, cmd.output())
-        .await
-        .expect("the example exits at once")
-        .unwrap();
+    cmd.env("BIND_ADDR", &addr);
+    let out = output(cmd).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(

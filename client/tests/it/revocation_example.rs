@@ -7,34 +7,24 @@
 //!
 //! Run: `cargo test -p tower-cognito-client --features test-util --test it revocation_example::`.
 
-use std::process::Stdio;
-use std::time::Duration;
+use tower_cognito_test_support::child;
+use tower_cognito_test_support::example::build_example;
 
-use tokio::process::Command;
-
-use crate::support::{build_example, features};
+use crate::support::features;
 
 async fn run(redis_url: Option<&str>) -> String {
     let features = features();
     let exe = build_example(
+        env!("CARGO_MANIFEST_DIR"),
         "revocation",
         &["--no-default-features", "--features", &features],
     )
     .await;
-    let mut command = Command::new(exe);
-    command
-        .env_remove("REDIS_URL")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+    let mut command = child::command(&exe, &["REDIS_URL"]);
     if let Some(url) = redis_url {
         command.env("REDIS_URL", url);
     }
-    let out = tokio::time::timeout(Duration::from_secs(60), command.output())
-        .await
-        .expect("the example ends in time")
-        .expect("the example runs");
+    let out = child::output(command).await;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),

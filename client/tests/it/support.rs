@@ -1,51 +1,5 @@
-//! What the test modules share: building an example of this crate as `cargo run --example`
-//! would, for the modules that run one as a child process.
-
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::Duration;
-
-use serde_json::Value;
-use tokio::process::Command;
-
-/// Limit of one build (cold on a fresh CI machine).
-const BUILD_TIMEOUT: Duration = Duration::from_secs(900);
-
-/// `cargo build --example name` of this crate with these extra arguments (features), bounded in
-/// time; the path of the example's executable, from cargo's own JSON report.
-pub(crate) async fn build_example(name: &str, args: &[&str]) -> PathBuf {
-    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
-    let build = Command::new(env!("CARGO"))
-        .args(["build", "--example", name])
-        .args(args)
-        .args(["--message-format=json", "--manifest-path", manifest])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(BUILD_TIMEOUT, build)
-        .await
-        .expect("the example builds in time")
-        .expect("cargo runs");
-    assert!(
-        out.status.success(),
-        "cargo build --example {name} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|msg| {
-            msg["reason"] == "compiler-artifact"
-                && msg["target"]["name"] == name
-                && msg["target"]["kind"]
-                    .as_array()
-                    .is_some_and(|k| k.iter().any(|k| k == "example"))
-        })
-        .and_then(|msg| msg["executable"].as_str().map(PathBuf::from))
-        .expect("cargo reports the example's executable")
-}
+//! What the test modules share beyond `tower_cognito_test_support` (which builds the examples):
+//! the features to build an example of this crate with.
 
 /// The features this test binary was built with, so that an example built for it reuses the
 /// crate's build.

@@ -15,8 +15,10 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use tower_cognito_client::test_util::{LocalUserPool, UserPoolServer, UserStatus};
+use tower_cognito_test_support::child;
+use tower_cognito_test_support::example::build_example;
 
-use crate::support::{build_example, features};
+use crate::support::features;
 
 /// Limit of one run of the example.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -39,6 +41,7 @@ async fn example_binary() -> PathBuf {
     BIN.get_or_init(|| async {
         // The features of this test binary, so that the library built for it is reused.
         build_example(
+            env!("CARGO_MANIFEST_DIR"),
             "user_pool",
             &["--no-default-features", "--features", &features()],
         )
@@ -50,12 +53,7 @@ async fn example_binary() -> PathBuf {
 
 /// The example's command, with none of its environment variables inherited.
 async fn example() -> Command {
-    let mut cmd = Command::new(example_binary().await);
-    for var in VARS {
-        cmd.env_remove(var);
-    }
-    cmd.stdin(Stdio::null()).kill_on_drop(true);
-    cmd
+    child::command(&example_binary().await, &VARS)
 }
 
 /// What one run gave.
@@ -103,14 +101,8 @@ impl Run {
 
 async fn run_with(env: &[(&str, &str)], args: &[&str]) -> Run {
     let mut cmd = example().await;
-    cmd.envs(env.iter().copied())
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let out = tokio::time::timeout(RUN_TIMEOUT, cmd.output())
-        .await
-        .expect("the example answers in time")
-        .unwrap();
+    cmd.envs(env.iter().copied()).args(args);
+    let out = child::output(cmd).await;
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).unwrap(),

@@ -25,10 +25,11 @@ use tower_cognito::{
     CognitoAuthLayer, CognitoConfig, CognitoConfigBuilder, ErrorKind, StartError, TokenUse,
     jwks::FetchError,
 };
+use tower_cognito_test_support::wait::until;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
-/// Upper bound of every busy wait (a few seconds of spinning at most).
+/// Upper bound of the counter waits (a few seconds of spinning at most); `until` has its own.
 const SPINS: usize = 2_000_000;
 /// Yields given to the runtime before asserting that something did *not* happen.
 const SETTLE_SPINS: usize = 5_000;
@@ -38,17 +39,6 @@ const MS: Duration = Duration::from_millis(1);
 
 // ---------------------------------------------------------------------------------------------
 // Waiting without letting paused time run.
-
-/// Yields until `cond` holds; panics (with `what`) after a bounded number of spins.
-async fn until(what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..SPINS {
-        if cond() {
-            return;
-        }
-        yield_now().await;
-    }
-    panic!("condition not reached: {what}");
-}
 
 /// Keeps the runtime busy for a while, so that anything already due (a woken refresher, a fetch
 /// answered by the server) has run, without moving paused time.

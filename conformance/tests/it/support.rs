@@ -1,5 +1,6 @@
 //! Helpers shared by the modules that drive the layer and its refresher (copied from the root
-//! crate's `tests/it/support`, which this binary cannot reach).
+//! crate's `tests/it/support`, which this binary cannot reach; its `until` is
+//! `tower_cognito_test_support::wait::until`).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -7,6 +8,7 @@ use std::time::Duration;
 use tower::ServiceExt;
 use tower_cognito::test_util::{JwksServer, LocalIssuer};
 use tower_cognito::{CognitoAuthLayer, CognitoConfigBuilder, ErrorKind, TokenUse};
+use tower_cognito_test_support::wait::until;
 
 /// Serves `issuer`'s JWKS and builds a layer for access tokens on it with
 /// `LayerBuilder::start`, so the first fetch is done when this returns. `settings` adds to the
@@ -58,18 +60,6 @@ pub(crate) async fn answer(layer: &CognitoAuthLayer, token: &str) -> Answer {
             .get::<tower_cognito::Error>()
             .map(|e| e.kind()),
     }
-}
-
-/// Yields until `cond` holds (bounded). A yielding task keeps the runtime busy, so paused time does
-/// not auto-advance while a real socket is in flight.
-pub(crate) async fn until(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..20_000_000 {
-        if cond() {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("not reached: {what}");
 }
 
 /// Yields until the refresher has started and finished exactly `fetches` fetches.

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests that drive the layer and its refresher, (in `tokens`)
-//! the token builders of the two bad-input tables, and (in `child`, `example` and `whoami`) what
-//! the modules that run the examples need.
+//! the token builders of the two bad-input tables, and (in `child` and `whoami`) what the modules
+//! that run the examples need. What other test binaries of the workspace need as well (building an
+//! example, running it as a child process, [`until`]) is in `tower_cognito_test_support`.
 #![allow(dead_code)]
 
 use std::convert::Infallible;
@@ -14,9 +15,10 @@ use tower_cognito::{
 };
 
 pub(crate) mod child;
-pub(crate) mod example;
 pub(crate) mod tokens;
 pub(crate) mod whoami;
+
+pub(crate) use tower_cognito_test_support::wait::until;
 
 /// Serves `issuer`'s JWKS and builds a layer for access tokens on it with
 /// `LayerBuilder::start`, so the first fetch is done when this returns. `settings` adds to the
@@ -109,18 +111,6 @@ pub(crate) async fn answer(layer: &CognitoAuthLayer, token: &str) -> Answer {
             .cloned()
             .flatten(),
     }
-}
-
-/// Yields until `cond` holds (bounded). A yielding task keeps the runtime busy, so paused time does
-/// not auto-advance while a real socket is in flight.
-pub(crate) async fn until(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..20_000_000 {
-        if cond() {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("not reached: {what}");
 }
 
 /// Yields until the refresher has started and finished exactly `fetches` fetches.
