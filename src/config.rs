@@ -11,7 +11,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
 use crate::ids::{UserPoolId, is_valid_client_id, is_valid_region};
 use crate::syntax::{is_qdtext, is_tchar};
-use crate::urls::{is_loopback, without_userinfo};
+use crate::urls::{fetch_url, without_userinfo};
 
 /// Longest refresh interval accepted.
 const MAX_REFRESH_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -754,22 +754,12 @@ fn is_cookie_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(is_tchar)
 }
 
-/// https only, except plain http to a loopback host.
+/// The JWKS URL under the crate's fetch-URL rule ([`fetch_url`]).
 fn parse_jwks_url(raw: &str) -> Result<Url, ConfigError> {
-    let refuse = |reason| ConfigError::InvalidJwksUrl {
+    fetch_url(raw).map_err(|reason| ConfigError::InvalidJwksUrl {
         url: without_userinfo(raw),
         reason,
-    };
-    let url = Url::parse(raw).map_err(|_| refuse("not a valid absolute URL"))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(refuse("credentials in the URL are not allowed"));
-    }
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(url),
-        "http" if url.host().as_ref().is_some_and(is_loopback) => Ok(url),
-        "http" => Err(refuse("plain http is allowed only to a loopback host")),
-        _ => Err(refuse("the scheme must be https")),
-    }
+    })
 }
 
 #[cfg(test)]

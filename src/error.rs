@@ -150,9 +150,10 @@ pub enum ErrorKind {
     Malformed,
     /// The JOSE header is not a JSON object, or has duplicate members.
     InvalidHeader,
-    /// The header's `alg` is not `RS256` (including `none`, HMAC, other RSA or EC algorithms).
+    /// The header's `alg` is not `RS256` (including `none`, HMAC, other RSA or EC algorithms); for
+    /// a token forwarded by an ALB (`alb` feature), not `ES256`.
     UnsupportedAlgorithm,
-    /// The header has no usable `kid`.
+    /// The header has no usable `kid` (for a token forwarded by an ALB: no `kid` shaped as a UUID).
     MissingKeyId,
     /// The header carries a non-empty `crit`.
     CriticalHeader,
@@ -166,6 +167,9 @@ pub enum ErrorKind {
     InvalidClaims,
     /// `iss` is missing or is not the pool's issuer.
     InvalidIssuer,
+    /// A token forwarded by an ALB (`alb` feature) names no `signer`, or one that is not a
+    /// configured load balancer ARN.
+    InvalidSigner,
     /// `token_use` is missing or is not `access` or `id`.
     InvalidTokenUse,
     /// `token_use` is valid but this layer does not accept that kind of token.
@@ -202,6 +206,10 @@ pub enum ErrorKind {
     KeysUnavailable,
     /// The key set could not be refreshed for longer than the configured maximum key age.
     KeysStale,
+    /// A token forwarded by an ALB (`alb` feature) was verified, but the plain
+    /// `x-amzn-oidc-identity` header, or the `sub` of the forwarded access token, names another
+    /// user.
+    IdentityMismatch,
     /// The token's `origin_jti` or `jti` is on the layer's [`DenyList`](crate::deny::DenyList): its
     /// session was signed out or its refresh token revoked (`401 invalid_token`).
     Revoked,
@@ -250,6 +258,9 @@ pub enum RequestError {
     HeaderAndCookie,
     /// The token cookie more than once.
     MultipleCookies,
+    /// More than one `x-amzn-oidc-data` header (`alb` feature), or of
+    /// `x-amzn-oidc-accesstoken` when the ALB layer verifies it too.
+    MultipleAlbHeaders,
 }
 
 /// The `WWW-Authenticate` challenge family of an error kind (RFC 6750 §3.1).
@@ -308,6 +319,11 @@ impl ErrorKind {
             Self::InvalidRequest(R::MultipleCookies) => {
                 facts("invalid_request", Request, "more than one token cookie")
             }
+            Self::InvalidRequest(R::MultipleAlbHeaders) => facts(
+                "invalid_request",
+                Request,
+                "an x-amzn-oidc header more than once",
+            ),
             Self::InvalidRequest(R::InvalidCharacters) => facts(
                 "invalid_request",
                 Request,
@@ -328,6 +344,12 @@ impl ErrorKind {
             Self::InvalidSignature => facts("invalid_signature", Token, "invalid signature"),
             Self::InvalidClaims => facts("invalid_claims", Token, "invalid claims"),
             Self::InvalidIssuer => facts("invalid_issuer", Token, "invalid issuer"),
+            Self::InvalidSigner => facts("invalid_signer", Token, "load balancer not allowed"),
+            Self::IdentityMismatch => facts(
+                "identity_mismatch",
+                Token,
+                "the forwarded identities do not match",
+            ),
             Self::InvalidTokenUse => facts("invalid_token_use", Token, "invalid token use"),
             Self::TokenUseNotAccepted => {
                 facts("token_use_not_accepted", Token, "token use not accepted")
@@ -505,6 +527,13 @@ mod tests {
             (ErrorKind::KeysUnavailable, 503, None),
             (ErrorKind::KeysStale, 503, None),
             (ErrorKind::Revoked, 401, Some("invalid_token")),
+            (ErrorKind::InvalidSigner, 401, Some("invalid_token")),
+            (ErrorKind::IdentityMismatch, 401, Some("invalid_token")),
+            (
+                ErrorKind::InvalidRequest(RequestError::MultipleAlbHeaders),
+                400,
+                Some("invalid_request"),
+            ),
             (ErrorKind::RevocationsStale, 503, None),
             (
                 ErrorKind::InsufficientScope,
@@ -541,6 +570,7 @@ mod tests {
             ErrorKind::InvalidRequest(RequestError::InvalidCharacters),
             ErrorKind::InvalidRequest(RequestError::HeaderAndCookie),
             ErrorKind::InvalidRequest(RequestError::MultipleCookies),
+            ErrorKind::InvalidRequest(RequestError::MultipleAlbHeaders),
             ErrorKind::TokenTooLarge,
             ErrorKind::Malformed,
             ErrorKind::InvalidHeader,
@@ -552,6 +582,8 @@ mod tests {
             ErrorKind::InvalidSignature,
             ErrorKind::InvalidClaims,
             ErrorKind::InvalidIssuer,
+            ErrorKind::InvalidSigner,
+            ErrorKind::IdentityMismatch,
             ErrorKind::InvalidTokenUse,
             ErrorKind::TokenUseNotAccepted,
             ErrorKind::InvalidClient,

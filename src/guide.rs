@@ -21,6 +21,7 @@
 //! | [`metrics`] | counters and gauges, exported through the `metrics` facade |
 //! | [`tracing`] | the events the layer emits |
 //! | [`readiness`] | a readiness probe |
+//! | [`alb`] | behind an AWS Application Load Balancer: `x-amzn-oidc-data` verified (feature `alb`) |
 //!
 //! The security notes (what is read before the signature, every bound) are in
 //! [`manual::security`](crate::manual::security). The user-pool side (sign-up, SRP sign-in,
@@ -77,3 +78,7 @@ pub mod tracing {}
 
 #[doc = include_str!("docs/readiness.md")]
 pub mod readiness {}
+
+#[cfg(feature = "alb")]
+#[doc = include_str!("docs/alb.md")]
+pub mod alb {}

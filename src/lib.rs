@@ -51,6 +51,9 @@
 //!   JWKS on loopback and is an in-memory [`JwksSource`](jwks::JwksSource) too, for your own tests.
 //! - `redis`: [`DenyList::redis`](deny::DenyList::redis), a deny-list of revoked sessions shared by every replica
 //!   through Redis (an in-memory [`DenyList`](deny::DenyList) needs no feature).
+//! - `alb`: [`alb::AlbAuthLayer`], which verifies the identity an AWS Application Load Balancer
+//!   forwards (`x-amzn-oidc-data`, ES256), its [`alb::Claims`] extractor, and
+//!   [`alb::StripAlbHeaders`] for servers not behind one ([guide](guide::alb)).
 //! - `metrics`: [`Status::record`](status::Status::record) exports [`CognitoAuthLayer::status`] through the `metrics`
 //!   facade (the snapshot itself needs no feature).
 
@@ -58,6 +61,8 @@
 // `doc_auto_cfg` was folded into it.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "alb")]
+pub mod alb;
 mod auth;
 mod bearer;
 mod cache;

@@ -45,8 +45,10 @@ const SLOTS: [ErrorKind; KINDS] = [
     ErrorKind::Forbidden { description: "" },
     ErrorKind::MissingGroup,
     ErrorKind::OtherPool,
+    ErrorKind::InvalidSigner,
+    ErrorKind::IdentityMismatch,
 ];
-const KINDS: usize = 30;
+const KINDS: usize = 32;
 
 /// The counter slot of a kind ([`SLOTS`] holds one kind of each). Exhaustive on purpose: a new
 /// kind must get a slot.
@@ -82,6 +84,8 @@ const fn kind_index(kind: &ErrorKind) -> usize {
         ErrorKind::Forbidden { .. } => 27,
         ErrorKind::MissingGroup => 28,
         ErrorKind::OtherPool => 29,
+        ErrorKind::InvalidSigner => 30,
+        ErrorKind::IdentityMismatch => 31,
     }
 }
 

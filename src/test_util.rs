@@ -50,6 +50,9 @@ use crate::source::{FetchError, JwksSource};
 
 mod token;
 
+#[cfg(feature = "alb")]
+pub mod alb;
+
 pub use token::TokenBuilder;
 
 /// Default user pool id of a [`LocalIssuer`].

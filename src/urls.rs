@@ -1,5 +1,6 @@
-//! URL rules shared by the configuration and the key sources: what counts as a loopback host,
-//! and a URL made fit for an error message. A leaf: it imports nothing of the crate.
+//! URL rules shared by the configuration and the key sources: where keys may be fetched from,
+//! what counts as a loopback host, and a URL made fit for an error message. A leaf: it imports
+//! nothing of the crate.
 
 use url::Url;
 
@@ -29,5 +30,20 @@ pub(crate) fn is_loopback<S: AsRef<str>>(host: &url::Host<S>) -> bool {
         url::Host::Domain(d) => d.as_ref().eq_ignore_ascii_case("localhost"),
         url::Host::Ipv4(ip) => ip.is_loopback(),
         url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// A URL keys may be fetched from: absolute, without credentials, https, or plain http to a
+/// loopback host only (tests and local servers). The refusal says why, for the caller's error.
+pub(crate) fn fetch_url(raw: &str) -> Result<Url, &'static str> {
+    let url = Url::parse(raw).map_err(|_| "not a valid absolute URL")?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("credentials in the URL are not allowed");
+    }
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(url),
+        "http" if url.host().as_ref().is_some_and(is_loopback) => Ok(url),
+        "http" => Err("plain http is allowed only to a loopback host"),
+        _ => Err("the scheme must be https"),
     }
 }

@@ -15,6 +15,10 @@
 
 mod support;
 
+#[cfg(feature = "alb")]
+mod alb;
+#[cfg(all(feature = "alb", feature = "axum"))]
+mod alb_example;
 mod bad_inputs;
 mod builder;
 mod cache;
