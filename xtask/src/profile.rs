@@ -183,7 +183,33 @@ pub(crate) fn instructions() -> Result<(), Fail> {
             hundred / one
         );
     }
-    payload_shapes(&out, floor, get("reject_malformed_100_pools"))
+    payload_shapes(&out, floor, get("reject_malformed_100_pools"))?;
+    alb_rows(&out.with_file_name("alb"))
+}
+
+/// The ALB group: `AlbAuthLayer::verify` (key cached) and a header-rule refusal as ratios to
+/// its own floor, one ES256 verify.
+fn alb_rows(out: &Path) -> Result<(), Fail> {
+    let get = |case: &str| summary_instructions(&out.join(format!("{case}.case/summary.json")));
+    let floor = get("es256_floor")?;
+    println!();
+    println!("| ALB case | instructions | ratio to the ES256 floor |");
+    println!("|---|---:|---:|");
+    for (case, label) in [
+        (
+            "es256_floor",
+            "floor: ES256 verify (P-256, r||s), pre-parsed key",
+        ),
+        ("alb_verify_cache_hit", "`AlbAuthLayer::verify`, key cached"),
+        (
+            "alb_reject_wrong_signer",
+            "reject: another `signer` (header rules, no signature)",
+        ),
+    ] {
+        let n = get(case)?;
+        println!("| {label} | {n:.0} | {:.4} |", n / floor);
+    }
+    Ok(())
 }
 
 /// The table of every hostile payload shape of `reject_payload_shape` (a layer of 100 pools,
