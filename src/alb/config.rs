@@ -149,6 +149,11 @@ impl AlbConfig {
     pub fn keys_url(&self) -> &str {
         &self.keys_base
     }
+
+    /// The realm of the `WWW-Authenticate` challenge.
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
 }
 
 /// Builds an [`AlbConfig`]; nothing is checked before [`build`](Self::build).

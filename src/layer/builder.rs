@@ -293,7 +293,7 @@ impl<E, R, C> LayerBuilder<E, R, C> {
     /// Builds the layer without waiting for keys. Fixed key sets verify at once; fetched ones
     /// are fetched by a background task per pool, and until a pool's first key set arrives its
     /// requests are answered `503` (with `Retry-After`; see
-    /// [`readiness`](CognitoAuthLayer::readiness)).
+    /// [`status`](CognitoAuthLayer::status)).
     ///
     /// # Errors
     /// [`StartError::SourcePerPool`] when a pool has no source or key set,
