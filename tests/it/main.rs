@@ -25,6 +25,8 @@ mod cache;
 mod grpc;
 mod guard;
 mod hyper_example;
+#[cfg(all(feature = "lambda", feature = "axum"))]
+mod lambda;
 mod layer;
 mod observability;
 mod policy;
