@@ -81,9 +81,8 @@ enum Source<'a> {
     /// A REST API `COGNITO_USER_POOLS` authorizer: `requestContext.authorizer.claims`, a JSON
     /// object of strings.
     Rest(&'a Map<String, Value>),
-    /// An HTTP API JWT authorizer: `requestContext.authorizer.jwt.claims` (strings) and
-    /// `.scopes`.
-    Jwt(&'a HashMap<String, String>, Option<&'a [String]>),
+    /// An HTTP API JWT authorizer: `requestContext.authorizer.jwt.claims` (strings).
+    Jwt(&'a HashMap<String, String>),
 }
 
 /// One claim's value.
@@ -102,7 +101,7 @@ impl<'a> Source<'a> {
             },
             RequestContext::ApiGatewayV2(http) => {
                 let jwt = http.authorizer.as_ref()?.jwt.as_ref()?;
-                Some(Self::Jwt(&jwt.claims, jwt.scopes.as_deref()))
+                Some(Self::Jwt(&jwt.claims))
             }
             _ => None,
         }
@@ -114,7 +113,7 @@ impl<'a> Source<'a> {
                 Value::String(s) => Field::Str(s),
                 other => Field::Json(other),
             }),
-            Self::Jwt(claims, _) => claims.get(name).map(|s| Field::Str(s)),
+            Self::Jwt(claims) => claims.get(name).map(|s| Field::Str(s)),
         }
     }
 
@@ -162,17 +161,14 @@ impl<'a> Source<'a> {
     }
 
     /// `scope`: the token's space-delimited string (a bracketed, flattened form is read as its
-    /// list); without it, the HTTP API's `scopes`.
+    /// list). The HTTP API's `scopes` next to the claims are not read: the claim is the token's.
     fn scope(&self) -> Result<Scopes, GatewayError> {
-        match self.get("scope") {
-            Some(Field::Str(s)) if s.starts_with('[') || s.ends_with(']') => forms::list(s)
+        match self.string("scope")? {
+            Some(s) if s.starts_with('[') || s.ends_with(']') => forms::list(s)
                 .map(|scopes| Scopes::new(scopes.join(" ")))
                 .ok_or(GatewayError::malformed("scope")),
-            Some(_) => Ok(Scopes::new(self.string("scope")?.unwrap_or_default())),
-            None => Ok(match self {
-                Self::Jwt(_, Some(scopes)) => Scopes::new(scopes.join(" ")),
-                _ => Scopes::default(),
-            }),
+            Some(s) => Ok(Scopes::new(s)),
+            None => Ok(Scopes::default()),
         }
     }
 
@@ -186,7 +182,7 @@ impl<'a> Source<'a> {
                 .iter()
                 .filter_map(|(k, v)| strip((k, v.as_str()?)))
                 .collect(),
-            Self::Jwt(claims, _) => claims
+            Self::Jwt(claims) => claims
                 .iter()
                 .filter_map(|(k, v)| strip((k, v.as_str())))
                 .collect(),

@@ -347,3 +347,52 @@ async fn gateway_claims_of_id_tokens_need_the_app_client_in_aud() {
         Some(ErrorKind::InvalidClient)
     );
 }
+
+#[tokio::test]
+async fn gateway_claims_as_json_values_and_of_several_pools() {
+    // A REST context whose claims carry JSON types (a number, an array, a boolean) is read too.
+    let mut rest: Value = serde_json::from_str(REST).unwrap();
+    let claims = &mut rest["requestContext"]["authorizer"]["claims"];
+    claims["exp"] = json!(1_796_540_400u64);
+    claims["cognito:groups"] = json!(["admins"]);
+    claims["email_verified"] = json!(true);
+    let answer = call(gateway_app(), event(&rest.to_string(), "/me", None)).await;
+    assert_eq!(
+        (answer.status, answer.body["groups"].clone()),
+        (StatusCode::OK, json!(["admins"]))
+    );
+    for bad in [
+        json!(-1),
+        json!(1.5),
+        json!("[x"),
+        json!([1]),
+        json!({"a": 1}),
+    ] {
+        let mut rest = rest.clone();
+        rest["requestContext"]["authorizer"]["claims"]["cognito:groups"] = bad.clone();
+        let answer = call(gateway_app(), event(&rest.to_string(), "/me", None)).await;
+        assert_eq!(answer.kind, Some(ErrorKind::InvalidClaims), "{bad}");
+    }
+
+    // Two pools: each token is held to its own pool's rules.
+    let config = CognitoConfig::builder("eu-west-1_Other1")
+        .client_id("other-client")
+        .token_use(TokenUse::Id)
+        .and_pool("eu-west-1_AbC123")
+        .client_id("client1")
+        .token_use(TokenUse::Access)
+        .clock(FixedClock::new(GATEWAY_NOW))
+        .build()
+        .unwrap();
+    let service = app().layer(GatewayClaimsLayer::new(&config));
+    assert_eq!(
+        call(service.clone(), event(HTTP, "/me", None)).await.status,
+        200
+    );
+    let other = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other1";
+    // The first pool's access token under the other pool's issuer: held to that pool's rules
+    // (ID tokens only), refused.
+    let crossed = with_claim(HTTP, "iss", Some(other));
+    let answer = call(service, event(&crossed, "/me", None)).await;
+    assert_eq!(answer.kind, Some(ErrorKind::TokenUseNotAccepted));
+}
