@@ -12,6 +12,10 @@
 //! `token_use`, app client, time), and puts them in the request as [`Claims`](crate::Claims): the
 //! extractor and the guards work as behind [`CognitoAuthLayer`](crate::CognitoAuthLayer).
 //!
+//! No signature is verified here: the claims are trusted because API Gateway wrote the event.
+//! Anyone allowed to invoke the function directly can write one too; let only API Gateway invoke
+//! it, or use the bearer layer.
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
