@@ -22,6 +22,7 @@
 //! | [`tracing`] | the events the layer emits |
 //! | [`readiness`] | a readiness probe |
 //! | [`alb`] | behind an AWS Application Load Balancer: `x-amzn-oidc-data` verified (feature `alb`) |
+//! | [`lambda`] | in an AWS Lambda function, keys at cold start, behind API Gateway's authorizer (feature `lambda`) |
 //!
 //! The security notes (what is read before the signature, every bound) are in
 //! [`manual::security`](crate::manual::security). The user-pool side (sign-up, SRP sign-in,
@@ -82,3 +83,7 @@ pub mod readiness {}
 #[cfg(feature = "alb")]
 #[doc = include_str!("docs/alb.md")]
 pub mod alb {}
+
+#[cfg(feature = "lambda")]
+#[doc = include_str!("docs/lambda.md")]
+pub mod lambda {}

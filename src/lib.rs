@@ -54,6 +54,9 @@
 //! - `alb`: [`alb::AlbAuthLayer`], which verifies the identity an AWS Application Load Balancer
 //!   forwards (`x-amzn-oidc-data`, ES256), its [`alb::Claims`] extractor, and
 //!   [`alb::StripAlbHeaders`] for servers not behind one ([guide](guide::alb)).
+//! - `lambda`: the layer in an AWS Lambda function (`lambda_http`), and
+//!   [`lambda::GatewayClaimsLayer`] for the claims API Gateway's own authorizer verified
+//!   ([guide](guide::lambda)).
 //! - `metrics`: [`Status::record`](status::Status::record) exports [`CognitoAuthLayer::status`] through the `metrics`
 //!   facade (the snapshot itself needs no feature).
 
@@ -82,6 +85,8 @@ mod jws;
 mod keys;
 mod keystore;
 mod kid_index;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod layer;
 mod log;
 mod metrics;

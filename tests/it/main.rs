@@ -25,6 +25,10 @@ mod cache;
 mod grpc;
 mod guard;
 mod hyper_example;
+#[cfg(all(feature = "lambda", feature = "axum"))]
+mod lambda;
+#[cfg(all(feature = "lambda", feature = "axum"))]
+mod lambda_example;
 mod layer;
 mod observability;
 mod policy;
