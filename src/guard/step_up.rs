@@ -149,3 +149,98 @@ impl StepUp {
             .unwrap_or_else(Error::insufficient_user_authentication))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(auth_time: Option<u64>, acr: Option<&str>, amr: &[&str]) -> CognitoClaims {
+        let mut payload = serde_json::json!({
+            "sub": "s", "iss": "i", "token_use": "access", "exp": 1, "amr": amr,
+        });
+        if let Some(at) = auth_time {
+            payload["auth_time"] = at.into();
+        }
+        if let Some(acr) = acr {
+            payload["acr"] = acr.into();
+        }
+        serde_json::from_value(payload).unwrap()
+    }
+
+    fn names(values: &[&str]) -> Box<[Box<str>]> {
+        values.iter().map(|v| Box::from(*v)).collect()
+    }
+
+    #[test]
+    fn and_keeps_the_strictest_age_the_common_levels_and_every_method() {
+        let merged = StepUp::max_age(600)
+            .and(&StepUp::acr(names(&["a", "b", "c"])))
+            .and(&StepUp::max_age(300))
+            .and(&StepUp::acr(names(&["c", "b"])))
+            .and(&StepUp::amr(names(&["mfa"])))
+            .and(&StepUp::amr(names(&["pwd", "mfa"])));
+        assert_eq!(merged.max_age_secs(), Some(300));
+        assert_eq!(merged.acr_values(), Some(&names(&["b", "c"])[..]));
+        assert_eq!(&*merged.amr, &names(&["mfa", "pwd"])[..]);
+        assert!(StepUp::default().is_empty());
+        assert!(!merged.is_empty());
+        // Levels no clause shares: nothing can pass, and no `acr_values` is offered.
+        let none = StepUp::acr(names(&["a"])).and(&StepUp::acr(names(&["b"])));
+        let refused = none
+            .check(&claims(None, Some("a"), &[]), || 0, 0)
+            .unwrap_err();
+        assert_eq!(refused.acr_values(), None);
+    }
+
+    #[test]
+    fn the_clock_is_read_only_when_an_age_is_required() {
+        let unread = || -> u64 { panic!("the clock was read") };
+        let level = StepUp::acr(names(&["x"]));
+        assert!(
+            level
+                .check(&claims(None, Some("x"), &[]), unread, 0)
+                .is_ok()
+        );
+        let mut reads = 0;
+        let aged = StepUp::max_age(10);
+        let result = aged.check(
+            &claims(Some(100), None, &[]),
+            || {
+                reads += 1;
+                105
+            },
+            0,
+        );
+        assert_eq!((result, reads), (Ok(()), 1));
+    }
+
+    #[test]
+    fn one_refusal_names_every_failed_rule_and_only_those() {
+        let rule = StepUp::max_age(10)
+            .and(&StepUp::acr(names(&["strong"])))
+            .and(&StepUp::amr(names(&["mfa"])));
+        let at = |t: u64, acr: &str, amr: &[&str]| {
+            rule.check(&claims(Some(t), Some(acr), amr), || 100, 0)
+                .map_err(|e| (e.kind(), e.max_age(), e.acr_values().map(str::to_owned)))
+        };
+        let kind = ErrorKind::InsufficientUserAuthentication;
+        let strong = Some("strong".to_owned());
+        assert_eq!(at(90, "strong", &["mfa"]), Ok(()));
+        assert_eq!(at(89, "strong", &["mfa"]), Err((kind, Some(10), None)));
+        assert_eq!(at(90, "weak", &["mfa"]), Err((kind, None, strong.clone())));
+        assert_eq!(
+            at(90, "strong", &["pwd"]),
+            Err((kind, None, strong.clone()))
+        );
+        assert_eq!(at(89, "weak", &["pwd"]), Err((kind, Some(10), strong)));
+        // A sign-in in the future (beyond the leeway) is an invalid token, whatever else fails.
+        assert_eq!(
+            at(101, "weak", &[]),
+            Err((ErrorKind::InvalidClaims, None, None))
+        );
+        // No level configured: a missing method offers no `acr_values`.
+        let mfa = StepUp::amr(names(&["mfa"]));
+        let refused = mfa.check(&claims(None, None, &[]), || 0, 0).unwrap_err();
+        assert_eq!((refused.max_age(), refused.acr_values()), (None, None));
+    }
+}
