@@ -1,5 +1,6 @@
-//! Scope and group guards: [`Require`] says what a request needs (OAuth scopes of an access
-//! token, Cognito groups, any-of or all-of), [`GuardLayer`] checks it on the claims the
+//! Scope, group and step-up guards: [`Require`] says what a request needs (OAuth scopes of an
+//! access token, Cognito groups, any-of or all-of; a recent or strong enough sign-in, see the
+//! [step-up guide](crate::guide::step_up)), [`GuardLayer`] checks it on the claims the
 //! authentication layer put in the request, and, with the `axum` feature, [`Authorized`] is the
 //! same check as an extractor.
 //!
@@ -7,7 +8,8 @@
 //! what it requires is answered `403` with
 //! `WWW-Authenticate: Bearer realm="...", error="insufficient_scope", ...` (and
 //! `scope="<the required scopes>"` when scopes were missing), never `401`; gRPC calls get
-//! `grpc-status` 7 (PERMISSION_DENIED). A request that an
+//! `grpc-status` 7 (PERMISSION_DENIED). A sign-in too old or too weak for a step-up requirement is
+//! answered `401 insufficient_user_authentication` (RFC 9470; gRPC 16). A request that an
 //! [`optional`](crate::CognitoAuthLayer::optional) layer let through without credentials is
 //! answered `401` with the bare challenge (gRPC: 16, UNAUTHENTICATED). A guard where no authentication layer ran is a server misconfiguration:
 //! `500` (see [`Guard`]).
@@ -720,7 +722,7 @@ impl<S, E, R: Clone> Layer<S> for GuardLayer<E, R> {
 }
 
 /// Checks a [`Require`] on the request's [`Claims<E>`](crate::Claims), then calls the inner
-/// service or answers `403` itself. Built by [`GuardLayer`].
+/// service or answers itself (`403`; `401` for a step-up requirement). Built by [`GuardLayer`].
 ///
 /// The check is synchronous, inside `call`: no boxing, no clone of the inner service,
 /// `poll_ready` passed through, the inner error type unchanged; nothing is allocated when the
