@@ -963,6 +963,26 @@ mod tests {
                 ErrorKind::InvalidClaims,
             ),
             (
+                format!(r#"{{{base},"token_use":"id","acr":["urn:cognito:loa:3"]}}"#),
+                ErrorKind::InvalidClaims,
+            ),
+            (
+                format!(r#"{{{base},"token_use":"id","acr":3}}"#),
+                ErrorKind::InvalidClaims,
+            ),
+            (
+                format!(r#"{{{base},"token_use":"id","amr":"mfa"}}"#),
+                ErrorKind::InvalidClaims,
+            ),
+            (
+                format!(r#"{{{base},"token_use":"id","amr":["mfa",null]}}"#),
+                ErrorKind::InvalidClaims,
+            ),
+            (
+                format!(r#"{{{base},"token_use":"id","acr":"a","acr":"b"}}"#),
+                ErrorKind::InvalidClaims,
+            ),
+            (
                 r#"{"iss":"i","token_use":"id","exp":5}"#.to_owned(),
                 ErrorKind::InvalidClaims,
             ),
