@@ -502,3 +502,47 @@ async fn a_guard_without_a_layer_bound() {
         0
     );
 }
+
+/// Signed in at most five minutes before `NOW`, checked at `NOW` with no leeway.
+struct RecentAtNow;
+
+impl tower_cognito::guard::Requirement for RecentAtNow {
+    fn check(claims: &tower_cognito::CognitoClaims) -> Result<(), Error> {
+        Require::max_age(Duration::from_secs(300)).evaluate_at(claims, NOW, Duration::ZERO)
+    }
+}
+
+#[tokio::test]
+async fn a_whole_app_and_the_authorized_extractor() {
+    let issuer = issuer();
+    let clock = Arc::new(FixedClock::new(NOW));
+    let auth = layer(&issuer, &clock, 0);
+    // `auth.require(..)`: the layer and its guard in one, for every route.
+    let whole = Router::new()
+        .route("/pay", get(|| async { "paid" }))
+        .layer(auth.require(Require::max_age(Duration::from_secs(300))));
+    let at = |t: u64| token(&issuer, &[("auth_time", json!(t))]);
+    assert_eq!(call(&whole, "/pay", &at(NOW - 300)).await, OK);
+    assert_eq!(
+        call(&whole, "/pay", &at(NOW - 301)).await,
+        step_up(r#", max_age="300""#)
+    );
+    // The extractor answers with the error's own response: the same challenge.
+    let extractor = Router::new()
+        .route(
+            "/pay",
+            get(|_: tower_cognito::guard::Authorized<RecentAtNow>| async { "paid" }),
+        )
+        .route_layer(auth.clone());
+    assert_eq!(call(&extractor, "/pay", &at(NOW - 300)).await, OK);
+    assert_eq!(
+        call(&extractor, "/pay", &at(NOW - 301)).await,
+        step_up(r#", max_age="300""#)
+    );
+    assert_eq!(
+        auth.status()
+            .rejected(ErrorKind::InsufficientUserAuthentication),
+        1,
+        "the extractor's refusal is not the guard's: only `auth.require` counted"
+    );
+}
