@@ -46,6 +46,8 @@ if "oneshot_without_guard" in rows:
     for name, label in [
         ("guard_pass", "guard cost, request admitted (with − without)"),
         ("guard_reject", "guard cost, request refused with a scope challenge (with − without)"),
+        ("guard_step_up_pass", "step-up guard cost, request admitted (with − without)"),
+        ("guard_step_up_reject", "step-up guard cost, request refused with max_age and acr_values (with − without)"),
     ]:
         if name in rows:
             row(label, rows[name] - rows["oneshot_without_guard"])

@@ -380,6 +380,11 @@ impl<E> Authenticator<E> {
         &self.counters
     }
 
+    /// The counters, for a guard behind the layer to count its refusals in.
+    pub(crate) fn shared_counters(&self) -> Arc<Counters> {
+        Arc::clone(&self.counters)
+    }
+
     /// The user pool id of the pool a token (the candidate bytes of a request) would be verified
     /// by: for the rejection event only (with several pools it reads the header again, and the
     /// payload's first bytes when the `kid` does not name one pool).

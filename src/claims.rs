@@ -166,8 +166,14 @@ pub struct CognitoClaims<E = ()> {
     pub iat: Option<u64>,
     /// Not before.
     pub nbf: Option<u64>,
-    /// Time of the original sign-in (unchanged by refresh).
+    /// Time of the original sign-in (unchanged by refresh), as strict as the other time claims.
     pub auth_time: Option<u64>,
+    /// `acr`: the authentication level of the sign-in (a string such as `urn:cognito:loa:3`), in
+    /// the tokens of a pool with authentication levels; any other type is refused.
+    pub acr: Option<String>,
+    /// `amr`: the authentication methods of the sign-in (such as `["pwd", "otp", "mfa"]`); empty
+    /// when absent; anything but an array of strings is refused.
+    pub amr: Vec<String>,
     /// App client of an access token.
     pub client_id: Option<String>,
     /// Audience (the app client) of an ID token.
@@ -254,6 +260,8 @@ impl<E> CognitoClaims<E> {
             iat: self.iat,
             nbf: self.nbf,
             auth_time: self.auth_time,
+            acr: self.acr,
+            amr: self.amr,
             client_id: self.client_id,
             aud: self.aud,
             username: self.username,
@@ -337,6 +345,8 @@ struct Slots {
     iat: Option<u64>,
     nbf: Option<u64>,
     auth_time: Option<u64>,
+    acr: Option<String>,
+    amr: Option<Vec<String>>,
     client_id: Option<String>,
     aud: Option<Audience>,
     username: Option<String>,
@@ -393,6 +403,8 @@ enum Field {
     Iat,
     Nbf,
     AuthTime,
+    Acr,
+    Amr,
     ClientId,
     Aud,
     Groups,
@@ -419,6 +431,8 @@ impl Field {
             "iat" => Self::Iat,
             "nbf" => Self::Nbf,
             "auth_time" => Self::AuthTime,
+            "acr" => Self::Acr,
+            "amr" => Self::Amr,
             "client_id" => Self::ClientId,
             "aud" => Self::Aud,
             "cognito:groups" => Self::Groups,
@@ -469,6 +483,8 @@ impl Slots {
             Field::Iat => once(&mut self.iat, time(&v)),
             Field::Nbf => once(&mut self.nbf, time(&v)),
             Field::AuthTime => once(&mut self.auth_time, time(&v)),
+            Field::Acr => once(&mut self.acr, string(v)),
+            Field::Amr => once(&mut self.amr, strings(v)),
             Field::ClientId => once(
                 &mut self.client_id,
                 string(v).map_err(|_| ErrorKind::InvalidClient),
@@ -713,6 +729,8 @@ impl Slots {
             iat: s.iat,
             nbf: s.nbf,
             auth_time: s.auth_time,
+            acr: s.acr,
+            amr: s.amr.unwrap_or_default(),
             client_id: s.client_id,
             aud: s.aud,
             username: s.username,
@@ -767,7 +785,7 @@ impl<E: serde::Serialize> serde::Serialize for CognitoClaims<E> {
             )*};
         }
         opt!("iat" => self.iat, "nbf" => self.nbf, "auth_time" => self.auth_time,
-             "client_id" => self.client_id, "username" => self.username,
+             "acr" => self.acr, "client_id" => self.client_id, "username" => self.username,
              "cognito:username" => self.cognito_username);
         match &self.aud {
             Some(Audience::Single(a)) => m.serialize_entry("aud", a)?,
@@ -776,6 +794,9 @@ impl<E: serde::Serialize> serde::Serialize for CognitoClaims<E> {
         }
         if !self.groups.is_empty() {
             m.serialize_entry("cognito:groups", &self.groups)?;
+        }
+        if !self.amr.is_empty() {
+            m.serialize_entry("amr", &self.amr)?;
         }
         if !self.scope.as_str().is_empty() {
             m.serialize_entry("scope", self.scope.as_str())?;
@@ -939,6 +960,26 @@ mod tests {
             ),
             (
                 format!(r#"{{{base},"token_use":"id","email_verified":"yes"}}"#),
+                ErrorKind::InvalidClaims,
+            ),
+            (
+                format!(r#"{{{base},"token_use":"id","acr":["urn:cognito:loa:3"]}}"#),
+                ErrorKind::InvalidClaims,
+            ),
+            (
+                format!(r#"{{{base},"token_use":"id","acr":3}}"#),
+                ErrorKind::InvalidClaims,
+            ),
+            (
+                format!(r#"{{{base},"token_use":"id","amr":"mfa"}}"#),
+                ErrorKind::InvalidClaims,
+            ),
+            (
+                format!(r#"{{{base},"token_use":"id","amr":["mfa",null]}}"#),
+                ErrorKind::InvalidClaims,
+            ),
+            (
+                format!(r#"{{{base},"token_use":"id","acr":"a","acr":"b"}}"#),
                 ErrorKind::InvalidClaims,
             ),
             (

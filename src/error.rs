@@ -23,6 +23,13 @@ pub struct Error {
     /// The scopes a guard requires, for the `scope` parameter of the challenge (configuration,
     /// never request data); only with [`ErrorKind::InsufficientScope`].
     required_scope: Option<Arc<str>>,
+    /// The maximum age of the sign-in a step-up guard requires, in seconds (the `max_age`
+    /// parameter of the challenge, configuration); only with
+    /// [`ErrorKind::InsufficientUserAuthentication`].
+    max_age: Option<u64>,
+    /// The acceptable `acr` values a step-up guard requires, space-separated (the `acr_values`
+    /// parameter, configuration); only with [`ErrorKind::InsufficientUserAuthentication`].
+    acr_values: Option<Arc<str>>,
 }
 
 impl Error {
@@ -30,6 +37,8 @@ impl Error {
         Self {
             kind,
             required_scope: None,
+            max_age: None,
+            acr_values: None,
         }
     }
 
@@ -57,9 +66,51 @@ impl Error {
     pub fn insufficient_scope(required: impl Into<Arc<str>>) -> Self {
         let required: Arc<str> = required.into();
         Self {
-            kind: ErrorKind::InsufficientScope,
             required_scope: (!required.is_empty()).then_some(required),
+            ..Self::new(ErrorKind::InsufficientScope)
         }
+    }
+
+    /// A valid token whose sign-in is too old or too weak for this resource (RFC 9470: `401
+    /// insufficient_user_authentication`, gRPC UNAUTHENTICATED): the client signs the user in
+    /// again, with the [`max_age`](Self::max_age) and [`acr_values`](Self::acr_values) this error
+    /// carries, and retries with the new token. Add them with
+    /// [`with_max_age`](Self::with_max_age) and [`with_acr_values`](Self::with_acr_values);
+    /// [`Require::max_age`](crate::Require::max_age) and the `acr`/`amr` requirements make these
+    /// for you.
+    ///
+    /// ```
+    /// use tower_cognito::{Error, ErrorKind};
+    ///
+    /// let error = Error::insufficient_user_authentication()
+    ///     .with_max_age(300)
+    ///     .with_acr_values("urn:cognito:loa:3");
+    /// assert_eq!(error.kind(), ErrorKind::InsufficientUserAuthentication);
+    /// assert_eq!((error.status().as_u16(), error.error_code()), (401, Some("insufficient_user_authentication")));
+    /// // What the web sign-in passes on its next `/login`:
+    /// assert_eq!((error.max_age(), error.acr_values()), (Some(300), Some("urn:cognito:loa:3")));
+    /// ```
+    pub const fn insufficient_user_authentication() -> Self {
+        Self::new(ErrorKind::InsufficientUserAuthentication)
+    }
+
+    /// This error with the maximum age (seconds since the sign-in) the resource accepts: the
+    /// challenge's `max_age` parameter (RFC 9470 §3). Configuration, never request data.
+    #[must_use]
+    pub fn with_max_age(mut self, seconds: u64) -> Self {
+        self.max_age = Some(seconds);
+        self
+    }
+
+    /// This error with the `acr` values the resource accepts, space-separated in order of
+    /// preference: the challenge's `acr_values` parameter (RFC 9470 §3). Configuration, never
+    /// request data; a list with characters a quoted parameter cannot carry (`"`, `\`, control
+    /// characters, double spaces) is left out of the header.
+    #[must_use]
+    pub fn with_acr_values(mut self, values: impl Into<Arc<str>>) -> Self {
+        let values: Arc<str> = values.into();
+        self.acr_values = (!values.is_empty()).then_some(values);
+        self
     }
 
     /// A valid token whose user is not in a required group (`403 insufficient_scope`, no `scope`
@@ -72,6 +123,20 @@ impl Error {
     /// [`insufficient_scope`](Self::insufficient_scope): the challenge's `scope` parameter.
     pub fn required_scope(&self) -> Option<&str> {
         self.required_scope.as_deref()
+    }
+
+    /// The maximum age of the sign-in, in seconds, that the refused request needed (a step-up
+    /// guard's [`Require::max_age`](crate::Require::max_age); the challenge's `max_age`): for the
+    /// web sign-in's next `/login?max_age=..`. `None` when the age was not what failed.
+    pub fn max_age(&self) -> Option<u64> {
+        self.max_age
+    }
+
+    /// The `acr` values, space-separated in order of preference, one of which the refused request
+    /// needed (a step-up guard's `acr` requirement; the challenge's `acr_values`): for the web
+    /// sign-in's next `/login?acr_values=..`. `None` when no level was what failed.
+    pub fn acr_values(&self) -> Option<&str> {
+        self.acr_values.as_deref()
     }
 
     /// Whether the answer is `403`: authenticated, but not allowed.
@@ -114,6 +179,12 @@ impl fmt::Display for Error {
                 Some(scope) => write!(f, " (required: {scope})"),
                 None => Ok(()),
             },
+            ErrorKind::InsufficientUserAuthentication => match (self.max_age, &self.acr_values) {
+                (Some(age), Some(acr)) => write!(f, " (max_age {age}, acr_values {acr})"),
+                (Some(age), None) => write!(f, " (max_age {age})"),
+                (None, Some(acr)) => write!(f, " (acr_values {acr})"),
+                (None, None) => Ok(()),
+            },
             _ => Ok(()),
         }
     }
@@ -134,6 +205,8 @@ impl From<ErrorKind> for Error {
 /// - malformed request: `400`, `error="invalid_request"`;
 /// - token failures: `401`, `error="invalid_token"`;
 /// - authenticated but not allowed: `403`, `error="insufficient_scope"`;
+/// - authenticated, but the sign-in is too old or too weak: `401`,
+///   `error="insufficient_user_authentication"` (RFC 9470);
 /// - no usable keys, or keys (or a shared deny-list) staler than the configured maximum: `503`
 ///   with `Retry-After`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,6 +309,11 @@ pub enum ErrorKind {
     /// ([`Require::pool`](crate::Require::pool), [`Require::in_pool`](crate::Require::in_pool);
     /// `403 insufficient_scope`).
     OtherPool,
+    /// The token is valid but its sign-in is too old (`auth_time`, or none), its level (`acr`) is
+    /// not one the resource accepts, or it lacks a required method (`amr`): a step-up guard
+    /// refused it (`401 insufficient_user_authentication`, RFC 9470; what the resource needs is
+    /// in [`Error::max_age`] and [`Error::acr_values`]).
+    InsufficientUserAuthentication,
 }
 
 /// How the `Authorization` header was malformed (answered with `400 invalid_request`).
@@ -270,6 +348,8 @@ pub(crate) enum Challenge {
     InvalidRequest,
     InvalidToken,
     InsufficientScope,
+    /// RFC 9470's step-up challenge.
+    InsufficientUserAuthentication,
     Unavailable,
 }
 
@@ -296,7 +376,8 @@ impl ErrorKind {
     /// The one table of every kind's facts.
     pub(crate) const fn facts(&self) -> Facts {
         use Challenge::{InsufficientScope as Scope, InvalidRequest as Request};
-        use Challenge::{InvalidToken as Token, None as Bare, Unavailable};
+        use Challenge::{InsufficientUserAuthentication as StepUp, InvalidToken as Token};
+        use Challenge::{None as Bare, Unavailable};
         use RequestError as R;
         match self {
             Self::MissingCredentials => facts("missing_credentials", Bare, "no bearer token"),
@@ -381,6 +462,11 @@ impl ErrorKind {
             Self::Forbidden { description } => facts("forbidden", Scope, description),
             Self::MissingGroup => facts("missing_group", Scope, "not in a required group"),
             Self::OtherPool => facts("other_pool", Scope, "the token is of another user pool"),
+            Self::InsufficientUserAuthentication => facts(
+                "insufficient_user_authentication",
+                StepUp,
+                "a more recent or stronger sign-in is required",
+            ),
         }
     }
 
@@ -407,7 +493,9 @@ impl Challenge {
     /// The HTTP status of the family (RFC 6750 §3.1).
     pub(crate) const fn status(self) -> StatusCode {
         match self {
-            Self::None | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::None | Self::InvalidToken | Self::InsufficientUserAuthentication => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
             Self::InsufficientScope => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -421,14 +509,19 @@ impl Challenge {
             Self::InvalidRequest => Some("invalid_request"),
             Self::InvalidToken => Some("invalid_token"),
             Self::InsufficientScope => Some("insufficient_scope"),
+            Self::InsufficientUserAuthentication => Some("insufficient_user_authentication"),
         }
     }
 
     /// The gRPC status code (`grpc-status`): every credential failure is UNAUTHENTICATED (16),
-    /// a refused authorization PERMISSION_DENIED (7), no usable keys UNAVAILABLE (14).
+    /// a refused authorization PERMISSION_DENIED (7), no usable keys UNAVAILABLE (14). A step-up
+    /// refusal is UNAUTHENTICATED: a new sign-in is the cure, as for a bad token.
     pub(crate) const fn grpc_status(self) -> &'static str {
         match self {
-            Self::None | Self::InvalidRequest | Self::InvalidToken => "16",
+            Self::None
+            | Self::InvalidRequest
+            | Self::InvalidToken
+            | Self::InsufficientUserAuthentication => "16",
             Self::InsufficientScope => "7",
             Self::Unavailable => "14",
         }
@@ -490,8 +583,8 @@ pub enum ConfigError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GuardError {
-    /// No scope or group name was given: a guard must require something.
-    #[error("a guard needs at least one scope or group")]
+    /// No scope, group, `acr` value or `amr` method was given: a guard must require something.
+    #[error("a guard needs at least one scope, group, acr value or amr method")]
     Empty,
     /// A scope is empty or has characters outside the RFC 6750 `scope-token` grammar
     /// (printable ASCII without space, `"` and `\`).
@@ -503,6 +596,17 @@ pub enum GuardError {
     /// A user pool id does not match `[\w-]+_[0-9a-zA-Z]+` (ASCII, at most 55 characters).
     #[error("invalid user pool id {0:?}: expected REGION_ID, e.g. us-east-1_AbC123xyz")]
     InvalidUserPoolId(String),
+    /// An `acr` value is empty or has characters a quoted `acr_values` parameter cannot carry
+    /// (printable ASCII without space, `"` and `\`, as Cognito's own `AcrValue`).
+    #[error("invalid acr value {0:?}: use printable ASCII without space, '\"' or '\\'")]
+    InvalidAcr(String),
+    /// The minimum level of [`Require::acr_at_least`](crate::Require::acr_at_least) is not one
+    /// of the levels it orders.
+    #[error("the minimum acr level {0:?} is not one of the ordered levels")]
+    UnknownAcrLevel(String),
+    /// An `amr` method is empty or has characters outside printable ASCII without space.
+    #[error("invalid amr method {0:?}: use printable ASCII without space, '\"' or '\\'")]
+    InvalidAmr(String),
 }
 
 #[cfg(test)]
@@ -542,6 +646,11 @@ mod tests {
             ),
             (ErrorKind::MissingGroup, 403, Some("insufficient_scope")),
             (ErrorKind::OtherPool, 403, Some("insufficient_scope")),
+            (
+                ErrorKind::InsufficientUserAuthentication,
+                401,
+                Some("insufficient_user_authentication"),
+            ),
             (
                 ErrorKind::Forbidden { description: "x" },
                 403,
@@ -599,6 +708,7 @@ mod tests {
             ErrorKind::InsufficientScope,
             ErrorKind::MissingGroup,
             ErrorKind::OtherPool,
+            ErrorKind::InsufficientUserAuthentication,
         ];
         for kind in all {
             let d = kind.description();

@@ -1,5 +1,6 @@
-//! Scope and group guards: [`Require`] says what a request needs (OAuth scopes of an access
-//! token, Cognito groups, any-of or all-of), [`GuardLayer`] checks it on the claims the
+//! Scope, group and step-up guards: [`Require`] says what a request needs (OAuth scopes of an
+//! access token, Cognito groups, any-of or all-of; a recent or strong enough sign-in, see the
+//! [step-up guide](crate::guide::step_up)), [`GuardLayer`] checks it on the claims the
 //! authentication layer put in the request, and, with the `axum` feature, [`Authorized`] is the
 //! same check as an extractor.
 //!
@@ -7,7 +8,8 @@
 //! what it requires is answered `403` with
 //! `WWW-Authenticate: Bearer realm="...", error="insufficient_scope", ...` (and
 //! `scope="<the required scopes>"` when scopes were missing), never `401`; gRPC calls get
-//! `grpc-status` 7 (PERMISSION_DENIED). A request that an
+//! `grpc-status` 7 (PERMISSION_DENIED). A sign-in too old or too weak for a step-up requirement is
+//! answered `401 insufficient_user_authentication` (RFC 9470; gRPC 16). A request that an
 //! [`optional`](crate::CognitoAuthLayer::optional) layer let through without credentials is
 //! answered `401` with the bare challenge (gRPC: 16, UNAUTHENTICATED). A guard where no authentication layer ran is a server misconfiguration:
 //! `500` (see [`Guard`]).
@@ -49,22 +51,28 @@
 //! # #[cfg(not(all(feature = "test-util", feature = "axum")))] fn main() {}
 //! ```
 
+mod step_up;
+
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use self::step_up::StepUp;
 use crate::claims::{CognitoClaims, TokenUse};
+use crate::clock::{Clock, SystemClock};
 pub use crate::error::GuardError;
 use crate::error::{ConfigError, Error, ErrorKind};
 use crate::extract::claims_in;
 use crate::future::ResponseFuture;
 use crate::ids::UserPoolId;
+use crate::metrics::Counters;
 use crate::rejection::{Reject, Rfc6750, grpc_content_type, is_scope_char};
 
 /// Which claim a clause reads.
@@ -152,14 +160,40 @@ fn is_scope_token(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(is_scope_char)
 }
 
+/// Checked `acr` values or `amr` methods (scope-token grammar: what a quoted `acr_values` can
+/// carry); `invalid` names the first that is not one.
+fn tokens<I>(names: I, invalid: fn(String) -> GuardError) -> Result<Box<[Box<str>]>, GuardError>
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    let mut out: Vec<Box<str>> = Vec::new();
+    for name in names {
+        let name = name.as_ref();
+        if !is_scope_token(name) {
+            return Err(invalid(name.to_owned()));
+        }
+        if !out.iter().any(|seen| **seen == *name) {
+            out.push(name.into());
+        }
+    }
+    if out.is_empty() {
+        return Err(GuardError::Empty);
+    }
+    Ok(out.into_boxed_slice())
+}
+
 /// A group name: not empty, no control character (Cognito's own names are printable).
 fn is_group_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(char::is_control)
 }
 
 /// What a request must carry: OAuth scopes (the `scope` claim of access tokens) and Cognito groups
-/// (`cognito:groups`), any-of or all-of, and with several user pools the token's pool
-/// ([`in_pool`](Self::in_pool)); [`and`](Self::and) combines requirements.
+/// (`cognito:groups`), any-of or all-of, with several user pools the token's pool
+/// ([`in_pool`](Self::in_pool)), and for step-up authentication a recent or strong enough sign-in
+/// ([`max_age`](Self::max_age), [`acr_any`](Self::acr_any), [`acr_at_least`](Self::acr_at_least),
+/// [`amr_all`](Self::amr_all); see the [step-up guide](crate::guide::step_up));
+/// [`and`](Self::and) combines requirements.
 ///
 /// Scopes are matched token by token on the space-delimited `scope` claim, exactly and
 /// case-sensitively ([`CognitoClaims::has_scope`]): `orders/read` is not granted by
@@ -190,10 +224,12 @@ pub struct Require {
     clauses: Box<[Clause]>,
     /// The answer when a scope clause fails: every required scope, made once.
     scope_error: Error,
+    /// What the sign-in must be (`auth_time`, `acr`, `amr`), checked after every clause.
+    step_up: StepUp,
 }
 
 impl Require {
-    fn from_clauses(clauses: Box<[Clause]>) -> Self {
+    fn from_clauses(clauses: Box<[Clause]>, step_up: StepUp) -> Self {
         let mut scopes: Vec<&str> = Vec::new();
         for clause in clauses.iter().filter(|c| c.target == Target::Scopes) {
             for name in clause.names.iter() {
@@ -206,7 +242,12 @@ impl Require {
         Self {
             clauses,
             scope_error,
+            step_up,
         }
+    }
+
+    fn step_up(step_up: StepUp) -> Self {
+        Self::from_clauses(Box::new([]), step_up)
     }
 
     fn one<I>(target: Target, mode: Match, names: I) -> Result<Self, GuardError>
@@ -214,7 +255,8 @@ impl Require {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        Clause::new(target, mode, names).map(|clause| Self::from_clauses(Box::new([clause])))
+        Clause::new(target, mode, names)
+            .map(|clause| Self::from_clauses(Box::new([clause]), StepUp::default()))
     }
 
     /// At least one of these OAuth scopes.
@@ -312,23 +354,157 @@ impl Require {
         Ok(Self::pool(user_pool_id)?.and(self))
     }
 
-    /// Both requirements: `self`, then `other` (checked in that order; the first that fails
-    /// decides the answer).
-    pub fn and(self, other: Require) -> Self {
-        let clauses = self.clauses.into_iter().chain(other.clauses).collect();
-        Self::from_clauses(clauses)
+    /// A sign-in at most `max_age` ago (whole seconds): `now - auth_time <= max_age + leeway`,
+    /// with the clock and leeway of the layer in front ([`CognitoAuthLayer::guard`]) or, for
+    /// [`evaluate`](Self::evaluate) and [`GuardLayer::new`], the system clock and the default
+    /// leeway. Refused with `401 insufficient_user_authentication` and `max_age="<seconds>"`
+    /// (RFC 9470) when older, and when the token has no `auth_time` (fail closed: Cognito's
+    /// user tokens carry one; client-credentials tokens do not). An `auth_time` later than
+    /// `now + leeway` makes the token invalid (`401 invalid_token`, [`ErrorKind::InvalidClaims`]).
+    ///
+    /// [`CognitoAuthLayer::guard`]: crate::CognitoAuthLayer::guard
+    pub fn max_age(max_age: Duration) -> Self {
+        Self::step_up(StepUp::max_age(max_age.as_secs()))
     }
 
-    /// Whether `claims` meet the requirement.
+    /// A sign-in at one of these authentication levels (`acr`, exact strings, in order of
+    /// preference: the challenge's `acr_values`). A token without `acr`, or with another value,
+    /// is refused with `401 insufficient_user_authentication` and `acr_values="<values>"`.
+    ///
+    /// # Errors
+    /// [`GuardError::Empty`] with no value, [`GuardError::InvalidAcr`] for one that is empty or
+    /// has a space, `"`, `\` or a byte outside printable ASCII (Cognito's `AcrValue` grammar).
+    pub fn acr_any<I>(values: I) -> Result<Self, GuardError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        Ok(Self::step_up(StepUp::acr(tokens(
+            values,
+            GuardError::InvalidAcr,
+        )?)))
+    }
+
+    /// A sign-in at level `minimum` or above, in the order of `levels` (weakest first, exact
+    /// strings: a pool may rename its levels, so they are compared by this order, never parsed).
+    /// A value not in `levels`, or none, ranks lowest. The same as [`acr_any`](Self::acr_any)
+    /// with the levels from `minimum` up, which the challenge's `acr_values` lists weakest first.
+    ///
+    /// ```
+    /// use tower_cognito::Require;
+    ///
+    /// let levels = ["urn:cognito:loa:1", "urn:cognito:loa:2", "urn:cognito:loa:3"];
+    /// let strong = Require::acr_at_least(levels, "urn:cognito:loa:2")?;
+    /// let level = |acr: &str| -> tower_cognito::CognitoClaims {
+    ///     serde_json::from_value(serde_json::json!({
+    ///         "sub": "s", "iss": "i", "token_use": "id", "exp": 1, "acr": acr,
+    ///     })).unwrap()
+    /// };
+    /// assert!(strong.evaluate(&level("urn:cognito:loa:3")).is_ok());
+    /// let refused = strong.evaluate(&level("urn:cognito:loa:1")).unwrap_err();
+    /// assert_eq!(refused.acr_values(), Some("urn:cognito:loa:2 urn:cognito:loa:3"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`acr_any`](Self::acr_any), and [`GuardError::UnknownAcrLevel`] when `minimum` is not
+    /// one of `levels`.
+    pub fn acr_at_least<I>(levels: I, minimum: &str) -> Result<Self, GuardError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let levels = tokens(levels, GuardError::InvalidAcr)?;
+        let from = levels
+            .iter()
+            .position(|level| **level == *minimum)
+            .ok_or_else(|| GuardError::UnknownAcrLevel(minimum.to_owned()))?;
+        let accepted = levels.get(from..).unwrap_or_default();
+        Ok(Self::step_up(StepUp::acr(accepted.into())))
+    }
+
+    /// A sign-in that used every one of these methods (`amr`, exact strings, such as `mfa`). A
+    /// token without `amr`, or without one of them, is refused with `401
+    /// insufficient_user_authentication` (with `acr_values` when the requirement also names
+    /// levels: a sign-in at such a level is how a client gets the method).
+    ///
+    /// # Errors
+    /// [`GuardError::Empty`] with no method, [`GuardError::InvalidAmr`] for one that is empty or
+    /// has a space, `"`, `\` or a byte outside printable ASCII.
+    pub fn amr_all<I>(methods: I) -> Result<Self, GuardError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        Ok(Self::step_up(StepUp::amr(tokens(
+            methods,
+            GuardError::InvalidAmr,
+        )?)))
+    }
+
+    /// Both requirements: `self`, then `other` (checked in that order; the first that fails
+    /// decides the answer). Step-up requirements are checked after every scope, group and pool
+    /// requirement (a new sign-in grants none of those), and merge: the shortest `max_age`, the
+    /// `acr` values both accept, every `amr` method.
+    pub fn and(self, other: Require) -> Self {
+        let step_up = self.step_up.and(&other.step_up);
+        let clauses = self.clauses.into_iter().chain(other.clauses).collect();
+        Self::from_clauses(clauses, step_up)
+    }
+
+    /// Whether `claims` meet the requirement, with the system clock and the default leeway for
+    /// [`max_age`](Self::max_age) (a guard made by
+    /// [`CognitoAuthLayer::guard`](crate::CognitoAuthLayer::guard) uses the layer's;
+    /// [`evaluate_at`](Self::evaluate_at) takes them).
     ///
     /// # Errors
     /// [`Error::insufficient_scope`] with every scope this requirement names
     /// ([`Error::required_scope`]) when a scope is missing; [`Error::missing_group`] when a group
     /// is; [`ErrorKind::OtherPool`] for a token of another user pool.
-    /// All answer `403 insufficient_scope`. No allocation either way.
+    /// All answer `403 insufficient_scope`. Then, when the sign-in is too old or too weak,
+    /// [`ErrorKind::InsufficientUserAuthentication`] (`401`) with what is required
+    /// ([`Error::max_age`], [`Error::acr_values`]); an `auth_time` in the future,
+    /// [`ErrorKind::InvalidClaims`]. No allocation either way.
     pub fn evaluate<E>(&self, claims: &CognitoClaims<E>) -> Result<(), Error> {
+        self.evaluate_with(
+            claims,
+            &SystemClock,
+            crate::CognitoConfig::DEFAULT_LEEWAY.as_secs(),
+        )
+    }
+
+    /// [`evaluate`](Self::evaluate) at `now` (seconds since the Unix epoch) with this `leeway`.
+    ///
+    /// # Errors
+    /// As [`evaluate`](Self::evaluate).
+    pub fn evaluate_at<E>(
+        &self,
+        claims: &CognitoClaims<E>,
+        now: u64,
+        leeway: Duration,
+    ) -> Result<(), Error> {
+        self.check(claims, || now, leeway.as_secs())
+    }
+
+    /// [`evaluate`](Self::evaluate) with the time of `clock`, read only when an age is required.
+    fn evaluate_with<E>(
+        &self,
+        claims: &CognitoClaims<E>,
+        clock: &dyn Clock,
+        leeway: u64,
+    ) -> Result<(), Error> {
+        self.check(claims, || clock.now(), leeway)
+    }
+
+    fn check<E>(
+        &self,
+        claims: &CognitoClaims<E>,
+        now: impl FnOnce() -> u64,
+        leeway: u64,
+    ) -> Result<(), Error> {
         match self.clauses.iter().find(|clause| !clause.holds(claims)) {
-            None => Ok(()),
+            None if self.step_up.is_empty() => Ok(()),
+            None => self.step_up.check(claims, now, leeway),
             Some(Clause {
                 target: Target::Scopes,
                 ..
@@ -348,6 +524,21 @@ impl Require {
     /// challenge); `None` when it names groups only.
     pub fn scopes(&self) -> Option<&str> {
         self.scope_error.required_scope()
+    }
+
+    /// The maximum age of the sign-in this requirement allows, in whole seconds
+    /// ([`max_age`](Self::max_age), the strictest of those combined); `None` without one.
+    pub fn required_max_age(&self) -> Option<u64> {
+        self.step_up.max_age_secs()
+    }
+
+    /// The `acr` values this requirement accepts, in order of preference
+    /// ([`acr_any`](Self::acr_any), [`acr_at_least`](Self::acr_at_least)); `None` without a
+    /// level requirement.
+    pub fn acr_values(&self) -> Option<impl Iterator<Item = &str>> {
+        self.step_up
+            .acr_values()
+            .map(|values| values.iter().map(|value| &**value))
     }
 }
 
@@ -394,17 +585,50 @@ impl Require {
 #[must_use = "a layer does nothing until it wraps a service"]
 pub struct GuardLayer<E = (), R = Rfc6750> {
     require: Arc<Require>,
+    front: Arc<Front>,
     reject: R,
     claims: PhantomData<fn() -> E>,
+}
+
+/// What a guard takes from the authentication layer in front of it: the clock and leeway of
+/// [`Require::max_age`] (the layer's own, so a guard and its layer agree on "now"; read only on a
+/// route that requires an age), and the counters its refusals are counted in.
+pub(crate) struct Front {
+    clock: Arc<dyn Clock>,
+    leeway: u64,
+    counters: Option<Arc<Counters>>,
+}
+
+impl Front {
+    /// The layer's clock, leeway (seconds) and counters.
+    pub(crate) fn new(clock: Arc<dyn Clock>, leeway: u64, counters: Arc<Counters>) -> Self {
+        Self {
+            clock,
+            leeway,
+            counters: Some(counters),
+        }
+    }
+
+    /// No layer known: the system clock, the default leeway, no counters.
+    fn unbound() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            leeway: crate::CognitoConfig::DEFAULT_LEEWAY.as_secs(),
+            counters: None,
+        }
+    }
 }
 
 impl GuardLayer {
     /// A guard for `require`, answering with [`Rfc6750`] in the default realm (`api`), reading
     /// [`Claims`](crate::Claims) (`E = ()`; [`extra_claims`](Self::extra_claims) for a layer with
-    /// [`extra_claims`](crate::CognitoAuthLayer::extra_claims)).
+    /// [`extra_claims`](crate::CognitoAuthLayer::extra_claims)). Its [`Require::max_age`] reads the
+    /// system clock with the default leeway, and its refusals are not in any layer's counters:
+    /// [`CognitoAuthLayer::guard`](crate::CognitoAuthLayer::guard) makes a guard bound to a layer.
     pub fn new(require: Require) -> Self {
         Self {
             require: Arc::new(require),
+            front: Arc::new(Front::unbound()),
             reject: Rfc6750::checked(crate::CognitoConfig::DEFAULT_REALM),
             claims: PhantomData,
         }
@@ -414,9 +638,10 @@ impl GuardLayer {
 impl<E, R> GuardLayer<E, R> {
     /// A guard for `require` answering with `reject`, reading `Claims<E>` (the one
     /// [`CognitoAuthLayer::guard`](crate::CognitoAuthLayer::guard) makes).
-    pub(crate) fn with_rejection(require: Require, reject: R) -> Self {
+    pub(crate) fn with_rejection(require: Require, front: Front, reject: R) -> Self {
         Self {
             require: Arc::new(require),
+            front: Arc::new(front),
             reject,
             claims: PhantomData,
         }
@@ -428,6 +653,7 @@ impl<E, R> GuardLayer<E, R> {
     pub fn extra_claims<F>(self) -> GuardLayer<F, R> {
         GuardLayer {
             require: self.require,
+            front: self.front,
             reject: self.reject,
             claims: PhantomData,
         }
@@ -448,6 +674,7 @@ impl<E, R> GuardLayer<E, R> {
     pub fn reject_with<R2>(self, reject: R2) -> GuardLayer<E, R2> {
         GuardLayer {
             require: self.require,
+            front: self.front,
             reject,
             claims: PhantomData,
         }
@@ -463,6 +690,7 @@ impl<E, R: Clone> Clone for GuardLayer<E, R> {
     fn clone(&self) -> Self {
         Self {
             require: Arc::clone(&self.require),
+            front: Arc::clone(&self.front),
             reject: self.reject.clone(),
             claims: PhantomData,
         }
@@ -486,6 +714,7 @@ impl<S, E, R: Clone> Layer<S> for GuardLayer<E, R> {
         Guard {
             inner,
             require: Arc::clone(&self.require),
+            front: Arc::clone(&self.front),
             reject: self.reject.clone(),
             claims: PhantomData,
         }
@@ -493,7 +722,7 @@ impl<S, E, R: Clone> Layer<S> for GuardLayer<E, R> {
 }
 
 /// Checks a [`Require`] on the request's [`Claims<E>`](crate::Claims), then calls the inner
-/// service or answers `403` itself. Built by [`GuardLayer`].
+/// service or answers itself (`403`; `401` for a step-up requirement). Built by [`GuardLayer`].
 ///
 /// The check is synchronous, inside `call`: no boxing, no clone of the inner service,
 /// `poll_ready` passed through, the inner error type unchanged; nothing is allocated when the
@@ -514,6 +743,7 @@ impl<S, E, R: Clone> Layer<S> for GuardLayer<E, R> {
 pub struct Guard<S, E = (), R = Rfc6750> {
     inner: S,
     require: Arc<Require>,
+    front: Arc<Front>,
     reject: R,
     claims: PhantomData<fn() -> E>,
 }
@@ -538,6 +768,7 @@ impl<S: Clone, E, R: Clone> Clone for Guard<S, E, R> {
         Self {
             inner: self.inner.clone(),
             require: Arc::clone(&self.require),
+            front: Arc::clone(&self.front),
             reject: self.reject.clone(),
             claims: PhantomData,
         }
@@ -573,7 +804,11 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let verdict = match claims_in::<E>(req.extensions()) {
-            Ok(claims) => self.require.evaluate(claims),
+            Ok(claims) => {
+                let front = &*self.front;
+                self.require
+                    .evaluate_with(claims, &*front.clock, front.leeway)
+            }
             // An optional layer let a request without credentials through: the client's to fix
             // (401 and the bare challenge), never the server error of a missing layer.
             Err(true) => Err(Error::new(ErrorKind::MissingCredentials)),
@@ -585,6 +820,9 @@ where
             Ok(()) => ResponseFuture::inner(self.inner.call(req)),
             Err(error) => {
                 crate::log::debug!(kind = ?error.kind(), status = error.status().as_u16(), "request refused by a guard");
+                if let Some(counters) = &self.front.counters {
+                    counters.rejected(&error);
+                }
                 let (parts, _) = req.into_parts();
                 let mut response = self.reject.reject(&error, &parts);
                 response.extensions_mut().insert(error);

@@ -8,6 +8,7 @@
 //! | [`hyper`] | the layer around a plain hyper service |
 //! | [`tonic`] | one gRPC service or a whole server, code generation, a client sending the token |
 //! | [`guards`] | scopes and groups per route (`403 insufficient_scope`), the `Authorized` extractor |
+//! | [`step_up`] | a recent or stronger sign-in per route (`auth_time`, `acr`, `amr`; RFC 9470 `401`) |
 //! | [`rejections`] | your own rejection bodies (RFC 9457 problem documents, JSON) |
 //! | [`outside_http`] | verifying a token without a request (queues, WebSockets) |
 //! | [`checks`] | your own check on the verified claims |
@@ -40,6 +41,9 @@ pub mod tonic {}
 
 #[doc = include_str!("docs/guards.md")]
 pub mod guards {}
+
+#[doc = include_str!("docs/step_up.md")]
+pub mod step_up {}
 
 #[doc = include_str!("docs/rejections.md")]
 pub mod rejections {}

@@ -429,7 +429,13 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     where
         R: Clone,
     {
-        GuardLayer::with_rejection(require, self.reject.clone())
+        let layer = &self.auth.config().layer;
+        let front = crate::guard::Front::new(
+            Arc::clone(&layer.clock),
+            layer.leeway,
+            self.auth.shared_counters(),
+        );
+        GuardLayer::with_rejection(require, front, self.reject.clone())
     }
 
     /// This layer and a [`guard`](Self::guard) for `require` in one layer, authentication first:

@@ -47,8 +47,9 @@ const SLOTS: [ErrorKind; KINDS] = [
     ErrorKind::OtherPool,
     ErrorKind::InvalidSigner,
     ErrorKind::IdentityMismatch,
+    ErrorKind::InsufficientUserAuthentication,
 ];
-const KINDS: usize = 32;
+const KINDS: usize = 33;
 
 /// The counter slot of a kind ([`SLOTS`] holds one kind of each). Exhaustive on purpose: a new
 /// kind must get a slot.
@@ -86,16 +87,29 @@ const fn kind_index(kind: &ErrorKind) -> usize {
         ErrorKind::OtherPool => 29,
         ErrorKind::InvalidSigner => 30,
         ErrorKind::IdentityMismatch => 31,
+        ErrorKind::InsufficientUserAuthentication => 32,
     }
 }
 
 /// The request path's counters, shared by every clone of a layer (and its claims types).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Counters {
     accepted: AtomicU64,
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
     rejected: [AtomicU64; KINDS],
+}
+
+// By hand: the standard library derives `Default` for arrays of at most 32 elements.
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            accepted: AtomicU64::new(0),
+            cache_hits: AtomicU64::new(0),
+            cache_misses: AtomicU64::new(0),
+            rejected: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
 }
 
 impl Counters {
@@ -132,6 +146,14 @@ impl Counters {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         result
+    }
+
+    /// Counts a refusal by a guard behind the layer (whose token the layer counted accepted).
+    #[inline]
+    pub(crate) fn rejected(&self, error: &Error) {
+        if let Some(counter) = self.rejected.get(kind_index(&error.kind())) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     #[inline]

@@ -251,17 +251,27 @@ impl Rfc6750 {
             Challenge::None => {
                 headers.insert(WWW_AUTHENTICATE, self.bare.clone());
             }
-            Challenge::InvalidRequest | Challenge::InvalidToken | Challenge::InsufficientScope => {
+            Challenge::InvalidRequest
+            | Challenge::InvalidToken
+            | Challenge::InsufficientScope
+            | Challenge::InsufficientUserAuthentication => {
                 let code = error.error_code().unwrap_or("invalid_token");
                 // Only the realm and fixed strings go in; a custom check's description that a
                 // quoted parameter cannot carry is left out. The scopes a guard requires
                 // (configuration) go last, so that without them the challenge is what it always
-                // was; a list outside the grammar is left out too.
+                // was; a list outside the grammar is left out too. So do a step-up guard's
+                // `acr_values` and `max_age` (RFC 9470 §3, both quoted: always valid
+                // auth-param syntax).
                 let description =
                     Some(error.error_description()).filter(|d| d.bytes().all(is_qdtext));
                 let scope = error.required_scope().filter(|s| is_scope_list(s));
+                let acr_values = error.acr_values().filter(|s| is_scope_list(s));
+                let mut digits = [0u8; 20];
+                let max_age = error.max_age().map(|age| decimal(age, &mut digits));
                 let [d0, d1, d2] = quoted(", error_description=\"", description);
                 let [s0, s1, s2] = quoted(", scope=\"", scope);
+                let [a0, a1, a2] = quoted(", acr_values=\"", acr_values);
+                let [m0, m1, m2] = quoted(", max_age=\"", max_age);
                 let realm: &str = &self.realm;
                 // One allocation of the exact size, handed to the header value as it is.
                 let value = [
@@ -276,6 +286,12 @@ impl Rfc6750 {
                     s0,
                     s1,
                     s2,
+                    a0,
+                    a1,
+                    a2,
+                    m0,
+                    m1,
+                    m2,
                 ]
                 .concat();
                 let value = HeaderValue::from_maybe_shared(Bytes::from(value))
@@ -301,6 +317,24 @@ fn quoted<'a>(start: &'a str, value: Option<&'a str>) -> [&'a str; 3] {
         Some(value) => [start, value, "\""],
         None => ["", "", ""],
     }
+}
+
+/// `n` in decimal, written at the end of `buf` (20 digits hold any `u64`), without allocating.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut start = buf.len();
+    for slot in buf.iter_mut().rev() {
+        // `n % 10` is below 10: the cast keeps it.
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written, so this never fails.
+    buf.get(start..)
+        .and_then(|digits| std::str::from_utf8(digits).ok())
+        .unwrap_or("0")
 }
 
 /// The gRPC status code of `error`: every credential failure (no token, a malformed
@@ -340,7 +374,8 @@ fn grpc_message(error: &Error) -> HeaderValue {
 /// `title` the status's reason phrase, `status` the status code, `detail` the error's
 /// [`error_description`](Error::error_description), `error` the RFC 6750 error code when there is one, and
 /// `scope` the scopes a scope guard requires ([`Error::required_scope`], configuration) when it
-/// refused the request.
+/// refused the request, `acr_values` and `max_age` what a step-up guard requires
+/// ([`Error::acr_values`], [`Error::max_age`]) when it refused it.
 /// The body type only needs `Default` (for the gRPC form) and `From<Bytes>`: axum's `Body`,
 /// `http_body_util::Full<Bytes>`, `Bytes` and `Vec<u8>` all qualify.
 ///
@@ -401,6 +436,8 @@ impl ProblemJson {
             detail: error.error_description(),
             error: error.error_code(),
             scope: error.required_scope(),
+            acr_values: error.acr_values(),
+            max_age: error.max_age(),
         };
         // One allocation: the body. Serializing these fields cannot fail; the fallback is valid
         // JSON all the same.
@@ -448,6 +485,12 @@ struct Problem<'a> {
     /// The scopes a guard requires (configuration, as in the challenge), an extension member.
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'a str>,
+    /// The `acr` values a step-up guard accepts (configuration, as in the challenge).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr_values: Option<&'a str>,
+    /// The maximum sign-in age, in seconds, a step-up guard accepts (as in the challenge).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_age: Option<u64>,
 }
 
 #[cfg(test)]

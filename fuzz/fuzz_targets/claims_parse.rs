@@ -73,6 +73,10 @@ fuzz_target!(|data: &[u8]| {
             &claims.custom
         ),
     );
+    assert_eq!(
+        (&again.auth_time, &again.acr, &again.amr),
+        (&claims.auth_time, &claims.acr, &claims.amr)
+    );
     assert!(again.extra.keys().eq(claims.extra.keys()));
     assert_eq!(check_claims(&f.verifier, &again, NOW), verdict);
 });

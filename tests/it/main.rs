@@ -40,5 +40,6 @@ mod revocation;
 #[cfg(feature = "redis")]
 mod revocation_redis;
 mod staleness;
+mod step_up;
 mod storm;
 mod verifier;
