@@ -225,6 +225,8 @@ fn read(source: &Source<'_>) -> Result<CognitoClaims, GatewayError> {
         email_verified: source.boolean("email_verified")?,
         phone_number: owned("phone_number")?,
         phone_number_verified: source.boolean("phone_number_verified")?,
+        acr: owned("acr")?,
+        amr: source.list("amr")?,
         jti: owned("jti")?,
         origin_jti: owned("origin_jti")?,
         event_id: owned("event_id")?,

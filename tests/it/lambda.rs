@@ -396,3 +396,27 @@ async fn gateway_claims_as_json_values_and_of_several_pools() {
     let answer = call(service, event(&crossed, "/me", None)).await;
     assert_eq!(answer.kind, Some(ErrorKind::TokenUseNotAccepted));
 }
+
+/// `acr` and `amr` arrive like the other claims (`amr` flattened like the groups), so the
+/// step-up requirements read them behind a gateway as behind the bearer layer.
+#[test]
+fn gateway_claims_carry_acr_and_amr_for_step_up() {
+    let config = gateway_config();
+    for (name, fixture) in [("rest", REST), ("http", HTTP)] {
+        let fixture = with_claim(fixture, "amr", Some("[pwd mfa]"));
+        let fixture = with_claim(&fixture, "acr", Some("urn:example:mfa"));
+        let claims = gateway_claims(event(&fixture, "/me", None).extensions(), &config).unwrap();
+        assert_eq!(claims.amr, ["pwd", "mfa"], "{name}");
+        assert_eq!(claims.acr.as_deref(), Some("urn:example:mfa"), "{name}");
+        assert!(Require::amr_all(["mfa"]).unwrap().evaluate(&claims).is_ok());
+        let refused = Require::amr_all(["hwk"])
+            .unwrap()
+            .evaluate(&claims)
+            .unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::InsufficientUserAuthentication);
+
+        let bad = with_claim(&fixture, "amr", Some("[pwd mfa"));
+        let error = gateway_claims(event(&bad, "/me", None).extensions(), &config).unwrap_err();
+        assert_eq!(error.claim(), Some("amr"), "{name}");
+    }
+}
