@@ -30,6 +30,19 @@ use tower_cognito::{CognitoAuth, CognitoAuthLayer, ErrorKind, Verifier, jwks::Ke
 
 use setup::{Floor, Layers, ready, status};
 
+/// A local issuer with a fixed RSA-2048 key (test-only, the fuzz targets' too): generating one
+/// under valgrind costs seconds, in the setup of every case.
+fn issuer() -> LocalIssuer {
+    use base64::Engine;
+    let b64: String = include_str!("setup/test_only_rsa_2048.pk8.b64")
+        .split_whitespace()
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    LocalIssuer::builder().pkcs8_key(der).build().unwrap()
+}
+
 /// The inner service of the layer cases: answers at once with an empty body.
 type Inner = tower::util::ServiceFn<
     fn(http::Request<()>) -> std::future::Ready<Result<http::Response<String>, Infallible>>,
@@ -65,7 +78,7 @@ struct Fixture {
 
 /// The fixture, checked and warmed up, leaked (`'static`, never dropped).
 fn fixture() -> &'static mut Fixture {
-    let issuer = LocalIssuer::new().unwrap();
+    let issuer = issuer();
     let config = issuer.config().any_token_use();
     let keys = issuer.key_set();
     let now = issuer.now();
@@ -288,7 +301,7 @@ fn malformed_fixture(cap: usize) -> &'static PayloadFixture {
 fn known_kid_fixture(cap: usize, pools: usize) -> &'static PayloadFixture {
     let (issuer, layer) = match pools {
         1 => {
-            let issuer = LocalIssuer::new().unwrap();
+            let issuer = issuer();
             let config = hundred_pools_config(&issuer, cap).build().unwrap();
             let layer = CognitoAuthLayer::builder(config)
                 .static_keys(issuer.key_set())
@@ -329,7 +342,7 @@ fn hundred_pools_config(issuer: &LocalIssuer, cap: usize) -> tower_cognito::Cogn
 
 /// An issuer and a layer of 100 pools of it, token cache off, under a `cap`-byte token cap.
 fn hundred_pools(cap: usize) -> (LocalIssuer, CognitoAuthLayer) {
-    let issuer = LocalIssuer::new().unwrap();
+    let issuer = issuer();
     let layer = setup::hundred_pools(&issuer, hundred_pools_config(&issuer, cap));
     (issuer, layer)
 }

@@ -89,6 +89,8 @@ pub struct AlbConfig {
     pub(crate) region: Box<str>,
     pub(crate) client_ids: Box<[Box<str>]>,
     pub(crate) issuer: Box<str>,
+    /// Read by the reqwest source (its loopback rule).
+    #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
     pub(crate) keys_url: Url,
     /// `keys_url` without a trailing `/`: a key is at `{keys_base}/{kid}`.
     pub(crate) keys_base: Box<str>,

@@ -106,6 +106,8 @@ impl KeyFetcher {
     }
 
     /// One fetch of `kid`, run by one of the requests waiting on `cell`.
+    // The errors are only logged, and only with `tracing`.
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
     async fn fetch(&self, kid: &str, cell: &Arc<OnceCell<Outcome>>) -> Outcome {
         // Leaves the map however this ends (done, or dropped with its request: then another
         // waiter runs the fetch, or the next request starts one).

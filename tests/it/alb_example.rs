@@ -28,7 +28,8 @@ const ALB_VARS: [&str; 5] = [
 async fn example_binary() -> PathBuf {
     static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
     BIN.get_or_init(|| async {
-        let features = ["--features", "alb,test-util"];
+        // The Lambda example's features too: one build of the library for both.
+        let features = ["--features", "alb,lambda,test-util"];
         build_example(env!("CARGO_MANIFEST_DIR"), "alb", &features).await
     })
     .await

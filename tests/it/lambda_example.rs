@@ -26,7 +26,8 @@ const HTTP: &str = include_str!("../fixtures/lambda/http.json");
 async fn example_binary() -> PathBuf {
     static BIN: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
     BIN.get_or_init(|| async {
-        let features = ["--features", "lambda,test-util"];
+        // The ALB example's features too: one build of the library for both.
+        let features = ["--features", "alb,lambda,test-util"];
         build_example(env!("CARGO_MANIFEST_DIR"), "lambda", &features).await
     })
     .await
