@@ -118,6 +118,9 @@ pub enum StartError {
 
 #[cfg(feature = "reqwest")]
 pub use self::reqwest_source::ReqwestJwks;
+// The ALB key source reads its answers the same way.
+#[cfg(all(feature = "reqwest", feature = "alb"))]
+pub(crate) use self::reqwest_source::read_capped;
 
 #[cfg(feature = "reqwest")]
 mod reqwest_source {
@@ -186,7 +189,7 @@ mod reqwest_source {
 
     impl JwksSource for ReqwestJwks {
         async fn fetch(&self, max_size: usize) -> Result<Vec<u8>, FetchError> {
-            let mut response = self
+            let response = self
                 .client
                 .get(self.url.clone())
                 .header(http::header::ACCEPT, "application/json")
@@ -200,20 +203,29 @@ mod reqwest_source {
                 // Only an application's own client follows redirects elsewhere.
                 return Err(FetchError::CrossOriginRedirect);
             }
-            if response
-                .content_length()
-                .is_some_and(|len| len > max_size as u64)
-            {
+            read_capped(response, max_size).await
+        }
+    }
+
+    /// The body of a successful answer, refused past `max_size` bytes: as announced
+    /// (`Content-Length`), or as it arrives, chunk by chunk, never buffering more.
+    pub(crate) async fn read_capped(
+        mut response: reqwest::Response,
+        max_size: usize,
+    ) -> Result<Vec<u8>, FetchError> {
+        if response
+            .content_length()
+            .is_some_and(|len| len > max_size as u64)
+        {
+            return Err(FetchError::TooLarge(max_size));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(FetchError::transport)? {
+            if body.len() + chunk.len() > max_size {
                 return Err(FetchError::TooLarge(max_size));
             }
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(FetchError::transport)? {
-                if body.len() + chunk.len() > max_size {
-                    return Err(FetchError::TooLarge(max_size));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(body)
+            body.extend_from_slice(&chunk);
         }
+        Ok(body)
     }
 }

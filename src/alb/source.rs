@@ -108,7 +108,7 @@ mod reqwest_source {
         async fn fetch(&self, kid: &str, max_size: usize) -> Result<Vec<u8>, FetchError> {
             // `kid` is a UUID (checked before any fetch): nothing in it needs escaping.
             let url = format!("{}/{kid}", self.base);
-            let mut response = self
+            let response = self
                 .client
                 .get(url)
                 .send()
@@ -117,20 +117,7 @@ mod reqwest_source {
             if !response.status().is_success() {
                 return Err(FetchError::Status(response.status().as_u16()));
             }
-            if response
-                .content_length()
-                .is_some_and(|len| len > max_size as u64)
-            {
-                return Err(FetchError::TooLarge(max_size));
-            }
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(FetchError::transport)? {
-                if body.len() + chunk.len() > max_size {
-                    return Err(FetchError::TooLarge(max_size));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(body)
+            crate::source::read_capped(response, max_size).await
         }
     }
 }
