@@ -86,7 +86,7 @@ impl Pool {
     }
 
     /// This pool's [`PoolStatus`] at `now` (seconds of the layer's clock).
-    fn status(&self, now: u64) -> PoolStatus {
+    pub(crate) fn status(&self, now: u64) -> PoolStatus {
         let id = self.verifier.user_pool_id().to_owned();
         self.issuer.status(id, now, self.is_stale(now))
     }

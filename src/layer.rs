@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use tower_layer::{Layer, Stack};
 
 use crate::auth::{Authenticator, Policy};
+use crate::clock::Clock as _;
 use crate::config::CognitoConfig;
 use crate::extract::Claims;
 use crate::guard::{GuardLayer, Require};
@@ -391,13 +392,13 @@ impl<E, R, C> CognitoAuthLayer<E, R, C> {
     /// # fn main() {}
     /// ```
     pub fn pools(&self) -> Vec<Pool> {
-        let status = self.auth.status();
+        // Each pool's own figures only: no counters or deny-list read for a view of the pools.
+        let now = self.auth.config().layer.clock.now();
         self.auth
             .pools()
-            .zip(status.pools)
-            .map(|(pool, status)| Pool {
+            .map(|pool| Pool {
                 key_set: pool.issuer().keys.load_full(),
-                status,
+                status: pool.status(now),
             })
             .collect()
     }
