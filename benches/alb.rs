@@ -6,73 +6,29 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::future::Future;
+#[path = "setup/alb.rs"]
+mod alb_setup;
+
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ParsedPublicKey};
-use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use criterion::{Criterion, criterion_group, criterion_main};
-use serde_json::json;
-use tower_cognito::alb::{AlbAuthLayer, AlbClaims};
-use tower_cognito::test_util::alb::LocalAlb;
 
-/// Polls `layer.verify(token)` once: with the key cached it is ready at once (no runtime).
-fn verify_now(layer: &AlbAuthLayer, token: &str) -> Result<AlbClaims, tower_cognito::Error> {
-    let mut future = pin!(layer.verify(token));
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(result) => result,
-        Poll::Pending => panic!("the key is cached: verify never waits"),
-    }
-}
+use alb_setup::{AlbFixture, verify_now};
 
 fn bench(c: &mut Criterion) {
-    let alb = LocalAlb::new().unwrap();
-    let layer = AlbAuthLayer::builder(alb.config().build().unwrap())
-        .static_key(alb.kid(), alb.pem())
-        .build()
-        .unwrap();
-    let token = alb.token();
-    assert_eq!(verify_now(&layer, &token).unwrap().sub, "alice");
-
-    // The floor: the same signature check alone, the key parsed once.
-    let der: String = alb
-        .pem()
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
-    let key =
-        ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, STANDARD.decode(der).unwrap()).unwrap();
-    let (input, signature) = token.rsplit_once('.').unwrap();
-    let signature = URL_SAFE.decode(signature).unwrap();
-    assert!(key.verify_sig(input.as_bytes(), &signature).is_ok());
-
-    // Refused by a header rule: no signature check.
-    let mut header = alb.header();
-    header.insert(
-        "signer".into(),
-        json!("arn:aws:elasticloadbalancing:us-east-1:1:other"),
-    );
-    let wrong_signer = alb.sign_json(
-        &serde_json::Value::Object(header),
-        &serde_json::Value::Object(alb.claims_for("alice")),
-    );
-    assert!(verify_now(&layer, &wrong_signer).is_err());
-
+    let f = AlbFixture::new();
     let mut g = c.benchmark_group("alb");
     g.bench_function("es256_verify_floor", |b| {
-        b.iter(|| key.verify_sig(black_box(input.as_bytes()), black_box(&signature)))
+        b.iter(|| {
+            f.key
+                .verify_sig(black_box(f.input.as_bytes()), black_box(&f.signature))
+        })
     });
     g.bench_function("alb_verify_cache_hit", |b| {
-        b.iter(|| verify_now(&layer, black_box(&token)))
+        b.iter(|| verify_now(&f.layer, black_box(&f.token)))
     });
     g.bench_function("alb_reject_wrong_signer", |b| {
-        b.iter(|| verify_now(&layer, black_box(&wrong_signer)))
+        b.iter(|| verify_now(&f.layer, black_box(&f.wrong_signer)))
     });
     g.finish();
 }

@@ -13,6 +13,8 @@
 #![allow(missing_docs)]
 
 // The criterion helpers of `setup` are not used here.
+#[path = "setup/alb.rs"]
+mod alb_setup;
 #[path = "setup/cases.rs"]
 mod cases;
 #[allow(dead_code)]
@@ -23,11 +25,10 @@ use std::hint::black_box;
 
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use tower::Service;
-use tower_cognito::alb::AlbAuthLayer;
 use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::test_util::alb::LocalAlb;
 use tower_cognito::{CognitoAuth, CognitoAuthLayer, ErrorKind, Verifier, jwks::KeySet};
 
+use alb_setup::{AlbFixture, verify_now};
 use setup::{Floor, Layers, ready, status};
 
 /// A local issuer with a fixed RSA-2048 key (test-only, the fuzz targets' too): generating one
@@ -426,76 +427,9 @@ fn oneshot_with_layer(f: &'static mut Fixture) {
     oneshot(&mut f.with_layer, &f.request);
 }
 
-/// The ALB cases: the ES256 floor (one P-256 `r||s` verify with a pre-parsed key, on the same
-/// signing input) and `AlbAuthLayer::verify` with its key cached, as in `benches/alb.rs`.
-struct AlbFixture {
-    key: aws_lc_rs::signature::ParsedPublicKey,
-    input: String,
-    signature: Vec<u8>,
-    layer: AlbAuthLayer,
-    token: String,
-    wrong_signer: String,
-}
-
+/// The ALB cases' fixture (`setup/alb.rs`, as in `benches/alb.rs`), leaked.
 fn alb_fixture() -> &'static AlbFixture {
-    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ParsedPublicKey};
-    use base64::Engine;
-    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
-
-    let alb = LocalAlb::new().unwrap();
-    let layer = AlbAuthLayer::builder(alb.config().build().unwrap())
-        .static_key(alb.kid(), alb.pem())
-        .build()
-        .unwrap();
-    let token = alb.token();
-    let der: String = alb
-        .pem()
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
-    let key =
-        ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, STANDARD.decode(der).unwrap()).unwrap();
-    let (input, signature) = token.rsplit_once('.').unwrap();
-    let signature = URL_SAFE.decode(signature).unwrap();
-    assert!(key.verify_sig(input.as_bytes(), &signature).is_ok());
-    let mut header = alb.header();
-    header.insert(
-        "signer".into(),
-        serde_json::json!("arn:aws:elasticloadbalancing:us-east-1:1:other"),
-    );
-    let wrong_signer = alb.sign_json(
-        &serde_json::Value::Object(header),
-        &serde_json::Value::Object(alb.claims_for("alice")),
-    );
-    let f = AlbFixture {
-        key,
-        input: input.to_owned(),
-        signature,
-        layer,
-        token: token.clone(),
-        wrong_signer,
-    };
-    // Checked and warmed up: the key cached, every path run once.
-    assert_eq!(alb_verify_now(&f.layer, &f.token).unwrap().sub, "alice");
-    assert!(alb_verify_now(&f.layer, &f.wrong_signer).is_err());
-    Box::leak(Box::new(f))
-}
-
-/// Polls `layer.verify(token)` once: with the key cached it is ready at once (no runtime).
-fn alb_verify_now(
-    layer: &AlbAuthLayer,
-    token: &str,
-) -> Result<tower_cognito::alb::AlbClaims, tower_cognito::Error> {
-    use std::future::Future;
-    use std::task::{Context, Poll, Waker};
-    let mut future = std::pin::pin!(layer.verify(token));
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(result) => result,
-        Poll::Pending => unreachable!("the key is cached: verify never waits"),
-    }
+    Box::leak(Box::new(AlbFixture::new()))
 }
 
 #[library_benchmark]
@@ -511,13 +445,13 @@ fn es256_floor(f: &'static AlbFixture) {
 #[library_benchmark]
 #[bench::case(setup = alb_fixture)]
 fn alb_verify_cache_hit(f: &'static AlbFixture) {
-    black_box(alb_verify_now(&f.layer, black_box(&f.token))).unwrap();
+    black_box(verify_now(&f.layer, black_box(&f.token))).unwrap();
 }
 
 #[library_benchmark]
 #[bench::case(setup = alb_fixture)]
 fn alb_reject_wrong_signer(f: &'static AlbFixture) {
-    black_box(alb_verify_now(&f.layer, black_box(&f.wrong_signer))).unwrap_err();
+    black_box(verify_now(&f.layer, black_box(&f.wrong_signer))).unwrap_err();
 }
 
 library_benchmark_group!(

@@ -198,7 +198,7 @@ fn alb_rows(out: &Path) -> Result<(), Fail> {
     for (case, label) in [
         (
             "es256_floor",
-            "floor: ES256 verify (P-256, r||s), pre-parsed key",
+            "floor: ES256 verify (P-256, raw r and s), pre-parsed key",
         ),
         ("alb_verify_cache_hit", "`AlbAuthLayer::verify`, key cached"),
         (
