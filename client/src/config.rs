@@ -14,11 +14,11 @@ use tower_cognito::UserPoolId;
 /// Default time limit of one call (connect, request and the whole answer).
 pub(crate) const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Shortest timeout accepted.
-const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+pub(crate) const MIN_TIMEOUT: Duration = Duration::from_millis(1);
 /// Longest timeout accepted.
-const MAX_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(300);
 /// Longest client secret accepted (Cognito's are 51 characters).
-const MAX_CLIENT_SECRET_LEN: usize = 1024;
+pub(crate) const MAX_CLIENT_SECRET_LEN: usize = 1024;
 
 /// Why [`UserPoolClientBuilder::build`] refused its settings.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +49,9 @@ pub enum ClientConfigError {
     /// The timeout is out of its allowed range.
     #[error("timeout is out of range: from 1 ms to 5 min")]
     TimeoutOutOfRange,
+    /// A setting of the token source is out of its range (the message says which).
+    #[error("invalid setting: {0}")]
+    InvalidSetting(&'static str),
     /// The default HTTP client could not be built.
     #[error("the HTTP client could not be built")]
     HttpClient(#[source] std::sync::Arc<dyn std::error::Error + Send + Sync>),
@@ -189,7 +192,7 @@ impl UserPoolClientBuilder {
 }
 
 /// https only, except plain http to a loopback host; no credentials, query or fragment.
-fn parse_endpoint(raw: &str) -> Result<Url, ClientConfigError> {
+pub(crate) fn parse_endpoint(raw: &str) -> Result<Url, ClientConfigError> {
     let refuse = |reason| ClientConfigError::InvalidEndpoint {
         url: redacted_endpoint(raw),
         reason,
@@ -255,7 +258,7 @@ fn is_loopback<S: AsRef<str>>(host: &url::Host<S>) -> bool {
 
 /// An app client id: 1 to 128 ASCII letters, digits, `_`, `-` or `+` (the rule of
 /// `tower_cognito::CognitoConfigBuilder`, checked against it in the tests).
-fn is_valid_client_id(id: &str) -> bool {
+pub(crate) fn is_valid_client_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
         && id
@@ -272,7 +275,7 @@ fn is_valid_region(region: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn default_http_client(endpoint: &Url) -> Result<reqwest::Client, ClientConfigError> {
+pub(crate) fn default_http_client(endpoint: &Url) -> Result<reqwest::Client, ClientConfigError> {
     let mut builder = reqwest::Client::builder()
         // Cognito never redirects; a redirect would carry passwords elsewhere.
         .redirect(reqwest::redirect::Policy::none())

@@ -78,6 +78,7 @@ mod config;
 mod decode;
 mod error;
 mod log;
+pub mod m2m;
 mod ops;
 mod revoke;
 mod secret;

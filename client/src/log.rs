@@ -8,4 +8,18 @@ macro_rules! debug {
     }};
 }
 
-pub(crate) use debug;
+macro_rules! error {
+    ($($arg:tt)*) => {{
+        #[cfg(feature = "tracing")]
+        ::tracing::error!($($arg)*);
+    }};
+}
+
+macro_rules! warning {
+    ($($arg:tt)*) => {{
+        #[cfg(feature = "tracing")]
+        ::tracing::warn!($($arg)*);
+    }};
+}
+
+pub(crate) use {debug, error, warning};

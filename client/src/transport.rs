@@ -124,21 +124,12 @@ impl Inner {
             )
             .with_status(status)
         };
-        let declared = response
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > MAX_RESPONSE_SIZE as u64) {
+        let Some(bytes) = read_capped(&mut response, MAX_RESPONSE_SIZE)
+            .await
+            .map_err(transport)?
+        else {
             return Err(too_large());
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport)? {
-            if bytes.len().saturating_add(chunk.len()) > MAX_RESPONSE_SIZE {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        };
         if status.is_success() {
             return Ok(bytes);
         }
@@ -162,4 +153,27 @@ impl Inner {
             base64::engine::general_purpose::STANDARD.encode(tag.as_ref()),
         ))
     }
+}
+
+/// Reads the body of `response`, at most `max` bytes: `None` when it declares or sends more.
+pub(crate) async fn read_capped(
+    response: &mut reqwest::Response,
+    max: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let declared = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if bytes.len().saturating_add(chunk.len()) > max {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
 }

@@ -7,6 +7,7 @@
 //! [`LocalIssuer`] (`tower-cognito`'s `test-util`), so a
 //! `CognitoAuthLayer` built from [`LocalUserPool::config`] verifies them.
 
+mod oauth;
 mod ops;
 mod state;
 mod timestamp;
@@ -16,6 +17,7 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use http_body_util::{BodyExt as _, Full, Limited};
@@ -150,12 +152,16 @@ pub(crate) struct Settings {
     pub(crate) email_alias: bool,
     pub(crate) required_attributes: Vec<String>,
     pub(crate) on_code: Option<CodeHook>,
+    /// The resource-server scopes the app client may ask for with `client_credentials`.
+    pub(crate) custom_scopes: Vec<String>,
 }
 
 pub(crate) struct Shared {
     pub(crate) issuer: LocalIssuer,
     pub(crate) settings: Settings,
     pub(crate) state: Mutex<State>,
+    /// Requests to `/oauth2/token`.
+    pub(crate) oauth_token_requests: AtomicU64,
 }
 
 impl Shared {
@@ -244,6 +250,7 @@ pub struct LocalUserPoolBuilder {
     email_alias: bool,
     required_attributes: Vec<String>,
     on_code: Option<CodeHook>,
+    custom_scopes: Vec<String>,
 }
 
 impl fmt::Debug for LocalUserPoolBuilder {
@@ -261,11 +268,25 @@ impl fmt::Debug for LocalUserPoolBuilder {
             .field("email_alias", &self.email_alias)
             .field("required_attributes", &self.required_attributes)
             .field("on_code", &self.on_code.is_some())
+            .field("custom_scopes", &self.custom_scopes)
             .finish()
     }
 }
 
 impl LocalUserPoolBuilder {
+    /// The resource-server scopes (`<identifier>/<name>`, e.g. `orders/read`) the app client
+    /// is allowed: what `/oauth2/token`'s `client_credentials` grant issues (all of them when
+    /// the request names none). That grant needs a [`client_secret`](Self::client_secret) and
+    /// at least one scope, as in Cognito.
+    pub fn custom_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.custom_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// The issuer that signs the pool's tokens (default: a new [`LocalIssuer`] for the pool id).
     /// The pool id is then the issuer's.
     pub fn issuer(mut self, issuer: LocalIssuer) -> Self {
@@ -391,8 +412,10 @@ impl LocalUserPoolBuilder {
                     email_alias: self.email_alias,
                     required_attributes: self.required_attributes,
                     on_code: self.on_code,
+                    custom_scopes: self.custom_scopes,
                 },
                 state: Mutex::new(State::default()),
+                oauth_token_requests: AtomicU64::new(0),
             }),
         })
     }
@@ -411,6 +434,7 @@ impl LocalUserPool {
             email_alias: false,
             required_attributes: Vec::new(),
             on_code: None,
+            custom_scopes: Vec::new(),
         }
     }
 
@@ -440,6 +464,14 @@ impl LocalUserPool {
     /// The app client's secret, if it has one.
     pub fn client_secret(&self) -> Option<&str> {
         self.shared.settings.client_secret.as_deref()
+    }
+
+    /// How many requests `/oauth2/token` has answered, refused ones included (what Cognito
+    /// bills for `client_credentials`).
+    pub fn token_requests(&self) -> u64 {
+        self.shared
+            .oauth_token_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A verifier configuration for this pool and app client, with the issuer's clock and the
@@ -623,6 +655,9 @@ impl LocalUserPool {
 async fn answer(shared: &Shared, req: http::Request<Incoming>) -> http::Response<Full<Bytes>> {
     if req.method() == http::Method::GET && req.uri().path().ends_with("/.well-known/jwks.json") {
         return shared.issuer.jwks_response(&req).map(Full::new);
+    }
+    if req.uri().path().starts_with("/oauth2/") {
+        return oauth::answer(shared, req).await;
     }
     if req.method() != http::Method::POST {
         return error_response(

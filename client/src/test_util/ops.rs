@@ -223,7 +223,7 @@ fn random_hex(len: usize) -> Result<String, PoolError> {
 }
 
 /// A random UUID (version 4), as Cognito's `sub`s.
-fn uuid() -> Result<String, PoolError> {
+pub(crate) fn uuid() -> Result<String, PoolError> {
     let mut b = random_bytes(16)?;
     if let Some(v) = b.get_mut(6) {
         *v = (*v & 0x0f) | 0x40;
@@ -250,7 +250,7 @@ fn six_digits() -> Result<String, PoolError> {
     Ok(format!("{:06}", u32::from_be_bytes(word) % 1_000_000))
 }
 
-fn ct_eq(a: &str, b: &str) -> bool {
+pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
     constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }
 

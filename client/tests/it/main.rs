@@ -17,6 +17,9 @@ mod support;
 
 mod client;
 mod emulator;
+mod m2m;
+#[cfg(feature = "test-util")]
+mod m2m_pool;
 #[cfg(feature = "test-util")]
 mod pool;
 #[cfg(feature = "test-util")]
