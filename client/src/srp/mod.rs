@@ -1093,7 +1093,7 @@ mod tests {
         for form in [
             format!(" \t{b}\r\n"),
             format!("+{b}"),
-            format!("\x0c +36_ef01c6dde9fe503da333b1acc758ba\x0b"),
+            "\x0c +36_ef01c6dde9fe503da333b1acc758ba\x0b".to_owned(),
             "36ef_01c6_dde9fe503da333b1acc758ba".to_owned(),
             format!("{}\x1f", b.to_uppercase()),
         ] {
