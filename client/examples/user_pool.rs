@@ -138,11 +138,17 @@ enum Command {
         #[arg(long = "attr", value_name = "NAME=VALUE", value_parser = parse_attr)]
         attrs: Vec<(String, String)>,
     },
-    /// New tokens from a refresh token (REFRESH_TOKEN_AUTH) -> tokens.
+    /// New tokens from a refresh token (GetTokensFromRefreshToken) -> tokens, with
+    /// "refresh_token_rotated": true and the new refresh_token when the app client rotated it.
     Refresh {
         #[arg(long)]
         refresh_token: String,
-        /// The Cognito user name (needed with a client secret).
+        /// Refresh with InitiateAuth's REFRESH_TOKEN_AUTH instead (for emulators without
+        /// GetTokensFromRefreshToken; refused on app clients with rotation).
+        #[arg(long)]
+        refresh_token_auth: bool,
+        /// The Cognito user name (for SECRET_HASH: with a client secret and
+        /// --refresh-token-auth only).
         #[arg(long)]
         username: Option<String>,
     },
@@ -381,12 +387,25 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
         }
         Command::Refresh {
             refresh_token,
+            refresh_token_auth,
             username,
-        } => tokens_json(
-            &client
-                .refresh(&Secret::new(refresh_token), username.as_deref())
-                .await?,
-        ),
+        } => {
+            let old = Secret::new(refresh_token);
+            let tokens = if refresh_token_auth {
+                client.refresh_token_auth(&old, username.as_deref()).await?
+            } else {
+                client.refresh(&old).await?
+            };
+            let rotated = tokens
+                .refresh_token
+                .as_ref()
+                .is_some_and(|new| new.expose() != old.expose());
+            let mut json = tokens_json(&tokens);
+            if let Some(object) = json.as_object_mut() {
+                object.insert("refresh_token_rotated".to_owned(), Value::Bool(rotated));
+            }
+            json
+        }
         Command::Me { access_token } => {
             let user = client.get_user(&Secret::new(access_token)).await?;
             let attributes: Map<String, Value> = user

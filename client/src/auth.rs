@@ -210,8 +210,37 @@ impl UserPoolClient {
         sign_in_from_wire(OP, answer, username, SystemTime::now())
     }
 
-    /// New access and ID tokens with `REFRESH_TOKEN_AUTH`. The refresh token comes back in
-    /// the result: the new one if the pool rotates them, else `refresh_token` itself.
+    /// New tokens from a refresh token, with `GetTokensFromRefreshToken` (which every app
+    /// client accepts, and the only refresh of app clients with refresh-token rotation).
+    ///
+    /// When the app client rotates refresh tokens, the result carries the new refresh token:
+    /// store it in place of `refresh_token`, which stops working after the app client's grace
+    /// period (0 to 60 s; reusing it after that is
+    /// [`CognitoErrorKind::RefreshTokenReuse`](super::CognitoErrorKind::RefreshTokenReuse)).
+    /// Without rotation no refresh token comes back and the result carries `refresh_token`
+    /// itself. A rotated refresh token keeps the expiry of the sign-in's. The client secret,
+    /// if any, is sent as it is (`ClientSecret`), so no user name is needed.
+    ///
+    /// # Errors
+    /// A [`ClientError`]: a revoked, expired or unknown refresh token is
+    /// [`CognitoErrorKind::NotAuthorized`](super::CognitoErrorKind::NotAuthorized).
+    pub async fn refresh(&self, refresh_token: &Secret) -> Result<Tokens, ClientError> {
+        let body = wire::GetTokensFromRefreshTokenRequest {
+            refresh_token: refresh_token.expose(),
+            client_id: &self.inner.client_id,
+            client_secret: self.inner.client_secret.as_ref().map(Secret::expose),
+        };
+        let answer: wire::AuthResponse = self
+            .inner
+            .call(GET_TOKENS_FROM_REFRESH_TOKEN, &body)
+            .await?;
+        refreshed(GET_TOKENS_FROM_REFRESH_TOKEN, answer, refresh_token)
+    }
+
+    /// New access and ID tokens with `InitiateAuth`'s older `REFRESH_TOKEN_AUTH` flow: for
+    /// emulators that lack `GetTokensFromRefreshToken` (cognito-local 5.3, moto 5.2); prefer
+    /// [`refresh`](Self::refresh) everywhere else. Cognito refuses this flow on app clients
+    /// with refresh-token rotation. The result carries `refresh_token` itself.
     ///
     /// `username` is needed only when the app client has a secret (for `SECRET_HASH`), and it
     /// must be the Cognito user name: the `username` claim of the access token
@@ -222,7 +251,7 @@ impl UserPoolClient {
     /// [`ClientErrorKind::InvalidInput`] when the app client has a secret and no `username`
     /// was given; otherwise a [`ClientError`] (a revoked or expired refresh token is
     /// [`CognitoErrorKind::NotAuthorized`](super::CognitoErrorKind::NotAuthorized)).
-    pub async fn refresh(
+    pub async fn refresh_token_auth(
         &self,
         refresh_token: &Secret,
         username: Option<&str>,
@@ -250,29 +279,6 @@ impl UserPoolClient {
         };
         let answer: wire::AuthResponse = self.inner.call(INITIATE_AUTH, &body).await?;
         refreshed(INITIATE_AUTH, answer, refresh_token)
-    }
-
-    /// New tokens with `GetTokensFromRefreshToken`, for pools with refresh-token rotation: the
-    /// result carries the new refresh token (or `refresh_token` itself when none came back).
-    /// The client secret, if any, is sent as it is (`ClientSecret`).
-    ///
-    /// # Errors
-    /// A [`ClientError`] (a refresh token already rotated away or revoked is
-    /// [`CognitoErrorKind::NotAuthorized`](super::CognitoErrorKind::NotAuthorized)).
-    pub async fn get_tokens_from_refresh_token(
-        &self,
-        refresh_token: &Secret,
-    ) -> Result<Tokens, ClientError> {
-        let body = wire::GetTokensFromRefreshTokenRequest {
-            refresh_token: refresh_token.expose(),
-            client_id: &self.inner.client_id,
-            client_secret: self.inner.client_secret.as_ref().map(Secret::expose),
-        };
-        let answer: wire::AuthResponse = self
-            .inner
-            .call(GET_TOKENS_FROM_REFRESH_TOKEN, &body)
-            .await?;
-        refreshed(GET_TOKENS_FROM_REFRESH_TOKEN, answer, refresh_token)
     }
 
     async fn initiate_auth(

@@ -117,6 +117,9 @@ pub enum CognitoErrorKind {
     TooManyFailedAttempts,
     /// `ResourceNotFoundException`.
     ResourceNotFound,
+    /// `RefreshTokenReuseException`: a refresh token rotated away (by `GetTokensFromRefreshToken`
+    /// on an app client with rotation) was used after the grace period.
+    RefreshTokenReuse,
     /// Any other type.
     Other,
 }
@@ -138,6 +141,7 @@ impl CognitoErrorKind {
             "TooManyRequestsException" => Self::TooManyRequests,
             "TooManyFailedAttemptsException" => Self::TooManyFailedAttempts,
             "ResourceNotFoundException" => Self::ResourceNotFound,
+            "RefreshTokenReuseException" => Self::RefreshTokenReuse,
             _ => Self::Other,
         }
     }

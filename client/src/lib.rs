@@ -48,7 +48,7 @@
 //! };
 //! let user = client.get_user(&tokens.access_token).await?;
 //! println!("signed in as {} ({:?})", user.username, user.attribute("email"));
-//! let refreshed = client.refresh(tokens.refresh_token.as_ref().ok_or("no refresh token")?, None).await?;
+//! let refreshed = client.refresh(tokens.refresh_token.as_ref().ok_or("no refresh token")?).await?;
 //! # let _ = refreshed; Ok(()) }
 //! ```
 //!

@@ -65,6 +65,11 @@ fn is_cognito_timestamp(ts: &str) -> bool {
 /// Mounts `InitiateAuth` (the challenge, with `SRP_B` from `verifier`) and
 /// `RespondToAuthChallenge` (tokens when the claim verifies, `NotAuthorizedException` if not).
 async fn srp_pool(verifier: PasswordVerifier) -> MockServer {
+    srp_pool_with_block(verifier, SECRET_BLOCK).await
+}
+
+/// [`srp_pool`] sending `secret_block` as `SECRET_BLOCK`.
+async fn srp_pool_with_block(verifier: PasswordVerifier, secret_block: &'static str) -> MockServer {
     let server = MockServer::start().await;
     let exchange: Arc<Mutex<Option<SrpServer>>> = Arc::default();
 
@@ -88,7 +93,7 @@ async fn srp_pool(verifier: PasswordVerifier) -> MockServer {
                 "ChallengeParameters": {
                     "SALT": verifier.salt_hex(),
                     "SRP_B": srp_b,
-                    "SECRET_BLOCK": SECRET_BLOCK,
+                    "SECRET_BLOCK": secret_block,
                     "USER_ID_FOR_SRP": INTERNAL,
                     "USERNAME": INTERNAL,
                 }
@@ -208,6 +213,26 @@ async fn check_srp_sign_in(with_secret: bool) {
     } else {
         assert_eq!(responses.len(), 4);
     }
+}
+
+/// moto sends a UUID as `SECRET_BLOCK` (not base64): the client decodes it as
+/// amazon-cognito-identity-js does and sends it back unchanged.
+#[tokio::test]
+async fn srp_sign_in_with_an_emulator_uuid_secret_block() {
+    const UUID_BLOCK: &str = "3f1c2b7a-9d4e-4c61-8b0f-2a9e6d5c4b3a";
+    let verifier = PasswordVerifier::new(POOL, INTERNAL, PASSWORD).unwrap();
+    let server = srp_pool_with_block(verifier, UUID_BLOCK).await;
+    let signed_in = client(&server, false)
+        .sign_in_srp(ALIAS, &Secret::new(PASSWORD))
+        .await
+        .unwrap();
+    assert!(matches!(signed_in, SignIn::Tokens(_)), "{signed_in:?}");
+    let requests = server.received_requests().await.unwrap();
+    let respond = body(&requests[1]);
+    assert_eq!(
+        respond["ChallengeResponses"]["PASSWORD_CLAIM_SECRET_BLOCK"],
+        UUID_BLOCK
+    );
 }
 
 #[tokio::test]

@@ -23,6 +23,9 @@
 //!   info = "Caldera Derived Key")[..16].
 //! - signature = base64(HMAC-SHA256(key, poolName | userIdForSrp | base64decode(`SECRET_BLOCK`) | `TIMESTAMP`)).
 //!
+//! `SECRET_BLOCK` is decoded as the reference client decodes it on Node (`Buffer.from(s,
+//! 'base64')`: lenient, so the UUID an emulator sends decodes too) and sent back unchanged.
+//!
 //! `SALT` and `SRP_B` are read as numbers (`new BigInteger(hex, 16)` in the JS client): odd lengths,
 //! upper case and redundant leading zeros are accepted, and padHex is applied to the value. The
 //! unreduced B goes into u; B mod N goes into S.
@@ -38,7 +41,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
 use aws_lc_rs::{digest, hmac};
 use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig, general_purpose};
+use base64::engine::general_purpose;
 use crypto_bigint::modular::{ConstMontyForm, ConstMontyParams, FixedMontyParams};
 use crypto_bigint::{Odd, U256, U512, U1024, U1280, U3072, Uint};
 use tower_cognito::UserPoolId;
@@ -104,12 +107,6 @@ type Fe = ConstMontyForm<Rfc5054Group3072, { U3072::LIMBS }>;
 const G: Fe = Fe::new(&U3072::from_u8(2));
 const K: Fe = Fe::new(&U256::from_be_hex(K_HEX).resize::<{ U3072::LIMBS }>());
 
-/// Lenient base64 for `SECRET_BLOCK`: standard alphabet, padding optional.
-const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
 // ---------------------------------------------------------------------------------------------
 // Errors
 
@@ -174,7 +171,8 @@ pub enum SrpError {
     /// A hex number does not fit in 3072 bits.
     #[error("{0} does not fit in 3072 bits")]
     OutOfRange(SrpParam),
-    /// A base64 parameter does not decode.
+    /// A base64 parameter does not decode (`PASSWORD_CLAIM_SIGNATURE` on the server side;
+    /// `SECRET_BLOCK` always decodes, leniently, as the reference client reads it).
     #[error("{0} is not valid base64")]
     InvalidBase64(SrpParam),
     /// A public value (`SRP_A` or `SRP_B`) is 0 mod N: the exchange must be refused.
@@ -293,7 +291,7 @@ impl SrpClient {
     /// normally [`cognito_timestamp`] of the current time.
     ///
     /// # Errors
-    /// [`SrpError`] for an input over its length cap or not hex/base64, a `B` that is 0 mod N,
+    /// [`SrpError`] for an input over its length cap or not hex, a `B` that is 0 mod N,
     /// or a scrambler `u` of 0.
     pub fn password_claim(
         &self,
@@ -309,7 +307,7 @@ impl SrpClient {
         cap(challenge.username, SrpParam::Username, MAX_USER_ID_LEN)?;
         let secret_block = decode_secret_block(challenge.secret_block_b64)?;
         let salt = parse_hex_number(challenge.salt_hex, SrpParam::Salt, MAX_SALT_HEX_LEN)?;
-        let big_b = parse_public_value(challenge.srp_b_hex, SrpParam::SrpB)?;
+        let big_b = parse_srp_b(challenge.srp_b_hex)?;
         let b_mod_n = Fe::new(&big_b);
         if b_mod_n.retrieve() == U3072::ZERO {
             return Err(SrpError::ZeroModN(SrpParam::SrpB));
@@ -343,7 +341,8 @@ pub struct PasswordVerifierChallenge<'a> {
     pub(crate) salt_hex: &'a str,
     /// `SRP_B` (hex).
     pub(crate) srp_b_hex: &'a str,
-    /// `SECRET_BLOCK` (base64, returned verbatim).
+    /// `SECRET_BLOCK` (base64 from Cognito, any string from some emulators; decoded
+    /// leniently, returned verbatim).
     pub(crate) secret_block_b64: &'a str,
     /// `USER_ID_FOR_SRP` (goes into x and the signature).
     pub(crate) user_id_for_srp: &'a str,
@@ -669,15 +668,56 @@ fn cap(value: &str, param: SrpParam, max: usize) -> Result<(), SrpError> {
     }
 }
 
+/// Decodes `SECRET_BLOCK` exactly as amazon-cognito-identity-js does on Node
+/// (`Buffer.from(SECRET_BLOCK, 'base64')`, Node's lenient decoder): every UTF-16 code unit is
+/// read as its low byte; `=` ends the data; a byte outside both base64 alphabets (standard
+/// `+/` and url-safe `-_`) is skipped; bits that do not fill a last byte are dropped. So any
+/// string decodes (an emulator's UUID does), and the string itself goes back unchanged as
+/// `PASSWORD_CLAIM_SECRET_BLOCK`. Real Cognito sends canonical base64, which decodes as usual.
+///
+/// The block is a public value signed into the claim: reading it leniently costs nothing, and
+/// the length cap still applies first.
 fn decode_secret_block(secret_block_b64: &str) -> Result<Vec<u8>, SrpError> {
     cap(
         secret_block_b64,
         SrpParam::SecretBlock,
         MAX_SECRET_BLOCK_LEN,
     )?;
-    LENIENT_BASE64
-        .decode(secret_block_b64)
-        .map_err(|_| SrpError::InvalidBase64(SrpParam::SecretBlock))
+    let mut out = Vec::with_capacity(secret_block_b64.len() / 4 * 3 + 2);
+    // Up to 14 bits waiting to fill a byte: `pending` holds `pending_bits` of them.
+    let mut pending: u32 = 0;
+    let mut pending_bits: u32 = 0;
+    for unit in secret_block_b64.encode_utf16() {
+        // Node truncates each code unit to its low byte (`static_cast<uint8_t>`).
+        let [low, _] = unit.to_le_bytes();
+        if low == b'=' {
+            break;
+        }
+        let Some(sextet) = base64_value(low) else {
+            continue;
+        };
+        pending = (pending << 6) | u32::from(sextet);
+        pending_bits += 6;
+        if pending_bits >= 8 {
+            pending_bits -= 8;
+            let [_, _, _, byte] = (pending >> pending_bits).to_be_bytes();
+            out.push(byte);
+            pending &= (1 << pending_bits) - 1;
+        }
+    }
+    Ok(out)
+}
+
+/// The value of a byte in the standard or the url-safe base64 alphabet.
+fn base64_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'A'..=b'Z' => Some(byte - b'A'),
+        b'a'..=b'z' => Some(byte - b'a' + 26),
+        b'0'..=b'9' => Some(byte - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    }
 }
 
 /// Parses hex (any case, any length up to `max`, odd lengths allowed) as a non-negative number:
@@ -717,6 +757,27 @@ fn parse_public_value(hex: &str, param: SrpParam) -> Result<U3072, SrpError> {
     }
     right_align(&mut buf, &bytes);
     Ok(U3072::from_be_slice(&buf))
+}
+
+/// Parses `SRP_B` as both reference clients read it alike: hex digits (any case, any length,
+/// leading zeros), optionally surrounded by whitespace, after one `+`, with single underscores
+/// between digits (Python's `int(s, 16)` in pycognito; amazon-cognito-identity-js skips those
+/// characters). A `0x` prefix stays refused: jsbn reads its `x` as a digit, so the two
+/// references disagree on its value. The cap applies to the string as received.
+fn parse_srp_b(hex: &str) -> Result<U3072, SrpError> {
+    const PARAM: SrpParam = SrpParam::SrpB;
+    cap(hex, PARAM, MAX_SRP_HEX_LEN)?;
+    // Python's `str.strip()` whitespace among ASCII characters.
+    let trimmed = hex.trim_matches(|c: char| matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' '));
+    let unsigned = trimmed.strip_prefix('+').unwrap_or(trimmed);
+    if !unsigned.contains('_') {
+        return parse_public_value(unsigned, PARAM);
+    }
+    if unsigned.starts_with('_') || unsigned.ends_with('_') || unsigned.contains("__") {
+        return Err(SrpError::InvalidHex(PARAM));
+    }
+    let digits: String = unsigned.chars().filter(|c| *c != '_').collect();
+    parse_public_value(&digits, PARAM)
 }
 
 /// padHex of a value, as bytes.
@@ -958,6 +1019,119 @@ mod tests {
         }
     }
 
+    const JS_LENIENT_VECTORS: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/srp/srp_vectors_lenient_amazon_cognito_identity_js.json"
+    ));
+    const PYCOGNITO_LENIENT_VECTORS: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/srp/srp_vectors_lenient_pycognito.json"
+    ));
+
+    fn hex_of(bytes: &[u8]) -> String {
+        let mut hex = String::new();
+        push_hex(&mut hex, bytes);
+        hex
+    }
+
+    #[test]
+    fn vectors_for_lenient_inputs_follow_amazon_cognito_identity_js() {
+        let js: Value = serde_json::from_str(JS_LENIENT_VECTORS).unwrap();
+        let py: Value = serde_json::from_str(PYCOGNITO_LENIENT_VECTORS).unwrap();
+        let js_cases = js["cases"].as_array().unwrap();
+        let py_cases = py["cases"].as_array().unwrap();
+        assert!(js_cases.len() >= 15);
+        assert_eq!(js_cases.len(), py_cases.len());
+        let mut disagreements = 0;
+        for (case, py_case) in js_cases.iter().zip(py_cases) {
+            let name = field(case, "name");
+            assert_eq!(field(py_case, "name"), name);
+            check_vector(case);
+            assert_eq!(
+                hex_of(&decode_secret_block(field(case, "secret_block_b64")).unwrap()),
+                field(&case["expected"], "secret_block_hex"),
+                "{name}: decoded SECRET_BLOCK"
+            );
+            // Where pycognito signs at all and agrees, it is the same signature.
+            if py_case["agrees_with_js"] == Value::Bool(true) {
+                assert_eq!(
+                    field(py_case, "signature_b64"),
+                    field(&case["expected"], "signature_b64"),
+                    "{name}"
+                );
+            } else {
+                disagreements += 1;
+            }
+        }
+        // The file records the cases where pycognito refuses or signs other bytes (the UUID).
+        assert!(disagreements > 0);
+        let uuid = py_cases
+            .iter()
+            .find(|c| field(c, "name").contains("UUID"))
+            .unwrap();
+        assert_eq!(uuid["agrees_with_js"], Value::Bool(false));
+
+        let decode_cases = js["decode_cases"].as_array().unwrap();
+        assert!(decode_cases.len() >= 100);
+        for case in decode_cases {
+            let input = field(case, "input");
+            assert_eq!(
+                hex_of(&decode_secret_block(input).unwrap()),
+                field(case, "node_hex"),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn srp_b_forms_both_references_accept() {
+        let client = ones_client();
+        let b = "36ef01c6dde9fe503da333b1acc758ba";
+        let plain = client
+            .password_claim(&challenge("abcd", b), "pw", "t")
+            .unwrap();
+        for form in [
+            format!(" \t{b}\r\n"),
+            format!("+{b}"),
+            "\x0c +36_ef01c6dde9fe503da333b1acc758ba\x0b".to_owned(),
+            "36ef_01c6_dde9fe503da333b1acc758ba".to_owned(),
+            format!("{}\x1f", b.to_uppercase()),
+        ] {
+            assert_eq!(
+                client.password_claim(&challenge("abcd", &form), "pw", "t"),
+                Ok(plain.clone()),
+                "{form:?}"
+            );
+        }
+        // What either reference refuses, or reads as another number, stays refused.
+        for form in [
+            "",
+            " ",
+            "+",
+            "++36ef",
+            "-36ef",
+            "0x36ef",
+            "36__ef",
+            "_36ef",
+            "36ef_",
+            "36 ef",
+            "+ 36ef",
+            "36ef\u{a0}",
+        ] {
+            assert_eq!(
+                client.password_claim(&challenge("abcd", form), "pw", "t"),
+                Err(SrpError::InvalidHex(SrpParam::SrpB)),
+                "{form:?}"
+            );
+        }
+        // The cap counts what was received, whitespace included.
+        let padded = format!("{b}{}", " ".repeat(MAX_SRP_HEX_LEN));
+        assert_eq!(
+            client.password_claim(&challenge("abcd", &padded), "pw", "t"),
+            too_long(SrpParam::SrpB, MAX_SRP_HEX_LEN)
+        );
+    }
+
     #[test]
     fn k_is_the_hash_of_padded_n_and_g() {
         let n = Fe::MODULUS.get();
@@ -1179,12 +1353,48 @@ mod tests {
         assert_eq!(with_padding.signature_b64, without.signature_b64);
         assert_eq!(with_padding.secret_block, padded);
         assert_eq!(without.secret_block, unpadded);
-        for bad in ["!!!!", "AAECAwQ==", "AA-_", "A"] {
-            assert_eq!(
-                claim(bad),
-                Err(SrpError::InvalidBase64(SrpParam::SecretBlock)),
-                "{bad}"
-            );
+        // What a strict decoder refuses decodes as Node's `Buffer.from(s, 'base64')` does,
+        // and goes back unchanged.
+        for block in [
+            "!!!!",
+            "AAECAwQ==",
+            "AA-_",
+            "A",
+            "AB",
+            "3f1c2b7a-9d4e-4c61-8b0f-2a9e6d5c4b3a",
+        ] {
+            assert_eq!(claim(block).unwrap().secret_block, block, "{block}");
+        }
+        assert_eq!(decode_secret_block("!!!!").unwrap(), b"");
+        assert_eq!(decode_secret_block("A").unwrap(), b"");
+        // Trailing bits that do not fill a byte are dropped, even when they are not zero.
+        assert_eq!(decode_secret_block("AB").unwrap(), [0x00]);
+        assert_eq!(decode_secret_block("AAECAwQ==").unwrap(), [0, 1, 2, 3, 4]);
+        // `-_` are `+/`; whitespace and other bytes are skipped; `=` ends the data.
+        assert_eq!(
+            decode_secret_block("AA-_").unwrap(),
+            decode_secret_block("AA+/").unwrap()
+        );
+        assert_eq!(
+            decode_secret_block(" AA\nEC\tAw !Q").unwrap(),
+            [0, 1, 2, 3, 4]
+        );
+        assert_eq!(decode_secret_block("AAEC=AwQ").unwrap(), [0, 1, 2]);
+        // A UTF-16 code unit counts as its low byte: U+0141 reads as `A`, U+013D as `=`.
+        assert_eq!(
+            decode_secret_block("AAEC\u{141}wQ").unwrap(),
+            decode_secret_block("AAECAwQ").unwrap()
+        );
+        assert_eq!(decode_secret_block("AAEC\u{13d}AwQ").unwrap(), [0, 1, 2]);
+        // A character outside the BMP is two code units (0xD83D 0xDE00: low bytes 0x3D `=`, 0x00).
+        assert_eq!(decode_secret_block("AAEC😀AwQ").unwrap(), [0, 1, 2]);
+        // Canonical base64 decodes as usual.
+        let bytes: Vec<u8> = (0..=255).collect();
+        for len in 0..bytes.len() {
+            let block = general_purpose::STANDARD.encode(&bytes[..len]);
+            assert_eq!(decode_secret_block(&block).unwrap(), &bytes[..len]);
+            let url = general_purpose::URL_SAFE_NO_PAD.encode(&bytes[..len]);
+            assert_eq!(decode_secret_block(&url).unwrap(), &bytes[..len]);
         }
     }
 

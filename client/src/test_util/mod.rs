@@ -36,6 +36,9 @@ use state::State;
 /// request of the API a client makes without credentials).
 pub const MAX_REQUEST_SIZE: usize = 64 * 1024;
 
+/// Longest grace period of a rotated refresh token (`RetryGracePeriodSeconds`), in seconds.
+const MAX_RETRY_GRACE_PERIOD: u64 = 60;
+
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
 
 /// Why a [`LocalUserPool`] could not be built or served.
@@ -148,6 +151,7 @@ pub(crate) struct Settings {
     pub(crate) client_id: String,
     pub(crate) client_secret: Option<String>,
     pub(crate) rotation: bool,
+    pub(crate) rotation_grace_seconds: u64,
     pub(crate) mfa_required: bool,
     pub(crate) email_alias: bool,
     pub(crate) required_attributes: Vec<String>,
@@ -215,7 +219,8 @@ impl Shared {
 /// What differs from Cognito, on purpose: no rate limits or lockouts, codes are readable by the
 /// test ([`LocalUserPool::last_code`], or [`LocalUserPoolBuilder::on_code`]), a verified software
 /// token turns TOTP MFA on at once (there is no `SetUserMFAPreference`), refresh tokens are
-/// random opaque strings, and every auth flow is allowed.
+/// random opaque strings, and every auth flow is allowed (but `REFRESH_TOKEN_AUTH` with
+/// [refresh-token rotation](LocalUserPoolBuilder::refresh_token_rotation)).
 #[derive(Clone)]
 pub struct LocalUserPool {
     shared: Arc<Shared>,
@@ -246,6 +251,7 @@ pub struct LocalUserPoolBuilder {
     client_id: Option<String>,
     client_secret: Option<String>,
     rotation: bool,
+    rotation_grace_seconds: u64,
     mfa_required: bool,
     email_alias: bool,
     required_attributes: Vec<String>,
@@ -264,6 +270,10 @@ impl fmt::Debug for LocalUserPoolBuilder {
                 &self.client_secret.as_ref().map(|_| "[redacted]"),
             )
             .field("refresh_token_rotation", &self.rotation)
+            .field(
+                "refresh_token_retry_grace_period",
+                &self.rotation_grace_seconds,
+            )
             .field("mfa_required", &self.mfa_required)
             .field("email_alias", &self.email_alias)
             .field("required_attributes", &self.required_attributes)
@@ -314,11 +324,25 @@ impl LocalUserPoolBuilder {
         self
     }
 
-    /// Refresh-token rotation (default off): every refresh (`REFRESH_TOKEN_AUTH` or
-    /// `GetTokensFromRefreshToken`) returns a new refresh token of the same lineage and the
-    /// old one stops working.
+    /// Refresh-token rotation (default off), as the app client setting
+    /// `RefreshTokenRotation.Feature`: every `GetTokensFromRefreshToken` returns a new refresh
+    /// token of the same lineage (same `origin_jti`, same absolute expiry, counted from the
+    /// sign-in); the one it replaces stays valid for the
+    /// [grace period](Self::refresh_token_retry_grace_period), then is refused with
+    /// `RefreshTokenReuseException`. `InitiateAuth`'s `REFRESH_TOKEN_AUTH` is refused, as
+    /// Cognito refuses it on such app clients (the pool answers `InvalidParameterException`,
+    /// "REFRESH_TOKEN_AUTH flow not enabled for this client", the answer to a flow the app
+    /// client does not allow: the exact answer of Cognito here is unconfirmed).
     pub fn refresh_token_rotation(mut self, rotate: bool) -> Self {
         self.rotation = rotate;
+        self
+    }
+
+    /// How long a rotated-away refresh token stays valid, in seconds (default 0: refused at
+    /// once), as `RefreshTokenRotation.RetryGracePeriodSeconds` (0 to 60), counted on the
+    /// pool's clock (the issuer's) from its first rotation. Build refuses more than 60.
+    pub fn refresh_token_retry_grace_period(mut self, seconds: u64) -> Self {
+        self.rotation_grace_seconds = seconds;
         self
     }
 
@@ -392,6 +416,11 @@ impl LocalUserPoolBuilder {
                 "the user pool id must be REGION_NAME",
             ));
         }
+        if self.rotation_grace_seconds > MAX_RETRY_GRACE_PERIOD {
+            return Err(LocalPoolError::InvalidSetting(
+                "the refresh token retry grace period must be 0 to 60 seconds",
+            ));
+        }
         let client_id = self
             .client_id
             .unwrap_or_else(|| issuer.client_id().to_owned());
@@ -408,6 +437,7 @@ impl LocalUserPoolBuilder {
                     client_id,
                     client_secret: self.client_secret,
                     rotation: self.rotation,
+                    rotation_grace_seconds: self.rotation_grace_seconds,
                     mfa_required: self.mfa_required,
                     email_alias: self.email_alias,
                     required_attributes: self.required_attributes,
@@ -430,6 +460,7 @@ impl LocalUserPool {
             client_id: None,
             client_secret: None,
             rotation: false,
+            rotation_grace_seconds: 0,
             mfa_required: false,
             email_alias: false,
             required_attributes: Vec::new(),

@@ -542,10 +542,12 @@ fn user_attributes_json(user: &User) -> Vec<Value> {
 // Tokens
 
 fn new_lineage(shared: &Shared) -> Result<Lineage, PoolError> {
+    let now = shared.issuer.now();
     Ok(Lineage {
         origin_jti: uuid()?,
         event_id: uuid()?,
-        auth_time: shared.issuer.now(),
+        auth_time: now,
+        refresh_expires_at: now.saturating_add(REFRESH_LIFETIME),
     })
 }
 
@@ -632,8 +634,8 @@ fn issue_tokens(
                 client_id: settings.client_id.clone(),
                 lineage: lineage.clone(),
                 generation,
-                expires_at: now.saturating_add(REFRESH_LIFETIME),
-                rotated: false,
+                expires_at: lineage.refresh_expires_at,
+                rotated_at: None,
             },
         );
         if let Some(map) = result.as_object_mut() {
@@ -776,6 +778,9 @@ async fn initiate_auth(shared: &Shared, body: &Value) -> Answer {
         "USER_PASSWORD_AUTH" => password_auth(shared, parameters).await,
         "USER_SRP_AUTH" => srp_auth(shared, parameters).await,
         "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
+            if shared.settings.rotation {
+                return Err(refresh_token_auth_with_rotation());
+            }
             let token = bounded(parameters, "REFRESH_TOKEN", 4096)?;
             refresh(shared, token, |username| {
                 check_secret_hash(shared, username, field(parameters, "SECRET_HASH"))
@@ -867,8 +872,30 @@ async fn srp_auth(shared: &Shared, parameters: &Value) -> Answer {
     }))
 }
 
-/// `REFRESH_TOKEN_AUTH` and `GetTokensFromRefreshToken`; `check` verifies the client's
-/// credentials for the token's user name.
+/// `REFRESH_TOKEN_AUTH` on an app client with refresh-token rotation. Cognito refuses it (the
+/// developer guide: "You can't authenticate with REFRESH_TOKEN_AUTH in app clients with
+/// refresh token rotation enabled"; such app clients must not allow the flow). The error type
+/// and message are those of a flow the app client does not allow; **unconfirmed** for this
+/// case (no primary source shows the exact answer).
+fn refresh_token_auth_with_rotation() -> PoolError {
+    invalid_parameter("REFRESH_TOKEN_AUTH flow not enabled for this client")
+}
+
+/// A refresh token used again after it was rotated away and its grace period ended
+/// (`RefreshTokenReuseException` is in the service model; the message is the pool's own).
+fn refresh_token_reused() -> PoolError {
+    PoolError::new(
+        "RefreshTokenReuseException",
+        "Refresh Token has been rotated and its grace period has ended",
+    )
+}
+
+/// `REFRESH_TOKEN_AUTH` (without rotation) and `GetTokensFromRefreshToken`; `check` verifies
+/// the client's credentials for the token's user name.
+///
+/// With rotation on, every refresh issues a new refresh token of the same lineage (same
+/// `origin_jti`, same absolute expiry), and the one given stays valid for the grace period
+/// from its first rotation; after that it is refused with `RefreshTokenReuseException`.
 fn refresh(
     shared: &Shared,
     token: &str,
@@ -892,16 +919,23 @@ fn refresh(
         .get(&record.username)
         .filter(|u| u.sub == record.sub)
         .ok_or_else(|| not_authorized("User does not exist."))?;
-    if record.rotated
-        || record.generation < user.generation
-        || state.revoked.contains(&record.lineage.origin_jti)
-    {
+    if record.generation < user.generation || state.revoked.contains(&record.lineage.origin_jti) {
         return Err(not_authorized("Refresh Token has been revoked"));
+    }
+    let grace = shared.settings.rotation_grace_seconds;
+    if record
+        .rotated_at
+        .is_some_and(|rotated| now >= rotated.saturating_add(grace))
+    {
+        return Err(refresh_token_reused());
     }
     let (username, lineage) = (record.username.clone(), record.lineage.clone());
     let rotate = shared.settings.rotation;
-    if rotate && let Some(record) = state.refresh.get_mut(token) {
-        record.rotated = true;
+    if rotate
+        && let Some(record) = state.refresh.get_mut(token)
+        && record.rotated_at.is_none()
+    {
+        record.rotated_at = Some(now);
     }
     issue_tokens(shared, &mut state, &username, &lineage, rotate)
 }

@@ -41,6 +41,9 @@ pub(crate) struct Lineage {
     pub(crate) origin_jti: String,
     pub(crate) event_id: String,
     pub(crate) auth_time: u64,
+    /// When every refresh token of the lineage expires: counted from the sign-in, kept by
+    /// rotation (Cognito's `RefreshTokenValidity` is an absolute limit).
+    pub(crate) refresh_expires_at: u64,
 }
 
 /// An issued access token.
@@ -60,8 +63,9 @@ pub(crate) struct RefreshRecord {
     pub(crate) lineage: Lineage,
     pub(crate) generation: u64,
     pub(crate) expires_at: u64,
-    /// Rotated away (a newer refresh token of the lineage replaced it).
-    pub(crate) rotated: bool,
+    /// When it was rotated away (a newer refresh token of the lineage replaced it): it stays
+    /// valid for the app client's grace period after that.
+    pub(crate) rotated_at: Option<u64>,
 }
 
 /// A `PASSWORD_VERIFIER` challenge in progress, keyed by its `SECRET_BLOCK`.

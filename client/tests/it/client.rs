@@ -746,11 +746,14 @@ async fn missing_authentication_result_fields() {
 // Refresh
 
 #[tokio::test]
-async fn refresh_keeps_the_old_refresh_token() {
+async fn refresh_token_auth_keeps_the_old_refresh_token() {
     let server = pool_json(auth_result(false)).await;
     let before = SystemTime::now();
     let old = Secret::new("old-refresh-token");
-    let tokens = client(&server, false).refresh(&old, None).await.unwrap();
+    let tokens = client(&server, false)
+        .refresh_token_auth(&old, None)
+        .await
+        .unwrap();
     assert_eq!(
         tokens.refresh_token.as_ref().unwrap().expose(),
         "old-refresh-token"
@@ -769,7 +772,7 @@ async fn refresh_keeps_the_old_refresh_token() {
     // With a secret: SECRET_HASH over the Cognito user name the caller passes.
     let server = pool_json(auth_result(true)).await;
     let tokens = client(&server, true)
-        .refresh(&old, Some("7d3a2f4e-internal"))
+        .refresh_token_auth(&old, Some("7d3a2f4e-internal"))
         .await
         .unwrap();
     assert_eq!(tokens.refresh_token.as_ref().unwrap().expose(), REFRESH);
@@ -787,14 +790,17 @@ async fn refresh_keeps_the_old_refresh_token() {
 
     // With a secret and no user name: refused before sending.
     let server = pool_json(auth_result(true)).await;
-    let err = client(&server, true).refresh(&old, None).await.unwrap_err();
+    let err = client(&server, true)
+        .refresh_token_auth(&old, None)
+        .await
+        .unwrap_err();
     assert!(matches!(err.kind(), ClientErrorKind::InvalidInput(_)));
     assert!(server.received_requests().await.unwrap().is_empty());
 
     // A challenge instead of tokens.
     let server = pool_json(json!({"ChallengeName": "SMS_MFA", "Session": SESSION})).await;
     let err = client(&server, false)
-        .refresh(&old, None)
+        .refresh_token_auth(&old, None)
         .await
         .unwrap_err();
     assert_eq!(
@@ -804,14 +810,11 @@ async fn refresh_keeps_the_old_refresh_token() {
 }
 
 #[tokio::test]
-async fn get_tokens_from_refresh_token_rotates() {
+async fn refresh_uses_get_tokens_from_refresh_token() {
     for with_secret in [false, true] {
         let server = pool_json(auth_result(true)).await;
         let old = Secret::new("old-refresh-token");
-        let tokens = client(&server, with_secret)
-            .get_tokens_from_refresh_token(&old)
-            .await
-            .unwrap();
+        let tokens = client(&server, with_secret).refresh(&old).await.unwrap();
         assert_eq!(tokens.refresh_token.as_ref().unwrap().expose(), REFRESH);
         let mut expected = json!({"RefreshToken": "old-refresh-token", "ClientId": CLIENT_ID});
         if with_secret {
@@ -825,7 +828,7 @@ async fn get_tokens_from_refresh_token_rotates() {
     }
     let server = pool_json(auth_result(false)).await;
     let tokens = client(&server, false)
-        .get_tokens_from_refresh_token(&Secret::new("old"))
+        .refresh(&Secret::new("old"))
         .await
         .unwrap();
     assert_eq!(tokens.refresh_token.unwrap().expose(), "old");
@@ -1164,6 +1167,12 @@ async fn cognito_error_types_are_parsed_defensively() {
             "m",
         ),
         (
+            json400(json!({"__type": "RefreshTokenReuseException", "message": "m"})),
+            CognitoErrorKind::RefreshTokenReuse,
+            "RefreshTokenReuseException",
+            "m",
+        ),
+        (
             json400(json!({"__type": "AliasExistsException", "message": "m"})),
             CognitoErrorKind::Other,
             "AliasExistsException",
@@ -1304,11 +1313,11 @@ async fn call(op: Op, client: &UserPoolClient) -> Result<(), ClientError> {
     match op {
         Op::SignInPassword => client.sign_in_password("alice", &password).await.map(drop),
         Op::SignInSrp => client.sign_in_srp("alice", &password).await.map(drop),
-        Op::Refresh => client.refresh(&refresh, Some("alice")).await.map(drop),
-        Op::GetTokensFromRefreshToken => client
-            .get_tokens_from_refresh_token(&refresh)
+        Op::Refresh => client
+            .refresh_token_auth(&refresh, Some("alice"))
             .await
             .map(drop),
+        Op::GetTokensFromRefreshToken => client.refresh(&refresh).await.map(drop),
         Op::GetUser => client.get_user(&token).await.map(drop),
         Op::AssociateSoftwareToken => client
             .associate_software_token(SoftwareTokenAuth::AccessToken(&token))
@@ -1478,7 +1487,7 @@ async fn no_error_level_shows_a_value_of_the_answer() {
         (
             Op::SignInSrp,
             200,
-            r#"{"ChallengeName":"PASSWORD_VERIFIER","Session":"<SESSION>","ChallengeParameters":{"SALT":"ab12","SRP_B":"<SRP_B>","SECRET_BLOCK":"<ACCESS>","USER_ID_FOR_SRP":"alice"}}"#,
+            r#"{"ChallengeName":"PASSWORD_VERIFIER","Session":"<SESSION>","ChallengeParameters":{"SALT":"<ACCESS>","SRP_B":"<SRP_B>","SECRET_BLOCK":"<ACCESS>","USER_ID_FOR_SRP":"alice"}}"#,
             None,
             Expect::Srp,
         ),

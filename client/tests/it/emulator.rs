@@ -945,7 +945,10 @@ mod user_pool_client {
         let (username, _) = signed_up(&client).await;
         let tokens = sign_in(&client, &username, PASSWORD).await;
         let refresh_token = tokens.refresh_token.clone().expect("RefreshToken");
-        let refreshed = client.refresh(&refresh_token, None).await.expect("refresh");
+        let refreshed = client
+            .refresh_token_auth(&refresh_token, None)
+            .await
+            .expect("refresh");
         // No rotation: the client keeps the refresh token it refreshed with.
         assert_eq!(
             refreshed.refresh_token.as_ref().map(Secret::expose),
@@ -963,7 +966,7 @@ mod user_pool_client {
             .revoke_token(&refresh_token)
             .await
             .expect("RevokeToken");
-        let after = client.refresh(&refresh_token, None).await;
+        let after = client.refresh_token_auth(&refresh_token, None).await;
         assert_eq!(kind(after), CognitoErrorKind::NotAuthorized);
         // Revocation does not touch the signature: the access token still verifies locally.
         refreshed

@@ -14,11 +14,11 @@ use tower_cognito::{
     CognitoAuthLayer, TokenUse, clock::Clock as _, clock::FixedClock, clock::SystemClock,
 };
 use tower_cognito_client::test_util::{
-    LocalUserPool, LocalUserPoolBuilder, UserPoolServer, UserStatus, totp_code,
+    LocalPoolError, LocalUserPool, LocalUserPoolBuilder, UserPoolServer, UserStatus, totp_code,
 };
 use tower_cognito_client::{
-    Attribute, Challenge, ChallengeAnswer, ClientError, Secret, SignIn, SignUpInput,
-    SoftwareTokenAuth, Tokens, UserPoolClient,
+    Attribute, Challenge, ChallengeAnswer, ClientError, ClientErrorKind, CognitoErrorKind, Secret,
+    SignIn, SignUpInput, SoftwareTokenAuth, Tokens, UserPoolClient,
 };
 
 const PASSWORD: &str = "Corr3ct-horse-battery";
@@ -301,13 +301,13 @@ async fn client_secret_is_checked() {
     // Refresh needs the Cognito user name for SECRET_HASH.
     let refreshed = f
         .client
-        .refresh(tokens.refresh_token.as_ref().unwrap(), Some("erin"))
+        .refresh_token_auth(tokens.refresh_token.as_ref().unwrap(), Some("erin"))
         .await
         .unwrap();
     refreshed.verify_access(&f.layer).unwrap();
     let (kind, message) = cognito_error(
         f.client
-            .refresh(tokens.refresh_token.as_ref().unwrap(), Some("someone-else"))
+            .refresh_token_auth(tokens.refresh_token.as_ref().unwrap(), Some("someone-else"))
             .await,
     );
     assert_eq!(kind, "NotAuthorizedException");
@@ -346,11 +346,7 @@ async fn client_secret_is_checked() {
         message.starts_with("Unable to verify secret hash"),
         "{message}"
     );
-    let (kind, _) = cognito_error(
-        other
-            .get_tokens_from_refresh_token(tokens.refresh_token.as_ref().unwrap())
-            .await,
-    );
+    let (kind, _) = cognito_error(other.refresh(tokens.refresh_token.as_ref().unwrap()).await);
     assert_eq!(kind, "NotAuthorizedException");
 }
 
@@ -621,7 +617,7 @@ async fn refresh_keeps_the_lineage() {
     let first = tokens.verify_access(&f.layer).unwrap();
     f.clock.advance(600);
     let refresh_token = tokens.refresh_token.clone().unwrap();
-    let refreshed = f.client.refresh(&refresh_token, None).await.unwrap();
+    let refreshed = f.client.refresh(&refresh_token).await.unwrap();
     // No rotation: the old refresh token is kept.
     assert_eq!(
         refreshed.refresh_token.as_ref().unwrap().expose(),
@@ -634,17 +630,12 @@ async fn refresh_keeps_the_lineage() {
     assert_eq!(again.iat, Some(f.start + 600));
     let id = refreshed.verify_id(&f.layer).unwrap();
     assert_eq!(id.origin_jti, first.origin_jti);
-    let via_rotation_api = f
-        .client
-        .get_tokens_from_refresh_token(&refresh_token)
-        .await
-        .unwrap();
+    let via_rotation_api = f.client.refresh(&refresh_token).await.unwrap();
     assert_eq!(
         via_rotation_api.verify_access(&f.layer).unwrap().origin_jti,
         first.origin_jti
     );
-    let (kind, message) =
-        cognito_error(f.client.refresh(&secret("not-a-refresh-token"), None).await);
+    let (kind, message) = cognito_error(f.client.refresh(&secret("not-a-refresh-token")).await);
     assert_eq!(
         (kind.as_str(), message.as_str()),
         ("NotAuthorizedException", "Invalid Refresh Token")
@@ -657,19 +648,168 @@ async fn refresh_token_rotation() {
     f.signed_up("mia").await;
     let tokens = f.sign_in("mia").await;
     let old = tokens.refresh_token.clone().unwrap();
-    let rotated = f.client.get_tokens_from_refresh_token(&old).await.unwrap();
+    let rotated = f.client.refresh(&old).await.unwrap();
     let new = rotated.refresh_token.clone().unwrap();
     assert_ne!(new.expose(), old.expose());
     assert_eq!(
         rotated.verify_access(&f.layer).unwrap().origin_jti,
         tokens.verify_access(&f.layer).unwrap().origin_jti
     );
-    let (kind, message) = cognito_error(f.client.get_tokens_from_refresh_token(&old).await);
+    // No grace period (the default): the old one is refused at once, as reused.
+    let (kind, message) = cognito_error(f.client.refresh(&old).await);
     assert_eq!(
         (kind.as_str(), message.as_str()),
-        ("NotAuthorizedException", "Refresh Token has been revoked")
+        (
+            "RefreshTokenReuseException",
+            "Refresh Token has been rotated and its grace period has ended"
+        )
     );
-    f.client.refresh(&new, None).await.unwrap();
+    let error = f.client.refresh(&old).await.unwrap_err();
+    assert!(matches!(
+        error.kind(),
+        ClientErrorKind::Cognito {
+            kind: CognitoErrorKind::RefreshTokenReuse,
+            ..
+        }
+    ));
+    // REFRESH_TOKEN_AUTH is refused on an app client with rotation, even with a good token.
+    let (kind, message) = cognito_error(f.client.refresh_token_auth(&new, None).await);
+    assert_eq!(
+        (kind.as_str(), message.as_str()),
+        (
+            "InvalidParameterException",
+            "REFRESH_TOKEN_AUTH flow not enabled for this client"
+        )
+    );
+    let third = f.client.refresh(&new).await.unwrap();
+    assert_ne!(third.refresh_token.as_ref().unwrap().expose(), new.expose());
+}
+
+/// A rotated refresh token keeps the sign-in's absolute expiry (30 days here).
+#[tokio::test]
+async fn rotated_refresh_tokens_keep_the_original_expiry() {
+    let f = fixture_with(|b| b.refresh_token_rotation(true)).await;
+    f.signed_up("mona").await;
+    let tokens = f.sign_in("mona").await;
+    f.clock.advance(29 * 86_400);
+    let rotated = f
+        .client
+        .refresh(tokens.refresh_token.as_ref().unwrap())
+        .await
+        .unwrap();
+    f.clock.advance(86_400 - 1);
+    let last = f
+        .client
+        .refresh(rotated.refresh_token.as_ref().unwrap())
+        .await
+        .unwrap();
+    f.clock.advance(1);
+    let (kind, message) =
+        cognito_error(f.client.refresh(last.refresh_token.as_ref().unwrap()).await);
+    assert_eq!(
+        (kind.as_str(), message.as_str()),
+        ("NotAuthorizedException", "Refresh Token has expired")
+    );
+}
+
+/// The old refresh token stays valid for the grace period after its first rotation (a retry
+/// gets another new token of the lineage), then is refused as reused.
+#[tokio::test]
+async fn rotation_grace_period_on_the_pool_clock() {
+    assert!(matches!(
+        LocalUserPool::builder()
+            .refresh_token_retry_grace_period(61)
+            .build(),
+        Err(LocalPoolError::InvalidSetting(_))
+    ));
+    let f = fixture_with(|b| {
+        b.refresh_token_rotation(true)
+            .refresh_token_retry_grace_period(30)
+    })
+    .await;
+    f.signed_up("nina").await;
+    let tokens = f.sign_in("nina").await;
+    let old = tokens.refresh_token.clone().unwrap();
+    let first = f.client.refresh(&old).await.unwrap();
+    f.clock.advance(29);
+    let retry = f.client.refresh(&old).await.unwrap();
+    let (a, b) = (
+        first.refresh_token.as_ref().unwrap(),
+        retry.refresh_token.as_ref().unwrap(),
+    );
+    assert_ne!(a.expose(), b.expose());
+    assert_ne!(b.expose(), old.expose());
+    let origin = tokens.verify_access(&f.layer).unwrap().origin_jti.clone();
+    assert_eq!(retry.verify_access(&f.layer).unwrap().origin_jti, origin);
+    f.clock.advance(1);
+    let (kind, _) = cognito_error(f.client.refresh(&old).await);
+    assert_eq!(kind, "RefreshTokenReuseException");
+    // Both new tokens work.
+    f.client.refresh(a).await.unwrap();
+    f.client.refresh(b).await.unwrap();
+}
+
+/// `revoke_token_and_deny` and `global_sign_out_and_deny` after two rotations deny the access
+/// tokens of every generation (one lineage, one `origin_jti`).
+#[tokio::test]
+async fn deny_after_rotations_covers_every_generation() {
+    let f = fixture_with(|b| b.refresh_token_rotation(true)).await;
+    let deny = tower_cognito::deny::DenyList::with_clock(Arc::clone(&f.clock));
+    let config = f.pool.config().any_token_use().build().unwrap();
+    let layer = CognitoAuthLayer::builder(config)
+        .static_keys(f.pool.issuer().key_set())
+        .deny_list(deny.clone())
+        .build()
+        .unwrap();
+    f.signed_up("olga").await;
+    let generations = |first: Tokens| {
+        let client = f.client.clone();
+        async move {
+            let second = client
+                .refresh(first.refresh_token.as_ref().unwrap())
+                .await
+                .unwrap();
+            let third = client
+                .refresh(second.refresh_token.as_ref().unwrap())
+                .await
+                .unwrap();
+            [first, second, third]
+        }
+    };
+    let revoked = generations(f.sign_in("olga").await).await;
+    let signed_out = generations(f.sign_in("olga").await).await;
+    let kept = f.sign_in("olga").await;
+    for tokens in revoked.iter().chain(&signed_out) {
+        tokens.verify_access(&layer).unwrap();
+    }
+    let revoked_kind = |tokens: &Tokens| tokens.verify_access(&layer).map(drop).unwrap_err().kind();
+
+    assert!(
+        f.client
+            .revoke_token_and_deny(&revoked[2], &deny)
+            .await
+            .unwrap()
+    );
+    for tokens in &revoked {
+        assert_eq!(revoked_kind(tokens), tower_cognito::ErrorKind::Revoked);
+    }
+    signed_out[0].verify_access(&layer).unwrap();
+
+    assert!(
+        f.client
+            .global_sign_out_and_deny(&signed_out[2].access_token, &deny)
+            .await
+            .unwrap()
+    );
+    for tokens in &signed_out {
+        assert_eq!(revoked_kind(tokens), tower_cognito::ErrorKind::Revoked);
+        assert_eq!(
+            tokens.verify_id(&layer).map(drop).unwrap_err().kind(),
+            tower_cognito::ErrorKind::Revoked
+        );
+    }
+    // Another session of the user is not denied locally (its origin_jti differs).
+    kept.verify_access(&layer).unwrap();
 }
 
 #[tokio::test]
@@ -824,7 +964,7 @@ async fn global_sign_out_and_revocation() {
         );
         let (kind, message) = cognito_error(
             f.client
-                .refresh(tokens.refresh_token.as_ref().unwrap(), None)
+                .refresh(tokens.refresh_token.as_ref().unwrap())
                 .await,
         );
         assert_eq!(
@@ -841,7 +981,7 @@ async fn global_sign_out_and_revocation() {
     let revoked = f.sign_in("pam").await;
     let refreshed = f
         .client
-        .refresh(revoked.refresh_token.as_ref().unwrap(), None)
+        .refresh(revoked.refresh_token.as_ref().unwrap())
         .await
         .unwrap();
     f.client
@@ -854,13 +994,13 @@ async fn global_sign_out_and_revocation() {
     }
     let (kind, _) = cognito_error(
         f.client
-            .refresh(revoked.refresh_token.as_ref().unwrap(), None)
+            .refresh(revoked.refresh_token.as_ref().unwrap())
             .await,
     );
     assert_eq!(kind, "NotAuthorizedException");
     f.client.get_user(&kept.access_token).await.unwrap();
     f.client
-        .refresh(kept.refresh_token.as_ref().unwrap(), None)
+        .refresh(kept.refresh_token.as_ref().unwrap())
         .await
         .unwrap();
 
@@ -889,7 +1029,7 @@ async fn sign_out_and_revoke_deny_the_session_on_the_layer() {
     let signed_out = f.sign_in("quinn").await;
     let refreshed = f
         .client
-        .refresh(signed_out.refresh_token.as_ref().unwrap(), None)
+        .refresh(signed_out.refresh_token.as_ref().unwrap())
         .await
         .unwrap();
     signed_out.verify_access(&layer).unwrap();
@@ -948,7 +1088,7 @@ async fn delete_user() {
     assert_eq!(kind, "UserNotFoundException");
     let (kind, _) = cognito_error(
         f.client
-            .refresh(tokens.refresh_token.as_ref().unwrap(), None)
+            .refresh(tokens.refresh_token.as_ref().unwrap())
             .await,
     );
     assert_eq!(kind, "NotAuthorizedException");

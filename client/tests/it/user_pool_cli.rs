@@ -123,6 +123,10 @@ impl Pool {
         if let Some(secret) = secret {
             builder = builder.client_secret(secret);
         }
+        Self::from_builder(builder).await
+    }
+
+    async fn from_builder(builder: tower_cognito_client::test_util::LocalUserPoolBuilder) -> Self {
         let pool = builder.build().unwrap();
         let server = pool.serve().await.unwrap();
         let env = vec![
@@ -502,10 +506,39 @@ async fn client_secret_from_the_environment() {
     env.push(("COGNITO_CLIENT_SECRET", "cli-app-secret-0123456789"));
     let tokens = run_with(&env, &login).await.json();
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    // With a secret, refresh needs the Cognito user name.
-    run_with(&env, &["refresh", "--refresh-token", refresh])
+    // GetTokensFromRefreshToken sends the raw secret: no user name needed.
+    let refreshed = run_with(&env, &["refresh", "--refresh-token", refresh])
         .await
-        .usage_error("user name");
+        .json();
+    check_tokens(&refreshed);
+    assert_eq!(refreshed["refresh_token_rotated"], false);
+    // REFRESH_TOKEN_AUTH needs the Cognito user name for SECRET_HASH.
+    run_with(
+        &env,
+        &[
+            "refresh",
+            "--refresh-token",
+            refresh,
+            "--refresh-token-auth",
+        ],
+    )
+    .await
+    .usage_error("user name");
+    check_tokens(
+        &run_with(
+            &env,
+            &[
+                "refresh",
+                "--refresh-token",
+                refresh,
+                "--refresh-token-auth",
+                "--username",
+                "dan",
+            ],
+        )
+        .await
+        .json(),
+    );
     check_tokens(
         &run_with(
             &env,
@@ -791,4 +824,45 @@ async fn an_unreachable_endpoint_shows_the_cause() {
         "{line}"
     );
     assert!(line.to_ascii_lowercase().contains("connect"), "{line}");
+}
+
+/// `refresh` on an app client with rotation: the new refresh token on stdout, the old one
+/// refused as reused (exit 1), `--refresh-token-auth` refused (exit 1).
+#[tokio::test]
+async fn refresh_prints_the_rotated_refresh_token() {
+    let p = Pool::from_builder(LocalUserPool::builder().refresh_token_rotation(true)).await;
+    p.pool
+        .create_user("rita", PASSWORD, &[("email", "rita@example.com")])
+        .await
+        .unwrap();
+    let tokens = p
+        .run(&[
+            "login",
+            "--username",
+            "rita",
+            "--password",
+            PASSWORD,
+            "--srp",
+        ])
+        .await
+        .json();
+    let old = tokens["refresh_token"].as_str().unwrap();
+    let refreshed = p.run(&["refresh", "--refresh-token", old]).await.json();
+    check_tokens(&refreshed);
+    assert_eq!(refreshed["refresh_token_rotated"], true);
+    let new = refreshed["refresh_token"].as_str().unwrap();
+    assert_ne!(new, old);
+    assert_eq!(
+        p.run(&["refresh", "--refresh-token", old])
+            .await
+            .error_type(),
+        "RefreshTokenReuseException"
+    );
+    p.run(&["refresh", "--refresh-token", new, "--refresh-token-auth"])
+        .await
+        .cognito_error(
+            "error: InvalidParameterException: REFRESH_TOKEN_AUTH flow not enabled for this client",
+        );
+    let again = p.run(&["refresh", "--refresh-token", new]).await.json();
+    assert_eq!(again["refresh_token_rotated"], true);
 }
