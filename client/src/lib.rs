@@ -58,11 +58,16 @@
 //! error says where and what (member path, line, column, the type expected), never a value of
 //! the answer: no level of an error's source chain shows a token, session, code or secret.
 //!
+//! [`m2m`] is the machine-to-machine side: access tokens from the `client_credentials` grant,
+//! cached so that each costs one (billed) token request, set on outgoing calls by a tower layer
+//! or a reqwest helper ([guide](guide::m2m)).
+//!
 //! [`srp`] is the client side of SRP-6a as Cognito does it, public for applications that call
 //! Cognito another way (the AWS SDK has `InitiateAuth` and `RespondToAuthChallenge`, but no SRP).
 //!
 //! ## Cargo features
 //! - `tracing` (default): debug events (operation names and error types only).
+//! - `metrics`: the token source's counters through the `metrics` facade.
 //! - `test-util`: [`test_util::LocalUserPool`], an in-memory user pool on loopback that really
 //!   checks SRP (with the server side of [`srp`] it needs), and [`test_util::totp_code`].
 //!
@@ -73,10 +78,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
+mod basic;
 mod challenge;
 mod config;
 mod decode;
 mod error;
+pub mod guide;
 mod log;
 pub mod m2m;
 mod ops;
@@ -86,6 +93,9 @@ pub mod srp;
 mod tokens;
 mod transport;
 mod types;
+#[cfg(feature = "web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "web")))]
+pub mod web;
 mod wire;
 
 #[cfg(feature = "test-util")]

@@ -9,10 +9,10 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 
 use super::clock::{Clock, MonotonicClock};
-use super::fetch::basic_authorization;
 use super::scopes::Scopes;
 use super::source::{Inner, Timing, TokenSource};
 use super::stats::Counters;
+use crate::basic::basic_authorization;
 use crate::config::{
     ClientConfigError, MAX_CLIENT_SECRET_LEN, MAX_TIMEOUT, MIN_TIMEOUT, default_http_client,
     is_valid_client_id, parse_endpoint,

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Url;
 
@@ -12,17 +11,6 @@ use super::error::{TokenError, TokenErrorKind};
 use super::scopes::Scopes;
 use crate::secret::Secret;
 use crate::transport::read_capped;
-
-/// `Authorization: Basic base64(client_id ":" client_secret)`: the id and secret as they are,
-/// not form-urlencoded first (Cognito's documented form; RFC 6749 would encode them, which
-/// breaks a secret holding `+`).
-pub(crate) fn basic_authorization(client_id: &str, secret: &Secret) -> Secret {
-    let pair = format!("{client_id}:{}", secret.expose());
-    Secret::new(format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    ))
-}
 
 /// The form body: the grant, and the scopes when the set is not empty (an empty set asks for
 /// every custom scope of the client).
@@ -104,16 +92,6 @@ async fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn basic_credentials_are_not_form_encoded() {
-        let header = basic_authorization("client+id", &Secret::new("se+cr/et="));
-        let encoded = header.expose().strip_prefix("Basic ").unwrap();
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .unwrap();
-        assert_eq!(decoded, b"client+id:se+cr/et=");
-    }
 
     #[test]
     fn the_form_holds_the_grant_and_the_scopes() {

@@ -19,6 +19,8 @@ mod client;
 mod emulator;
 mod m2m;
 #[cfg(feature = "test-util")]
+mod m2m_example;
+#[cfg(feature = "test-util")]
 mod m2m_pool;
 #[cfg(feature = "test-util")]
 mod pool;
@@ -26,3 +28,5 @@ mod pool;
 mod revocation_example;
 #[cfg(feature = "test-util")]
 mod user_pool_cli;
+#[cfg(feature = "web")]
+mod web;

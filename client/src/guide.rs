@@ -1,0 +1,8 @@
+//! Guides: one task each, every snippet compiled and run as a doctest.
+//!
+//! | guide | what it covers |
+//! |---|---|
+//! | [`m2m`] | machine-to-machine tokens (`client_credentials`) for outgoing calls, one request per token |
+
+#[doc = include_str!("docs/m2m.md")]
+pub mod m2m {}
