@@ -53,6 +53,22 @@ pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()>;
 }
 
+/// A shared store is a store: one `Arc` given to several [`WebSignIn`](super::WebSignIn)s.
+impl<S: SessionStore + ?Sized> SessionStore for std::sync::Arc<S> {
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
+        (**self).get(key)
+    }
+    fn put<'a>(&'a self, key: &'a str, value: Vec<u8>, ttl: Duration) -> StoreFuture<'a, ()> {
+        (**self).put(key, value, ttl)
+    }
+    fn take<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
+        (**self).take(key)
+    }
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        (**self).delete(key)
+    }
+}
+
 /// An in-memory [`SessionStore`] for one process: sessions are lost on restart and not shared
 /// between replicas (use `RedisStore` for that). Expired entries are dropped as they are met,
 /// and all of them once the map doubles past its last cleaned size.

@@ -37,6 +37,7 @@ struct Fixture {
     app: String,
     http: reqwest::Client,
     deny: DenyList,
+    auth: CognitoAuthLayer,
     _server: tokio::task::JoinHandle<()>,
 }
 
@@ -62,21 +63,7 @@ async fn fixture(tweak: impl FnOnce(WebSignInBuilder) -> WebSignInBuilder) -> Fi
         .deny_list(deny.clone())
         .clock(Arc::clone(&clock));
     let web = tweak(builder).build(&auth).unwrap();
-    let me = |claims: Claims| async move { claims.username().unwrap_or("?").to_owned() };
-    let csrf = |session: axum::Extension<Session>| async move { session.csrf_token().to_owned() };
-    let api = Router::new()
-        .route("/api/me", get(me))
-        .route("/api/csrf", get(csrf))
-        .route_layer(auth.clone())
-        .layer(web.layer());
-    let pages = Router::new()
-        .route("/page", get(me))
-        .route_layer(auth)
-        .layer(web.page_layer());
-    let router = api.merge(pages).merge(web.router());
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+    let server = serve(listener, &web, &auth);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -89,8 +76,33 @@ async fn fixture(tweak: impl FnOnce(WebSignInBuilder) -> WebSignInBuilder) -> Fi
         app,
         http,
         deny,
+        auth,
         _server: server,
     }
+}
+
+/// The app: an API route and a page behind the layer, each with its session layer, and the
+/// sign-in routes.
+fn serve(
+    listener: tokio::net::TcpListener,
+    web: &WebSignIn,
+    auth: &CognitoAuthLayer,
+) -> tokio::task::JoinHandle<()> {
+    let me = |claims: Claims| async move { claims.username().unwrap_or("?").to_owned() };
+    let csrf = |session: axum::Extension<Session>| async move { session.csrf_token().to_owned() };
+    let api = Router::new()
+        .route("/api/me", get(me))
+        .route("/api/csrf", get(csrf))
+        .route_layer(auth.clone())
+        .layer(web.layer());
+    let pages = Router::new()
+        .route("/page", get(me))
+        .route_layer(auth.clone())
+        .layer(web.page_layer());
+    let router = api.merge(pages).merge(web.router());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    })
 }
 
 fn query(url: &str) -> HashMap<String, String> {
@@ -850,4 +862,74 @@ async fn the_step_up_challenge_sends_max_age_and_acr_values_to_managed_login() {
     let q = query(&location(&login));
     assert_eq!(q["max_age"], "300");
     let _ = session;
+}
+
+/// Sessions through Redis: a replica that did not see the sign-in serves the session, finishes a
+/// sign-in another replica started (the transaction taken once across replicas), and a restart
+/// (a new connection) loses nothing.
+#[tokio::test]
+#[ignore = "needs REDIS_URL: run cargo xtask test"]
+async fn sessions_are_shared_by_replicas_through_redis() {
+    use tower_cognito_client::web::RedisStore;
+    let url = std::env::var("REDIS_URL").expect("REDIS_URL");
+    let first = RedisStore::connect(&url).await.unwrap();
+    let f = fixture(move |b| b.store(first)).await;
+    let session = f.sign_in().await;
+    // Replica two: its own connection, the same Redis.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let two = format!("http://{}", listener.local_addr().unwrap());
+    let web = WebSignIn::builder(
+        f.cognito.uri(),
+        f.issuer.client_id(),
+        format!("{}/callback", f.app),
+    )
+    .client_secret("web-secret")
+    .scopes("openid email")
+    .clock(Arc::clone(&f.clock))
+    .store(RedisStore::connect(&url).await.unwrap())
+    .build(&f.auth)
+    .unwrap();
+    let _replica = serve(listener, &web, &f.auth);
+    let on_two = |path: &str| {
+        f.http
+            .get(format!("{two}{path}"))
+            .header("cookie", format!("tower-cognito-session={session}"))
+            .send()
+    };
+    let me = on_two("/api/me").await.unwrap();
+    assert_eq!(me.status(), 200);
+    assert_eq!(me.text().await.unwrap(), "alice");
+    // A sign-in started on one replica ends on the other, once.
+    f.cognito.reset().await;
+    let login = f.login("/").await;
+    f.grant(ResponseTemplate::new(200).set_body_json(f.tokens(&login.nonce, None)))
+        .await;
+    let params = format!("code=c&state={}", login.state);
+    let callback = |base: String| {
+        f.http
+            .get(format!("{base}/callback?{params}"))
+            .header("cookie", format!("tower-cognito-login={}", login.cookie))
+            .send()
+    };
+    assert_eq!(callback(two.clone()).await.unwrap().status(), 303);
+    assert_eq!(callback(f.app.clone()).await.unwrap().status(), 400);
+    // A restart: a new store on the same Redis still has the session.
+    let restarted = RedisStore::connect(&url).await.unwrap();
+    let keys: Vec<u8> = restarted
+        .get(&format!("tower-cognito:session:{session}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!keys.is_empty());
+    // Logout on replica two ends it everywhere.
+    let out = f
+        .http
+        .post(format!("{two}/logout"))
+        .header("cookie", format!("tower-cognito-session={session}"))
+        .header("origin", &f.app)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    assert_eq!(f.get("/api/me", &session).await.status(), 401);
 }
