@@ -2,7 +2,11 @@
 //!
 //! | guide | what it covers |
 //! |---|---|
+//! | [`web`] | web sign-in for server-rendered apps: managed login, code + PKCE, sessions, refresh, logout (feature `web`) |
 //! | [`m2m`] | machine-to-machine tokens (`client_credentials`) for outgoing calls, one request per token |
 
 #[doc = include_str!("docs/m2m.md")]
 pub mod m2m {}
+
+#[doc = include_str!("docs/web.md")]
+pub mod web {}

@@ -58,6 +58,11 @@
 //! error says where and what (member path, line, column, the type expected), never a value of
 //! the answer: no level of an error's source chain shows a token, session, code or secret.
 //!
+//! `web` (feature `web`) signs browsers in with managed login for server-rendered axum apps:
+//! code + PKCE, server-side sessions (in memory, or Redis with `redis`), refresh and logout,
+//! the session's access token verified by the app's own `CognitoAuthLayer`
+//! ([guide](guide::web)).
+//!
 //! [`m2m`] is the machine-to-machine side: access tokens from the `client_credentials` grant,
 //! cached so that each costs one (billed) token request, set on outgoing calls by a tower layer
 //! or a reqwest helper ([guide](guide::m2m)).
@@ -68,6 +73,8 @@
 //! ## Cargo features
 //! - `tracing` (default): debug events (operation names and error types only).
 //! - `metrics`: the token source's counters through the `metrics` facade.
+//! - `web`: `web::WebSignIn`, web sign-in for server-rendered axum apps.
+//! - `redis`: `web::RedisStore`, web sessions shared through Redis (implies `web`).
 //! - `test-util`: [`test_util::LocalUserPool`], an in-memory user pool on loopback that really
 //!   checks SRP (with the server side of [`srp`] it needs), and [`test_util::totp_code`].
 //!
