@@ -269,7 +269,9 @@ fn base_url(headers: &http::HeaderMap) -> Option<String> {
 
 /// `GET /logout`: ends the browser's managed-login session, then redirects to a sign-out URL
 /// (`client_id` + `logout_uri`) or to the sign-in page (`client_id` + `redirect_uri` +
-/// `response_type`); anything else is a 400 page and ends nothing.
+/// `response_type=code`, with `state`, `scope`, `code_challenge`, `code_challenge_method` and
+/// `nonce` passed on); anything else is a 400 page and ends nothing. It revokes no token, as
+/// Cognito's.
 fn logout<B>(shared: &Shared, req: &http::Request<B>) -> Response {
     if req.method() != http::Method::GET {
         return page::error(405, "The sign-out endpoint takes GET requests only.");
@@ -294,12 +296,17 @@ fn logout<B>(shared: &Shared, req: &http::Request<B>) -> Response {
                     && response_type == "code" =>
             {
                 let mut again = url::form_urlencoded::Serializer::new(String::new());
+                // Cognito documents `state` and `scope`; the PKCE parameters and `nonce`
+                // go along too, so a pool that requires PKCE can sign in again.
                 for name in [
                     "client_id",
                     "redirect_uri",
                     "response_type",
                     "state",
                     "scope",
+                    "code_challenge",
+                    "code_challenge_method",
+                    "nonce",
                 ] {
                     if let Some(value) = params.get(name) {
                         again.append_pair(name, value);
