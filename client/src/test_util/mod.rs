@@ -7,11 +7,16 @@
 //! [`LocalIssuer`] (`tower-cognito`'s `test-util`), so a
 //! `CognitoAuthLayer` built from [`LocalUserPool::config`] verifies them.
 
+mod authorize;
+mod login;
+mod managed;
 mod oauth;
 mod ops;
+mod page;
 mod state;
 mod timestamp;
 mod totp;
+mod userinfo;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -28,6 +33,7 @@ use tower_cognito::CognitoConfigBuilder;
 use tower_cognito::UserPoolId;
 use tower_cognito::test_util::{LocalIssuer, LocalIssuerError};
 
+pub use managed::AuthorizationRequest;
 pub use totp::totp_code;
 
 use state::State;
@@ -158,6 +164,8 @@ pub(crate) struct Settings {
     pub(crate) on_code: Option<CodeHook>,
     /// The resource-server scopes the app client may ask for with `client_credentials`.
     pub(crate) custom_scopes: Vec<String>,
+    /// The managed-login settings of the app client (callback and sign-out URLs, PKCE, scopes).
+    pub(crate) managed: managed::ManagedLoginSettings,
 }
 
 pub(crate) struct Shared {
@@ -257,6 +265,7 @@ pub struct LocalUserPoolBuilder {
     required_attributes: Vec<String>,
     on_code: Option<CodeHook>,
     custom_scopes: Vec<String>,
+    managed: managed::ManagedLoginSettings,
 }
 
 impl fmt::Debug for LocalUserPoolBuilder {
@@ -279,6 +288,7 @@ impl fmt::Debug for LocalUserPoolBuilder {
             .field("required_attributes", &self.required_attributes)
             .field("on_code", &self.on_code.is_some())
             .field("custom_scopes", &self.custom_scopes)
+            .field("managed_login", &self.managed)
             .finish()
     }
 }
@@ -421,6 +431,7 @@ impl LocalUserPoolBuilder {
                 "the refresh token retry grace period must be 0 to 60 seconds",
             ));
         }
+        self.managed.validate()?;
         let client_id = self
             .client_id
             .unwrap_or_else(|| issuer.client_id().to_owned());
@@ -443,6 +454,7 @@ impl LocalUserPoolBuilder {
                     required_attributes: self.required_attributes,
                     on_code: self.on_code,
                     custom_scopes: self.custom_scopes,
+                    managed: self.managed,
                 },
                 state: Mutex::new(State::default()),
                 oauth_token_requests: AtomicU64::new(0),
@@ -466,6 +478,7 @@ impl LocalUserPool {
             required_attributes: Vec::new(),
             on_code: None,
             custom_scopes: Vec::new(),
+            managed: managed::ManagedLoginSettings::default(),
         }
     }
 
@@ -687,8 +700,8 @@ async fn answer(shared: &Shared, req: http::Request<Incoming>) -> http::Response
     if req.method() == http::Method::GET && req.uri().path().ends_with("/.well-known/jwks.json") {
         return shared.issuer.jwks_response(&req).map(Full::new);
     }
-    if req.uri().path().starts_with("/oauth2/") {
-        return oauth::answer(shared, req).await;
+    if managed::serves(shared, req.uri().path()) {
+        return managed::answer(shared, req).await;
     }
     if req.method() != http::Method::POST {
         return error_response(

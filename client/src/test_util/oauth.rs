@@ -1,29 +1,50 @@
-//! The pool's managed-login side, on the same server: `POST /oauth2/token` with the
-//! `client_credentials` grant (the app client authenticated with `client_secret_basic` or
-//! `client_secret_post`, scopes limited to the client's resource-server scopes).
+//! The pool's OAuth endpoints, on the same server: `POST /oauth2/token` (grants
+//! `authorization_code` with PKCE, `refresh_token`, and `client_credentials` with the client's
+//! resource-server scopes), `POST /oauth2/revoke`, and `GET /oauth2/userInfo` (in `userinfo`).
+//!
+//! Client authentication, as Cognito: `client_secret_basic` (`Authorization: Basic
+//! base64(id:secret)`, the id and secret taken as they are, not form-decoded) or
+//! `client_secret_post` (both in the body); a public client sends `client_id` only, and a
+//! secret sent for it is refused.
 //!
 //! Errors are Cognito's: `400 {"error": "..."}` with `invalid_request`, `invalid_client`,
-//! `invalid_scope`, `unauthorized_client` or `unsupported_grant_type`.
+//! `invalid_grant`, `invalid_scope`, `unauthorized_client` or `unsupported_grant_type`
+//! (`/oauth2/revoke`: `401 invalid_client`, `400 unsupported_token_type`).
+//!
+//! Authorization codes are single use: the first token request that names one (from its
+//! client) uses it up, whether it then succeeds or not (a wrong `redirect_uri` or
+//! `code_verifier` burns it). A code used again within its five minutes is refused with
+//! `invalid_grant` **and** revokes the tokens it gave (their `origin_jti`: refresh refused,
+//! userInfo and the API refuse the access tokens), as RFC 6749, section 4.1.2 recommends; a
+//! local verifier still accepts those access tokens until they expire, as with any revocation.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use serde_json::{Map, Value, json};
 
-use super::ops::{ct_eq, uuid};
-use super::{MAX_REQUEST_SIZE, Shared};
+use super::ops::{self, ct_eq, uuid};
+use super::{MAX_REQUEST_SIZE, Shared, login, managed, userinfo};
 use tower_cognito::test_util::TOKEN_LIFETIME;
 
 type Response = http::Response<Full<Bytes>>;
 
-/// One request to `/oauth2/...`.
+/// One request to `/oauth2/...` (but `/oauth2/authorize`).
 pub(crate) async fn answer(shared: &Shared, req: http::Request<Incoming>) -> Response {
-    if req.uri().path() != "/oauth2/token" {
-        return oauth_error(404, "invalid_request");
+    match req.uri().path() {
+        "/oauth2/token" => token(shared, req).await,
+        "/oauth2/revoke" => revoke(shared, req).await,
+        "/oauth2/userInfo" => userinfo::answer(shared, &req),
+        _ => oauth_error(404, "invalid_request"),
     }
+}
+
+/// `POST /oauth2/token`.
+async fn token(shared: &Shared, req: http::Request<Incoming>) -> Response {
     shared.oauth_token_requests.fetch_add(1, Ordering::Relaxed);
     if req.method() != http::Method::POST {
         return oauth_error(405, "invalid_request");
@@ -56,6 +77,8 @@ pub(crate) async fn answer(shared: &Shared, req: http::Request<Incoming>) -> Res
     }
     match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => client_credentials(shared, basic, &form),
+        Some("authorization_code") => authorization_code(shared, basic, &form),
+        Some("refresh_token") => refresh_token(shared, basic, &form),
         Some(_) => oauth_error(400, "unsupported_grant_type"),
         None => oauth_error(400, "invalid_request"),
     }
@@ -147,11 +170,220 @@ fn client_credentials(
     json(200, &body)
 }
 
-fn oauth_error(status: u16, error: &str) -> Response {
+/// Authenticates the app client of a token or revocation request (`status` is that of
+/// `invalid_client`).
+fn authenticate(
+    shared: &Shared,
+    basic: Option<(String, String)>,
+    form: &BTreeMap<String, String>,
+    status: u16,
+) -> Result<(), Box<Response>> {
+    let settings = &shared.settings;
+    let given = match (basic, form.get("client_id"), form.get("client_secret")) {
+        (Some((id, secret)), body_id, None)
+            if body_id.is_none_or(|b| *b == id) && id == settings.client_id =>
+        {
+            Some(secret)
+        }
+        (None, Some(id), secret) if *id == settings.client_id => secret.cloned(),
+        _ => return Err(Box::new(oauth_error(status, "invalid_client"))),
+    };
+    match (&settings.client_secret, given) {
+        (Some(expected), Some(given)) if ct_eq(expected, &given) => Ok(()),
+        (None, None) => Ok(()),
+        _ => Err(Box::new(oauth_error(status, "invalid_client"))),
+    }
+}
+
+/// `grant_type=authorization_code`: the code, bound to the client, `redirect_uri` (identical),
+/// the PKCE challenge (S256), gives an access token with the granted scopes, an ID token (with
+/// `openid`; with the authorization request's `nonce` and `at_hash`) and a refresh token of the
+/// sign-in's lineage.
+fn authorization_code(
+    shared: &Shared,
+    basic: Option<(String, String)>,
+    form: &BTreeMap<String, String>,
+) -> Response {
+    if let Err(refused) = authenticate(shared, basic, form, 400) {
+        return *refused;
+    }
+    let (Some(code), Some(redirect_uri)) = (form.get("code"), form.get("redirect_uri")) else {
+        return oauth_error(400, "invalid_request");
+    };
+    let verifier = form.get("code_verifier");
+    if verifier.is_some_and(|v| !login::valid_verifier(v)) {
+        return oauth_error(400, "invalid_request");
+    }
+    let now = shared.issuer.now();
+    let mut pool = shared.state();
+    pool.prune(now);
+    pool.login.prune(now);
+    let Some(record) = pool.login.codes.get_mut(code.as_str()) else {
+        return oauth_error(400, "invalid_grant");
+    };
+    if record.grant.client_id != shared.settings.client_id {
+        return oauth_error(400, "invalid_grant");
+    }
+    if record.used {
+        // A replayed code: the tokens it gave are revoked (RFC 6749, section 4.1.2).
+        let origin = record.lineage.origin_jti.clone();
+        pool.revoked.insert(origin);
+        return oauth_error(400, "invalid_grant");
+    }
+    record.used = true;
+    let pkce = match (&record.grant.code_challenge, verifier) {
+        (Some(challenge), Some(verifier)) => login::pkce_matches(challenge, verifier),
+        (None, None) => true,
+        // A challenge without its verifier, or a verifier for a code issued without PKCE
+        // (RFC 9700, section 2.1.1: a PKCE downgrade).
+        _ => false,
+    };
+    if record.expires_at <= now || record.grant.redirect_uri != *redirect_uri || !pkce {
+        return oauth_error(400, "invalid_grant");
+    }
+    let (username, sub) = (record.username.clone(), record.sub.clone());
+    let (lineage, grant) = (record.lineage.clone(), record.grant.clone());
+    if pool.users.get(&username).is_none_or(|u| u.sub != sub) {
+        return oauth_error(400, "invalid_grant");
+    }
+    let Ok(answer) = ops::issue_tokens(shared, &mut pool, &username, &lineage, true) else {
+        return oauth_error(500, "server_error");
+    };
+    drop(pool);
+    let result = answer.get("AuthenticationResult").unwrap_or(&Value::Null);
+    let access_token = result.get("AccessToken").and_then(Value::as_str);
+    let id_token = if grant.has_scope("openid") {
+        let mut extra = Map::new();
+        if let Some(nonce) = &grant.nonce {
+            extra.insert("nonce".to_owned(), json!(nonce));
+        }
+        if let Some(access_token) = access_token {
+            extra.insert("at_hash".to_owned(), json!(login::at_hash(access_token)));
+        }
+        result
+            .get("IdToken")
+            .and_then(Value::as_str)
+            .and_then(|token| with_claims(shared, token, extra))
+    } else {
+        None
+    };
+    token_answer(result, id_token)
+}
+
+/// `grant_type=refresh_token`: the API's refresh (the same records, lineage and rotation rules
+/// as `GetTokensFromRefreshToken`), answered the OAuth way; every refusal is `invalid_grant`.
+fn refresh_token(
+    shared: &Shared,
+    basic: Option<(String, String)>,
+    form: &BTreeMap<String, String>,
+) -> Response {
+    if let Err(refused) = authenticate(shared, basic, form, 400) {
+        return *refused;
+    }
+    let Some(token) = form.get("refresh_token") else {
+        return oauth_error(400, "invalid_request");
+    };
+    // A lineage started at `/oauth2/authorize` without `openid` gets no ID token.
+    let id_token = shared.state().refresh.get(token).is_none_or(|record| {
+        record
+            .lineage
+            .oauth_scope
+            .as_deref()
+            .is_none_or(|scope| scope.split(' ').any(|s| s == "openid"))
+    });
+    match ops::refresh(shared, token, |_| Ok(())) {
+        Ok(answer) => {
+            let result = answer.get("AuthenticationResult").unwrap_or(&Value::Null);
+            let id_token = result
+                .get("IdToken")
+                .and_then(Value::as_str)
+                .filter(|_| id_token)
+                .map(str::to_owned);
+            token_answer(result, id_token)
+        }
+        Err(_) => oauth_error(400, "invalid_grant"),
+    }
+}
+
+/// The token endpoint's answer from the API's `AuthenticationResult`.
+fn token_answer(result: &Value, id_token: Option<String>) -> Response {
+    let Some(access_token) = result.get("AccessToken").and_then(Value::as_str) else {
+        return oauth_error(500, "server_error");
+    };
+    let mut body = json!({
+        "access_token": access_token,
+        "expires_in": TOKEN_LIFETIME,
+        "token_type": "Bearer",
+    });
+    if let Some(map) = body.as_object_mut() {
+        if let Some(id_token) = id_token {
+            map.insert("id_token".to_owned(), json!(id_token));
+        }
+        if let Some(refresh) = result.get("RefreshToken") {
+            map.insert("refresh_token".to_owned(), refresh.clone());
+        }
+    }
+    json(200, &body)
+}
+
+/// `token` signed again with `extra` claims added (the ID token of the code flow: the API's,
+/// with `nonce` and `at_hash`).
+fn with_claims(shared: &Shared, token: &str, extra: Map<String, Value>) -> Option<String> {
+    let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?;
+    let mut claims: Map<String, Value> = serde_json::from_slice(&payload).ok()?;
+    claims.extend(extra);
+    Some(shared.issuer.sign(&claims))
+}
+
+/// `POST /oauth2/revoke`: revokes a refresh token's lineage (its access tokens too, for the
+/// API and userInfo). `200` also for an unknown or already revoked token (RFC 7009);
+/// `unsupported_token_type` for an access or ID token.
+async fn revoke(shared: &Shared, req: http::Request<Incoming>) -> Response {
+    if req.method() != http::Method::POST {
+        return oauth_error(405, "invalid_request");
+    }
+    let basic = match basic_credentials(req.headers()) {
+        Ok(basic) => basic,
+        Err(()) => return oauth_error(401, "invalid_client"),
+    };
+    let Some(body) = managed::form_body(req).await else {
+        return oauth_error(400, "invalid_request");
+    };
+    let (form, duplicates) = managed::parameters(&body);
+    if !duplicates.is_empty() {
+        return oauth_error(400, "invalid_request");
+    }
+    if let Err(refused) = authenticate(shared, basic, &form, 401) {
+        return *refused;
+    }
+    let Some(token) = form.get("token").filter(|t| !t.is_empty()) else {
+        return oauth_error(400, "invalid_request");
+    };
+    // A JWT (three parts) is an access or ID token; the pool's refresh tokens are opaque.
+    if token.split('.').count() == 3 {
+        return oauth_error(400, "unsupported_token_type");
+    }
+    let mut pool = shared.state();
+    let origin = pool
+        .refresh
+        .get(token.as_str())
+        .filter(|record| record.client_id == shared.settings.client_id)
+        .map(|record| record.lineage.origin_jti.clone());
+    if let Some(origin) = origin {
+        pool.revoked.insert(origin);
+    }
+    http::Response::builder()
+        .status(200)
+        .header(http::header::CACHE_CONTROL, "no-store")
+        .body(Full::new(Bytes::new()))
+        .unwrap_or_else(|_| http::Response::new(Full::new(Bytes::new())))
+}
+
+pub(crate) fn oauth_error(status: u16, error: &str) -> Response {
     json(status, &json!({ "error": error }))
 }
 
-fn json(status: u16, body: &Value) -> Response {
+pub(crate) fn json(status: u16, body: &Value) -> Response {
     http::Response::builder()
         .status(status)
         .header(http::header::CONTENT_TYPE, "application/json;charset=UTF-8")

@@ -541,19 +541,20 @@ fn user_attributes_json(user: &User) -> Vec<Value> {
 // ---------------------------------------------------------------------------------------------
 // Tokens
 
-fn new_lineage(shared: &Shared) -> Result<Lineage, PoolError> {
+pub(super) fn new_lineage(shared: &Shared) -> Result<Lineage, PoolError> {
     let now = shared.issuer.now();
     Ok(Lineage {
         origin_jti: uuid()?,
         event_id: uuid()?,
         auth_time: now,
         refresh_expires_at: now.saturating_add(REFRESH_LIFETIME),
+        oauth_scope: None,
     })
 }
 
 /// Signs an access and an ID token for `user` in `lineage`, remembers the access token, and
 /// (when `refresh` says so) issues a refresh token of the lineage.
-fn issue_tokens(
+pub(super) fn issue_tokens(
     shared: &Shared,
     state: &mut State,
     username: &str,
@@ -586,7 +587,12 @@ fn issue_tokens(
     }
     access.insert("token_use".to_owned(), json!("access"));
     access.insert("client_id".to_owned(), json!(settings.client_id));
-    access.insert("scope".to_owned(), json!("aws.cognito.signin.user.admin"));
+    // The OAuth scopes of a lineage started at `/oauth2/authorize`, else the API's scope.
+    let scope = lineage
+        .oauth_scope
+        .as_deref()
+        .unwrap_or("aws.cognito.signin.user.admin");
+    access.insert("scope".to_owned(), json!(scope));
     access.insert("username".to_owned(), json!(user.username));
     access.insert("version".to_owned(), json!(2));
     access.insert("jti".to_owned(), json!(uuid()?));
@@ -896,7 +902,7 @@ fn refresh_token_reused() -> PoolError {
 /// With rotation on, every refresh issues a new refresh token of the same lineage (same
 /// `origin_jti`, same absolute expiry), and the one given stays valid for the grace period
 /// from its first rotation; after that it is refused with `RefreshTokenReuseException`.
-fn refresh(
+pub(super) fn refresh(
     shared: &Shared,
     token: &str,
     check: impl FnOnce(&str) -> Result<(), PoolError>,

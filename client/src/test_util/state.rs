@@ -44,6 +44,9 @@ pub(crate) struct Lineage {
     /// When every refresh token of the lineage expires: counted from the sign-in, kept by
     /// rotation (Cognito's `RefreshTokenValidity` is an absolute limit).
     pub(crate) refresh_expires_at: u64,
+    /// The OAuth scopes granted at `/oauth2/authorize` when the lineage started there (the
+    /// access tokens' `scope`); `None` for a sign-in through the API.
+    pub(crate) oauth_scope: Option<String>,
 }
 
 /// An issued access token.
@@ -119,6 +122,8 @@ pub(crate) struct State {
     pub(crate) refresh: HashMap<String, RefreshRecord>,
     /// `origin_jti`s revoked by `RevokeToken`.
     pub(crate) revoked: HashSet<String>,
+    /// The managed-login side: sign-in transactions, authorization codes, browser sessions.
+    pub(crate) login: super::login::LoginState,
 }
 
 impl State {

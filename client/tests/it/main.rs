@@ -23,6 +23,8 @@ mod m2m_example;
 #[cfg(feature = "test-util")]
 mod m2m_pool;
 #[cfg(feature = "test-util")]
+mod managed_login;
+#[cfg(feature = "test-util")]
 mod pool;
 #[cfg(feature = "test-util")]
 mod revocation_example;

@@ -1,0 +1,165 @@
+//! The HTML of the managed-login side: the sign-in form, the MFA code form, the new password
+//! form, and error pages. Plain forms, no JavaScript, so a person or a WebDriver session fills
+//! them in: inputs `username`, `password`, `code`, `new_password`, a hidden `transaction`, and
+//! a submit button with id and name `signin`.
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+
+use super::managed::Response;
+
+/// Text made safe inside HTML (element content and quoted attribute values).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A page: no caching, no framing, no scripts, no referrer.
+pub(crate) fn html(status: u16, title: &str, body: &str, cookies: &[String]) -> Response {
+    let document = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>body{{font-family:sans-serif;max-width:24em;margin:3em auto}}\
+         label,input,button{{display:block;margin:.4em 0}}.error{{color:#a00}}</style>\n\
+         </head>\n<body>\n<h1>{}</h1>\n{body}</body>\n</html>\n",
+        escape(title),
+        escape(title)
+    );
+    let mut builder = http::Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(http::header::CACHE_CONTROL, "no-store")
+        .header(
+            "content-security-policy",
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        )
+        .header("x-frame-options", "DENY")
+        .header("x-content-type-options", "nosniff")
+        .header("referrer-policy", "no-referrer");
+    for cookie in cookies {
+        builder = builder.header(http::header::SET_COOKIE, cookie);
+    }
+    builder
+        .body(Full::new(Bytes::from(document)))
+        .unwrap_or_else(|_| http::Response::new(Full::new(Bytes::new())))
+}
+
+/// An error page (never a redirect).
+pub(crate) fn error(status: u16, message: &str) -> Response {
+    html(
+        status,
+        "Sign-in error",
+        &format!("<p class=\"error\" id=\"error\">{}</p>\n", escape(message)),
+        &[],
+    )
+}
+
+fn message(error: Option<&str>) -> String {
+    error.map_or_else(String::new, |e| {
+        format!("<p class=\"error\" id=\"error\">{}</p>\n", escape(e))
+    })
+}
+
+fn form(transaction: &str, fields: &str, button: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"/login\">\n\
+         <input type=\"hidden\" name=\"transaction\" value=\"{}\">\n{fields}\
+         <button type=\"submit\" id=\"signin\" name=\"signin\" value=\"1\">{}</button>\n</form>\n",
+        escape(transaction),
+        escape(button)
+    )
+}
+
+/// The user name and password form.
+pub(crate) fn sign_in(
+    transaction: &str,
+    error: Option<&str>,
+    username: &str,
+    cookies: &[String],
+) -> Response {
+    let fields = format!(
+        "<label for=\"username\">Username</label>\n\
+         <input type=\"text\" id=\"username\" name=\"username\" value=\"{}\" \
+         autocomplete=\"username\" autocapitalize=\"none\" required>\n\
+         <label for=\"password\">Password</label>\n\
+         <input type=\"password\" id=\"password\" name=\"password\" \
+         autocomplete=\"current-password\" required>\n",
+        escape(username)
+    );
+    html(
+        200,
+        "Sign in",
+        &format!(
+            "{}{}",
+            message(error),
+            form(transaction, &fields, "Sign in")
+        ),
+        cookies,
+    )
+}
+
+/// The MFA code form (`SMS_MFA` or `SOFTWARE_TOKEN_MFA`).
+pub(crate) fn mfa(transaction: &str, challenge: &str, error: Option<&str>) -> Response {
+    let what = if challenge == "SMS_MFA" {
+        "Enter the code sent to your phone."
+    } else {
+        "Enter the code from your authenticator app."
+    };
+    let fields = format!(
+        "<p id=\"challenge\" data-challenge=\"{}\">{what}</p>\n\
+         <label for=\"code\">Code</label>\n\
+         <input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" \
+         autocomplete=\"one-time-code\" required>\n",
+        escape(challenge)
+    );
+    html(
+        200,
+        "Multi-factor authentication",
+        &format!(
+            "{}{}",
+            message(error),
+            form(transaction, &fields, "Sign in")
+        ),
+        &[],
+    )
+}
+
+/// The new password form (`NEW_PASSWORD_REQUIRED`).
+pub(crate) fn new_password(transaction: &str, error: Option<&str>) -> Response {
+    let fields = "<label for=\"new_password\">New password</label>\n\
+                  <input type=\"password\" id=\"new_password\" name=\"new_password\" \
+                  autocomplete=\"new-password\" required>\n";
+    html(
+        200,
+        "Change your password",
+        &format!(
+            "{}{}",
+            message(error),
+            form(transaction, fields, "Change password")
+        ),
+        &[],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escape_leaves_no_markup() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}
