@@ -185,7 +185,8 @@ fn test_args(package: &str, set: &Set) -> Vec<String> {
     if !set.is_empty() {
         args.extend(["--features".to_owned(), list(set)]);
     }
-    args.extend(["--".to_owned(), "--include-ignored".to_owned()]);
+    // The browser test runs once, in `cargo xtask test` (which installs Chromium).
+    args.extend(["--", "--include-ignored", "--skip", "web_browser::"].map(str::to_owned));
     args
 }
 
@@ -354,7 +355,7 @@ mod tests {
         assert_eq!(
             test_args("tower-cognito", &non_default(&f)).join(" "),
             "test -p tower-cognito --no-default-features --features \
-             client,metrics,redis,reqwest,test-util -- --include-ignored"
+             client,metrics,redis,reqwest,test-util -- --include-ignored --skip web_browser::"
         );
     }
 

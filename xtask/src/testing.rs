@@ -156,14 +156,37 @@ fn words_after_test(argv: impl IntoIterator<Item = String>) -> Option<Vec<String
 /// `cargo xtask test`.
 pub(crate) fn run(args: &Args) -> Result<(), Fail> {
     let words = words_after_test(std::env::args()).unwrap_or_else(|| args.args.clone());
+    let chromedriver = ensure_chromedriver()?;
     let services = Owned::start(start_timeout())?;
-    let vars = services.vars();
+    let mut vars = services.vars();
+    vars.push(("CHROMEDRIVER", chromedriver));
     for (var, url) in &vars {
         util::log(&format!("{var}={url}"));
     }
     let result = run_cargo_test(&cargo_test_args(&words), &vars);
     drop(services);
     result.map(drop)
+}
+
+/// The path of `chromedriver` for the browser test (`CHROMEDRIVER`), with Debian's `chromium`
+/// and `chromium-driver` installed by apt-get when missing.
+fn ensure_chromedriver() -> Result<String, Fail> {
+    if !util::has_tool("chromedriver") {
+        util::apt_install(&["chromium", "chromium-driver"]).map_err(|Fail(e)| {
+            Fail(format!(
+                "chromedriver is not on PATH and could not be installed: {e} (Debian packages \
+                 `chromium` and `chromium-driver`)"
+            ))
+        })?;
+    }
+    let path = std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("chromedriver"))
+                .find(|p| p.is_file())
+        })
+        .ok_or_else(|| Fail("chromedriver is required".into()))?;
+    Ok(path.display().to_string())
 }
 
 /// `COGNITO_LOCAL_START_TIMEOUT` seconds (default 60): how long a service may take to answer.

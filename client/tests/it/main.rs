@@ -32,3 +32,7 @@ mod revocation_example;
 mod user_pool_cli;
 #[cfg(feature = "web")]
 mod web;
+#[cfg(all(feature = "web", feature = "test-util"))]
+mod web_browser;
+#[cfg(all(feature = "web", feature = "test-util"))]
+mod web_login_example;

@@ -7,6 +7,9 @@ pub(crate) fn features() -> String {
     let all = [
         ("tracing", cfg!(feature = "tracing")),
         ("test-util", cfg!(feature = "test-util")),
+        ("metrics", cfg!(feature = "metrics")),
+        ("web", cfg!(feature = "web")),
+        ("redis", cfg!(feature = "redis")),
     ];
     let on: Vec<&str> = all.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
     on.join(",")
