@@ -1185,3 +1185,127 @@ mod user_pool_client {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Managed login (cognito-local 5.3.0: `/oauth2/authorize` with a form, `/oauth2/token` with the
+// authorization code and PKCE S256, and the refresh grant; no client_credentials, userInfo,
+// revoke or `/logout`, and no `nonce` in its ID tokens)
+// ---------------------------------------------------------------------------------------------
+
+/// The web sign-in against cognito-local's managed login: the authorize redirect and the
+/// emulator's form, the code redeemed with the PKCE verifier the emulator checks (S256), the
+/// access token accepted by the layer; then the ID token refused, because the emulator leaves
+/// out the `nonce` the sign-in sent (it must be refused: a sign-in without its nonce could be
+/// another browser's). The emulator's refresh grant is checked through `WebSignIn`'s layer in the
+/// local pool's tests, which rotate as Cognito does.
+#[cfg(feature = "web")]
+#[tokio::test]
+#[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
+async fn web_sign_in_against_the_emulator_s_managed_login() {
+    use tower_cognito_client::web::WebSignIn;
+    let emu = Emulator::from_env();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = format!("http://{}", listener.local_addr().unwrap());
+    let callback = format!("{app}/callback");
+    let answer = emu
+        .call(
+            "CreateUserPoolClient",
+            json!({
+                "UserPoolId": POOL_ID,
+                "ClientName": unique("web"),
+                "CallbackURLs": [callback],
+                "AllowedOAuthFlows": ["code"],
+                "AllowedOAuthScopes": ["openid", "email"],
+            }),
+        )
+        .await;
+    let client_id = answer["UserPoolClient"]["ClientId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user = emu.confirmed_user(&client_id).await;
+    let auth = layer(&emu, Some(TokenUse::Access), &[&client_id]).await;
+    let web = WebSignIn::builder(emu.url.clone(), client_id.clone(), callback.clone())
+        .scopes("openid email")
+        .build(&auth)
+        .unwrap();
+    let router: Router = web.router();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let login = http.get(format!("{app}/login")).send().await.unwrap();
+    assert_eq!(login.status(), 302);
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let authorize = login.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        authorize.starts_with(&format!("{}/oauth2/authorize?", emu.url)),
+        "{authorize}"
+    );
+    // The emulator's page, then its form posted as a browser would.
+    let page = http.get(&authorize).send().await.unwrap();
+    assert_eq!(
+        page.status(),
+        200,
+        "the emulator refused the authorize request"
+    );
+    let params: Vec<(String, String)> = reqwest::Url::parse(&authorize)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("client_id", get("client_id")),
+            ("redirect_uri", get("redirect_uri")),
+            ("response_type", "code".to_owned()),
+            ("code_challenge", get("code_challenge")),
+            ("code_challenge_method", get("code_challenge_method")),
+            ("scope", get("scope")),
+            ("state", get("state")),
+            ("username", user.username.clone()),
+            ("password", PASSWORD.to_owned()),
+        ])
+        .finish();
+    let signed = http
+        .post(format!("{}/oauth2/authorize", emu.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(signed.status().is_redirection(), "{}", signed.status());
+    let to_callback = signed.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        to_callback.starts_with(&format!("{callback}?code=")),
+        "{to_callback}"
+    );
+    let answer = http
+        .get(&to_callback)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let page = answer.text().await.unwrap();
+    // Not "the code was refused": the emulator redeemed it (PKCE checked) and gave tokens; the
+    // ID token without the nonce is what was refused.
+    assert!(page.contains("tokens were refused"), "{page}");
+}
