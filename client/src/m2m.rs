@@ -21,7 +21,6 @@
 //! all of it runs offline; `examples/m2m.rs` does.
 
 mod answer;
-mod builder;
 mod clock;
 mod error;
 mod fetch;
@@ -31,11 +30,10 @@ mod source;
 mod stats;
 mod token;
 
-pub use builder::TokenSourceBuilder;
 pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use error::{TokenError, TokenErrorKind};
 pub use layer::{AuthorizationLayer, Authorize, BoxError, ResponseFuture};
 pub use scopes::{InvalidScopes, Scopes};
-pub use source::TokenSource;
+pub use source::{TokenSource, TokenSourceBuilder};
 pub use stats::TokenSourceStats;
 pub use token::AccessToken;

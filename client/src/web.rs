@@ -7,7 +7,6 @@
 //! `RedisStore` (feature `redis`) for a fleet. The cookie holds a 256-bit random id only. See
 //! the [guide](crate::guide::web).
 
-mod builder;
 mod cookie;
 mod endpoint;
 mod layer;
@@ -21,10 +20,9 @@ mod sign_in;
 mod store;
 mod verify;
 
-pub use builder::WebSignInBuilder;
 pub use layer::{SessionLayer, SessionService};
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
 pub use session::Session;
-pub use sign_in::WebSignIn;
+pub use sign_in::{WebSignIn, WebSignInBuilder};
 pub use store::{MemoryStore, SessionStore, StoreError, StoreFuture};

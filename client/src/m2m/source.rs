@@ -14,7 +14,6 @@ use reqwest::Url;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::answer;
-use super::builder::TokenSourceBuilder;
 use super::clock::Clock;
 use super::error::{TokenError, TokenErrorKind};
 use super::fetch;
@@ -22,6 +21,10 @@ use super::scopes::Scopes;
 use super::stats::{Counters, TokenSourceStats};
 use super::token::{AccessToken, Granted};
 use crate::secret::Secret;
+
+mod builder;
+
+pub use self::builder::TokenSourceBuilder;
 
 /// Access tokens for one app client from the token endpoint's `client_credentials` grant,
 /// cached so that each token costs one request: Cognito bills machine-to-machine token

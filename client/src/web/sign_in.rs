@@ -14,7 +14,6 @@ use tower_cognito::Verifier;
 use tower_cognito::clock::Clock;
 use tower_cognito::deny::DenyList;
 
-use super::builder::WebSignInBuilder;
 use super::cookie::{read_cookie, set_cookie};
 use super::endpoint::{EndpointError, Endpoints};
 use super::random::{is_random_id, random_id, s256, same};
@@ -22,6 +21,10 @@ use super::return_to::local_path;
 use super::session::{Session, Transaction};
 use super::store::{SessionStore, StoreError};
 use super::verify::{AccessCheck, TokenRefused, check_id_token};
+
+mod builder;
+
+pub use self::builder::WebSignInBuilder;
 
 /// How long a sign-in may take between `/login` and `/callback`.
 const TRANSACTION_LIFETIME: Duration = Duration::from_secs(600);

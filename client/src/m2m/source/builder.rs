@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
-use super::clock::{Clock, MonotonicClock};
-use super::scopes::Scopes;
-use super::source::{Inner, Timing, TokenSource};
-use super::stats::Counters;
+use super::super::clock::{Clock, MonotonicClock};
+use super::super::scopes::Scopes;
+use super::super::stats::Counters;
+use super::{Inner, Timing, TokenSource};
 use crate::basic::basic_authorization;
 use crate::config::{
     ClientConfigError, MAX_CLIENT_SECRET_LEN, MAX_TIMEOUT, MIN_TIMEOUT, default_http_client,
@@ -106,14 +106,14 @@ impl TokenSourceBuilder {
     /// The wait after a configuration error ([`TokenError::is_configuration`]: the client or
     /// a scope refused), which retrying will not fix. Default 5 min.
     ///
-    /// [`TokenError::is_configuration`]: super::TokenError::is_configuration
+    /// [`TokenError::is_configuration`]: crate::m2m::TokenError::is_configuration
     pub fn configuration_backoff(mut self, wait: Duration) -> Self {
         self.timing.configuration_backoff = wait;
         self
     }
 
     /// The clock lifetimes are counted on (default [`MonotonicClock`]); tests pass a
-    /// [`ManualClock`](super::ManualClock).
+    /// [`ManualClock`](crate::m2m::ManualClock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Some(Arc::new(clock));
         self

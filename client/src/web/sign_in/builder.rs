@@ -11,10 +11,10 @@ use tower_cognito::clock::{Clock, SystemClock};
 use tower_cognito::deny::DenyList;
 use tower_cognito::{CognitoAuthLayer, CognitoConfig, TokenUse, Verifier};
 
-use super::endpoint::Endpoints;
-use super::sign_in::{Inner, WebSignIn};
-use super::store::{MemoryStore, SessionStore};
-use super::verify::LayerCheck;
+use super::super::endpoint::Endpoints;
+use super::super::store::{MemoryStore, SessionStore};
+use super::super::verify::LayerCheck;
+use super::{Inner, WebSignIn};
 use crate::basic::basic_authorization;
 use crate::config::{
     ClientConfigError, MAX_CLIENT_SECRET_LEN, MAX_TIMEOUT, MIN_TIMEOUT, default_http_client,
