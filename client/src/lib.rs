@@ -76,6 +76,7 @@ mod auth;
 mod challenge;
 mod config;
 mod decode;
+pub mod device;
 mod error;
 mod log;
 pub mod m2m;
