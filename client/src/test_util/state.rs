@@ -102,7 +102,7 @@ pub(crate) enum Step {
     /// `DEVICE_PASSWORD_VERIFIER`: the exchange of the device, keyed by its `SECRET_BLOCK`.
     DevicePasswordVerifier {
         device_key: String,
-        server: SrpServer,
+        server: Box<SrpServer>,
         secret_block: String,
     },
 }

@@ -218,7 +218,7 @@ pub(super) async fn device_srp_auth(
         sub,
         Step::DevicePasswordVerifier {
             device_key: key,
-            server,
+            server: Box::new(server),
             secret_block: secret_block.clone(),
         },
     )?;
