@@ -30,6 +30,13 @@
 //! cargo run -p tower-cognito-client --example user_pool -- login --username alice --password 'Corr3ct-horse!' --srp
 //! cargo run -p tower-cognito-client --example user_pool -- verify --token "$ACCESS_TOKEN" --token-use access
 //! ```
+//!
+//! Remembered devices (`local-pool --device-tracking always|opt-in`): `--device-store FILE` on
+//! `login`, `respond` and `refresh` keeps the devices in a JSON file (mode 0600, no token); a
+//! sign-in that returns new device metadata confirms the device there (`--remember` also marks it
+//! remembered on pools that ask the user), and the next sign-in of that user answers
+//! `DEVICE_SRP_AUTH` from it and skips MFA. `devices list|get|remember|forget --access-token T
+//! [--device-key K]`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

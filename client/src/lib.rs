@@ -58,6 +58,9 @@
 //! error says where and what (member path, line, column, the type expected), never a value of
 //! the answer: no level of an error's source chain shows a token, session, code or secret.
 //!
+//! [`device`] remembers devices: `ConfirmDevice` with a device verifier, then sign-ins that
+//! answer `DEVICE_SRP_AUTH` from a [`DeviceStore`](device::DeviceStore) and skip MFA.
+//!
 //! [`srp`] is the client side of SRP-6a as Cognito does it, public for applications that call
 //! Cognito another way (the AWS SDK has `InitiateAuth` and `RespondToAuthChallenge`, but no SRP).
 //!
