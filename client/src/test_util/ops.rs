@@ -690,7 +690,11 @@ fn next_step_with_device(
     username: &str,
     device_key: Option<&str>,
 ) -> Answer {
-    if let Some(answer) = devices::remembered_device_step(shared, state, username, device_key)? {
+    let user = state.users.get(username).ok_or_else(incorrect_password)?;
+    // A remembered device skips MFA, never a password change.
+    if user.status != UserStatus::ForceChangePassword
+        && let Some(answer) = devices::remembered_device_step(shared, state, username, device_key)?
+    {
         return Ok(answer);
     }
     let user = state.users.get(username).ok_or_else(incorrect_password)?;

@@ -168,6 +168,38 @@ async fn device_store_remembers_the_device_and_signs_in_with_device_srp() {
         key.as_str()
     );
 
+    // A DEVICE_SRP_AUTH challenge given to `respond`: answered from the store, only with it.
+    let answer = p
+        .pool
+        .call(
+            "InitiateAuth",
+            &serde_json::json!({
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "ClientId": p.pool.client_id(),
+                "AuthParameters": { "USERNAME": "dina", "PASSWORD": PASSWORD, "DEVICE_KEY": key },
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer["ChallengeName"], "DEVICE_SRP_AUTH");
+    let session = answer["Session"].as_str().unwrap();
+    let respond = [
+        "respond",
+        "--challenge",
+        "DEVICE_SRP_AUTH",
+        "--session",
+        session,
+        "--username",
+        "dina",
+    ];
+    p.run(&respond).await.usage_error("DEVICE_SRP_AUTH");
+    let with_store = [&respond[..], &["--device-store", store_arg]].concat();
+    let tokens = p.run(&with_store).await.json();
+    assert_eq!(
+        claims(tokens["access_token"].as_str().unwrap())["device_key"],
+        key.as_str()
+    );
+
     // A device password that no longer matches: NotAuthorizedException, no fall-back, the
     // file left as it was.
     let mut tampered = file.clone();
