@@ -34,7 +34,10 @@ impl UserPoolClient {
     /// # Errors
     /// As [`sign_in_srp`](Self::sign_in_srp); a device password that no longer matches is
     /// [`CognitoErrorKind::NotAuthorized`](crate::CognitoErrorKind::NotAuthorized) from
-    /// `DEVICE_PASSWORD_VERIFIER` (the device is not forgotten, nothing is retried);
+    /// `DEVICE_PASSWORD_VERIFIER` (the device is not forgotten, nothing is retried); a device
+    /// the pool no longer knows (forgotten, or the user deleted) is
+    /// [`CognitoErrorKind::ResourceNotFound`](crate::CognitoErrorKind::ResourceNotFound): remove
+    /// it from the store ([`DeviceStore::remove`]) and sign in again, as a new device;
     /// [`ClientErrorKind::DeviceStore`] when the store fails.
     pub async fn sign_in_srp_with_device<S: DeviceStore>(
         &self,
