@@ -30,7 +30,15 @@
 //! cargo run -p tower-cognito-client --example user_pool -- login --username alice --password 'Corr3ct-horse!' --srp
 //! cargo run -p tower-cognito-client --example user_pool -- verify --token "$ACCESS_TOKEN" --token-use access
 //! ```
+//!
+//! Remembered devices (`local-pool --device-tracking always|opt-in`): `--device-store FILE` on
+//! `login`, `respond` and `refresh` keeps the devices in a JSON file (mode 0600, no token); a
+//! sign-in that returns new device metadata confirms the device there (`--remember` also marks it
+//! remembered on pools that ask the user), and the next sign-in of that user answers
+//! `DEVICE_SRP_AUTH` from it and skips MFA. `devices list|get|remember|forget --access-token T
+//! [--device-key K]`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use base64::Engine as _;
@@ -38,10 +46,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
 use tower_cognito::{CognitoAuthLayer, CognitoConfig, TokenUse};
+use tower_cognito_client::device::{Device, DeviceRememberedStatus};
 use tower_cognito_client::{
     Attribute, Challenge, ChallengeAnswer, ClientError, ClientErrorKind, CodeDelivery, Secret,
     SignIn, SignUpInput, Tokens, UserPoolClient,
 };
+
+#[path = "user_pool/device_file.rs"]
+mod device_file;
+
+use device_file::FileDeviceStore;
 
 /// The user-pool flows of the Cognito tutorial, in Rust.
 // No `Debug`: the arguments hold passwords, codes, tokens and the client secret.
@@ -117,6 +131,8 @@ enum Command {
         /// Sign in with SRP: the password never leaves the process.
         #[arg(long)]
         srp: bool,
+        #[command(flatten)]
+        device: DeviceArgs,
     },
     /// Answers a challenge (NEW_PASSWORD_REQUIRED, SMS_MFA, SOFTWARE_TOKEN_MFA) -> tokens or the
     /// next challenge.
@@ -137,6 +153,8 @@ enum Command {
         /// For NEW_PASSWORD_REQUIRED: a required attribute, `name=value` (repeatable).
         #[arg(long = "attr", value_name = "NAME=VALUE", value_parser = parse_attr)]
         attrs: Vec<(String, String)>,
+        #[command(flatten)]
+        device: DeviceArgs,
     },
     /// New tokens from a refresh token (GetTokensFromRefreshToken) -> tokens, with
     /// "refresh_token_rotated": true and the new refresh_token when the app client rotated it.
@@ -148,9 +166,27 @@ enum Command {
         #[arg(long)]
         refresh_token_auth: bool,
         /// The Cognito user name (for SECRET_HASH: with a client secret and
-        /// --refresh-token-auth only).
+        /// --refresh-token-auth only; with --device-store, whose device key to send).
         #[arg(long)]
         username: Option<String>,
+        /// The remembered devices (see `login`): the user's device key goes with the refresh
+        /// (needs --username).
+        #[arg(long, value_name = "FILE", conflicts_with = "refresh_token_auth")]
+        device_store: Option<PathBuf>,
+    },
+    /// The user's remembered devices: list -> {"devices": [...], "pagination_token"}, get ->
+    /// the device, remember -> {}, forget -> {}.
+    Devices {
+        #[arg(value_enum)]
+        action: DevicesAction,
+        #[arg(long)]
+        access_token: String,
+        /// The device (get, remember, forget).
+        #[arg(long)]
+        device_key: Option<String>,
+        /// For forget: also drop the device from this file.
+        #[arg(long, value_name = "FILE")]
+        device_store: Option<PathBuf>,
     },
     /// The signed-in user -> {"username", "attributes": {...}}.
     Me {
@@ -221,7 +257,41 @@ enum Command {
         /// The address to listen on (loopback).
         #[arg(long, default_value = "127.0.0.1:0")]
         bind: std::net::SocketAddr,
+        /// Remembered devices: off, always (every confirmed device), opt-in (once the user
+        /// says so: `devices remember` or `--remember`).
+        #[arg(long, value_enum, default_value_t = TrackingArg::Off)]
+        device_tracking: TrackingArg,
     },
+}
+
+/// The remembered-device options of `login` and `respond`.
+#[derive(Args)]
+struct DeviceArgs {
+    /// A JSON file of remembered devices (created with mode 0600; it holds the device
+    /// passwords, their only copy, and no token). With it, a sign-in that returns new device
+    /// metadata confirms the device and saves it there, and a later sign-in of the user
+    /// answers DEVICE_SRP_AUTH and DEVICE_PASSWORD_VERIFIER from it.
+    #[arg(long, value_name = "FILE")]
+    device_store: Option<PathBuf>,
+    /// Also mark a newly confirmed device remembered (UpdateDeviceStatus), for pools that ask
+    /// the user (needs --device-store).
+    #[arg(long, requires = "device_store")]
+    remember: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TrackingArg {
+    Off,
+    Always,
+    OptIn,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DevicesAction {
+    List,
+    Get,
+    Remember,
+    Forget,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -309,8 +379,12 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<Value, Failure> {
     let global = cli.global;
-    if let Command::LocalPool { bind } = cli.command {
-        return local_pool(&global, bind).await;
+    if let Command::LocalPool {
+        bind,
+        device_tracking,
+    } = cli.command
+    {
+        return local_pool(&global, bind, device_tracking).await;
     }
     if let Command::Verify { token, token_use } = &cli.command {
         return verify(&global, token, *token_use).await;
@@ -342,14 +416,26 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
             username,
             password,
             srp,
+            device,
         } => {
             let password = Secret::new(password);
-            let step = if srp {
-                client.sign_in_srp(&username, &password).await?
-            } else {
-                client.sign_in_password(&username, &password).await?
-            };
-            sign_in_json(&step)
+            match device.device_store {
+                None if srp => sign_in_json(&client.sign_in_srp(&username, &password).await?),
+                None => sign_in_json(&client.sign_in_password(&username, &password).await?),
+                Some(path) => {
+                    let store = FileDeviceStore::new(path);
+                    let step = if srp {
+                        client
+                            .sign_in_srp_with_device(&username, &password, &store)
+                            .await?
+                    } else {
+                        client
+                            .sign_in_password_with_device(&username, &password, &store)
+                            .await?
+                    };
+                    device_sign_in_json(&client, step, &store, device.remember).await?
+                }
+            }
         }
         Command::Respond {
             challenge,
@@ -358,8 +444,10 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
             new_password,
             code,
             attrs,
+            device,
         } => {
             let challenge = Challenge::from_parts(&challenge, Secret::new(session), username);
+            let store = device.device_store.map(FileDeviceStore::new);
             let missing = |what: &str| Failure::Usage(format!("{} needs {what}", challenge.name()));
             let answer = match &challenge {
                 Challenge::NewPasswordRequired { .. } => ChallengeAnswer::NewPassword {
@@ -375,26 +463,49 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
                 Challenge::SoftwareTokenMfa { .. } => ChallengeAnswer::SoftwareTokenMfaCode(
                     Secret::new(code.ok_or_else(|| missing("--code"))?),
                 ),
+                // Answered from the device store.
+                other if other.name() == "DEVICE_SRP_AUTH" && store.is_some() => {
+                    ChallengeAnswer::Responses(Default::default())
+                }
                 other => {
                     return Err(Failure::Usage(format!(
-                        "respond does not answer {} (NEW_PASSWORD_REQUIRED, SMS_MFA and \
-                         SOFTWARE_TOKEN_MFA only)",
+                        "respond does not answer {} (NEW_PASSWORD_REQUIRED, SMS_MFA, \
+                         SOFTWARE_TOKEN_MFA, and DEVICE_SRP_AUTH with --device-store)",
                         other.name()
                     )));
                 }
             };
-            sign_in_json(&client.respond_to_challenge(&challenge, &answer).await?)
+            match store {
+                None => sign_in_json(&client.respond_to_challenge(&challenge, &answer).await?),
+                Some(store) => {
+                    let step = client
+                        .respond_to_challenge_with_device(&challenge, &answer, &store)
+                        .await?;
+                    device_sign_in_json(&client, step, &store, device.remember).await?
+                }
+            }
         }
         Command::Refresh {
             refresh_token,
             refresh_token_auth,
             username,
+            device_store,
         } => {
             let old = Secret::new(refresh_token);
-            let tokens = if refresh_token_auth {
-                client.refresh_token_auth(&old, username.as_deref()).await?
-            } else {
-                client.refresh(&old).await?
+            let tokens = match (device_store, username.as_deref()) {
+                (Some(_), None) => {
+                    return Err(Failure::Usage(
+                        "--device-store needs --username (the Cognito user name)".to_owned(),
+                    ));
+                }
+                (Some(path), Some(username)) => {
+                    let store = FileDeviceStore::new(path);
+                    client.refresh_with_device(&old, username, &store).await?
+                }
+                (None, username) if refresh_token_auth => {
+                    client.refresh_token_auth(&old, username).await?
+                }
+                (None, _) => client.refresh(&old).await?,
             };
             let rotated = tokens
                 .refresh_token
@@ -477,7 +588,127 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
             client.delete_user(&Secret::new(access_token)).await?;
             json!({})
         }
+        Command::Devices {
+            action,
+            access_token,
+            device_key,
+            device_store,
+        } => {
+            devices(
+                &client,
+                action,
+                &Secret::new(access_token),
+                device_key,
+                device_store,
+            )
+            .await?
+        }
         Command::Verify { .. } | Command::LocalPool { .. } => json!({}),
+    })
+}
+
+/// The tokens or challenge of a sign-in from a device; a new device is confirmed and saved in
+/// `store` (and marked remembered with `remember`), and shown under `"device"` (never its
+/// password).
+async fn device_sign_in_json(
+    client: &UserPoolClient,
+    step: SignIn,
+    store: &FileDeviceStore,
+    remember: bool,
+) -> Result<Value, Failure> {
+    let SignIn::Tokens(tokens) = &step else {
+        return Ok(sign_in_json(&step));
+    };
+    let mut json = tokens_json(tokens);
+    if let Some(confirmed) = client.remember_new_device(tokens, store, None).await? {
+        let key = &confirmed.device.device_key;
+        let remembered = if remember && confirmed.user_confirmation_necessary {
+            client
+                .update_device_status(
+                    &tokens.access_token,
+                    key,
+                    DeviceRememberedStatus::Remembered,
+                )
+                .await?;
+            true
+        } else {
+            !confirmed.user_confirmation_necessary
+        };
+        if let Some(object) = json.as_object_mut() {
+            object.insert(
+                "device".to_owned(),
+                json!({
+                    "device_key": key,
+                    "device_group_key": confirmed.device.device_group_key,
+                    "remembered": remembered,
+                }),
+            );
+        }
+    }
+    Ok(json)
+}
+
+async fn devices(
+    client: &UserPoolClient,
+    action: DevicesAction,
+    access_token: &Secret,
+    device_key: Option<String>,
+    device_store: Option<PathBuf>,
+) -> Result<Value, Failure> {
+    let key = || {
+        device_key.as_deref().ok_or_else(|| {
+            Failure::Usage(format!("devices {action:?} needs --device-key").to_lowercase())
+        })
+    };
+    Ok(match action {
+        DevicesAction::List => {
+            let list = client.list_devices(access_token, None, None).await?;
+            json!({
+                "devices": list.devices.iter().map(device_json).collect::<Vec<_>>(),
+                "pagination_token": list.pagination_token,
+            })
+        }
+        DevicesAction::Get => device_json(&client.get_device(access_token, key()?).await?),
+        DevicesAction::Remember => {
+            client
+                .update_device_status(access_token, key()?, DeviceRememberedStatus::Remembered)
+                .await?;
+            json!({})
+        }
+        DevicesAction::Forget => {
+            let key = key()?;
+            client.forget_device(access_token, key).await?;
+            if let Some(path) = device_store {
+                FileDeviceStore::new(path)
+                    .remove_device_key(key)
+                    .map_err(|e| Failure::Api {
+                        error_type: "DeviceStore".to_owned(),
+                        message: chain(&e),
+                    })?;
+            }
+            json!({})
+        }
+    })
+}
+
+fn device_json(device: &Device) -> Value {
+    let seconds = |t: Option<std::time::SystemTime>| {
+        t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs())
+    };
+    let attributes: Map<String, Value> = device
+        .attributes
+        .iter()
+        .map(|a| (a.name.clone(), json!(a.value)))
+        .collect();
+    json!({
+        "device_key": device.device_key,
+        "name": device.name(),
+        "remembered": device.is_remembered(),
+        "attributes": attributes,
+        "create_date": seconds(device.create_date),
+        "last_modified_date": seconds(device.last_modified_date),
+        "last_authenticated_date": seconds(device.last_authenticated_date),
     })
 }
 
@@ -622,8 +853,12 @@ async fn verify(global: &Global, token: &str, token_use: TokenUseArg) -> Result<
 }
 
 #[cfg(feature = "test-util")]
-async fn local_pool(global: &Global, bind: std::net::SocketAddr) -> Result<Value, Failure> {
-    use tower_cognito_client::test_util::{CodeKind, LocalUserPool};
+async fn local_pool(
+    global: &Global,
+    bind: std::net::SocketAddr,
+    tracking: TrackingArg,
+) -> Result<Value, Failure> {
+    use tower_cognito_client::test_util::{CodeKind, DeviceTracking, LocalUserPool};
 
     if !bind.ip().is_loopback() {
         return Err(Failure::Usage(format!(
@@ -650,6 +885,11 @@ async fn local_pool(global: &Global, bind: std::net::SocketAddr) -> Result<Value
     if let Some(secret) = &global.client_secret {
         builder = builder.client_secret(secret.as_str());
     }
+    builder = builder.device_tracking(match tracking {
+        TrackingArg::Off => DeviceTracking::Off,
+        TrackingArg::Always => DeviceTracking::Always,
+        TrackingArg::OptIn => DeviceTracking::UserOptIn,
+    });
     let pool = builder.build().map_err(|e| Failure::Usage(chain(&e)))?;
     let server = pool.serve_on(bind).await.map_err(|e| Failure::Api {
         error_type: "Bind".to_owned(),
@@ -681,7 +921,11 @@ async fn local_pool(global: &Global, bind: std::net::SocketAddr) -> Result<Value
 }
 
 #[cfg(not(feature = "test-util"))]
-async fn local_pool(_global: &Global, _bind: std::net::SocketAddr) -> Result<Value, Failure> {
+async fn local_pool(
+    _global: &Global,
+    _bind: std::net::SocketAddr,
+    _tracking: TrackingArg,
+) -> Result<Value, Failure> {
     Err(Failure::Usage(
         "local-pool needs the test-util feature: \
          cargo run -p tower-cognito-client --example user_pool --features test-util -- local-pool"

@@ -11,9 +11,9 @@ use super::srp::{PasswordVerifierChallenge, SrpClient, cognito_timestamp_at};
 use super::tokens::Tokens;
 use super::wire;
 
-const INITIATE_AUTH: &str = "InitiateAuth";
-const RESPOND_TO_AUTH_CHALLENGE: &str = "RespondToAuthChallenge";
-const GET_TOKENS_FROM_REFRESH_TOKEN: &str = "GetTokensFromRefreshToken";
+pub(crate) const INITIATE_AUTH: &str = "InitiateAuth";
+pub(crate) const RESPOND_TO_AUTH_CHALLENGE: &str = "RespondToAuthChallenge";
+pub(crate) const GET_TOKENS_FROM_REFRESH_TOKEN: &str = "GetTokensFromRefreshToken";
 
 impl UserPoolClient {
     /// Signs in with `USER_PASSWORD_AUTH`: the password goes to Cognito (over TLS). The app
@@ -143,6 +143,17 @@ impl UserPoolClient {
         challenge: &Challenge,
         answer: &ChallengeAnswer,
     ) -> Result<SignIn, ClientError> {
+        self.respond_to_challenge_with(challenge, answer, &[]).await
+    }
+
+    /// [`respond_to_challenge`](Self::respond_to_challenge) with more `ChallengeResponses`
+    /// (`DEVICE_KEY` of a remembered device), added where the answer has none of that name.
+    pub(crate) async fn respond_to_challenge_with(
+        &self,
+        challenge: &Challenge,
+        answer: &ChallengeAnswer,
+        extra: &[(&str, &str)],
+    ) -> Result<SignIn, ClientError> {
         const OP: &str = RESPOND_TO_AUTH_CHALLENGE;
         let mismatch = || {
             ClientError::new(
@@ -194,6 +205,9 @@ impl UserPoolClient {
             _ => return Err(mismatch()),
         }
         responses.entry("USERNAME".to_owned()).or_insert(username);
+        for (name, value) in extra {
+            responses.entry((*name).to_owned()).or_insert(value);
+        }
         let secret_hash = self.inner.secret_hash(username);
         if let Some(hash) = &secret_hash {
             responses
@@ -298,7 +312,7 @@ impl UserPoolClient {
 }
 
 /// The tokens of a refresh, keeping `old` when no new refresh token came back.
-fn refreshed(
+pub(crate) fn refreshed(
     operation: &'static str,
     answer: wire::AuthResponse,
     old: &Secret,

@@ -57,6 +57,10 @@ pub enum ClientErrorKind {
     Srp(SrpError),
     /// The call cannot be made with these inputs (nothing was sent).
     InvalidInput(&'static str),
+    /// The [`DeviceStore`](crate::device::DeviceStore) failed (its error is the
+    /// [`source`](std::error::Error::source)), or has no device for a `DEVICE_SRP_AUTH`
+    /// challenge.
+    DeviceStore,
 }
 
 /// How an answer was not what the operation returns.
@@ -240,6 +244,7 @@ impl fmt::Display for ClientError {
             ClientErrorKind::Protocol(error) => write!(f, "unexpected answer: {error}"),
             ClientErrorKind::Srp(error) => write!(f, "SRP: {error}"),
             ClientErrorKind::InvalidInput(reason) => f.write_str(reason),
+            ClientErrorKind::DeviceStore => f.write_str("the device store failed"),
         }
     }
 }

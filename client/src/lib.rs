@@ -67,6 +67,9 @@
 //! cached so that each costs one (billed) token request, set on outgoing calls by a tower layer
 //! or a reqwest helper ([guide](guide::m2m)).
 //!
+//! [`device`] remembers devices: `ConfirmDevice` with a device verifier, then sign-ins that
+//! answer `DEVICE_SRP_AUTH` from a [`DeviceStore`](device::DeviceStore) and skip MFA.
+//!
 //! [`srp`] is the client side of SRP-6a as Cognito does it, public for applications that call
 //! Cognito another way (the AWS SDK has `InitiateAuth` and `RespondToAuthChallenge`, but no SRP).
 //!
@@ -89,6 +92,7 @@ mod basic;
 mod challenge;
 mod config;
 mod decode;
+pub mod device;
 mod error;
 pub mod guide;
 mod log;

@@ -25,6 +25,23 @@ pub struct Tokens {
     pub expires_at: SystemTime,
     /// `Bearer`.
     pub token_type: String,
+    /// The device Cognito started tracking with this sign-in (pools that remember devices):
+    /// confirm it with
+    /// [`remember_new_device`](super::UserPoolClient::remember_new_device) or
+    /// [`confirm_device`](super::UserPoolClient::confirm_device).
+    pub new_device: Option<NewDeviceMetadata>,
+}
+
+/// `NewDeviceMetadata` of a sign-in: the key of the device Cognito started tracking and its
+/// group's key. Neither is a secret (the device password, made when the device is confirmed,
+/// is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewDeviceMetadata {
+    /// `DeviceKey` (`us-east-1_<uuid>`).
+    pub device_key: String,
+    /// `DeviceGroupKey`.
+    pub device_group_key: String,
 }
 
 impl Tokens {
@@ -68,6 +85,10 @@ impl Tokens {
             expires_at,
             // Cognito always sends `Bearer`; some emulators omit it.
             token_type: result.token_type.unwrap_or_else(|| "Bearer".to_owned()),
+            new_device: match result.new_device_metadata {
+                None => None,
+                Some(metadata) => Some(NewDeviceMetadata::from_wire(operation, metadata)?),
+            },
         })
     }
 
@@ -138,6 +159,35 @@ impl Tokens {
         now: u64,
     ) -> Result<CognitoClaims, Error> {
         verifier.verify(self.id_token.expose(), keys, now)
+    }
+}
+
+impl NewDeviceMetadata {
+    /// Both keys are required, non-empty and at most 1 KiB (the service model: 1 to 55
+    /// characters).
+    fn from_wire(
+        operation: &'static str,
+        metadata: wire::NewDeviceMetadata,
+    ) -> Result<Self, ClientError> {
+        let check = |value: Option<String>, field| {
+            let value = value.ok_or_else(|| {
+                ClientError::protocol(operation, ProtocolError::MissingField(field))
+            })?;
+            if value.is_empty() || value.len() > 1024 {
+                return Err(ClientError::protocol(
+                    operation,
+                    ProtocolError::InvalidField(field),
+                ));
+            }
+            Ok(value)
+        };
+        Ok(Self {
+            device_key: check(metadata.device_key, "NewDeviceMetadata.DeviceKey")?,
+            device_group_key: check(
+                metadata.device_group_key,
+                "NewDeviceMetadata.DeviceGroupKey",
+            )?,
+        })
     }
 }
 

@@ -197,6 +197,15 @@ pub(crate) struct AuthenticationResult {
     pub(crate) refresh_token: Option<String>,
     pub(crate) expires_in: Option<u64>,
     pub(crate) token_type: Option<String>,
+    pub(crate) new_device_metadata: Option<NewDeviceMetadata>,
+}
+
+/// `AuthenticationResult.NewDeviceMetadata` (pools that track devices).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct NewDeviceMetadata {
+    pub(crate) device_key: Option<String>,
+    pub(crate) device_group_key: Option<String>,
 }
 
 /// `InitiateAuth`, `RespondToAuthChallenge`, `GetTokensFromRefreshToken`.

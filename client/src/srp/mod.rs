@@ -46,8 +46,10 @@ use crypto_bigint::modular::{ConstMontyForm, ConstMontyParams, FixedMontyParams}
 use crypto_bigint::{Odd, U256, U512, U1024, U1280, U3072, Uint};
 use tower_cognito::UserPoolId;
 
+mod device;
 #[cfg(any(test, feature = "test-util"))]
 mod server;
+pub use device::DeviceVerifierConfig;
 #[cfg(any(test, feature = "test-util"))]
 pub(crate) use server::{PasswordVerifier, SrpServer};
 
@@ -1017,6 +1019,42 @@ mod tests {
         for case in js_only {
             check_vector(case);
         }
+    }
+
+    const DEVICE_PYCOGNITO_VECTORS: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/srp/srp_device_vectors_pycognito.json"
+    ));
+    const DEVICE_JS_VECTORS: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/srp/srp_device_vectors_amazon_cognito_identity_js.json"
+    ));
+
+    /// `DEVICE_PASSWORD_VERIFIER`: the user SRP with the device group key as pool name and the
+    /// device key as user id, checked step by step against pycognito, and the signature and
+    /// `SRP_A` against amazon-cognito-identity-js.
+    #[test]
+    fn device_claim_vectors_from_pycognito_and_amazon_cognito_identity_js() {
+        let py: Value = serde_json::from_str(DEVICE_PYCOGNITO_VECTORS).unwrap();
+        let js: Value = serde_json::from_str(DEVICE_JS_VECTORS).unwrap();
+        let cases = py["claim_cases"].as_array().unwrap();
+        let js_cases = js["claim_check"].as_array().unwrap();
+        assert!(cases.len() >= 4);
+        assert_eq!(cases.len(), js_cases.len());
+        for (case, js_case) in cases.iter().zip(js_cases) {
+            assert_eq!(js_case["agrees_with_pycognito"], Value::Bool(true));
+            assert_eq!(
+                field(js_case, "srp_a_hex"),
+                field(&case["expected"], "srp_a_hex")
+            );
+            assert_eq!(
+                field(js_case, "signature_b64"),
+                field(&case["expected"], "signature_b64")
+            );
+            check_vector(case);
+        }
+        // The first case is aws-cognito-srp's device test (its `eJ7lk0Z2...` signature).
+        assert!(field(&cases[0]["expected"], "signature_b64").starts_with("eJ7lk0Z2"));
     }
 
     const JS_LENIENT_VECTORS: &str = include_str!(concat!(

@@ -85,6 +85,56 @@ impl PasswordVerifier {
         })
     }
 
+    /// The verifier of a remembered device, from what `ConfirmDevice` sent
+    /// (`DeviceSecretVerifierConfig`: base64 of padHex(salt) and of padHex(v)): the device group
+    /// key takes the pool name's place and the device key the user id's. The salt is kept as the
+    /// hex of its bytes (what `SALT` carries); v must be in [1, N).
+    pub(crate) fn from_device_config(
+        device_group_key: &str,
+        device_key: &str,
+        salt_b64: &str,
+        verifier_b64: &str,
+    ) -> Result<Self, SrpError> {
+        use crypto_bigint::U3072;
+
+        cap(device_group_key, SrpParam::UserPoolId, MAX_USER_ID_LEN)?;
+        cap(device_key, SrpParam::UserIdForSrp, MAX_USER_ID_LEN)?;
+        cap(salt_b64, SrpParam::Salt, MAX_SALT_HEX_LEN)?;
+        cap(verifier_b64, SrpParam::SrpA, 1024)?;
+        let salt = general_purpose::STANDARD
+            .decode(salt_b64)
+            .map_err(|_| SrpError::InvalidBase64(SrpParam::Salt))?;
+        if salt.is_empty() {
+            return Err(SrpError::InvalidHex(SrpParam::Salt));
+        }
+        let verifier = general_purpose::STANDARD
+            .decode(verifier_b64)
+            .map_err(|_| SrpError::InvalidBase64(SrpParam::SrpA))?;
+        let first = verifier
+            .iter()
+            .position(|b| *b != 0)
+            .unwrap_or(verifier.len());
+        let minimal = verifier.get(first..).unwrap_or_default();
+        let mut buf = [0u8; U3072::BYTES];
+        if minimal.is_empty() || minimal.len() > buf.len() {
+            return Err(SrpError::OutOfRange(SrpParam::SrpA));
+        }
+        super::right_align(&mut buf, minimal);
+        let v = U3072::from_be_slice(&buf);
+        // v < N: reducing it changes nothing.
+        if Fe::new(&v).retrieve() != v {
+            return Err(SrpError::OutOfRange(SrpParam::SrpA));
+        }
+        let mut salt_hex = String::with_capacity(2 * salt.len());
+        push_hex(&mut salt_hex, &salt);
+        Ok(Self {
+            pool_name: device_group_key.to_owned(),
+            user_id_for_srp: device_key.to_owned(),
+            salt_hex,
+            verifier: v,
+        })
+    }
+
     /// `SALT` for the challenge.
     pub(crate) fn salt_hex(&self) -> &str {
         &self.salt_hex

@@ -151,6 +151,22 @@ impl fmt::Debug for SentCode {
 
 type CodeHook = Arc<dyn Fn(&SentCode) + Send + Sync>;
 
+/// Whether and how the pool remembers devices (the pool setting `DeviceConfiguration`), for
+/// [`LocalUserPoolBuilder::device_tracking`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DeviceTracking {
+    /// No device tracking (the default): sign-ins carry no `NewDeviceMetadata`.
+    #[default]
+    Off,
+    /// Every confirmed device is remembered (`DeviceOnlyRememberedOnUserPrompt` false:
+    /// `ConfirmDevice` answers `UserConfirmationNecessary: false`).
+    Always,
+    /// A confirmed device is remembered once the user opts in with `UpdateDeviceStatus`
+    /// (`DeviceOnlyRememberedOnUserPrompt` true: `UserConfirmationNecessary: true`).
+    UserOptIn,
+}
+
 /// The settings of a pool, fixed when it is built.
 pub(crate) struct Settings {
     pub(crate) pool_id: String,
@@ -166,6 +182,7 @@ pub(crate) struct Settings {
     pub(crate) custom_scopes: Vec<String>,
     /// The managed-login settings of the app client (callback and sign-out URLs, PKCE, scopes).
     pub(crate) managed: managed::ManagedLoginSettings,
+    pub(crate) device_tracking: DeviceTracking,
 }
 
 pub(crate) struct Shared {
@@ -246,6 +263,7 @@ impl fmt::Debug for LocalUserPool {
             )
             .field("refresh_token_rotation", &s.rotation)
             .field("mfa_required", &s.mfa_required)
+            .field("device_tracking", &s.device_tracking)
             .field("users", &self.shared.state().users.len())
             .finish_non_exhaustive()
     }
@@ -266,6 +284,7 @@ pub struct LocalUserPoolBuilder {
     on_code: Option<CodeHook>,
     custom_scopes: Vec<String>,
     managed: managed::ManagedLoginSettings,
+    device_tracking: DeviceTracking,
 }
 
 impl fmt::Debug for LocalUserPoolBuilder {
@@ -289,11 +308,25 @@ impl fmt::Debug for LocalUserPoolBuilder {
             .field("on_code", &self.on_code.is_some())
             .field("custom_scopes", &self.custom_scopes)
             .field("managed_login", &self.managed)
+            .field("device_tracking", &self.device_tracking)
             .finish()
     }
 }
 
 impl LocalUserPoolBuilder {
+    /// Device tracking (default [`DeviceTracking::Off`]). With it on, a sign-in that ends in
+    /// tokens without a known device carries `NewDeviceMetadata` (and its access token the new
+    /// `device_key`); `ConfirmDevice` stores the device's verifier; a sign-in that sends the
+    /// `DEVICE_KEY` of a remembered device skips MFA and must answer `DEVICE_SRP_AUTH` and
+    /// `DEVICE_PASSWORD_VERIFIER` (the SRP proof really checked; a confirmed device that is not
+    /// remembered answers them after MFA); a refresh token of a device sign-in needs its
+    /// `DeviceKey`. `UpdateDeviceStatus`, `ListDevices`, `GetDevice` and `ForgetDevice` are
+    /// served.
+    pub fn device_tracking(mut self, tracking: DeviceTracking) -> Self {
+        self.device_tracking = tracking;
+        self
+    }
+
     /// The resource-server scopes (`<identifier>/<name>`, e.g. `orders/read`) the app client
     /// is allowed: what `/oauth2/token`'s `client_credentials` grant issues (all of them when
     /// the request names none). That grant needs a [`client_secret`](Self::client_secret) and
@@ -455,6 +488,7 @@ impl LocalUserPoolBuilder {
                     on_code: self.on_code,
                     custom_scopes: self.custom_scopes,
                     managed: self.managed,
+                    device_tracking: self.device_tracking,
                 },
                 state: Mutex::new(State::default()),
                 oauth_token_requests: AtomicU64::new(0),
@@ -479,6 +513,7 @@ impl LocalUserPool {
             on_code: None,
             custom_scopes: Vec::new(),
             managed: managed::ManagedLoginSettings::default(),
+            device_tracking: DeviceTracking::Off,
         }
     }
 
@@ -619,6 +654,20 @@ impl LocalUserPool {
             .users
             .get(username)
             .map(|u| u.attributes.clone())
+    }
+
+    /// The keys of the devices `username` confirmed (`ConfirmDevice`), and whether each is
+    /// remembered, oldest first.
+    pub fn devices(&self, username: &str) -> Vec<(String, bool)> {
+        let state = self.shared.state();
+        let mut devices: Vec<_> = state
+            .devices
+            .iter()
+            .filter(|(_, d)| d.username == username && d.verifier.is_some())
+            .map(|(key, d)| (d.created, key.clone(), d.remembered))
+            .collect();
+        devices.sort();
+        devices.into_iter().map(|(_, key, r)| (key, r)).collect()
     }
 
     /// How many users the pool has.

@@ -15,6 +15,8 @@ use super::{CodeKind, PoolError, SentCode, Shared, UserStatus, timestamp, totp};
 use crate::srp::{PasswordVerifier, SrpServer};
 use tower_cognito::test_util::TOKEN_LIFETIME;
 
+mod devices;
+
 /// Lifetime of a challenge session and of a `PASSWORD_VERIFIER` exchange (Cognito: 3 minutes).
 const SESSION_LIFETIME: u64 = 180;
 /// How far the `TIMESTAMP` of a password claim may be from the pool's clock.
@@ -549,6 +551,7 @@ pub(super) fn new_lineage(shared: &Shared) -> Result<Lineage, PoolError> {
         auth_time: now,
         refresh_expires_at: now.saturating_add(REFRESH_LIFETIME),
         oauth_scope: None,
+        device_key: None,
     })
 }
 
@@ -596,6 +599,9 @@ pub(super) fn issue_tokens(
     access.insert("username".to_owned(), json!(user.username));
     access.insert("version".to_owned(), json!(2));
     access.insert("jti".to_owned(), json!(uuid()?));
+    if let Some(device_key) = &lineage.device_key {
+        access.insert("device_key".to_owned(), json!(device_key));
+    }
     id.insert("token_use".to_owned(), json!("id"));
     id.insert("aud".to_owned(), json!(settings.client_id));
     id.insert("cognito:username".to_owned(), json!(user.username));
@@ -681,8 +687,22 @@ fn check_access(shared: &Shared, state: &State, body: &Value) -> Result<String, 
 // ---------------------------------------------------------------------------------------------
 // Sign-in
 
-/// After the password: the next challenge, or tokens.
-fn next_step(shared: &Shared, state: &mut State, username: &str) -> Answer {
+/// After the password: the next challenge, or tokens. With the `DEVICE_KEY` the sign-in sent,
+/// a remembered device skips MFA for `DEVICE_SRP_AUTH`; the key is carried through the other
+/// challenges to the tokens.
+fn next_step_with_device(
+    shared: &Shared,
+    state: &mut State,
+    username: &str,
+    device_key: Option<&str>,
+) -> Answer {
+    let user = state.users.get(username).ok_or_else(incorrect_password)?;
+    // A remembered device skips MFA, never a password change.
+    if user.status != UserStatus::ForceChangePassword
+        && let Some(answer) = devices::remembered_device_step(shared, state, username, device_key)?
+    {
+        return Ok(answer);
+    }
     let user = state.users.get(username).ok_or_else(incorrect_password)?;
     let sub = user.sub.clone();
     let (step, parameters) = if user.status == UserStatus::ForceChangePassword {
@@ -742,11 +762,11 @@ fn next_step(shared: &Shared, state: &mut State, username: &str) -> Answer {
             }),
         )
     } else {
-        let lineage = new_lineage(shared)?;
-        return issue_tokens(shared, state, username, &lineage, true);
+        return devices::finish_sign_in(shared, state, username, device_key.map(str::to_owned));
     };
     let name = step.challenge_name();
     let session = new_session(shared, state, username, sub, step)?;
+    devices::carry_device_key(state, &session, device_key);
     Ok(json!({
         "ChallengeName": name,
         "Session": session,
@@ -770,6 +790,7 @@ fn new_session(
             step,
             expires_at: shared.issuer.now().saturating_add(SESSION_LIFETIME),
             failures: 0,
+            device_key: None,
         },
     );
     Ok(id)
@@ -788,6 +809,7 @@ async fn initiate_auth(shared: &Shared, body: &Value) -> Answer {
                 return Err(refresh_token_auth_with_rotation());
             }
             let token = bounded(parameters, "REFRESH_TOKEN", 4096)?;
+            devices::check_refresh_device(shared, token, field(parameters, "DEVICE_KEY"))?;
             refresh(shared, token, |username| {
                 check_secret_hash(shared, username, field(parameters, "SECRET_HASH"))
             })
@@ -816,7 +838,12 @@ async fn password_auth(shared: &Shared, parameters: &Value) -> Answer {
     }
     let mut state = shared.state();
     check_confirmed(&state, &username)?;
-    next_step(shared, &mut state, &username)
+    next_step_with_device(
+        shared,
+        &mut state,
+        &username,
+        field(parameters, "DEVICE_KEY"),
+    )
 }
 
 fn check_confirmed(state: &State, username: &str) -> Result<(), PoolError> {
@@ -864,6 +891,7 @@ async fn srp_auth(shared: &Shared, parameters: &Value) -> Answer {
             challenge_username: challenge_username.clone(),
             server,
             expires_at: shared.issuer.now().saturating_add(SESSION_LIFETIME),
+            device_key: field(parameters, "DEVICE_KEY").map(str::to_owned),
         },
     );
     Ok(json!({
@@ -1022,7 +1050,7 @@ async fn respond_to_auth_challenge(shared: &Shared, body: &Value) -> Answer {
             }
             let verifier = make_verifier(shared, username, password).await?;
             let mut state = shared.state();
-            state
+            let session = state
                 .sessions
                 .remove(session_id)
                 .ok_or_else(invalid_session)?;
@@ -1032,7 +1060,7 @@ async fn respond_to_auth_challenge(shared: &Shared, body: &Value) -> Answer {
             for (n, v) in attributes {
                 user.attributes.insert(n, v);
             }
-            next_step(shared, &mut state, username)
+            next_step_with_device(shared, &mut state, username, session.device_key.as_deref())
         }
         "SMS_MFA" | "SOFTWARE_TOKEN_MFA" => {
             let code_name = if name == "SMS_MFA" {
@@ -1063,12 +1091,11 @@ async fn respond_to_auth_challenge(shared: &Shared, body: &Value) -> Answer {
                     "Invalid code received for user",
                 ));
             }
-            state
+            let session = state
                 .sessions
                 .remove(session_id)
                 .ok_or_else(invalid_session)?;
-            let lineage = new_lineage(shared)?;
-            issue_tokens(shared, &mut state, username, &lineage, true)
+            devices::finish_sign_in(shared, &mut state, username, session.device_key)
         }
         "MFA_SETUP" => {
             if !mfa_setup_done {
@@ -1077,12 +1104,17 @@ async fn respond_to_auth_challenge(shared: &Shared, body: &Value) -> Answer {
                 ));
             }
             let mut state = shared.state();
-            state
+            let session = state
                 .sessions
                 .remove(session_id)
                 .ok_or_else(invalid_session)?;
-            let lineage = new_lineage(shared)?;
-            issue_tokens(shared, &mut state, username, &lineage, true)
+            devices::finish_sign_in(shared, &mut state, username, session.device_key)
+        }
+        "DEVICE_SRP_AUTH" => {
+            devices::device_srp_auth(shared, session_id, responses, username).await
+        }
+        "DEVICE_PASSWORD_VERIFIER" => {
+            devices::device_password_verifier(shared, session_id, responses, username)
         }
         other => Err(invalid_parameter(format!("Unsupported challenge {other}"))),
     }
@@ -1129,7 +1161,11 @@ fn password_verifier(shared: &Shared, responses: &Value, username: &str) -> Answ
         .verify_claim(secret_block, claimed_time, signature)
         .map_err(|_| incorrect_password())?;
     check_confirmed(&state, &user)?;
-    next_step(shared, &mut state, &user)
+    // The device key comes with the claim (amazon-cognito-identity-js) or with `InitiateAuth`.
+    let device_key = field(responses, "DEVICE_KEY")
+        .map(str::to_owned)
+        .or(session.device_key);
+    next_step_with_device(shared, &mut state, &user, device_key.as_deref())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1152,6 +1188,7 @@ pub(super) async fn dispatch(shared: &Shared, operation: &str, body: &Value) -> 
             check_client(shared, body)?;
             let token = bounded(body, "RefreshToken", 4096)?;
             check_client_secret(shared, field(body, "ClientSecret"))?;
+            devices::check_refresh_device(shared, token, field(body, "DeviceKey"))?;
             refresh(shared, token, |_| Ok(()))
         }
         "GetUser" => get_user(shared, body),
@@ -1173,6 +1210,11 @@ pub(super) async fn dispatch(shared: &Shared, operation: &str, body: &Value) -> 
             Ok(json!({}))
         }
         "RevokeToken" => revoke_token(shared, body),
+        "ConfirmDevice" => devices::confirm_device(shared, body).await,
+        "UpdateDeviceStatus" => devices::update_device_status(shared, body),
+        "ListDevices" => devices::list_devices(shared, body),
+        "GetDevice" => devices::get_device(shared, body),
+        "ForgetDevice" => devices::forget_device(shared, body),
         "DeleteUser" => {
             let mut state = shared.state();
             let username = check_access(shared, &state, body)?;
@@ -1464,6 +1506,7 @@ fn associate_software_token(shared: &Shared, body: &Value) -> Answer {
         session.sub,
         Step::MfaSetupAssociated { secret },
     )?;
+    devices::carry_device_key(&mut state, &next, session.device_key.as_deref());
     Ok(json!({ "SecretCode": secret_code, "Session": next }))
 }
 
@@ -1496,6 +1539,7 @@ fn verify_software_token(shared: &Shared, body: &Value) -> Answer {
     };
     let secret = secret.clone();
     let (username, sub) = (session.username.clone(), session.sub.clone());
+    let device_key = session.device_key.clone();
     let user = state
         .users
         .get_mut(&username)
@@ -1507,6 +1551,7 @@ fn verify_software_token(shared: &Shared, body: &Value) -> Answer {
     user.totp = Some(secret);
     state.sessions.remove(session_id);
     let next = new_session(shared, &mut state, &username, sub, Step::MfaSetupVerified)?;
+    devices::carry_device_key(&mut state, &next, device_key.as_deref());
     Ok(json!({ "Status": "SUCCESS", "Session": next }))
 }
 

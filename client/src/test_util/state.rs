@@ -47,6 +47,9 @@ pub(crate) struct Lineage {
     /// The OAuth scopes granted at `/oauth2/authorize` when the lineage started there (the
     /// access tokens' `scope`); `None` for a sign-in through the API.
     pub(crate) oauth_scope: Option<String>,
+    /// The device of the sign-in (pools that track devices): its tokens carry `device_key`, and
+    /// a refresh must send it.
+    pub(crate) device_key: Option<String>,
 }
 
 /// An issued access token.
@@ -79,16 +82,32 @@ pub(crate) struct SrpSession {
     pub(crate) challenge_username: String,
     pub(crate) server: SrpServer,
     pub(crate) expires_at: u64,
+    /// `DEVICE_KEY` of `InitiateAuth`, if sent.
+    pub(crate) device_key: Option<String>,
 }
 
 /// Where a sign-in stands, between two calls.
 pub(crate) enum Step {
     NewPassword,
     SoftwareTokenMfa,
-    SmsMfa { code: String },
+    SmsMfa {
+        code: String,
+    },
     MfaSetup,
-    MfaSetupAssociated { secret: Vec<u8> },
+    MfaSetupAssociated {
+        secret: Vec<u8>,
+    },
     MfaSetupVerified,
+    /// A remembered device must prove its password: `DEVICE_SRP_AUTH` brings `SRP_A`.
+    DeviceSrpAuth {
+        device_key: String,
+    },
+    /// `DEVICE_PASSWORD_VERIFIER`: the exchange of the device, keyed by its `SECRET_BLOCK`.
+    DevicePasswordVerifier {
+        device_key: String,
+        server: Box<SrpServer>,
+        secret_block: String,
+    },
 }
 
 impl Step {
@@ -100,6 +119,8 @@ impl Step {
             Self::MfaSetup | Self::MfaSetupAssociated { .. } | Self::MfaSetupVerified => {
                 "MFA_SETUP"
             }
+            Self::DeviceSrpAuth { .. } => "DEVICE_SRP_AUTH",
+            Self::DevicePasswordVerifier { .. } => "DEVICE_PASSWORD_VERIFIER",
         }
     }
 }
@@ -111,6 +132,22 @@ pub(crate) struct Session {
     pub(crate) step: Step,
     pub(crate) expires_at: u64,
     pub(crate) failures: u32,
+    /// The device key the sign-in sent (`DEVICE_KEY`), carried to its end.
+    pub(crate) device_key: Option<String>,
+}
+
+/// A device the pool tracks for a user (`NewDeviceMetadata` of a sign-in), confirmed or not.
+pub(crate) struct DeviceRecord {
+    pub(crate) username: String,
+    pub(crate) sub: String,
+    pub(crate) group_key: String,
+    /// From `ConfirmDevice`; `None` until then.
+    pub(crate) verifier: Option<PasswordVerifier>,
+    pub(crate) remembered: bool,
+    pub(crate) name: Option<String>,
+    pub(crate) created: u64,
+    pub(crate) last_modified: u64,
+    pub(crate) last_authenticated: Option<u64>,
 }
 
 #[derive(Default)]
@@ -124,6 +161,10 @@ pub(crate) struct State {
     pub(crate) revoked: HashSet<String>,
     /// The managed-login side: sign-in transactions, authorization codes, browser sessions.
     pub(crate) login: super::login::LoginState,
+    /// Tracked devices, by device key.
+    pub(crate) devices: HashMap<String, DeviceRecord>,
+    /// Each user's device group key, by user name.
+    pub(crate) device_groups: HashMap<String, String>,
 }
 
 impl State {

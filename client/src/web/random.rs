@@ -58,7 +58,7 @@ mod tests {
     #[test]
     fn s256_is_rfc7636_appendix_b() {
         assert_eq!(
-            s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gXFG2jXvM"),
+            s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r-wW1gXFG2jXvM"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t5URWbW4ISRTCm7c"
         );
     }

@@ -61,6 +61,8 @@ mod tests {
             "/x%0d%0aSet-Cookie:a=b",
             "/%5Cevil.example",
             "/x y",
+            // Whitespace after the decoding too.
+            "/a/b%20c",
             "",
             "orders",
             "/caf\u{e9}",

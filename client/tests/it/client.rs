@@ -1931,3 +1931,5 @@ mod verify {
         assert!(tokens.verify_id(&layer).is_err());
     }
 }
+
+mod devices;

@@ -937,6 +937,38 @@ mod user_pool_client {
         );
     }
 
+    /// cognito-local 5.3 tracks no devices: a sign-in from a device gets tokens without
+    /// `NewDeviceMetadata`, so nothing is confirmed or stored, and the device operations are
+    /// errors (never panics).
+    #[tokio::test]
+    #[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
+    async fn device_sign_in_without_device_tracking() {
+        use tower_cognito_client::device::MemoryDeviceStore;
+
+        let emu = Emulator::from_env();
+        let (_, client, auth) = setup(&emu).await;
+        let (username, _) = signed_up(&client).await;
+        let store = MemoryDeviceStore::new();
+        let tokens = client
+            .sign_in_password_with_device(&username, &Secret::new(PASSWORD), &store)
+            .await
+            .expect("InitiateAuth")
+            .tokens()
+            .expect("tokens, not a challenge");
+        tokens.verify_access(&auth).expect("access token verifies");
+        assert!(tokens.new_device.is_none());
+        let confirmed = client
+            .remember_new_device(&tokens, &store, None)
+            .await
+            .expect("nothing to confirm");
+        assert!(confirmed.is_none() && store.is_empty());
+        let listed = client.list_devices(&tokens.access_token, None, None).await;
+        assert!(
+            listed.is_err(),
+            "cognito-local 5.3 has no ListDevices: {listed:?}"
+        );
+    }
+
     #[tokio::test]
     #[ignore = "needs COGNITO_LOCAL_URL: run cargo xtask test"]
     async fn client_refreshes_and_revokes() {

@@ -16,6 +16,8 @@
 mod support;
 
 mod client;
+#[cfg(feature = "test-util")]
+mod devices;
 mod emulator;
 mod m2m;
 #[cfg(feature = "test-util")]

@@ -866,3 +866,5 @@ async fn refresh_prints_the_rotated_refresh_token() {
     let again = p.run(&["refresh", "--refresh-token", new]).await.json();
     assert_eq!(again["refresh_token_rotated"], true);
 }
+
+mod devices;
