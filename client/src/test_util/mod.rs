@@ -229,6 +229,7 @@ impl Shared {
 /// token turns TOTP MFA on at once (there is no `SetUserMFAPreference`), refresh tokens are
 /// random opaque strings, and every auth flow is allowed (but `REFRESH_TOKEN_AUTH` with
 /// [refresh-token rotation](LocalUserPoolBuilder::refresh_token_rotation)).
+#[doc = include_str!("managed_login.md")]
 #[derive(Clone)]
 pub struct LocalUserPool {
     shared: Arc<Shared>,
