@@ -13,6 +13,7 @@ mod managed;
 mod oauth;
 mod ops;
 mod page;
+mod reply;
 mod state;
 mod timestamp;
 mod totp;
@@ -33,7 +34,7 @@ use tower_cognito::CognitoConfigBuilder;
 use tower_cognito::UserPoolId;
 use tower_cognito::test_util::{LocalIssuer, LocalIssuerError};
 
-pub use managed::AuthorizationRequest;
+pub use login::AuthorizationRequest;
 pub use totp::totp_code;
 
 use state::State;
@@ -174,6 +175,8 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     /// Requests to `/oauth2/token`.
     pub(crate) oauth_token_requests: AtomicU64,
+    /// The managed-login side (locked after `state` where both are needed).
+    pub(crate) login: Mutex<login::LoginState>,
 }
 
 impl Shared {
@@ -459,6 +462,7 @@ impl LocalUserPoolBuilder {
                 },
                 state: Mutex::new(State::default()),
                 oauth_token_requests: AtomicU64::new(0),
+                login: Mutex::new(login::LoginState::default()),
             }),
         })
     }

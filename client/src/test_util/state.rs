@@ -122,8 +122,6 @@ pub(crate) struct State {
     pub(crate) refresh: HashMap<String, RefreshRecord>,
     /// `origin_jti`s revoked by `RevokeToken`.
     pub(crate) revoked: HashSet<String>,
-    /// The managed-login side: sign-in transactions, authorization codes, browser sessions.
-    pub(crate) login: super::login::LoginState,
 }
 
 impl State {
