@@ -29,8 +29,9 @@ pub(crate) const SESSION_COOKIE: &str = "cognito";
 /// login also sets an `XSRF-TOKEN` cookie).
 pub(crate) const CSRF_COOKIE: &str = "XSRF-TOKEN";
 
-/// A request `/oauth2/authorize` accepted, as [`LocalUserPool::authorization_requests`] records
-/// it: the parameters as sent (the PKCE challenge left out).
+/// A request `/oauth2/authorize` accepted, as
+/// [`LocalUserPool::authorization_requests`](super::LocalUserPool::authorization_requests)
+/// records it: the parameters as sent (the PKCE challenge left out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AuthorizationRequest {

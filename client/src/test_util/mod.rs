@@ -6,6 +6,10 @@
 //! passwords, sign-out and revocation, with tokens from a shared
 //! [`LocalIssuer`] (`tower-cognito`'s `test-util`), so a
 //! `CognitoAuthLayer` built from [`LocalUserPool::config`] verifies them.
+//!
+//! Given [callback URLs](LocalUserPoolBuilder::callback_urls), the pool also serves Cognito's
+//! managed-login endpoints (`/oauth2/authorize` with a sign-in page, `/oauth2/token`,
+//! `/oauth2/revoke`, `/oauth2/userInfo`, `/logout`, discovery): see [`LocalUserPool`].
 
 mod authorize;
 mod login;
