@@ -27,8 +27,11 @@ use serde_json::{Value, json};
 
 use aws_lc_rs::hmac;
 
-use super::login::{self, BrowserSession, CodeRecord, Grant, LoginStep, Transaction, random_id};
-use super::managed::{self, AuthorizationRequest, Response};
+use super::login::{
+    self, AuthorizationRequest, BrowserSession, CodeRecord, Grant, LoginState, LoginStep,
+    Transaction, random_id,
+};
+use super::reply::{self, Response};
 use super::state::{Lineage, State};
 use super::{PoolError, Shared, ops, page};
 
@@ -75,7 +78,7 @@ fn granted_scopes(shared: &Shared, asked: Option<&String>) -> Option<Vec<String>
 
 /// `GET /oauth2/authorize`.
 fn start<B>(shared: &Shared, req: &http::Request<B>) -> Response {
-    let (params, duplicates) = managed::query(req.uri());
+    let (params, duplicates) = reply::query(req.uri());
     let settings = &shared.settings;
     if duplicates.contains("client_id") || params.get("client_id") != Some(&settings.client_id) {
         return page::error(400, "Invalid request: unknown or missing client_id.");
@@ -91,7 +94,7 @@ fn start<B>(shared: &Shared, req: &http::Request<B>) -> Response {
     };
     let state = params.get("state").cloned();
     let fail = |error: &str| {
-        managed::redirect_to(
+        reply::redirect_to(
             &redirect_uri,
             &[("error", Some(error)), ("state", state.as_deref())],
             &[],
@@ -130,11 +133,11 @@ fn start<B>(shared: &Shared, req: &http::Request<B>) -> Response {
         nonce: params.get("nonce").cloned(),
     };
     let now = shared.issuer.now();
-    let mut pool = shared.state();
-    pool.prune(now);
-    pool.login.prune(now);
+    let pool = shared.state();
+    let mut logins = shared.login();
+    logins.prune(now);
     let get = |name: &str| params.get(name).cloned();
-    pool.login.record(AuthorizationRequest {
+    logins.record(AuthorizationRequest {
         client_id: grant.client_id.clone(),
         redirect_uri: grant.redirect_uri.clone(),
         scope: get("scope"),
@@ -150,8 +153,8 @@ fn start<B>(shared: &Shared, req: &http::Request<B>) -> Response {
 
     // A browser signed in to the managed login gets a code at once, unless `max_age` asks for a
     // newer sign-in or its user is gone.
-    let signed_in = managed::cookie(req.headers(), login::SESSION_COOKIE)
-        .and_then(|id| pool.login.browsers.get(&id))
+    let signed_in = reply::cookie(req.headers(), login::SESSION_COOKIE)
+        .and_then(|id| logins.browsers.get(&id))
         .filter(|b| max_age.is_none_or(|max| now <= b.auth_time.saturating_add(max)))
         .filter(|b| pool.users.get(&b.username).is_some_and(|u| u.sub == b.sub))
         .map(|b| (b.username.clone(), b.sub.clone(), b.auth_time));
@@ -160,13 +163,14 @@ fn start<B>(shared: &Shared, req: &http::Request<B>) -> Response {
             return page::error(500, "The sign-in could not be completed.");
         };
         lineage.auth_time = auth_time;
-        return issue_code(&mut pool, grant, username, sub, lineage, now, &[]);
+        return issue_code(&mut logins, grant, username, sub, lineage, now, &[]);
     }
 
     let (Some(id), Some(csrf)) = (random_id(), random_id()) else {
         return page::error(500, "The sign-in page could not be made.");
     };
-    pool.login.transactions.insert(
+    drop(pool);
+    logins.transactions.insert(
         id.clone(),
         Transaction {
             grant,
@@ -182,7 +186,7 @@ fn start<B>(shared: &Shared, req: &http::Request<B>) -> Response {
 /// Binds a new code to the grant and the sign-in lineage, and redirects to
 /// `redirect_uri?code=...&state=...`.
 fn issue_code(
-    pool: &mut State,
+    logins: &mut LoginState,
     grant: Grant,
     username: String,
     sub: String,
@@ -196,7 +200,7 @@ fn issue_code(
     lineage.oauth_scope = Some(grant.scope());
     let redirect_uri = grant.redirect_uri.clone();
     let state = grant.state.clone();
-    pool.login.codes.insert(
+    logins.codes.insert(
         code.clone(),
         CodeRecord {
             grant,
@@ -207,7 +211,7 @@ fn issue_code(
             used: false,
         },
     );
-    managed::redirect_to(
+    reply::redirect_to(
         &redirect_uri,
         &[("code", Some(&code)), ("state", state.as_deref())],
         cookies,
@@ -225,19 +229,19 @@ fn secret_hash(shared: &Shared, username: &str) -> Option<String> {
 
 /// `POST /login`: one step of the sign-in of a transaction.
 async fn submit(shared: &Shared, req: http::Request<Incoming>) -> Response {
-    let csrf = managed::cookie(req.headers(), login::CSRF_COOKIE);
-    let old_session = managed::cookie(req.headers(), login::SESSION_COOKIE);
-    let Some(body) = managed::form_body(req).await else {
+    let csrf = reply::cookie(req.headers(), login::CSRF_COOKIE);
+    let old_session = reply::cookie(req.headers(), login::SESSION_COOKIE);
+    let Some(body) = reply::form_body(req).await else {
         return page::error(400, "Invalid request: the form is missing or too large.");
     };
-    let (form, _) = managed::parameters(&body);
+    let (form, _) = reply::parameters(&body);
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let id = field("transaction").to_owned();
     let now = shared.issuer.now();
     let step = {
-        let mut pool = shared.state();
-        pool.login.prune(now);
-        let Some(transaction) = pool.login.transactions.get(&id) else {
+        let mut logins = shared.login();
+        logins.prune(now);
+        let Some(transaction) = logins.transactions.get(&id) else {
             return page::error(400, EXPIRED);
         };
         if !csrf.is_some_and(|c| ops::ct_eq(&c, &transaction.csrf)) {
@@ -331,10 +335,12 @@ async fn submit(shared: &Shared, req: http::Request<Incoming>) -> Response {
 /// The sign-in went a step further: the next form, or the code.
 fn advance(shared: &Shared, id: &str, answer: &Value, old_session: Option<&str>) -> Response {
     let now = shared.issuer.now();
-    let mut pool = shared.state();
     if let Some(result) = answer.get("AuthenticationResult") {
-        return finish(&mut pool, id, result, old_session, now);
+        let mut pool = shared.state();
+        let mut logins = shared.login();
+        return finish(&mut pool, &mut logins, id, result, old_session, now);
     }
+    let mut logins = shared.login();
     let challenge = answer
         .get("ChallengeName")
         .and_then(Value::as_str)
@@ -358,7 +364,7 @@ fn advance(shared: &Shared, id: &str, answer: &Value, old_session: Option<&str>)
         },
         "NEW_PASSWORD_REQUIRED" => LoginStep::NewPassword { session, username },
         _ => {
-            pool.login.transactions.remove(id);
+            logins.transactions.remove(id);
             return page::error(
                 400,
                 "This user must set up MFA first, which the local sign-in page does not offer: \
@@ -366,7 +372,7 @@ fn advance(shared: &Shared, id: &str, answer: &Value, old_session: Option<&str>)
             );
         }
     };
-    let Some(transaction) = pool.login.transactions.get_mut(id) else {
+    let Some(transaction) = logins.transactions.get_mut(id) else {
         return page::error(400, EXPIRED);
     };
     transaction.step = step;
@@ -389,7 +395,7 @@ fn refused(
     let session_over =
         error.error_type() == "NotAuthorizedException" && !matches!(step, LoginStep::Password);
     if session_over {
-        if let Some(transaction) = shared.state().login.transactions.get_mut(id) {
+        if let Some(transaction) = shared.login().transactions.get_mut(id) {
             transaction.step = LoginStep::Password;
         }
         return page::sign_in(
@@ -410,12 +416,13 @@ fn refused(
 /// a new code, and the browser gets the managed-login cookie.
 fn finish(
     pool: &mut State,
+    logins: &mut LoginState,
     id: &str,
     result: &Value,
     old_session: Option<&str>,
     now: u64,
 ) -> Response {
-    let Some(transaction) = pool.login.transactions.remove(id) else {
+    let Some(transaction) = logins.transactions.remove(id) else {
         return page::error(400, EXPIRED);
     };
     if let Some(access) = result.get("AccessToken").and_then(Value::as_str) {
@@ -433,9 +440,9 @@ fn finish(
     };
     // A sign-in replaces the browser's managed-login session.
     if let Some(old) = old_session {
-        pool.login.browsers.remove(old);
+        logins.browsers.remove(old);
     }
-    pool.login.browsers.insert(
+    logins.browsers.insert(
         session_id.clone(),
         BrowserSession {
             username: record.username.clone(),
@@ -453,7 +460,7 @@ fn finish(
         login::expired_cookie(login::CSRF_COOKIE),
     ];
     issue_code(
-        pool,
+        logins,
         transaction.grant,
         record.username,
         record.sub,

@@ -3,13 +3,14 @@
 //! requests `/oauth2/authorize` accepted. Also the PKCE rules.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::{MutexGuard, PoisonError};
 
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::managed::AuthorizationRequest;
+use super::Shared;
 use super::ops::ct_eq;
 use super::state::Lineage;
 
@@ -27,6 +28,37 @@ pub(crate) const SESSION_COOKIE: &str = "cognito";
 /// The cookie that binds a sign-in form to the browser it was shown to (Cognito's managed
 /// login also sets an `XSRF-TOKEN` cookie).
 pub(crate) const CSRF_COOKIE: &str = "XSRF-TOKEN";
+
+/// A request `/oauth2/authorize` accepted, as
+/// [`LocalUserPool::authorization_requests`](super::LocalUserPool::authorization_requests)
+/// records it: the parameters as sent (the PKCE challenge left out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthorizationRequest {
+    /// `client_id`.
+    pub client_id: String,
+    /// `redirect_uri`.
+    pub redirect_uri: String,
+    /// `scope`, as sent (`None` when absent: every scope of the client was granted).
+    pub scope: Option<String>,
+    /// `state`.
+    pub state: Option<String>,
+    /// `nonce`.
+    pub nonce: Option<String>,
+    /// `code_challenge_method` (only `S256` is accepted).
+    pub code_challenge_method: Option<String>,
+    /// `acr_values` (step-up; recorded, not acted on: the pool has one authentication level).
+    pub acr_values: Option<String>,
+    /// `max_age`, in seconds: a browser signed in longer ago than this signs in again.
+    pub max_age: Option<u64>,
+    /// `identity_provider` (recorded; the pool has no federated providers, so the page is
+    /// always its own).
+    pub identity_provider: Option<String>,
+    /// `idp_identifier` (recorded, as `identity_provider`).
+    pub idp_identifier: Option<String>,
+    /// `lang` (recorded; the page is in English).
+    pub lang: Option<String>,
+}
 
 /// What an authorization request asked for, and what its code is bound to.
 #[derive(Clone)]
@@ -98,6 +130,8 @@ pub(crate) struct BrowserSession {
     pub(crate) expires_at: u64,
 }
 
+/// The managed-login side's own state, behind its own lock: where both are needed, the pool's
+/// state is locked first.
 #[derive(Default)]
 pub(crate) struct LoginState {
     pub(crate) transactions: HashMap<String, Transaction>,
@@ -119,6 +153,12 @@ impl LoginState {
             self.requests.pop_front();
         }
         self.requests.push_back(request);
+    }
+}
+
+impl Shared {
+    pub(crate) fn login(&self) -> MutexGuard<'_, LoginState> {
+        self.login.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -7,19 +7,15 @@
 //! | `POST /oauth2/token`, `POST /oauth2/revoke`, `GET /oauth2/userInfo` | `oauth` |
 //! | `GET /logout`, `GET /{pool}/.well-known/openid-configuration` | here |
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+use hyper::body::Incoming;
 use serde_json::json;
 
-use super::{
-    LocalPoolError, LocalUserPool, LocalUserPoolBuilder, MAX_REQUEST_SIZE, Shared, UserPoolServer,
-};
+use super::login::AuthorizationRequest;
+use super::reply::{self, Response, query};
+use super::{LocalPoolError, LocalUserPool, LocalUserPoolBuilder, Shared, UserPoolServer};
 use super::{authorize, login, oauth, page};
-
-pub(crate) type Response = http::Response<Full<Bytes>>;
 
 /// The scopes an app client allows by default (Cognito's `AllowedOAuthScopes` with every
 /// standard scope on).
@@ -150,41 +146,11 @@ impl LocalUserPoolBuilder {
     }
 }
 
-/// A request `/oauth2/authorize` accepted, as [`LocalUserPool::authorization_requests`] records
-/// it: the parameters as sent (the PKCE challenge left out).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct AuthorizationRequest {
-    /// `client_id`.
-    pub client_id: String,
-    /// `redirect_uri`.
-    pub redirect_uri: String,
-    /// `scope`, as sent (`None` when absent: every scope of the client was granted).
-    pub scope: Option<String>,
-    /// `state`.
-    pub state: Option<String>,
-    /// `nonce`.
-    pub nonce: Option<String>,
-    /// `code_challenge_method` (only `S256` is accepted).
-    pub code_challenge_method: Option<String>,
-    /// `acr_values` (step-up; recorded, not acted on: the pool has one authentication level).
-    pub acr_values: Option<String>,
-    /// `max_age`, in seconds: a browser signed in longer ago than this signs in again.
-    pub max_age: Option<u64>,
-    /// `identity_provider` (recorded; the pool has no federated providers, so the page is
-    /// always its own).
-    pub identity_provider: Option<String>,
-    /// `idp_identifier` (recorded, as `identity_provider`).
-    pub idp_identifier: Option<String>,
-    /// `lang` (recorded; the page is in English).
-    pub lang: Option<String>,
-}
-
 impl LocalUserPool {
     /// The requests `/oauth2/authorize` (or `GET /login`) accepted, oldest first (the last
     /// 1000): what an app sent, e.g. its `acr_values` and `max_age`.
     pub fn authorization_requests(&self) -> Vec<AuthorizationRequest> {
-        self.shared.state().login.requests.iter().cloned().collect()
+        self.shared.login().requests.iter().cloned().collect()
     }
 }
 
@@ -237,10 +203,10 @@ pub(crate) async fn answer(shared: &Shared, req: http::Request<Incoming>) -> Res
 /// the tokens' `iss`).
 fn discovery<B>(shared: &Shared, req: &http::Request<B>) -> Response {
     if req.method() != http::Method::GET {
-        return oauth::json(405, &json!({ "error": "invalid_request" }));
+        return reply::json(405, &json!({ "error": "invalid_request" }));
     }
     let Some(base) = base_url(req.headers()) else {
-        return oauth::json(400, &json!({ "error": "invalid_request" }));
+        return reply::json(400, &json!({ "error": "invalid_request" }));
     };
     let document = json!({
         "authorization_endpoint": format!("{base}/oauth2/authorize"),
@@ -256,7 +222,7 @@ fn discovery<B>(shared: &Shared, req: &http::Request<B>) -> Response {
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "userinfo_endpoint": format!("{base}/oauth2/userInfo"),
     });
-    oauth::json(200, &document)
+    reply::json(200, &document)
 }
 
 /// `http://` and the request's `Host`, when it is a valid authority (the pool serves plain
@@ -323,94 +289,8 @@ fn logout<B>(shared: &Shared, req: &http::Request<B>) -> Response {
             }
         }
     };
-    if let Some(id) = cookie(req.headers(), login::SESSION_COOKIE) {
-        shared.state().login.browsers.remove(&id);
+    if let Some(id) = reply::cookie(req.headers(), login::SESSION_COOKIE) {
+        shared.login().browsers.remove(&id);
     }
-    redirect(&location, &[login::expired_cookie(login::SESSION_COOKIE)])
-}
-
-/// The query's parameters, and the names given more than once.
-pub(crate) fn query(uri: &http::Uri) -> (BTreeMap<String, String>, BTreeSet<String>) {
-    parameters(uri.query().unwrap_or_default().as_bytes())
-}
-
-/// Form-encoded parameters, and the names given more than once (RFC 6749, section 3.1:
-/// parameters must not be repeated).
-pub(crate) fn parameters(raw: &[u8]) -> (BTreeMap<String, String>, BTreeSet<String>) {
-    let mut params = BTreeMap::new();
-    let mut duplicates = BTreeSet::new();
-    for (name, value) in url::form_urlencoded::parse(raw) {
-        match params.entry(name.into_owned()) {
-            std::collections::btree_map::Entry::Occupied(entry) => {
-                duplicates.insert(entry.key().clone());
-            }
-            std::collections::btree_map::Entry::Vacant(entry) => {
-                entry.insert(value.into_owned());
-            }
-        }
-    }
-    (params, duplicates)
-}
-
-/// The body of a `application/x-www-form-urlencoded` request, at most [`MAX_REQUEST_SIZE`]
-/// bytes; `None` for another content type or a body too large.
-pub(crate) async fn form_body(req: http::Request<Incoming>) -> Option<Bytes> {
-    let form = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let body = Limited::new(req.into_body(), MAX_REQUEST_SIZE)
-        .collect()
-        .await
-        .ok()?
-        .to_bytes();
-    form.then_some(body)
-}
-
-/// The value of cookie `name` (the first one), from every `Cookie` header.
-pub(crate) fn cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-/// A `302 Found` to `location`, with cookies to set.
-pub(crate) fn redirect(location: &str, cookies: &[String]) -> Response {
-    let mut builder = http::Response::builder()
-        .status(302)
-        .header(http::header::LOCATION, location)
-        .header(http::header::CACHE_CONTROL, "no-store")
-        .header("referrer-policy", "no-referrer");
-    for cookie in cookies {
-        builder = builder.header(http::header::SET_COOKIE, cookie);
-    }
-    builder
-        .body(Full::new(Bytes::new()))
-        .unwrap_or_else(|_| page::error(500, "The redirect could not be built."))
-}
-
-/// `redirect_uri` (a registered callback URL) with `pairs` added to its query.
-pub(crate) fn redirect_to(
-    redirect_uri: &str,
-    pairs: &[(&str, Option<&str>)],
-    cookies: &[String],
-) -> Response {
-    let Ok(mut url) = url::Url::parse(redirect_uri) else {
-        return page::error(500, "The callback URL does not parse.");
-    };
-    {
-        let mut query = url.query_pairs_mut();
-        for (name, value) in pairs {
-            if let Some(value) = value {
-                query.append_pair(name, value);
-            }
-        }
-    }
-    redirect(url.as_str(), cookies)
+    reply::redirect(&location, &[login::expired_cookie(login::SESSION_COOKIE)])
 }

@@ -6,6 +6,10 @@
 //! passwords, sign-out and revocation, with tokens from a shared
 //! [`LocalIssuer`] (`tower-cognito`'s `test-util`), so a
 //! `CognitoAuthLayer` built from [`LocalUserPool::config`] verifies them.
+//!
+//! Given [callback URLs](LocalUserPoolBuilder::callback_urls), the pool also serves Cognito's
+//! managed-login endpoints (`/oauth2/authorize` with a sign-in page, `/oauth2/token`,
+//! `/oauth2/revoke`, `/oauth2/userInfo`, `/logout`, discovery): see [`LocalUserPool`].
 
 mod authorize;
 mod login;
@@ -13,6 +17,7 @@ mod managed;
 mod oauth;
 mod ops;
 mod page;
+mod reply;
 mod state;
 mod timestamp;
 mod totp;
@@ -33,7 +38,7 @@ use tower_cognito::CognitoConfigBuilder;
 use tower_cognito::UserPoolId;
 use tower_cognito::test_util::{LocalIssuer, LocalIssuerError};
 
-pub use managed::AuthorizationRequest;
+pub use login::AuthorizationRequest;
 pub use totp::totp_code;
 
 use state::State;
@@ -191,6 +196,8 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     /// Requests to `/oauth2/token`.
     pub(crate) oauth_token_requests: AtomicU64,
+    /// The managed-login side (locked after `state` where both are needed).
+    pub(crate) login: Mutex<login::LoginState>,
 }
 
 impl Shared {
@@ -246,6 +253,7 @@ impl Shared {
 /// token turns TOTP MFA on at once (there is no `SetUserMFAPreference`), refresh tokens are
 /// random opaque strings, and every auth flow is allowed (but `REFRESH_TOKEN_AUTH` with
 /// [refresh-token rotation](LocalUserPoolBuilder::refresh_token_rotation)).
+#[doc = include_str!("managed_login.md")]
 #[derive(Clone)]
 pub struct LocalUserPool {
     shared: Arc<Shared>,
@@ -492,6 +500,7 @@ impl LocalUserPoolBuilder {
                 },
                 state: Mutex::new(State::default()),
                 oauth_token_requests: AtomicU64::new(0),
+                login: Mutex::new(login::LoginState::default()),
             }),
         })
     }

@@ -28,7 +28,8 @@ use hyper::body::{Bytes, Incoming};
 use serde_json::{Map, Value, json};
 
 use super::ops::{self, ct_eq, uuid};
-use super::{MAX_REQUEST_SIZE, Shared, login, managed, userinfo};
+use super::reply::{self, json, oauth_error};
+use super::{MAX_REQUEST_SIZE, Shared, login, userinfo};
 use tower_cognito::test_util::TOKEN_LIFETIME;
 
 type Response = http::Response<Full<Bytes>>;
@@ -217,8 +218,9 @@ fn authorization_code(
     let now = shared.issuer.now();
     let mut pool = shared.state();
     pool.prune(now);
-    pool.login.prune(now);
-    let Some(record) = pool.login.codes.get_mut(code.as_str()) else {
+    let mut logins = shared.login();
+    logins.prune(now);
+    let Some(record) = logins.codes.get_mut(code.as_str()) else {
         return oauth_error(400, "invalid_grant");
     };
     if record.grant.client_id != shared.settings.client_id {
@@ -346,10 +348,10 @@ async fn revoke(shared: &Shared, req: http::Request<Incoming>) -> Response {
         Ok(basic) => basic,
         Err(()) => return oauth_error(401, "invalid_client"),
     };
-    let Some(body) = managed::form_body(req).await else {
+    let Some(body) = reply::form_body(req).await else {
         return oauth_error(400, "invalid_request");
     };
-    let (form, duplicates) = managed::parameters(&body);
+    let (form, duplicates) = reply::parameters(&body);
     if !duplicates.is_empty() {
         return oauth_error(400, "invalid_request");
     }
@@ -376,18 +378,5 @@ async fn revoke(shared: &Shared, req: http::Request<Incoming>) -> Response {
         .status(200)
         .header(http::header::CACHE_CONTROL, "no-store")
         .body(Full::new(Bytes::new()))
-        .unwrap_or_else(|_| http::Response::new(Full::new(Bytes::new())))
-}
-
-pub(crate) fn oauth_error(status: u16, error: &str) -> Response {
-    json(status, &json!({ "error": error }))
-}
-
-pub(crate) fn json(status: u16, body: &Value) -> Response {
-    http::Response::builder()
-        .status(status)
-        .header(http::header::CONTENT_TYPE, "application/json;charset=UTF-8")
-        .header(http::header::CACHE_CONTROL, "no-store")
-        .body(Full::new(Bytes::from(body.to_string())))
         .unwrap_or_else(|_| http::Response::new(Full::new(Bytes::new())))
 }

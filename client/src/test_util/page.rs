@@ -6,7 +6,7 @@
 use http_body_util::Full;
 use hyper::body::Bytes;
 
-use super::managed::Response;
+use super::reply::Response;
 
 /// Text made safe inside HTML (element content and quoted attribute values).
 fn escape(text: &str) -> String {

@@ -159,8 +159,6 @@ pub(crate) struct State {
     pub(crate) refresh: HashMap<String, RefreshRecord>,
     /// `origin_jti`s revoked by `RevokeToken`.
     pub(crate) revoked: HashSet<String>,
-    /// The managed-login side: sign-in transactions, authorization codes, browser sessions.
-    pub(crate) login: super::login::LoginState,
     /// Tracked devices, by device key.
     pub(crate) devices: HashMap<String, DeviceRecord>,
     /// Each user's device group key, by user name.

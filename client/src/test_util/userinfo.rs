@@ -16,8 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
 use super::Shared;
-use super::managed::Response;
-use super::oauth;
+use super::reply::{self, Response};
 
 /// The attributes of the `profile` scope (and every `custom:*`).
 const PROFILE: [&str; 14] = [
@@ -38,7 +37,7 @@ const PROFILE: [&str; 14] = [
 ];
 
 fn challenge(status: u16, error: &str) -> Response {
-    let mut response = oauth::json(status, &json!({ "error": error }));
+    let mut response = reply::json(status, &json!({ "error": error }));
     if let Ok(value) = http::HeaderValue::from_str(&format!("Bearer error=\"{error}\"")) {
         response
             .headers_mut()
@@ -116,5 +115,5 @@ pub(crate) fn answer<B>(shared: &Shared, req: &http::Request<B>) -> Response {
     }
     body.insert("sub".to_owned(), json!(user.sub));
     body.insert("username".to_owned(), json!(user.username));
-    oauth::json(200, &Value::Object(body))
+    reply::json(200, &Value::Object(body))
 }

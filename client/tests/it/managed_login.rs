@@ -16,7 +16,9 @@ use serde_json::Value;
 use tower_cognito::clock::FixedClock;
 use tower_cognito::test_util::LocalIssuer;
 use tower_cognito::{CognitoAuthLayer, TokenUse};
-use tower_cognito_client::test_util::{LocalUserPool, LocalUserPoolBuilder, UserPoolServer};
+use tower_cognito_client::test_util::{
+    LocalUserPool, LocalUserPoolBuilder, UserPoolServer, totp_code,
+};
 
 const CALLBACK: &str = "http://127.0.0.1:9/callback";
 const OTHER_CALLBACK: &str = "https://app.example/cb";
@@ -1287,4 +1289,71 @@ fn build_refuses_callback_urls_cognito_refuses() {
             "{url}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_user_with_totp_gets_a_code_page_for_the_authenticator() {
+    let f = fixture().await;
+    // TOTP set up through the API, as an app would.
+    let call = |operation: &'static str, body: Value| {
+        let pool = f.pool.clone();
+        async move { pool.call(operation, &body).await.unwrap() }
+    };
+    let signed_in = call(
+        "InitiateAuth",
+        serde_json::json!({
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "ClientId": f.pool.client_id(),
+            "AuthParameters": {
+                "USERNAME": "alice",
+                "PASSWORD": PASSWORD,
+                "SECRET_HASH": secret_hash("alice", f.pool.client_id()),
+            },
+        }),
+    )
+    .await;
+    let access_token = signed_in["AuthenticationResult"]["AccessToken"].clone();
+    let association = call(
+        "AssociateSoftwareToken",
+        serde_json::json!({ "AccessToken": access_token }),
+    )
+    .await;
+    let secret = association["SecretCode"].as_str().unwrap().to_owned();
+    let code = totp_code(&secret, START).unwrap();
+    call(
+        "VerifySoftwareToken",
+        serde_json::json!({ "AccessToken": access_token, "UserCode": code }),
+    )
+    .await;
+
+    let mut browser = Browser::new();
+    let page = browser.authorize(&f, &good_request()).await;
+    let transaction = hidden_transaction(&page.text().await.unwrap());
+    let answer = browser
+        .post(
+            &f,
+            "/login",
+            &[
+                ("transaction", &transaction),
+                ("username", "alice"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let html = answer.text().await.unwrap();
+    assert!(html.contains("SOFTWARE_TOKEN_MFA"), "{html}");
+    assert!(html.contains("name=\"code\""));
+    // The code of the next step (the one verified above is spent).
+    f.clock.advance(30);
+    let code = totp_code(&secret, START + 30).unwrap();
+    let answer = browser
+        .post(
+            &f,
+            "/login",
+            &[("transaction", &transaction), ("code", &code)],
+        )
+        .await;
+    assert_eq!(answer.status(), 302);
+    let (status, _) = redeem(&f, &code_of(&location(&answer))).await;
+    assert_eq!(status, 200);
 }
