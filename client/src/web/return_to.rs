@@ -43,7 +43,7 @@ mod tests {
             "/",
             "/orders",
             "/orders?page=2#top",
-            "/a/b%20c",
+            "/a/b%2Dc",
             "/x/..%2Fy",
         ] {
             assert_eq!(local_path(ok), ok, "{ok}");
