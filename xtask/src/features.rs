@@ -21,7 +21,8 @@
 //!    xtask test`, its own CI step); here, for each crate, every feature that is not on by
 //!    default with the default ones off (`tracing` off is the one switch that changes code on the
 //!    request path; `redis`, `metrics` and the rest keep their tests), with the services and
-//!    `--include-ignored`; then plain `cargo test --workspace`, default features and no services,
+//!    `--include-ignored`, less the tests that build an example and run it (they run once, in
+//!    `cargo xtask test`); then plain `cargo test --workspace`, default features and no services,
 //!    as a contributor runs it (the service-backed tests listed as ignored).
 //!
 //! Why not `--all-targets` or `cargo test` for every subset: measured on this crate before the
@@ -178,6 +179,14 @@ fn clippy_args(package: &str, targets: Targets, set: &Set) -> Vec<String> {
 }
 
 /// `cargo test` of the non-default features of `package`, service-backed tests included.
+/// The test modules that build an example (or drive a browser), skipped by the feature runs.
+const SKIPPED_IN_FEATURE_RUNS: [&str; 4] = [
+    "_example::",
+    "quickstart::",
+    "user_pool_cli::",
+    "web_browser::",
+];
+
 fn test_args(package: &str, set: &Set) -> Vec<String> {
     let mut args = ["test", "-p", package, "--no-default-features"]
         .map(str::to_owned)
@@ -185,8 +194,13 @@ fn test_args(package: &str, set: &Set) -> Vec<String> {
     if !set.is_empty() {
         args.extend(["--features".to_owned(), list(set)]);
     }
-    // The browser test runs once, in `cargo xtask test` (which installs Chromium).
-    args.extend(["--", "--include-ignored", "--skip", "web_browser::"].map(str::to_owned));
+    // The tests that build an example and run it as a child process run once, in `cargo xtask
+    // test` (the browser test needs the Chromium it installs): here they would build every
+    // example again with these features, for the same behaviour.
+    args.extend(["--", "--include-ignored"].map(str::to_owned));
+    for skipped in SKIPPED_IN_FEATURE_RUNS {
+        args.extend(["--skip".to_owned(), skipped.to_owned()]);
+    }
     args
 }
 
@@ -355,7 +369,8 @@ mod tests {
         assert_eq!(
             test_args("tower-cognito", &non_default(&f)).join(" "),
             "test -p tower-cognito --no-default-features --features \
-             client,metrics,redis,reqwest,test-util -- --include-ignored --skip web_browser::"
+             client,metrics,redis,reqwest,test-util -- --include-ignored --skip _example:: \
+             --skip quickstart:: --skip user_pool_cli:: --skip web_browser::"
         );
     }
 
