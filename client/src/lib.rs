@@ -80,12 +80,14 @@ mod error;
 mod log;
 pub mod m2m;
 mod ops;
+mod passkey;
 mod revoke;
 mod secret;
 pub mod srp;
 mod tokens;
 mod transport;
 mod types;
+mod user_auth;
 mod wire;
 
 #[cfg(feature = "test-util")]
@@ -107,6 +109,7 @@ use std::sync::Arc;
 pub use challenge::{Challenge, ChallengeAnswer, MfaType, SignIn};
 pub use config::{ClientConfigError, UserPoolClientBuilder};
 pub use error::{ClientError, ClientErrorKind, CognitoErrorKind, ProtocolError};
+pub use passkey::{WebAuthnCredential, WebAuthnCredentials};
 pub use secret::Secret;
 pub use srp::{SrpError, SrpParam};
 pub use tokens::Tokens;
@@ -114,6 +117,7 @@ pub use types::{
     Attribute, CodeDelivery, SignUpInput, SignUpOutput, SoftwareTokenAssociation,
     SoftwareTokenAuth, SoftwareTokenVerification, User,
 };
+pub use user_auth::{AuthFactor, FirstFactor};
 
 use transport::Inner;
 
