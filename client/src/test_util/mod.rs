@@ -7,11 +7,15 @@
 //! [`LocalIssuer`] (`tower-cognito`'s `test-util`), so a
 //! `CognitoAuthLayer` built from [`LocalUserPool::config`] verifies them.
 
+mod authenticator;
+mod cbor;
 mod oauth;
 mod ops;
+mod passwordless;
 mod state;
 mod timestamp;
 mod totp;
+mod webauthn;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -28,6 +32,7 @@ use tower_cognito::CognitoConfigBuilder;
 use tower_cognito::UserPoolId;
 use tower_cognito::test_util::{LocalIssuer, LocalIssuerError};
 
+pub use authenticator::{AuthenticatorError, SoftwareAuthenticator};
 pub use totp::totp_code;
 
 use state::State;
@@ -119,6 +124,10 @@ pub enum CodeKind {
     VerifyAttribute(String),
     /// The code of an `SMS_MFA` challenge.
     SmsMfa,
+    /// The code of an `EMAIL_OTP` challenge (`USER_AUTH` first factor, or email MFA).
+    EmailOtp,
+    /// The code of an `SMS_OTP` challenge (`USER_AUTH` first factor).
+    SmsOtp,
 }
 
 /// A code the pool "sent", as [`LocalUserPoolBuilder::on_code`] sees it.
@@ -158,6 +167,8 @@ pub(crate) struct Settings {
     pub(crate) on_code: Option<CodeHook>,
     /// The resource-server scopes the app client may ask for with `client_credentials`.
     pub(crate) custom_scopes: Vec<String>,
+    /// Choice-based sign-in (`USER_AUTH`) and passkeys.
+    pub(crate) user_auth: passwordless::UserAuthSettings,
 }
 
 pub(crate) struct Shared {
@@ -257,6 +268,7 @@ pub struct LocalUserPoolBuilder {
     required_attributes: Vec<String>,
     on_code: Option<CodeHook>,
     custom_scopes: Vec<String>,
+    user_auth: passwordless::UserAuthSettings,
 }
 
 impl fmt::Debug for LocalUserPoolBuilder {
@@ -279,6 +291,7 @@ impl fmt::Debug for LocalUserPoolBuilder {
             .field("required_attributes", &self.required_attributes)
             .field("on_code", &self.on_code.is_some())
             .field("custom_scopes", &self.custom_scopes)
+            .field("user_auth", &self.user_auth)
             .finish()
     }
 }
@@ -416,6 +429,7 @@ impl LocalUserPoolBuilder {
                 "the user pool id must be REGION_NAME",
             ));
         }
+        self.user_auth.validate()?;
         if self.rotation_grace_seconds > MAX_RETRY_GRACE_PERIOD {
             return Err(LocalPoolError::InvalidSetting(
                 "the refresh token retry grace period must be 0 to 60 seconds",
@@ -443,6 +457,7 @@ impl LocalUserPoolBuilder {
                     required_attributes: self.required_attributes,
                     on_code: self.on_code,
                     custom_scopes: self.custom_scopes,
+                    user_auth: self.user_auth,
                 },
                 state: Mutex::new(State::default()),
                 oauth_token_requests: AtomicU64::new(0),
@@ -466,6 +481,7 @@ impl LocalUserPool {
             required_attributes: Vec::new(),
             on_code: None,
             custom_scopes: Vec::new(),
+            user_auth: passwordless::UserAuthSettings::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::passwordless::UserAuthState;
 use super::{CodeKind, UserStatus};
 use crate::srp::{PasswordVerifier, SrpServer};
 
@@ -119,6 +120,8 @@ pub(crate) struct State {
     pub(crate) refresh: HashMap<String, RefreshRecord>,
     /// `origin_jti`s revoked by `RevokeToken`.
     pub(crate) revoked: HashSet<String>,
+    /// Choice-based sign-in and passkeys.
+    pub(crate) user_auth: UserAuthState,
 }
 
 impl State {
