@@ -25,4 +25,6 @@ mod pool;
 #[cfg(feature = "test-util")]
 mod revocation_example;
 #[cfg(feature = "test-util")]
+mod user_auth;
+#[cfg(feature = "test-util")]
 mod user_pool_cli;

@@ -123,10 +123,6 @@ fn new_session(
 /// `InitiateAuth` with `USER_AUTH`.
 pub(super) async fn initiate(shared: &Shared, body: &Value, parameters: &Value) -> Answer {
     let given = bounded(parameters, "USERNAME", MAX_USERNAME_LEN)?;
-    check_secret_hash(shared, given, field(parameters, "SECRET_HASH"))?;
-    if let Some(session) = field(body, "Session").filter(|s| !s.is_empty()) {
-        return sign_in_after_sign_up(shared, given, session);
-    }
     let preferred = field(parameters, "PREFERRED_CHALLENGE").filter(|p| !p.is_empty());
     if let Some(choice) = preferred
         && !CHOICES.contains(&choice)
@@ -135,6 +131,10 @@ pub(super) async fn initiate(shared: &Shared, body: &Value, parameters: &Value) 
             "1 validation error detected: Value '{choice}' at 'PREFERRED_CHALLENGE' failed to \
              satisfy constraint: Member must satisfy enum value set"
         )));
+    }
+    check_secret_hash(shared, given, field(parameters, "SECRET_HASH"))?;
+    if let Some(session) = field(body, "Session").filter(|s| !s.is_empty()) {
+        return sign_in_after_sign_up(shared, given, session);
     }
     let password_allowed = shared.settings.user_auth.allows("PASSWORD");
     match preferred {
