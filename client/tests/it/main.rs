@@ -26,5 +26,6 @@ mod pool;
 mod revocation_example;
 #[cfg(feature = "test-util")]
 mod user_auth;
+mod user_auth_wire;
 #[cfg(feature = "test-util")]
 mod user_pool_cli;
