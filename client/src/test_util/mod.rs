@@ -1,5 +1,5 @@
 //! Test helpers (feature `test-util`): [`LocalUserPool`], an in-memory Cognito user pool served
-//! on loopback, and [`totp_code`].
+//! on loopback, [`totp_code`], and [`SoftwareAuthenticator`], a passkey for its WebAuthn checks.
 //!
 //! The pool answers the calls of [`UserPoolClient`](crate::UserPoolClient): sign-up, SRP and
 //! password sign-in (the SRP proof really checked), challenges, MFA, refresh, attributes,
