@@ -525,9 +525,9 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
                 Challenge::SmsOtp { .. } => ChallengeAnswer::SmsOtpCode(Secret::new(
                     answer.ok_or_else(|| missing("--answer (the code)"))?,
                 )),
-                Challenge::WebAuthn { .. } => ChallengeAnswer::WebAuthnCredential(
+                Challenge::WebAuthn { .. } => ChallengeAnswer::WebAuthnCredential(Secret::new(
                     answer.ok_or_else(|| missing("--answer (the credential JSON)"))?,
-                ),
+                )),
                 other => {
                     return Err(Failure::Usage(format!(
                         "respond does not answer {} (NEW_PASSWORD_REQUIRED, SMS_MFA, \

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
 use super::error::{ClientError, ProtocolError};
+use super::factor::{AuthFactor, FirstFactor};
 use super::secret::Secret;
 use super::tokens::Tokens;
 use super::types::Attribute;
-use super::user_auth::{AuthFactor, FirstFactor};
 use super::wire;
 
 /// The result of a sign-in step: tokens, or a challenge to answer with
@@ -492,8 +492,9 @@ pub enum ChallengeAnswer {
     /// For `SMS_OTP`: the code received by SMS.
     SmsOtpCode(Secret),
     /// For `WEB_AUTHN`: the authenticator's credential, as the JSON the browser gives
-    /// (`AuthenticationResponseJSON`, from `PublicKeyCredential.toJSON()`); sent unchanged.
-    WebAuthnCredential(String),
+    /// (`AuthenticationResponseJSON`, from `PublicKeyCredential.toJSON()`, serialized); sent
+    /// unchanged. A [`Secret`]: a signed answer to the session's challenge is never logged.
+    WebAuthnCredential(Secret),
 }
 
 impl ChallengeAnswer {

@@ -88,6 +88,7 @@ mod challenge;
 mod config;
 mod decode;
 mod error;
+mod factor;
 mod log;
 pub mod m2m;
 mod ops;
@@ -120,6 +121,7 @@ use std::sync::Arc;
 pub use challenge::{Challenge, ChallengeAnswer, MfaType, SignIn};
 pub use config::{ClientConfigError, UserPoolClientBuilder};
 pub use error::{ClientError, ClientErrorKind, CognitoErrorKind, ProtocolError};
+pub use factor::{AuthFactor, FirstFactor};
 pub use passkey::{WebAuthnCredential, WebAuthnCredentials};
 pub use secret::Secret;
 pub use srp::{SrpError, SrpParam};
@@ -128,7 +130,6 @@ pub use types::{
     Attribute, CodeDelivery, SignUpInput, SignUpOutput, SoftwareTokenAssociation,
     SoftwareTokenAuth, SoftwareTokenVerification, User,
 };
-pub use user_auth::{AuthFactor, FirstFactor};
 
 use transport::Inner;
 

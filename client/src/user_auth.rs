@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::UserPoolClient;
 use super::challenge::{Challenge, ChallengeAnswer, SignIn, sign_in_from_wire};
 use super::error::{ClientError, ClientErrorKind, ProtocolError};
+use super::factor::FirstFactor;
 use super::secret::Secret;
 use super::srp::{PasswordVerifierChallenge, SrpClient, cognito_timestamp_at};
 use super::wire;
@@ -17,93 +18,6 @@ use super::wire;
 const INITIATE_AUTH: &str = "InitiateAuth";
 const RESPOND_TO_AUTH_CHALLENGE: &str = "RespondToAuthChallenge";
 const CONFIRM_SIGN_UP: &str = "ConfirmSignUp";
-
-/// A first factor of choice-based sign-in, by its challenge name: what `AvailableChallenges`
-/// lists, what `PREFERRED_CHALLENGE` asks for and what `SELECT_CHALLENGE`'s `ANSWER` picks.
-/// Names Cognito adds later parse into [`Other`](Self::Other).
-///
-/// ```
-/// use tower_cognito_client::AuthFactor;
-///
-/// assert_eq!(AuthFactor::parse("EMAIL_OTP"), AuthFactor::EmailOtp);
-/// assert_eq!(AuthFactor::WebAuthn.as_str(), "WEB_AUTHN");
-/// assert_eq!(AuthFactor::parse("NEW_FACTOR").as_str(), "NEW_FACTOR");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AuthFactor {
-    /// `PASSWORD`: the password, sent to Cognito (over TLS).
-    Password,
-    /// `PASSWORD_SRP`: the password, proven with SRP (it never leaves the process).
-    PasswordSrp,
-    /// `EMAIL_OTP`: a one-time code sent by email.
-    EmailOtp,
-    /// `SMS_OTP`: a one-time code sent by SMS.
-    SmsOtp,
-    /// `WEB_AUTHN`: a passkey.
-    WebAuthn,
-    /// A factor this version does not know.
-    Other(String),
-}
-
-impl AuthFactor {
-    /// Parses a challenge name.
-    pub fn parse(name: &str) -> Self {
-        match name {
-            "PASSWORD" => Self::Password,
-            "PASSWORD_SRP" => Self::PasswordSrp,
-            "EMAIL_OTP" => Self::EmailOtp,
-            "SMS_OTP" => Self::SmsOtp,
-            "WEB_AUTHN" => Self::WebAuthn,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-
-    /// The challenge name on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Password => "PASSWORD",
-            Self::PasswordSrp => "PASSWORD_SRP",
-            Self::EmailOtp => "EMAIL_OTP",
-            Self::SmsOtp => "SMS_OTP",
-            Self::WebAuthn => "WEB_AUTHN",
-            Self::Other(name) => name,
-        }
-    }
-}
-
-/// The first factor a `USER_AUTH` sign-in starts with
-/// ([`sign_in_user_auth`](UserPoolClient::sign_in_user_auth)) or a `SELECT_CHALLENGE` picks
-/// ([`ChallengeAnswer::SelectChallenge`]), with what it needs.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum FirstFactor {
-    /// `PASSWORD`: the password goes to Cognito (over TLS).
-    Password(Secret),
-    /// `PASSWORD_SRP`: the password never leaves the process; the `PASSWORD_VERIFIER` step
-    /// is answered at once, with the constant-time SRP of
-    /// [`sign_in_srp`](UserPoolClient::sign_in_srp).
-    PasswordSrp(Secret),
-    /// `EMAIL_OTP`: Cognito sends a code by email ([`Challenge::EmailOtp`] follows).
-    EmailOtp,
-    /// `SMS_OTP`: Cognito sends a code by SMS ([`Challenge::SmsOtp`] follows).
-    SmsOtp,
-    /// `WEB_AUTHN`: a passkey ([`Challenge::WebAuthn`] follows).
-    WebAuthn,
-}
-
-impl FirstFactor {
-    /// The factor's challenge name.
-    pub fn factor(&self) -> AuthFactor {
-        match self {
-            Self::Password(_) => AuthFactor::Password,
-            Self::PasswordSrp(_) => AuthFactor::PasswordSrp,
-            Self::EmailOtp => AuthFactor::EmailOtp,
-            Self::SmsOtp => AuthFactor::SmsOtp,
-            Self::WebAuthn => AuthFactor::WebAuthn,
-        }
-    }
-}
 
 /// `InitiateAuth` with `USER_AUTH`, which may carry the session of `ConfirmSignUp`.
 #[derive(Serialize)]
@@ -293,7 +207,7 @@ impl UserPoolClient {
                 _ => Err(mismatch()),
             },
             ChallengeAnswer::WebAuthnCredential(credential) => match challenge {
-                Challenge::WebAuthn { .. } => self.web_authn(challenge, credential).await,
+                Challenge::WebAuthn { .. } => self.web_authn(challenge, credential.expose()).await,
                 _ => Err(mismatch()),
             },
             _ => return None,

@@ -168,7 +168,10 @@ impl Fixture {
         credential: String,
     ) -> Result<SignIn, ClientError> {
         self.client
-            .respond_to_challenge(challenge, &ChallengeAnswer::WebAuthnCredential(credential))
+            .respond_to_challenge(
+                challenge,
+                &ChallengeAnswer::WebAuthnCredential(Secret::new(credential)),
+            )
             .await
     }
 }

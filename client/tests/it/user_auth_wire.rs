@@ -11,7 +11,7 @@ use tower_cognito_client::{
     AuthFactor, Challenge, ChallengeAnswer, ClientErrorKind, FirstFactor, ProtocolError, Secret,
     SignIn, UserPoolClient,
 };
-use wiremock::matchers::method;
+use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const POOL: &str = "us-east-1_TestPool9";
@@ -232,7 +232,7 @@ async fn answers_carry_their_own_names_and_the_challenge_user_name() {
         "response":{"clientDataJSON":"e30","authenticatorData":"AA","signature":"AA"} }"#;
     let sent = answer_body(
         &web,
-        &ChallengeAnswer::WebAuthnCredential(credential.to_owned()),
+        &ChallengeAnswer::WebAuthnCredential(Secret::new(credential)),
     )
     .await;
     assert_eq!(sent["ChallengeResponses"]["CREDENTIAL"], credential);
@@ -247,9 +247,12 @@ async fn answers_carry_their_own_names_and_the_challenge_user_name() {
         ),
         (
             &select,
-            ChallengeAnswer::WebAuthnCredential("{}".to_owned()),
+            ChallengeAnswer::WebAuthnCredential(Secret::new("{}")),
         ),
-        (&web, ChallengeAnswer::WebAuthnCredential("[1]".to_owned())),
+        (
+            &web,
+            ChallengeAnswer::WebAuthnCredential(Secret::new("[1]")),
+        ),
     ] {
         let error = client(&server)
             .respond_to_challenge(challenge, &answer)
@@ -309,7 +312,10 @@ async fn challenges_are_read_with_their_parameters() {
     .await;
     let web = Challenge::from_parts("WEB_AUTHN", Secret::new(SESSION), "alice");
     let error = client(&server)
-        .respond_to_challenge(&web, &ChallengeAnswer::WebAuthnCredential("{}".to_owned()))
+        .respond_to_challenge(
+            &web,
+            &ChallengeAnswer::WebAuthnCredential(Secret::new("{}")),
+        )
         .await
         .unwrap_err();
     assert!(matches!(
@@ -401,4 +407,78 @@ async fn passkey_management_bodies_and_answers() {
         requests(&server).await[0].1,
         json!({"AccessToken": ACCESS, "NextToken": "page-1", "MaxResults": 20})
     );
+}
+
+#[tokio::test]
+async fn password_srp_answers_the_verifier_with_its_session_and_user_name() {
+    let server = MockServer::start().await;
+    // The answer to the verifier: tokens; to anything else: the verifier challenge.
+    Mock::given(method("POST"))
+        .and(body_string_contains(
+            r#""ChallengeName":"PASSWORD_VERIFIER""#,
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(tokens()))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "ChallengeName": "PASSWORD_VERIFIER",
+            "Session": "verifier-session-0123456789",
+            "ChallengeParameters": {
+                "SALT": "36ef01c6dde9fe503da333b1acc758ba",
+                "SRP_B": "36ef01c6dde9fe503da333b1acc758ba",
+                "SECRET_BLOCK": "c2VjcmV0LWJsb2Nr",
+                "USER_ID_FOR_SRP": "internal-alice",
+                "USERNAME": "internal-alice"
+            }
+        })))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let select = Challenge::from_parts("SELECT_CHALLENGE", Secret::new(SESSION), "alice");
+    let answer = ChallengeAnswer::SelectChallenge(FirstFactor::PasswordSrp(Secret::new("Pa55!")));
+    assert!(!format!("{answer:?}").contains("Pa55!"));
+    let step = client.respond_to_challenge(&select, &answer).await.unwrap();
+    assert!(matches!(step, SignIn::Tokens(_)));
+    let step = client
+        .sign_in_user_auth(
+            "alice",
+            Some(&FirstFactor::PasswordSrp(Secret::new("Pa55!"))),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(step, SignIn::Tokens(_)));
+    let sent = requests(&server).await;
+    let ops: Vec<&str> = sent.iter().map(|(op, _)| op.as_str()).collect();
+    assert_eq!(
+        ops,
+        [
+            "RespondToAuthChallenge",
+            "RespondToAuthChallenge",
+            "InitiateAuth",
+            "RespondToAuthChallenge"
+        ]
+    );
+    let select_body = &sent[0].1;
+    assert_eq!(select_body["ChallengeName"], "SELECT_CHALLENGE");
+    assert_eq!(select_body["ChallengeResponses"]["ANSWER"], "PASSWORD_SRP");
+    assert!(select_body["ChallengeResponses"]["SRP_A"].is_string());
+    assert!(select_body["ChallengeResponses"].get("PASSWORD").is_none());
+    assert_eq!(
+        sent[2].1["AuthParameters"]["PREFERRED_CHALLENGE"],
+        "PASSWORD_SRP"
+    );
+    assert!(sent[2].1["AuthParameters"]["SRP_A"].is_string());
+    for (_, verifier) in [&sent[1], &sent[3]] {
+        assert_eq!(verifier["ChallengeName"], "PASSWORD_VERIFIER");
+        assert_eq!(verifier["Session"], "verifier-session-0123456789");
+        let responses = &verifier["ChallengeResponses"];
+        assert_eq!(responses["USERNAME"], "internal-alice");
+        assert_eq!(responses["SECRET_HASH"], secret_hash("internal-alice"));
+        assert_eq!(responses["PASSWORD_CLAIM_SECRET_BLOCK"], "c2VjcmV0LWJsb2Nr");
+        assert!(responses["PASSWORD_CLAIM_SIGNATURE"].is_string());
+    }
+    // The passkey answer is a secret too.
+    let credential = ChallengeAnswer::WebAuthnCredential(Secret::new("{\"signature\":\"c2ln\"}"));
+    assert!(!format!("{credential:?}").contains("c2ln"));
 }
