@@ -419,6 +419,17 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
     if let Command::Verify { token, token_use } = &cli.command {
         return verify(&global, token, *token_use).await;
     }
+    if let Command::Login {
+        password: None,
+        user_auth: false,
+        ..
+    } = &cli.command
+    {
+        // A usage error comes before the settings are read.
+        return Err(Failure::Usage(
+            "login needs --password (or --user-auth)".to_owned(),
+        ));
+    }
     let client = client(&global)?;
     Ok(match cli.command {
         Command::SignUp {
@@ -473,9 +484,8 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
                     .await?;
                 return Ok(sign_in_json(&step));
             }
-            let password = Secret::new(password.ok_or_else(|| {
-                Failure::Usage("login needs --password (or --user-auth)".to_owned())
-            })?);
+            // Present: a login without --password or --user-auth was refused above.
+            let password = Secret::new(password.unwrap_or_default());
             let step = if srp {
                 client.sign_in_srp(&username, &password).await?
             } else {
