@@ -157,6 +157,17 @@ impl LocalUserPoolBuilder {
     /// `PASSWORD_SRP`), `EMAIL_OTP`, `SMS_OTP`, `WEB_AUTHN`. Default: `PASSWORD` only, as
     /// Cognito's. A user is offered `EMAIL_OTP` when it has an `email`, `SMS_OTP` when it has
     /// a `phone_number`, `WEB_AUTHN` when it has a passkey. Build refuses other names.
+    ///
+    /// What differs from Cognito, on purpose or for want of a source: the email address and
+    /// phone number need not be verified; `USER_AUTH` tells an unknown user
+    /// (`NotAuthorizedException`) from a known one (a challenge), as with the user-existence
+    /// errors on; the `PASSWORD_VERIFIER` step of `PASSWORD_SRP` is tied to its `SECRET_BLOCK`,
+    /// not to its session; passkeys are ES256 with attestation `none` only. Registrations are
+    /// refused with the service model's errors (`WebAuthnChallengeNotFoundException`,
+    /// `WebAuthnOriginNotAllowedException`, `WebAuthnRelyingPartyMismatchException`,
+    /// `WebAuthnCredentialNotSupportedException`); a refused passkey sign-in answers the origin
+    /// and RP id errors alike and `NotAuthorizedException` otherwise (challenge, flags, sign
+    /// count, signature, unknown passkey): Cognito's own answers there are unconfirmed.
     pub fn allowed_first_auth_factors<I, S>(mut self, factors: I) -> Self
     where
         I: IntoIterator<Item = S>,

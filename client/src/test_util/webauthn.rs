@@ -167,9 +167,8 @@ fn check_authenticator_data<'a>(
             "User verification is required for the passkey",
         ));
     }
-    let mut word = [0u8; 4];
-    word.copy_from_slice(count);
-    Ok((*flags, u32::from_be_bytes(word), rest))
+    let count = <[u8; 4]>::try_from(count).map_err(|_| short())?;
+    Ok((*flags, u32::from_be_bytes(count), rest))
 }
 
 /// The uncompressed point of an ES256 COSE key.

@@ -603,12 +603,14 @@ pub(super) fn complete_web_authn_registration(shared: &Shared, body: &Value) -> 
 }
 
 pub(super) fn list_web_authn_credentials(shared: &Shared, body: &Value) -> Answer {
+    // 0 (which the model allows) reads as the default page, so that paging always ends.
     let max = match body.get("MaxResults") {
         None | Some(Value::Null) => MAX_PASSKEYS,
         Some(value) => value
             .as_u64()
             .and_then(|m| usize::try_from(m).ok())
             .filter(|m| *m <= MAX_PASSKEYS)
+            .map(|m| if m == 0 { MAX_PASSKEYS } else { m })
             .ok_or_else(|| invalid_parameter("MaxResults must be 0 to 20"))?,
     };
     let start = match field(body, "NextToken") {
