@@ -38,6 +38,8 @@
 //! and WEB_AUTHN (`--answer` the credential JSON of the authenticator, given the challenge's
 //! `CREDENTIAL_REQUEST_OPTIONS`). `passkey register|list|delete --access-token T` manages
 //! passkeys (`register` prints the creation options, `register --credential JSON` completes).
+//! `local-pool` allows every first factor, and passkeys of RP id `localhost` from
+//! `http://localhost`.
 //!
 //! ```text
 //! cargo run -p tower-cognito-client --example user_pool -- login --username alice --user-auth --preferred EMAIL_OTP
