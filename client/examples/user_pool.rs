@@ -37,6 +37,21 @@
 //! remembered on pools that ask the user), and the next sign-in of that user answers
 //! `DEVICE_SRP_AUTH` from it and skips MFA. `devices list|get|remember|forget --access-token T
 //! [--device-key K]`.
+//!
+//! Choice-based sign-in (`USER_AUTH`): `login --user-auth` prints the `SELECT_CHALLENGE` (its
+//! `AvailableChallenges` among the parameters), or goes straight to `--preferred` (PASSWORD and
+//! PASSWORD_SRP with `--password`); `respond` answers SELECT_CHALLENGE (`--answer` the factor,
+//! with `--password` for PASSWORD and PASSWORD_SRP), EMAIL_OTP and SMS_OTP (`--answer` the code)
+//! and WEB_AUTHN (`--answer` the credential JSON of the authenticator, given the challenge's
+//! `CREDENTIAL_REQUEST_OPTIONS`). `passkey register|list|delete --access-token T` manages
+//! passkeys (`register` prints the creation options, `register --credential JSON` completes).
+//! `local-pool` allows every first factor, and passkeys of RP id `localhost` from
+//! `http://localhost`.
+//!
+//! ```text
+//! cargo run -p tower-cognito-client --example user_pool -- login --username alice --user-auth --preferred EMAIL_OTP
+//! cargo run -p tower-cognito-client --example user_pool -- respond --challenge EMAIL_OTP --session "$SESSION" --username alice --answer 123456
+//! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,8 +63,8 @@ use serde_json::{Map, Value, json};
 use tower_cognito::{CognitoAuthLayer, CognitoConfig, TokenUse};
 use tower_cognito_client::device::{Device, DeviceRememberedStatus};
 use tower_cognito_client::{
-    Attribute, Challenge, ChallengeAnswer, ClientError, ClientErrorKind, CodeDelivery, Secret,
-    SignIn, SignUpInput, Tokens, UserPoolClient,
+    Attribute, Challenge, ChallengeAnswer, ClientError, ClientErrorKind, CodeDelivery, FirstFactor,
+    Secret, SignIn, SignUpInput, Tokens, UserPoolClient,
 };
 
 #[path = "user_pool/device_file.rs"]
@@ -110,32 +125,44 @@ enum Command {
         #[arg(long = "attr", value_name = "NAME=VALUE", value_parser = parse_attr)]
         attrs: Vec<(String, String)>,
     },
-    /// Confirms a sign-up with the code -> {}.
+    /// Confirms a sign-up with the code -> {} (with --sign-in: tokens, signed in with the
+    /// session of the confirmation, USER_AUTH).
     Confirm {
         #[arg(long)]
         username: String,
         #[arg(long)]
         code: String,
+        /// Sign in straight after, with the session ConfirmSignUp returns.
+        #[arg(long)]
+        sign_in: bool,
     },
     /// Sends the confirmation code again -> the code delivery details.
     ResendCode {
         #[arg(long)]
         username: String,
     },
-    /// Signs in (USER_PASSWORD_AUTH, or USER_SRP_AUTH with --srp) -> tokens or a challenge.
+    /// Signs in (USER_PASSWORD_AUTH, USER_SRP_AUTH with --srp, or USER_AUTH with --user-auth)
+    /// -> tokens or a challenge.
     Login {
         #[arg(long)]
         username: String,
+        /// The password (without --user-auth, and with --preferred PASSWORD or PASSWORD_SRP).
         #[arg(long)]
-        password: String,
+        password: Option<String>,
         /// Sign in with SRP: the password never leaves the process.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "user_auth")]
         srp: bool,
         #[command(flatten)]
         device: DeviceArgs,
+        /// Choice-based sign-in (USER_AUTH): a SELECT_CHALLENGE, or the --preferred factor.
+        #[arg(long)]
+        user_auth: bool,
+        /// The first factor to go straight to (PREFERRED_CHALLENGE).
+        #[arg(long, value_enum, requires = "user_auth")]
+        preferred: Option<FactorArg>,
     },
-    /// Answers a challenge (NEW_PASSWORD_REQUIRED, SMS_MFA, SOFTWARE_TOKEN_MFA) -> tokens or the
-    /// next challenge.
+    /// Answers a challenge (NEW_PASSWORD_REQUIRED, SMS_MFA, SOFTWARE_TOKEN_MFA, SELECT_CHALLENGE,
+    /// EMAIL_OTP, SMS_OTP, WEB_AUTHN) -> tokens or the next challenge.
     Respond {
         #[arg(long)]
         challenge: String,
@@ -155,6 +182,18 @@ enum Command {
         attrs: Vec<(String, String)>,
         #[command(flatten)]
         device: DeviceArgs,
+        /// For SELECT_CHALLENGE the factor (PASSWORD, PASSWORD_SRP, EMAIL_OTP, SMS_OTP,
+        /// WEB_AUTHN); for EMAIL_OTP and SMS_OTP the code; for WEB_AUTHN the credential JSON.
+        #[arg(long)]
+        answer: Option<String>,
+        /// For SELECT_CHALLENGE with --answer PASSWORD or PASSWORD_SRP.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Manages the signed-in user's passkeys.
+    Passkey {
+        #[command(subcommand)]
+        action: PasskeyAction,
     },
     /// New tokens from a refresh token (GetTokensFromRefreshToken) -> tokens, with
     /// "refresh_token_rotated": true and the new refresh_token when the app client rotated it.
@@ -294,6 +333,73 @@ enum DevicesAction {
     Forget,
 }
 
+#[derive(Subcommand)]
+enum PasskeyAction {
+    /// Without --credential: starts a registration -> {"credential_creation_options": {...}}
+    /// (hand them to the authenticator); with --credential: completes it -> {}.
+    Register {
+        #[arg(long)]
+        access_token: String,
+        /// The authenticator's RegistrationResponseJSON.
+        #[arg(long)]
+        credential: Option<String>,
+    },
+    /// The passkeys -> {"credentials": [...], "next_token"}.
+    List {
+        #[arg(long)]
+        access_token: String,
+        #[arg(long)]
+        next_token: Option<String>,
+        /// At most 20.
+        #[arg(long)]
+        max_results: Option<u32>,
+    },
+    /// Deletes a passkey -> {}.
+    Delete {
+        #[arg(long)]
+        access_token: String,
+        #[arg(long)]
+        credential_id: String,
+    },
+}
+
+/// A first factor of USER_AUTH, as Cognito names it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FactorArg {
+    #[value(name = "PASSWORD")]
+    Password,
+    #[value(name = "PASSWORD_SRP")]
+    PasswordSrp,
+    #[value(name = "EMAIL_OTP")]
+    EmailOtp,
+    #[value(name = "SMS_OTP")]
+    SmsOtp,
+    #[value(name = "WEB_AUTHN")]
+    WebAuthn,
+}
+
+impl FactorArg {
+    fn parse(name: &str) -> Option<Self> {
+        <Self as ValueEnum>::from_str(name, false).ok()
+    }
+
+    /// The factor, with the password where it needs one.
+    fn first_factor(self, password: Option<String>) -> Result<FirstFactor, Failure> {
+        let password = |name: &str| {
+            password
+                .map(Secret::new)
+                .ok_or_else(|| Failure::Usage(format!("{name} needs --password")))
+        };
+        Ok(match self {
+            Self::Password => FirstFactor::Password(password("PASSWORD")?),
+            Self::PasswordSrp => FirstFactor::PasswordSrp(password("PASSWORD_SRP")?),
+            Self::EmailOtp => FirstFactor::EmailOtp,
+            Self::SmsOtp => FirstFactor::SmsOtp,
+            Self::WebAuthn => FirstFactor::WebAuthn,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum TokenUseArg {
     Access,
@@ -389,6 +495,17 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
     if let Command::Verify { token, token_use } = &cli.command {
         return verify(&global, token, *token_use).await;
     }
+    if let Command::Login {
+        password: None,
+        user_auth: false,
+        ..
+    } = &cli.command
+    {
+        // A usage error comes before the settings are read.
+        return Err(Failure::Usage(
+            "login needs --password (or --user-auth)".to_owned(),
+        ));
+    }
     let client = client(&global)?;
     Ok(match cli.command {
         Command::SignUp {
@@ -403,11 +520,25 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
             let out = client.sign_up(&input).await?;
             json!({ "user_confirmed": out.user_confirmed, "user_sub": out.user_sub })
         }
-        Command::Confirm { username, code } => {
-            client
-                .confirm_sign_up(&username, &Secret::new(code))
-                .await?;
-            json!({})
+        Command::Confirm {
+            username,
+            code,
+            sign_in,
+        } => {
+            let code = Secret::new(code);
+            if sign_in {
+                let session = client
+                    .confirm_sign_up_with_session(&username, &code)
+                    .await?
+                    .ok_or_else(|| Failure::Api {
+                        error_type: "NoSession".to_owned(),
+                        message: "ConfirmSignUp returned no session to sign in with".to_owned(),
+                    })?;
+                sign_in_json(&client.sign_in_after_sign_up(&username, &session).await?)
+            } else {
+                client.confirm_sign_up(&username, &code).await?;
+                json!({})
+            }
         }
         Command::ResendCode { username } => {
             delivery_json(&client.resend_confirmation_code(&username).await?)
@@ -417,8 +548,21 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
             password,
             srp,
             device,
+            user_auth,
+            preferred,
         } => {
-            let password = Secret::new(password);
+            if user_auth {
+                let preferred = match preferred {
+                    Some(factor) => Some(factor.first_factor(password)?),
+                    None => None,
+                };
+                let step = client
+                    .sign_in_user_auth(&username, preferred.as_ref())
+                    .await?;
+                return Ok(sign_in_json(&step));
+            }
+            // Present: a login without --password or --user-auth was refused above.
+            let password = Secret::new(password.unwrap_or_default());
             match device.device_store {
                 None if srp => sign_in_json(&client.sign_in_srp(&username, &password).await?),
                 None => sign_in_json(&client.sign_in_password(&username, &password).await?),
@@ -445,6 +589,8 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
             code,
             attrs,
             device,
+            answer,
+            password,
         } => {
             let challenge = Challenge::from_parts(&challenge, Secret::new(session), username);
             let store = device.device_store.map(FileDeviceStore::new);
@@ -463,6 +609,25 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
                 Challenge::SoftwareTokenMfa { .. } => ChallengeAnswer::SoftwareTokenMfaCode(
                     Secret::new(code.ok_or_else(|| missing("--code"))?),
                 ),
+                Challenge::SelectChallenge { .. } => {
+                    let name = answer.ok_or_else(|| missing("--answer"))?;
+                    let factor = FactorArg::parse(&name).ok_or_else(|| {
+                        Failure::Usage(format!(
+                            "--answer {name}: SELECT_CHALLENGE is answered with PASSWORD, \
+                             PASSWORD_SRP, EMAIL_OTP, SMS_OTP or WEB_AUTHN"
+                        ))
+                    })?;
+                    ChallengeAnswer::SelectChallenge(factor.first_factor(password)?)
+                }
+                Challenge::EmailOtp { .. } => ChallengeAnswer::EmailOtpCode(Secret::new(
+                    answer.ok_or_else(|| missing("--answer (the code)"))?,
+                )),
+                Challenge::SmsOtp { .. } => ChallengeAnswer::SmsOtpCode(Secret::new(
+                    answer.ok_or_else(|| missing("--answer (the code)"))?,
+                )),
+                Challenge::WebAuthn { .. } => ChallengeAnswer::WebAuthnCredential(Secret::new(
+                    answer.ok_or_else(|| missing("--answer (the credential JSON)"))?,
+                )),
                 // Answered from the device store.
                 other if other.name() == "DEVICE_SRP_AUTH" && store.is_some() => {
                     ChallengeAnswer::Responses(Default::default())
@@ -470,7 +635,8 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
                 other => {
                     return Err(Failure::Usage(format!(
                         "respond does not answer {} (NEW_PASSWORD_REQUIRED, SMS_MFA, \
-                         SOFTWARE_TOKEN_MFA, and DEVICE_SRP_AUTH with --device-store)",
+                         SOFTWARE_TOKEN_MFA, SELECT_CHALLENGE, EMAIL_OTP, SMS_OTP, WEB_AUTHN, and \
+                         DEVICE_SRP_AUTH with --device-store)",
                         other.name()
                     )));
                 }
@@ -603,6 +769,7 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
             )
             .await?
         }
+        Command::Passkey { action } => passkey(&client, action).await?,
         Command::Verify { .. } | Command::LocalPool { .. } => json!({}),
     })
 }
@@ -785,12 +952,105 @@ fn sign_in_json(step: &SignIn) -> Value {
             let names: Vec<&str> = options.iter().map(|o| o.as_str()).collect();
             parameters.insert("MFAS_CAN_SETUP".to_owned(), json!(names));
         }
+        Challenge::SelectChallenge { available, .. } => {
+            let names: Vec<&str> = available.iter().map(|f| f.as_str()).collect();
+            parameters.insert("AvailableChallenges".to_owned(), json!(names));
+        }
+        Challenge::EmailOtp {
+            destination,
+            delivery_medium,
+            ..
+        }
+        | Challenge::SmsOtp {
+            destination,
+            delivery_medium,
+            ..
+        } => {
+            parameters.insert("CODE_DELIVERY_DESTINATION".to_owned(), json!(destination));
+            parameters.insert(
+                "CODE_DELIVERY_DELIVERY_MEDIUM".to_owned(),
+                json!(delivery_medium),
+            );
+        }
+        Challenge::WebAuthn {
+            credential_request_options,
+            ..
+        } => {
+            // The JSON string, unchanged, for the authenticator.
+            parameters.insert(
+                "CREDENTIAL_REQUEST_OPTIONS".to_owned(),
+                json!(credential_request_options),
+            );
+        }
         _ => {}
     }
     json!({
         "challenge": challenge.name(),
         "session": challenge.session().expose(),
         "parameters": parameters,
+    })
+}
+
+async fn passkey(client: &UserPoolClient, action: PasskeyAction) -> Result<Value, Failure> {
+    Ok(match action {
+        PasskeyAction::Register {
+            access_token,
+            credential: None,
+        } => {
+            let options = client
+                .start_web_authn_registration(&Secret::new(access_token))
+                .await?;
+            json!({ "credential_creation_options": options })
+        }
+        PasskeyAction::Register {
+            access_token,
+            credential: Some(credential),
+        } => {
+            let credential: Value = serde_json::from_str(&credential).map_err(|_| {
+                Failure::Usage("--credential must be the authenticator's JSON".to_owned())
+            })?;
+            client
+                .complete_web_authn_registration(&Secret::new(access_token), &credential)
+                .await?;
+            json!({})
+        }
+        PasskeyAction::List {
+            access_token,
+            next_token,
+            max_results,
+        } => {
+            let page = client
+                .list_web_authn_credentials(
+                    &Secret::new(access_token),
+                    next_token.as_deref(),
+                    max_results,
+                )
+                .await?;
+            let credentials: Vec<Value> = page
+                .credentials
+                .iter()
+                .map(|c| {
+                    json!({
+                        "credential_id": c.credential_id,
+                        "friendly_credential_name": c.friendly_credential_name,
+                        "relying_party_id": c.relying_party_id,
+                        "authenticator_attachment": c.authenticator_attachment,
+                        "authenticator_transports": c.authenticator_transports,
+                        "created_at": c.created_at,
+                    })
+                })
+                .collect();
+            json!({ "credentials": credentials, "next_token": page.next_token })
+        }
+        PasskeyAction::Delete {
+            access_token,
+            credential_id,
+        } => {
+            client
+                .delete_web_authn_credential(&Secret::new(access_token), &credential_id)
+                .await?;
+            json!({})
+        }
     })
 }
 
@@ -865,17 +1125,23 @@ async fn local_pool(
             "--bind {bind}: the local pool listens on loopback only"
         )));
     }
-    let mut builder = LocalUserPool::builder().on_code(|sent| {
-        let kind = match &sent.kind {
-            CodeKind::SignUp => "sign-up".to_owned(),
-            CodeKind::ForgotPassword => "forgot-password".to_owned(),
-            CodeKind::VerifyAttribute(name) => format!("verify-{name}"),
-            CodeKind::SmsMfa => "sms-mfa".to_owned(),
-            _ => "other".to_owned(),
-        };
-        // A local test pool: printing its codes is how the tutorial reads them.
-        eprintln!("code: {} {kind} {}", sent.username, sent.code);
-    });
+    // Every first factor of USER_AUTH, and passkeys for pages served on localhost.
+    let mut builder = LocalUserPool::builder()
+        .allowed_first_auth_factors(["PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"])
+        .web_authn_relying_party("localhost", "http://localhost")
+        .on_code(|sent| {
+            let kind = match &sent.kind {
+                CodeKind::SignUp => "sign-up".to_owned(),
+                CodeKind::ForgotPassword => "forgot-password".to_owned(),
+                CodeKind::VerifyAttribute(name) => format!("verify-{name}"),
+                CodeKind::SmsMfa => "sms-mfa".to_owned(),
+                CodeKind::EmailOtp => "email-otp".to_owned(),
+                CodeKind::SmsOtp => "sms-otp".to_owned(),
+                _ => "other".to_owned(),
+            };
+            // A local test pool: printing its codes is how the tutorial reads them.
+            eprintln!("code: {} {kind} {}", sent.username, sent.code);
+        });
     if let Some(id) = &global.user_pool_id {
         builder = builder.user_pool_id(id.as_str());
     }

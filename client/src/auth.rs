@@ -143,6 +143,10 @@ impl UserPoolClient {
         challenge: &Challenge,
         answer: &ChallengeAnswer,
     ) -> Result<SignIn, ClientError> {
+        // Choice-based sign-in (`USER_AUTH`): its answers live in `user_auth.rs`.
+        if let Some(result) = self.respond_user_auth(challenge, answer).await {
+            return result;
+        }
         self.respond_to_challenge_with(challenge, answer, &[]).await
     }
 

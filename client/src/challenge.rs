@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
 use super::error::{ClientError, ProtocolError};
+use super::factor::{AuthFactor, FirstFactor};
 use super::secret::Secret;
 use super::tokens::Tokens;
 use super::types::Attribute;
@@ -139,8 +140,62 @@ pub enum Challenge {
         /// The methods the user may set up (`MFAS_CAN_SETUP`).
         options: Vec<MfaType>,
     },
-    /// Any other challenge (`CUSTOM_CHALLENGE`, `EMAIL_OTP`, `DEVICE_SRP_AUTH`...); answer with
-    /// [`ChallengeAnswer::Responses`].
+    /// `SELECT_CHALLENGE` (choice-based sign-in, `USER_AUTH`): the user picks the first factor;
+    /// answer with [`ChallengeAnswer::SelectChallenge`].
+    #[non_exhaustive]
+    SelectChallenge {
+        /// The session to answer with.
+        session: Secret,
+        /// The user name to answer with.
+        username: String,
+        /// The factors the user may choose (`AvailableChallenges`), in Cognito's order;
+        /// `SELECT_CHALLENGE` itself is left out.
+        available: Vec<AuthFactor>,
+    },
+    /// `EMAIL_OTP`: a code was sent by email, as a first factor (`USER_AUTH`) or as MFA after the
+    /// password; answer with [`ChallengeAnswer::EmailOtpCode`].
+    #[non_exhaustive]
+    EmailOtp {
+        /// The session to answer with.
+        session: Secret,
+        /// The user name to answer with.
+        username: String,
+        /// The masked email address.
+        destination: Option<String>,
+        /// `EMAIL`.
+        delivery_medium: Option<String>,
+    },
+    /// `SMS_OTP`: a code was sent by SMS as a first factor (`USER_AUTH`); answer with
+    /// [`ChallengeAnswer::SmsOtpCode`].
+    #[non_exhaustive]
+    SmsOtp {
+        /// The session to answer with.
+        session: Secret,
+        /// The user name to answer with.
+        username: String,
+        /// The masked phone number.
+        destination: Option<String>,
+        /// `SMS`.
+        delivery_medium: Option<String>,
+    },
+    /// `WEB_AUTHN`: sign in with a passkey. Hand
+    /// [`credential_request_options`](Self::WebAuthn::credential_request_options) to the
+    /// authenticator (the browser's `navigator.credentials.get`, after
+    /// `PublicKeyCredential.parseRequestOptionsFromJSON`) as it is, and answer with its
+    /// credential's JSON ([`ChallengeAnswer::WebAuthnCredential`]).
+    #[non_exhaustive]
+    WebAuthn {
+        /// The session to answer with.
+        session: Secret,
+        /// The user name to answer with.
+        username: String,
+        /// `CREDENTIAL_REQUEST_OPTIONS`: a `PublicKeyCredentialRequestOptionsJSON`, exactly as
+        /// Cognito sent it (empty when the challenge was rebuilt with
+        /// [`from_parts`](Challenge::from_parts)).
+        credential_request_options: String,
+    },
+    /// Any other challenge (`CUSTOM_CHALLENGE`, `DEVICE_SRP_AUTH`, a challenge added to Cognito
+    /// later...); answer with [`ChallengeAnswer::Responses`].
     #[non_exhaustive]
     Other {
         /// The challenge name.
@@ -163,6 +218,10 @@ impl Challenge {
             Self::SoftwareTokenMfa { .. } => "SOFTWARE_TOKEN_MFA",
             Self::SelectMfaType { .. } => "SELECT_MFA_TYPE",
             Self::MfaSetup { .. } => "MFA_SETUP",
+            Self::SelectChallenge { .. } => "SELECT_CHALLENGE",
+            Self::EmailOtp { .. } => "EMAIL_OTP",
+            Self::SmsOtp { .. } => "SMS_OTP",
+            Self::WebAuthn { .. } => "WEB_AUTHN",
             Self::Other { name, .. } => name,
         }
     }
@@ -175,6 +234,10 @@ impl Challenge {
             | Self::SoftwareTokenMfa { session, .. }
             | Self::SelectMfaType { session, .. }
             | Self::MfaSetup { session, .. }
+            | Self::SelectChallenge { session, .. }
+            | Self::EmailOtp { session, .. }
+            | Self::SmsOtp { session, .. }
+            | Self::WebAuthn { session, .. }
             | Self::Other { session, .. } => session,
         }
     }
@@ -188,6 +251,10 @@ impl Challenge {
             | Self::SoftwareTokenMfa { username, .. }
             | Self::SelectMfaType { username, .. }
             | Self::MfaSetup { username, .. }
+            | Self::SelectChallenge { username, .. }
+            | Self::EmailOtp { username, .. }
+            | Self::SmsOtp { username, .. }
+            | Self::WebAuthn { username, .. }
             | Self::Other { username, .. } => username,
         }
     }
@@ -232,6 +299,28 @@ impl Challenge {
                 session,
                 username,
                 options: Vec::new(),
+            },
+            "SELECT_CHALLENGE" => Self::SelectChallenge {
+                session,
+                username,
+                available: Vec::new(),
+            },
+            "EMAIL_OTP" => Self::EmailOtp {
+                session,
+                username,
+                destination: None,
+                delivery_medium: None,
+            },
+            "SMS_OTP" => Self::SmsOtp {
+                session,
+                username,
+                destination: None,
+                delivery_medium: None,
+            },
+            "WEB_AUTHN" => Self::WebAuthn {
+                session,
+                username,
+                credential_request_options: String::new(),
             },
             other => Self::Other {
                 name: other.to_owned(),
@@ -322,6 +411,37 @@ impl Challenge {
                 session,
                 username,
             },
+            // `AvailableChallenges` is a top-level member: `sign_in_from_wire` fills it in.
+            "SELECT_CHALLENGE" => Self::SelectChallenge {
+                session,
+                username,
+                available: Vec::new(),
+            },
+            "EMAIL_OTP" => Self::EmailOtp {
+                session,
+                username,
+                destination: parameters.remove("CODE_DELIVERY_DESTINATION"),
+                delivery_medium: parameters.remove("CODE_DELIVERY_DELIVERY_MEDIUM"),
+            },
+            "SMS_OTP" => Self::SmsOtp {
+                session,
+                username,
+                destination: parameters.remove("CODE_DELIVERY_DESTINATION"),
+                delivery_medium: parameters.remove("CODE_DELIVERY_DELIVERY_MEDIUM"),
+            },
+            "WEB_AUTHN" => Self::WebAuthn {
+                credential_request_options: parameters
+                    .remove("CREDENTIAL_REQUEST_OPTIONS")
+                    .filter(|o| !o.is_empty())
+                    .ok_or_else(|| {
+                        ClientError::protocol(
+                            operation,
+                            ProtocolError::MissingField("CREDENTIAL_REQUEST_OPTIONS"),
+                        )
+                    })?,
+                session,
+                username,
+            },
             _ => Self::Other {
                 parameters: parameters
                     .into_iter()
@@ -362,6 +482,19 @@ pub enum ChallengeAnswer {
     /// Raw `ChallengeResponses`, for any challenge (`USERNAME` and `SECRET_HASH` are added
     /// when absent).
     Responses(BTreeMap<String, Secret>),
+    /// For `SELECT_CHALLENGE`: the chosen first factor. A password goes with it
+    /// ([`FirstFactor::Password`]; with [`FirstFactor::PasswordSrp`] it never leaves the
+    /// process and the `PASSWORD_VERIFIER` step is answered at once); the one-time codes and
+    /// passkeys answer with their own challenge next.
+    SelectChallenge(FirstFactor),
+    /// For `EMAIL_OTP` (first factor or MFA): the code received by email.
+    EmailOtpCode(Secret),
+    /// For `SMS_OTP`: the code received by SMS.
+    SmsOtpCode(Secret),
+    /// For `WEB_AUTHN`: the authenticator's credential, as the JSON the browser gives
+    /// (`AuthenticationResponseJSON`, from `PublicKeyCredential.toJSON()`, serialized); sent
+    /// unchanged. A [`Secret`]: a signed answer to the session's challenge is never logged.
+    WebAuthnCredential(Secret),
 }
 
 impl ChallengeAnswer {
@@ -393,12 +526,20 @@ pub(crate) fn sign_in_from_wire(
                 ProtocolError::MissingField("AuthenticationResult"),
             )
         })?;
-    Challenge::from_wire(
+    let mut challenge = Challenge::from_wire(
         operation,
         name,
         answer.session,
         answer.challenge_parameters,
         username,
-    )
-    .map(SignIn::Challenge)
+    )?;
+    if let Challenge::SelectChallenge { available, .. } = &mut challenge {
+        *available = answer
+            .available_challenges
+            .iter()
+            .filter(|n| n.as_str() != "SELECT_CHALLENGE")
+            .map(|n| AuthFactor::parse(n))
+            .collect();
+    }
+    Ok(SignIn::Challenge(challenge))
 }

@@ -11,6 +11,16 @@
 //! revokes refresh tokens and deletes users. With a client secret, `SECRET_HASH` is sent
 //! wherever the API wants it, over the right user name.
 //!
+//! Choice-based sign-in (`USER_AUTH`, [`UserPoolClient::sign_in_user_auth`]): the user picks a
+//! [`FirstFactor`] (password, password with SRP, a one-time code by email or SMS, a passkey),
+//! answered with [`ChallengeAnswer::SelectChallenge`], [`ChallengeAnswer::EmailOtpCode`],
+//! [`ChallengeAnswer::SmsOtpCode`] or [`ChallengeAnswer::WebAuthnCredential`] (the
+//! authenticator's JSON, sent unchanged); [`UserPoolClient::sign_in_after_sign_up`] signs in with
+//! the session of the confirmation; passkeys are managed with
+//! [`start_web_authn_registration`](UserPoolClient::start_web_authn_registration) and its
+//! siblings. Challenge names added to Cognito later arrive as [`Challenge::Other`] and
+//! [`AuthFactor::Other`].
+//!
 //! Sign-in gives a [`SignIn`]: [`Tokens`], or a typed [`Challenge`] to answer with
 //! [`UserPoolClient::respond_to_challenge`]. [`Tokens::verify_access`] verifies the access token
 //! with a [`CognitoAuthLayer`](tower_cognito::CognitoAuthLayer)'s own verifier and keys, and
@@ -79,7 +89,8 @@
 //! - `web`: `web::WebSignIn`, web sign-in for server-rendered axum apps.
 //! - `redis`: `web::RedisStore`, web sessions shared through Redis (implies `web`).
 //! - `test-util`: [`test_util::LocalUserPool`], an in-memory user pool on loopback that really
-//!   checks SRP (with the server side of [`srp`] it needs), and [`test_util::totp_code`].
+//!   checks SRP (with the server side of [`srp`] it needs) and passkeys, [`test_util::totp_code`],
+//!   and [`test_util::SoftwareAuthenticator`], a passkey in memory.
 //!
 //! The guide, with the command-line example (`examples/user_pool.rs`) and the revocation example,
 //! is in this crate's README.
@@ -94,16 +105,19 @@ mod config;
 mod decode;
 pub mod device;
 mod error;
+mod factor;
 pub mod guide;
 mod log;
 pub mod m2m;
 mod ops;
+mod passkey;
 mod revoke;
 mod secret;
 pub mod srp;
 mod tokens;
 mod transport;
 mod types;
+mod user_auth;
 #[cfg(feature = "web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "web")))]
 pub mod web;
@@ -128,6 +142,8 @@ use std::sync::Arc;
 pub use challenge::{Challenge, ChallengeAnswer, MfaType, SignIn};
 pub use config::{ClientConfigError, UserPoolClientBuilder};
 pub use error::{ClientError, ClientErrorKind, CognitoErrorKind, ProtocolError};
+pub use factor::{AuthFactor, FirstFactor};
+pub use passkey::{WebAuthnCredential, WebAuthnCredentials};
 pub use secret::Secret;
 pub use srp::{SrpError, SrpParam};
 pub use tokens::Tokens;

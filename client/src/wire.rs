@@ -217,6 +217,9 @@ pub(crate) struct AuthResponse {
     pub(crate) session: Option<String>,
     #[serde(default)]
     pub(crate) challenge_parameters: HashMap<String, String>,
+    /// `USER_AUTH`'s `SELECT_CHALLENGE`: the challenge names the user may choose.
+    #[serde(default)]
+    pub(crate) available_challenges: Vec<String>,
 }
 
 #[derive(Deserialize)]

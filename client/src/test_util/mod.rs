@@ -1,5 +1,5 @@
 //! Test helpers (feature `test-util`): [`LocalUserPool`], an in-memory Cognito user pool served
-//! on loopback, and [`totp_code`].
+//! on loopback, [`totp_code`], and [`SoftwareAuthenticator`], a passkey for its WebAuthn checks.
 //!
 //! The pool answers the calls of [`UserPoolClient`](crate::UserPoolClient): sign-up, SRP and
 //! password sign-in (the SRP proof really checked), challenges, MFA, refresh, attributes,
@@ -11,17 +11,21 @@
 //! managed-login endpoints (`/oauth2/authorize` with a sign-in page, `/oauth2/token`,
 //! `/oauth2/revoke`, `/oauth2/userInfo`, `/logout`, discovery): see [`LocalUserPool`].
 
+mod authenticator;
 mod authorize;
+mod cbor;
 mod login;
 mod managed;
 mod oauth;
 mod ops;
 mod page;
+mod passwordless;
 mod reply;
 mod state;
 mod timestamp;
 mod totp;
 mod userinfo;
+mod webauthn;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -38,6 +42,7 @@ use tower_cognito::CognitoConfigBuilder;
 use tower_cognito::UserPoolId;
 use tower_cognito::test_util::{LocalIssuer, LocalIssuerError};
 
+pub use authenticator::{AuthenticatorError, SoftwareAuthenticator};
 pub use login::AuthorizationRequest;
 pub use totp::totp_code;
 
@@ -130,6 +135,10 @@ pub enum CodeKind {
     VerifyAttribute(String),
     /// The code of an `SMS_MFA` challenge.
     SmsMfa,
+    /// The code of an `EMAIL_OTP` challenge (`USER_AUTH` first factor, or email MFA).
+    EmailOtp,
+    /// The code of an `SMS_OTP` challenge (`USER_AUTH` first factor).
+    SmsOtp,
 }
 
 /// A code the pool "sent", as [`LocalUserPoolBuilder::on_code`] sees it.
@@ -188,6 +197,8 @@ pub(crate) struct Settings {
     /// The managed-login settings of the app client (callback and sign-out URLs, PKCE, scopes).
     pub(crate) managed: managed::ManagedLoginSettings,
     pub(crate) device_tracking: DeviceTracking,
+    /// Choice-based sign-in (`USER_AUTH`) and passkeys.
+    pub(crate) user_auth: passwordless::UserAuthSettings,
 }
 
 pub(crate) struct Shared {
@@ -293,6 +304,7 @@ pub struct LocalUserPoolBuilder {
     custom_scopes: Vec<String>,
     managed: managed::ManagedLoginSettings,
     device_tracking: DeviceTracking,
+    user_auth: passwordless::UserAuthSettings,
 }
 
 impl fmt::Debug for LocalUserPoolBuilder {
@@ -317,6 +329,7 @@ impl fmt::Debug for LocalUserPoolBuilder {
             .field("custom_scopes", &self.custom_scopes)
             .field("managed_login", &self.managed)
             .field("device_tracking", &self.device_tracking)
+            .field("user_auth", &self.user_auth)
             .finish()
     }
 }
@@ -467,6 +480,7 @@ impl LocalUserPoolBuilder {
                 "the user pool id must be REGION_NAME",
             ));
         }
+        self.user_auth.validate()?;
         if self.rotation_grace_seconds > MAX_RETRY_GRACE_PERIOD {
             return Err(LocalPoolError::InvalidSetting(
                 "the refresh token retry grace period must be 0 to 60 seconds",
@@ -497,6 +511,7 @@ impl LocalUserPoolBuilder {
                     custom_scopes: self.custom_scopes,
                     managed: self.managed,
                     device_tracking: self.device_tracking,
+                    user_auth: self.user_auth,
                 },
                 state: Mutex::new(State::default()),
                 oauth_token_requests: AtomicU64::new(0),
@@ -523,6 +538,7 @@ impl LocalUserPool {
             custom_scopes: Vec::new(),
             managed: managed::ManagedLoginSettings::default(),
             device_tracking: DeviceTracking::Off,
+            user_auth: passwordless::UserAuthSettings::default(),
         }
     }
 

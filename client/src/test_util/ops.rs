@@ -16,6 +16,7 @@ use crate::srp::{PasswordVerifier, SrpServer};
 use tower_cognito::test_util::TOKEN_LIFETIME;
 
 mod devices;
+mod user_auth;
 
 /// Lifetime of a challenge session and of a `PASSWORD_VERIFIER` exchange (Cognito: 3 minutes).
 const SESSION_LIFETIME: u64 = 180;
@@ -753,6 +754,8 @@ fn next_step_with_device(
                 "CODE_DELIVERY_DESTINATION": destination,
             }),
         )
+    } else if user_auth::email_mfa_on(state, username) {
+        return user_auth::email_mfa_challenge(shared, state, username);
     } else if shared.settings.mfa_required {
         (
             Step::MfaSetup,
@@ -804,6 +807,7 @@ async fn initiate_auth(shared: &Shared, body: &Value) -> Answer {
     match flow {
         "USER_PASSWORD_AUTH" => password_auth(shared, parameters).await,
         "USER_SRP_AUTH" => srp_auth(shared, parameters).await,
+        "USER_AUTH" => user_auth::initiate(shared, body, parameters).await,
         "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
             if shared.settings.rotation {
                 return Err(refresh_token_auth_with_rotation());
@@ -984,6 +988,9 @@ async fn respond_to_auth_challenge(shared: &Shared, body: &Value) -> Answer {
     check_secret_hash(shared, username, field(responses, "SECRET_HASH"))?;
     if name == "PASSWORD_VERIFIER" {
         return password_verifier(shared, responses, username);
+    }
+    if user_auth::handles(name) {
+        return user_auth::respond(shared, body, responses, username, name).await;
     }
     let session_id = bounded(body, "Session", 4096)?;
     let now = shared.issuer.now();
@@ -1215,6 +1222,10 @@ pub(super) async fn dispatch(shared: &Shared, operation: &str, body: &Value) -> 
         "ListDevices" => devices::list_devices(shared, body),
         "GetDevice" => devices::get_device(shared, body),
         "ForgetDevice" => devices::forget_device(shared, body),
+        "StartWebAuthnRegistration" => user_auth::start_web_authn_registration(shared, body),
+        "CompleteWebAuthnRegistration" => user_auth::complete_web_authn_registration(shared, body),
+        "ListWebAuthnCredentials" => user_auth::list_web_authn_credentials(shared, body),
+        "DeleteWebAuthnCredential" => user_auth::delete_web_authn_credential(shared, body),
         "DeleteUser" => {
             let mut state = shared.state();
             let username = check_access(shared, &state, body)?;
@@ -1274,7 +1285,9 @@ fn confirm_sign_up(shared: &Shared, body: &Value) -> Answer {
     }
     use_code(user, &CodeKind::SignUp, code, now)?;
     user.status = UserStatus::Confirmed;
-    Ok(json!({}))
+    // For sign-in straight after the confirmation (`USER_AUTH` with this session).
+    let session = user_auth::sign_up_session(shared, &mut state, &username)?;
+    Ok(json!({ "Session": session }))
 }
 
 fn resend_confirmation_code(shared: &Shared, body: &Value) -> Answer {

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::passwordless::UserAuthState;
 use super::{CodeKind, UserStatus};
 use crate::srp::{PasswordVerifier, SrpServer};
 
@@ -163,6 +164,8 @@ pub(crate) struct State {
     pub(crate) devices: HashMap<String, DeviceRecord>,
     /// Each user's device group key, by user name.
     pub(crate) device_groups: HashMap<String, String>,
+    /// Choice-based sign-in and passkeys.
+    pub(crate) user_auth: UserAuthState,
 }
 
 impl State {

@@ -31,6 +31,9 @@ mod pool;
 #[cfg(feature = "test-util")]
 mod revocation_example;
 #[cfg(feature = "test-util")]
+mod user_auth;
+mod user_auth_wire;
+#[cfg(feature = "test-util")]
 mod user_pool_cli;
 #[cfg(feature = "web")]
 mod web;

@@ -20,6 +20,8 @@ use tower_cognito_test_support::example::build_example;
 
 use crate::support::features;
 
+mod user_auth;
+
 /// Limit of one run of the example.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 const PASSWORD: &str = "Corr3ct-horse-battery";

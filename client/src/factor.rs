@@ -1,0 +1,91 @@
+//! [`AuthFactor`] and [`FirstFactor`]: the first factors of choice-based sign-in (`USER_AUTH`),
+//! by name and with what they need.
+
+use super::secret::Secret;
+
+/// A first factor of choice-based sign-in, by its challenge name: what `AvailableChallenges`
+/// lists, what `PREFERRED_CHALLENGE` asks for and what `SELECT_CHALLENGE`'s `ANSWER` picks.
+/// Names Cognito adds later parse into [`Other`](Self::Other).
+///
+/// ```
+/// use tower_cognito_client::AuthFactor;
+///
+/// assert_eq!(AuthFactor::parse("EMAIL_OTP"), AuthFactor::EmailOtp);
+/// assert_eq!(AuthFactor::WebAuthn.as_str(), "WEB_AUTHN");
+/// assert_eq!(AuthFactor::parse("NEW_FACTOR").as_str(), "NEW_FACTOR");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthFactor {
+    /// `PASSWORD`: the password, sent to Cognito (over TLS).
+    Password,
+    /// `PASSWORD_SRP`: the password, proven with SRP (it never leaves the process).
+    PasswordSrp,
+    /// `EMAIL_OTP`: a one-time code sent by email.
+    EmailOtp,
+    /// `SMS_OTP`: a one-time code sent by SMS.
+    SmsOtp,
+    /// `WEB_AUTHN`: a passkey.
+    WebAuthn,
+    /// A factor this version does not know.
+    Other(String),
+}
+
+impl AuthFactor {
+    /// Parses a challenge name.
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "PASSWORD" => Self::Password,
+            "PASSWORD_SRP" => Self::PasswordSrp,
+            "EMAIL_OTP" => Self::EmailOtp,
+            "SMS_OTP" => Self::SmsOtp,
+            "WEB_AUTHN" => Self::WebAuthn,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The challenge name on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Password => "PASSWORD",
+            Self::PasswordSrp => "PASSWORD_SRP",
+            Self::EmailOtp => "EMAIL_OTP",
+            Self::SmsOtp => "SMS_OTP",
+            Self::WebAuthn => "WEB_AUTHN",
+            Self::Other(name) => name,
+        }
+    }
+}
+
+/// The first factor a `USER_AUTH` sign-in starts with
+/// ([`sign_in_user_auth`](super::UserPoolClient::sign_in_user_auth)) or a `SELECT_CHALLENGE` picks
+/// ([`ChallengeAnswer::SelectChallenge`](super::ChallengeAnswer::SelectChallenge)), with what it needs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum FirstFactor {
+    /// `PASSWORD`: the password goes to Cognito (over TLS).
+    Password(Secret),
+    /// `PASSWORD_SRP`: the password never leaves the process; the `PASSWORD_VERIFIER` step
+    /// is answered at once, with the constant-time SRP of
+    /// [`sign_in_srp`](super::UserPoolClient::sign_in_srp).
+    PasswordSrp(Secret),
+    /// `EMAIL_OTP`: Cognito sends a code by email ([`Challenge::EmailOtp`](super::Challenge::EmailOtp) follows).
+    EmailOtp,
+    /// `SMS_OTP`: Cognito sends a code by SMS ([`Challenge::SmsOtp`](super::Challenge::SmsOtp) follows).
+    SmsOtp,
+    /// `WEB_AUTHN`: a passkey ([`Challenge::WebAuthn`](super::Challenge::WebAuthn) follows).
+    WebAuthn,
+}
+
+impl FirstFactor {
+    /// The factor's challenge name.
+    pub fn factor(&self) -> AuthFactor {
+        match self {
+            Self::Password(_) => AuthFactor::Password,
+            Self::PasswordSrp(_) => AuthFactor::PasswordSrp,
+            Self::EmailOtp => AuthFactor::EmailOtp,
+            Self::SmsOtp => AuthFactor::SmsOtp,
+            Self::WebAuthn => AuthFactor::WebAuthn,
+        }
+    }
+}
