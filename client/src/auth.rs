@@ -80,31 +80,28 @@ impl UserPoolClient {
             return sign_in_from_wire(INITIATE_AUTH, answer, username, SystemTime::now());
         }
 
+        let challenge = password_verifier_challenge(INITIATE_AUTH, &answer)?;
+        self.respond_password_verifier(&srp, &challenge, password, answer.session.as_deref(), None)
+            .await
+    }
+
+    /// Answers a `PASSWORD_VERIFIER` challenge: the password claim of `srp` (timestamped now,
+    /// in UTC) over the challenge's `USERNAME`, with `SECRET_HASH` over that name, the
+    /// `DEVICE_KEY` of a remembered device when given, and the challenge's session when it had
+    /// one. The one answer of `USER_SRP_AUTH`, `PASSWORD_SRP` (`USER_AUTH`) and device sign-ins.
+    pub(crate) async fn respond_password_verifier(
+        &self,
+        srp: &SrpClient,
+        challenge: &PasswordVerifierChallenge<'_>,
+        password: &Secret,
+        session: Option<&str>,
+        device_key: Option<&str>,
+    ) -> Result<SignIn, ClientError> {
         const OP: &str = RESPOND_TO_AUTH_CHALLENGE;
-        let params = &answer.challenge_parameters;
-        let param = |name: &'static str| {
-            params.get(name).map(String::as_str).ok_or_else(|| {
-                ClientError::protocol(INITIATE_AUTH, ProtocolError::MissingField(name))
-            })
-        };
-        let user_id_for_srp = param("USER_ID_FOR_SRP")?;
-        let challenge_username = params
-            .get("USERNAME")
-            .map(String::as_str)
-            .unwrap_or(user_id_for_srp);
-        let challenge = PasswordVerifierChallenge {
-            salt_hex: param("SALT")?,
-            srp_b_hex: param("SRP_B")?,
-            secret_block_b64: param("SECRET_BLOCK")?,
-            user_id_for_srp,
-            username: challenge_username,
-        };
         let timestamp = cognito_timestamp_at(SystemTime::now());
         let claim = srp
-            .password_claim(&challenge, password.expose(), &timestamp)
+            .password_claim(challenge, password.expose(), &timestamp)
             .map_err(|e| ClientError::new(OP, ClientErrorKind::Srp(e)))?;
-        // Cognito sends a session with the challenge; send it back when it did.
-        let session = answer.session.as_deref().filter(|s| !s.is_empty());
         let secret_hash = self.inner.secret_hash(&claim.username);
         let mut responses = BTreeMap::from([
             ("USERNAME".to_owned(), claim.username.as_str()),
@@ -121,10 +118,14 @@ impl UserPoolClient {
         if let Some(hash) = &secret_hash {
             responses.insert("SECRET_HASH".to_owned(), hash.expose());
         }
+        if let Some(device_key) = device_key {
+            responses.insert("DEVICE_KEY".to_owned(), device_key);
+        }
         let body = wire::RespondToAuthChallengeRequest {
             challenge_name: "PASSWORD_VERIFIER",
             client_id: &self.inner.client_id,
-            session,
+            // Cognito sends a session with the challenge; send it back when it did.
+            session: session.filter(|s| !s.is_empty()),
             challenge_responses: responses,
         };
         let answer: wire::AuthResponse = self.inner.call(OP, &body).await?;
@@ -332,4 +333,32 @@ pub(crate) fn refreshed(
         tokens.refresh_token = Some(old.clone());
     }
     Ok(tokens)
+}
+
+/// The `PASSWORD_VERIFIER` challenge in `answer` (of `operation`): `SALT`, `SRP_B`,
+/// `SECRET_BLOCK`, `USER_ID_FOR_SRP`, and `USERNAME` (the internal user name; `USER_ID_FOR_SRP`
+/// when absent).
+pub(crate) fn password_verifier_challenge<'a>(
+    operation: &'static str,
+    answer: &'a wire::AuthResponse,
+) -> Result<PasswordVerifierChallenge<'a>, ClientError> {
+    let params = &answer.challenge_parameters;
+    let param = |name: &'static str| {
+        params
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| ClientError::protocol(operation, ProtocolError::MissingField(name)))
+    };
+    let user_id_for_srp = param("USER_ID_FOR_SRP")?;
+    let username = params
+        .get("USERNAME")
+        .map(String::as_str)
+        .unwrap_or(user_id_for_srp);
+    Ok(PasswordVerifierChallenge {
+        salt_hex: param("SALT")?,
+        srp_b_hex: param("SRP_B")?,
+        secret_block_b64: param("SECRET_BLOCK")?,
+        user_id_for_srp,
+        username,
+    })
 }

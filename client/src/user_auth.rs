@@ -2,21 +2,20 @@
 //! with SRP, a one-time code by email or SMS, a passkey), the answers of its challenges, and
 //! sign-in straight after `ConfirmSignUp`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
 use super::UserPoolClient;
+use super::auth::{INITIATE_AUTH, RESPOND_TO_AUTH_CHALLENGE, password_verifier_challenge};
 use super::challenge::{Challenge, ChallengeAnswer, SignIn, sign_in_from_wire};
 use super::error::{ClientError, ClientErrorKind, ProtocolError};
 use super::factor::FirstFactor;
 use super::secret::Secret;
-use super::srp::{PasswordVerifierChallenge, SrpClient, cognito_timestamp_at};
+use super::srp::SrpClient;
 use super::wire;
 
-const INITIATE_AUTH: &str = "InitiateAuth";
-const RESPOND_TO_AUTH_CHALLENGE: &str = "RespondToAuthChallenge";
 const CONFIRM_SIGN_UP: &str = "ConfirmSignUp";
 
 /// `InitiateAuth` with `USER_AUTH`, which may carry the session of `ConfirmSignUp`.
@@ -332,56 +331,15 @@ impl UserPoolClient {
         answer: wire::AuthResponse,
         password: &Secret,
     ) -> Result<SignIn, ClientError> {
-        const OP: &str = RESPOND_TO_AUTH_CHALLENGE;
-        let params: &HashMap<String, String> = &answer.challenge_parameters;
-        let param = |name: &'static str| {
-            params
-                .get(name)
-                .map(String::as_str)
-                .ok_or_else(|| ClientError::protocol(operation, ProtocolError::MissingField(name)))
-        };
-        let user_id_for_srp = param("USER_ID_FOR_SRP")?;
-        let challenge_username = params
-            .get("USERNAME")
-            .map(String::as_str)
-            .filter(|u| !u.is_empty())
-            .unwrap_or(user_id_for_srp);
-        let challenge = PasswordVerifierChallenge {
-            salt_hex: param("SALT")?,
-            srp_b_hex: param("SRP_B")?,
-            secret_block_b64: param("SECRET_BLOCK")?,
-            user_id_for_srp,
-            username: challenge_username,
-        };
-        let timestamp = cognito_timestamp_at(SystemTime::now());
-        let claim = start
-            .srp
-            .password_claim(&challenge, password.expose(), &timestamp)
-            .map_err(|e| ClientError::new(OP, ClientErrorKind::Srp(e)))?;
-        let secret_hash = self.inner.secret_hash(&claim.username);
-        let mut responses = BTreeMap::from([
-            ("USERNAME".to_owned(), claim.username.as_str()),
-            (
-                "PASSWORD_CLAIM_SECRET_BLOCK".to_owned(),
-                claim.secret_block.as_str(),
-            ),
-            (
-                "PASSWORD_CLAIM_SIGNATURE".to_owned(),
-                claim.signature_b64.as_str(),
-            ),
-            ("TIMESTAMP".to_owned(), claim.timestamp.as_str()),
-        ]);
-        if let Some(hash) = &secret_hash {
-            responses.insert("SECRET_HASH".to_owned(), hash.expose());
-        }
-        let body = wire::RespondToAuthChallengeRequest {
-            challenge_name: "PASSWORD_VERIFIER",
-            client_id: &self.inner.client_id,
-            session: answer.session.as_deref().filter(|s| !s.is_empty()),
-            challenge_responses: responses,
-        };
-        let next: wire::AuthResponse = self.inner.call(OP, &body).await?;
-        sign_in_from_wire(OP, next, &claim.username, SystemTime::now())
+        let challenge = password_verifier_challenge(operation, &answer)?;
+        self.respond_password_verifier(
+            &start.srp,
+            &challenge,
+            password,
+            answer.session.as_deref(),
+            None,
+        )
+        .await
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use crate::UserPoolClient;
-use crate::auth::{INITIATE_AUTH, RESPOND_TO_AUTH_CHALLENGE};
+use crate::auth::{INITIATE_AUTH, RESPOND_TO_AUTH_CHALLENGE, password_verifier_challenge};
 use crate::challenge::{Challenge, ChallengeAnswer, SignIn, sign_in_from_wire};
 use crate::error::{ClientError, ClientErrorKind, ProtocolError};
 use crate::secret::Secret;
@@ -68,57 +68,20 @@ impl UserPoolClient {
             return self.continue_with_device(step, store).await;
         }
 
-        const OP: &str = RESPOND_TO_AUTH_CHALLENGE;
-        let params = &answer.challenge_parameters;
-        let param = |name: &'static str| {
-            params.get(name).map(String::as_str).ok_or_else(|| {
-                ClientError::protocol(INITIATE_AUTH, ProtocolError::MissingField(name))
-            })
-        };
-        let user_id_for_srp = param("USER_ID_FOR_SRP")?;
-        let challenge_username = params
-            .get("USERNAME")
-            .map(String::as_str)
-            .unwrap_or(user_id_for_srp);
-        if device.is_none() && challenge_username != username {
+        let challenge = password_verifier_challenge(INITIATE_AUTH, &answer)?;
+        if device.is_none() && challenge.username != username {
             // An alias was typed: the device is stored under the internal name.
-            device = load(store, OP, challenge_username).await?;
+            device = load(store, RESPOND_TO_AUTH_CHALLENGE, challenge.username).await?;
         }
-        let challenge = PasswordVerifierChallenge::new(
-            param("SALT")?,
-            param("SRP_B")?,
-            param("SECRET_BLOCK")?,
-            user_id_for_srp,
-            challenge_username,
-        );
-        let timestamp = cognito_timestamp_at(SystemTime::now());
-        let claim = srp
-            .password_claim(&challenge, password.expose(), &timestamp)
-            .map_err(|e| ClientError::new(OP, ClientErrorKind::Srp(e)))?;
-        let secret_hash = self.inner.secret_hash(claim.username());
-        let mut responses = BTreeMap::from([
-            ("USERNAME".to_owned(), claim.username()),
-            (
-                "PASSWORD_CLAIM_SECRET_BLOCK".to_owned(),
-                claim.secret_block(),
-            ),
-            ("PASSWORD_CLAIM_SIGNATURE".to_owned(), claim.signature()),
-            ("TIMESTAMP".to_owned(), claim.timestamp()),
-        ]);
-        if let Some(hash) = &secret_hash {
-            responses.insert("SECRET_HASH".to_owned(), hash.expose());
-        }
-        if let Some(device) = &device {
-            responses.insert("DEVICE_KEY".to_owned(), device.device_key.as_str());
-        }
-        let body = wire::RespondToAuthChallengeRequest {
-            challenge_name: "PASSWORD_VERIFIER",
-            client_id: &self.inner.client_id,
-            session: answer.session.as_deref().filter(|s| !s.is_empty()),
-            challenge_responses: responses,
-        };
-        let answer: wire::AuthResponse = self.inner.call(OP, &body).await?;
-        let step = sign_in_from_wire(OP, answer, claim.username(), SystemTime::now())?;
+        let step = self
+            .respond_password_verifier(
+                &srp,
+                &challenge,
+                password,
+                answer.session.as_deref(),
+                device.as_ref().map(|d| d.device_key.as_str()),
+            )
+            .await?;
         self.continue_with_device(step, store).await
     }
 

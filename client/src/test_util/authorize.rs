@@ -9,9 +9,11 @@
 //! `email`/`phone`/`profile` without `openid` (`invalid_scope`), a `max_age` that is not a
 //! number (`invalid_request`).
 //!
-//! The sign-in itself is the pool's own API (`InitiateAuth` with `USER_PASSWORD_AUTH`, then
-//! `RespondToAuthChallenge`), so the page applies every rule the API does: passwords, user
-//! status, `SMS_MFA`, `SOFTWARE_TOKEN_MFA`, `NEW_PASSWORD_REQUIRED`. Its tokens are not
+//! The sign-in itself is the pool's own API (`InitiateAuth` with `USER_PASSWORD_AUTH`, or
+//! `USER_AUTH` with an `EMAIL_OTP` or `SMS_OTP` first factor when the pool allows it and the
+//! user presses that button, then `RespondToAuthChallenge`), so the page applies every rule the
+//! API does: passwords, one-time codes, user status, `SMS_MFA`, `SOFTWARE_TOKEN_MFA`, email MFA,
+//! `NEW_PASSWORD_REQUIRED`. Its tokens are not
 //! handed out: the lineage they start becomes the code's.
 //!
 //! CSRF: the page carries a random transaction id in a hidden field and sets a random
@@ -180,7 +182,7 @@ fn start<B>(shared: &Shared, req: &http::Request<B>) -> Response {
         },
     );
     let cookie = login::cookie(login::CSRF_COOKIE, &csrf, login::TRANSACTION_LIFETIME);
-    page::sign_in(&id, None, "", &[cookie])
+    page::sign_in(&id, None, "", &[cookie], &code_factors(shared))
 }
 
 /// Binds a new code to the grant and the sign-in lineage, and redirects to
@@ -220,6 +222,21 @@ fn issue_code(
 
 /// `SECRET_HASH` for `username`, when the app client has a secret (the page signs in through
 /// the pool's API as the app client).
+/// The passwordless first factors the pool allows, offered on the sign-in page.
+fn code_factors(shared: &Shared) -> Vec<&'static str> {
+    ["EMAIL_OTP", "SMS_OTP"]
+        .into_iter()
+        .filter(|f| {
+            shared
+                .settings
+                .user_auth
+                .first_factors
+                .iter()
+                .any(|a| a == f)
+        })
+        .collect()
+}
+
 fn secret_hash(shared: &Shared, username: &str) -> Option<String> {
     let secret = shared.settings.client_secret.as_ref()?;
     let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
@@ -255,6 +272,32 @@ async fn submit(shared: &Shared, req: http::Request<Incoming>) -> Response {
     };
     let client_id = shared.settings.client_id.clone();
     let answer = match &step {
+        LoginStep::Password if code_factors(shared).contains(&field("method")) => {
+            // A passwordless sign-in: USER_AUTH with the one-time code as its first factor.
+            let username = field("username");
+            if username.is_empty() {
+                return page::sign_in(
+                    &id,
+                    Some("Enter your username."),
+                    username,
+                    &[],
+                    &code_factors(shared),
+                );
+            }
+            let mut parameters =
+                json!({ "USERNAME": username, "PREFERRED_CHALLENGE": field("method") });
+            if let (Some(hash), Some(map)) =
+                (secret_hash(shared, username), parameters.as_object_mut())
+            {
+                map.insert("SECRET_HASH".to_owned(), json!(hash));
+            }
+            let request = json!({
+                "AuthFlow": "USER_AUTH",
+                "ClientId": client_id,
+                "AuthParameters": parameters,
+            });
+            ops::dispatch(shared, "InitiateAuth", &request).await
+        }
         LoginStep::Password => {
             let (username, password) = (field("username"), field("password"));
             if username.is_empty() || password.is_empty() {
@@ -263,6 +306,7 @@ async fn submit(shared: &Shared, req: http::Request<Incoming>) -> Response {
                     Some("Enter your username and password."),
                     username,
                     &[],
+                    &code_factors(shared),
                 );
             }
             let mut parameters = json!({ "USERNAME": username, "PASSWORD": password });
@@ -283,10 +327,11 @@ async fn submit(shared: &Shared, req: http::Request<Incoming>) -> Response {
             session,
             username,
         } => {
-            let code_name = if challenge == "SMS_MFA" {
-                "SMS_MFA_CODE"
-            } else {
-                "SOFTWARE_TOKEN_MFA_CODE"
+            let code_name = match challenge.as_str() {
+                "SMS_MFA" => "SMS_MFA_CODE",
+                "EMAIL_OTP" => "EMAIL_OTP_CODE",
+                "SMS_OTP" => "SMS_OTP_CODE",
+                _ => "SOFTWARE_TOKEN_MFA_CODE",
             };
             let code = field("code").trim();
             if code.is_empty() {
@@ -327,13 +372,25 @@ async fn submit(shared: &Shared, req: http::Request<Incoming>) -> Response {
         }
     };
     match answer {
-        Ok(answer) => advance(shared, &id, &answer, old_session.as_deref()),
+        Ok(answer) => advance(
+            shared,
+            &id,
+            &answer,
+            old_session.as_deref(),
+            field("username"),
+        ),
         Err(error) => refused(shared, &id, &step, &error, field("username")),
     }
 }
 
 /// The sign-in went a step further: the next form, or the code.
-fn advance(shared: &Shared, id: &str, answer: &Value, old_session: Option<&str>) -> Response {
+fn advance(
+    shared: &Shared,
+    id: &str,
+    answer: &Value,
+    old_session: Option<&str>,
+    typed: &str,
+) -> Response {
     let now = shared.issuer.now();
     if let Some(result) = answer.get("AuthenticationResult") {
         let mut pool = shared.state();
@@ -351,13 +408,18 @@ fn advance(shared: &Shared, id: &str, answer: &Value, old_session: Option<&str>)
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let username = answer
-        .pointer("/ChallengeParameters/USER_ID_FOR_SRP")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    // The internal user name (a passwordless challenge may name it `USERNAME` only, or not at
+    // all: then the name typed).
+    let username = [
+        "/ChallengeParameters/USER_ID_FOR_SRP",
+        "/ChallengeParameters/USERNAME",
+    ]
+    .iter()
+    .find_map(|p| answer.pointer(p).and_then(Value::as_str))
+    .unwrap_or(typed)
+    .to_owned();
     let step = match challenge.as_str() {
-        "SMS_MFA" | "SOFTWARE_TOKEN_MFA" => LoginStep::Mfa {
+        "SMS_MFA" | "SOFTWARE_TOKEN_MFA" | "EMAIL_OTP" | "SMS_OTP" => LoginStep::Mfa {
             challenge: challenge.clone(),
             session,
             username,
@@ -403,10 +465,13 @@ fn refused(
             Some("Your sign-in session has expired. Sign in again."),
             "",
             &[],
+            &code_factors(shared),
         );
     }
     match step {
-        LoginStep::Password => page::sign_in(id, Some(error.message()), typed, &[]),
+        LoginStep::Password => {
+            page::sign_in(id, Some(error.message()), typed, &[], &code_factors(shared))
+        }
         LoginStep::Mfa { challenge, .. } => page::mfa(id, challenge, Some(error.message())),
         LoginStep::NewPassword { .. } => page::new_password(id, Some(error.message())),
     }

@@ -71,21 +71,31 @@ fn message(error: Option<&str>) -> String {
 }
 
 fn form(transaction: &str, fields: &str, button: &str) -> String {
+    form_with(transaction, fields, button, "")
+}
+
+/// A form with more buttons after its main one (which stays the one Enter presses).
+fn form_with(transaction: &str, fields: &str, button: &str, after: &str) -> String {
     format!(
         "<form method=\"post\" action=\"/login\">\n\
          <input type=\"hidden\" name=\"transaction\" value=\"{}\">\n{fields}\
-         <button type=\"submit\" id=\"signin\" name=\"signin\" value=\"1\">{}</button>\n</form>\n",
+         <button type=\"submit\" id=\"signin\" name=\"signin\" value=\"1\">{}</button>\n{after}</form>\n",
         escape(transaction),
         escape(button)
     )
 }
 
 /// The user name and password form.
+///
+/// `codes` are the passwordless first factors the pool allows (`EMAIL_OTP`, `SMS_OTP`): each is
+/// a button (`id` `email_code` or `sms_code`, `name="method"`) that signs in with a one-time
+/// code instead of the password (`USER_AUTH`).
 pub(crate) fn sign_in(
     transaction: &str,
     error: Option<&str>,
     username: &str,
     cookies: &[String],
+    codes: &[&str],
 ) -> Response {
     let fields = format!(
         "<label for=\"username\">Username</label>\n\
@@ -102,18 +112,37 @@ pub(crate) fn sign_in(
         &format!(
             "{}{}",
             message(error),
-            form(transaction, &fields, "Sign in")
+            form_with(transaction, &fields, "Sign in", &code_buttons(codes))
         ),
         cookies,
     )
 }
 
-/// The MFA code form (`SMS_MFA` or `SOFTWARE_TOKEN_MFA`).
+/// The buttons of the passwordless first factors.
+fn code_buttons(codes: &[&str]) -> String {
+    codes
+        .iter()
+        .filter_map(|factor| match *factor {
+            "EMAIL_OTP" => Some(("email_code", "EMAIL_OTP", "Email me a sign-in code")),
+            "SMS_OTP" => Some(("sms_code", "SMS_OTP", "Text me a sign-in code")),
+            _ => None,
+        })
+        .map(|(id, value, label)| {
+            format!(
+                "<button type=\"submit\" id=\"{id}\" name=\"method\" value=\"{value}\" \
+                 formnovalidate>{label}</button>\n"
+            )
+        })
+        .collect()
+}
+
+/// The code form: MFA (`SMS_MFA`, `SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`) or a passwordless
+/// sign-in's one-time code (`EMAIL_OTP`, `SMS_OTP`).
 pub(crate) fn mfa(transaction: &str, challenge: &str, error: Option<&str>) -> Response {
-    let what = if challenge == "SMS_MFA" {
-        "Enter the code sent to your phone."
-    } else {
-        "Enter the code from your authenticator app."
+    let what = match challenge {
+        "SMS_MFA" | "SMS_OTP" => "Enter the code sent to your phone.",
+        "EMAIL_OTP" => "Enter the code sent to your email.",
+        _ => "Enter the code from your authenticator app.",
     };
     let fields = format!(
         "<p id=\"challenge\" data-challenge=\"{}\">{what}</p>\n\

@@ -693,6 +693,75 @@ async fn a_user_with_mfa_gets_a_code_page() {
     assert_eq!(status, 200);
 }
 
+/// The page offers the pool's passwordless first factors (`USER_AUTH`): "Email me a sign-in
+/// code" asks for the code sent, a wrong one shows the page again, the right one gives the
+/// redirect with a code whose tokens name the user. A pool that allows passwords only shows no
+/// such button.
+#[tokio::test]
+async fn a_passwordless_sign_in_with_an_emailed_code() {
+    let f = fixture().await;
+    let mut browser = Browser::new();
+    let page = browser.authorize(&f, &good_request()).await;
+    assert!(!page.text().await.unwrap().contains("email_code"));
+
+    let f = fixture_with(|b| {
+        b.client_secret(SECRET)
+            .allowed_first_auth_factors(["PASSWORD", "EMAIL_OTP"])
+    })
+    .await;
+    let mut browser = Browser::new();
+    let page = browser.authorize(&f, &good_request()).await;
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("id=\"email_code\" name=\"method\" value=\"EMAIL_OTP\""),
+        "{html}"
+    );
+    assert!(!html.contains("sms_code"));
+    let transaction = hidden_transaction(&html);
+    let answer = browser
+        .post(
+            &f,
+            "/login",
+            &[
+                ("transaction", &transaction),
+                ("username", "alice"),
+                ("method", "EMAIL_OTP"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status(), 200);
+    let html = answer.text().await.unwrap();
+    assert!(html.contains("data-challenge=\"EMAIL_OTP\""), "{html}");
+    assert!(html.contains("sent to your email"));
+    let sent = f.pool.last_code("alice").unwrap();
+    let wrong = if sent == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
+    let answer = browser
+        .post(
+            &f,
+            "/login",
+            &[("transaction", &transaction), ("code", wrong)],
+        )
+        .await;
+    assert_eq!(answer.status(), 200);
+    assert!(answer.text().await.unwrap().contains("id=\"error\""));
+    let answer = browser
+        .post(
+            &f,
+            "/login",
+            &[("transaction", &transaction), ("code", &sent)],
+        )
+        .await;
+    assert_eq!(answer.status(), 302, "{}", answer.text().await.unwrap());
+    let (status, tokens) = redeem(&f, &code_of(&location(&answer))).await;
+    assert_eq!(status, 200);
+    let access = payload(tokens["access_token"].as_str().unwrap());
+    assert_eq!(access["username"], "alice");
+}
+
 #[tokio::test]
 async fn a_temporary_password_asks_for_a_new_one() {
     let f = fixture().await;
