@@ -140,9 +140,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             )
         }
     };
+    #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
     let mut web = web.scopes("openid email");
     if let Some(url) = env.var("REDIS_URL") {
-        web = web.store(tower_cognito_client::web::RedisStore::connect(&url).await?);
+        #[cfg(feature = "redis")]
+        {
+            web = web.store(tower_cognito_client::web::RedisStore::connect(&url).await?);
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            let _ = url;
+            return Err("REDIS_URL needs the crate's `redis` feature".into());
+        }
     }
     let web = web.build(&auth)?;
     let pages = Router::new()

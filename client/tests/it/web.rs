@@ -37,6 +37,8 @@ struct Fixture {
     app: String,
     http: reqwest::Client,
     deny: DenyList,
+    /// The layer, for a second replica (the Redis test).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     auth: CognitoAuthLayer,
     _server: tokio::task::JoinHandle<()>,
 }
@@ -867,6 +869,7 @@ async fn the_step_up_challenge_sends_max_age_and_acr_values_to_managed_login() {
 /// Sessions through Redis: a replica that did not see the sign-in serves the session, finishes a
 /// sign-in another replica started (the transaction taken once across replicas), and a restart
 /// (a new connection) loses nothing.
+#[cfg(feature = "redis")]
 #[tokio::test]
 #[ignore = "needs REDIS_URL: run cargo xtask test"]
 async fn sessions_are_shared_by_replicas_through_redis() {
