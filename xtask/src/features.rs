@@ -23,7 +23,8 @@
 //!    default with the default ones off (`tracing` off is the one switch that changes code on the
 //!    request path; `redis`, `metrics` and the rest keep their tests), with the services and
 //!    `--include-ignored`, less the tests that build an example and run it (they run once, in
-//!    `cargo xtask test`). (A plain `cargo test --workspace`, default features and no services,
+//!    `cargo xtask test`); the client's integration tests are left to that command too (its
+//!    default `tracing` only logs), its unit tests run here. (A plain `cargo test --workspace`, default features and no services,
 //!    ran here too until the client's web sign-in and token source made it cost about as much as
 //!    the README's test command it repeats; every service-backed test is `#[ignore]`d with the
 //!    command that runs it, and the clippy builds above check its features' targets.)
@@ -184,6 +185,9 @@ fn clippy_args(package: &str, targets: Targets, set: &Set) -> Vec<String> {
 }
 
 /// `cargo test` of the non-default features of `package`, service-backed tests included.
+/// The packages whose integration tests run again with the default features off.
+const PACKAGES_TESTED_WHOLE: [&str; 1] = ["tower-cognito"];
+
 /// The test modules that build an example (or drive a browser), skipped by the feature runs.
 const SKIPPED_IN_FEATURE_RUNS: [&str; 4] = [
     "_example::",
@@ -198,6 +202,12 @@ fn test_args(package: &str, set: &Set) -> Vec<String> {
         .to_vec();
     if !set.is_empty() {
         args.extend(["--features".to_owned(), list(set)]);
+    }
+    // Only the layer's default `tracing` changes code on a request path; the other crates' default
+    // features only log: their unit tests run here, their integration tests at every feature in
+    // `cargo xtask test`.
+    if !PACKAGES_TESTED_WHOLE.contains(&package) {
+        args.push("--lib".to_owned());
     }
     // The tests that build an example and run it as a child process run once, in `cargo xtask
     // test` (the browser test needs the Chromium it installs): here they would build every
