@@ -6,63 +6,25 @@
 //!
 //! Run: `cargo test -p tower-cognito-client --features test-util --test it devices::`.
 
-use std::sync::Arc;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{CognitoAuthLayer, clock::Clock as _, clock::FixedClock, clock::SystemClock};
+use tower_cognito::{clock::Clock as _, clock::SystemClock};
 use tower_cognito_client::device::{
     DeviceRememberedStatus, DeviceStore as _, MemoryDeviceStore, RememberedDevice,
 };
-use tower_cognito_client::test_util::{
-    DeviceTracking, LocalUserPool, LocalUserPoolBuilder, UserPoolServer,
-};
+use tower_cognito_client::test_util::{DeviceTracking, LocalUserPool, LocalUserPoolBuilder};
 use tower_cognito_client::{
     Challenge, ChallengeAnswer, ClientError, ClientErrorKind, Secret, SignIn, Tokens,
-    UserPoolClient,
 };
 
 const PASSWORD: &str = "Corr3ct-horse-battery";
 const SECRET: &str = "app-client-secret-1q2w3e4r";
 
-struct Fixture {
-    pool: LocalUserPool,
-    _server: UserPoolServer,
-    client: UserPoolClient,
-    layer: CognitoAuthLayer,
-    clock: Arc<FixedClock>,
-}
+type Fixture = crate::support::PoolFixture;
 
 async fn fixture(settings: impl FnOnce(LocalUserPoolBuilder) -> LocalUserPoolBuilder) -> Fixture {
-    let clock = Arc::new(FixedClock::new(SystemClock.now()));
-    let issuer = LocalIssuer::builder()
-        .clock(Arc::clone(&clock))
-        .build()
-        .unwrap();
-    let pool = settings(LocalUserPool::builder().issuer(issuer))
-        .build()
-        .unwrap();
-    let server = pool.serve().await.unwrap();
-    let mut builder =
-        UserPoolClient::builder(pool.user_pool_id(), pool.client_id()).endpoint(server.endpoint());
-    if let Some(secret) = pool.client_secret() {
-        builder = builder.client_secret(secret);
-    }
-    let client = builder.build().unwrap();
-    let config = pool.config().any_token_use().build().unwrap();
-    let layer = CognitoAuthLayer::builder(config)
-        .static_keys(pool.issuer().key_set())
-        .build()
-        .unwrap();
-    Fixture {
-        pool,
-        _server: server,
-        client,
-        layer,
-        clock,
-    }
+    crate::support::pool_fixture(SystemClock.now(), settings).await
 }
 
 fn secret(value: &str) -> Secret {

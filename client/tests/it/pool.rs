@@ -9,12 +9,9 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{
-    CognitoAuthLayer, TokenUse, clock::Clock as _, clock::FixedClock, clock::SystemClock,
-};
+use tower_cognito::{CognitoAuthLayer, TokenUse, clock::Clock as _, clock::SystemClock};
 use tower_cognito_client::test_util::{
-    LocalPoolError, LocalUserPool, LocalUserPoolBuilder, UserPoolServer, UserStatus, totp_code,
+    LocalPoolError, LocalUserPool, LocalUserPoolBuilder, UserStatus, totp_code,
 };
 use tower_cognito_client::{
     Attribute, Challenge, ChallengeAnswer, ClientError, ClientErrorKind, CognitoErrorKind, Secret,
@@ -28,15 +25,7 @@ const SECRET: &str = "app-client-secret-1q2w3e4r";
 const START: u64 = 1_800_000_000;
 
 /// A served pool, a client of it, and the clock of its issuer.
-struct Fixture {
-    pool: LocalUserPool,
-    server: UserPoolServer,
-    client: UserPoolClient,
-    clock: Arc<FixedClock>,
-    /// When the pool's clock started.
-    start: u64,
-    layer: CognitoAuthLayer,
-}
+type Fixture = crate::support::PoolFixture;
 
 /// The pool's clock starts at the system time: the client stamps its SRP answers with the
 /// system time, and the pool accepts them only within five minutes of its own clock.
@@ -50,34 +39,7 @@ async fn fixture_at(
     start: u64,
     settings: impl FnOnce(LocalUserPoolBuilder) -> LocalUserPoolBuilder,
 ) -> Fixture {
-    let clock = Arc::new(FixedClock::new(start));
-    let issuer = LocalIssuer::builder()
-        .clock(Arc::clone(&clock))
-        .build()
-        .unwrap();
-    let pool = settings(LocalUserPool::builder().issuer(issuer))
-        .build()
-        .unwrap();
-    let server = pool.serve().await.unwrap();
-    let mut builder =
-        UserPoolClient::builder(pool.user_pool_id(), pool.client_id()).endpoint(server.endpoint());
-    if let Some(secret) = pool.client_secret() {
-        builder = builder.client_secret(secret);
-    }
-    let client = builder.build().unwrap();
-    let config = pool.config().any_token_use().build().unwrap();
-    let layer = CognitoAuthLayer::builder(config)
-        .static_keys(pool.issuer().key_set())
-        .build()
-        .unwrap();
-    Fixture {
-        pool,
-        server,
-        client,
-        clock,
-        start,
-        layer,
-    }
+    crate::support::pool_fixture(start, settings).await
 }
 
 async fn fixture() -> Fixture {

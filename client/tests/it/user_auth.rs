@@ -6,19 +6,16 @@
 //!
 //! Run: `cargo test -p tower-cognito-client --features test-util --test it user_auth::`.
 
-use std::sync::Arc;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use tower_cognito::test_util::LocalIssuer;
-use tower_cognito::{CognitoAuthLayer, clock::Clock as _, clock::FixedClock, clock::SystemClock};
+use tower_cognito::{clock::Clock as _, clock::SystemClock};
 use tower_cognito_client::test_util::{
-    LocalPoolError, LocalUserPool, LocalUserPoolBuilder, SoftwareAuthenticator, UserPoolServer,
+    LocalPoolError, LocalUserPool, LocalUserPoolBuilder, SoftwareAuthenticator,
 };
 use tower_cognito_client::{
     AuthFactor, Challenge, ChallengeAnswer, ClientError, ClientErrorKind, FirstFactor, Secret,
-    SignIn, SignUpInput, Tokens, UserPoolClient,
+    SignIn, SignUpInput, Tokens,
 };
 
 const PASSWORD: &str = "Corr3ct-horse-battery";
@@ -26,44 +23,12 @@ const RP_ID: &str = "app.example.com";
 const ORIGIN: &str = "https://app.example.com";
 const ALL: [&str; 4] = ["PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"];
 
-struct Fixture {
-    pool: LocalUserPool,
-    _server: UserPoolServer,
-    client: UserPoolClient,
-    clock: Arc<FixedClock>,
-    layer: CognitoAuthLayer,
-}
+type Fixture = crate::support::PoolFixture;
 
 async fn fixture_with(
     settings: impl FnOnce(LocalUserPoolBuilder) -> LocalUserPoolBuilder,
 ) -> Fixture {
-    let clock = Arc::new(FixedClock::new(SystemClock.now()));
-    let issuer = LocalIssuer::builder()
-        .clock(Arc::clone(&clock))
-        .build()
-        .unwrap();
-    let pool = settings(LocalUserPool::builder().issuer(issuer))
-        .build()
-        .unwrap();
-    let server = pool.serve().await.unwrap();
-    let mut builder =
-        UserPoolClient::builder(pool.user_pool_id(), pool.client_id()).endpoint(server.endpoint());
-    if let Some(secret) = pool.client_secret() {
-        builder = builder.client_secret(secret);
-    }
-    let client = builder.build().unwrap();
-    let config = pool.config().any_token_use().build().unwrap();
-    let layer = CognitoAuthLayer::builder(config)
-        .static_keys(pool.issuer().key_set())
-        .build()
-        .unwrap();
-    Fixture {
-        pool,
-        _server: server,
-        client,
-        clock,
-        layer,
-    }
+    crate::support::pool_fixture(SystemClock.now(), settings).await
 }
 
 /// Every first factor, passkeys at `RP_ID` from `ORIGIN`, a client secret, and alice with an
