@@ -99,7 +99,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
-mod basic;
 mod challenge;
 mod config;
 mod decode;
@@ -114,6 +113,7 @@ mod passkey;
 mod revoke;
 mod secret;
 pub mod srp;
+mod token_endpoint;
 mod tokens;
 mod transport;
 mod types;

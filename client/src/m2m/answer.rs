@@ -4,13 +4,7 @@
 use serde_json::Value;
 
 use super::error::{TokenError, TokenErrorKind};
-
-/// Largest answer read, in bytes (Cognito's are about 1-2 KiB).
-pub(crate) const MAX_ANSWER_SIZE: usize = 64 * 1024;
-/// Longest access-token lifetime Cognito issues: one day.
-pub(crate) const MAX_EXPIRES_IN: u64 = 86_400;
-/// Longest `error_description` shown.
-const MAX_DESCRIPTION: usize = 256;
+use crate::token_endpoint;
 
 /// A token answer that passed every check.
 pub(crate) struct Granted {
@@ -22,38 +16,17 @@ fn invalid(detail: &'static str) -> TokenError {
     TokenError::new(TokenErrorKind::InvalidAnswer, detail)
 }
 
-/// Reads a 200 answer: a JSON object with `token_type` `Bearer` (any case), a header-safe
-/// `access_token` and an integer `expires_in` from 1 to 86 400.
+/// Reads a 200 answer: a JSON object whose token passes
+/// [`token_endpoint::access_token`].
 pub(crate) fn granted(body: &[u8]) -> Result<Granted, TokenError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|_| invalid("the token answer is not JSON"))?;
     let Value::Object(map) = value else {
         return Err(invalid("the token answer is not a JSON object"));
     };
-    match map.get("token_type") {
-        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
-        _ => return Err(invalid("the token answer's token_type is not Bearer")),
-    }
-    let access_token = match map.get("access_token") {
-        // A b64token or any visible ASCII: it goes into an `Authorization` header as is.
-        Some(Value::String(t)) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()) => {
-            t.clone()
-        }
-        _ => {
-            return Err(invalid(
-                "the token answer's access_token is not a non-empty visible-ASCII string",
-            ));
-        }
-    };
-    let expires_in = map
-        .get("expires_in")
-        .and_then(Value::as_u64)
-        .filter(|s| (1..=MAX_EXPIRES_IN).contains(s))
-        .ok_or_else(|| {
-            invalid("the token answer's expires_in is not an integer from 1 to 86400")
-        })?;
+    let (access_token, expires_in) = token_endpoint::access_token(&map).map_err(invalid)?;
     Ok(Granted {
-        access_token,
+        access_token: access_token.to_owned(),
         expires_in,
     })
 }
@@ -61,20 +34,10 @@ pub(crate) fn granted(body: &[u8]) -> Result<Granted, TokenError> {
 /// Reads an error answer of status `status`: an OAuth error object gives a
 /// [`TokenErrorKind::Refused`], anything else a [`TokenErrorKind::Status`].
 pub(crate) fn refused(status: u16, body: &[u8]) -> TokenError {
-    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
-        return TokenError::status_error(status);
-    };
-    let code = map.get("error").and_then(Value::as_str).filter(|c| {
-        !c.is_empty() && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
-    });
-    let Some(code) = code else {
-        return TokenError::status_error(status);
-    };
-    let description = map
-        .get("error_description")
-        .and_then(Value::as_str)
-        .filter(|d| d.len() <= MAX_DESCRIPTION && d.bytes().all(|b| matches!(b, 0x20..=0x7e)));
-    TokenError::refused(status, code, description)
+    match token_endpoint::oauth_error(body) {
+        Some((code, description)) => TokenError::refused(status, &code, description.as_deref()),
+        None => TokenError::status_error(status),
+    }
 }
 
 #[cfg(test)]

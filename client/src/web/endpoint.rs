@@ -4,15 +4,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Url;
-use serde::Deserialize;
+use serde_json::Value;
 
 use crate::secret::Secret;
-use crate::transport::read_capped;
-
-/// Largest answer read (Cognito's token answers are a few KiB).
-const MAX_ANSWER: usize = 64 * 1024;
+use crate::token_endpoint::{self, PostError};
 
 /// Why a call to an endpoint failed.
 #[derive(Debug)]
@@ -33,14 +29,11 @@ impl fmt::Display for EndpointError {
     }
 }
 
-/// Tokens from `/oauth2/token`.
-#[derive(Deserialize)]
+/// Tokens from `/oauth2/token` (the access token checked as the token source checks it).
 pub(crate) struct TokenSet {
     pub(crate) access_token: String,
     pub(crate) id_token: Option<String>,
     pub(crate) refresh_token: Option<String>,
-    pub(crate) expires_in: u64,
-    token_type: String,
 }
 
 /// The endpoints and the client's credentials.
@@ -101,27 +94,23 @@ impl Endpoints {
     async fn tokens(&self, form: &[(&str, &str)]) -> Result<TokenSet, EndpointError> {
         let (status, body) = self.post(&self.token, form).await?;
         if status == 200 {
-            let tokens: TokenSet = serde_json::from_slice(&body)
-                .map_err(|_| EndpointError::Unavailable("the token answer is not valid"))?;
-            let header_safe = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic());
-            if !tokens.token_type.eq_ignore_ascii_case("bearer")
-                || !header_safe(&tokens.access_token)
-                || !(1..=86_400).contains(&tokens.expires_in)
-            {
-                return Err(EndpointError::Unavailable("the token answer is not valid"));
-            }
-            return Ok(tokens);
+            let invalid = || EndpointError::Unavailable("the token answer is not valid");
+            let Ok(Value::Object(answer)) = serde_json::from_slice::<Value>(&body) else {
+                return Err(invalid());
+            };
+            // `expires_in` is checked; the session keeps the access token's own `exp`.
+            let (access_token, _expires_in) =
+                token_endpoint::access_token(&answer).map_err(|_| invalid())?;
+            let optional = |name: &str| answer.get(name).and_then(Value::as_str).map(str::to_owned);
+            return Ok(TokenSet {
+                access_token: access_token.to_owned(),
+                id_token: optional("id_token"),
+                refresh_token: optional("refresh_token"),
+            });
         }
         if (400..500).contains(&status) {
-            #[derive(Deserialize)]
-            struct OAuthError {
-                error: String,
-            }
-            let code = serde_json::from_slice::<OAuthError>(&body)
-                .ok()
-                .map(|e| e.error)
-                .filter(|c| c.len() <= 64 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
-                .unwrap_or_else(|| format!("HTTP {status}"));
+            let code = token_endpoint::oauth_error(&body)
+                .map_or_else(|| format!("HTTP {status}"), |(code, _)| code);
             return Err(EndpointError::Refused(code));
         }
         Err(EndpointError::Unavailable("the token endpoint failed"))
@@ -132,42 +121,21 @@ impl Endpoints {
         url: &Url,
         form: &[(&str, &str)],
     ) -> Result<(u16, Vec<u8>), EndpointError> {
-        let body = {
-            let mut body = url::form_urlencoded::Serializer::new(String::new());
-            for (name, value) in form {
-                body.append_pair(name, value);
-            }
-            body.finish()
-        };
-        let mut request = self
-            .http
-            .post(url.clone())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body);
-        if let Some(authorization) = &self.authorization
-            && let Ok(mut value) = http::HeaderValue::from_str(authorization.expose())
-        {
-            value.set_sensitive(true);
-            request = request.header(AUTHORIZATION, value);
-        }
-        let exchange = async {
-            let mut response = request
-                .send()
-                .await
-                .map_err(|_| EndpointError::Unavailable("the token endpoint is unreachable"))?;
-            let status = response.status().as_u16();
-            let body = read_capped(&mut response, MAX_ANSWER)
-                .await
-                .map_err(|_| EndpointError::Unavailable("the token endpoint's answer failed"))?
-                .ok_or(EndpointError::Unavailable(
-                    "the token endpoint's answer is too large",
-                ))?;
-            Ok((status, body))
-        };
-        tokio::time::timeout(self.timeout, exchange)
-            .await
-            .unwrap_or(Err(EndpointError::Unavailable(
-                "the token endpoint did not answer in time",
-            )))
+        let body = token_endpoint::form(form);
+        token_endpoint::post_form(
+            &self.http,
+            url,
+            self.authorization.as_ref(),
+            body,
+            self.timeout,
+        )
+        .await
+        .map_err(|e| {
+            EndpointError::Unavailable(match e {
+                PostError::Timeout => "the token endpoint did not answer in time",
+                PostError::Transport(_) => "the token endpoint is unreachable",
+                PostError::TooLarge(_) => "the token endpoint's answer is too large",
+            })
+        })
     }
 }

@@ -377,15 +377,10 @@ impl WebSignIn {
         if now.saturating_add(self.inner.refresh_margin.as_secs()) < session.expires_at {
             return Ok(Some(session));
         }
-        self.refresh(&id, session, now).await
+        self.refresh(&id, now).await
     }
 
-    async fn refresh(
-        &self,
-        id: &str,
-        session: Session,
-        now: u64,
-    ) -> Result<Option<Session>, Unavailable> {
+    async fn refresh(&self, id: &str, now: u64) -> Result<Option<Session>, Unavailable> {
         let inner = &self.inner;
         let lock = {
             let mut map = inner
@@ -395,7 +390,7 @@ impl WebSignIn {
             Arc::clone(map.entry(id.to_owned()).or_default())
         };
         let guard = lock.lock().await;
-        let result = self.refresh_locked(id, session, now).await;
+        let result = self.refresh_locked(id, now).await;
         drop(guard);
         {
             let mut map = inner
@@ -410,12 +405,9 @@ impl WebSignIn {
         result
     }
 
-    async fn refresh_locked(
-        &self,
-        id: &str,
-        stale: Session,
-        now: u64,
-    ) -> Result<Option<Session>, Unavailable> {
+    /// The refresh itself, holding the session's lock: the session is read again from the
+    /// store, since another request may have refreshed it while this one waited.
+    async fn refresh_locked(&self, id: &str, now: u64) -> Result<Option<Session>, Unavailable> {
         let inner = &self.inner;
         let key = format!("{SESSION_KEY}{id}");
         // Another request may have refreshed it while this one waited.
@@ -430,7 +422,6 @@ impl WebSignIn {
         if now.saturating_add(inner.refresh_margin.as_secs()) < session.expires_at {
             return Ok(Some(session));
         }
-        let _ = stale;
         let Some(refresh_token) = session.refresh_token.clone() else {
             return Ok((now < session.expires_at).then_some(session));
         };

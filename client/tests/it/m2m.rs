@@ -327,12 +327,10 @@ async fn a_token_is_refreshed_ahead_in_the_background_and_never_handed_out_expir
     // Within the margin: the cached token, and one refresh in the background (which fails).
     assert_eq!(source.token().await.unwrap().expose(), "first.token.sig");
     assert_eq!(source.stats().refreshes, 1);
-    for _ in 0..500 {
-        if source.stats().failures == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    tower_cognito_test_support::wait::until("the background refresh to fail", || {
+        source.stats().failures == 1
+    })
+    .await;
     assert_eq!(source.stats().failures, 1);
     // The refresh failed: the token still valid is still handed out...
     assert_eq!(source.token().await.unwrap().expose(), "first.token.sig");

@@ -234,12 +234,10 @@ async fn a_million_calls_over_one_token_lifetime_cost_one_token_request() {
         source.token().await.unwrap();
     }
     assert_eq!(source.stats().refreshes, 1);
-    for _ in 0..500 {
-        if source.stats().tokens == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    tower_cognito_test_support::wait::until("the background refresh's token", || {
+        source.stats().tokens == 2
+    })
+    .await;
     assert_eq!((source.stats().tokens, pool.token_requests()), (2, 2));
 }
 

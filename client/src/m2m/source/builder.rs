@@ -12,12 +12,12 @@ use super::super::clock::{Clock, MonotonicClock};
 use super::super::scopes::Scopes;
 use super::super::stats::Counters;
 use super::{Inner, Timing, TokenSource};
-use crate::basic::basic_authorization;
 use crate::config::{
     ClientConfigError, MAX_CLIENT_SECRET_LEN, MAX_TIMEOUT, MIN_TIMEOUT, default_http_client,
     is_valid_client_id, parse_endpoint,
 };
 use crate::secret::Secret;
+use crate::token_endpoint::basic_authorization;
 
 /// Builds a [`TokenSource`]; see [`TokenSource::builder`].
 pub struct TokenSourceBuilder {

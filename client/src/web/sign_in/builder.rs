@@ -15,12 +15,12 @@ use super::super::endpoint::Endpoints;
 use super::super::store::{MemoryStore, SessionStore};
 use super::super::verify::LayerCheck;
 use super::{Inner, WebSignIn};
-use crate::basic::basic_authorization;
 use crate::config::{
     ClientConfigError, MAX_CLIENT_SECRET_LEN, MAX_TIMEOUT, MIN_TIMEOUT, default_http_client,
     is_valid_client_id, parse_endpoint,
 };
 use crate::secret::Secret;
+use crate::token_endpoint::basic_authorization;
 
 /// Builds a [`WebSignIn`]; see [`WebSignIn::builder`].
 pub struct WebSignInBuilder {
