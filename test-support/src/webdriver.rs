@@ -15,6 +15,9 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// Limit of one WebDriver command (a page load included).
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long finding an element waits for it to appear (WebDriver's implicit wait), in ms.
+const IMPLICIT_WAIT_MS: u64 = 15_000;
+
 /// `chromedriver` running on a loopback port; killed when dropped.
 #[derive(Debug)]
 pub struct Driver {
@@ -82,6 +85,9 @@ impl Driver {
                     "browserName": "chrome",
                     // The network events, for the URLs a redirect chain went through.
                     "goog:loggingPrefs": { "performance": "ALL" },
+                    // Finding an element waits up to this long for it: after a click, the next
+                    // page is awaited by looking for an element only it has.
+                    "timeouts": { "implicit": IMPLICIT_WAIT_MS },
                     "goog:chromeOptions": {
                         "args": [
                             "--headless=new",
@@ -200,7 +206,14 @@ impl Browser {
         .await;
     }
 
-    /// Clicks the element `css` (a submit button waits for the next page).
+    /// Waits (at most 15 s) until the page has the element `css`: after a [`click`](Self::click)
+    /// that navigates, wait for an element only the next page has before reading it.
+    pub async fn wait_for(&self, css: &str) {
+        self.element(css).await;
+    }
+
+    /// Clicks the element `css`. Whether the browser waits for a page the click opens depends
+    /// on the timing: follow a navigating click with [`wait_for`](Self::wait_for).
     pub async fn click(&self, css: &str) {
         let id = self.element(css).await;
         self.call(

@@ -583,7 +583,7 @@ pub(crate) fn page(status: StatusCode, message: &str) -> Response<Body> {
 fn page_with(status: StatusCode, message: &str, cookies: &[String]) -> Response<Body> {
     let body = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign-in</title></head>\
-         <body><p>{message}</p><p><a href=\"/login\">Sign in</a></p></body></html>\n"
+         <body><p id=\"message\">{message}</p><p><a href=\"/login\">Sign in</a></p></body></html>\n"
     );
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;

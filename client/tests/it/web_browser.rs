@@ -33,6 +33,7 @@ async fn sign_in(browser: &Browser, base: &str, user: &str, password: &str) {
     browser.goto(&format!("{base}/")).await;
     assert!(browser.source().await.contains("Not signed in"));
     browser.click("#login").await;
+    browser.wait_for("#username").await;
     let page = browser.url().await;
     assert!(
         !page.starts_with(base),
@@ -41,6 +42,7 @@ async fn sign_in(browser: &Browser, base: &str, user: &str, password: &str) {
     browser.type_into("#username", user).await;
     browser.type_into("#password", password).await;
     browser.click("#signin").await;
+    browser.wait_for("#user").await;
 }
 
 #[tokio::test]
@@ -109,6 +111,7 @@ async fn a_person_signs_in_and_out_in_a_real_browser() {
     other.type_into("#username", user).await;
     other.type_into("#password", password).await;
     other.click("#signin").await;
+    other.wait_for("#message").await;
     assert!(other.url().await.starts_with(&format!("{base}/callback")));
     assert!(other.source().await.contains("state does not match"));
     other.goto(&format!("{base}/me")).await;
@@ -118,6 +121,7 @@ async fn a_person_signs_in_and_out_in_a_real_browser() {
     // Sign out: through Cognito's /logout back to the app, signed out.
     browser.goto(&format!("{base}/")).await;
     browser.click("#logout").await;
+    browser.wait_for("#login").await;
     assert_eq!(browser.url().await, format!("{base}/"));
     assert!(browser.source().await.contains("Not signed in"));
     browser.goto(&format!("{base}/me")).await;
