@@ -38,6 +38,14 @@
 //! `DEVICE_SRP_AUTH` from it and skips MFA. `devices list|get|remember|forget --access-token T
 //! [--device-key K]`.
 //!
+//! MFA: `mfa totp-setup --access-token T` prints the authenticator app's secret, `mfa
+//! totp-verify --access-token T --code C` turns TOTP MFA on, `mfa set --access-token T
+//! [--sms|--totp|--email off|on|preferred]` turns methods on or off and picks the preferred one,
+//! and `mfa factors --access-token T` lists them with the user's sign-in factors. A sign-in
+//! then answers `SOFTWARE_TOKEN_MFA`, `SMS_MFA` or `EMAIL_OTP` (`respond --code CODE`), or
+//! `SELECT_MFA_TYPE` when several methods are on and none is preferred (`respond --answer
+//! SMS_MFA`, the method).
+//!
 //! Choice-based sign-in (`USER_AUTH`): `login --user-auth` prints the `SELECT_CHALLENGE` (its
 //! `AvailableChallenges` among the parameters), or goes straight to `--preferred` (PASSWORD and
 //! PASSWORD_SRP with `--password`); `respond` answers SELECT_CHALLENGE (`--answer` the factor,
@@ -63,8 +71,9 @@ use serde_json::{Map, Value, json};
 use tower_cognito::{CognitoAuthLayer, CognitoConfig, TokenUse};
 use tower_cognito_client::device::{Device, DeviceRememberedStatus};
 use tower_cognito_client::{
-    Attribute, Challenge, ChallengeAnswer, ClientError, ClientErrorKind, CodeDelivery, FirstFactor,
-    Secret, SignIn, SignUpInput, Tokens, UserPoolClient,
+    Attribute, AuthFactor, Challenge, ChallengeAnswer, ClientError, ClientErrorKind, CodeDelivery,
+    FirstFactor, MfaPreference, MfaSetting, MfaType, Secret, SignIn, SignUpInput,
+    SoftwareTokenAuth, Tokens, UserPoolClient,
 };
 
 #[path = "user_pool/device_file.rs"]
@@ -194,6 +203,11 @@ enum Command {
     Passkey {
         #[command(subcommand)]
         action: PasskeyAction,
+    },
+    /// The signed-in user's MFA: TOTP setup, methods on, off and preferred, sign-in factors.
+    Mfa {
+        #[command(subcommand)]
+        action: MfaAction,
     },
     /// New tokens from a refresh token (GetTokensFromRefreshToken) -> tokens, with
     /// "refresh_token_rotated": true and the new refresh_token when the app client rotated it.
@@ -361,6 +375,63 @@ enum PasskeyAction {
         #[arg(long)]
         credential_id: String,
     },
+}
+
+#[derive(Subcommand)]
+enum MfaAction {
+    /// Starts a TOTP setup (AssociateSoftwareToken) -> {"secret_code"}: the secret for the
+    /// authenticator app.
+    TotpSetup {
+        #[arg(long)]
+        access_token: String,
+    },
+    /// Finishes it with a code of the app (VerifySoftwareToken) -> {"status"}; TOTP MFA is
+    /// then on.
+    TotpVerify {
+        #[arg(long)]
+        access_token: String,
+        #[arg(long)]
+        code: String,
+        /// A name for the authenticator.
+        #[arg(long)]
+        device_name: Option<String>,
+    },
+    /// Turns methods on or off and picks the preferred one (SetUserMFAPreference) -> {}.
+    /// Methods not named stay as they are.
+    Set {
+        #[arg(long)]
+        access_token: String,
+        #[arg(long, value_enum)]
+        sms: Option<MfaSettingArg>,
+        #[arg(long, value_enum)]
+        totp: Option<MfaSettingArg>,
+        #[arg(long, value_enum)]
+        email: Option<MfaSettingArg>,
+    },
+    /// The user's MFA methods and sign-in factors (GetUserAuthFactors) -> {"username",
+    /// "preferred_mfa", "mfa_settings": [...], "configured_factors": [...]}.
+    Factors {
+        #[arg(long)]
+        access_token: String,
+    },
+}
+
+/// What `mfa set` makes of a method.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MfaSettingArg {
+    Off,
+    On,
+    Preferred,
+}
+
+impl MfaSettingArg {
+    fn setting(self) -> MfaSetting {
+        match self {
+            Self::Off => MfaSetting::Disabled,
+            Self::On => MfaSetting::Enabled,
+            Self::Preferred => MfaSetting::Preferred,
+        }
+    }
 }
 
 /// A first factor of USER_AUTH, as Cognito names it.
@@ -619,8 +690,14 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
                     })?;
                     ChallengeAnswer::SelectChallenge(factor.first_factor(password)?)
                 }
+                Challenge::SelectMfaType { .. } => ChallengeAnswer::SelectMfaType(MfaType::parse(
+                    &answer.ok_or_else(|| missing("--answer (the method)"))?,
+                )),
+                // A first factor (`--answer`) or email MFA (`--code`, as the other MFA codes).
                 Challenge::EmailOtp { .. } => ChallengeAnswer::EmailOtpCode(Secret::new(
-                    answer.ok_or_else(|| missing("--answer (the code)"))?,
+                    answer
+                        .or(code)
+                        .ok_or_else(|| missing("--answer (the code)"))?,
                 )),
                 Challenge::SmsOtp { .. } => ChallengeAnswer::SmsOtpCode(Secret::new(
                     answer.ok_or_else(|| missing("--answer (the code)"))?,
@@ -635,8 +712,8 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
                 other => {
                     return Err(Failure::Usage(format!(
                         "respond does not answer {} (NEW_PASSWORD_REQUIRED, SMS_MFA, \
-                         SOFTWARE_TOKEN_MFA, SELECT_CHALLENGE, EMAIL_OTP, SMS_OTP, WEB_AUTHN, and \
-                         DEVICE_SRP_AUTH with --device-store)",
+                         SOFTWARE_TOKEN_MFA, SELECT_MFA_TYPE, SELECT_CHALLENGE, EMAIL_OTP, \
+                         SMS_OTP, WEB_AUTHN, and DEVICE_SRP_AUTH with --device-store)",
                         other.name()
                     )));
                 }
@@ -770,6 +847,7 @@ async fn run(cli: Cli) -> Result<Value, Failure> {
             .await?
         }
         Command::Passkey { action } => passkey(&client, action).await?,
+        Command::Mfa { action } => mfa(&client, action).await?,
         Command::Verify { .. } | Command::LocalPool { .. } => json!({}),
     })
 }
@@ -988,6 +1066,75 @@ fn sign_in_json(step: &SignIn) -> Value {
         "challenge": challenge.name(),
         "session": challenge.session().expose(),
         "parameters": parameters,
+    })
+}
+
+async fn mfa(client: &UserPoolClient, action: MfaAction) -> Result<Value, Failure> {
+    Ok(match action {
+        MfaAction::TotpSetup { access_token } => {
+            let token = Secret::new(access_token);
+            let association = client
+                .associate_software_token(SoftwareTokenAuth::AccessToken(&token))
+                .await?;
+            // The user's own secret, asked for: the authenticator app needs it.
+            json!({ "secret_code": association.secret_code.expose() })
+        }
+        MfaAction::TotpVerify {
+            access_token,
+            code,
+            device_name,
+        } => {
+            let token = Secret::new(access_token);
+            let verified = client
+                .verify_software_token(
+                    SoftwareTokenAuth::AccessToken(&token),
+                    &Secret::new(code),
+                    device_name.as_deref(),
+                )
+                .await?;
+            json!({ "status": verified.status })
+        }
+        MfaAction::Set {
+            access_token,
+            sms,
+            totp,
+            email,
+        } => {
+            if sms.is_none() && totp.is_none() && email.is_none() {
+                return Err(Failure::Usage(
+                    "mfa set needs at least one of --sms, --totp, --email".to_owned(),
+                ));
+            }
+            let mut preference = MfaPreference::new();
+            if let Some(sms) = sms {
+                preference = preference.sms(sms.setting());
+            }
+            if let Some(totp) = totp {
+                preference = preference.software_token(totp.setting());
+            }
+            if let Some(email) = email {
+                preference = preference.email(email.setting());
+            }
+            client
+                .set_user_mfa_preference(&Secret::new(access_token), &preference)
+                .await?;
+            json!({})
+        }
+        MfaAction::Factors { access_token } => {
+            let factors = client
+                .get_user_auth_factors(&Secret::new(access_token))
+                .await?;
+            json!({
+                "username": factors.username,
+                "preferred_mfa": factors.preferred_mfa.as_ref().map(MfaType::as_str),
+                "mfa_settings": factors.mfa_settings.iter().map(MfaType::as_str).collect::<Vec<_>>(),
+                "configured_factors": factors
+                    .configured_factors
+                    .iter()
+                    .map(AuthFactor::as_str)
+                    .collect::<Vec<_>>(),
+            })
+        }
     })
 }
 

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use super::error::{ClientError, ProtocolError};
 use super::factor::{AuthFactor, FirstFactor};
+use super::mfa::MfaType;
 use super::secret::Secret;
 use super::tokens::Tokens;
 use super::types::Attribute;
@@ -35,42 +36,6 @@ impl SignIn {
         match self {
             Self::Tokens(_) => None,
             Self::Challenge(challenge) => Some(challenge),
-        }
-    }
-}
-
-/// An MFA method, as Cognito names it in `MFAS_CAN_CHOOSE`, `MFAS_CAN_SETUP` and `ANSWER`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MfaType {
-    /// `SMS_MFA`.
-    Sms,
-    /// `SOFTWARE_TOKEN_MFA` (TOTP).
-    SoftwareToken,
-    /// `EMAIL_OTP`.
-    Email,
-    /// Another method.
-    Other(String),
-}
-
-impl MfaType {
-    /// Parses a method name.
-    pub fn parse(name: &str) -> Self {
-        match name {
-            "SMS_MFA" => Self::Sms,
-            "SOFTWARE_TOKEN_MFA" => Self::SoftwareToken,
-            "EMAIL_OTP" => Self::Email,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-
-    /// The method's name on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Sms => "SMS_MFA",
-            Self::SoftwareToken => "SOFTWARE_TOKEN_MFA",
-            Self::Email => "EMAIL_OTP",
-            Self::Other(name) => name,
         }
     }
 }

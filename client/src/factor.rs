@@ -3,9 +3,11 @@
 
 use super::secret::Secret;
 
-/// A first factor of choice-based sign-in, by its challenge name: what `AvailableChallenges`
-/// lists, what `PREFERRED_CHALLENGE` asks for and what `SELECT_CHALLENGE`'s `ANSWER` picks.
-/// Names Cognito adds later parse into [`Other`](Self::Other).
+/// A factor of choice-based sign-in, by its Cognito name: what `AvailableChallenges` lists,
+/// what `PREFERRED_CHALLENGE` asks for and what `SELECT_CHALLENGE`'s `ANSWER` picks (first
+/// factors), and what `GetUserAuthFactors` lists (which adds the MFA-only
+/// [`SoftwareToken`](Self::SoftwareToken)). Names Cognito adds later parse into
+/// [`Other`](Self::Other).
 ///
 /// ```
 /// use tower_cognito_client::AuthFactor;
@@ -27,6 +29,10 @@ pub enum AuthFactor {
     SmsOtp,
     /// `WEB_AUTHN`: a passkey.
     WebAuthn,
+    /// `SOFTWARE_TOKEN`: an authenticator app (TOTP), a second factor only: listed by
+    /// [`get_user_auth_factors`](super::UserPoolClient::get_user_auth_factors), never offered
+    /// as a first factor.
+    SoftwareToken,
     /// A factor this version does not know.
     Other(String),
 }
@@ -40,6 +46,7 @@ impl AuthFactor {
             "EMAIL_OTP" => Self::EmailOtp,
             "SMS_OTP" => Self::SmsOtp,
             "WEB_AUTHN" => Self::WebAuthn,
+            "SOFTWARE_TOKEN" => Self::SoftwareToken,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -52,6 +59,7 @@ impl AuthFactor {
             Self::EmailOtp => "EMAIL_OTP",
             Self::SmsOtp => "SMS_OTP",
             Self::WebAuthn => "WEB_AUTHN",
+            Self::SoftwareToken => "SOFTWARE_TOKEN",
             Self::Other(name) => name,
         }
     }

@@ -7,8 +7,10 @@
 //! [`UserPoolClient`] signs users up and confirms them, signs them in with `USER_SRP_AUTH`
 //! (the password never leaves the process) or `USER_PASSWORD_AUTH`, answers challenges
 //! (new password, SMS and TOTP MFA, MFA choice and setup), refreshes tokens, reads and changes
-//! the user's attributes and password, resets forgotten passwords, sets up TOTP, signs out,
-//! revokes refresh tokens and deletes users. With a client secret, `SECRET_HASH` is sent
+//! the user's attributes and password, resets forgotten passwords, sets up TOTP, turns MFA
+//! methods on and off ([`UserPoolClient::set_user_mfa_preference`]), lists the user's
+//! sign-in factors ([`UserPoolClient::get_user_auth_factors`]), signs out, revokes refresh
+//! tokens and deletes users. With a client secret, `SECRET_HASH` is sent
 //! wherever the API wants it, over the right user name.
 //!
 //! Choice-based sign-in (`USER_AUTH`, [`UserPoolClient::sign_in_user_auth`]): the user picks a
@@ -108,6 +110,7 @@ mod factor;
 pub mod guide;
 mod log;
 pub mod m2m;
+mod mfa;
 mod ops;
 mod passkey;
 mod revoke;
@@ -139,10 +142,11 @@ struct ReadmeDoctests;
 use std::fmt;
 use std::sync::Arc;
 
-pub use challenge::{Challenge, ChallengeAnswer, MfaType, SignIn};
+pub use challenge::{Challenge, ChallengeAnswer, SignIn};
 pub use config::{ClientConfigError, UserPoolClientBuilder};
 pub use error::{ClientError, ClientErrorKind, CognitoErrorKind, ProtocolError};
 pub use factor::{AuthFactor, FirstFactor};
+pub use mfa::{MfaPreference, MfaSetting, MfaType, UserAuthFactors};
 pub use passkey::{WebAuthnCredential, WebAuthnCredentials};
 pub use secret::Secret;
 pub use srp::{SrpError, SrpParam};

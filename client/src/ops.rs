@@ -3,6 +3,7 @@
 
 use super::UserPoolClient;
 use super::error::{ClientError, ProtocolError};
+use super::mfa::MfaType;
 use super::secret::Secret;
 use super::types::{
     Attribute, CodeDelivery, SignUpInput, SignUpOutput, SoftwareTokenAssociation,
@@ -130,8 +131,12 @@ impl UserPoolClient {
                 .into_iter()
                 .map(Attribute::from_wire)
                 .collect(),
-            preferred_mfa: answer.preferred_mfa_setting,
-            mfa_settings: answer.user_mfa_setting_list,
+            preferred_mfa: answer.preferred_mfa_setting.as_deref().map(MfaType::parse),
+            mfa_settings: answer
+                .user_mfa_setting_list
+                .iter()
+                .map(|m| MfaType::parse(m))
+                .collect(),
         })
     }
 

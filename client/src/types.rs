@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::error::{ClientError, ProtocolError};
+use super::mfa::MfaType;
 use super::secret::Secret;
 use super::wire;
 
@@ -130,10 +131,10 @@ pub struct User {
     pub username: String,
     /// The attributes the app client may read.
     pub attributes: Vec<Attribute>,
-    /// The preferred MFA method (`SOFTWARE_TOKEN_MFA`, `SMS_MFA`), if set.
-    pub preferred_mfa: Option<String>,
-    /// The MFA methods enabled for the user.
-    pub mfa_settings: Vec<String>,
+    /// The preferred MFA method, if set.
+    pub preferred_mfa: Option<MfaType>,
+    /// The MFA methods on for the user.
+    pub mfa_settings: Vec<MfaType>,
 }
 
 impl User {

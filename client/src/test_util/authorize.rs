@@ -12,7 +12,7 @@
 //! The sign-in itself is the pool's own API (`InitiateAuth` with `USER_PASSWORD_AUTH`, or
 //! `USER_AUTH` with an `EMAIL_OTP` or `SMS_OTP` first factor when the pool allows it and the
 //! user presses that button, then `RespondToAuthChallenge`), so the page applies every rule the
-//! API does: passwords, one-time codes, user status, `SMS_MFA`, `SOFTWARE_TOKEN_MFA`, email MFA,
+//! API does: passwords, one-time codes, user status, `SMS_MFA`, `SOFTWARE_TOKEN_MFA`, email MFA, the choice among them (`SELECT_MFA_TYPE`),
 //! `NEW_PASSWORD_REQUIRED`. Its tokens are not
 //! handed out: the lineage they start becomes the code's.
 //!
@@ -337,38 +337,42 @@ async fn submit(shared: &Shared, req: http::Request<Incoming>) -> Response {
             if code.is_empty() {
                 return page::mfa(&id, challenge, Some("Enter the code."));
             }
-            let mut responses = json!({ "USERNAME": username, code_name: code });
-            if let (Some(hash), Some(map)) =
-                (secret_hash(shared, username), responses.as_object_mut())
-            {
-                map.insert("SECRET_HASH".to_owned(), json!(hash));
+            respond(shared, challenge, session, username, code_name, code).await
+        }
+        LoginStep::SelectMfa {
+            session,
+            username,
+            options,
+        } => {
+            let choice = field("mfa");
+            if !options.iter().any(|o| o == choice) {
+                return page::select_mfa(&id, options, Some("Choose a method."));
             }
-            let request = json!({
-                "ChallengeName": challenge,
-                "ClientId": client_id,
-                "Session": session,
-                "ChallengeResponses": responses,
-            });
-            ops::dispatch(shared, "RespondToAuthChallenge", &request).await
+            respond(
+                shared,
+                "SELECT_MFA_TYPE",
+                session,
+                username,
+                "ANSWER",
+                choice,
+            )
+            .await
         }
         LoginStep::NewPassword { session, username } => {
             let password = field("new_password");
             if password.is_empty() {
                 return page::new_password(&id, Some("Enter a new password."));
             }
-            let mut responses = json!({ "USERNAME": username, "NEW_PASSWORD": password });
-            if let (Some(hash), Some(map)) =
-                (secret_hash(shared, username), responses.as_object_mut())
-            {
-                map.insert("SECRET_HASH".to_owned(), json!(hash));
-            }
-            let request = json!({
-                "ChallengeName": "NEW_PASSWORD_REQUIRED",
-                "ClientId": client_id,
-                "Session": session,
-                "ChallengeResponses": responses,
-            });
-            ops::dispatch(shared, "RespondToAuthChallenge", &request).await
+            let challenge = "NEW_PASSWORD_REQUIRED";
+            respond(
+                shared,
+                challenge,
+                session,
+                username,
+                "NEW_PASSWORD",
+                password,
+            )
+            .await
         }
     };
     match answer {
@@ -381,6 +385,29 @@ async fn submit(shared: &Shared, req: http::Request<Incoming>) -> Response {
         ),
         Err(error) => refused(shared, &id, &step, &error, field("username")),
     }
+}
+
+/// `RespondToAuthChallenge` with the one answer `name` = `value` (with `USERNAME` and, for a
+/// client with a secret, `SECRET_HASH`).
+async fn respond(
+    shared: &Shared,
+    challenge: &str,
+    session: &str,
+    username: &str,
+    name: &str,
+    value: &str,
+) -> Result<Value, PoolError> {
+    let mut responses = json!({ "USERNAME": username, name: value });
+    if let (Some(hash), Some(map)) = (secret_hash(shared, username), responses.as_object_mut()) {
+        map.insert("SECRET_HASH".to_owned(), json!(hash));
+    }
+    let request = json!({
+        "ChallengeName": challenge,
+        "ClientId": shared.settings.client_id,
+        "Session": session,
+        "ChallengeResponses": responses,
+    });
+    ops::dispatch(shared, "RespondToAuthChallenge", &request).await
 }
 
 /// The sign-in went a step further: the next form, or the code.
@@ -425,6 +452,15 @@ fn advance(
             username,
         },
         "NEW_PASSWORD_REQUIRED" => LoginStep::NewPassword { session, username },
+        "SELECT_MFA_TYPE" => LoginStep::SelectMfa {
+            options: answer
+                .pointer("/ChallengeParameters/MFAS_CAN_CHOOSE")
+                .and_then(Value::as_str)
+                .and_then(|o| serde_json::from_str(o).ok())
+                .unwrap_or_default(),
+            session,
+            username,
+        },
         _ => {
             logins.transactions.remove(id);
             return page::error(
@@ -437,12 +473,13 @@ fn advance(
     let Some(transaction) = logins.transactions.get_mut(id) else {
         return page::error(400, EXPIRED);
     };
+    let page = match &step {
+        LoginStep::NewPassword { .. } => page::new_password(id, None),
+        LoginStep::SelectMfa { options, .. } => page::select_mfa(id, options, None),
+        _ => page::mfa(id, &challenge, None),
+    };
     transaction.step = step;
-    if challenge == "NEW_PASSWORD_REQUIRED" {
-        page::new_password(id, None)
-    } else {
-        page::mfa(id, &challenge, None)
-    }
+    page
 }
 
 /// The pool refused a step: the same form with the reason, or the password form again when the
@@ -473,6 +510,9 @@ fn refused(
             page::sign_in(id, Some(error.message()), typed, &[], &code_factors(shared))
         }
         LoginStep::Mfa { challenge, .. } => page::mfa(id, challenge, Some(error.message())),
+        LoginStep::SelectMfa { options, .. } => {
+            page::select_mfa(id, options, Some(error.message()))
+        }
         LoginStep::NewPassword { .. } => page::new_password(id, Some(error.message())),
     }
 }

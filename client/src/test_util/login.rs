@@ -95,6 +95,13 @@ pub(crate) enum LoginStep {
         /// The user name the challenge carried (`USER_ID_FOR_SRP`).
         username: String,
     },
+    /// `SELECT_MFA_TYPE`: the choice of MFA method.
+    SelectMfa {
+        session: String,
+        username: String,
+        /// The methods offered (`MFAS_CAN_CHOOSE`).
+        options: Vec<String>,
+    },
     /// `NEW_PASSWORD_REQUIRED`: the new password form.
     NewPassword { session: String, username: String },
 }

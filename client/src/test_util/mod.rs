@@ -261,7 +261,9 @@ impl Shared {
 ///
 /// What differs from Cognito, on purpose: no rate limits or lockouts, codes are readable by the
 /// test ([`LocalUserPool::last_code`], or [`LocalUserPoolBuilder::on_code`]), a verified software
-/// token turns TOTP MFA on at once (there is no `SetUserMFAPreference`), refresh tokens are
+/// token turns TOTP MFA on at once (as in cognito-local; `SetUserMFAPreference` turns methods
+/// off and on and picks the preferred one, and with several on and none preferred sign-in
+/// answers `SELECT_MFA_TYPE`), refresh tokens are
 /// random opaque strings, and every auth flow is allowed (but `REFRESH_TOKEN_AUTH` with
 /// [refresh-token rotation](LocalUserPoolBuilder::refresh_token_rotation)).
 #[doc = include_str!("managed_login.md")]

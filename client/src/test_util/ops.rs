@@ -16,6 +16,7 @@ use crate::srp::{PasswordVerifier, SrpServer};
 use tower_cognito::test_util::TOKEN_LIFETIME;
 
 mod devices;
+mod mfa;
 mod user_auth;
 
 /// Lifetime of a challenge session and of a `PASSWORD_VERIFIER` exchange (Cognito: 3 minutes).
@@ -66,6 +67,11 @@ const STANDARD_ATTRIBUTES: [&str; 21] = [
 ];
 
 type Answer = Result<Value, PoolError>;
+
+/// The scope an access token needs for the user-pool API's token-authorized operations
+/// (`GetUser`, `ChangePassword`, ...): every token of an API sign-in has it, a token of managed
+/// login only when the authorization asked for it.
+const USER_API_SCOPE: &str = "aws.cognito.signin.user.admin";
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -511,6 +517,8 @@ async fn add_user(
         totp: None,
         last_totp_step: None,
         sms_mfa: false,
+        totp_mfa: false,
+        preferred_mfa: None,
         generation: 0,
     };
     let mut state = shared.state();
@@ -592,10 +600,7 @@ pub(super) fn issue_tokens(
     access.insert("token_use".to_owned(), json!("access"));
     access.insert("client_id".to_owned(), json!(settings.client_id));
     // The OAuth scopes of a lineage started at `/oauth2/authorize`, else the API's scope.
-    let scope = lineage
-        .oauth_scope
-        .as_deref()
-        .unwrap_or("aws.cognito.signin.user.admin");
+    let scope = lineage.oauth_scope.as_deref().unwrap_or(USER_API_SCOPE);
     access.insert("scope".to_owned(), json!(scope));
     access.insert("username".to_owned(), json!(user.username));
     access.insert("version".to_owned(), json!(2));
@@ -629,6 +634,7 @@ pub(super) fn issue_tokens(
             origin_jti: lineage.origin_jti.clone(),
             generation,
             expires_at: exp,
+            user_api: scope.split(' ').any(|s| s == USER_API_SCOPE),
         },
     );
     let mut result = json!({
@@ -682,6 +688,9 @@ fn check_access(shared: &Shared, state: &State, body: &Value) -> Result<String, 
     if record.generation < user.generation || state.revoked.contains(&record.origin_jti) {
         return Err(not_authorized("Access Token has been revoked"));
     }
+    if !record.user_api {
+        return Err(not_authorized("Access Token does not have required scopes"));
+    }
     Ok(record.username.clone())
 }
 
@@ -705,7 +714,6 @@ fn next_step_with_device(
         return Ok(answer);
     }
     let user = state.users.get(username).ok_or_else(incorrect_password)?;
-    let sub = user.sub.clone();
     let (step, parameters) = if user.status == UserStatus::ForceChangePassword {
         let attributes: Map<String, Value> = user
             .attributes
@@ -728,34 +736,8 @@ fn next_step_with_device(
                 "userAttributes": Value::Object(attributes).to_string(),
             }),
         )
-    } else if user.totp.is_some() {
-        (
-            Step::SoftwareTokenMfa,
-            json!({ "USER_ID_FOR_SRP": username }),
-        )
-    } else if user.sms_mfa {
-        let destination = user
-            .attributes
-            .get("phone_number")
-            .map(|p| mask(p))
-            .unwrap_or_default();
-        let user = state
-            .users
-            .get_mut(username)
-            .ok_or_else(incorrect_password)?;
-        let code = send_code(shared, user, CodeKind::SmsMfa, SESSION_LIFETIME)?;
-        // The code lives in the session; the user's list keeps only `last_code`.
-        user.codes.retain(|c| c.kind != CodeKind::SmsMfa);
-        (
-            Step::SmsMfa { code },
-            json!({
-                "USER_ID_FOR_SRP": username,
-                "CODE_DELIVERY_DELIVERY_MEDIUM": "SMS",
-                "CODE_DELIVERY_DESTINATION": destination,
-            }),
-        )
-    } else if user_auth::email_mfa_on(state, username) {
-        return user_auth::email_mfa_challenge(shared, state, username);
+    } else if let Some(answer) = mfa::challenge(shared, state, username, device_key) {
+        return answer;
     } else if shared.settings.mfa_required {
         (
             Step::MfaSetup,
@@ -767,14 +749,7 @@ fn next_step_with_device(
     } else {
         return devices::finish_sign_in(shared, state, username, device_key.map(str::to_owned));
     };
-    let name = step.challenge_name();
-    let session = new_session(shared, state, username, sub, step)?;
-    devices::carry_device_key(state, &session, device_key);
-    Ok(json!({
-        "ChallengeName": name,
-        "Session": session,
-        "ChallengeParameters": parameters,
-    }))
+    mfa::step_answer(shared, state, username, device_key, step, parameters)
 }
 
 fn new_session(
@@ -1117,6 +1092,10 @@ async fn respond_to_auth_challenge(shared: &Shared, body: &Value) -> Answer {
                 .ok_or_else(invalid_session)?;
             devices::finish_sign_in(shared, &mut state, username, session.device_key)
         }
+        "SELECT_MFA_TYPE" => {
+            let mut state = shared.state();
+            mfa::select_mfa_type(shared, &mut state, session_id, responses, username)
+        }
         "DEVICE_SRP_AUTH" => {
             devices::device_srp_auth(shared, session_id, responses, username).await
         }
@@ -1226,6 +1205,8 @@ pub(super) async fn dispatch(shared: &Shared, operation: &str, body: &Value) -> 
         "CompleteWebAuthnRegistration" => user_auth::complete_web_authn_registration(shared, body),
         "ListWebAuthnCredentials" => user_auth::list_web_authn_credentials(shared, body),
         "DeleteWebAuthnCredential" => user_auth::delete_web_authn_credential(shared, body),
+        "SetUserMFAPreference" => mfa::set_user_mfa_preference(shared, body),
+        "GetUserAuthFactors" => mfa::get_user_auth_factors(shared, body),
         "DeleteUser" => {
             let mut state = shared.state();
             let username = check_access(shared, &state, body)?;
@@ -1312,17 +1293,7 @@ fn get_user(shared: &Shared, body: &Value) -> Answer {
         "Username": user.username,
         "UserAttributes": user_attributes_json(user),
     });
-    let mut methods = Vec::new();
-    if user.totp.is_some() {
-        methods.push("SOFTWARE_TOKEN_MFA");
-    }
-    if user.sms_mfa {
-        methods.push("SMS_MFA");
-    }
-    if let (Some(preferred), Some(map)) = (methods.first(), answer.as_object_mut()) {
-        map.insert("PreferredMfaSetting".to_owned(), json!(preferred));
-        map.insert("UserMFASettingList".to_owned(), json!(methods));
-    }
+    mfa::settings_json(&state, &username, &mut answer);
     Ok(answer)
 }
 
@@ -1538,6 +1509,7 @@ fn verify_software_token(shared: &Shared, body: &Value) -> Answer {
             return Err(mismatch());
         }
         user.totp = Some(pending);
+        user.totp_mfa = true;
         user.pending_totp = None;
         return Ok(json!({ "Status": "SUCCESS" }));
     }
@@ -1562,6 +1534,7 @@ fn verify_software_token(shared: &Shared, body: &Value) -> Answer {
         return Err(mismatch());
     }
     user.totp = Some(secret);
+    user.totp_mfa = true;
     state.sessions.remove(session_id);
     let next = new_session(shared, &mut state, &username, sub, Step::MfaSetupVerified)?;
     devices::carry_device_key(&mut state, &next, device_key.as_deref());

@@ -1,7 +1,7 @@
-//! The HTML of the managed-login side: the sign-in form, the MFA code form, the new password
-//! form, and error pages. Plain forms, no JavaScript, so a person or a WebDriver session fills
-//! them in: inputs `username`, `password`, `code`, `new_password`, a hidden `transaction`, and
-//! a submit button with id and name `signin`.
+//! The HTML of the managed-login side: the sign-in form, the MFA choice and code forms, the
+//! new password form, and error pages. Plain forms, no JavaScript, so a person or a WebDriver
+//! session fills them in: inputs `username`, `password`, `mfa`, `code`, `new_password`, a
+//! hidden `transaction`, and a submit button with id and name `signin`.
 
 use http_body_util::Full;
 use hyper::body::Bytes;
@@ -158,6 +158,38 @@ pub(crate) fn mfa(transaction: &str, challenge: &str, error: Option<&str>) -> Re
             "{}{}",
             message(error),
             form(transaction, &fields, "Sign in")
+        ),
+        &[],
+    )
+}
+
+/// The choice of MFA method (`SELECT_MFA_TYPE`): a radio input `mfa` per method offered (id
+/// `mfa_<method>`, e.g. `mfa_SOFTWARE_TOKEN_MFA`).
+pub(crate) fn select_mfa(transaction: &str, options: &[String], error: Option<&str>) -> Response {
+    let fields: String = options
+        .iter()
+        .map(|option| {
+            let label = match option.as_str() {
+                "SMS_MFA" => "A code sent to your phone",
+                "EMAIL_OTP" => "A code sent to your email",
+                "SOFTWARE_TOKEN_MFA" => "A code from your authenticator app",
+                other => other,
+            };
+            format!(
+                "<label><input type=\"radio\" id=\"mfa_{0}\" name=\"mfa\" value=\"{0}\" \
+                 required> {1}</label>\n",
+                escape(option),
+                escape(label)
+            )
+        })
+        .collect();
+    html(
+        200,
+        "Choose how to verify",
+        &format!(
+            "{}{}",
+            message(error),
+            form(transaction, &fields, "Continue")
         ),
         &[],
     )

@@ -21,8 +21,13 @@ pub(crate) struct User {
     pub(crate) last_code: Option<String>,
     /// A software token associated (`AssociateSoftwareToken`) and not verified yet.
     pub(crate) pending_totp: Option<Vec<u8>>,
-    /// The verified software token: TOTP MFA is on.
+    /// The verified software token (`VerifySoftwareToken`).
     pub(crate) totp: Option<Vec<u8>>,
+    /// TOTP MFA is on (with a verified token): set by the verification, changed by
+    /// `SetUserMFAPreference`.
+    pub(crate) totp_mfa: bool,
+    /// The preferred MFA method (`SetUserMFAPreference`), while it is on.
+    pub(crate) preferred_mfa: Option<&'static str>,
     /// The last TOTP step accepted (a code is never accepted twice).
     pub(crate) last_totp_step: Option<u64>,
     pub(crate) sms_mfa: bool,
@@ -60,6 +65,8 @@ pub(crate) struct AccessRecord {
     pub(crate) origin_jti: String,
     pub(crate) generation: u64,
     pub(crate) expires_at: u64,
+    /// Its `scope` has `aws.cognito.signin.user.admin`: it may call the user-pool API.
+    pub(crate) user_api: bool,
 }
 
 /// An issued refresh token.
@@ -91,6 +98,10 @@ pub(crate) struct SrpSession {
 pub(crate) enum Step {
     NewPassword,
     SoftwareTokenMfa,
+    /// `SELECT_MFA_TYPE`: the methods offered (`MFAS_CAN_CHOOSE`).
+    SelectMfaType {
+        options: Vec<&'static str>,
+    },
     SmsMfa {
         code: String,
     },
@@ -117,6 +128,7 @@ impl Step {
             Self::NewPassword => "NEW_PASSWORD_REQUIRED",
             Self::SoftwareTokenMfa => "SOFTWARE_TOKEN_MFA",
             Self::SmsMfa { .. } => "SMS_MFA",
+            Self::SelectMfaType { .. } => "SELECT_MFA_TYPE",
             Self::MfaSetup | Self::MfaSetupAssociated { .. } | Self::MfaSetupVerified => {
                 "MFA_SETUP"
             }

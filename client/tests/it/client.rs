@@ -18,8 +18,9 @@ use aws_lc_rs::hmac;
 use base64::Engine as _;
 use serde_json::{Value, json};
 use tower_cognito_client::{
-    Attribute, Challenge, ChallengeAnswer, ClientError, ClientErrorKind, CognitoErrorKind, MfaType,
-    ProtocolError, Secret, SignIn, SignUpInput, SoftwareTokenAuth, Tokens, UserPoolClient,
+    Attribute, AuthFactor, Challenge, ChallengeAnswer, ClientError, ClientErrorKind,
+    CognitoErrorKind, MfaPreference, MfaSetting, MfaType, ProtocolError, Secret, SignIn,
+    SignUpInput, SoftwareTokenAuth, Tokens, UserPoolClient,
 };
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -866,12 +867,119 @@ async fn get_user() {
     assert_eq!(user.attribute("empty"), Some(""));
     assert_eq!(user.attribute("nope"), None);
     assert_eq!(user.attributes.len(), 4);
-    assert_eq!(user.preferred_mfa.as_deref(), Some("SOFTWARE_TOKEN_MFA"));
-    assert_eq!(user.mfa_settings, ["SOFTWARE_TOKEN_MFA"]);
+    assert_eq!(user.preferred_mfa, Some(MfaType::SoftwareToken));
+    assert_eq!(user.mfa_settings, [MfaType::SoftwareToken]);
 
     let server = pool_json(json!({"UserAttributes": []})).await;
     let err = client(&server, false)
         .get_user(&Secret::new(ACCESS))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &ClientErrorKind::Protocol(ProtocolError::MissingField("Username"))
+    );
+}
+
+/// `SetUserMFAPreference` sends only the methods named, each as `{Enabled, PreferredMfa}`, under
+/// the service's names (`SMSMfaSettings` with its capitals).
+#[tokio::test]
+async fn set_user_mfa_preference_sends_the_settings_named() {
+    let server = pool_json(json!({})).await;
+    client(&server, true)
+        .set_user_mfa_preference(
+            &Secret::new(ACCESS),
+            &MfaPreference::new()
+                .sms(MfaSetting::Enabled)
+                .software_token(MfaSetting::Preferred)
+                .email(MfaSetting::Disabled),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        only_request(&server, "SetUserMFAPreference").await,
+        json!({
+            "AccessToken": ACCESS,
+            "SMSMfaSettings": {"Enabled": true, "PreferredMfa": false},
+            "SoftwareTokenMfaSettings": {"Enabled": true, "PreferredMfa": true},
+            "EmailMfaSettings": {"Enabled": false, "PreferredMfa": false}
+        })
+    );
+
+    let server = pool_json(json!({})).await;
+    client(&server, false)
+        .set_user_mfa_preference(
+            &Secret::new(ACCESS),
+            &MfaPreference::new().email(MfaSetting::Preferred),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        only_request(&server, "SetUserMFAPreference").await,
+        json!({
+            "AccessToken": ACCESS,
+            "EmailMfaSettings": {"Enabled": true, "PreferredMfa": true}
+        })
+    );
+
+    // Two preferred methods never reach the service.
+    let server = pool_json(json!({})).await;
+    let err = client(&server, false)
+        .set_user_mfa_preference(
+            &Secret::new(ACCESS),
+            &MfaPreference::new()
+                .sms(MfaSetting::Preferred)
+                .software_token(MfaSetting::Preferred),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ClientErrorKind::InvalidInput(_)),
+        "{err:?}"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn get_user_auth_factors() {
+    let server = pool_json(json!({
+        "Username": "7d3a2f4e-internal",
+        "PreferredMfaSetting": "EMAIL_OTP",
+        "UserMFASettingList": ["SMS_MFA", "EMAIL_OTP"],
+        "ConfiguredUserAuthFactors": ["PASSWORD", "WEB_AUTHN", "SOFTWARE_TOKEN", "FACE_SCAN"]
+    }))
+    .await;
+    let factors = client(&server, true)
+        .get_user_auth_factors(&Secret::new(ACCESS))
+        .await
+        .unwrap();
+    assert_eq!(
+        only_request(&server, "GetUserAuthFactors").await,
+        json!({"AccessToken": ACCESS})
+    );
+    assert_eq!(factors.username, "7d3a2f4e-internal");
+    assert_eq!(factors.preferred_mfa, Some(MfaType::Email));
+    assert_eq!(factors.mfa_settings, [MfaType::Sms, MfaType::Email]);
+    assert_eq!(
+        factors.configured_factors,
+        [
+            AuthFactor::Password,
+            AuthFactor::WebAuthn,
+            AuthFactor::SoftwareToken,
+            AuthFactor::Other("FACE_SCAN".to_owned())
+        ]
+    );
+
+    // The lists are optional; the user name is not.
+    let server = pool_json(json!({"Username": "kim"})).await;
+    let factors = client(&server, false)
+        .get_user_auth_factors(&Secret::new(ACCESS))
+        .await
+        .unwrap();
+    assert!(factors.configured_factors.is_empty() && factors.mfa_settings.is_empty());
+    let server = pool_json(json!({"ConfiguredUserAuthFactors": ["PASSWORD"]})).await;
+    let err = client(&server, false)
+        .get_user_auth_factors(&Secret::new(ACCESS))
         .await
         .unwrap_err();
     assert_eq!(
@@ -1301,6 +1409,7 @@ enum Op {
     Refresh,
     GetTokensFromRefreshToken,
     GetUser,
+    GetUserAuthFactors,
     AssociateSoftwareToken,
     VerifySoftwareToken,
     SignUp,
@@ -1319,6 +1428,7 @@ async fn call(op: Op, client: &UserPoolClient) -> Result<(), ClientError> {
             .map(drop),
         Op::GetTokensFromRefreshToken => client.refresh(&refresh).await.map(drop),
         Op::GetUser => client.get_user(&token).await.map(drop),
+        Op::GetUserAuthFactors => client.get_user_auth_factors(&token).await.map(drop),
         Op::AssociateSoftwareToken => client
             .associate_software_token(SoftwareTokenAuth::AccessToken(&token))
             .await
@@ -1553,6 +1663,20 @@ async fn no_error_level_shows_a_value_of_the_answer() {
             Op::GetUser,
             200,
             r#"{"Username":"alice","UserAttributes":[],"UserMFASettingList":"<SESSION>"}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::GetUserAuthFactors,
+            200,
+            r#"{"Username":"alice","ConfiguredUserAuthFactors":"<ACCESS>"}"#,
+            None,
+            Expect::InvalidJson,
+        ),
+        (
+            Op::GetUserAuthFactors,
+            200,
+            r#"{"Username":{"n":"<SESSION>"}}"#,
             None,
             Expect::InvalidJson,
         ),

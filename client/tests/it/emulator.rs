@@ -18,8 +18,9 @@
 //! runs every operation cognito-local supports through `UserPoolClient` (sign-up and
 //! confirmation, USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, RevokeToken, GetUser,
 //! UpdateUserAttributes, DeleteUserAttributes, attribute verification, ChangePassword,
-//! ForgotPassword/ConfirmForgotPassword, DeleteUser, TOTP setup), with the codes fixed when the
-//! emulator is started (`CODE=424242`). All traffic stays on 127.0.0.1.
+//! ForgotPassword/ConfirmForgotPassword, DeleteUser, TOTP setup, SetUserMFAPreference), with
+//! the codes fixed when the emulator is started (`CODE=424242`). All traffic stays on
+//! 127.0.0.1.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -1211,10 +1212,39 @@ mod user_pool_client {
             .await
             .expect("GetUser");
         assert!(
-            user.mfa_settings.iter().any(|m| m == "SOFTWARE_TOKEN_MFA"),
+            user.mfa_settings
+                .contains(&tower_cognito_client::MfaType::SoftwareToken),
             "{:?}",
             user.mfa_settings
         );
+
+        // SetUserMFAPreference, as cognito-local reads it: TOTP preferred, then off.
+        use tower_cognito_client::{MfaPreference, MfaSetting, MfaType};
+        client
+            .set_user_mfa_preference(
+                &tokens.access_token,
+                &MfaPreference::new().software_token(MfaSetting::Preferred),
+            )
+            .await
+            .expect("SetUserMFAPreference");
+        let user = client
+            .get_user(&tokens.access_token)
+            .await
+            .expect("GetUser");
+        assert_eq!(user.preferred_mfa, Some(MfaType::SoftwareToken));
+        client
+            .set_user_mfa_preference(
+                &tokens.access_token,
+                &MfaPreference::new().software_token(MfaSetting::Disabled),
+            )
+            .await
+            .expect("SetUserMFAPreference");
+        let user = client
+            .get_user(&tokens.access_token)
+            .await
+            .expect("GetUser");
+        assert!(user.mfa_settings.is_empty(), "{:?}", user.mfa_settings);
+        assert_eq!(user.preferred_mfa, None);
     }
 }
 

@@ -27,6 +27,8 @@ mod m2m_pool;
 #[cfg(feature = "test-util")]
 mod managed_login;
 #[cfg(feature = "test-util")]
+mod mfa;
+#[cfg(feature = "test-util")]
 mod pool;
 #[cfg(feature = "test-util")]
 mod revocation_example;

@@ -164,6 +164,16 @@ impl Browser {
         response
     }
 
+    /// Sends alice's user name and password on the sign-in page of `transaction`.
+    async fn send_password(&mut self, f: &Fixture, transaction: &str) -> reqwest::Response {
+        let form = [
+            ("transaction", transaction),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ];
+        self.post(f, "/login", &form).await
+    }
+
     async fn authorize(
         &mut self,
         f: &Fixture,
@@ -361,17 +371,7 @@ async fn the_code_flow_with_pkce_gives_tokens_the_layer_accepts() {
         assert!(html.contains(needle), "{needle} in {html}");
     }
     let transaction = hidden_transaction(&html);
-    let answer = browser
-        .post(
-            &f,
-            "/login",
-            &[
-                ("transaction", &transaction),
-                ("username", "alice"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let answer = browser.send_password(&f, &transaction).await;
     assert_eq!(answer.status(), 302);
     assert!(
         browser.cookies.contains_key("cognito"),
@@ -600,17 +600,7 @@ async fn a_wrong_password_shows_the_page_again_and_no_redirect() {
     }
     assert!(!browser.cookies.contains_key("cognito"));
     // The right password on the same transaction still works.
-    let answer = browser
-        .post(
-            &f,
-            "/login",
-            &[
-                ("transaction", &transaction),
-                ("username", "alice"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let answer = browser.send_password(&f, &transaction).await;
     code_of(&location(&answer));
 }
 
@@ -653,17 +643,7 @@ async fn a_user_with_mfa_gets_a_code_page() {
     let mut browser = Browser::new();
     let page = browser.authorize(&f, &good_request()).await;
     let transaction = hidden_transaction(&page.text().await.unwrap());
-    let answer = browser
-        .post(
-            &f,
-            "/login",
-            &[
-                ("transaction", &transaction),
-                ("username", "alice"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let answer = browser.send_password(&f, &transaction).await;
     assert_eq!(answer.status(), 200);
     let html = answer.text().await.unwrap();
     assert!(html.contains("name=\"code\""), "{html}");
@@ -681,6 +661,100 @@ async fn a_user_with_mfa_gets_a_code_page() {
     assert_eq!(answer.status(), 200);
     assert!(answer.headers().get(reqwest::header::LOCATION).is_none());
     assert!(answer.text().await.unwrap().contains("id=\"error\""));
+    let answer = browser
+        .post(
+            &f,
+            "/login",
+            &[("transaction", &transaction), ("code", &sent)],
+        )
+        .await;
+    assert_eq!(answer.status(), 302);
+    let (status, _) = redeem(&f, &code_of(&location(&answer))).await;
+    assert_eq!(status, 200);
+}
+
+/// The user-pool API's token-authorized operations need `aws.cognito.signin.user.admin` in the
+/// access token: a managed-login token without it is refused (`NotAuthorizedException`, "Access
+/// Token does not have required scopes"), one with it accepted.
+#[tokio::test]
+async fn the_user_api_needs_the_admin_scope() {
+    let f = fixture().await;
+    let client =
+        tower_cognito_client::UserPoolClient::builder(f.pool.user_pool_id(), f.pool.client_id())
+            .endpoint(f.server.endpoint())
+            .build()
+            .unwrap();
+    for (scope, allowed) in [
+        ("openid email profile", false),
+        ("openid aws.cognito.signin.user.admin", true),
+    ] {
+        let mut params = good_request();
+        params.insert("scope", scope.to_owned());
+        let callback = Browser::new().sign_in(&f, &params).await;
+        let (status, tokens) = redeem(&f, &code_of(&callback)).await;
+        assert_eq!(status, 200, "{tokens}");
+        let access = tower_cognito_client::Secret::new(tokens["access_token"].as_str().unwrap());
+        let answer = client.get_user(&access).await.map(|user| user.username);
+        if allowed {
+            assert_eq!(answer.unwrap(), "alice");
+        } else {
+            let error = answer.unwrap_err();
+            assert_eq!(error.type_name(), Some("NotAuthorizedException"), "{error}");
+            assert_eq!(
+                error.message(),
+                Some("Access Token does not have required scopes")
+            );
+        }
+    }
+}
+
+/// A user with two MFA methods on and none preferred chooses one on a page (`SELECT_MFA_TYPE`):
+/// no choice or one not offered shows the choice again, the email method then asks for the code
+/// sent by email, which gives the redirect with a code.
+#[tokio::test]
+async fn a_user_with_two_mfa_methods_chooses_one() {
+    let f = fixture().await;
+    assert!(f.pool.enable_sms_mfa("alice"));
+    assert!(f.pool.enable_email_mfa("alice"));
+    let mut browser = Browser::new();
+    let page = browser.authorize(&f, &good_request()).await;
+    let transaction = hidden_transaction(&page.text().await.unwrap());
+    let answer = browser.send_password(&f, &transaction).await;
+    assert_eq!(answer.status(), 200);
+    let html = answer.text().await.unwrap();
+    assert!(html.contains("id=\"mfa_SMS_MFA\""), "{html}");
+    assert!(html.contains("id=\"mfa_EMAIL_OTP\""), "{html}");
+    assert!(!html.contains("SOFTWARE_TOKEN_MFA"), "{html}");
+    assert!(!html.contains("name=\"code\""), "{html}");
+    for choice in [
+        vec![("transaction", transaction.as_str())],
+        vec![
+            ("transaction", transaction.as_str()),
+            ("mfa", "SOFTWARE_TOKEN_MFA"),
+        ],
+    ] {
+        let answer = browser.post(&f, "/login", &choice).await;
+        assert_eq!(answer.status(), 200);
+        let html = answer.text().await.unwrap();
+        assert!(
+            html.contains("id=\"error\"") && html.contains("mfa_EMAIL_OTP"),
+            "{html}"
+        );
+    }
+    let answer = browser
+        .post(
+            &f,
+            "/login",
+            &[("transaction", &transaction), ("mfa", "EMAIL_OTP")],
+        )
+        .await;
+    assert_eq!(answer.status(), 200);
+    let html = answer.text().await.unwrap();
+    assert!(
+        html.contains("name=\"code\"") && html.contains("EMAIL_OTP"),
+        "{html}"
+    );
+    let sent = f.pool.last_code("alice").unwrap();
     let answer = browser
         .post(
             &f,
@@ -1274,17 +1348,7 @@ async fn logout_redirects_only_where_the_client_allows() {
         .await;
     assert_eq!(page.status(), 200);
     let transaction = hidden_transaction(&page.text().await.unwrap());
-    let answer = browser
-        .post(
-            &f,
-            "/login",
-            &[
-                ("transaction", &transaction),
-                ("username", "alice"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let answer = browser.send_password(&f, &transaction).await;
     assert_eq!(redeem(&f, &code_of(&location(&answer))).await.0, 200);
 }
 
@@ -1398,17 +1462,7 @@ async fn a_user_with_totp_gets_a_code_page_for_the_authenticator() {
     let mut browser = Browser::new();
     let page = browser.authorize(&f, &good_request()).await;
     let transaction = hidden_transaction(&page.text().await.unwrap());
-    let answer = browser
-        .post(
-            &f,
-            "/login",
-            &[
-                ("transaction", &transaction),
-                ("username", "alice"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let answer = browser.send_password(&f, &transaction).await;
     let html = answer.text().await.unwrap();
     assert!(html.contains("SOFTWARE_TOKEN_MFA"), "{html}");
     assert!(html.contains("name=\"code\""));

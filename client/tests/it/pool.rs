@@ -446,7 +446,10 @@ async fn totp_setup_and_software_token_mfa() {
         .unwrap();
     assert!(verified.is_success());
     let user = f.client.get_user(&tokens.access_token).await.unwrap();
-    assert_eq!(user.preferred_mfa.as_deref(), Some("SOFTWARE_TOKEN_MFA"));
+    assert_eq!(
+        user.preferred_mfa,
+        Some(tower_cognito_client::MfaType::SoftwareToken)
+    );
 
     // Sign-in now asks for a code; the same code is never accepted twice.
     f.clock.advance(30);

@@ -20,6 +20,7 @@ use tower_cognito_test_support::example::build_example;
 
 use crate::support::features;
 
+mod mfa;
 mod user_auth;
 
 /// Limit of one run of the example.

@@ -73,7 +73,7 @@ fn relying_party(shared: &Shared) -> Result<&RelyingParty, PoolError> {
 }
 
 /// The first factors `username` may choose, in Cognito's order.
-fn available(shared: &Shared, state: &State, username: &str) -> Vec<&'static str> {
+pub(super) fn available(shared: &Shared, state: &State, username: &str) -> Vec<&'static str> {
     let settings = &shared.settings.user_auth;
     let Some(user) = state.users.get(username) else {
         return Vec::new();
