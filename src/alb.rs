@@ -73,6 +73,7 @@ mod key;
 mod layer;
 mod service;
 mod source;
+mod status;
 mod strip;
 mod verifier;
 
@@ -86,4 +87,5 @@ pub use self::service::AlbAuth;
 pub use self::source::AlbKeySource;
 #[cfg(feature = "reqwest")]
 pub use self::source::ReqwestAlbKeys;
+pub use self::status::AlbStatus;
 pub use self::strip::{StripAlb, StripAlbHeaders};

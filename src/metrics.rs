@@ -120,18 +120,26 @@ impl Counters {
         deny_list: Option<DenyListStatus>,
     ) -> Status {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let (accepted, rejections) = self.outcomes();
         Status {
-            accepted: load(&self.accepted),
-            rejections: SLOTS
-                .iter()
-                .zip(&self.rejected)
-                .map(|(kind, c)| (kind.name(), load(c)))
-                .collect(),
+            accepted,
+            rejections,
             cache_hits: load(&self.cache_hits),
             cache_misses: load(&self.cache_misses),
             pools,
             deny_list,
         }
+    }
+
+    /// The requests accepted, and the rejections by kind name (every kind, zeros included).
+    pub(crate) fn outcomes(&self) -> (u64, Vec<(&'static str, u64)>) {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let rejections = SLOTS
+            .iter()
+            .zip(&self.rejected)
+            .map(|(kind, c)| (kind.name(), load(c)))
+            .collect();
+        (load(&self.accepted), rejections)
     }
 
     /// Counts the outcome of one request and hands it back.

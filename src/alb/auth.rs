@@ -12,12 +12,14 @@ use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, RequestError};
 use crate::extract::Claims as CognitoClaims;
 use crate::layer::CognitoAuthLayer;
+use crate::metrics::Counters;
 
 use super::cache::{KeyCache, Lookup};
 use super::claims::AlbClaims;
 use super::config::AlbConfig;
 use super::fetch::KeyFetcher;
 use super::key::AlbKey;
+use super::status::AlbStatus;
 use super::verifier::AlbVerifier;
 
 /// The ALB's signed claims.
@@ -65,6 +67,8 @@ pub(crate) struct AlbAuthenticator {
     max_header_size: usize,
     /// Verifies the forwarded access token too, and requires the same `sub`.
     access: Option<CognitoAuthLayer>,
+    /// The outcomes of requests and `verify` calls.
+    counters: Counters,
 }
 
 impl fmt::Debug for AlbAuthenticator {
@@ -92,13 +96,17 @@ impl AlbAuthenticator {
             clock: Arc::clone(&config.clock),
             max_header_size: config.max_header_size,
             access,
+            counters: Counters::default(),
         }
     }
 
     /// The synchronous step: a cached key verifies the request here, without awaiting.
     #[inline]
     pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Step {
-        self.run(headers, |kid, now| self.cache.get(kid, now))
+        match self.run(headers, |kid, now| self.cache.get(kid, now)) {
+            Step::Done(result) => Step::Done(self.counters.count(result)),
+            fetch @ Step::Fetch(_) => fetch,
+        }
     }
 
     /// Fetches the key of `kid` (single-flight), for a request [`authenticate`](Self::authenticate)
@@ -116,17 +124,25 @@ impl AlbAuthenticator {
         headers: &HeaderMap,
         fetched: Result<Arc<AlbKey>, ErrorKind>,
     ) -> Result<Authenticated, Error> {
-        let key = fetched?;
-        match self.run(headers, |_, _| Lookup::Key(key)) {
-            Step::Done(done) => done,
-            // The lookup above always finds a key.
-            Step::Fetch(_) => Err(Error::from(ErrorKind::KeysUnavailable)),
-        }
+        let result = match fetched {
+            Ok(key) => match self.run(headers, |_, _| Lookup::Key(key)) {
+                Step::Done(done) => done,
+                // The lookup above always finds a key.
+                Step::Fetch(_) => Err(Error::from(ErrorKind::KeysUnavailable)),
+            },
+            Err(kind) => Err(Error::from(kind)),
+        };
+        self.counters.count(result)
     }
 
     /// A token alone (no request): the header and payload rules, with a cached key or one
     /// fetched now.
     pub(crate) async fn verify_token(&self, token: &[u8]) -> Result<AlbClaims, Error> {
+        let result = self.verify_token_uncounted(token).await;
+        self.counters.count(result)
+    }
+
+    async fn verify_token_uncounted(&self, token: &[u8]) -> Result<AlbClaims, Error> {
         let now = self.clock.now();
         let checked = self.verifier.check(token, now)?;
         let key = match self.cache.get(&checked.kid, now) {
@@ -137,9 +153,20 @@ impl AlbAuthenticator {
         Ok(self.verifier.finish(checked, &key, now)?)
     }
 
-    /// Fetches started (a layer without a key source: 0).
-    pub(crate) fn fetches(&self) -> u64 {
-        self.fetcher.as_ref().map_or(0, KeyFetcher::fetches)
+    /// The figures of the layer's requests, fetches and cache.
+    pub(crate) fn status(&self) -> AlbStatus {
+        let (accepted, rejections) = self.counters.outcomes();
+        let [key_fetches, keys_loaded, unknown_kids, key_fetch_failures] =
+            self.fetcher.as_ref().map_or([0; 4], KeyFetcher::counts);
+        AlbStatus {
+            accepted,
+            rejections,
+            key_fetches,
+            keys_loaded,
+            unknown_kids,
+            key_fetch_failures,
+            keys: self.cache.len().0,
+        }
     }
 
     fn run(&self, headers: &HeaderMap, lookup: impl FnOnce(&str, u64) -> Lookup) -> Step {

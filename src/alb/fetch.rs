@@ -4,6 +4,7 @@
 //! fetch leaves in the cache: the key, or for a `404` the `kid` as unknown for a while.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -44,8 +45,17 @@ pub(crate) struct KeyFetcher {
     budget: Mutex<Budget>,
     /// The fetch under way for each `kid` (entries leave when their fetch ends).
     inflight: Mutex<HashMap<Box<str>, Arc<OnceCell<Outcome>>>>,
-    /// Fetches started, for tests and the layer's stats.
-    started: std::sync::atomic::AtomicU64,
+    /// What the fetches did, for the layer's status.
+    counts: FetchCounts,
+}
+
+/// The fetches started and how they ended.
+#[derive(Debug, Default)]
+struct FetchCounts {
+    started: AtomicU64,
+    loaded: AtomicU64,
+    not_found: AtomicU64,
+    failed: AtomicU64,
 }
 
 impl std::fmt::Debug for KeyFetcher {
@@ -77,13 +87,14 @@ impl KeyFetcher {
                 refilled: Instant::now(),
             }),
             inflight: Mutex::new(HashMap::new()),
-            started: std::sync::atomic::AtomicU64::new(0),
+            counts: FetchCounts::default(),
         }
     }
 
-    /// How many fetches started.
-    pub(crate) fn fetches(&self) -> u64 {
-        self.started.load(std::sync::atomic::Ordering::Relaxed)
+    /// Fetches started, ended with a key, with `404` (an unknown `kid`), and failed.
+    pub(crate) fn counts(&self) -> [u64; 4] {
+        let c = &self.counts;
+        [&c.started, &c.loaded, &c.not_found, &c.failed].map(|n| n.load(Ordering::Relaxed))
     }
 
     /// The key of `kid`, which the cache did not have: from a fetch that is under way for it, or
@@ -120,8 +131,7 @@ impl KeyFetcher {
             crate::log::debug!("ALB key fetch budget spent; refusing an uncached kid");
             return Err(ErrorKind::KeysUnavailable);
         }
-        self.started
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.counts.started.fetch_add(1, Ordering::Relaxed);
         let fetched =
             tokio::time::timeout(self.timeout, self.source.fetch_boxed(kid, MAX_KEY_SIZE))
                 .await
@@ -131,21 +141,25 @@ impl KeyFetcher {
                 Ok(key) => {
                     let key = Arc::new(key);
                     self.cache.insert_key(kid, Arc::clone(&key));
+                    self.counts.loaded.fetch_add(1, Ordering::Relaxed);
                     crate::log::info!("ALB signing key loaded");
                     Ok(key)
                 }
                 Err(error) => {
+                    self.counts.failed.fetch_add(1, Ordering::Relaxed);
                     crate::log::warning!(%error, "ALB key answer refused");
                     Err(ErrorKind::KeysUnavailable)
                 }
             },
             Err(FetchError::Status(404)) => {
+                self.counts.not_found.fetch_add(1, Ordering::Relaxed);
                 let now = self.clock.now();
                 self.cache
                     .insert_unknown(kid, now.saturating_add(self.unknown_ttl), now);
                 Err(ErrorKind::UnknownKeyId)
             }
             Err(error) => {
+                self.counts.failed.fetch_add(1, Ordering::Relaxed);
                 crate::log::warning!(%error, "ALB key fetch failed");
                 Err(ErrorKind::KeysUnavailable)
             }

@@ -18,6 +18,7 @@ use super::fetch::KeyFetcher;
 use super::key::AlbKey;
 use super::service::AlbAuth;
 use super::source::{AlbKeySource, DynSource};
+use super::status::AlbStatus;
 use super::verifier::is_uuid;
 
 /// A tower layer that verifies the `x-amzn-oidc-data` an Application Load Balancer forwards, and
@@ -93,10 +94,11 @@ impl<R> AlbAuthLayer<R> {
         self.auth.verify_token(token.as_bytes()).await
     }
 
-    /// How many key fetches the layer started (the unknown `kid`s of a flood count at most one per
-    /// fetch cooldown).
-    pub fn key_fetches(&self) -> u64 {
-        self.auth.fetches()
+    /// What the layer has done: its requests' outcomes (and [`verify`](Self::verify) calls'),
+    /// its key fetches and the keys it holds. With the `metrics` feature,
+    /// [`AlbStatus::record`] publishes it.
+    pub fn status(&self) -> AlbStatus {
+        self.auth.status()
     }
 }
 

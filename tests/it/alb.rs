@@ -136,7 +136,7 @@ async fn alb_valid_token_reaches_the_handler_with_its_claims() {
     assert_eq!(claims.iss, alb.issuer());
     // The key was fetched once; the next request is a cache hit.
     assert_eq!(with_token(&layer, &token).await.status, 200);
-    assert_eq!((alb.key_requests(), layer.key_fetches()), (1, 1));
+    assert_eq!((alb.key_requests(), layer.status().key_fetches), (1, 1));
     assert_eq!(layer.verify(&token).await.unwrap().sub, "alice");
 }
 
@@ -649,6 +649,44 @@ async fn alb_keys_fetched_over_http_from_the_key_endpoint() {
     assert_eq!(alb.key_requests(), 2);
 }
 
+/// `status()`: every request's outcome by kind, and each fetch's: failed, `404`, loaded.
+#[tokio::test]
+async fn alb_status_counts_requests_and_key_fetches() {
+    let (alb, _) = local_alb();
+    let layer = layer(&alb);
+    assert_eq!(layer.status().key_fetches, 0);
+    alb.respond_with(AlbKeyResponse::Status(500));
+    assert_eq!(with_token(&layer, &alb.token()).await.status, 503);
+    alb.respond_with(AlbKeyResponse::Key);
+    assert_eq!(with_token(&layer, &alb.token()).await.status, 200);
+    assert_eq!(with_token(&layer, &alb.token()).await.status, 200);
+    // The key endpoint has no key of another kid: `404`.
+    let other_kid = with_header(&alb, |h| {
+        h.insert("kid".into(), json!("00000000-0000-4000-8000-000000000000"));
+    });
+    assert_eq!(with_token(&layer, &other_kid).await.status, 401);
+    assert_eq!(call(&layer, &[]).await.status, 401);
+    assert!(layer.verify("x.y").await.is_err());
+    let status = layer.status();
+    assert_eq!(status.accepted, 2);
+    assert_eq!(status.rejected(ErrorKind::KeysUnavailable), 1);
+    assert_eq!(status.rejected(ErrorKind::UnknownKeyId), 1);
+    assert_eq!(status.rejected(ErrorKind::MissingCredentials), 1);
+    assert_eq!(status.rejected(ErrorKind::Malformed), 1);
+    assert_eq!(status.rejected_total(), 4);
+    assert_eq!(
+        (
+            status.key_fetches,
+            status.key_fetch_failures,
+            status.unknown_kids,
+            status.keys_loaded,
+            status.keys
+        ),
+        (3, 1, 1, 1, 1)
+    );
+    assert_eq!(alb.key_requests(), 3);
+}
+
 #[tokio::test(start_paused = true)]
 async fn alb_key_fetch_failure_or_timeout_is_503_with_retry_after() {
     let (alb, _) = local_alb();
@@ -705,7 +743,7 @@ async fn alb_concurrent_misses_of_one_kid_fetch_once() {
     let token = alb.token();
     let answers = futures_join_all((0..100).map(|_| with_token(&layer, &token))).await;
     assert!(answers.iter().all(|a| a.status == 200));
-    assert_eq!((alb.key_requests(), layer.key_fetches()), (1, 1));
+    assert_eq!((alb.key_requests(), layer.status().key_fetches), (1, 1));
 }
 
 /// Runs the futures concurrently on this task (no `futures` dependency).

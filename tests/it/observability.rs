@@ -221,6 +221,47 @@ async fn record_exports_the_snapshot_through_the_metrics_facade() {
     );
 }
 
+/// The ALB layer's figures under their own names (`tower_cognito_alb_*`).
+#[cfg(all(feature = "metrics", feature = "alb"))]
+#[tokio::test]
+async fn alb_record_exports_its_figures() {
+    use tower_cognito::alb::AlbAuthLayer;
+    use tower_cognito::test_util::alb::LocalAlb;
+
+    let alb = LocalAlb::with_clock(FixedClock::new(NOW)).unwrap();
+    let layer = AlbAuthLayer::builder(alb.config().build().unwrap())
+        .key_source(alb.clone())
+        .build()
+        .unwrap();
+    layer.verify(&alb.token()).await.unwrap();
+    let _ = layer.verify("x.y.z").await;
+    let capture = export::Capture::default();
+    metrics::with_local_recorder(&capture, || layer.status().record());
+    for (name, value) in [
+        (
+            "tower_cognito_alb_verifications_total{outcome=accepted}",
+            1.0,
+        ),
+        (
+            "tower_cognito_alb_verifications_total{outcome=malformed}",
+            1.0,
+        ),
+        (
+            "tower_cognito_alb_verifications_total{outcome=expired}",
+            0.0,
+        ),
+        ("tower_cognito_alb_key_fetches_total{outcome=loaded}", 1.0),
+        (
+            "tower_cognito_alb_key_fetches_total{outcome=not_found}",
+            0.0,
+        ),
+        ("tower_cognito_alb_key_fetches_total{outcome=failure}", 0.0),
+        ("tower_cognito_alb_keys{}", 1.0),
+    ] {
+        assert_eq!(capture.get(name), Some(value), "{name}");
+    }
+}
+
 #[cfg(feature = "tracing")]
 mod events {
     use std::fmt::Write as _;
