@@ -124,6 +124,30 @@ pub enum CognitoErrorKind {
     /// `RefreshTokenReuseException`: a refresh token rotated away (by `GetTokensFromRefreshToken`
     /// on an app client with rotation) was used after the grace period.
     RefreshTokenReuse,
+    /// `AliasExistsException`: another user has this email or phone number as an alias.
+    AliasExists,
+    /// `CodeDeliveryFailureException`: the code could not be sent.
+    CodeDeliveryFailure,
+    /// `EnableSoftwareTokenMFAException`: the TOTP code of a software token setup is wrong.
+    EnableSoftwareTokenMfa,
+    /// `UserLambdaValidationException`: a Lambda trigger of the pool refused (its message is the
+    /// trigger's).
+    UserLambdaValidation,
+    /// `WebAuthnNotEnabledException`: the pool does not offer passkeys.
+    WebAuthnNotEnabled,
+    /// `WebAuthnConfigurationMissingException`: the pool has no relying party configured.
+    WebAuthnConfigurationMissing,
+    /// `WebAuthnChallengeNotFoundException`: no registration under way, or it expired.
+    WebAuthnChallengeNotFound,
+    /// `WebAuthnRelyingPartyMismatchException`: the credential is for another relying party.
+    WebAuthnRelyingPartyMismatch,
+    /// `WebAuthnClientMismatchException`: the credential was made for another app client.
+    WebAuthnClientMismatch,
+    /// `WebAuthnOriginNotAllowedException`: the credential came from an origin the pool refuses.
+    WebAuthnOriginNotAllowed,
+    /// `WebAuthnCredentialNotSupportedException`: the authenticator's key or attestation is not
+    /// supported.
+    WebAuthnCredentialNotSupported,
     /// Any other type.
     Other,
 }
@@ -146,6 +170,17 @@ impl CognitoErrorKind {
             "TooManyFailedAttemptsException" => Self::TooManyFailedAttempts,
             "ResourceNotFoundException" => Self::ResourceNotFound,
             "RefreshTokenReuseException" => Self::RefreshTokenReuse,
+            "AliasExistsException" => Self::AliasExists,
+            "CodeDeliveryFailureException" => Self::CodeDeliveryFailure,
+            "EnableSoftwareTokenMFAException" => Self::EnableSoftwareTokenMfa,
+            "UserLambdaValidationException" => Self::UserLambdaValidation,
+            "WebAuthnNotEnabledException" => Self::WebAuthnNotEnabled,
+            "WebAuthnConfigurationMissingException" => Self::WebAuthnConfigurationMissing,
+            "WebAuthnChallengeNotFoundException" => Self::WebAuthnChallengeNotFound,
+            "WebAuthnRelyingPartyMismatchException" => Self::WebAuthnRelyingPartyMismatch,
+            "WebAuthnClientMismatchException" => Self::WebAuthnClientMismatch,
+            "WebAuthnOriginNotAllowedException" => Self::WebAuthnOriginNotAllowed,
+            "WebAuthnCredentialNotSupportedException" => Self::WebAuthnCredentialNotSupported,
             _ => Self::Other,
         }
     }
@@ -483,6 +518,44 @@ mod tests {
             (":", ""),
         ] {
             assert_eq!(strip_type_name(raw), name, "{raw}");
+        }
+    }
+
+    /// Every named kind from its type name (the service model's spelling, `MFA` included).
+    #[test]
+    fn type_names_give_their_kinds() {
+        use CognitoErrorKind as K;
+        for (name, kind) in [
+            ("AliasExistsException", K::AliasExists),
+            ("CodeDeliveryFailureException", K::CodeDeliveryFailure),
+            ("EnableSoftwareTokenMFAException", K::EnableSoftwareTokenMfa),
+            ("UserLambdaValidationException", K::UserLambdaValidation),
+            ("WebAuthnNotEnabledException", K::WebAuthnNotEnabled),
+            (
+                "WebAuthnConfigurationMissingException",
+                K::WebAuthnConfigurationMissing,
+            ),
+            (
+                "WebAuthnChallengeNotFoundException",
+                K::WebAuthnChallengeNotFound,
+            ),
+            (
+                "WebAuthnRelyingPartyMismatchException",
+                K::WebAuthnRelyingPartyMismatch,
+            ),
+            ("WebAuthnClientMismatchException", K::WebAuthnClientMismatch),
+            (
+                "WebAuthnOriginNotAllowedException",
+                K::WebAuthnOriginNotAllowed,
+            ),
+            (
+                "WebAuthnCredentialNotSupportedException",
+                K::WebAuthnCredentialNotSupported,
+            ),
+            ("EnableSoftwareTokenMfaException", K::Other),
+            ("WebAuthnException", K::Other),
+        ] {
+            assert_eq!(CognitoErrorKind::from_type_name(name), kind, "{name}");
         }
     }
 

@@ -271,7 +271,7 @@ impl UserPoolClient {
     /// # Errors
     /// A [`ClientError`]; a wrong code is
     /// [`CodeMismatch`](super::CognitoErrorKind::CodeMismatch) or
-    /// [`EnableSoftwareTokenMFAException`](super::CognitoErrorKind::Other).
+    /// [`EnableSoftwareTokenMfa`](super::CognitoErrorKind::EnableSoftwareTokenMfa).
     pub async fn verify_software_token(
         &self,
         auth: SoftwareTokenAuth<'_>,

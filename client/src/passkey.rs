@@ -104,9 +104,9 @@ impl UserPoolClient {
     /// # Errors
     /// A [`ClientError`]: an invalid token is
     /// [`NotAuthorized`](super::CognitoErrorKind::NotAuthorized); a pool without passkeys
-    /// answers `WebAuthnNotEnabledException` or `WebAuthnConfigurationMissingException`
-    /// (the type name is in [`ClientError::type_name`]); an answer without the options is a
-    /// [`ProtocolError::MissingField`].
+    /// answers [`WebAuthnNotEnabled`](super::CognitoErrorKind::WebAuthnNotEnabled) or
+    /// [`WebAuthnConfigurationMissing`](super::CognitoErrorKind::WebAuthnConfigurationMissing);
+    /// an answer without the options is a [`ProtocolError::MissingField`].
     pub async fn start_web_authn_registration(
         &self,
         access_token: &Secret,
@@ -132,11 +132,11 @@ impl UserPoolClient {
     ///
     /// # Errors
     /// [`ClientErrorKind::InvalidInput`] when `credential` is not a JSON object (nothing is
-    /// sent); otherwise a [`ClientError`]: a wrong challenge is
-    /// `WebAuthnChallengeNotFoundException`, a wrong relying party
-    /// `WebAuthnRelyingPartyMismatchException`, a wrong origin
-    /// `WebAuthnOriginNotAllowedException`, an unsupported key
-    /// `WebAuthnCredentialNotSupportedException`.
+    /// sent); otherwise a [`ClientError`] whose
+    /// [`CognitoErrorKind`](super::CognitoErrorKind) says why: a wrong challenge is
+    /// `WebAuthnChallengeNotFound`, a wrong relying party `WebAuthnRelyingPartyMismatch`, a
+    /// wrong origin `WebAuthnOriginNotAllowed`, an unsupported key
+    /// `WebAuthnCredentialNotSupported`.
     pub async fn complete_web_authn_registration(
         &self,
         access_token: &Secret,

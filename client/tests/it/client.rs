@@ -1282,8 +1282,23 @@ async fn cognito_error_types_are_parsed_defensively() {
         ),
         (
             json400(json!({"__type": "AliasExistsException", "message": "m"})),
-            CognitoErrorKind::Other,
+            CognitoErrorKind::AliasExists,
             "AliasExistsException",
+            "m",
+        ),
+        (
+            json400(json!({
+                "__type": "com.amazonaws.cognito#WebAuthnOriginNotAllowedException",
+                "message": "m"
+            })),
+            CognitoErrorKind::WebAuthnOriginNotAllowed,
+            "WebAuthnOriginNotAllowedException",
+            "m",
+        ),
+        (
+            json400(json!({"__type": "SomeFutureException", "message": "m"})),
+            CognitoErrorKind::Other,
+            "SomeFutureException",
             "m",
         ),
         (
