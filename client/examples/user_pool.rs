@@ -39,8 +39,9 @@
 //! [--device-key K]`.
 //!
 //! MFA: `mfa totp-setup --access-token T` prints the authenticator app's secret, `mfa
-//! totp-verify --access-token T --code C` turns TOTP MFA on, `mfa set --access-token T
-//! [--sms|--totp|--email off|on|preferred]` turns methods on or off and picks the preferred one,
+//! totp-verify --access-token T --code C` verifies it, `mfa set --access-token T
+//! [--sms|--totp|--email off|on|preferred]` turns methods on or off and picks the preferred one
+//! (TOTP too: a verified token is on only once set, except in pools that require MFA),
 //! and `mfa factors --access-token T` lists them with the user's sign-in factors. A sign-in
 //! then answers `SOFTWARE_TOKEN_MFA`, `SMS_MFA` or `EMAIL_OTP` (`respond --code CODE`), or
 //! `SELECT_MFA_TYPE` when several methods are on and none is preferred (`respond --answer
@@ -385,8 +386,8 @@ enum MfaAction {
         #[arg(long)]
         access_token: String,
     },
-    /// Finishes it with a code of the app (VerifySoftwareToken) -> {"status"}; TOTP MFA is
-    /// then on.
+    /// Finishes it with a code of the app (VerifySoftwareToken) -> {"status"}; then `mfa set
+    /// --totp on|preferred` turns TOTP MFA on (pools that require MFA use it at once).
     TotpVerify {
         #[arg(long)]
         access_token: String,

@@ -5,8 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
 
 use super::error::{ClientError, ProtocolError};
-use super::factor::{AuthFactor, FirstFactor};
-use super::mfa::MfaType;
+use super::factor::{AuthFactor, FirstFactor, MfaType};
 use super::secret::Secret;
 use super::tokens::Tokens;
 use super::types::Attribute;

@@ -1,5 +1,5 @@
 //! [`AuthFactor`] and [`FirstFactor`]: the first factors of choice-based sign-in (`USER_AUTH`),
-//! by name and with what they need.
+//! by name and with what they need; [`MfaType`]: the MFA methods, by name.
 
 use super::secret::Secret;
 
@@ -94,6 +94,42 @@ impl FirstFactor {
             Self::EmailOtp => AuthFactor::EmailOtp,
             Self::SmsOtp => AuthFactor::SmsOtp,
             Self::WebAuthn => AuthFactor::WebAuthn,
+        }
+    }
+}
+
+/// An MFA method, as Cognito names it in `MFAS_CAN_CHOOSE`, `MFAS_CAN_SETUP` and `ANSWER`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MfaType {
+    /// `SMS_MFA`.
+    Sms,
+    /// `SOFTWARE_TOKEN_MFA` (TOTP).
+    SoftwareToken,
+    /// `EMAIL_OTP`.
+    Email,
+    /// Another method.
+    Other(String),
+}
+
+impl MfaType {
+    /// Parses a method name.
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "SMS_MFA" => Self::Sms,
+            "SOFTWARE_TOKEN_MFA" => Self::SoftwareToken,
+            "EMAIL_OTP" => Self::Email,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The method's name on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Sms => "SMS_MFA",
+            Self::SoftwareToken => "SOFTWARE_TOKEN_MFA",
+            Self::Email => "EMAIL_OTP",
+            Self::Other(name) => name,
         }
     }
 }

@@ -1,52 +1,16 @@
-//! MFA methods ([`MfaType`]) and the signed-in user's choices and factors: [`MfaPreference`]
-//! for `SetUserMFAPreference`, [`UserAuthFactors`] from `GetUserAuthFactors`.
+//! The signed-in user's MFA choices and factors: [`MfaPreference`] for
+//! `SetUserMFAPreference`, [`UserAuthFactors`] from `GetUserAuthFactors`.
 
 use serde::{Deserialize, Serialize};
 
 use super::UserPoolClient;
 use super::error::{ClientError, ClientErrorKind, ProtocolError};
-use super::factor::AuthFactor;
+use super::factor::{AuthFactor, MfaType};
 use super::secret::Secret;
 use super::wire;
 
 const SET: &str = "SetUserMFAPreference";
 const FACTORS: &str = "GetUserAuthFactors";
-
-/// An MFA method, as Cognito names it in `MFAS_CAN_CHOOSE`, `MFAS_CAN_SETUP` and `ANSWER`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MfaType {
-    /// `SMS_MFA`.
-    Sms,
-    /// `SOFTWARE_TOKEN_MFA` (TOTP).
-    SoftwareToken,
-    /// `EMAIL_OTP`.
-    Email,
-    /// Another method.
-    Other(String),
-}
-
-impl MfaType {
-    /// Parses a method name.
-    pub fn parse(name: &str) -> Self {
-        match name {
-            "SMS_MFA" => Self::Sms,
-            "SOFTWARE_TOKEN_MFA" => Self::SoftwareToken,
-            "EMAIL_OTP" => Self::Email,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-
-    /// The method's name on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Sms => "SMS_MFA",
-            Self::SoftwareToken => "SOFTWARE_TOKEN_MFA",
-            Self::Email => "EMAIL_OTP",
-            Self::Other(name) => name,
-        }
-    }
-}
 
 /// What one MFA method becomes for the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

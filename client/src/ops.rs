@@ -3,7 +3,7 @@
 
 use super::UserPoolClient;
 use super::error::{ClientError, ProtocolError};
-use super::mfa::MfaType;
+use super::factor::MfaType;
 use super::secret::Secret;
 use super::types::{
     Attribute, CodeDelivery, SignUpInput, SignUpOutput, SoftwareTokenAssociation,
@@ -266,7 +266,10 @@ impl UserPoolClient {
         })
     }
 
-    /// Finishes a TOTP setup with a code of the authenticator app (`VerifySoftwareToken`).
+    /// Finishes a TOTP setup with a code of the authenticator app (`VerifySoftwareToken`). With
+    /// the access token, the token is then verified, not yet used for sign-in: turn TOTP MFA on
+    /// with [`set_user_mfa_preference`](Self::set_user_mfa_preference) (a pool that requires
+    /// MFA, and the `MFA_SETUP` challenge, use it at once).
     ///
     /// # Errors
     /// A [`ClientError`]; a wrong code is

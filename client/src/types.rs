@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::error::{ClientError, ProtocolError};
-use super::mfa::MfaType;
+use super::factor::MfaType;
 use super::secret::Secret;
 use super::wire;
 

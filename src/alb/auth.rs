@@ -156,8 +156,13 @@ impl AlbAuthenticator {
     /// The figures of the layer's requests, fetches and cache.
     pub(crate) fn status(&self) -> AlbStatus {
         let (accepted, rejections) = self.counters.outcomes();
-        let [key_fetches, keys_loaded, unknown_kids, key_fetch_failures] =
-            self.fetcher.as_ref().map_or([0; 4], KeyFetcher::counts);
+        let [
+            key_fetches,
+            keys_loaded,
+            unknown_kids,
+            key_fetch_failures,
+            key_fetches_refused,
+        ] = self.fetcher.as_ref().map_or([0; 5], KeyFetcher::counts);
         AlbStatus {
             accepted,
             rejections,
@@ -165,6 +170,7 @@ impl AlbAuthenticator {
             keys_loaded,
             unknown_kids,
             key_fetch_failures,
+            key_fetches_refused,
             keys: self.cache.len().0,
         }
     }

@@ -56,6 +56,8 @@ struct FetchCounts {
     loaded: AtomicU64,
     not_found: AtomicU64,
     failed: AtomicU64,
+    /// Not started: the budget was spent.
+    refused: AtomicU64,
 }
 
 impl std::fmt::Debug for KeyFetcher {
@@ -91,10 +93,12 @@ impl KeyFetcher {
         }
     }
 
-    /// Fetches started, ended with a key, with `404` (an unknown `kid`), and failed.
-    pub(crate) fn counts(&self) -> [u64; 4] {
+    /// Fetches started, ended with a key, with `404` (an unknown `kid`), failed, and not
+    /// started for want of budget.
+    pub(crate) fn counts(&self) -> [u64; 5] {
         let c = &self.counts;
-        [&c.started, &c.loaded, &c.not_found, &c.failed].map(|n| n.load(Ordering::Relaxed))
+        [&c.started, &c.loaded, &c.not_found, &c.failed, &c.refused]
+            .map(|n| n.load(Ordering::Relaxed))
     }
 
     /// The key of `kid`, which the cache did not have: from a fetch that is under way for it, or
@@ -128,6 +132,7 @@ impl KeyFetcher {
             cell,
         };
         if !self.take_budget() {
+            self.counts.refused.fetch_add(1, Ordering::Relaxed);
             crate::log::debug!("ALB key fetch budget spent; refusing an uncached kid");
             return Err(ErrorKind::KeysUnavailable);
         }

@@ -8,23 +8,27 @@ use crate::error::ErrorKind;
 /// `/metrics` handler or a test, not per request.
 ///
 /// ```
+/// # #[cfg(feature = "test-util")]
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use tower_cognito::alb::{AlbAuthLayer, AlbConfig};
 /// use tower_cognito::ErrorKind;
+/// use tower_cognito::alb::AlbAuthLayer;
+/// use tower_cognito::test_util::alb::LocalAlb;
 ///
-/// let config = AlbConfig::builder()
-///     .signer("arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188")
-///     .client_id("4r1ktl3f2lrrvc1e5e0hdh1gjo")
-///     .issuer("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123xyz")
+/// // An ALB's key endpoint and tokens, in memory.
+/// let alb = LocalAlb::new()?;
+/// let layer = AlbAuthLayer::builder(alb.config().build()?)
+///     .key_source(alb.clone())
 ///     .build()?;
-/// let layer = AlbAuthLayer::builder(config).build()?;
+/// layer.verify(&alb.token()).await?;
 /// assert!(layer.verify("not-a-token").await.is_err());
 /// let status = layer.status();
-/// assert_eq!((status.accepted, status.rejected_total()), (0, 1));
+/// assert_eq!((status.accepted, status.rejected_total()), (1, 1));
 /// assert_eq!(status.rejected(ErrorKind::Malformed), 1);
-/// assert_eq!(status.key_fetches, 0);
+/// assert_eq!((status.key_fetches, status.keys_loaded, status.keys), (1, 1, 1));
 /// # Ok(()) }
+/// # #[cfg(not(feature = "test-util"))]
+/// # fn main() {}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -34,8 +38,9 @@ pub struct AlbStatus {
     /// Rejections by error kind ([`ErrorKind::name`]), every kind listed, zeros included: read
     /// one with [`rejected`](Self::rejected).
     pub rejections: Vec<(&'static str, u64)>,
-    /// Key fetches started: one per `kid` however many requests wait for it, and a flood of
-    /// unknown `kid`s at most one per fetch cooldown.
+    /// Key fetches started: one per `kid` however many requests wait for it at once, and a
+    /// flood of unknown `kid`s at most the fetch budget's. At least the sum of the three
+    /// outcomes below (a fetch whose requests all went away ends without one).
     pub key_fetches: u64,
     /// Fetches that loaded a key.
     pub keys_loaded: u64,
@@ -43,6 +48,9 @@ pub struct AlbStatus {
     pub unknown_kids: u64,
     /// Fetches that failed otherwise (network, timeout, another status, a key refused).
     pub key_fetch_failures: u64,
+    /// Fetches not started because the fetch budget was spent (a flood of unknown `kid`s):
+    /// their requests were refused with `keys_unavailable`.
+    pub key_fetches_refused: u64,
     /// Keys in the cache.
     pub keys: usize,
 }
@@ -66,7 +74,7 @@ impl AlbStatus {
     /// | name | kind | labels |
     /// |---|---|---|
     /// | `tower_cognito_alb_verifications_total` | counter | `outcome` = `accepted` or the error kind's name |
-    /// | `tower_cognito_alb_key_fetches_total` | counter | `outcome` = `loaded`, `not_found` or `failure` |
+    /// | `tower_cognito_alb_key_fetches_total` | counter | `outcome` = `loaded`, `not_found`, `failure`, or `refused` (not started: the fetch budget was spent) |
     /// | `tower_cognito_alb_keys` | gauge | |
     #[cfg(feature = "metrics")]
     pub fn record(&self) {
@@ -80,6 +88,7 @@ impl AlbStatus {
             ("loaded", self.keys_loaded),
             ("not_found", self.unknown_kids),
             ("failure", self.key_fetch_failures),
+            ("refused", self.key_fetches_refused),
         ] {
             counter!("tower_cognito_alb_key_fetches_total", "outcome" => outcome).absolute(count);
         }

@@ -680,9 +680,10 @@ async fn alb_status_counts_requests_and_key_fetches() {
             status.key_fetch_failures,
             status.unknown_kids,
             status.keys_loaded,
+            status.key_fetches_refused,
             status.keys
         ),
-        (3, 1, 1, 1, 1)
+        (3, 1, 1, 1, 0, 1)
     );
     assert_eq!(alb.key_requests(), 3);
 }
@@ -799,6 +800,16 @@ async fn alb_a_flood_of_random_kids_costs_one_fetch_per_cooldown() {
     }
     // The burst (4), then nothing within the same instant.
     assert_eq!((alb.key_requests(), unavailable), (4, 996));
+    let status = layer.status();
+    assert_eq!(
+        (
+            status.key_fetches,
+            status.unknown_kids,
+            status.key_fetches_refused
+        ),
+        (4, 4, 996)
+    );
+    assert_eq!(status.rejected(ErrorKind::KeysUnavailable), 996);
     // One more per cooldown (1 s).
     tokio::time::advance(Duration::from_secs(1)).await;
     for i in 1000..1010 {

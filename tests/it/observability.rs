@@ -256,6 +256,7 @@ async fn alb_record_exports_its_figures() {
             0.0,
         ),
         ("tower_cognito_alb_key_fetches_total{outcome=failure}", 0.0),
+        ("tower_cognito_alb_key_fetches_total{outcome=refused}", 0.0),
         ("tower_cognito_alb_keys{}", 1.0),
     ] {
         assert_eq!(capture.get(name), Some(value), "{name}");

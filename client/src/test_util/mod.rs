@@ -260,10 +260,7 @@ impl Shared {
 /// ```
 ///
 /// What differs from Cognito, on purpose: no rate limits or lockouts, codes are readable by the
-/// test ([`LocalUserPool::last_code`], or [`LocalUserPoolBuilder::on_code`]), a verified software
-/// token turns TOTP MFA on at once (as in cognito-local; `SetUserMFAPreference` turns methods
-/// off and on and picks the preferred one, and with several on and none preferred sign-in
-/// answers `SELECT_MFA_TYPE`), refresh tokens are
+/// test ([`LocalUserPool::last_code`], or [`LocalUserPoolBuilder::on_code`]), refresh tokens are
 /// random opaque strings, and every auth flow is allowed (but `REFRESH_TOKEN_AUTH` with
 /// [refresh-token rotation](LocalUserPoolBuilder::refresh_token_rotation)).
 #[doc = include_str!("managed_login.md")]
@@ -655,7 +652,8 @@ impl LocalUserPool {
         true
     }
 
-    /// Turns SMS MFA on for `username`: its sign-ins then answer `SMS_MFA`, with a code read by
+    /// Turns SMS MFA on for `username`: its sign-ins then answer `SMS_MFA` (or
+    /// `SELECT_MFA_TYPE`, with another method on and none preferred), with a code read by
     /// [`last_code`](Self::last_code). Returns whether the user exists and has a
     /// `phone_number`.
     pub fn enable_sms_mfa(&self, username: &str) -> bool {

@@ -1509,7 +1509,9 @@ fn verify_software_token(shared: &Shared, body: &Value) -> Answer {
             return Err(mismatch());
         }
         user.totp = Some(pending);
-        user.totp_mfa = true;
+        // On only where MFA is required; elsewhere `SetUserMFAPreference` turns it on. A new
+        // token replaces the old one and keeps its setting.
+        user.totp_mfa |= shared.settings.mfa_required;
         user.pending_totp = None;
         return Ok(json!({ "Status": "SUCCESS" }));
     }

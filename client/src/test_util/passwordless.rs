@@ -90,6 +90,9 @@ pub(crate) struct AuthSession {
     pub(crate) step: AuthStep,
     pub(crate) expires_at: u64,
     pub(crate) failures: u32,
+    /// Email MFA after a password: the sign-in's device key (`Some(None)`: none sent), so that
+    /// its end takes the device step as the other MFA answers do. `None` for a first factor.
+    pub(crate) after_password: Option<Option<String>>,
 }
 
 /// A registered passkey.

@@ -23,8 +23,8 @@ pub(crate) struct User {
     pub(crate) pending_totp: Option<Vec<u8>>,
     /// The verified software token (`VerifySoftwareToken`).
     pub(crate) totp: Option<Vec<u8>>,
-    /// TOTP MFA is on (with a verified token): set by the verification, changed by
-    /// `SetUserMFAPreference`.
+    /// TOTP MFA is on (with a verified token): by `SetUserMFAPreference`, or by the
+    /// verification where MFA is required.
     pub(crate) totp_mfa: bool,
     /// The preferred MFA method (`SetUserMFAPreference`), while it is on.
     pub(crate) preferred_mfa: Option<&'static str>,

@@ -210,6 +210,61 @@ async fn a_remembered_device_skips_mfa_with_device_srp() {
     assert!(matches!(challenge(step), Challenge::SmsMfa { .. }));
 }
 
+/// Email MFA, and a choice among methods (`SELECT_MFA_TYPE`), end with the device step too: a
+/// new device's metadata after the email code.
+#[tokio::test]
+async fn email_mfa_chosen_among_methods_ends_with_a_new_device() {
+    let f = fixture(|b| b.device_tracking(DeviceTracking::Always)).await;
+    f.pool
+        .create_user(
+            "eve",
+            PASSWORD,
+            &[("phone_number", "+15550100"), ("email", "eve@example.com")],
+        )
+        .await
+        .unwrap();
+    assert!(f.pool.enable_sms_mfa("eve"));
+    assert!(f.pool.enable_email_mfa("eve"));
+    let store = MemoryDeviceStore::new();
+    let step = f
+        .client
+        .sign_in_srp_with_device("eve", &secret(PASSWORD), &store)
+        .await
+        .unwrap();
+    let select = challenge(step);
+    assert!(
+        matches!(select, Challenge::SelectMfaType { .. }),
+        "{}",
+        select.name()
+    );
+    let email = challenge(
+        f.client
+            .respond_to_challenge_with_device(
+                &select,
+                &ChallengeAnswer::SelectMfaType(tower_cognito_client::MfaType::Email),
+                &store,
+            )
+            .await
+            .unwrap(),
+    );
+    let code = f.pool.last_code("eve").unwrap();
+    let signed_in = tokens(
+        f.client
+            .respond_to_challenge_with_device(
+                &email,
+                &ChallengeAnswer::EmailOtpCode(secret(&code)),
+                &store,
+            )
+            .await
+            .unwrap(),
+    );
+    let new_device = signed_in.new_device.clone().expect("NewDeviceMetadata");
+    assert_eq!(
+        payload(&signed_in.access_token)["device_key"],
+        json!(new_device.device_key)
+    );
+}
+
 #[tokio::test]
 async fn user_opt_in_asks_mfa_then_device_srp_until_remembered() {
     let f = fixture(|b| b.device_tracking(DeviceTracking::UserOptIn)).await;

@@ -1458,6 +1458,14 @@ async fn a_user_with_totp_gets_a_code_page_for_the_authenticator() {
         serde_json::json!({ "AccessToken": access_token, "UserCode": code }),
     )
     .await;
+    call(
+        "SetUserMFAPreference",
+        serde_json::json!({
+            "AccessToken": access_token,
+            "SoftwareTokenMfaSettings": {"Enabled": true, "PreferredMfa": true},
+        }),
+    )
+    .await;
 
     let mut browser = Browser::new();
     let page = browser.authorize(&f, &good_request()).await;

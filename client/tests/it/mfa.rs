@@ -51,7 +51,7 @@ async fn challenged(f: &PoolFixture) -> Challenge {
     }
 }
 
-/// Sets up TOTP with the access token; returns the secret.
+/// Sets up TOTP with the access token (verified, not on yet); returns the secret.
 async fn with_totp(f: &PoolFixture, tokens: &Tokens) -> String {
     let auth = SoftwareTokenAuth::AccessToken(&tokens.access_token);
     let association = f.client.associate_software_token(auth).await.unwrap();
@@ -93,11 +93,21 @@ fn cognito_kind<T: std::fmt::Debug>(
 async fn one_method_is_asked_several_are_chosen_from_the_preferred_is_asked() {
     let (f, tokens) = fixture().await;
     let totp = with_totp(&f, &tokens).await;
+    // Verified, not on: no MFA yet.
+    let user = f.client.get_user(&tokens.access_token).await.unwrap();
+    assert!(user.mfa_settings.is_empty(), "{:?}", user.mfa_settings);
+    assert!(password_sign_in(&f).await.tokens().is_some());
 
-    // TOTP only (verifying the token turned it on): asked at once, and reported preferred.
+    // TOTP on, the only method: asked at once, though not preferred.
+    prefer(
+        &f,
+        &tokens,
+        MfaPreference::new().software_token(MfaSetting::Enabled),
+    )
+    .await;
     let user = f.client.get_user(&tokens.access_token).await.unwrap();
     assert_eq!(user.mfa_settings, [MfaType::SoftwareToken]);
-    assert_eq!(user.preferred_mfa, Some(MfaType::SoftwareToken));
+    assert_eq!(user.preferred_mfa, None);
     let challenge = challenged(&f).await;
     assert!(
         matches!(challenge, Challenge::SoftwareTokenMfa { .. }),
@@ -333,8 +343,12 @@ async fn mfa_cannot_be_turned_off_where_the_pool_requires_it() {
     )
     .await;
     assert_eq!(cognito_kind(refused), CognitoErrorKind::InvalidParameter);
+    let user = f.client.get_user(&tokens.access_token).await.unwrap();
+    assert_eq!(user.mfa_settings, [MfaType::Sms]);
     // Preferring it is allowed.
     prefer(&f, &tokens, MfaPreference::new().sms(MfaSetting::Preferred)).await;
+    let user = f.client.get_user(&tokens.access_token).await.unwrap();
+    assert_eq!(user.preferred_mfa, Some(MfaType::Sms));
 }
 
 #[tokio::test]
@@ -375,6 +389,19 @@ async fn auth_factors_list_first_factors_and_mfa() {
             AuthFactor::SoftwareToken
         ]
     );
+    // Configured (verified), not on until asked.
+    assert!(factors.mfa_settings.is_empty());
+    prefer(
+        &f,
+        &tokens,
+        MfaPreference::new().software_token(MfaSetting::Preferred),
+    )
+    .await;
+    let factors = f
+        .client
+        .get_user_auth_factors(&tokens.access_token)
+        .await
+        .unwrap();
     assert_eq!(factors.mfa_settings, [MfaType::SoftwareToken]);
     assert_eq!(factors.preferred_mfa, Some(MfaType::SoftwareToken));
 

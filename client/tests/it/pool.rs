@@ -84,6 +84,15 @@ impl Fixture {
         out.user_sub
     }
 
+    /// The tokens of an SRP sign-in, or `None` for a challenge.
+    async fn sign_in_srp_tokens(&self, username: &str) -> Option<Tokens> {
+        self.client
+            .sign_in_srp(username, &secret(PASSWORD))
+            .await
+            .unwrap()
+            .tokens()
+    }
+
     async fn sign_in(&self, username: &str) -> Tokens {
         self.client
             .sign_in_srp(username, &secret(PASSWORD))
@@ -445,6 +454,18 @@ async fn totp_setup_and_software_token_mfa() {
         .await
         .unwrap();
     assert!(verified.is_success());
+    // Verified, not on yet (MFA is optional in this pool): SetUserMFAPreference turns it on.
+    let user = f.client.get_user(&tokens.access_token).await.unwrap();
+    assert!(user.mfa_settings.is_empty(), "{:?}", user.mfa_settings);
+    assert!(f.sign_in_srp_tokens("ivy").await.is_some());
+    f.client
+        .set_user_mfa_preference(
+            &tokens.access_token,
+            &tower_cognito_client::MfaPreference::new()
+                .software_token(tower_cognito_client::MfaSetting::Preferred),
+        )
+        .await
+        .unwrap();
     let user = f.client.get_user(&tokens.access_token).await.unwrap();
     assert_eq!(
         user.preferred_mfa,

@@ -4,7 +4,9 @@
 //! multiple options are activated and no preference is set, a challenge to choose an MFA
 //! option will be returned during sign-in").
 //!
-//! As in cognito-local, verifying a software token turns TOTP MFA on; enabling TOTP without a
+//! Verifying a software token does not turn TOTP MFA on (`SetUserMFAPreference` does, as
+//! Cognito's documentation has it), except in a pool where MFA is required and for the
+//! `MFA_SETUP` challenge (cognito-local 5.3 turns it on at once). Enabling TOTP without a
 //! verified token, SMS without a `phone_number` or email without an `email` is
 //! `InvalidParameterException`, and so is turning a method off in a pool where MFA is required.
 
@@ -63,14 +65,15 @@ pub(super) fn preferred(state: &State, username: &str) -> Option<&'static str> {
     }
 }
 
-/// `PreferredMfaSetting` and `UserMFASettingList`, for `GetUser` and `GetUserAuthFactors`
-/// (both left out when no method is on).
+/// `PreferredMfaSetting` (the preference set, while its method is on) and
+/// `UserMFASettingList`, for `GetUser` and `GetUserAuthFactors` (each left out when empty).
 pub(super) fn settings_json(state: &State, username: &str, answer: &mut Value) {
     let methods = enabled(state, username);
+    let set = state.users.get(username).and_then(|u| u.preferred_mfa);
     let Some(map) = answer.as_object_mut() else {
         return;
     };
-    if let Some(preferred) = preferred(state, username) {
+    if let Some(preferred) = set.filter(|p| methods.contains(p)) {
         map.insert("PreferredMfaSetting".to_owned(), json!(preferred));
     }
     if !methods.is_empty() {
@@ -172,7 +175,7 @@ fn method_challenge(
                 }),
             )
         }
-        EMAIL => user_auth::email_mfa_challenge(shared, state, username),
+        EMAIL => user_auth::email_mfa_challenge(shared, state, username, device_key),
         _ => step_answer(
             shared,
             state,

@@ -15,9 +15,9 @@ use super::super::webauthn::{self, RelyingParty};
 use super::{
     Answer, CodeKind, MAX_SESSION_FAILURES, MAX_USERNAME_LEN, PoolError, SESSION_LIFETIME,
     STANDARD, Shared, State, bounded, check_access, check_confirmed, check_secret_hash, ct_eq,
-    field, find_user_name, incorrect_password, invalid_parameter, invalid_session, issue_tokens,
-    mask, new_lineage, not_authorized, password_auth, random_bytes, send_code, srp_auth,
-    user_not_found,
+    devices, field, find_user_name, incorrect_password, invalid_parameter, invalid_session,
+    issue_tokens, mask, new_lineage, not_authorized, password_auth, random_bytes, send_code,
+    srp_auth, user_not_found,
 };
 use base64::Engine as _;
 
@@ -115,6 +115,7 @@ fn new_session(
             step,
             expires_at: shared.issuer.now().saturating_add(SESSION_LIFETIME),
             failures: 0,
+            after_password: None,
         },
     );
     Ok(id)
@@ -329,13 +330,23 @@ pub(super) fn email_mfa_on(state: &State, username: &str) -> bool {
 }
 
 /// The `EMAIL_OTP` MFA challenge after the password.
-pub(super) fn email_mfa_challenge(shared: &Shared, state: &mut State, username: &str) -> Answer {
+pub(super) fn email_mfa_challenge(
+    shared: &Shared,
+    state: &mut State,
+    username: &str,
+    device_key: Option<&str>,
+) -> Answer {
     let sub = state
         .users
         .get(username)
         .map(|u| u.sub.clone())
         .ok_or_else(incorrect_password)?;
-    start_factor(shared, state, username, sub, "EMAIL_OTP")
+    let answer = start_factor(shared, state, username, sub, "EMAIL_OTP")?;
+    let session = answer.get("Session").and_then(Value::as_str);
+    if let Some(s) = session.and_then(|id| state.user_auth.sessions.get_mut(id)) {
+        s.after_password = Some(device_key.map(str::to_owned));
+    }
+    Ok(answer)
 }
 
 /// What an answer leads to: an answer, or a password step (which awaits, without the lock).
@@ -493,11 +504,14 @@ fn count_failure(state: &mut State, session_id: &str) {
 
 /// The last factor was right: the session ends with tokens.
 fn finish(shared: &Shared, state: &mut State, session_id: &str, username: &str) -> Answer {
-    state
+    let session = state
         .user_auth
         .sessions
         .remove(session_id)
         .ok_or_else(invalid_session)?;
+    if let Some(device_key) = session.after_password {
+        return devices::finish_sign_in(shared, state, username, device_key);
+    }
     let lineage = new_lineage(shared)?;
     issue_tokens(shared, state, username, &lineage, true)
 }

@@ -47,9 +47,13 @@ async fn mfa_setup_preference_and_choice() {
         .json();
     assert_eq!(verified["status"], "SUCCESS");
 
-    // SMS on too: two methods, none preferred.
+    // Verified, not on yet: turn TOTP and SMS on, none preferred.
+    let factors = run(with_token(&["mfa", "factors"])).await.json();
+    assert_eq!(factors["mfa_settings"], serde_json::json!([]), "{factors}");
     assert_eq!(
-        run(with_token(&["mfa", "set", "--sms", "on"])).await.json(),
+        run(with_token(&["mfa", "set", "--totp", "on", "--sms", "on"]))
+            .await
+            .json(),
         serde_json::json!({})
     );
     let factors = run(with_token(&["mfa", "factors"])).await.json();
