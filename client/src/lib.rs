@@ -10,7 +10,8 @@
 //! the user's attributes and password, resets forgotten passwords, sets up TOTP, turns MFA
 //! methods on and off ([`UserPoolClient::set_user_mfa_preference`]), lists the user's
 //! sign-in factors ([`UserPoolClient::get_user_auth_factors`]), signs out, revokes refresh
-//! tokens and deletes users. With a client secret, `SECRET_HASH` is sent
+//! tokens, deletes users, and sends the feedback of threat protection's notices
+//! ([`UserPoolClient::update_auth_event_feedback`]). With a client secret, `SECRET_HASH` is sent
 //! wherever the API wants it, over the right user name.
 //!
 //! Choice-based sign-in (`USER_AUTH`, [`UserPoolClient::sign_in_user_auth`]): the user picks a
@@ -107,6 +108,7 @@ mod decode;
 pub mod device;
 mod error;
 mod factor;
+mod feedback;
 pub mod guide;
 mod log;
 pub mod m2m;
@@ -146,6 +148,7 @@ pub use challenge::{Challenge, ChallengeAnswer, SignIn};
 pub use config::{ClientConfigError, UserPoolClientBuilder};
 pub use error::{ClientError, ClientErrorKind, CognitoErrorKind, ProtocolError};
 pub use factor::{AuthFactor, FirstFactor, MfaType};
+pub use feedback::AuthEventFeedback;
 pub use mfa::{MfaPreference, MfaSetting, UserAuthFactors};
 pub use passkey::{WebAuthnCredential, WebAuthnCredentials};
 pub use secret::Secret;

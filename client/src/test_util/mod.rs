@@ -260,7 +260,8 @@ impl Shared {
 /// ```
 ///
 /// What differs from Cognito, on purpose: no rate limits or lockouts, codes are readable by the
-/// test ([`LocalUserPool::last_code`], or [`LocalUserPoolBuilder::on_code`]), refresh tokens are
+/// test ([`LocalUserPool::last_code`], or [`LocalUserPoolBuilder::on_code`]), there is no threat
+/// protection (`UpdateAuthEventFeedback` is an `UnknownOperationException`), refresh tokens are
 /// random opaque strings, and every auth flow is allowed (but `REFRESH_TOKEN_AUTH` with
 /// [refresh-token rotation](LocalUserPoolBuilder::refresh_token_rotation)).
 #[doc = include_str!("managed_login.md")]

@@ -18,9 +18,9 @@ use aws_lc_rs::hmac;
 use base64::Engine as _;
 use serde_json::{Value, json};
 use tower_cognito_client::{
-    Attribute, AuthFactor, Challenge, ChallengeAnswer, ClientError, ClientErrorKind,
-    CognitoErrorKind, MfaPreference, MfaSetting, MfaType, ProtocolError, Secret, SignIn,
-    SignUpInput, SoftwareTokenAuth, Tokens, UserPoolClient,
+    Attribute, AuthEventFeedback, AuthFactor, Challenge, ChallengeAnswer, ClientError,
+    ClientErrorKind, CognitoErrorKind, MfaPreference, MfaSetting, MfaType, ProtocolError, Secret,
+    SignIn, SignUpInput, SoftwareTokenAuth, Tokens, UserPoolClient,
 };
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -937,6 +937,49 @@ async fn set_user_mfa_preference_sends_the_settings_named() {
         matches!(err.kind(), ClientErrorKind::InvalidInput(_)),
         "{err:?}"
     );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// `UpdateAuthEventFeedback`: the pool id, user, event, token and value as the model names
+/// them; an event id the model refuses is refused before any request.
+#[tokio::test]
+async fn update_auth_event_feedback() {
+    let server = pool_json(json!({})).await;
+    client(&server, true)
+        .update_auth_event_feedback(
+            "alice",
+            "a1b2c3-d4_e5+f6",
+            &Secret::new(CODE),
+            AuthEventFeedback::Invalid,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        only_request(&server, "UpdateAuthEventFeedback").await,
+        json!({
+            "UserPoolId": POOL,
+            "Username": "alice",
+            "EventId": "a1b2c3-d4_e5+f6",
+            "FeedbackToken": CODE,
+            "FeedbackValue": "Invalid"
+        })
+    );
+    let server = pool_json(json!({})).await;
+    for event_id in ["", "a/b", "x y", &"e".repeat(51)] {
+        let err = client(&server, false)
+            .update_auth_event_feedback(
+                "alice",
+                event_id,
+                &Secret::new(CODE),
+                AuthEventFeedback::Valid,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), ClientErrorKind::InvalidInput(_)),
+            "{event_id}: {err:?}"
+        );
+    }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 

@@ -23,7 +23,7 @@ pub(super) const SOFTWARE_TOKEN: &str = "SOFTWARE_TOKEN_MFA";
 pub(super) const SMS: &str = "SMS_MFA";
 pub(super) const EMAIL: &str = "EMAIL_OTP";
 
-/// The methods in Cognito's order.
+/// The methods, in the order the pool lists them (Cognito's own order is unconfirmed).
 const METHODS: [&str; 3] = [SOFTWARE_TOKEN, SMS, EMAIL];
 
 /// The method named `name`, as a static name.
@@ -31,7 +31,7 @@ fn method(name: &str) -> Option<&'static str> {
     METHODS.into_iter().find(|m| *m == name)
 }
 
-/// The MFA methods on for `username`, in Cognito's order.
+/// The MFA methods on for `username`, in [`METHODS`]' order.
 pub(super) fn enabled(state: &State, username: &str) -> Vec<&'static str> {
     let Some(user) = state.users.get(username) else {
         return Vec::new();
