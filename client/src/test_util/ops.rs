@@ -671,6 +671,11 @@ fn random_refresh_token() -> Result<String, PoolError> {
 
 /// The user an access token belongs to, if it is one the pool issued, unexpired, not signed
 /// out, not revoked, and its user still exists.
+/// The `sub` of `username`, if the user exists.
+fn sub_of(state: &State, username: &str) -> Option<String> {
+    state.users.get(username).map(|u| u.sub.clone())
+}
+
 fn check_access(shared: &Shared, state: &State, body: &Value) -> Result<String, PoolError> {
     let token = required(body, "AccessToken")?;
     let record = state

@@ -9,7 +9,7 @@ use super::super::state::{DeviceRecord, State, Step};
 use super::{
     Answer, SECRET_BLOCK_LEN, TIMESTAMP_SKEW, blocking, bounded, check_access, ct_eq, field,
     incorrect_password, invalid_parameter, invalid_session, issue_tokens, new_lineage, new_session,
-    not_authorized, random_bytes, random_hex, timestamp, uuid,
+    not_authorized, random_bytes, random_hex, sub_of, timestamp, uuid,
 };
 use super::{PoolError, Shared};
 use crate::srp::{PasswordVerifier, SrpServer};
@@ -76,11 +76,7 @@ pub(super) fn remembered_device_step(
 
 /// `DEVICE_SRP_AUTH` for the device `key` of `username`.
 fn device_challenge(shared: &Shared, state: &mut State, username: &str, key: &str) -> Answer {
-    let sub = state
-        .users
-        .get(username)
-        .map(|u| u.sub.clone())
-        .ok_or_else(incorrect_password)?;
+    let sub = sub_of(state, username).ok_or_else(incorrect_password)?;
     let session = new_session(
         shared,
         state,
@@ -146,11 +142,7 @@ fn new_device(shared: &Shared, state: &mut State, username: &str) -> Result<Stri
         .split_once('_')
         .map_or("local", |(region, _)| region);
     let key = format!("{region}_{}", uuid()?);
-    let sub = state
-        .users
-        .get(username)
-        .map(|u| u.sub.clone())
-        .ok_or_else(incorrect_password)?;
+    let sub = sub_of(state, username).ok_or_else(incorrect_password)?;
     let group_key = match state.device_groups.get(username) {
         Some(group) => group.clone(),
         None => {

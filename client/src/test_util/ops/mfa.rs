@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use super::super::state::{State, Step};
 use super::{
     Answer, SESSION_LIFETIME, Shared, bounded, check_access, devices, incorrect_password,
-    invalid_parameter, invalid_session, mask, new_session, send_code, user_auth, user_not_found,
+    invalid_parameter, invalid_session, mask, new_session, send_code, sub_of, user_auth,
+    user_not_found,
 };
 use super::{CodeKind, PoolError};
 
@@ -196,11 +197,7 @@ pub(super) fn step_answer(
     step: Step,
     parameters: Value,
 ) -> Answer {
-    let sub = state
-        .users
-        .get(username)
-        .map(|u| u.sub.clone())
-        .ok_or_else(incorrect_password)?;
+    let sub = sub_of(state, username).ok_or_else(incorrect_password)?;
     let name = step.challenge_name();
     let session = new_session(shared, state, username, sub, step)?;
     devices::carry_device_key(state, &session, device_key);

@@ -17,7 +17,7 @@ use super::{
     STANDARD, Shared, State, bounded, check_access, check_confirmed, check_secret_hash, ct_eq,
     devices, field, find_user_name, incorrect_password, invalid_parameter, invalid_session,
     issue_tokens, mask, new_lineage, not_authorized, password_auth, random_bytes, send_code,
-    srp_auth, user_not_found,
+    srp_auth, sub_of, user_not_found,
 };
 use base64::Engine as _;
 
@@ -149,11 +149,7 @@ pub(super) async fn initiate(shared: &Shared, body: &Value, parameters: &Value) 
     state.user_auth.prune(shared.issuer.now());
     let username = find_user_name(shared, &state, given).ok_or_else(incorrect_password)?;
     check_confirmed(&state, &username)?;
-    let sub = state
-        .users
-        .get(&username)
-        .map(|u| u.sub.clone())
-        .ok_or_else(incorrect_password)?;
+    let sub = sub_of(&state, &username).ok_or_else(incorrect_password)?;
     let factors = available(shared, &state, &username);
     if let Some(choice) = preferred.filter(|p| factors.contains(p)) {
         return start_factor(shared, &mut state, &username, sub, choice);
@@ -301,11 +297,7 @@ pub(super) fn sign_up_session(
     state: &mut State,
     username: &str,
 ) -> Result<String, PoolError> {
-    let sub = state
-        .users
-        .get(username)
-        .map(|u| u.sub.clone())
-        .ok_or_else(user_not_found)?;
+    let sub = sub_of(state, username).ok_or_else(user_not_found)?;
     let id = STANDARD.encode(random_bytes(96)?);
     state.user_auth.sign_up_sessions.insert(
         id.clone(),
@@ -336,11 +328,7 @@ pub(super) fn email_mfa_challenge(
     username: &str,
     device_key: Option<&str>,
 ) -> Answer {
-    let sub = state
-        .users
-        .get(username)
-        .map(|u| u.sub.clone())
-        .ok_or_else(incorrect_password)?;
+    let sub = sub_of(state, username).ok_or_else(incorrect_password)?;
     let answer = start_factor(shared, state, username, sub, "EMAIL_OTP")?;
     let session = answer.get("Session").and_then(Value::as_str);
     if let Some(s) = session.and_then(|id| state.user_auth.sessions.get_mut(id)) {
@@ -525,11 +513,7 @@ pub(super) fn start_web_authn_registration(shared: &Shared, body: &Value) -> Ans
     let now = shared.issuer.now();
     state.user_auth.prune(now);
     let username = check_access(shared, &state, body)?;
-    let sub = state
-        .users
-        .get(&username)
-        .map(|u| u.sub.clone())
-        .ok_or_else(user_not_found)?;
+    let sub = sub_of(&state, &username).ok_or_else(user_not_found)?;
     let challenge = random_bytes(WEB_AUTHN_CHALLENGE_LEN)?;
     let exclude: Vec<Value> = state
         .user_auth
@@ -574,11 +558,7 @@ pub(super) fn complete_web_authn_registration(shared: &Shared, body: &Value) -> 
     let now = shared.issuer.now();
     state.user_auth.prune(now);
     let username = check_access(shared, &state, body)?;
-    let sub = state
-        .users
-        .get(&username)
-        .map(|u| u.sub.clone())
-        .ok_or_else(user_not_found)?;
+    let sub = sub_of(&state, &username).ok_or_else(user_not_found)?;
     let challenge_missing = || {
         PoolError::new(
             "WebAuthnChallengeNotFoundException",
@@ -636,11 +616,7 @@ pub(super) fn list_web_authn_credentials(shared: &Shared, body: &Value) -> Answe
     };
     let state = shared.state();
     let username = check_access(shared, &state, body)?;
-    let sub = state
-        .users
-        .get(&username)
-        .map(|u| u.sub.clone())
-        .ok_or_else(user_not_found)?;
+    let sub = sub_of(&state, &username).ok_or_else(user_not_found)?;
     let all: Vec<&Passkey> = state.user_auth.passkeys_of(&username, &sub).collect();
     let credentials: Vec<Value> = all
         .iter()
@@ -671,11 +647,7 @@ pub(super) fn delete_web_authn_credential(shared: &Shared, body: &Value) -> Answ
     let id = bounded(body, "CredentialId", 2048)?;
     let mut state = shared.state();
     let username = check_access(shared, &state, body)?;
-    let sub = state
-        .users
-        .get(&username)
-        .map(|u| u.sub.clone())
-        .ok_or_else(user_not_found)?;
+    let sub = sub_of(&state, &username).ok_or_else(user_not_found)?;
     let list = state.user_auth.passkeys.entry(username).or_default();
     let before = list.len();
     list.retain(|p| !(p.sub == sub && webauthn::b64url(&p.key.credential_id) == id));
